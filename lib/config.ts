@@ -1,0 +1,178 @@
+/**
+ * Worker and client settings: environment variables, or one JSON config file
+ * (OTP_CONFIG_FILE) whose keys are the same names. The environment wins over
+ * the file. Every default works for the embedded stack (`npm start`). A missing
+ * or malformed setting fails at start-up with a message that names it.
+ */
+import { readFileSync } from 'node:fs';
+import { DEFAULT_TASK_QUEUE, DEFAULT_TENANT } from '../contract';
+import { parsePayloadKeys, type PayloadKey } from './payload-codec';
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+type Kind = 'string' | 'port' | 'count' | 'secret' | 'region' | 'payloadKeys' | 'ms';
+
+interface Setting {
+  kind: Kind;
+  default?: string;
+  /** Shown in the README table. */
+  doc: string;
+}
+
+/** Dev-only keys: fine for the embedded stack, refused when NODE_ENV=production. */
+const DEV_CODE_KEY = 'dev-only-code-key-change-me-0000000000';
+const DEV_HASH_KEY = 'dev-only-hash-key-change-me-0000000000';
+const DEV_PAYLOAD_KEYS = `dev:${Buffer.alloc(32, 7).toString('base64')}`;
+
+export const SETTINGS = {
+  TEMPORAL_ADDRESS: { kind: 'string', default: '127.0.0.1:7233', doc: 'Temporal frontend host:port. For `npm start`, setting it means "use this server, start none".' },
+  TEMPORAL_NAMESPACE: { kind: 'string', default: 'default', doc: 'Temporal namespace.' },
+  OTP_TASK_QUEUE: { kind: 'string', default: DEFAULT_TASK_QUEUE, doc: 'Task queue the worker polls and clients target.' },
+  SMSC_HOST: { kind: 'string', default: '127.0.0.1', doc: 'SMSC host.' },
+  SMSC_PORT: { kind: 'port', default: '2775', doc: 'SMSC SMPP port.' },
+  SMSC_SYSTEM_ID: { kind: 'string', default: 'otp', doc: 'SMPP system_id for the bind.' },
+  SMSC_PASSWORD: { kind: 'string', default: 'secret', doc: 'SMPP password (at most 8 characters in SMPP 3.4).' },
+  SMSC_SYSTEM_TYPE: { kind: 'string', default: '', doc: 'SMPP system_type.' },
+  SMSC_BINDS: { kind: 'count', default: '1', doc: 'Transceiver binds the worker opens to the SMSC.' },
+  SMSC_NAME: { kind: 'string', default: 'smsc', doc: 'Name of this SMSC route; part of receipt mailbox workflow ids.' },
+  SMSC_RESPONSE_TIMEOUT_MS: { kind: 'ms', default: '5000', doc: 'Time allowed for any SMPP response.' },
+  SMSC_ENQUIRE_LINK_MS: { kind: 'ms', default: '30000', doc: 'enquire_link keep-alive period.' },
+  OTP_SENDER_ID: { kind: 'string', default: 'OTPDemo', doc: 'Sender id: alphanumeric (≤ 11), short code, or +E.164.' },
+  OTP_BRAND: { kind: 'string', default: 'Acme', doc: 'Brand named in every message unless a send overrides it.' },
+  OTP_TENANT: { kind: 'string', default: DEFAULT_TENANT, doc: 'Tenant the CLI and client use when none is given.' },
+  OTP_DEFAULT_REGION: { kind: 'region', default: '', doc: 'ISO country (e.g. FR) for numbers written without +; empty means numbers must start with +.' },
+  OTP_CODE_KEY: { kind: 'secret', doc: 'Worker only. HMAC key codes are derived from. ≥ 16 characters.' },
+  OTP_HASH_KEY: { kind: 'secret', doc: 'Workers and clients. HMAC key for session ids (keyed hash of the phone) and code digests. ≥ 16 characters.' },
+  OTP_PAYLOAD_KEYS: { kind: 'payloadKeys', doc: 'Workers and clients. AES-256-GCM payload keys, `id:base64(32 bytes)`, comma-separated; the first encrypts.' },
+} satisfies Record<string, Setting>;
+
+export type SettingName = keyof typeof SETTINGS;
+
+export interface OtpConfig {
+  temporal: { address: string; namespace: string; taskQueue: string };
+  smsc: {
+    name: string;
+    host: string;
+    port: number;
+    systemId: string;
+    password: string;
+    systemType: string;
+    binds: number;
+    senderId: string;
+    responseTimeoutMs: number;
+    enquireLinkMs: number;
+  };
+  brand: string;
+  tenant: string;
+  defaultRegion?: string;
+  keys: { code: string; hash: string; payload: PayloadKey[] };
+  /** True when any key fell back to its dev-only default. */
+  usingDevKeys: boolean;
+}
+
+export type Env = Record<string, string | undefined>;
+
+function readFile(path: string): Record<string, string> {
+  let raw: string;
+  try {
+    raw = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`OTP_CONFIG_FILE: cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new ConfigError(`OTP_CONFIG_FILE: ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`OTP_CONFIG_FILE: ${path} must hold a JSON object`);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parsed)) {
+    if (!(k in SETTINGS)) throw new ConfigError(`OTP_CONFIG_FILE: unknown setting "${k}" in ${path}`);
+    if (typeof v !== 'string' && typeof v !== 'number') throw new ConfigError(`${k} in ${path} must be a string or a number`);
+    out[k] = String(v);
+  }
+  return out;
+}
+
+export function loadConfig(env: Env = process.env): OtpConfig {
+  const file = env.OTP_CONFIG_FILE ? readFile(env.OTP_CONFIG_FILE) : {};
+  const production = env.NODE_ENV === 'production';
+  let usingDevKeys = false;
+  const raw = (name: SettingName): string | undefined => env[name] ?? file[name];
+  const str = (name: SettingName): string => raw(name) ?? (SETTINGS[name] as Setting).default ?? '';
+  const int = (name: SettingName, min: number, max: number): number => {
+    const v = str(name).trim();
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || n < min || n > max) throw new ConfigError(`${name} must be an integer from ${min} to ${max} (got "${v}")`);
+    return n;
+  };
+  const nonEmpty = (name: SettingName): string => {
+    const v = str(name).trim();
+    if (!v) throw new ConfigError(`${name} must not be empty`);
+    return v;
+  };
+  const secret = (name: SettingName, devDefault: string): string => {
+    const v = raw(name);
+    if (v === undefined || v === '') {
+      if (production) throw new ConfigError(`${name} is required when NODE_ENV=production`);
+      usingDevKeys = true;
+      return devDefault;
+    }
+    if (v.length < 16) throw new ConfigError(`${name} must be at least 16 characters`);
+    return v;
+  };
+
+  const address = nonEmpty('TEMPORAL_ADDRESS');
+  if (!/^[^\s:]+:\d{1,5}$/.test(address)) throw new ConfigError(`TEMPORAL_ADDRESS must look like host:port (got "${address}")`);
+  const password = str('SMSC_PASSWORD');
+  if (password.length > 8) throw new ConfigError('SMSC_PASSWORD must be at most 8 characters (SMPP 3.4 limit)');
+  const systemId = nonEmpty('SMSC_SYSTEM_ID');
+  if (systemId.length > 15) throw new ConfigError('SMSC_SYSTEM_ID must be at most 15 characters (SMPP 3.4 limit)');
+  const senderId = nonEmpty('OTP_SENDER_ID');
+  if (!/^(\+\d{6,15}|\d{3,15}|[A-Za-z0-9 ._-]{1,11})$/.test(senderId)) {
+    throw new ConfigError(`OTP_SENDER_ID must be up to 11 letters/digits, a short code, or +E.164 (got "${senderId}")`);
+  }
+  const region = str('OTP_DEFAULT_REGION').trim().toUpperCase();
+  if (region && !/^[A-Z]{2}$/.test(region)) throw new ConfigError(`OTP_DEFAULT_REGION must be a two-letter ISO country code (got "${region}")`);
+
+  let payload: PayloadKey[];
+  const payloadSpec = raw('OTP_PAYLOAD_KEYS');
+  if (payloadSpec === undefined || payloadSpec === '') {
+    if (production) throw new ConfigError('OTP_PAYLOAD_KEYS is required when NODE_ENV=production');
+    usingDevKeys = true;
+    payload = parsePayloadKeys(DEV_PAYLOAD_KEYS);
+  } else {
+    try {
+      payload = parsePayloadKeys(payloadSpec);
+    } catch (err) {
+      throw new ConfigError(`OTP_PAYLOAD_KEYS: ${(err as Error).message}`);
+    }
+  }
+
+  return {
+    temporal: { address, namespace: nonEmpty('TEMPORAL_NAMESPACE'), taskQueue: nonEmpty('OTP_TASK_QUEUE') },
+    smsc: {
+      name: nonEmpty('SMSC_NAME'),
+      host: nonEmpty('SMSC_HOST'),
+      port: int('SMSC_PORT', 1, 65535),
+      systemId,
+      password,
+      systemType: str('SMSC_SYSTEM_TYPE'),
+      binds: int('SMSC_BINDS', 1, 32),
+      senderId,
+      responseTimeoutMs: int('SMSC_RESPONSE_TIMEOUT_MS', 100, 120000),
+      enquireLinkMs: int('SMSC_ENQUIRE_LINK_MS', 1000, 3600000),
+    },
+    brand: nonEmpty('OTP_BRAND'),
+    tenant: nonEmpty('OTP_TENANT'),
+    defaultRegion: region || undefined,
+    keys: { code: secret('OTP_CODE_KEY', DEV_CODE_KEY), hash: secret('OTP_HASH_KEY', DEV_HASH_KEY), payload },
+    usingDevKeys,
+  };
+}

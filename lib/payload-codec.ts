@@ -1,0 +1,78 @@
+/**
+ * AES-256-GCM PayloadCodec with a key id on every payload, so keys can be
+ * rotated: the first key encrypts, every configured key can decrypt.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
+
+export const ENCRYPTED_ENCODING = 'binary/encrypted';
+export const KEY_ID_METADATA = 'encryption-key-id';
+
+export interface PayloadKey {
+  id: string;
+  /** 32 bytes. */
+  key: Buffer;
+}
+
+/** Parses "id:base64key[,id2:base64key2…]"; the first key is the one that encrypts. */
+export function parsePayloadKeys(spec: string): PayloadKey[] {
+  const keys = spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const at = entry.indexOf(':');
+      if (at < 1) throw new Error('each payload key must look like <id>:<base64 of 32 bytes>');
+      const id = entry.slice(0, at);
+      const key = Buffer.from(entry.slice(at + 1), 'base64');
+      if (key.length !== 32) throw new Error(`payload key "${id}" must be 32 bytes of base64, got ${key.length} bytes`);
+      return { id, key };
+    });
+  if (keys.length === 0) throw new Error('at least one payload key is required');
+  return keys;
+}
+
+export class AesGcmPayloadCodec implements PayloadCodec {
+  private readonly byId: Map<string, Buffer>;
+  constructor(private readonly keys: PayloadKey[]) {
+    if (keys.length === 0) throw new Error('AesGcmPayloadCodec needs at least one key');
+    this.byId = new Map(keys.map((k) => [k.id, k.key]));
+  }
+
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    const { id, key } = this.keys[0];
+    return payloads.map((p) => {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const plain = Buffer.from(JSON.stringify({ metadata: encodeMeta(p.metadata), data: p.data ? Buffer.from(p.data).toString('base64') : undefined }));
+      const data = Buffer.concat([iv, cipher.update(plain), cipher.final(), cipher.getAuthTag()]);
+      return {
+        metadata: { [METADATA_ENCODING_KEY]: Buffer.from(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: Buffer.from(id) },
+        data,
+      };
+    });
+  }
+
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    return payloads.map((p) => {
+      const encoding = p.metadata?.[METADATA_ENCODING_KEY];
+      if (!encoding || Buffer.from(encoding).toString() !== ENCRYPTED_ENCODING) return p;
+      const keyId = Buffer.from(p.metadata?.[KEY_ID_METADATA] ?? []).toString();
+      const key = this.byId.get(keyId);
+      if (!key) throw new Error(`payload was encrypted with key "${keyId}", which this process does not hold`);
+      const buf = Buffer.from(p.data ?? []);
+      const decipher = createDecipheriv('aes-256-gcm', key, buf.subarray(0, 12));
+      decipher.setAuthTag(buf.subarray(buf.length - 16));
+      const plain = Buffer.concat([decipher.update(buf.subarray(12, buf.length - 16)), decipher.final()]);
+      const parsed = JSON.parse(plain.toString()) as { metadata: Record<string, string>; data?: string };
+      return {
+        metadata: Object.fromEntries(Object.entries(parsed.metadata).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+        data: parsed.data === undefined ? undefined : Buffer.from(parsed.data, 'base64'),
+      };
+    });
+  }
+}
+
+function encodeMeta(meta: Payload['metadata']): Record<string, string> {
+  return Object.fromEntries(Object.entries(meta ?? {}).map(([k, v]) => [k, Buffer.from(v ?? []).toString('base64')]));
+}

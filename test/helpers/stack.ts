@@ -1,0 +1,85 @@
+/**
+ * A whole OTP stack for one test file: the SMSC simulator on free loopback
+ * ports, a worker on its own task queue, and a typed client, all against the
+ * run's real Temporal server. Nothing is shared between test files.
+ */
+import { randomUUID } from 'node:crypto';
+import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { connectOtpClient, type OtpClient } from '../../client';
+import { loadConfig, type OtpConfig } from '../../lib/config';
+import { SmscSimulator, type SimulatorOptions, type InboxMessage } from '../../sim/smsc-simulator';
+import { startWorker, type RunningOtpWorker } from '../../worker';
+
+let runtimeInstalled = false;
+function quietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // Already installed by another helper in this worker process.
+  }
+}
+
+export interface TestStack {
+  sim: SmscSimulator;
+  worker: RunningOtpWorker;
+  otp: OtpClient;
+  config: OtpConfig;
+  /** Polls the phone inbox over HTTP, as a handset would be read. */
+  waitForSms(to: string, count?: number, timeoutMs?: number): Promise<InboxMessage[]>;
+  stop(): Promise<void>;
+}
+
+export function temporalAddress(): string {
+  const address = process.env.OTP_TEST_TEMPORAL_ADDRESS;
+  if (!address) throw new Error('OTP_TEST_TEMPORAL_ADDRESS is not set: run tests through jest (global setup starts the server)');
+  return address;
+}
+
+export async function startStack(simOptions: SimulatorOptions = {}, env: Record<string, string> = {}): Promise<TestStack> {
+  quietRuntime();
+  const sim = new SmscSimulator({ smppPort: 0, httpPort: 0, quiet: true, ...simOptions });
+  await sim.start();
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: temporalAddress(),
+    OTP_TASK_QUEUE: `otp-test-${randomUUID()}`,
+    SMSC_PORT: String(sim.smppPort),
+    OTP_TENANT: `t${randomUUID().slice(0, 8)}`,
+    ...env,
+  });
+  const worker = await startWorker(config, {
+    workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! },
+    workerOptions: { shutdownGraceTime: '1 second' },
+  });
+  await worker.smsc.ready(10_000);
+  const otp = await connectOtpClient(config);
+  return {
+    sim,
+    worker,
+    otp,
+    config,
+    async waitForSms(to, count = 1, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const res = await fetch(`${sim.inboxUrl}/messages?to=${encodeURIComponent(to)}`);
+        const messages = (await res.json()) as InboxMessage[];
+        if (messages.length >= count) return messages;
+        if (Date.now() > deadline) throw new Error(`expected ${count} SMS to ${to}, inbox has ${messages.length} after ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    async stop() {
+      await worker.shutdown();
+      await otp.temporal.connection.close();
+      await sim.stop();
+    },
+  };
+}
+
+/** Reads the code out of an SMS body as a person would. */
+export function codeFrom(text: string): string {
+  const m = /code is ([0-9A-Z]{4,10})/.exec(text);
+  if (!m) throw new Error(`no code in SMS text: ${text}`);
+  return m[1];
+}
