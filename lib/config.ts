@@ -70,6 +70,7 @@ export interface OtpConfig {
   brand: string;
   tenant: string;
   defaultRegion?: string;
+  /** `code` is empty for the client role. */
   keys: { code: string; hash: string; payload: PayloadKey[] };
   /** True when any key fell back to its dev-only default. */
   usingDevKeys: boolean;
@@ -100,11 +101,19 @@ function readFile(path: string): Record<string, string> {
   return out;
 }
 
-export function loadConfig(env: Env = process.env): OtpConfig {
+/** Workers need every key; clients never hold OTP_CODE_KEY. */
+export type ConfigRole = 'worker' | 'client';
+
+export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'): OtpConfig {
   const file = env.OTP_CONFIG_FILE ? readFile(env.OTP_CONFIG_FILE) : {};
   const production = env.NODE_ENV === 'production';
   let usingDevKeys = false;
   const raw = (name: SettingName): string | undefined => env[name] ?? file[name];
+  if (production) {
+    const needed: SettingName[] = role === 'worker' ? ['OTP_CODE_KEY', 'OTP_HASH_KEY', 'OTP_PAYLOAD_KEYS'] : ['OTP_HASH_KEY', 'OTP_PAYLOAD_KEYS'];
+    const missing = needed.filter((n) => !raw(n));
+    if (missing.length) throw new ConfigError(`${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} required when NODE_ENV=production`);
+  }
   const str = (name: SettingName): string => raw(name) ?? (SETTINGS[name] as Setting).default ?? '';
   const int = (name: SettingName, min: number, max: number): number => {
     const v = str(name).trim();
@@ -120,7 +129,6 @@ export function loadConfig(env: Env = process.env): OtpConfig {
   const secret = (name: SettingName, devDefault: string): string => {
     const v = raw(name);
     if (v === undefined || v === '') {
-      if (production) throw new ConfigError(`${name} is required when NODE_ENV=production`);
       usingDevKeys = true;
       return devDefault;
     }
@@ -144,7 +152,6 @@ export function loadConfig(env: Env = process.env): OtpConfig {
   let payload: PayloadKey[];
   const payloadSpec = raw('OTP_PAYLOAD_KEYS');
   if (payloadSpec === undefined || payloadSpec === '') {
-    if (production) throw new ConfigError('OTP_PAYLOAD_KEYS is required when NODE_ENV=production');
     usingDevKeys = true;
     payload = parsePayloadKeys(DEV_PAYLOAD_KEYS);
   } else {
@@ -172,7 +179,7 @@ export function loadConfig(env: Env = process.env): OtpConfig {
     brand: nonEmpty('OTP_BRAND'),
     tenant: nonEmpty('OTP_TENANT'),
     defaultRegion: region || undefined,
-    keys: { code: secret('OTP_CODE_KEY', DEV_CODE_KEY), hash: secret('OTP_HASH_KEY', DEV_HASH_KEY), payload },
+    keys: { code: role === 'worker' ? secret('OTP_CODE_KEY', DEV_CODE_KEY) : '', hash: secret('OTP_HASH_KEY', DEV_HASH_KEY), payload },
     usingDevKeys,
   };
 }

@@ -34,3 +34,91 @@ test('send puts the code on the handset; verify accepts it once', async () => {
   expect(again.valid).toBe(false);
   expect(again.outcome).toBe('already_verified');
 });
+
+test('the delivery receipt reaches the session through its mailbox', async () => {
+  const phone = '+33612340001';
+  const sent = await stack.otp.send(phone);
+  await stack.waitForSms(phone);
+  const status = await waitFor(() => stack.otp.status(phone), (s) => s?.code?.delivery === 'delivered');
+  expect(status?.code).toMatchObject({ seq: 1, state: 'active', delivery: 'delivered', deliveryStat: 'DELIVRD', messageId: sent.messageId });
+  expect(status?.events.map((e) => e.type)).toEqual(['sent', 'receipt']);
+});
+
+test('an undeliverable number ends with a failed delivery and no SMS on the handset', async () => {
+  const phone = '+33612340002';
+  stack.sim.setBehaviour(phone, 'undeliverable');
+  await stack.otp.send(phone);
+  const status = await waitFor(() => stack.otp.status(phone), (s) => s?.code?.delivery === 'failed');
+  expect(status?.code?.deliveryStat).toBe('UNDELIV');
+  expect(stack.sim.messages(phone)).toHaveLength(0);
+});
+
+test('a wrong code counts down attempts, then the session locks even for the right code', async () => {
+  const phone = '+33612340003';
+  await stack.otp.send(phone, { maxAttempts: 3 });
+  const code = codeFrom((await stack.waitForSms(phone))[0].text);
+  const wrong = code === '000000' ? '111111' : '000000';
+  expect(await stack.otp.verify(phone, wrong)).toMatchObject({ valid: false, outcome: 'invalid_code', attemptsRemaining: 2 });
+  expect(await stack.otp.verify(phone, wrong)).toMatchObject({ valid: false, outcome: 'invalid_code', attemptsRemaining: 1 });
+  expect(await stack.otp.verify(phone, wrong)).toMatchObject({ valid: false, outcome: 'invalid_code', attemptsRemaining: 0 });
+  expect(await stack.otp.verify(phone, code)).toMatchObject({ valid: false, outcome: 'locked', attemptsRemaining: 0 });
+});
+
+test('a new send replaces the previous code', async () => {
+  const phone = '+33612340004';
+  await stack.otp.send(phone);
+  const first = codeFrom((await stack.waitForSms(phone, 1))[0].text);
+  const second = await stack.otp.send(phone);
+  expect(second.codeSeq).toBe(2);
+  const code2 = codeFrom((await stack.waitForSms(phone, 2))[1].text);
+  if (first !== code2) expect((await stack.otp.verify(phone, first)).outcome).not.toBe('verified');
+  expect(await stack.otp.verify(phone, code2)).toMatchObject({ valid: true, outcome: 'verified' });
+});
+
+test('verify without a session answers not_found', async () => {
+  expect(await stack.otp.verify('+33612340005', '123456')).toMatchObject({ valid: false, outcome: 'not_found', attemptsRemaining: 0 });
+  expect(await stack.otp.status('+33612340005')).toBeNull();
+});
+
+test('the same idempotency key returns the first answer and sends no second SMS', async () => {
+  const phone = '+33612340006';
+  const a = await stack.otp.send(phone, { idempotencyKey: 'login-42' });
+  const b = await stack.otp.send(phone, { idempotencyKey: 'login-42' });
+  expect(b).toEqual(a);
+  await stack.waitForSms(phone);
+  await new Promise((r) => setTimeout(r, 200));
+  expect(stack.sim.messages(phone)).toHaveLength(1);
+});
+
+test('bad input is refused with a message that names the problem, and nothing is sent', async () => {
+  await expect(stack.otp.send('+33 1')).rejects.toThrow(/phone number is invalid/);
+  await expect(stack.otp.send('+33612340007', { codeLength: 3 })).rejects.toThrow(/codeLength must be an integer from 4 to 10/);
+  await expect(stack.otp.send('+33612340007', { ttlSeconds: 5 })).rejects.toThrow(/ttlSeconds must be an integer from 10 to 86400/);
+  expect(stack.sim.messages('+33612340007')).toHaveLength(0);
+});
+
+test('an SMSC that refuses the message surfaces a clear dispatch error', async () => {
+  const phone = '+33612340008';
+  stack.sim.setBehaviour(phone, 'throttle');
+  await expect(stack.otp.send(phone)).rejects.toThrow(/SMS dispatch failed: submit_sm refused by SMSC with ESME_RTHROTTLED/);
+  // Throttling is transient, so the activity retried before giving up.
+  expect(stack.sim.submits.filter((s) => s.to === phone).length).toBeGreaterThan(1);
+});
+
+test('a code length of 8 sends 8 digits', async () => {
+  const phone = '+33612340009';
+  await stack.otp.send(phone, { codeLength: 8 });
+  const code = codeFrom((await stack.waitForSms(phone))[0].text);
+  expect(code).toMatch(/^\d{8}$/);
+  expect((await stack.otp.verify(phone, code)).outcome).toBe('verified');
+});
+
+async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Terminal client for newcomers and ops; prints JSON.
+ *
+ *   npm run otp -- send <phone> [--tenant T] [--key IDEMPOTENCY_KEY] [--ttl SECONDS] [--length N] [--brand B]
+ *   npm run otp -- verify <phone> <code> [--tenant T] [--key IDEMPOTENCY_KEY]
+ *   npm run otp -- status <phone> [--tenant T]
+ *
+ * Settings come from the same environment / OTP_CONFIG_FILE as the worker.
+ */
+import { connectOtpClient, OtpRequestError } from '../client';
+import { InvalidPhoneError, InvalidTenantError } from '../contract/keys';
+import { ConfigError, loadConfig } from '../lib/config';
+
+const USAGE = `usage:
+  otp send <phone> [--tenant T] [--key IDEMPOTENCY_KEY] [--ttl SECONDS] [--length N] [--brand B]
+  otp verify <phone> <code> [--tenant T] [--key IDEMPOTENCY_KEY]
+  otp status <phone> [--tenant T]`;
+
+class UsageError extends Error {}
+
+function parseArgs(argv: string[]): { positional: string[]; flags: Record<string, string> } {
+  const positional: string[] = [];
+  const flags: Record<string, string> = {};
+  const known = new Set(['tenant', 'key', 'ttl', 'length', 'brand']);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a.startsWith('--')) {
+      const name = a.slice(2);
+      if (!known.has(name)) throw new UsageError(`unknown option --${name}`);
+      const value = argv[++i];
+      if (value === undefined) throw new UsageError(`--${name} needs a value`);
+      flags[name] = value;
+    } else positional.push(a);
+  }
+  return { positional, flags };
+}
+
+function intFlag(flags: Record<string, string>, name: string): number | undefined {
+  if (flags[name] === undefined) return undefined;
+  const n = Number(flags[name]);
+  if (!Number.isInteger(n)) throw new UsageError(`--${name} must be an integer`);
+  return n;
+}
+
+async function main(): Promise<number> {
+  const { positional, flags } = parseArgs(process.argv.slice(2));
+  const [command, phone, code] = positional;
+  if (!command || !phone || (command === 'verify' && !code) || !['send', 'verify', 'status'].includes(command)) throw new UsageError(USAGE);
+  const config = loadConfig(process.env, 'client');
+  const otp = await connectOtpClient(config);
+  try {
+    const tenant = flags.tenant;
+    let result: unknown;
+    if (command === 'send') {
+      result = await otp.send(phone, { tenant, idempotencyKey: flags.key, ttlSeconds: intFlag(flags, 'ttl'), codeLength: intFlag(flags, 'length'), brand: flags.brand });
+    } else if (command === 'verify') {
+      result = await otp.verify(phone, code, { tenant, idempotencyKey: flags.key });
+    } else {
+      result = (await otp.status(phone, { tenant })) ?? { found: false, sessionId: otp.sessionId(phone, tenant) };
+    }
+    console.log(JSON.stringify(result, null, 2));
+    return 0;
+  } finally {
+    await otp.temporal.connection.close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    const known = err instanceof ConfigError || err instanceof InvalidPhoneError || err instanceof InvalidTenantError || err instanceof OtpRequestError;
+    const message = err instanceof Error ? err.message : String(err);
+    const hint = /connect|ECONNREFUSED|Failed to connect|unavailable/i.test(message) ? ' (is the stack running? start it with "npm start")' : '';
+    console.error(JSON.stringify({ error: known ? (err as Error).name : 'Error', message: message + hint }));
+    process.exit(1);
+  },
+);

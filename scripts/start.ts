@@ -1,0 +1,110 @@
+/**
+ * `npm start`: the full local stack on embedded defaults.
+ *   - Temporal dev server (gRPC 7233, Web UI 8233, SQLite in data/ so a restart keeps state),
+ *     unless TEMPORAL_ADDRESS points at a server of your own;
+ *   - the SMSC simulator (SMPP 2775, phone inbox on HTTP 2780), unless OTP_START_SIMULATOR=false;
+ *   - the worker.
+ * Ctrl-C stops every child process, worker first.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../lib/config';
+import { PROJECT_ROOT, startDevServer, waitForPort, type DevServer } from '../lib/temporal-server';
+
+interface Child {
+  name: string;
+  proc: ChildProcess;
+}
+
+const children: Child[] = [];
+let server: DevServer | undefined;
+let stopping = false;
+
+function prefix(name: string, stream: NodeJS.ReadableStream | null, out: NodeJS.WriteStream): void {
+  let buf = '';
+  stream?.on('data', (chunk: Buffer) => {
+    buf += chunk.toString();
+    const lines = buf.split('\n');
+    buf = lines.pop() ?? '';
+    for (const line of lines) out.write(`[${name}] ${line}\n`);
+  });
+}
+
+function launch(name: string, script: string): ChildProcess {
+  const proc = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', script)], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+  prefix(name, proc.stdout, process.stdout);
+  prefix(name, proc.stderr, process.stderr);
+  proc.once('exit', (code, signal) => {
+    if (!stopping) {
+      console.error(`[start] ${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping the stack`);
+      void shutdown(1);
+    }
+  });
+  children.push({ name, proc });
+  return proc;
+}
+
+function stopChild({ name, proc }: Child): Promise<void> {
+  if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const killer = setTimeout(() => {
+      console.error(`[start] ${name} did not stop in 10 s; killing it`);
+      proc.kill('SIGKILL');
+    }, 10_000);
+    proc.once('exit', () => {
+      clearTimeout(killer);
+      resolve();
+    });
+    proc.kill('SIGTERM');
+  });
+}
+
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log('[start] stopping: worker, simulator, Temporal server');
+  for (const child of [...children].reverse()) await stopChild(child);
+  await server?.stop();
+  process.exit(code);
+}
+
+async function main(): Promise<void> {
+  const external = process.env.TEMPORAL_ADDRESS;
+  const config = loadConfig();
+  process.once('SIGINT', () => void shutdown(0));
+  process.once('SIGTERM', () => void shutdown(0));
+
+  if (!external) {
+    const dataDir = join(PROJECT_ROOT, 'data');
+    mkdirSync(dataDir, { recursive: true });
+    const [, port] = config.temporal.address.split(':');
+    server = await startDevServer({ port: Number(port), uiPort: Number(port) + 1000, dbFile: join(dataDir, 'temporal.sqlite') });
+  }
+  const simulate = process.env.OTP_START_SIMULATOR !== 'false';
+  if (simulate) {
+    launch('smsc-sim', join('sim', 'main.js'));
+    await waitForPort(config.smsc.host, config.smsc.port, 10_000);
+  }
+  launch('worker', 'worker.js');
+
+  const lines = [
+    '',
+    'OTP stack is up:',
+    `  Temporal gRPC     ${config.temporal.address}${external ? ' (external, from TEMPORAL_ADDRESS)' : ' (dev server, state in data/temporal.sqlite)'}`,
+    server?.uiUrl ? `  Temporal Web UI   ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows` : undefined,
+    simulate ? `  SMSC simulator    smpp://${config.smsc.host}:${config.smsc.port}  (system_id ${config.smsc.systemId})` : `  SMSC              smpp://${config.smsc.host}:${config.smsc.port}`,
+    simulate ? `  Phone inbox       http://127.0.0.1:${process.env.SIM_HTTP_PORT || 2780}/messages?to=+33612345678` : undefined,
+    `  Worker            task queue "${config.temporal.taskQueue}"`,
+    '',
+    'Try:  npm run otp -- send +33612345678',
+    'Stop: Ctrl-C',
+    '',
+  ].filter((l): l is string => l !== undefined);
+  console.log(lines.join('\n'));
+}
+
+main().catch((err: unknown) => {
+  console.error(`[start] ${err instanceof ConfigError ? 'configuration error: ' : ''}${err instanceof Error ? err.message : String(err)}`);
+  void shutdown(1);
+});

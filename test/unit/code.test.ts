@@ -1,0 +1,44 @@
+import { deriveCode } from '../../activities/code';
+import { renderMessage } from '../../activities/message';
+import { constantTimeEqual } from '../../workflows/constant-time';
+
+describe('deriveCode', () => {
+  test('is deterministic for one nonce, so a retry resends the same code', () => {
+    expect(deriveCode('k'.repeat(32), 'wf', 'nonce-1', 6)).toBe(deriveCode('k'.repeat(32), 'wf', 'nonce-1', 6));
+  });
+  test('differs across nonces, sessions and keys', () => {
+    const base = deriveCode('k'.repeat(32), 'wf', 'n', 8);
+    expect(deriveCode('k'.repeat(32), 'wf', 'n2', 8)).not.toBe(base);
+    expect(deriveCode('k'.repeat(32), 'wf2', 'n', 8)).not.toBe(base);
+    expect(deriveCode('j'.repeat(32), 'wf', 'n', 8)).not.toBe(base);
+  });
+  test.each([4, 6, 8, 10])('gives %i digits, zero-padded', (len) => {
+    for (let i = 0; i < 50; i++) expect(deriveCode('key-for-tests-000', 'wf', `n${i}`, len)).toMatch(new RegExp(`^\\d{${len}}$`));
+  });
+  test('spreads over the whole range (first digit is not biased)', () => {
+    const firsts = new Set<string>();
+    for (let i = 0; i < 400; i++) firsts.add(deriveCode('key-for-tests-000', 'wf', `n${i}`, 6)[0]);
+    expect(firsts.size).toBe(10);
+  });
+  test.each([3, 11, 6.5])('refuses length %p', (len) => {
+    expect(() => deriveCode('key-for-tests-000', 'wf', 'n', len)).toThrow(/code length must be 4–10/);
+  });
+});
+
+describe('renderMessage', () => {
+  test('names the brand and the code, and rounds the lifetime to minutes', () => {
+    expect(renderMessage({ brand: 'Acme', code: '123456', ttlSeconds: 600 })).toBe('Acme: your verification code is 123456. It expires in 10 min. Never share it.');
+    expect(renderMessage({ brand: 'B', code: '1', ttlSeconds: 20 })).toContain('1 min');
+  });
+});
+
+describe('constantTimeEqual', () => {
+  test('equal strings match; any difference, shorter or longer, does not', () => {
+    expect(constantTimeEqual('abcdef', 'abcdef')).toBe(true);
+    expect(constantTimeEqual('abcdeg', 'abcdef')).toBe(false);
+    expect(constantTimeEqual('abcde', 'abcdef')).toBe(false);
+    expect(constantTimeEqual('abcdefg', 'abcdef')).toBe(false);
+    expect(constantTimeEqual('', 'abcdef')).toBe(false);
+    expect(constantTimeEqual('', '')).toBe(true);
+  });
+});

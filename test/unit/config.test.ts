@@ -1,0 +1,57 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../lib/config';
+
+describe('loadConfig', () => {
+  test('defaults describe the embedded stack', () => {
+    const c = loadConfig({});
+    expect(c.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'otp' });
+    expect(c.smsc).toMatchObject({ host: '127.0.0.1', port: 2775, systemId: 'otp', password: 'secret', binds: 1, senderId: 'OTPDemo' });
+    expect(c.usingDevKeys).toBe(true);
+  });
+
+  test.each([
+    [{ SMSC_PORT: 'abc' }, /SMSC_PORT must be an integer from 1 to 65535 \(got "abc"\)/],
+    [{ SMSC_PORT: '70000' }, /SMSC_PORT/],
+    [{ TEMPORAL_ADDRESS: 'localhost' }, /TEMPORAL_ADDRESS must look like host:port/],
+    [{ SMSC_PASSWORD: 'muchtoolong' }, /SMSC_PASSWORD must be at most 8/],
+    [{ OTP_SENDER_ID: 'This sender is far too long' }, /OTP_SENDER_ID/],
+    [{ OTP_HASH_KEY: 'short' }, /OTP_HASH_KEY must be at least 16/],
+    [{ OTP_PAYLOAD_KEYS: 'k:AAAA' }, /OTP_PAYLOAD_KEYS: payload key "k" must be 32 bytes/],
+    [{ OTP_DEFAULT_REGION: 'France' }, /OTP_DEFAULT_REGION/],
+    [{ SMSC_BINDS: '0' }, /SMSC_BINDS/],
+  ])('a malformed setting %p fails naming it', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  test('production refuses to run on dev keys, naming every missing one', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow('OTP_CODE_KEY, OTP_HASH_KEY, OTP_PAYLOAD_KEYS are required when NODE_ENV=production');
+    expect(() => loadConfig({ NODE_ENV: 'production', OTP_HASH_KEY: 'h'.repeat(20) }, 'client')).toThrow('OTP_PAYLOAD_KEYS is required when NODE_ENV=production');
+    const payload = `k:${Buffer.alloc(32).toString('base64')}`;
+    const client = loadConfig({ NODE_ENV: 'production', OTP_HASH_KEY: 'h'.repeat(20), OTP_PAYLOAD_KEYS: payload }, 'client');
+    expect(client.keys.code).toBe('');
+    expect(client.usingDevKeys).toBe(false);
+  });
+
+  test('reads one JSON file; the environment wins over it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'otp-config-'));
+    const file = join(dir, 'otp.json');
+    writeFileSync(file, JSON.stringify({ SMSC_HOST: 'smsc.example', SMSC_PORT: 2776, OTP_BRAND: 'FromFile' }));
+    const c = loadConfig({ OTP_CONFIG_FILE: file, OTP_BRAND: 'FromEnv' });
+    expect(c.smsc.host).toBe('smsc.example');
+    expect(c.smsc.port).toBe(2776);
+    expect(c.brand).toBe('FromEnv');
+  });
+
+  test('a config file with an unknown key or bad JSON fails naming the file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'otp-config-'));
+    const unknown = join(dir, 'unknown.json');
+    writeFileSync(unknown, JSON.stringify({ SMSC_HOTS: 'x' }));
+    expect(() => loadConfig({ OTP_CONFIG_FILE: unknown })).toThrow(/unknown setting "SMSC_HOTS"/);
+    const broken = join(dir, 'broken.json');
+    writeFileSync(broken, '{');
+    expect(() => loadConfig({ OTP_CONFIG_FILE: broken })).toThrow(/broken.json is not valid JSON/);
+    expect(() => loadConfig({ OTP_CONFIG_FILE: join(dir, 'missing.json') })).toThrow(/cannot read .*missing.json: ENOENT/);
+  });
+});

@@ -1,0 +1,45 @@
+import { isDeliveryReceipt, outcomeOf, parseDeliveryReceipt, parseReceiptText } from '../../smpp/receipt';
+
+const TEXT = 'id:7f3a9c sub:001 dlvrd:001 submit date:2611211230 done date:2611211231 stat:DELIVRD err:000 text:';
+
+describe('delivery receipts', () => {
+  test('esm_class 0x04 marks a receipt; MO text is not one', () => {
+    expect(isDeliveryReceipt({ esm_class: 0x04 })).toBe(true);
+    expect(isDeliveryReceipt({ esm_class: 0x44 })).toBe(true);
+    expect(isDeliveryReceipt({ esm_class: 0x00 })).toBe(false);
+    expect(parseDeliveryReceipt({ esm_class: 0, short_message: { message: TEXT } })).toBeUndefined();
+  });
+
+  test('TLVs win over the text', () => {
+    const r = parseDeliveryReceipt({ esm_class: 4, receipted_message_id: 'ABC', message_state: 5, short_message: { message: TEXT } });
+    expect(r).toEqual({ messageId: 'ABC', stat: 'UNDELIV', err: '000', outcome: 'failed' });
+  });
+
+  test('falls back to the text, in any field order and with 12-digit dates', () => {
+    const text = 'stat:REJECTD err:011 done date:261121123145 id:12345 submit date:261121123001 sub:001 dlvrd:000';
+    expect(parseDeliveryReceipt({ esm_class: 4, short_message: { message: text } })).toEqual({ messageId: '12345', stat: 'REJECTD', err: '011', outcome: 'failed' });
+    expect(parseReceiptText(TEXT)).toEqual({ id: '7f3a9c', stat: 'DELIVRD', err: '000' });
+  });
+
+  test('reads a Buffer body and a message_payload', () => {
+    expect(parseDeliveryReceipt({ esm_class: 4, short_message: Buffer.from(TEXT, 'latin1') })?.messageId).toBe('7f3a9c');
+    expect(parseDeliveryReceipt({ esm_class: 4, message_payload: { message: TEXT } })?.outcome).toBe('delivered');
+  });
+
+  test('a receipt with no id at all is unusable', () => {
+    expect(parseDeliveryReceipt({ esm_class: 4, short_message: { message: 'stat:DELIVRD' } })).toBeUndefined();
+  });
+
+  test.each([
+    ['DELIVRD', 'delivered'],
+    ['UNDELIV', 'failed'],
+    ['REJECTD', 'failed'],
+    ['EXPIRED', 'failed'],
+    ['DELETED', 'failed'],
+    ['UNKNOWN', 'failed'],
+    ['ACCEPTD', 'pending'],
+    ['ENROUTE', 'pending'],
+  ])('%s maps to %s', (stat, outcome) => {
+    expect(outcomeOf(stat)).toBe(outcome);
+  });
+});
