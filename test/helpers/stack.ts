@@ -11,7 +11,8 @@ import { SmscSimulator, type SimulatorOptions, type InboxMessage } from '../../s
 import { startWorker, type RunningOtpWorker } from '../../worker';
 
 let runtimeInstalled = false;
-function quietRuntime(): void {
+/** Keeps SDK logs to warnings; call before anything creates the Temporal Runtime. */
+export function quietRuntime(): void {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
   try {

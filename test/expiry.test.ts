@@ -1,0 +1,64 @@
+/**
+ * Expiry needs minutes of timers, so it runs on the real time-skipping test
+ * server (temporal-test-server from PyPI): ten minutes pass in milliseconds.
+ */
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { connectOtpClient, type OtpClient } from '../client';
+import { loadConfig } from '../lib/config';
+import { freePort, temporalTestServerPath } from '../lib/temporal-server';
+import { SmscSimulator } from '../sim/smsc-simulator';
+import { startWorker, type RunningOtpWorker } from '../worker';
+import { codeFrom, quietRuntime } from './helpers/stack';
+
+let env: TestWorkflowEnvironment;
+let sim: SmscSimulator;
+let worker: RunningOtpWorker;
+let otp: OtpClient;
+
+beforeAll(async () => {
+  quietRuntime();
+  const port = await freePort();
+  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() }, port } });
+  sim = new SmscSimulator({ smppPort: 0, httpPort: 0, quiet: true });
+  await sim.start();
+  const config = loadConfig({ TEMPORAL_ADDRESS: env.address, OTP_TASK_QUEUE: `otp-ts-${randomUUID()}`, SMSC_PORT: String(sim.smppPort) });
+  worker = await startWorker(config, { workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! }, workerOptions: { shutdownGraceTime: '1 second' } });
+  await worker.smsc.ready(10_000);
+  otp = await connectOtpClient(config);
+});
+
+afterAll(async () => {
+  await worker?.shutdown();
+  await otp?.temporal.connection.close();
+  await sim?.stop();
+  await env?.teardown();
+});
+
+test('a code stops verifying once its TTL has passed', async () => {
+  const phone = '+33612349001';
+  const sent = await otp.send(phone, { ttlSeconds: 300 });
+  const code = codeFrom(sim.messages(phone)[0].text);
+  const before = await env.currentTimeMs();
+  await env.sleep('6 minutes');
+  expect((await env.currentTimeMs()) - before).toBeGreaterThanOrEqual(6 * 60 * 1000);
+  expect(Date.parse(sent.expiresAt)).toBeLessThan(await env.currentTimeMs());
+  const result = await otp.verify(phone, code);
+  expect(result).toMatchObject({ valid: false, outcome: 'expired' });
+});
+
+test('a code verified just before its TTL still works', async () => {
+  const phone = '+33612349002';
+  await otp.send(phone, { ttlSeconds: 300 });
+  const code = codeFrom(sim.messages(phone)[0].text);
+  await env.sleep('4 minutes');
+  expect(await otp.verify(phone, code)).toMatchObject({ valid: true, outcome: 'verified' });
+});
+
+test('after the session has lingered and closed, verify answers not_found', async () => {
+  const phone = '+33612349003';
+  await otp.send(phone, { ttlSeconds: 60 });
+  const code = codeFrom(sim.messages(phone)[0].text);
+  await env.sleep('30 minutes');
+  expect(await otp.verify(phone, code)).toMatchObject({ valid: false, outcome: 'not_found' });
+});

@@ -1,0 +1,113 @@
+/**
+ * No plaintext code (and no plaintext phone number) in workflow history.
+ * Fetches the raw histories of sessions that sent, resent, failed, locked and
+ * verified, plus their receipt mailboxes, and searches every byte.
+ */
+import { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { AesGcmPayloadCodec } from '../lib/payload-codec';
+import { startStack, codeFrom, type TestStack } from './helpers/stack';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+async function rawHistory(workflowId: string): Promise<Buffer> {
+  const history = await stack.otp.temporal.workflow.getHandle(workflowId).fetchHistory();
+  return Buffer.from(temporal.api.history.v1.History.encode(temporal.api.history.v1.History.fromObject(history)).finish());
+}
+
+type Payload = { metadata?: Record<string, Uint8Array | null> | null; data?: Uint8Array | null };
+function collectPayloads(node: unknown, out: Payload[] = []): Payload[] {
+  if (!node || typeof node !== 'object' || node instanceof Uint8Array) return out;
+  const obj = node as Record<string, unknown>;
+  if (obj.metadata && typeof obj.metadata === 'object' && 'encoding' in (obj.metadata as object)) {
+    out.push(obj as Payload);
+    return out;
+  }
+  for (const v of Object.values(obj)) collectPayloads(v, out);
+  return out;
+}
+
+/** Every form a secret could leak in: clear text, base64 of it, and JSON-quoted. */
+function forms(secret: string): string[] {
+  return [secret, Buffer.from(secret).toString('base64'), Buffer.from(JSON.stringify(secret)).toString('base64')];
+}
+
+function expectAbsent(bytes: Buffer, secret: string, what: string): void {
+  const text = bytes.toString('latin1');
+  for (const f of forms(secret)) {
+    if (text.includes(f)) throw new Error(`${what} found in history as "${f}"`);
+  }
+}
+
+test('codes and phone numbers never appear in any fetched history', async () => {
+  const verifiedPhone = '+33612345001';
+  const failedPhone = '+33612345002';
+  const lockedPhone = '+33612345003';
+  stack.sim.setBehaviour(failedPhone, 'undeliverable');
+
+  // sent, resent, verified
+  await stack.otp.send(verifiedPhone);
+  await stack.waitForSms(verifiedPhone, 1);
+  await stack.otp.send(verifiedPhone);
+  const verifiedMsgs = await stack.waitForSms(verifiedPhone, 2);
+  const codes = verifiedMsgs.map((m) => codeFrom(m.text));
+  expect((await stack.otp.verify(verifiedPhone, codes[1])).outcome).toBe('verified');
+
+  // failed delivery
+  await stack.otp.send(failedPhone);
+  // locked
+  await stack.otp.send(lockedPhone, { maxAttempts: 1 });
+  const lockedCode = codeFrom((await stack.waitForSms(lockedPhone))[0].text);
+  await stack.otp.verify(lockedPhone, lockedCode === '999999' ? '888888' : '999999');
+  expect((await stack.otp.verify(lockedPhone, lockedCode)).outcome).toBe('locked');
+  await new Promise((r) => setTimeout(r, 300)); // let receipts land so the mailboxes have full histories
+
+  const sessions = [verifiedPhone, failedPhone, lockedPhone].map((p) => stack.otp.sessionId(p));
+  const mailboxIds: string[] = [];
+  for await (const wf of stack.otp.temporal.workflow.list({ query: `TaskQueue = '${stack.config.temporal.taskQueue}'` })) {
+    if (wf.workflowId.startsWith('dlr-')) mailboxIds.push(wf.workflowId);
+  }
+  expect(mailboxIds.length).toBeGreaterThanOrEqual(4);
+
+  let bytesChecked = 0;
+  for (const id of [...sessions, ...mailboxIds]) {
+    const bytes = await rawHistory(id);
+    bytesChecked += bytes.length;
+    for (const code of [...codes, lockedCode]) expectAbsent(bytes, code, `code of ${id}`);
+    for (const phone of [verifiedPhone, failedPhone, lockedPhone]) {
+      expectAbsent(bytes, phone, 'phone number');
+      expectAbsent(bytes, phone.slice(1), 'phone number without +');
+    }
+  }
+  expect(bytesChecked).toBeGreaterThan(10_000);
+
+  // Stronger: even decrypted, the session histories hold no code (only keyed digests).
+  const codec = new AesGcmPayloadCodec(stack.config.keys.payload);
+  for (const id of sessions) {
+    const history = await stack.otp.temporal.workflow.getHandle(id).fetchHistory();
+    const payloads = collectPayloads(history);
+    expect(payloads.length).toBeGreaterThan(3);
+    const decoded = await codec.decode(payloads);
+    const text = decoded.map((p) => Buffer.from(p.data ?? []).toString()).join('\n');
+    expect(text).toContain('codeDigest');
+    for (const code of [...codes, lockedCode]) expect(text).not.toContain(code);
+  }
+
+  // The search is not vacuous: through a client without the codec, a planted code is found.
+  const plain = new Client({ connection: stack.otp.temporal.connection, namespace: stack.config.temporal.namespace });
+  const planted = await plain.workflow.start('otpSession', {
+    workflowId: `planted-${Date.now()}`,
+    taskQueue: 'nobody-polls-this-queue',
+    args: [{ tenant: 'x', maskedPhone: codes[0] }],
+  });
+  const plantedHistory = await planted.fetchHistory();
+  await planted.terminate();
+  const plantedBytes = Buffer.from(temporal.api.history.v1.History.encode(temporal.api.history.v1.History.fromObject(plantedHistory)).finish());
+  expect(() => expectAbsent(plantedBytes, codes[0], 'planted code')).toThrow(/planted code found/);
+});
