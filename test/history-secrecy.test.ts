@@ -21,7 +21,7 @@ async function rawHistory(workflowId: string): Promise<Buffer> {
   return Buffer.from(temporal.api.history.v1.History.encode(temporal.api.history.v1.History.fromObject(history)).finish());
 }
 
-type Payload = { metadata?: Record<string, Uint8Array | null> | null; data?: Uint8Array | null };
+type Payload = { metadata?: Record<string, Uint8Array> | null; data?: Uint8Array | null };
 function collectPayloads(node: unknown, out: Payload[] = []): Payload[] {
   if (!node || typeof node !== 'object' || node instanceof Uint8Array) return out;
   const obj = node as Record<string, unknown>;

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../lib/config';
+import { loadConfig, SETTINGS } from '../../lib/config';
 
 describe('loadConfig', () => {
   test('defaults describe the embedded stack', () => {
@@ -54,4 +54,9 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OTP_CONFIG_FILE: broken })).toThrow(/broken.json is not valid JSON/);
     expect(() => loadConfig({ OTP_CONFIG_FILE: join(dir, 'missing.json') })).toThrow(/cannot read .*missing.json: ENOENT/);
   });
+});
+
+test('the README documents every setting', () => {
+  const readme = require('node:fs').readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8') as string;
+  for (const name of Object.keys(SETTINGS)) expect(readme).toContain(`| \`${name}\` |`);
 });
