@@ -213,7 +213,8 @@ export class SmscSimulator {
     const concatIe = udh.find((u) => u[0] === 0x00 && u[1] === 0x03);
     const from = pdu.source_addr ?? '';
 
-    if (behaviour === 'deliver') {
+    // no_receipt still reaches the handset: only the receipt goes missing.
+    if (behaviour === 'deliver' || behaviour === 'no_receipt') {
       if (concatIe) {
         const key = `${to}|${from}|${concatIe[2]}`;
         const pending: PendingConcat = this.concat.get(key) ?? { parts: new Map<number, string>(), total: concatIe[3], ids: [] };

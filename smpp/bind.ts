@@ -66,6 +66,8 @@ export class SmppBind extends EventEmitter {
   private keepAliveTimer?: NodeJS.Timeout;
   private readonly opts: Required<Omit<SmppBindOptions, 'logger'>> & { logger: BindLogger };
   private receiptHandler?: ReceiptHandler;
+  /** Rejecters of requests still waiting for a response, per session, failed at once when it closes. */
+  private readonly inFlight = new WeakMap<smpp.Session, Set<(err: Error) => void>>();
 
   constructor(options: SmppBindOptions) {
     super();
@@ -145,19 +147,26 @@ export class SmppBind extends EventEmitter {
   }
 
   private request(session: smpp.Session, command: string, params: Record<string, unknown>): Promise<smpp.PDU> {
-    return new Promise((resolve, reject) => {
+    let pending = this.inFlight.get(session);
+    if (!pending) this.inFlight.set(session, (pending = new Set()));
+    const waiting = pending;
+    return new Promise<smpp.PDU>((resolve, reject) => {
+      const fail = (err: Error) => {
+        clearTimeout(timer);
+        waiting.delete(fail);
+        reject(err);
+      };
       const timer = setTimeout(() => {
-        reject(new SmppTransientError(`${command} got no response within ${this.opts.responseTimeoutMs} ms on bind ${this.name}`));
+        fail(new SmppTransientError(`${command} got no response within ${this.opts.responseTimeoutMs} ms on bind ${this.name}`));
       }, this.opts.responseTimeoutMs);
+      waiting.add(fail);
       const pdu = new smpp.PDU(command, params);
       const sent = session.send(pdu, (resp) => {
         clearTimeout(timer);
+        waiting.delete(fail);
         resolve(resp);
       });
-      if (!sent) {
-        clearTimeout(timer);
-        reject(new SmppTransientError(`bind ${this.name} socket is not writable`));
-      }
+      if (!sent) fail(new SmppTransientError(`bind ${this.name} socket is not writable`));
     });
   }
 
@@ -190,6 +199,7 @@ export class SmppBind extends EventEmitter {
     });
     session.on('close', () => {
       clearInterval(this.keepAliveTimer);
+      for (const fail of [...(this.inFlight.get(session) ?? [])]) fail(new SmppTransientError(`bind ${this.name} connection closed before the response`));
       if (this.session !== session) return;
       this.session = undefined;
       if (this.state === 'closed') return;
