@@ -1,0 +1,64 @@
+/**
+ * Records workflow histories for the replay tests (test/replay.test.ts).
+ * Starts its own dev server, simulator and worker, runs fixed scenarios, and
+ * writes test/histories/<name>.history.pb. Re-record only when adding a scenario:
+ * the point of a recorded history is that new code must replay the old one.
+ *
+ *   npm run build && node dist/scripts/record-histories.js
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { connectOtpClient } from '../client';
+import { loadConfig } from '../lib/config';
+import { PROJECT_ROOT, startDevServer } from '../lib/temporal-server';
+import { SmscSimulator } from '../sim/smsc-simulator';
+import { startWorker } from '../worker';
+
+async function main(): Promise<void> {
+  const server = await startDevServer({ port: 0, headless: true });
+  const sim = new SmscSimulator({ smppPort: 0, httpPort: 0, quiet: true });
+  await sim.start();
+  // Dev keys on purpose: the replay test must be able to decode these histories.
+  const config = loadConfig({ TEMPORAL_ADDRESS: server.address, SMSC_PORT: String(sim.smppPort), OTP_TASK_QUEUE: 'otp-record' });
+  const worker = await startWorker(config);
+  const otp = await connectOtpClient(config);
+  const out = join(PROJECT_ROOT, 'test', 'histories');
+  const codeOf = (phone: string, i = 0) => /code is (\d+)/.exec(sim.messages(phone)[i].text)![1];
+  const save = async (name: string, workflowId: string) => {
+    const history = await otp.temporal.workflow.getHandle(workflowId).fetchHistory();
+    // Binary protobuf: exact, and what `History.decode` reads back in the replay test.
+    writeFileSync(join(out, `${name}.history.pb`), temporal.api.history.v1.History.encode(temporal.api.history.v1.History.fromObject(history)).finish());
+    console.log(`recorded ${name} (${history.events?.length} events)`);
+  };
+  try {
+    await worker.smsc.ready(5000);
+    // 1. send, receipt, a wrong code, the right code, then a repeat verify; the session lingers and completes.
+    const p1 = '+33612000001';
+    const s1 = await otp.send(p1);
+    await new Promise((r) => setTimeout(r, 300));
+    await otp.verify(p1, codeOf(p1) === '000000' ? '111111' : '000000');
+    await otp.verify(p1, codeOf(p1));
+    await otp.verify(p1, codeOf(p1));
+    // 2. two sends (the second replaces the first), an undeliverable receipt, a lock.
+    const p2 = '+33612000002';
+    sim.setBehaviour(p2, 'undeliverable');
+    await otp.send(p2, { maxAttempts: 1 });
+    await otp.send(p2, { maxAttempts: 1 });
+    await new Promise((r) => setTimeout(r, 300));
+    await otp.verify(p2, '00000000');
+    await save('session-verified', s1.sessionId);
+    await save('session-resent-failed-locked', otp.sessionId(p2));
+    await save('receipt-mailbox', `dlr-${config.smsc.name}-${s1.messageId}`);
+  } finally {
+    await worker.shutdown();
+    await otp.temporal.connection.close();
+    await sim.stop();
+    await server.stop();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

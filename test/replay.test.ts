@@ -1,0 +1,36 @@
+/**
+ * Replays recorded histories (test/histories/, made by scripts/record-histories.ts)
+ * against today's workflow code. A change that breaks determinism for
+ * workflows already running fails here; guard such changes with patched().
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { temporal } from '@temporalio/proto';
+import { bundleWorkflowCode, Worker } from '@temporalio/worker';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { otpDataConverter } from '../client';
+import { loadConfig } from '../lib/config';
+import { quietRuntime } from './helpers/stack';
+
+const dir = join(__dirname, 'histories');
+const files = readdirSync(dir).filter((f) => f.endsWith('.history.pb'));
+// The histories were recorded with the dev payload key.
+const dataConverter = otpDataConverter(loadConfig({}).keys.payload);
+const load = (file: string) => temporal.api.history.v1.History.decode(readFileSync(join(dir, file)));
+
+beforeAll(() => quietRuntime());
+
+test('there are recorded histories for sessions and mailboxes', () => {
+  expect(files).toEqual(expect.arrayContaining(['session-verified.history.pb', 'session-resent-failed-locked.history.pb', 'receipt-mailbox.history.pb']));
+});
+
+test.each(files)('%s replays against the current workflow code', async (file) => {
+  const history = load(file);
+  expect(history.events.length).toBeGreaterThan(10);
+  await expect(Worker.runReplayHistory({ workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! }, dataConverter }, history)).resolves.toBeUndefined();
+});
+
+test('replay catches a workflow change that is not deterministic', async () => {
+  const drifted = await bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/drifted-workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
+  await expect(Worker.runReplayHistory({ workflowBundle: drifted, dataConverter }, load('session-verified.history.pb'))).rejects.toBeInstanceOf(DeterminismViolationError);
+});
