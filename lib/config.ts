@@ -46,6 +46,9 @@ export const SETTINGS = {
   OTP_BRAND: { kind: 'string', default: 'Acme', doc: 'Brand named in every message unless a send overrides it.' },
   OTP_TENANT: { kind: 'string', default: DEFAULT_TENANT, doc: 'Tenant the CLI and client use when none is given.' },
   OTP_DEFAULT_REGION: { kind: 'region', default: '', doc: 'ISO country (e.g. FR) for numbers written without +; empty means numbers must start with +.' },
+  OTP_CODEC_PORT: { kind: 'port', default: '8234', doc: 'Port of the codec server that lets the Web UI decrypt payloads (`npm start`, `npm run codec-server`).' },
+  OTP_CODEC_TOKEN: { kind: 'string', default: '', doc: 'Bearer token the codec server requires; empty means none (loopback use only).' },
+  OTP_CODEC_ALLOW_ORIGIN: { kind: 'string', default: 'http://localhost:8233', doc: 'Web UI origin the codec server allows (CORS).' },
   OTP_CODE_KEY: { kind: 'secret', doc: 'Worker only. HMAC key codes are derived from. ≥ 16 characters.' },
   OTP_HASH_KEY: { kind: 'secret', doc: 'Workers and clients. HMAC key for session ids (keyed hash of the phone) and code digests. ≥ 16 characters.' },
   OTP_PAYLOAD_KEYS: { kind: 'payloadKeys', doc: 'Workers and clients. AES-256-GCM payload keys, `id:base64(32 bytes)`, comma-separated; the first encrypts.' },
@@ -69,6 +72,7 @@ export interface OtpConfig {
   };
   brand: string;
   tenant: string;
+  codecServer: { port: number; token?: string; allowOrigin: string };
   defaultRegion?: string;
   /** `code` is empty for the client role. */
   keys: { code: string; hash: string; payload: PayloadKey[] };
@@ -177,6 +181,7 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
       enquireLinkMs: int('SMSC_ENQUIRE_LINK_MS', 1000, 3600000),
     },
     brand: nonEmpty('OTP_BRAND'),
+    codecServer: { port: int('OTP_CODEC_PORT', 0, 65535), token: str('OTP_CODEC_TOKEN') || undefined, allowOrigin: nonEmpty('OTP_CODEC_ALLOW_ORIGIN') },
     tenant: nonEmpty('OTP_TENANT'),
     defaultRegion: region || undefined,
     keys: { code: role === 'worker' ? secret('OTP_CODE_KEY', DEV_CODE_KEY) : '', hash: secret('OTP_HASH_KEY', DEV_HASH_KEY), payload },

@@ -67,6 +67,8 @@ export interface DevServerOptions {
   headless?: boolean;
   /** SQLite file that keeps state across restarts. Default: in memory. */
   dbFile?: string;
+  /** Codec server URL the Web UI uses to decode payloads. */
+  codecEndpoint?: string;
   /** Inherit stdio (npm start) or discard it (tests). Default false. */
   verbose?: boolean;
 }
@@ -91,6 +93,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     args.push('--ui-port', String(uiPort));
     uiUrl = `http://localhost:${uiPort}`;
   }
+  if (options.codecEndpoint && !options.headless) args.push('--ui-codec-endpoint', options.codecEndpoint);
   if (options.dbFile) args.push('--db-filename', options.dbFile);
   const child = spawn(cli, args, { stdio: options.verbose ? 'inherit' : 'ignore' });
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

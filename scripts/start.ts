@@ -9,7 +9,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { startCodecServer, type RunningCodecServer } from '../lib/codec-server';
 import { ConfigError, loadConfig } from '../lib/config';
+import { AesGcmPayloadCodec } from '../lib/payload-codec';
 import { PROJECT_ROOT, startDevServer, waitForPort, type DevServer } from '../lib/temporal-server';
 
 interface Child {
@@ -19,6 +21,7 @@ interface Child {
 
 const children: Child[] = [];
 let server: DevServer | undefined;
+let codecServer: RunningCodecServer | undefined;
 let stopping = false;
 
 function prefix(name: string, stream: NodeJS.ReadableStream | null, out: NodeJS.WriteStream): void {
@@ -27,7 +30,7 @@ function prefix(name: string, stream: NodeJS.ReadableStream | null, out: NodeJS.
     buf += chunk.toString();
     const lines = buf.split('\n');
     buf = lines.pop() ?? '';
-    for (const line of lines) out.write(`[${name}] ${line}\n`);
+    for (const line of lines) out.write(line.startsWith(`[${name}]`) ? `${line}\n` : `[${name}] ${line}\n`);
   });
 }
 
@@ -66,6 +69,7 @@ async function shutdown(code: number): Promise<void> {
   console.log('[start] stopping: worker, simulator, Temporal server');
   for (const child of [...children].reverse()) await stopChild(child);
   await server?.stop();
+  await codecServer?.close();
   process.exit(code);
 }
 
@@ -75,11 +79,17 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
 
+  codecServer = await startCodecServer({
+    codec: new AesGcmPayloadCodec(config.keys.payload),
+    port: config.codecServer.port,
+    token: config.codecServer.token,
+    allowOrigin: config.codecServer.allowOrigin,
+  });
   if (!external) {
     const dataDir = join(PROJECT_ROOT, 'data');
     mkdirSync(dataDir, { recursive: true });
     const [, port] = config.temporal.address.split(':');
-    server = await startDevServer({ port: Number(port), uiPort: Number(port) + 1000, dbFile: join(dataDir, 'temporal.sqlite') });
+    server = await startDevServer({ port: Number(port), uiPort: Number(port) + 1000, dbFile: join(dataDir, 'temporal.sqlite'), codecEndpoint: codecServer.url });
   }
   const simulate = process.env.OTP_START_SIMULATOR !== 'false';
   if (simulate) {
@@ -93,6 +103,7 @@ async function main(): Promise<void> {
     'OTP stack is up:',
     `  Temporal gRPC     ${config.temporal.address}${external ? ' (external, from TEMPORAL_ADDRESS)' : ' (dev server, state in data/temporal.sqlite)'}`,
     server?.uiUrl ? `  Temporal Web UI   ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows` : undefined,
+    `  Codec server      ${codecServer.url} (lets the Web UI decrypt payloads${config.codecServer.token ? '; bearer token required' : ''})`,
     simulate ? `  SMSC simulator    smpp://${config.smsc.host}:${config.smsc.port}  (system_id ${config.smsc.systemId})` : `  SMSC              smpp://${config.smsc.host}:${config.smsc.port}`,
     simulate ? `  Phone inbox       http://127.0.0.1:${process.env.SIM_HTTP_PORT || 2780}/messages?to=+33612345678` : undefined,
     `  Worker            task queue "${config.temporal.taskQueue}"`,

@@ -1,0 +1,36 @@
+/**
+ * Screenshots a session in the Temporal Web UI with Debian's headless Chromium
+ * (apt-get install chromium). Run against a live `npm start`:
+ *
+ *   npm run otp -- send +33612345678   # then verify it, so all steps show
+ *   node dist/scripts/screenshot-ui.js <workflowId> [docs/web-ui-session.png]
+ */
+import { chromium } from 'playwright-core';
+
+async function main(): Promise<void> {
+  const [workflowId, out = 'docs/web-ui-session.png'] = process.argv.slice(2);
+  if (!workflowId) {
+    console.error('usage: screenshot-ui <workflowId> [out.png]');
+    process.exit(2);
+  }
+  const ui = process.env.TEMPORAL_UI_URL || 'http://localhost:8233';
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
+    await page.goto(`${ui}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`, { waitUntil: 'load' });
+    await page.getByText('dispatchCode').first().waitFor({ timeout: 20_000 });
+    await page.waitForTimeout(1500);
+    await page.screenshot({ path: out });
+    console.log(`saved ${out}`);
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
