@@ -51,7 +51,16 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     dataConverter,
-    activities: createActivities({ smsc, client, taskQueue: config.temporal.taskQueue, codeKey: config.keys.code, hashKey: config.keys.hash, brand: config.brand }),
+    activities: createActivities({
+      smsc,
+      client,
+      taskQueue: config.temporal.taskQueue,
+      codeKey: config.keys.code,
+      hashKey: config.keys.hash,
+      brand: config.brand,
+      senderId: config.smsc.senderId,
+      profiles: config.profiles,
+    }),
     ...(overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     ...overrides.workerOptions,
   });

@@ -1,18 +1,30 @@
 /**
  * Activities, built by a factory that closes over what the worker process
- * owns: the SMPP binds, a Temporal client and the keys.
+ * owns: the SMPP binds, a Temporal client, the keys and the policy profiles.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
-import { RECEIPT_MAILBOX_WORKFLOW, mailboxSubmittedSignal, receiptMailboxId } from '../contract';
-import { codeDigest } from '../contract/keys';
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import {
+  RECEIPT_MAILBOX_WORKFLOW,
+  VELOCITY_WORKFLOW,
+  acquireUpdate,
+  mailboxSubmittedSignal,
+  receiptMailboxId,
+  velocityWorkflowId,
+  type QuotaRequest,
+  type QuotaResult,
+} from '../contract';
+import { codeDigest, normalizeCode } from '../contract/keys';
+import { MessageError, renderMessage } from '../policy/message';
+import { checkPhone } from '../policy/phone';
+import { ALPHABETS, DEFAULT_PROFILE, isInAlphabet, sessionRules, type ResolvedProfile } from '../policy/profile';
+import type { ProfileStore } from '../policy/store';
 import { SmppPermanentError } from '../smpp/errors';
 import type { SmscClient } from '../smpp/smsc';
 import { deriveCode } from './code';
-import { renderMessage } from './message';
-import type { DispatchCodeInput, DispatchCodeResult, OtpActivities } from './types';
+import type { DispatchCodeInput, DispatchCodeResult, OtpActivities, PrepareSendInput, PrepareSendResult, RenderPlan } from './types';
 
-export type { DispatchCodeInput, DispatchCodeResult, OtpActivities } from './types';
+export type * from './types';
 
 export interface ActivityDeps {
   smsc: SmscClient;
@@ -20,19 +32,125 @@ export interface ActivityDeps {
   taskQueue: string;
   codeKey: string;
   hashKey: string;
-  /** Brand used when a send names none. */
+  /** Brand and sender used when neither the send nor the profile names one. */
   brand: string;
+  senderId: string;
+  profiles: ProfileStore;
+}
+
+/** A request that can never succeed as sent: the update fails with this message, nothing is sent. */
+function invalidRequest(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: 'InvalidRequest', message, nonRetryable: true });
+}
+
+function resolveTemplate(p: ResolvedProfile, input: PrepareSendInput): { template: string; locale: string } {
+  if (input.messageText !== undefined) {
+    if (!p.allowCallerMessage) throw invalidRequest(`profile "${p.name}" does not allow caller message text`);
+    if (!input.messageText.includes('{code}')) throw invalidRequest('messageText must contain the {code} placeholder');
+    if (/\{(?!code\}|brand\}|ttlMinutes\}|context\})[^}]*\}/.test(input.messageText)) throw invalidRequest('messageText may use only {code}, {brand}, {ttlMinutes} and {context}');
+    return { template: input.messageText, locale: input.locale ?? p.defaultLocale };
+  }
+  const wanted = input.locale ?? p.defaultLocale;
+  const base = wanted.split(/[-_]/)[0];
+  if (p.templates[wanted]) return { template: p.templates[wanted], locale: wanted };
+  if (p.templates[base]) return { template: p.templates[base], locale: base };
+  return { template: p.templates[p.defaultLocale], locale: p.defaultLocale };
 }
 
 export function createActivities(deps: ActivityDeps): OtpActivities {
   return {
+    /** Local activity: resolves the profile and decides whether this send may go out at all. */
+    async prepareSend(input: PrepareSendInput): Promise<PrepareSendResult> {
+      const profileName = input.profile ?? DEFAULT_PROFILE;
+      const p = deps.profiles.get(profileName);
+      if (!p) throw invalidRequest(`unknown profile "${profileName}" (known: ${deps.profiles.names().join(', ')})`);
+      const label = `${p.name}@${p.revision}`;
+      const phone = checkPhone(input.phone, p);
+      if (!phone.ok) return { status: phone.status, reason: phone.reason, profile: label };
+
+      if (input.code !== undefined) {
+        if (!p.allowCallerCode) throw invalidRequest(`profile "${p.name}" does not allow caller-supplied codes`);
+        const code = normalizeCode(input.code);
+        if (code.length < 4 || code.length > 10 || !isInAlphabet(code, p.alphabet)) {
+          throw invalidRequest(`code must be 4–10 characters of the ${p.alphabet} alphabet (${ALPHABETS[p.alphabet]})`);
+        }
+      }
+      if (p.requireContext && !input.context?.trim()) throw invalidRequest(`profile "${p.name}" needs a context line, e.g. "Confirm transfer of €500 to Alice"`);
+      if (input.context !== undefined && input.context.length > 160) throw invalidRequest('context must be at most 160 characters');
+      if (input.brand !== undefined && (input.brand.length < 1 || input.brand.length > 40)) throw invalidRequest('brand must be 1–40 characters');
+
+      const { template, locale } = resolveTemplate(p, input);
+      const codeLength = input.code !== undefined ? normalizeCode(input.code).length : p.codeLength;
+      const render: RenderPlan = {
+        template,
+        brand: input.brand ?? p.brand ?? deps.brand,
+        senderId: p.senderId ?? deps.senderId,
+        ttlSeconds: p.ttlSeconds,
+        context: input.context,
+        autofill: p.autofill,
+        normalize: p.normalizeLookalikes,
+        maxSegments: p.maxSegments,
+        codeLength,
+        alphabet: p.alphabet,
+        locale,
+      };
+      // Dry run with a stand-in code of the same length: a template over budget sends nothing.
+      let dry;
+      try {
+        dry = renderMessage({ ...render, code: ALPHABETS[p.alphabet][0].repeat(codeLength) });
+      } catch (err) {
+        if (err instanceof MessageError) throw invalidRequest(err.message);
+        throw err;
+      }
+      const { velocity } = p;
+      const quota: QuotaRequest | null =
+        p.tenantSendsPerMinute > 0 || velocity.perCountryPerHour !== null || velocity.perPrefixPerHour !== null
+          ? {
+              country: phone.country,
+              prefix: phone.prefix,
+              tenantSendsPerMinute: p.tenantSendsPerMinute,
+              perCountryPerHour: velocity.perCountryPerHour,
+              perPrefixPerHour: velocity.perPrefixPerHour,
+              shadow: velocity.shadow,
+            }
+          : null;
+      const sandbox = p.sandbox.numbers.includes(input.phone);
+      return {
+        status: 'ok',
+        rules: sessionRules(p),
+        render,
+        quota: sandbox ? null : quota,
+        sandboxDigest: sandbox ? codeDigest(deps.hashKey, input.sessionWorkflowId, p.sandbox.code) : undefined,
+        segments: dry.segments,
+        encoding: dry.encoding,
+      };
+    },
+
+    /** Asks the tenant's velocity workflow (started on first use) for one send. */
+    async acquireSendQuota({ tenant, request }): Promise<QuotaResult> {
+      const start = new WithStartWorkflowOperation(VELOCITY_WORKFLOW, {
+        workflowId: velocityWorkflowId(tenant),
+        taskQueue: deps.taskQueue,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        args: [],
+      });
+      return deps.client.workflow.executeUpdateWithStart(acquireUpdate, { args: [request], startWorkflowOperation: start });
+    },
+
     async dispatchCode(input: DispatchCodeInput): Promise<DispatchCodeResult> {
-      const code = deriveCode(deps.codeKey, input.sessionWorkflowId, input.nonce, input.codeLength);
-      const text = renderMessage({ brand: input.brand ?? deps.brand, code, ttlSeconds: input.ttlSeconds });
+      const { render } = input;
+      const code = input.callerCode !== undefined ? normalizeCode(input.callerCode) : deriveCode(deps.codeKey, input.sessionWorkflowId, input.nonce, render.codeLength, render.alphabet);
+      let message;
+      try {
+        message = renderMessage({ ...render, code });
+      } catch (err) {
+        if (err instanceof MessageError) throw ApplicationFailure.create({ type: 'InvalidMessage', message: err.message, nonRetryable: true });
+        throw err;
+      }
       const remainingSeconds = Math.ceil((input.expiresAtMs - Date.now()) / 1000);
       let submitted;
       try {
-        submitted = await deps.smsc.submitText(input.phone, text, remainingSeconds);
+        submitted = await deps.smsc.submitText(input.phone, message.text, remainingSeconds, render.senderId);
       } catch (err) {
         if (err instanceof SmppPermanentError) {
           throw ApplicationFailure.create({ type: 'SmppPermanentError', message: err.message, nonRetryable: true });
@@ -57,7 +175,6 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
         messageIds: submitted.messageIds,
         segments: submitted.segments,
         encoding: submitted.encoding,
-        delivery: 'submitted',
       };
     },
   };

@@ -1,5 +1,47 @@
 /** The activity interface the workflows call; implemented in ./index.ts. */
-import type { DeliveryStatus } from '../contract';
+import type { QuotaRequest, QuotaResult } from '../contract';
+import type { AutofillPolicy, CodeAlphabet, SessionRules } from '../policy/profile';
+
+/** Everything dispatch needs to render the message; decided by prepareSend from the profile. */
+export interface RenderPlan {
+  template: string;
+  brand: string;
+  senderId: string;
+  ttlSeconds: number;
+  context?: string;
+  autofill: AutofillPolicy;
+  normalize: boolean;
+  maxSegments: number;
+  codeLength: number;
+  alphabet: CodeAlphabet;
+  locale: string;
+}
+
+export interface PrepareSendInput {
+  tenant: string;
+  sessionWorkflowId: string;
+  phone: string;
+  profile: string;
+  locale?: string;
+  context?: string;
+  brand?: string;
+  code?: string;
+  messageText?: string;
+}
+
+export type PrepareSendResult =
+  | {
+      status: 'ok';
+      rules: SessionRules;
+      render: RenderPlan;
+      /** Quota to ask the tenant's velocity workflow for; null when the profile sets no limit. */
+      quota: QuotaRequest | null;
+      /** Set for sandbox numbers: the digest of the profile's fixed code. Nothing is dispatched. */
+      sandboxDigest?: string;
+      segments: number;
+      encoding: 'GSM7' | 'UCS2';
+    }
+  | { status: 'invalid_number' | 'blocked'; reason: string; profile: string };
 
 export interface DispatchCodeInput {
   sessionWorkflowId: string;
@@ -7,11 +49,11 @@ export interface DispatchCodeInput {
   /** Random per-code nonce; the code is HMAC(OTP_CODE_KEY, workflowId|nonce), so a retry resends the same code. */
   nonce: string;
   phone: string;
-  codeLength: number;
-  ttlSeconds: number;
-  /** Epoch ms after which the code is dead; SMSC validity should not outlive it. */
+  /** Epoch ms after which the code is dead; the SMSC validity period does not outlive it. */
   expiresAtMs: number;
-  brand?: string;
+  render: RenderPlan;
+  /** Caller-supplied code (trigger mode); travels only inside encrypted payloads. */
+  callerCode?: string;
 }
 
 export interface DispatchCodeResult {
@@ -20,9 +62,10 @@ export interface DispatchCodeResult {
   messageIds: string[];
   segments: number;
   encoding: 'GSM7' | 'UCS2';
-  delivery: DeliveryStatus;
 }
 
 export interface OtpActivities {
+  prepareSend(input: PrepareSendInput): Promise<PrepareSendResult>;
+  acquireSendQuota(input: { tenant: string; request: QuotaRequest }): Promise<QuotaResult>;
   dispatchCode(input: DispatchCodeInput): Promise<DispatchCodeResult>;
 }

@@ -17,7 +17,7 @@ import {
   type SendOtpResult,
   type VerifyOtpResult,
 } from '../contract';
-import { codeDigest, maskPhone, normalizePhone, sessionWorkflowId } from '../contract/keys';
+import { InvalidPhoneError, codeDigest, maskPhone, normalizePhone, sessionWorkflowId } from '../contract/keys';
 import type { OtpConfig } from '../lib/config';
 import { AesGcmPayloadCodec, type PayloadKey } from '../lib/payload-codec';
 
@@ -25,7 +25,7 @@ export * from '../contract';
 
 /** The data converter every client and worker of one deployment must share. */
 export function otpDataConverter(payloadKeys: PayloadKey[]): DataConverter {
-  return { payloadCodecs: [new AesGcmPayloadCodec(payloadKeys)] };
+  return { payloadCodecs: [new AesGcmPayloadCodec(payloadKeys)], failureConverterPath: require.resolve('../lib/failure-converter') };
 }
 
 export interface OtpClientOptions {
@@ -42,13 +42,30 @@ export interface OtpClientOptions {
 
 export interface SendOptions extends Omit<SendOtpRequest, 'phone'> {
   tenant?: string;
-  /** Becomes the update id: the same key returns the first answer and sends nothing new. */
+  /** Becomes the update id: the same key within 24 h returns the first answer and sends nothing new. */
   idempotencyKey?: string;
 }
+
+/**
+ * "full" (default) returns every outcome. "public" is for answers that reach
+ * the public: every failure reads { valid: false, outcome: "rejected" } with
+ * no attempt count, so responses cannot tell registered numbers, expired
+ * codes, locks and typos apart.
+ */
+export type ResponseMode = 'full' | 'public';
 
 export interface CallOptions {
   tenant?: string;
   idempotencyKey?: string;
+}
+
+export interface VerifyOptions extends CallOptions {
+  responseMode?: ResponseMode;
+}
+
+export interface PublicVerifyResult {
+  valid: boolean;
+  outcome: 'verified' | 'rejected';
 }
 
 /** A request Temporal or the session refused; `message` says why, without secrets. */
@@ -85,9 +102,20 @@ export class OtpClient {
     return sessionWorkflowId(this.opts.hashKey, tenant, this.normalize(phone));
   }
 
+  /**
+   * Sends a code. Refusals (rate limits, blocked or invalid numbers) come back
+   * as typed results; only requests that can never succeed as written throw
+   * an OtpRequestError.
+   */
   async send(phone: string, options: SendOptions = {}): Promise<SendOtpResult> {
     const { tenant = this.opts.tenant ?? DEFAULT_TENANT, idempotencyKey, ...rest } = options;
-    const e164 = this.normalize(phone);
+    let e164: string;
+    try {
+      e164 = this.normalize(phone);
+    } catch (err) {
+      if (err instanceof InvalidPhoneError) return { status: 'invalid_number', reason: err.detail };
+      throw err;
+    }
     const workflowId = sessionWorkflowId(this.opts.hashKey, tenant, e164);
     const input: OtpSessionInput = { tenant, maskedPhone: maskPhone(e164) };
     const start = new WithStartWorkflowOperation<(i: OtpSessionInput) => Promise<OtpSessionStatus>>(OTP_SESSION_WORKFLOW, {
@@ -98,7 +126,7 @@ export class OtpClient {
     });
     try {
       return await this.temporal.workflow.executeUpdateWithStart(sendUpdate, {
-        args: [{ ...rest, phone: e164 }],
+        args: [{ ...rest, phone: e164, idempotencyKey }],
         updateId: idempotencyKey,
         startWorkflowOperation: start,
       });
@@ -107,8 +135,23 @@ export class OtpClient {
     }
   }
 
-  async verify(phone: string, code: string, options: CallOptions = {}): Promise<VerifyOtpResult> {
-    const workflowId = this.sessionId(phone, options.tenant);
+  verify(phone: string, code: string, options: VerifyOptions & { responseMode: 'public' }): Promise<PublicVerifyResult>;
+  verify(phone: string, code: string, options?: VerifyOptions): Promise<VerifyOtpResult>;
+  async verify(phone: string, code: string, options: VerifyOptions = {}): Promise<VerifyOtpResult | PublicVerifyResult> {
+    const full = await this.verifyFull(phone, code, options);
+    if (options.responseMode === 'public') return { valid: full.valid, outcome: full.valid ? 'verified' : 'rejected' };
+    return full;
+  }
+
+  private async verifyFull(phone: string, code: string, options: CallOptions): Promise<VerifyOtpResult> {
+    let workflowId: string;
+    try {
+      workflowId = this.sessionId(phone, options.tenant);
+    } catch (err) {
+      if (err instanceof InvalidPhoneError) return { sessionId: '', valid: false, outcome: 'not_found', attemptsRemaining: 0 };
+      throw err;
+    }
+    if (!code.trim()) return { sessionId: workflowId, valid: false, outcome: 'invalid_code', attemptsRemaining: 0 };
     const digest = codeDigest(this.opts.hashKey, workflowId, code);
     try {
       return await this.temporal.workflow.getHandle(workflowId).executeUpdate(verifyUpdate, {

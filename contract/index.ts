@@ -15,57 +15,116 @@ export const DEFAULT_TENANT = 'default';
 
 /** Workflow type of the per-(tenant, phone) entity workflow. */
 export const OTP_SESSION_WORKFLOW = 'otpSession';
+/** Workflow type of the per-tenant velocity limiter (tenant rate, per-country and per-prefix limits). */
+export const VELOCITY_WORKFLOW = 'otpVelocity';
 /** Workflow type of the per-message receipt mailbox (see DESIGN.md decision 5). */
 export const RECEIPT_MAILBOX_WORKFLOW = 'deliveryReceiptMailbox';
 
 export const SEND_UPDATE = 'send';
+export const ACQUIRE_UPDATE = 'acquire';
 export const VERIFY_UPDATE = 'verify';
 export const STATUS_QUERY = 'status';
 export const DELIVERY_RECEIPT_SIGNAL = 'deliveryReceipt';
 export const MAILBOX_SUBMITTED_SIGNAL = 'submitted';
 export const MAILBOX_RECEIPT_SIGNAL = 'receipt';
 
-/** Code lengths accepted by the session (the range the hosted services use). */
+/** Code lengths accepted (the range the hosted services use). */
 export const MIN_CODE_LENGTH = 4;
 export const MAX_CODE_LENGTH = 10;
+/** How long a session remembers idempotency keys and send times after its last send. */
+export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 /** Input of the session workflow itself: who the session is for. */
 export interface OtpSessionInput {
   tenant: string;
   /** Masked phone (+33•••••678); the full number travels only inside send requests. */
   maskedPhone: string;
+  /** State carried over by continue-as-new; absent on a fresh session. */
+  carried?: unknown;
 }
 
-/** Update `send`: issue a new code and dispatch it. */
+/** Update `acquire` on the velocity workflow: may this send go out? */
+export interface QuotaRequest {
+  country: string;
+  /** "+" and the first N digits of the number. */
+  prefix: string;
+  tenantSendsPerMinute: number;
+  perCountryPerHour: number | null;
+  perPrefixPerHour: number | null;
+  shadow: boolean;
+}
+
+export interface QuotaResult {
+  allowed: boolean;
+  status?: 'rate_limited' | 'blocked';
+  reason?: string;
+  retryAfterSeconds?: number;
+  /** Limits that were exceeded but only reported (shadow mode). */
+  shadowFlags: string[];
+}
+
+/** Update `send`: issue a code under a policy profile and dispatch it. */
 export interface SendOtpRequest {
-  /** E.164 destination, e.g. +33612345678. */
+  /** E.164 destination, e.g. +33612345678 (clients normalise before sending). */
   phone: string;
-  /** Code length, 4–10. Default 6. */
-  codeLength?: number;
-  /** Code lifetime in seconds, 10–86400. Default 300. */
-  ttlSeconds?: number;
-  /** Wrong codes allowed before the session locks, 1–20. Default 5. */
-  maxAttempts?: number;
-  /** Brand shown in the message. Default: the worker's OTP_BRAND. */
+  /** Policy profile name. Default "login"; presets: login, transaction, recovery. */
+  profile?: string;
+  /** Template locale, e.g. "fr". Default: the profile's defaultLocale; unknown locales fall back to it. */
+  locale?: string;
+  /** Context line for {context}, e.g. "Confirm transfer of €500 to Alice". Required by transaction profiles. */
+  context?: string;
+  /** Brand for {brand}; default the profile's brand, then OTP_BRAND. */
   brand?: string;
+  /** Caller-generated code (trigger mode), if the profile allows it. */
+  code?: string;
+  /** Caller's full message text with a {code} placeholder, if the profile allows it. */
+  messageText?: string;
+  /** Set by clients to the update id; results are kept 24 h under this key. */
+  idempotencyKey?: string;
 }
 
 export type DeliveryStatus = 'pending' | 'submitted' | 'delivered' | 'failed';
 
-export interface SendOtpResult {
+export interface SendAccepted {
   sessionId: string;
   status: 'sent';
   /** Sequence number of the code within this session (1, 2, …). */
   codeSeq: number;
+  /** True when this send re-delivered the code already issued (its delivery had failed). */
+  sameCode: boolean;
   maskedPhone: string;
-  channel: 'sms';
-  /** SMSC message id of the first segment. */
-  messageId: string;
+  /** "sandbox" for configured test numbers: nothing was dispatched. */
+  channel: 'sms' | 'sandbox';
+  /** SMSC message id of the first segment (absent in sandbox). */
+  messageId?: string;
   segments: number;
   encoding: 'GSM7' | 'UCS2';
   /** ISO-8601 instant after which the code no longer verifies. */
   expiresAt: string;
+  /** Profile name and revision used, e.g. "login@3f2a9c0b1d4e". */
+  profile: string;
+  locale: string;
+  /** Velocity rules that would have blocked this send, had they not been in shadow mode. */
+  shadowFlags?: string[];
 }
+
+export type SendRefusalStatus = 'rate_limited' | 'blocked' | 'invalid_number';
+
+export interface SendRefused {
+  /** Absent when the number could not even be parsed (no session exists). */
+  sessionId?: string;
+  status: SendRefusalStatus;
+  /** Stable machine-readable reason, e.g. resend_cooldown, too_many_sends, tenant_rate, country_denied:RU, number_type_denied:PREMIUM_RATE, velocity_country:FR, not_a_valid_number. */
+  reason: string;
+  maskedPhone?: string;
+  /** Seconds until a send can succeed (rate_limited). */
+  retryAfterSeconds?: number;
+  /** ISO-8601 instant from which a send can succeed (rate_limited). */
+  retryAt?: string;
+  profile?: string;
+}
+
+export type SendOtpResult = SendAccepted | SendRefused;
 
 /** Update `verify`. The caller sends a digest of the code, never the code itself. */
 export interface VerifyOtpRequest {
@@ -105,6 +164,9 @@ export interface OtpSessionStatus {
   /** Absent until the first code has been issued. */
   code?: {
     seq: number;
+    /** Profile name@revision the code was issued under. */
+    profile: string;
+    channel: 'sms' | 'sandbox';
     state: CodeState;
     delivery: DeliveryStatus;
     deliveryStat?: string;
@@ -114,13 +176,16 @@ export interface OtpSessionStatus {
     expiresAt: string;
     attemptsRemaining: number;
   };
-  /** Send / receipt / verify steps, oldest first. No codes, no full numbers. */
+  /** Sends within the current rate window, and when the next send is allowed. */
+  sendsInWindow: number;
+  nextSendAt?: string;
+  /** Send / receipt / verify steps, oldest first (the last 100). No codes, no full numbers. */
   events: OtpSessionEvent[];
 }
 
 export interface OtpSessionEvent {
   at: string;
-  type: 'sent' | 'receipt' | 'verify' | 'expired' | 'locked';
+  type: 'sent' | 'refused' | 'receipt' | 'verify' | 'expired' | 'locked' | 'shadow';
   detail: string;
 }
 
@@ -135,12 +200,18 @@ export interface SessionReceipt extends DeliveryReceipt {
   codeSeq: number;
 }
 
+export const acquireUpdate = defineUpdate<QuotaResult, [QuotaRequest]>(ACQUIRE_UPDATE);
 export const sendUpdate = defineUpdate<SendOtpResult, [SendOtpRequest]>(SEND_UPDATE);
 export const verifyUpdate = defineUpdate<VerifyOtpResult, [VerifyOtpRequest]>(VERIFY_UPDATE);
 export const statusQuery = defineQuery<OtpSessionStatus>(STATUS_QUERY);
 export const deliveryReceiptSignal = defineSignal<[SessionReceipt]>(DELIVERY_RECEIPT_SIGNAL);
 export const mailboxSubmittedSignal = defineSignal<[MailboxSubmitted]>(MAILBOX_SUBMITTED_SIGNAL);
 export const mailboxReceiptSignal = defineSignal<[DeliveryReceipt]>(MAILBOX_RECEIPT_SIGNAL);
+
+/** Workflow id of a tenant's velocity limiter. */
+export function velocityWorkflowId(tenant: string): string {
+  return `otp-velocity-${tenant}`;
+}
 
 /** Workflow id of the receipt mailbox for one SMSC message. */
 export function receiptMailboxId(smsc: string, messageId: string): string {

@@ -35,14 +35,20 @@ export function sessionWorkflowId(hashKey: string, tenant: string, e164: string)
   return `otp-${tenant}-${hmac(hashKey, `${tenant}|${e164}`).slice(0, 32)}`;
 }
 
-/** base64url(HMAC-SHA256(hashKey, "code|" + workflowId + "|" + code)) */
+/** What a person may add while typing a code: spaces and dashes; case does not matter. */
+export function normalizeCode(code: string): string {
+  return code.replace(/[\s-]/g, '').toUpperCase();
+}
+
+/** base64url(HMAC-SHA256(hashKey, "code|" + workflowId + "|" + normalizeCode(code))) */
 export function codeDigest(hashKey: string, workflowId: string, code: string): string {
-  return hmac(hashKey, `code|${workflowId}|${code.trim().toUpperCase()}`);
+  return hmac(hashKey, `code|${workflowId}|${normalizeCode(code)}`);
 }
 
 export class InvalidPhoneError extends Error {
-  constructor(readonly reason: 'invalid_number', detail: string) {
-    super(`phone number is invalid: ${detail}`);
+  /** `detail` is a stable code: too_short, too_long, invalid_country, not_a_number, not_a_valid_number, … */
+  constructor(readonly reason: 'invalid_number', readonly detail: string, hint = '') {
+    super(`phone number is invalid: ${detail}${hint}`);
     this.name = 'InvalidPhoneError';
   }
 }
@@ -58,9 +64,9 @@ export function normalizePhone(input: string, defaultRegion?: string): string {
   } catch (err) {
     const code = err instanceof ParseError ? err.message : 'UNPARSEABLE';
     const hint = code === 'INVALID_COUNTRY' ? ' (use +<country code>… or set a default region)' : '';
-    throw new InvalidPhoneError('invalid_number', `${code.toLowerCase()}${hint}`);
+    throw new InvalidPhoneError('invalid_number', code.toLowerCase(), hint);
   }
-  if (!parsed.isValid()) throw new InvalidPhoneError('invalid_number', 'not a valid number for its country');
+  if (!parsed.isValid()) throw new InvalidPhoneError('invalid_number', 'not_a_valid_number', ' for its country');
   return parsed.number;
 }
 

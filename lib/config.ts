@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { DEFAULT_TASK_QUEUE, DEFAULT_TENANT } from '../contract';
 import { parsePayloadKeys, type PayloadKey } from './payload-codec';
+import { PolicyError } from '../policy/profile';
+import { ProfileStore } from '../policy/store';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -49,6 +51,8 @@ export const SETTINGS = {
   OTP_CODEC_PORT: { kind: 'port', default: '8234', doc: 'Port of the codec server that lets the Web UI decrypt payloads (`npm start`, `npm run codec-server`).' },
   OTP_CODEC_TOKEN: { kind: 'string', default: '', doc: 'Bearer token the codec server requires; empty means none (loopback use only).' },
   OTP_CODEC_ALLOW_ORIGIN: { kind: 'string', default: 'http://localhost:8233', doc: 'Web UI origin the codec server allows (CORS).' },
+  OTP_PROFILES: { kind: 'string', default: '', doc: 'Worker only. Policy profiles as inline JSON (see "Policy profiles"); wins over OTP_PROFILES_FILE.' },
+  OTP_PROFILES_FILE: { kind: 'string', default: '', doc: 'Worker only. Path of a JSON file of policy profiles.' },
   OTP_CODE_KEY: { kind: 'secret', doc: 'Worker only. HMAC key codes are derived from. ≥ 16 characters.' },
   OTP_HASH_KEY: { kind: 'secret', doc: 'Workers and clients. HMAC key for session ids (keyed hash of the phone) and code digests. ≥ 16 characters.' },
   OTP_PAYLOAD_KEYS: { kind: 'payloadKeys', doc: 'Workers and clients. AES-256-GCM payload keys, `id:base64(32 bytes)`, comma-separated; the first encrypts.' },
@@ -76,6 +80,8 @@ export interface OtpConfig {
   defaultRegion?: string;
   /** `code` is empty for the client role. */
   keys: { code: string; hash: string; payload: PayloadKey[] };
+  /** Policy profiles (worker role only; the client role gets the presets). */
+  profiles: ProfileStore;
   /** True when any key fell back to its dev-only default. */
   usingDevKeys: boolean;
 }
@@ -166,7 +172,16 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
     }
   }
 
+  let profiles: ProfileStore;
+  try {
+    profiles = role === 'worker' ? ProfileStore.fromEnv({ OTP_PROFILES: raw('OTP_PROFILES'), OTP_PROFILES_FILE: raw('OTP_PROFILES_FILE') }) : new ProfileStore();
+  } catch (err) {
+    if (err instanceof PolicyError) throw new ConfigError(err.message);
+    throw err;
+  }
+
   return {
+    profiles,
     temporal: { address, namespace: nonEmpty('TEMPORAL_NAMESPACE'), taskQueue: nonEmpty('OTP_TASK_QUEUE') },
     smsc: {
       name: nonEmpty('SMSC_NAME'),

@@ -1,8 +1,8 @@
 /**
  * Terminal client for newcomers and ops; prints JSON.
  *
- *   npm run otp -- send <phone> [--tenant T] [--key IDEMPOTENCY_KEY] [--ttl SECONDS] [--length N] [--brand B]
- *   npm run otp -- verify <phone> <code> [--tenant T] [--key IDEMPOTENCY_KEY]
+ *   npm run otp -- send <phone> [--tenant T] [--key KEY] [--profile P] [--locale L] [--context TEXT] [--brand B] [--code C] [--message TEXT]
+ *   npm run otp -- verify <phone> <code> [--tenant T] [--key KEY] [--public]
  *   npm run otp -- status <phone> [--tenant T]
  *
  * Settings come from the same environment / OTP_CONFIG_FILE as the worker.
@@ -12,8 +12,8 @@ import { InvalidPhoneError, InvalidTenantError } from '../contract/keys';
 import { ConfigError, loadConfig } from '../lib/config';
 
 const USAGE = `usage:
-  otp send <phone> [--tenant T] [--key IDEMPOTENCY_KEY] [--ttl SECONDS] [--length N] [--brand B]
-  otp verify <phone> <code> [--tenant T] [--key IDEMPOTENCY_KEY]
+  otp send <phone> [--tenant T] [--key IDEMPOTENCY_KEY] [--profile P] [--locale L] [--context TEXT] [--brand B] [--code C] [--message TEXT]
+  otp verify <phone> <code> [--tenant T] [--key IDEMPOTENCY_KEY] [--public]
   otp status <phone> [--tenant T]`;
 
 class UsageError extends Error {}
@@ -21,9 +21,13 @@ class UsageError extends Error {}
 function parseArgs(argv: string[]): { positional: string[]; flags: Record<string, string> } {
   const positional: string[] = [];
   const flags: Record<string, string> = {};
-  const known = new Set(['tenant', 'key', 'ttl', 'length', 'brand']);
+  const known = new Set(['tenant', 'key', 'profile', 'locale', 'context', 'brand', 'code', 'message']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (a === '--public') {
+      flags.public = 'true';
+      continue;
+    }
     if (a.startsWith('--')) {
       const name = a.slice(2);
       if (!known.has(name)) throw new UsageError(`unknown option --${name}`);
@@ -33,13 +37,6 @@ function parseArgs(argv: string[]): { positional: string[]; flags: Record<string
     } else positional.push(a);
   }
   return { positional, flags };
-}
-
-function intFlag(flags: Record<string, string>, name: string): number | undefined {
-  if (flags[name] === undefined) return undefined;
-  const n = Number(flags[name]);
-  if (!Number.isInteger(n)) throw new UsageError(`--${name} must be an integer`);
-  return n;
 }
 
 async function main(): Promise<number> {
@@ -52,9 +49,18 @@ async function main(): Promise<number> {
     const tenant = flags.tenant;
     let result: unknown;
     if (command === 'send') {
-      result = await otp.send(phone, { tenant, idempotencyKey: flags.key, ttlSeconds: intFlag(flags, 'ttl'), codeLength: intFlag(flags, 'length'), brand: flags.brand });
+      result = await otp.send(phone, {
+        tenant,
+        idempotencyKey: flags.key,
+        profile: flags.profile,
+        locale: flags.locale,
+        context: flags.context,
+        brand: flags.brand,
+        code: flags.code,
+        messageText: flags.message,
+      });
     } else if (command === 'verify') {
-      result = await otp.verify(phone, code, { tenant, idempotencyKey: flags.key });
+      result = await otp.verify(phone, code, { tenant, idempotencyKey: flags.key, responseMode: flags.public ? 'public' : 'full' });
     } else {
       result = (await otp.status(phone, { tenant })) ?? { found: false, sessionId: otp.sessionId(phone, tenant) };
     }

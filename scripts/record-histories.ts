@@ -20,7 +20,12 @@ async function main(): Promise<void> {
   const sim = new SmscSimulator({ smppPort: 0, httpPort: 0, quiet: true });
   await sim.start();
   // Dev keys on purpose: the replay test must be able to decode these histories.
-  const config = loadConfig({ TEMPORAL_ADDRESS: server.address, SMSC_PORT: String(sim.smppPort), OTP_TASK_QUEUE: 'otp-record' });
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: server.address,
+    SMSC_PORT: String(sim.smppPort),
+    OTP_TASK_QUEUE: 'otp-record',
+    OTP_PROFILES: JSON.stringify({ 'lock1-fast': { resendCooldownSeconds: 0, maxAttempts: 1 } }),
+  });
   const worker = await startWorker(config);
   const otp = await connectOtpClient(config);
   const out = join(PROJECT_ROOT, 'test', 'histories');
@@ -36,6 +41,7 @@ async function main(): Promise<void> {
     // 1. send, receipt, a wrong code, the right code, then a repeat verify; the session lingers and completes.
     const p1 = '+33612000001';
     const s1 = await otp.send(p1);
+    if (s1.status !== 'sent') throw new Error(`send refused: ${s1.reason}`);
     await new Promise((r) => setTimeout(r, 300));
     await otp.verify(p1, codeOf(p1) === '000000' ? '111111' : '000000');
     await otp.verify(p1, codeOf(p1));
@@ -43,11 +49,12 @@ async function main(): Promise<void> {
     // 2. two sends (the second replaces the first), an undeliverable receipt, a lock.
     const p2 = '+33612000002';
     sim.setBehaviour(p2, 'undeliverable');
-    await otp.send(p2, { maxAttempts: 1 });
-    await otp.send(p2, { maxAttempts: 1 });
+    await otp.send(p2, { profile: 'lock1-fast' });
+    await new Promise((r) => setTimeout(r, 300)); // the receipt marks delivery failed: the next send re-delivers the same code
+    await otp.send(p2, { profile: 'lock1-fast' });
     await new Promise((r) => setTimeout(r, 300));
     await otp.verify(p2, '00000000');
-    await save('session-verified', s1.sessionId);
+    await save('session-verified', s1.sessionId!);
     await save('session-resent-failed-locked', otp.sessionId(p2));
     await save('receipt-mailbox', `dlr-${config.smsc.name}-${s1.messageId}`);
   } finally {

@@ -93,8 +93,9 @@ export class SmscClient {
   }
 
   /** Submits a text to an E.164 number, concatenated with UDH when it needs several segments. */
-  async submitText(destinationE164: string, text: string, validitySeconds: number): Promise<SubmittedMessage> {
+  async submitText(destinationE164: string, text: string, validitySeconds: number, senderId?: string): Promise<SubmittedMessage> {
     const encoded = encodeText(text);
+    const sender = senderId ? senderAddress(senderId) : this.sender;
     const bind = await this.pickBind();
     const ref = randomInt(0, 256);
     const total = encoded.segments.length;
@@ -103,9 +104,9 @@ export class SmscClient {
       const multipart = total > 1;
       messageIds.push(
         await bind.submit({
-          source_addr: this.sender.addr,
-          source_addr_ton: this.sender.ton,
-          source_addr_npi: this.sender.npi,
+          source_addr: sender.addr,
+          source_addr_ton: sender.ton,
+          source_addr_npi: sender.npi,
           destination_addr: destinationE164.replace(/^\+/, ''),
           dest_addr_ton: 1,
           dest_addr_npi: 1,

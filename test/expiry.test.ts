@@ -9,7 +9,7 @@ import { loadConfig } from '../lib/config';
 import { freePort, temporalTestServerPath } from '../lib/temporal-server';
 import { SmscSimulator } from '../sim/smsc-simulator';
 import { startWorker, type RunningOtpWorker } from '../worker';
-import { codeFrom, quietRuntime } from './helpers/stack';
+import { accepted, codeFrom, quietRuntime, TEST_PROFILES } from './helpers/stack';
 
 let env: TestWorkflowEnvironment;
 let sim: SmscSimulator;
@@ -22,7 +22,7 @@ beforeAll(async () => {
   env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() }, port } });
   sim = new SmscSimulator({ smppPort: 0, httpPort: 0, quiet: true });
   await sim.start();
-  const config = loadConfig({ TEMPORAL_ADDRESS: env.address, OTP_TASK_QUEUE: `otp-ts-${randomUUID()}`, SMSC_PORT: String(sim.smppPort) });
+  const config = loadConfig({ TEMPORAL_ADDRESS: env.address, OTP_TASK_QUEUE: `otp-ts-${randomUUID()}`, SMSC_PORT: String(sim.smppPort), OTP_PROFILES: JSON.stringify(TEST_PROFILES) });
   worker = await startWorker(config, { workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! }, workerOptions: { shutdownGraceTime: '1 second' } });
   await worker.smsc.ready(10_000);
   otp = await connectOtpClient(config);
@@ -37,7 +37,7 @@ afterAll(async () => {
 
 test('a code stops verifying once its TTL has passed', async () => {
   const phone = '+33612349001';
-  const sent = await otp.send(phone, { ttlSeconds: 300 });
+  const sent = accepted(await otp.send(phone));
   const code = codeFrom(sim.messages(phone)[0].text);
   const before = await env.currentTimeMs();
   await env.sleep('6 minutes');
@@ -49,16 +49,18 @@ test('a code stops verifying once its TTL has passed', async () => {
 
 test('a code verified just before its TTL still works', async () => {
   const phone = '+33612349002';
-  await otp.send(phone, { ttlSeconds: 300 });
+  await otp.send(phone);
   const code = codeFrom(sim.messages(phone)[0].text);
   await env.sleep('4 minutes');
   expect(await otp.verify(phone, code)).toMatchObject({ valid: true, outcome: 'verified' });
 });
 
-test('after the session has lingered and closed, verify answers not_found', async () => {
+test('a session stays 24 h after its last send, then closes; verify then answers not_found', async () => {
   const phone = '+33612349003';
-  await otp.send(phone, { ttlSeconds: 60 });
+  await otp.send(phone, { profile: 'fast-ttl60' });
   const code = codeFrom(sim.messages(phone)[0].text);
-  await env.sleep('30 minutes');
+  await env.sleep('2 hours');
+  expect(await otp.verify(phone, code)).toMatchObject({ valid: false, outcome: 'expired' });
+  await env.sleep('23 hours');
   expect(await otp.verify(phone, code)).toMatchObject({ valid: false, outcome: 'not_found' });
 });

@@ -52,9 +52,9 @@ test('codes and phone numbers never appear in any fetched history', async () => 
   stack.sim.setBehaviour(failedPhone, 'undeliverable');
 
   // sent, resent, verified
-  await stack.otp.send(verifiedPhone);
+  await stack.otp.send(verifiedPhone, { profile: 'fast' });
   await stack.waitForSms(verifiedPhone, 1);
-  await stack.otp.send(verifiedPhone);
+  await stack.otp.send(verifiedPhone, { profile: 'fast' });
   const verifiedMsgs = await stack.waitForSms(verifiedPhone, 2);
   const codes = verifiedMsgs.map((m) => codeFrom(m.text));
   expect((await stack.otp.verify(verifiedPhone, codes[1])).outcome).toBe('verified');
@@ -62,7 +62,7 @@ test('codes and phone numbers never appear in any fetched history', async () => 
   // failed delivery
   await stack.otp.send(failedPhone);
   // locked
-  await stack.otp.send(lockedPhone, { maxAttempts: 1 });
+  await stack.otp.send(lockedPhone, { profile: 'fast-lock1' });
   const lockedCode = codeFrom((await stack.waitForSms(lockedPhone))[0].text);
   await stack.otp.verify(lockedPhone, lockedCode === '999999' ? '888888' : '999999');
   expect((await stack.otp.verify(lockedPhone, lockedCode)).outcome).toBe('locked');

@@ -3,22 +3,25 @@
  * update-with-start), verify is an update, status is a query, receipts arrive
  * as a signal from the per-message mailbox.
  *
- * Determinism: no I/O here. Codes are derived in an activity from a nonce
- * made with the workflow's seeded uuid4(); only their digest comes back.
+ * Determinism: no I/O here. Policy comes from the prepareSend local activity
+ * (recorded in history); codes are derived in the dispatch activity from a
+ * nonce made with the workflow's seeded uuid4(), and only their digest returns.
  */
 import {
   ApplicationFailure,
+  ActivityFailure,
   allHandlersFinished,
   condition,
+  continueAsNew,
   log,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
 import {
-  MAX_CODE_LENGTH,
-  MIN_CODE_LENGTH,
+  IDEMPOTENCY_RETENTION_MS,
   deliveryReceiptSignal,
   sendUpdate,
   statusQuery,
@@ -30,27 +33,36 @@ import {
   type OtpSessionStatus,
   type SendOtpRequest,
   type SendOtpResult,
+  type SendRefused,
   type VerifyOtpResult,
   type VerifyOutcome,
 } from '../contract';
-import type { OtpActivities } from '../activities/types';
+import type { OtpActivities, PrepareSendResult } from '../activities/types';
 import { constantTimeEqual } from './constant-time';
 
-/** Defaults for a send that names nothing (login / 2FA). */
-export const SESSION_DEFAULTS = { codeLength: 6, ttlSeconds: 300, maxAttempts: 5 } as const;
-/** After the last code ends, the session stays open this long so repeat verifies get a typed answer. */
-const LINGER_MS = 5 * 60 * 1000;
 const E164 = /^\+[1-9]\d{6,14}$/;
+const MAX_EVENTS = 100;
+/** Continue-as-new past this many history events (well below Temporal's limits). */
+const MAX_HISTORY_EVENTS = 2000;
 
-const { dispatchCode } = proxyActivities<OtpActivities>({
+const { dispatchCode, acquireSendQuota } = proxyActivities<OtpActivities>({
   // A login code is useless after ~30 s, so fail fast and let the caller see it.
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '250 milliseconds', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 4, nonRetryableErrorTypes: ['SmppPermanentError', 'InvalidMessage'] },
+  retry: { initialInterval: '250 milliseconds', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 4, nonRetryableErrorTypes: ['SmppPermanentError', 'InvalidMessage', 'InvalidRequest'] },
+});
+const { prepareSend } = proxyLocalActivities<OtpActivities>({
+  startToCloseTimeout: '5 seconds',
+  retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidRequest'] },
 });
 
 interface IssuedCode {
   seq: number;
+  nonce: string;
   digest: string;
+  profile: string;
+  channel: 'sms' | 'sandbox';
+  /** Caller-supplied codes cannot be re-derived, so they are never re-delivered. */
+  callerCode: boolean;
   issuedAtMs: number;
   expiresAtMs: number;
   maxAttempts: number;
@@ -60,29 +72,56 @@ interface IssuedCode {
   deliveryStat?: string;
   messageId?: string;
   segments: number;
+  encoding: 'GSM7' | 'UCS2';
+  locale: string;
+}
+
+/** Everything continue-as-new carries over. */
+interface SessionState {
+  codeSeq: number;
+  current?: IssuedCode;
+  /** The code a resend replaced, still accepted until graceUntilMs. */
+  previous?: IssuedCode & { graceUntilMs: number };
+  /** Send instants (epoch ms) for the resend window. */
+  sends: number[];
+  lastSendAtMs?: number;
+  cooldownSeconds: number;
+  windowSeconds: number;
+  maxSendsPerWindow: number;
+  idempotency: Record<string, { atMs: number; result: SendOtpResult }>;
+  events: OtpSessionEvent[];
 }
 
 function validateSend(req: SendOtpRequest): void {
   if (typeof req !== 'object' || req === null) throw new Error('send request must be an object');
   if (typeof req.phone !== 'string' || !E164.test(req.phone)) throw new Error('phone must be an E.164 number such as +33612345678');
-  const range = (name: string, v: unknown, min: number, max: number) => {
-    if (v === undefined) return;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new Error(`${name} must be an integer from ${min} to ${max}`);
-  };
-  range('codeLength', req.codeLength, MIN_CODE_LENGTH, MAX_CODE_LENGTH);
-  range('ttlSeconds', req.ttlSeconds, 10, 86_400);
-  range('maxAttempts', req.maxAttempts, 1, 20);
-  if (req.brand !== undefined && (typeof req.brand !== 'string' || req.brand.length > 40)) throw new Error('brand must be a string of at most 40 characters');
+  for (const f of ['profile', 'locale', 'context', 'brand', 'code', 'messageText', 'idempotencyKey'] as const) {
+    if (req[f] !== undefined && typeof req[f] !== 'string') throw new Error(`${f} must be a string`);
+  }
+  if (req.messageText !== undefined && req.messageText.length > 1000) throw new Error('messageText must be at most 1000 characters');
+}
+
+function failureMessage(err: unknown): string {
+  if (err instanceof ActivityFailure && err.cause instanceof Error) return err.cause.message;
+  return err instanceof Error ? err.message : String(err);
 }
 
 export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStatus> {
   const sessionId = workflowInfo().workflowId;
-  let current: IssuedCode | undefined;
-  let codeSeq = 0;
-  let sendsInFlight = 0;
-  const events: OtpSessionEvent[] = [];
-  const note = (type: OtpSessionEvent['type'], detail: string) => events.push({ at: new Date().toISOString(), type, detail });
-
+  const s: SessionState = (input.carried as SessionState | undefined) ?? {
+    codeSeq: 0,
+    sends: [],
+    cooldownSeconds: 0,
+    windowSeconds: 600,
+    maxSendsPerWindow: 3,
+    idempotency: {},
+    events: [],
+  };
+  let inFlight: Promise<SendOtpResult> | undefined;
+  const note = (type: OtpSessionEvent['type'], detail: string) => {
+    s.events.push({ at: new Date().toISOString(), type, detail });
+    if (s.events.length > MAX_EVENTS) s.events.splice(0, s.events.length - MAX_EVENTS);
+  };
   const attemptsRemaining = (c: IssuedCode) => Math.max(c.maxAttempts - c.attemptsUsed, 0);
   const expireIfDue = (c: IssuedCode) => {
     if (c.state === 'active' && Date.now() >= c.expiresAtMs) {
@@ -90,82 +129,202 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       note('expired', `code #${c.seq} expired`);
     }
   };
+  const recentSends = (now: number) => s.sends.filter((t) => t > now - s.windowSeconds * 1000);
+  const nextSendAtMs = (now: number): number | undefined => {
+    const recent = recentSends(now);
+    const byWindow = recent.length >= s.maxSendsPerWindow ? recent[recent.length - s.maxSendsPerWindow] + s.windowSeconds * 1000 : undefined;
+    const byCooldown = s.lastSendAtMs !== undefined && s.lastSendAtMs + s.cooldownSeconds * 1000 > now ? s.lastSendAtMs + s.cooldownSeconds * 1000 : undefined;
+    const t = Math.max(byWindow ?? 0, byCooldown ?? 0);
+    return t > now ? t : undefined;
+  };
 
-  const status = (): OtpSessionStatus => ({
-    sessionId,
-    tenant: input.tenant,
-    maskedPhone: input.maskedPhone,
-    code: current && {
-      seq: current.seq,
-      state: current.state,
-      delivery: current.delivery,
-      deliveryStat: current.deliveryStat,
-      messageId: current.messageId,
-      segments: current.segments,
-      issuedAt: new Date(current.issuedAtMs).toISOString(),
-      expiresAt: new Date(current.expiresAtMs).toISOString(),
-      attemptsRemaining: attemptsRemaining(current),
-    },
-    events: [...events],
-  });
-
+  const status = (): OtpSessionStatus => {
+    const c = s.current;
+    const now = Date.now();
+    const next = nextSendAtMs(now);
+    return {
+      sessionId,
+      tenant: input.tenant,
+      maskedPhone: input.maskedPhone,
+      code: c && {
+        seq: c.seq,
+        profile: c.profile,
+        channel: c.channel,
+        state: c.state === 'active' && now >= c.expiresAtMs ? 'expired' : c.state,
+        delivery: c.delivery,
+        deliveryStat: c.deliveryStat,
+        messageId: c.messageId,
+        segments: c.segments,
+        issuedAt: new Date(c.issuedAtMs).toISOString(),
+        expiresAt: new Date(c.expiresAtMs).toISOString(),
+        attemptsRemaining: attemptsRemaining(c),
+      },
+      sendsInWindow: recentSends(now).length,
+      nextSendAt: next === undefined ? undefined : new Date(next).toISOString(),
+      events: [...s.events],
+    };
+  };
   setHandler(statusQuery, status);
+
+  const refuse = (r: Omit<SendRefused, 'sessionId' | 'maskedPhone'>): SendOtpResult => {
+    note('refused', `${r.status}: ${r.reason}${r.retryAfterSeconds ? ` (retry in ${r.retryAfterSeconds} s)` : ''}`);
+    return { sessionId, maskedPhone: input.maskedPhone, ...r };
+  };
+
+  async function send(req: SendOtpRequest): Promise<SendOtpResult> {
+    let prep: PrepareSendResult;
+    try {
+      prep = await prepareSend({
+        tenant: input.tenant,
+        sessionWorkflowId: sessionId,
+        phone: req.phone,
+        profile: req.profile ?? 'login',
+        locale: req.locale,
+        context: req.context,
+        brand: req.brand,
+        code: req.code,
+        messageText: req.messageText,
+      });
+    } catch (err) {
+      const message = failureMessage(err);
+      note('refused', `invalid request: ${message}`);
+      throw ApplicationFailure.create({ type: 'InvalidRequest', message, nonRetryable: true });
+    }
+    if (prep.status !== 'ok') return refuse({ status: prep.status, reason: prep.reason, profile: prep.profile });
+    const { rules } = prep;
+    s.cooldownSeconds = rules.resendCooldownSeconds;
+    s.windowSeconds = rules.sendWindowSeconds;
+    s.maxSendsPerWindow = rules.maxSendsPerWindow;
+
+    const now = Date.now();
+    const c = s.current;
+    if (c) expireIfDue(c);
+    // A code whose delivery failed is re-delivered as is: the user may still get the first SMS.
+    const redeliver = !!c && c.state === 'active' && c.delivery === 'failed' && !c.callerCode && req.code === undefined && c.profile === rules.profile && c.channel === 'sms';
+
+    if (s.lastSendAtMs !== undefined && now - s.lastSendAtMs < rules.resendCooldownSeconds * 1000) {
+      const retryAfterSeconds = Math.ceil((s.lastSendAtMs + rules.resendCooldownSeconds * 1000 - now) / 1000);
+      return refuse({ status: 'rate_limited', reason: 'resend_cooldown', retryAfterSeconds, retryAt: new Date(s.lastSendAtMs + rules.resendCooldownSeconds * 1000).toISOString(), profile: rules.profile });
+    }
+    const recent = recentSends(now);
+    if (recent.length >= rules.maxSendsPerWindow) {
+      const at = recent[recent.length - rules.maxSendsPerWindow] + rules.sendWindowSeconds * 1000;
+      return refuse({ status: 'rate_limited', reason: 'too_many_sends', retryAfterSeconds: Math.ceil((at - now) / 1000), retryAt: new Date(at).toISOString(), profile: rules.profile });
+    }
+
+    let shadowFlags: string[] = [];
+    if (prep.quota) {
+      const quota = await acquireSendQuota({ tenant: input.tenant, request: prep.quota });
+      if (!quota.allowed) {
+        const retryAt = quota.retryAfterSeconds ? new Date(Date.now() + quota.retryAfterSeconds * 1000).toISOString() : undefined;
+        return refuse({ status: quota.status ?? 'blocked', reason: quota.reason ?? 'velocity', retryAfterSeconds: quota.retryAfterSeconds, retryAt, profile: rules.profile });
+      }
+      shadowFlags = quota.shadowFlags;
+      if (shadowFlags.length) note('shadow', `would have blocked: ${shadowFlags.join(', ')}`);
+    }
+
+    s.sends = [...recentSends(now), now];
+    s.lastSendAtMs = now;
+
+    if (redeliver && c) {
+      let dispatched;
+      try {
+        dispatched = await dispatchCode({ sessionWorkflowId: sessionId, codeSeq: c.seq, nonce: c.nonce, phone: req.phone, expiresAtMs: c.expiresAtMs, render: prep.render });
+      } catch (err) {
+        const cause = failureMessage(err);
+        note('sent', `code #${c.seq} re-delivery failed: ${cause}`);
+        throw ApplicationFailure.create({ type: 'DispatchFailed', message: `SMS dispatch failed: ${cause}`, nonRetryable: true });
+      }
+      Object.assign(c, { delivery: 'submitted' as DeliveryStatus, deliveryStat: undefined, messageId: dispatched.messageIds[0], segments: dispatched.segments });
+      note('sent', `code #${c.seq} re-delivered (same code) as ${dispatched.segments} ${dispatched.encoding} segment(s), message ${dispatched.messageIds.join(',')}`);
+      return {
+        sessionId,
+        status: 'sent',
+        codeSeq: c.seq,
+        sameCode: true,
+        maskedPhone: input.maskedPhone,
+        channel: 'sms',
+        messageId: dispatched.messageIds[0],
+        segments: dispatched.segments,
+        encoding: dispatched.encoding,
+        expiresAt: new Date(c.expiresAtMs).toISOString(),
+        profile: rules.profile,
+        locale: prep.render.locale,
+        ...(shadowFlags.length ? { shadowFlags } : {}),
+      };
+    }
+
+    const seq = ++s.codeSeq;
+    const nonce = uuid4();
+    const expiresAtMs = now + rules.ttlSeconds * 1000;
+    let issued: Pick<IssuedCode, 'digest' | 'channel' | 'messageId' | 'segments' | 'encoding' | 'delivery'>;
+    if (prep.sandboxDigest) {
+      issued = { digest: prep.sandboxDigest, channel: 'sandbox', segments: prep.segments, encoding: prep.encoding, delivery: 'delivered' };
+      note('sent', `code #${seq} issued for a sandbox number (not dispatched), profile ${rules.profile}`);
+    } else {
+      let dispatched;
+      try {
+        dispatched = await dispatchCode({ sessionWorkflowId: sessionId, codeSeq: seq, nonce, phone: req.phone, expiresAtMs, render: prep.render, callerCode: req.code });
+      } catch (err) {
+        const cause = failureMessage(err);
+        note('sent', `code #${seq} dispatch failed: ${cause}`);
+        throw ApplicationFailure.create({ type: 'DispatchFailed', message: `SMS dispatch failed: ${cause}`, nonRetryable: true });
+      }
+      issued = { digest: dispatched.codeDigest, channel: 'sms', messageId: dispatched.messageIds[0], segments: dispatched.segments, encoding: dispatched.encoding, delivery: 'submitted' };
+      note('sent', `code #${seq} submitted as ${dispatched.segments} ${dispatched.encoding} segment(s), message ${dispatched.messageIds.join(',')}, profile ${rules.profile}`);
+    }
+    // The replaced code stays valid for a short grace window: its SMS may be the one that arrives.
+    const old = s.current;
+    if (old && old.state === 'active' && old.expiresAtMs > now) {
+      s.previous = { ...old, graceUntilMs: now + rules.previousCodeGraceSeconds * 1000 };
+      old.state = 'expired';
+    } else s.previous = undefined;
+    s.current = {
+      seq,
+      nonce,
+      profile: rules.profile,
+      callerCode: req.code !== undefined,
+      issuedAtMs: now,
+      expiresAtMs,
+      maxAttempts: rules.maxAttempts,
+      attemptsUsed: 0,
+      state: 'active',
+      locale: prep.render.locale,
+      ...issued,
+    };
+    return {
+      sessionId,
+      status: 'sent',
+      codeSeq: seq,
+      sameCode: false,
+      maskedPhone: input.maskedPhone,
+      channel: issued.channel,
+      messageId: issued.messageId,
+      segments: issued.segments,
+      encoding: issued.encoding,
+      expiresAt: new Date(expiresAtMs).toISOString(),
+      profile: rules.profile,
+      locale: prep.render.locale,
+      ...(shadowFlags.length ? { shadowFlags } : {}),
+    };
+  }
 
   setHandler(
     sendUpdate,
     async (req: SendOtpRequest): Promise<SendOtpResult> => {
-      sendsInFlight++;
+      const key = req.idempotencyKey;
+      const now = Date.now();
+      const seen = key ? s.idempotency[key] : undefined;
+      if (seen && now - seen.atMs < IDEMPOTENCY_RETENTION_MS) return seen.result;
+      // A concurrent double click joins the send already under way: one SMS, one code.
+      const joined = inFlight !== undefined;
+      const run = inFlight ?? (inFlight = send(req));
       try {
-        const seq = ++codeSeq;
-        const codeLength = req.codeLength ?? SESSION_DEFAULTS.codeLength;
-        const ttlSeconds = req.ttlSeconds ?? SESSION_DEFAULTS.ttlSeconds;
-        const issuedAtMs = Date.now();
-        const expiresAtMs = issuedAtMs + ttlSeconds * 1000;
-        let dispatched;
-        try {
-          dispatched = await dispatchCode({
-            sessionWorkflowId: sessionId,
-            codeSeq: seq,
-            nonce: uuid4(),
-            phone: req.phone,
-            codeLength,
-            ttlSeconds,
-            expiresAtMs,
-            brand: req.brand,
-          });
-        } catch (err) {
-          const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
-          note('sent', `code #${seq} dispatch failed: ${cause}`);
-          throw ApplicationFailure.create({ type: 'DispatchFailed', message: `SMS dispatch failed: ${cause}`, nonRetryable: true });
-        }
-        // A newer code replaces the older one; the older one stops verifying.
-        if (current && current.state === 'active' && current.seq < seq) current.state = 'expired';
-        current = {
-          seq,
-          digest: dispatched.codeDigest,
-          issuedAtMs,
-          expiresAtMs,
-          maxAttempts: req.maxAttempts ?? SESSION_DEFAULTS.maxAttempts,
-          attemptsUsed: 0,
-          state: 'active',
-          delivery: dispatched.delivery,
-          messageId: dispatched.messageIds[0],
-          segments: dispatched.segments,
-        };
-        note('sent', `code #${seq} submitted as ${dispatched.segments} ${dispatched.encoding} segment(s), message ${dispatched.messageIds.join(',')}`);
-        return {
-          sessionId,
-          status: 'sent',
-          codeSeq: seq,
-          maskedPhone: input.maskedPhone,
-          channel: 'sms',
-          messageId: dispatched.messageIds[0],
-          segments: dispatched.segments,
-          encoding: dispatched.encoding,
-          expiresAt: new Date(expiresAtMs).toISOString(),
-        };
+        const result = await run;
+        if (key) s.idempotency[key] = { atMs: now, result };
+        return result;
       } finally {
-        sendsInFlight--;
+        if (!joined) inFlight = undefined;
       }
     },
     { validator: validateSend },
@@ -180,11 +339,17 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
         note('verify', `${outcome}${c ? ` (code #${c.seq})` : ''}`);
         return { sessionId, valid: outcome === 'verified', outcome, attemptsRemaining: c ? attemptsRemaining(c) : 0 };
       };
-      const c = current;
+      const c = s.current;
       if (!c) return answer('not_found');
       expireIfDue(c);
       if (c.state === 'verified') return answer('already_verified', c);
       if (c.state === 'locked') return answer('locked', c);
+      const p = s.previous;
+      if (p && p.state !== 'verified' && Date.now() < p.graceUntilMs && Date.now() < p.expiresAtMs && constantTimeEqual(codeDigest, p.digest)) {
+        p.state = 'verified';
+        c.state = 'verified';
+        return answer('verified', p);
+      }
       if (c.state === 'expired') return answer('expired', c);
       if (constantTimeEqual(codeDigest, c.digest)) {
         c.state = 'verified';
@@ -206,25 +371,37 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
 
   setHandler(deliveryReceiptSignal, (r) => {
     note('receipt', `message ${r.messageId}: ${r.stat} err:${r.err} (code #${r.codeSeq})`);
-    if (!current || current.seq !== r.codeSeq) return;
-    if (current.delivery === 'delivered') return; // a late failure receipt for another segment must not undo delivery
-    current.delivery = r.outcome === 'pending' ? 'submitted' : r.outcome;
-    current.deliveryStat = r.stat;
+    const c = s.current;
+    if (!c || c.seq !== r.codeSeq) return;
+    if (c.delivery === 'delivered') return; // a late failure receipt for another segment must not undo delivery
+    c.delivery = r.outcome === 'pending' ? 'submitted' : r.outcome;
+    c.deliveryStat = r.stat;
   });
 
+  const retentionEnd = () => (s.lastSendAtMs ?? workflowInfo().startTime.getTime()) + IDEMPOTENCY_RETENTION_MS;
+  const tooLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS;
+
   for (;;) {
-    const c = current;
+    if (inFlight) await condition(() => inFlight === undefined);
+    const c = s.current;
     if (c && c.state === 'active') {
       expireIfDue(c);
       if (c.state !== 'active') continue;
-      await condition(() => current !== c || c.state !== 'active', c.expiresAtMs - Date.now());
-      continue;
+      await condition(() => s.current !== c || c.state !== 'active' || tooLong(), c.expiresAtMs - Date.now());
+    } else {
+      // Idle: stay to answer repeat verifies, honour idempotency keys and resend windows, then finish.
+      const lastSend = s.lastSendAtMs;
+      const woke = await condition(() => inFlight !== undefined || s.current !== c || s.lastSendAtMs !== lastSend || tooLong(), Math.max(1, retentionEnd() - Date.now()));
+      if (!woke && Date.now() >= retentionEnd()) break;
     }
-    const woke = await condition(() => sendsInFlight > 0 || (current !== undefined && current !== c), LINGER_MS);
-    if (!woke) break;
-    await condition(() => sendsInFlight === 0);
+    if (tooLong() && inFlight === undefined) {
+      await condition(allHandlersFinished);
+      const now = Date.now();
+      for (const [k, v] of Object.entries(s.idempotency)) if (now - v.atMs >= IDEMPOTENCY_RETENTION_MS) delete s.idempotency[k];
+      await continueAsNew<typeof otpSession>({ ...input, carried: s });
+    }
   }
   await condition(allHandlersFinished);
-  log.info('otp session finished', { sessionId, codes: codeSeq });
+  log.info('otp session finished', { sessionId, codes: s.codeSeq });
   return status();
 }

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
-import { connectOtpClient, type OtpClient } from '../../client';
+import { connectOtpClient, type OtpClient, type SendAccepted, type SendOtpResult } from '../../client';
 import { loadConfig, type OtpConfig } from '../../lib/config';
 import { SmscSimulator, type SimulatorOptions, type InboxMessage } from '../../sim/smsc-simulator';
 import { startWorker, type RunningOtpWorker } from '../../worker';
@@ -32,6 +32,18 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
+/**
+ * Profiles the integration tests use on top of the presets. "fast" lifts the
+ * resend cooldown and window so a test can send several codes in a row.
+ */
+export const TEST_PROFILES = {
+  fast: { resendCooldownSeconds: 0, maxSendsPerWindow: 100 },
+  'fast-lock3': { extends: 'fast', maxAttempts: 3 },
+  'fast-lock1': { extends: 'fast', maxAttempts: 1 },
+  'fast-len8': { extends: 'fast', codeLength: 8 },
+  'fast-ttl60': { extends: 'fast', ttlSeconds: 60 },
+};
+
 export function temporalAddress(): string {
   const address = process.env.OTP_TEST_TEMPORAL_ADDRESS;
   if (!address) throw new Error('OTP_TEST_TEMPORAL_ADDRESS is not set: run tests through jest (global setup starts the server)');
@@ -47,6 +59,7 @@ export async function startStack(simOptions: SimulatorOptions = {}, env: Record<
     OTP_TASK_QUEUE: `otp-test-${randomUUID()}`,
     SMSC_PORT: String(sim.smppPort),
     OTP_TENANT: `t${randomUUID().slice(0, 8)}`,
+    OTP_PROFILES: JSON.stringify(TEST_PROFILES),
     ...env,
   });
   const worker = await startWorker(config, {
@@ -78,9 +91,15 @@ export async function startStack(simOptions: SimulatorOptions = {}, env: Record<
   };
 }
 
+/** Narrows a send result to an accepted one, failing the test with the refusal otherwise. */
+export function accepted(r: SendOtpResult): SendAccepted {
+  if (r.status !== 'sent') throw new Error(`expected the send to be accepted, got ${JSON.stringify(r)}`);
+  return r;
+}
+
 /** Reads the code out of an SMS body as a person would. */
 export function codeFrom(text: string): string {
-  const m = /code is ([0-9A-Z]{4,10})/.exec(text);
+  const m = /code is ([0-9A-Z]{4,10})/.exec(text) ?? /code (?:est |)([0-9A-Z]{4,10})/.exec(text) ?? /#([0-9A-Z]{4,10})$/.exec(text);
   if (!m) throw new Error(`no code in SMS text: ${text}`);
   return m[1];
 }

@@ -1,5 +1,4 @@
 import { deriveCode } from '../../activities/code';
-import { renderMessage } from '../../activities/message';
 import { constantTimeEqual } from '../../workflows/constant-time';
 
 describe('deriveCode', () => {
@@ -20,15 +19,14 @@ describe('deriveCode', () => {
     for (let i = 0; i < 400; i++) firsts.add(deriveCode('key-for-tests-000', 'wf', `n${i}`, 6)[0]);
     expect(firsts.size).toBe(10);
   });
+  test('alphanumeric codes use only unambiguous characters', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 300; i++) for (const ch of deriveCode('key-for-tests-000', 'wf', `n${i}`, 8, 'alphanumeric')) seen.add(ch);
+    for (const ambiguous of '0O1IL5S2Z8B') expect(seen.has(ambiguous)).toBe(false);
+    expect(seen.size).toBe(25);
+  });
   test.each([3, 11, 6.5])('refuses length %p', (len) => {
     expect(() => deriveCode('key-for-tests-000', 'wf', 'n', len)).toThrow(/code length must be 4–10/);
-  });
-});
-
-describe('renderMessage', () => {
-  test('names the brand and the code, and rounds the lifetime to minutes', () => {
-    expect(renderMessage({ brand: 'Acme', code: '123456', ttlSeconds: 600 })).toBe('Acme: your verification code is 123456. It expires in 10 min. Never share it.');
-    expect(renderMessage({ brand: 'B', code: '1', ttlSeconds: 20 })).toContain('1 min');
   });
 });
 

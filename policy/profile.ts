@@ -1,0 +1,248 @@
+/**
+ * Policy profiles: named, versioned data that decide everything about a send
+ * and its verification. Pure (no Node built-ins): workflow code imports the
+ * types and the validation. Loading and revision hashing are in ./store.ts.
+ */
+
+export type CodeAlphabet = 'numeric' | 'alphanumeric';
+export type Purpose = 'login' | 'transaction' | 'recovery' | 'custom';
+
+export interface VelocityPolicy {
+  /** Sends allowed per destination country per hour, across the tenant. null = no limit. */
+  perCountryPerHour: number | null;
+  /** Sends allowed per number prefix per hour, across the tenant. null = no limit. */
+  perPrefixPerHour: number | null;
+  /** Digits of the E.164 number (after "+") that form a prefix. */
+  prefixDigits: number;
+  /** Report what would be blocked, block nothing. */
+  shadow: boolean;
+}
+
+export interface SandboxPolicy {
+  /** E.164 numbers that never get an SMS and always take `code`. */
+  numbers: string[];
+  /** The fixed code, in the profile's alphabet and length. */
+  code: string;
+}
+
+export interface AutofillPolicy {
+  /** iOS / WebOTP domain-bound code: appends "@<domain> #<code>" as the last line. */
+  iosDomain: string | null;
+  /** Android SMS Retriever: appends the 11-character app hash at the end. */
+  androidAppHash: string | null;
+}
+
+export interface OtpProfile {
+  purpose: Purpose;
+  codeLength: number;
+  alphabet: CodeAlphabet;
+  ttlSeconds: number;
+  maxAttempts: number;
+  resendCooldownSeconds: number;
+  maxSendsPerWindow: number;
+  sendWindowSeconds: number;
+  previousCodeGraceSeconds: number;
+  /** Sends per minute for the whole tenant; 0 = unlimited. */
+  tenantSendsPerMinute: number;
+  velocity: VelocityPolicy;
+  /** ISO countries allowed; empty = all. */
+  allowedCountries: string[];
+  deniedCountries: string[];
+  /** libphonenumber types refused, e.g. PREMIUM_RATE, SHARED_COST. */
+  deniedNumberTypes: string[];
+  /** Overrides OTP_SENDER_ID. */
+  senderId: string | null;
+  /** Overrides OTP_BRAND. */
+  brand: string | null;
+  /** Locale -> template with {code}, {brand}, {ttlMinutes}, {context}. Must hold defaultLocale. */
+  templates: Record<string, string>;
+  defaultLocale: string;
+  /** A send must carry a context line (transactions). */
+  requireContext: boolean;
+  autofill: AutofillPolicy;
+  /** Replace curly quotes, long dashes, non-breaking spaces… that silently force UCS-2. */
+  normalizeLookalikes: boolean;
+  /** Most segments a rendered message may take. */
+  maxSegments: number;
+  /** A send may carry its own code. */
+  allowCallerCode: boolean;
+  /** A send may carry its own message text with a {code} placeholder. */
+  allowCallerMessage: boolean;
+  sandbox: SandboxPolicy;
+}
+
+/** A profile as a send uses it: its name and the revision of its content. */
+export interface ResolvedProfile extends OtpProfile {
+  name: string;
+  /** First 12 hex digits of SHA-256 over the profile's canonical JSON. */
+  revision: string;
+}
+
+export const TEMPLATES_EN = {
+  login: '{brand}: your verification code is {code}. It expires in {ttlMinutes} min. Never share it.',
+  transaction: '{brand}: {context}. Your confirmation code is {code}. It expires in {ttlMinutes} min. Never share it.',
+  recovery: '{brand}: your account recovery code is {code}. It expires in {ttlMinutes} min. If you did not ask for it, ignore this message.',
+};
+
+const BASE: OtpProfile = {
+  purpose: 'login',
+  codeLength: 6,
+  alphabet: 'numeric',
+  ttlSeconds: 300,
+  maxAttempts: 5,
+  resendCooldownSeconds: 30,
+  maxSendsPerWindow: 3,
+  sendWindowSeconds: 600,
+  previousCodeGraceSeconds: 10,
+  tenantSendsPerMinute: 600,
+  velocity: { perCountryPerHour: null, perPrefixPerHour: null, prefixDigits: 6, shadow: false },
+  allowedCountries: [],
+  deniedCountries: [],
+  deniedNumberTypes: ['PREMIUM_RATE', 'SHARED_COST'],
+  senderId: null,
+  brand: null,
+  templates: {
+    en: TEMPLATES_EN.login,
+    fr: '{brand} : votre code de vérification est {code}. Il expire dans {ttlMinutes} min. Ne le partagez jamais.',
+    ru: '{brand}: ваш код подтверждения {code}. Действует {ttlMinutes} мин. Никому его не сообщайте.',
+  },
+  defaultLocale: 'en',
+  requireContext: false,
+  autofill: { iosDomain: null, androidAppHash: null },
+  normalizeLookalikes: true,
+  maxSegments: 2,
+  allowCallerCode: false,
+  allowCallerMessage: true,
+  sandbox: { numbers: [], code: '000000' },
+};
+
+/** Presets by purpose, with defaults from the seeds (see README's policy table). */
+export const PRESETS: Record<'login' | 'transaction' | 'recovery', OtpProfile> = {
+  login: BASE,
+  transaction: {
+    ...BASE,
+    purpose: 'transaction',
+    requireContext: true,
+    templates: {
+      en: TEMPLATES_EN.transaction,
+      fr: '{brand} : {context}. Votre code de confirmation est {code}. Il expire dans {ttlMinutes} min. Ne le partagez jamais.',
+    },
+  },
+  recovery: {
+    ...BASE,
+    purpose: 'recovery',
+    codeLength: 8,
+    ttlSeconds: 600,
+    sandbox: { numbers: [], code: '00000000' },
+    templates: {
+      en: TEMPLATES_EN.recovery,
+      fr: '{brand} : votre code de récupération de compte est {code}. Il expire dans {ttlMinutes} min. Si vous ne l’avez pas demandé, ignorez ce message.',
+    },
+  },
+};
+
+export const DEFAULT_PROFILE = 'login';
+
+/** Alphanumeric codes leave out characters people confuse: 0/O, 1/I/L, 5/S, 2/Z, 8/B. */
+export const ALPHABETS: Record<CodeAlphabet, string> = {
+  numeric: '0123456789',
+  alphanumeric: '34679ACDEFGHJKMNPQRTUVWXY',
+};
+
+/** Allowed ranges; the README's policy table is checked against this. */
+export const LIMITS = {
+  codeLength: [4, 10],
+  ttlSeconds: [10, 86_400],
+  maxAttempts: [1, 20],
+  resendCooldownSeconds: [0, 3_600],
+  maxSendsPerWindow: [1, 100],
+  sendWindowSeconds: [60, 86_400],
+  previousCodeGraceSeconds: [0, 600],
+  tenantSendsPerMinute: [0, 1_000_000],
+  maxSegments: [1, 10],
+  prefixDigits: [2, 12],
+} as const;
+
+const COUNTRY = /^[A-Z]{2}$/;
+const NUMBER_TYPES = ['PREMIUM_RATE', 'SHARED_COST', 'TOLL_FREE', 'VOIP', 'PERSONAL_NUMBER', 'PAGER', 'UAN', 'VOICEMAIL', 'FIXED_LINE', 'MOBILE', 'FIXED_LINE_OR_MOBILE'];
+
+export class PolicyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PolicyError';
+  }
+}
+
+/** Throws a PolicyError naming the first field that is out of its allowed range. */
+export function validateProfile(name: string, p: OtpProfile): void {
+  const fail = (msg: string): never => {
+    throw new PolicyError(`profile "${name}": ${msg}`);
+  };
+  const int = (field: keyof typeof LIMITS, v: number) => {
+    const [min, max] = LIMITS[field];
+    if (!Number.isInteger(v) || v < min || v > max) fail(`${field} must be an integer from ${min} to ${max} (got ${JSON.stringify(v)})`);
+  };
+  if (!['login', 'transaction', 'recovery', 'custom'].includes(p.purpose)) fail('purpose must be login, transaction, recovery or custom');
+  int('codeLength', p.codeLength);
+  if (!(p.alphabet in ALPHABETS)) fail('alphabet must be "numeric" or "alphanumeric"');
+  int('ttlSeconds', p.ttlSeconds);
+  int('maxAttempts', p.maxAttempts);
+  int('resendCooldownSeconds', p.resendCooldownSeconds);
+  int('maxSendsPerWindow', p.maxSendsPerWindow);
+  int('sendWindowSeconds', p.sendWindowSeconds);
+  int('previousCodeGraceSeconds', p.previousCodeGraceSeconds);
+  int('tenantSendsPerMinute', p.tenantSendsPerMinute);
+  int('maxSegments', p.maxSegments);
+  int('prefixDigits', p.velocity.prefixDigits);
+  for (const f of ['perCountryPerHour', 'perPrefixPerHour'] as const) {
+    const v = p.velocity[f];
+    if (v !== null && (!Number.isInteger(v) || v < 1)) fail(`velocity.${f} must be null or a positive integer`);
+  }
+  for (const c of [...p.allowedCountries, ...p.deniedCountries]) if (!COUNTRY.test(c)) fail(`country "${c}" must be a two-letter ISO code in capitals`);
+  for (const t of p.deniedNumberTypes) if (!NUMBER_TYPES.includes(t)) fail(`deniedNumberTypes: unknown type "${t}" (one of ${NUMBER_TYPES.join(', ')})`);
+  if (p.senderId !== null && !/^(\+\d{6,15}|\d{3,15}|[A-Za-z0-9 ._-]{1,11})$/.test(p.senderId)) fail('senderId must be up to 11 letters/digits, a short code, or +E.164');
+  if (p.brand !== null && (p.brand.length < 1 || p.brand.length > 40)) fail('brand must be 1–40 characters');
+  if (!p.templates[p.defaultLocale]) fail(`templates must hold the defaultLocale "${p.defaultLocale}"`);
+  for (const [locale, t] of Object.entries(p.templates)) {
+    if (!t.includes('{code}')) fail(`template "${locale}" must contain {code}`);
+    if (!t.includes('{brand}')) fail(`template "${locale}" must contain {brand}: the brand is always named`);
+    const unknown = [...t.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((k) => !['code', 'brand', 'ttlMinutes', 'context'].includes(k));
+    if (unknown.length) fail(`template "${locale}" has unknown placeholder {${unknown[0]}}`);
+  }
+  if (p.requireContext && !Object.values(p.templates).every((t) => t.includes('{context}'))) fail('requireContext needs {context} in every template');
+  if (p.autofill.iosDomain !== null && !/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(p.autofill.iosDomain)) fail('autofill.iosDomain must be a domain such as example.com');
+  if (p.autofill.androidAppHash !== null && !/^[A-Za-z0-9+/]{11}$/.test(p.autofill.androidAppHash)) fail('autofill.androidAppHash must be the 11-character SMS Retriever hash');
+  if (p.autofill.iosDomain && p.autofill.androidAppHash) fail('autofill: choose iosDomain or androidAppHash per profile; both want the last line');
+  for (const n of p.sandbox.numbers) if (!/^\+[1-9]\d{6,14}$/.test(n)) fail(`sandbox number "${n}" must be E.164`);
+  if (!isInAlphabet(p.sandbox.code, p.alphabet) || p.sandbox.code.length !== p.codeLength) {
+    if (p.sandbox.numbers.length) fail(`sandbox.code must be ${p.codeLength} characters of the ${p.alphabet} alphabet`);
+  }
+}
+
+export function isInAlphabet(code: string, alphabet: CodeAlphabet): boolean {
+  const chars = ALPHABETS[alphabet];
+  return [...code].every((c) => chars.includes(c));
+}
+
+/** The parts of a resolved profile the session workflow needs, and nothing secret. */
+export interface SessionRules {
+  profile: string;
+  ttlSeconds: number;
+  maxAttempts: number;
+  resendCooldownSeconds: number;
+  maxSendsPerWindow: number;
+  sendWindowSeconds: number;
+  previousCodeGraceSeconds: number;
+}
+
+export function sessionRules(p: ResolvedProfile): SessionRules {
+  return {
+    profile: `${p.name}@${p.revision}`,
+    ttlSeconds: p.ttlSeconds,
+    maxAttempts: p.maxAttempts,
+    resendCooldownSeconds: p.resendCooldownSeconds,
+    maxSendsPerWindow: p.maxSendsPerWindow,
+    sendWindowSeconds: p.sendWindowSeconds,
+    previousCodeGraceSeconds: p.previousCodeGraceSeconds,
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * Where profiles come from: the built-in presets (login, transaction,
+ * recovery), overridden or extended by JSON from OTP_PROFILES (inline) or
+ * OTP_PROFILES_FILE. Each profile's revision is a hash of its content, so a
+ * send records exactly which rules it used.
+ *
+ *   {"shop-login": {"extends": "login", "brand": "Shop", "ttlSeconds": 120},
+ *    "login": {"velocity": {"perCountryPerHour": 500, "shadow": true}}}
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { PRESETS, PolicyError, validateProfile, type OtpProfile, type ResolvedProfile } from './profile';
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(v);
+}
+
+export function profileRevision(p: OtpProfile): string {
+  return createHash('sha256').update(canonical(p)).digest('hex').slice(0, 12);
+}
+
+const NESTED = new Set(['velocity', 'autofill', 'sandbox', 'templates']);
+
+function merge(base: OtpProfile, patch: Record<string, Json>, name: string): OtpProfile {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    if (k === 'extends') continue;
+    if (!(k in base)) throw new PolicyError(`profile "${name}": unknown field "${k}"`);
+    if (NESTED.has(k)) {
+      if (!v || typeof v !== 'object' || Array.isArray(v)) throw new PolicyError(`profile "${name}": ${k} must be an object`);
+      out[k] = { ...(base[k as keyof OtpProfile] as object), ...v };
+    } else out[k] = v;
+  }
+  return out as unknown as OtpProfile;
+}
+
+export class ProfileStore {
+  private readonly profiles = new Map<string, ResolvedProfile>();
+
+  constructor(overrides: Record<string, Record<string, Json>> = {}) {
+    const raw = new Map<string, OtpProfile>(Object.entries(PRESETS));
+    const pending = new Map(Object.entries(overrides));
+    // Resolve "extends" in dependency order; a cycle or a missing parent is an error.
+    let progressed = true;
+    while (pending.size && progressed) {
+      progressed = false;
+      for (const [name, patch] of pending) {
+        if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new PolicyError(`profile name "${name}" must be 1–64 characters of A–Z a–z 0–9 _ . -`);
+        const parentName = typeof patch.extends === 'string' ? patch.extends : raw.has(name) ? name : 'login';
+        if (parentName !== name && pending.has(parentName)) continue;
+        const parent = raw.get(parentName);
+        if (!parent) throw new PolicyError(`profile "${name}" extends unknown profile "${parentName}"`);
+        raw.set(name, merge(parent, patch, name));
+        pending.delete(name);
+        progressed = true;
+      }
+    }
+    if (pending.size) throw new PolicyError(`profiles ${[...pending.keys()].join(', ')} extend each other in a cycle`);
+    for (const [name, p] of raw) {
+      validateProfile(name, p);
+      this.profiles.set(name, { ...p, name, revision: profileRevision(p) });
+    }
+  }
+
+  static fromEnv(env: Record<string, string | undefined>): ProfileStore {
+    let text: string | undefined = env.OTP_PROFILES;
+    let source = 'OTP_PROFILES';
+    if (!text && env.OTP_PROFILES_FILE) {
+      source = `OTP_PROFILES_FILE (${env.OTP_PROFILES_FILE})`;
+      try {
+        text = readFileSync(env.OTP_PROFILES_FILE, 'utf8');
+      } catch (err) {
+        throw new PolicyError(`${source}: cannot read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+    }
+    if (!text) return new ProfileStore();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      throw new PolicyError(`${source} is not valid JSON: ${(err as Error).message}`);
+    }
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new PolicyError(`${source} must be a JSON object of profiles`);
+    return new ProfileStore(parsed as Record<string, Record<string, Json>>);
+  }
+
+  get(name: string): ResolvedProfile | undefined {
+    return this.profiles.get(name);
+  }
+
+  names(): string[] {
+    return [...this.profiles.keys()];
+  }
+}
