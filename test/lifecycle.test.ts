@@ -1,0 +1,142 @@
+/**
+ * Session lifecycle against the real dev server and the SMSC simulator:
+ * idempotency, resend rules, the grace window, same-code re-delivery,
+ * parallel verification and the public response mode.
+ */
+import { accepted, codeFrom, startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startStack({}, {
+    OTP_PROFILES: JSON.stringify({
+      ...TEST_PROFILES,
+      limit3: { resendCooldownSeconds: 0, maxSendsPerWindow: 3, sendWindowSeconds: 600 },
+      'fast-grace1': { extends: 'fast', previousCodeGraceSeconds: 1 },
+    }),
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('idempotency', () => {
+  test('the same key returns the same session and result, with no new SMS and no new code', async () => {
+    const phone = '+33612350001';
+    const a = accepted(await stack.otp.send(phone, { idempotencyKey: 'req-1' }));
+    const b = await stack.otp.send(phone, { idempotencyKey: 'req-1' });
+    expect(b).toEqual(a);
+    await stack.waitForSms(phone);
+    await wait(200);
+    expect(stack.sim.messages(phone)).toHaveLength(1);
+    expect((await stack.otp.status(phone))?.code?.seq).toBe(1);
+  });
+
+  test('a concurrent double click produces one send', async () => {
+    const phone = '+33612350002';
+    const clicks = await Promise.all([stack.otp.send(phone), stack.otp.send(phone), stack.otp.send(phone)]);
+    const sent = clicks.map(accepted);
+    expect(new Set(sent.map((s) => s.codeSeq))).toEqual(new Set([1]));
+    await wait(300);
+    expect(stack.sim.messages(phone)).toHaveLength(1);
+  });
+});
+
+describe('resend rules', () => {
+  test('a resend within the cooldown is refused with retryAfter, and sends nothing', async () => {
+    const phone = '+33612350003';
+    accepted(await stack.otp.send(phone)); // login preset: 30 s cooldown
+    const again = await stack.otp.send(phone);
+    expect(again).toMatchObject({ status: 'rate_limited', reason: 'resend_cooldown' });
+    expect(again.status === 'rate_limited' && again.retryAfterSeconds).toBeGreaterThanOrEqual(29);
+    expect(again.status === 'rate_limited' && Date.parse(again.retryAt!)).toBeGreaterThan(Date.now() + 25_000);
+    await wait(200);
+    expect(stack.sim.messages(phone)).toHaveLength(1);
+    const status = await stack.otp.status(phone);
+    expect(status?.events.some((e) => e.type === 'refused' && e.detail.includes('resend_cooldown'))).toBe(true);
+  });
+
+  test('past the limit a send is rate_limited, with the time sending is allowed again', async () => {
+    const phone = '+33612350004';
+    const first = accepted(await stack.otp.send(phone, { profile: 'limit3' }));
+    accepted(await stack.otp.send(phone, { profile: 'limit3' }));
+    accepted(await stack.otp.send(phone, { profile: 'limit3' }));
+    const fourth = await stack.otp.send(phone, { profile: 'limit3' });
+    expect(fourth).toMatchObject({ status: 'rate_limited', reason: 'too_many_sends' });
+    if (fourth.status !== 'rate_limited') throw new Error('unreachable');
+    const issuedAt = Date.parse(first.expiresAt) - 300_000;
+    expect(Math.abs(Date.parse(fourth.retryAt!) - (issuedAt + 600_000))).toBeLessThan(1000);
+    expect(fourth.retryAfterSeconds).toBeGreaterThan(590);
+    expect(stack.sim.messages(phone)).toHaveLength(3);
+    expect((await stack.otp.status(phone))?.sendsInWindow).toBe(3);
+  });
+
+  test('a resend with a new code keeps the previous code valid for the grace window only', async () => {
+    const phone = '+33612350005';
+    await stack.otp.send(phone, { profile: 'fast' });
+    const old = codeFrom((await stack.waitForSms(phone, 1))[0].text);
+    await stack.otp.send(phone, { profile: 'fast' }); // default grace: 10 s
+    await stack.waitForSms(phone, 2);
+    expect(await stack.otp.verify(phone, old)).toMatchObject({ valid: true, outcome: 'verified' });
+
+    const phone2 = '+33612350006';
+    await stack.otp.send(phone2, { profile: 'fast-grace1' });
+    const old2 = codeFrom((await stack.waitForSms(phone2, 1))[0].text);
+    await stack.otp.send(phone2, { profile: 'fast-grace1' });
+    const new2 = codeFrom((await stack.waitForSms(phone2, 2))[1].text);
+    await wait(1500);
+    expect(await stack.otp.verify(phone2, old2)).toMatchObject({ valid: false, outcome: 'invalid_code' });
+    expect(await stack.otp.verify(phone2, new2)).toMatchObject({ valid: true, outcome: 'verified' });
+  });
+
+  test('after a failed delivery, a resend re-delivers the same code', async () => {
+    const phone = '+33612350007';
+    stack.sim.setBehaviour(phone, 'undeliverable');
+    const first = accepted(await stack.otp.send(phone, { profile: 'fast' }));
+    for (let i = 0; (await stack.otp.status(phone))?.code?.delivery !== 'failed'; i++) {
+      if (i > 100) throw new Error('the failure receipt never arrived');
+      await wait(20);
+    }
+    stack.sim.setBehaviour(phone, 'deliver');
+    const again = accepted(await stack.otp.send(phone, { profile: 'fast' }));
+    expect(again).toMatchObject({ sameCode: true, codeSeq: first.codeSeq, expiresAt: first.expiresAt });
+    const code = codeFrom((await stack.waitForSms(phone))[0].text);
+    expect(await stack.otp.verify(phone, code)).toMatchObject({ valid: true });
+  });
+});
+
+describe('verification', () => {
+  test('parallel verifications of one session produce exactly one success', async () => {
+    const phone = '+33612350008';
+    await stack.otp.send(phone);
+    const code = codeFrom((await stack.waitForSms(phone))[0].text);
+    const results = await Promise.all(Array.from({ length: 10 }, () => stack.otp.verify(phone, code)));
+    expect(results.filter((r) => r.valid)).toHaveLength(1);
+    expect(results.filter((r) => r.outcome === 'already_verified')).toHaveLength(9);
+  });
+
+  test('codes are compared after trimming spaces and dashes', async () => {
+    const phone = '+33612350009';
+    await stack.otp.send(phone);
+    const code = codeFrom((await stack.waitForSms(phone))[0].text);
+    expect(await stack.otp.verify(phone, ` ${code.slice(0, 3)}-${code.slice(3)} `)).toMatchObject({ valid: true });
+  });
+
+  test('public response mode tells no failure from another', async () => {
+    const phone = '+33612350010';
+    await stack.otp.send(phone, { profile: 'fast-lock1' });
+    const code = codeFrom((await stack.waitForSms(phone))[0].text);
+    const wrong = code === '000000' ? '111111' : '000000';
+    const answers = [
+      await stack.otp.verify('+33612350099', '123456', { responseMode: 'public' }), // no session
+      await stack.otp.verify(phone, wrong, { responseMode: 'public' }), // typo, now locked
+      await stack.otp.verify(phone, code, { responseMode: 'public' }), // locked
+    ];
+    for (const a of answers) expect(a).toEqual({ valid: false, outcome: 'rejected' });
+    const phone2 = '+33612350011';
+    await stack.otp.send(phone2);
+    const code2 = codeFrom((await stack.waitForSms(phone2))[0].text);
+    expect(await stack.otp.verify(phone2, code2, { responseMode: 'public' })).toEqual({ valid: true, outcome: 'verified' });
+  });
+});
