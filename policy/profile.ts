@@ -104,7 +104,7 @@ const BASE: OtpProfile = {
   templates: {
     en: TEMPLATES_EN.login,
     fr: '{brand} : votre code de vérification est {code}. Il expire dans {ttlMinutes} min. Ne le partagez jamais.',
-    ru: '{brand}: ваш код подтверждения {code}. Действует {ttlMinutes} мин. Никому его не сообщайте.',
+    ru: '{brand}: код {code}. Действует {ttlMinutes} мин. Никому не сообщайте.',
   },
   defaultLocale: 'en',
   requireContext: false,

@@ -9,7 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { connectOtpClient } from '../client';
+import { connectOtpClient, velocityWorkflowId } from '../client';
 import { loadConfig } from '../lib/config';
 import { PROJECT_ROOT, startDevServer } from '../lib/temporal-server';
 import { SmscSimulator } from '../sim/smsc-simulator';
@@ -57,6 +57,7 @@ async function main(): Promise<void> {
     await save('session-verified', s1.sessionId!);
     await save('session-resent-failed-locked', otp.sessionId(p2));
     await save('receipt-mailbox', `dlr-${config.smsc.name}-${s1.messageId}`);
+    await save('velocity', velocityWorkflowId(config.tenant));
   } finally {
     await worker.shutdown();
     await otp.temporal.connection.close();

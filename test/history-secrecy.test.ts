@@ -6,11 +6,11 @@
 import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { AesGcmPayloadCodec } from '../lib/payload-codec';
-import { startStack, codeFrom, type TestStack } from './helpers/stack';
+import { startStack, codeFrom, TEST_PROFILES, type TestStack } from './helpers/stack';
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await startStack();
+  stack = await startStack({}, { OTP_PROFILES: JSON.stringify({ ...TEST_PROFILES, trigger: { extends: 'fast', allowCallerCode: true } }) });
 });
 afterAll(async () => {
   await stack?.stop();
@@ -49,7 +49,10 @@ test('codes and phone numbers never appear in any fetched history', async () => 
   const verifiedPhone = '+33612345001';
   const failedPhone = '+33612345002';
   const lockedPhone = '+33612345003';
+  const callerPhone = '+33612345004';
+  const throttledPhone = '+33612345005';
   stack.sim.setBehaviour(failedPhone, 'undeliverable');
+  stack.sim.setBehaviour(throttledPhone, 'throttle');
 
   // sent, resent, verified
   await stack.otp.send(verifiedPhone, { profile: 'fast' });
@@ -59,8 +62,16 @@ test('codes and phone numbers never appear in any fetched history', async () => 
   const codes = verifiedMsgs.map((m) => codeFrom(m.text));
   expect((await stack.otp.verify(verifiedPhone, codes[1])).outcome).toBe('verified');
 
-  // failed delivery
-  await stack.otp.send(failedPhone);
+  // failed delivery, then a re-delivery of the same code
+  await stack.otp.send(failedPhone, { profile: 'fast' });
+  await new Promise((r) => setTimeout(r, 300));
+  await stack.otp.send(failedPhone, { profile: 'fast' });
+  // a caller-supplied code
+  const callerCode = '739184';
+  await stack.otp.send(callerPhone, { profile: 'trigger', code: callerCode });
+  expect((await stack.otp.verify(callerPhone, callerCode)).valid).toBe(true);
+  // a dispatch that fails: its failure message must be encrypted too
+  await expect(stack.otp.send(throttledPhone)).rejects.toThrow(/ESME_RTHROTTLED/);
   // locked
   await stack.otp.send(lockedPhone, { profile: 'fast-lock1' });
   const lockedCode = codeFrom((await stack.waitForSms(lockedPhone))[0].text);
@@ -68,7 +79,8 @@ test('codes and phone numbers never appear in any fetched history', async () => 
   expect((await stack.otp.verify(lockedPhone, lockedCode)).outcome).toBe('locked');
   await new Promise((r) => setTimeout(r, 300)); // let receipts land so the mailboxes have full histories
 
-  const sessions = [verifiedPhone, failedPhone, lockedPhone].map((p) => stack.otp.sessionId(p));
+  const phones = [verifiedPhone, failedPhone, lockedPhone, callerPhone, throttledPhone];
+  const sessions = phones.map((p) => stack.otp.sessionId(p));
   const mailboxIds: string[] = [];
   for await (const wf of stack.otp.temporal.workflow.list({ query: `TaskQueue = '${stack.config.temporal.taskQueue}'` })) {
     if (wf.workflowId.startsWith('dlr-')) mailboxIds.push(wf.workflowId);
@@ -79,17 +91,24 @@ test('codes and phone numbers never appear in any fetched history', async () => 
   for (const id of [...sessions, ...mailboxIds]) {
     const bytes = await rawHistory(id);
     bytesChecked += bytes.length;
-    for (const code of [...codes, lockedCode]) expectAbsent(bytes, code, `code of ${id}`);
-    for (const phone of [verifiedPhone, failedPhone, lockedPhone]) {
+    for (const code of [...codes, lockedCode, callerCode]) expectAbsent(bytes, code, `code of ${id}`);
+    for (const phone of phones) {
       expectAbsent(bytes, phone, 'phone number');
       expectAbsent(bytes, phone.slice(1), 'phone number without +');
     }
+    // Failure messages and stack traces are encoded (encodeCommonAttributes) and so encrypted.
+    expectAbsent(bytes, 'ESME_RTHROTTLED', 'SMSC failure text');
+    expectAbsent(bytes, 'dispatch failed', 'failure message');
   }
   expect(bytesChecked).toBeGreaterThan(10_000);
 
-  // Stronger: even decrypted, the session histories hold no code (only keyed digests).
+  // The throttled session did record its failure, so the search above had something to miss.
+  const throttledHistory = await stack.otp.temporal.workflow.getHandle(stack.otp.sessionId(throttledPhone)).fetchHistory();
+  expect(throttledHistory.events?.some((e) => e.activityTaskFailedEventAttributes)).toBe(true);
+
+  // Stronger: even decrypted, the histories of derived codes hold no code (only keyed digests).
   const codec = new AesGcmPayloadCodec(stack.config.keys.payload);
-  for (const id of sessions) {
+  for (const id of sessions.slice(0, 3)) {
     const history = await stack.otp.temporal.workflow.getHandle(id).fetchHistory();
     const payloads = collectPayloads(history);
     expect(payloads.length).toBeGreaterThan(3);

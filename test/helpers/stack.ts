@@ -99,7 +99,7 @@ export function accepted(r: SendOtpResult): SendAccepted {
 
 /** Reads the code out of an SMS body as a person would. */
 export function codeFrom(text: string): string {
-  const m = /code is ([0-9A-Z]{4,10})/.exec(text) ?? /code (?:est |)([0-9A-Z]{4,10})/.exec(text) ?? /#([0-9A-Z]{4,10})$/.exec(text);
+  const m = /code is ([0-9A-Z]{4,10})/.exec(text) ?? /code (?:est |)([0-9A-Z]{4,10})/.exec(text) ?? /код ([0-9A-Z]{4,10})/.exec(text) ?? /#([0-9A-Z]{4,10})$/.exec(text);
   if (!m) throw new Error(`no code in SMS text: ${text}`);
   return m[1];
 }
