@@ -16,6 +16,7 @@ import {
   log,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   uuid4,
   workflowInfo,
@@ -121,6 +122,8 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
   const note = (type: OtpSessionEvent['type'], detail: string) => {
     s.events.push({ at: new Date().toISOString(), type, detail });
     if (s.events.length > MAX_EVENTS) s.events.splice(0, s.events.length - MAX_EVENTS);
+    // "Current details" in the Web UI: the latest steps, reasons included, never a code or a number.
+    setCurrentDetails(`**${input.maskedPhone}** (tenant ${input.tenant})\n\n${s.events.slice(-8).map((e) => `- ${e.at} **${e.type}** ${e.detail}`).join('\n')}`);
   };
   const attemptsRemaining = (c: IssuedCode) => Math.max(c.maxAttempts - c.attemptsUsed, 0);
   const expireIfDue = (c: IssuedCode) => {

@@ -131,3 +131,11 @@ describe('velocity decisions', () => {
     expect(decide(s, { ...r, prefix: '+336999' }, 3000).allowed).toBe(true);
   });
 });
+
+test('the README policy table lists every profile field', () => {
+  const readme = require('node:fs').readFileSync(require('node:path').join(__dirname, '..', '..', 'README.md'), 'utf8') as string;
+  const fields = Object.entries(PRESETS.login).flatMap(([k, v]) =>
+    v && typeof v === 'object' && !Array.isArray(v) && k !== 'templates' ? Object.keys(v).map((sub) => `${k}.${sub}`) : [k],
+  );
+  for (const f of fields) expect(readme).toContain(`| \`${f}\` |`);
+});
