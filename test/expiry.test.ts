@@ -64,3 +64,28 @@ test('a session stays 24 h after its last send, then closes; verify then answers
   await env.sleep('23 hours');
   expect(await otp.verify(phone, code)).toMatchObject({ valid: false, outcome: 'not_found' });
 });
+
+test('an idempotency key holds for 24 hours: the same answer and no second SMS', async () => {
+  const phone = '+33612349004';
+  const first = accepted(await otp.send(phone, { idempotencyKey: 'signup-77' }));
+  await env.sleep('23 hours');
+  expect(await otp.send(phone, { idempotencyKey: 'signup-77' })).toEqual(first);
+  expect(sim.messages(phone)).toHaveLength(1);
+});
+
+test('continue-as-new keeps the session: codes, idempotency keys and the resend window survive it', async () => {
+  const phone = '+33612349005';
+  // Many wrong verifies (each one a history event pair) push the session past its history budget.
+  const first = accepted(await otp.send(phone, { profile: 'fast', idempotencyKey: 'can-1' }));
+  const code = codeFrom(sim.messages(phone)[0].text);
+  const wrong = code === '000000' ? '111111' : '000000';
+  const handle = otp.temporal.workflow.getHandle(first.sessionId);
+  const runBefore = (await handle.describe()).runId;
+  for (let i = 0; i < 1100; i++) await otp.verify(phone, wrong, { idempotencyKey: `v-${i}` }).catch(() => undefined);
+  await env.sleep('1 second');
+  const runAfter = (await otp.temporal.workflow.getHandle(first.sessionId).describe()).runId;
+  expect(runAfter).not.toBe(runBefore);
+  expect(await otp.send(phone, { profile: 'fast', idempotencyKey: 'can-1' })).toEqual(first);
+  const status = await otp.status(phone);
+  expect(status?.code).toMatchObject({ seq: 1, state: 'locked' });
+}, 120_000);
