@@ -56,6 +56,14 @@ test('starts simulator, worker and codec server; an OTP goes through; SIGINT sto
       expect(sent.status).toBe('sent');
       const inbox = (await (await fetch(`http://127.0.0.1:${httpPort}/messages?to=%2B33612398765`)).json()) as { text: string }[];
       expect(inbox).toHaveLength(1);
+      const code = /code is (\d{6})/.exec(inbox[0].text)![1];
+      expect((await otp.verify('+33612398765', code === '000000' ? '111111' : '000000')).outcome).toBe('invalid_code');
+      expect((await otp.verify('+33612398765', code)).outcome).toBe('verified');
+      await new Promise((r) => setTimeout(r, 300));
+      // Logs of the whole stack: the worker's SDK and SMPP logs, the simulator's and the launcher's.
+      expect(output).toContain('code dispatched');
+      expect(output).not.toContain('612398765');
+      expect(output).not.toMatch(new RegExp(`\\b${code}\\b`));
     } finally {
       await otp.temporal.connection.close();
     }
