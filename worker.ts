@@ -9,7 +9,8 @@ import { RECEIPT_MAILBOX_WORKFLOW, mailboxReceiptSignal, receiptMailboxId, type 
 import { createActivities } from './activities';
 import { otpDataConverter } from './client';
 import { loadConfig, ConfigError, type OtpConfig } from './lib/config';
-import { SmscClient } from './smpp/smsc';
+import { createServer, type Server } from 'node:http';
+import { SmscRouter } from './smpp/smsc';
 
 export interface OtpWorkerOverrides {
   /** Reuse a prebuilt bundle (tests bundle once per run). */
@@ -20,7 +21,9 @@ export interface OtpWorkerOverrides {
 
 export interface RunningOtpWorker {
   worker: Worker;
-  smsc: SmscClient;
+  smsc: SmscRouter;
+  /** URL of GET /status when OTP_STATUS_PORT is set. */
+  statusUrl?: string;
   client: Client;
   /** Resolves when the worker has stopped (after shutdown()). */
   done: Promise<void>;
@@ -34,11 +37,13 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
   const clientConnection = await Connection.connect({ address: config.temporal.address });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter });
 
-  const smsc = new SmscClient({ ...config.smsc });
-  smsc.onReceipt(async (r) => {
-    const receipt: DeliveryReceipt = { ...r, receivedAt: new Date().toISOString() };
+  const smsc = new SmscRouter(config.routes);
+  // Any bind of any route, on any worker: the receipt goes to its durable mailbox,
+  // keyed by the route and the canonical message id, and is acknowledged after that.
+  smsc.onReceipt(async (r, route) => {
+    const receipt: DeliveryReceipt = { messageId: r.messageId, stat: r.stat, outcome: r.outcome, err: r.err, receivedAt: new Date().toISOString() };
     await client.workflow.signalWithStart(RECEIPT_MAILBOX_WORKFLOW, {
-      workflowId: receiptMailboxId(smsc.name, r.messageId),
+      workflowId: receiptMailboxId(route.name, route.receiptKey(r)),
       taskQueue: config.temporal.taskQueue,
       signal: mailboxReceiptSignal,
       signalArgs: [receipt],
@@ -60,12 +65,32 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
       brand: config.brand,
       senderId: config.smsc.senderId,
       profiles: config.profiles,
+      callbackKey: config.keys.callback,
     }),
     ...(overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     ...overrides.workerOptions,
   });
 
+  let status: Server | undefined;
+  let statusUrl: string | undefined;
+  if (config.statusPort) {
+    // Bind state is observable: routes, binds, window use, throttling and reconnect counts.
+    status = createServer((req, res) => {
+      if (req.url === '/status') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ taskQueue: config.temporal.taskQueue, worker: worker.getState(), routes: smsc.describe() }));
+      } else {
+        res.writeHead(404, { 'content-type': 'application/json' });
+        res.end('{"error":"try GET /status"}');
+      }
+    });
+    await new Promise<void>((resolve) => status!.listen(config.statusPort, '127.0.0.1', resolve));
+    statusUrl = `http://127.0.0.1:${config.statusPort}/status`;
+  }
+
+  // Graceful: the worker stops polling and finishes its activities, then binds drain their windows and unbind.
   const done = worker.run().finally(async () => {
+    status?.close();
     await smsc.close();
     await connection.close();
     await clientConnection.close();
@@ -74,6 +99,7 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
   return {
     worker,
     smsc,
+    statusUrl,
     client,
     done,
     shutdown() {
@@ -99,7 +125,8 @@ async function main(): Promise<void> {
   }
   if (config.usingDevKeys) console.warn('worker: using dev-only keys (set OTP_CODE_KEY, OTP_HASH_KEY, OTP_PAYLOAD_KEYS for real use)');
   const running = await startWorker(config);
-  console.log(`worker: polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}, SMSC ${config.smsc.host}:${config.smsc.port}`);
+  const routes = config.routes.map((r) => `${r.name} ${r.tls ? 'smpps' : 'smpp'}://${r.host}:${r.port}`).join(', ');
+  console.log(`worker: polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}, SMSC routes: ${routes}${running.statusUrl ? `, status on ${running.statusUrl}` : ''}`);
   const stop = () => void running.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

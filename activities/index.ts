@@ -2,6 +2,7 @@
  * Activities, built by a factory that closes over what the worker process
  * owns: the SMPP binds, a Temporal client, the keys and the policy profiles.
  */
+import { createHmac } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
 import {
@@ -20,14 +21,14 @@ import { checkPhone } from '../policy/phone';
 import { ALPHABETS, DEFAULT_PROFILE, isInAlphabet, sessionRules, type ResolvedProfile } from '../policy/profile';
 import type { ProfileStore } from '../policy/store';
 import { SmppPermanentError } from '../smpp/errors';
-import type { SmscClient } from '../smpp/smsc';
+import type { SmscRouter } from '../smpp/smsc';
 import { deriveCode } from './code';
 import type { DispatchCodeInput, DispatchCodeResult, OtpActivities, PrepareSendInput, PrepareSendResult, RenderPlan } from './types';
 
 export type * from './types';
 
 export interface ActivityDeps {
-  smsc: SmscClient;
+  smsc: SmscRouter;
   client: Client;
   taskQueue: string;
   codeKey: string;
@@ -36,6 +37,8 @@ export interface ActivityDeps {
   brand: string;
   senderId: string;
   profiles: ProfileStore;
+  /** Signs delivery callbacks. */
+  callbackKey: string;
 }
 
 /** A request that can never succeed as sent: the update fails with this message, nothing is sent. */
@@ -78,6 +81,15 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
       if (p.requireContext && !input.context?.trim()) throw invalidRequest(`profile "${p.name}" needs a context line, e.g. "Confirm transfer of €500 to Alice"`);
       if (input.context !== undefined && input.context.length > 160) throw invalidRequest('context must be at most 160 characters');
       if (input.brand !== undefined && (input.brand.length < 1 || input.brand.length > 40)) throw invalidRequest('brand must be 1–40 characters');
+      if (input.callbackUrl !== undefined) {
+        let url: URL | undefined;
+        try {
+          url = new URL(input.callbackUrl);
+        } catch {
+          url = undefined;
+        }
+        if (!url || !['http:', 'https:'].includes(url.protocol) || input.callbackUrl.length > 2048) throw invalidRequest('callbackUrl must be an http(s) URL of at most 2048 characters');
+      }
 
       const { template, locale } = resolveTemplate(p, input);
       const codeLength = input.code !== undefined ? normalizeCode(input.code).length : p.codeLength;
@@ -123,6 +135,7 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
         sandboxDigest: sandbox ? codeDigest(deps.hashKey, input.sessionWorkflowId, p.sandbox.code) : undefined,
         segments: dry.segments,
         encoding: dry.encoding,
+        country: phone.country,
       };
     },
 
@@ -150,7 +163,7 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
       const remainingSeconds = Math.ceil((input.expiresAtMs - Date.now()) / 1000);
       let submitted;
       try {
-        submitted = await deps.smsc.submitText(input.phone, message.text, remainingSeconds, render.senderId);
+        submitted = await deps.smsc.submitText(input.phone, message.text, { senderId: render.senderId, validitySeconds: remainingSeconds, country: input.country, trafficClass: 'otp' });
       } catch (err) {
         if (err instanceof SmppPermanentError) {
           throw ApplicationFailure.create({ type: 'SmppPermanentError', message: err.message, nonRetryable: true });
@@ -159,23 +172,44 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
       }
       // Link every segment's message id to this session durably, before we
       // report success: the receipt may already be waiting in its mailbox.
+      const route = deps.smsc.route(submitted.route)!;
       await Promise.all(
         submitted.messageIds.map((messageId) =>
           deps.client.workflow.signalWithStart(RECEIPT_MAILBOX_WORKFLOW, {
-            workflowId: receiptMailboxId(deps.smsc.name, messageId),
+            workflowId: receiptMailboxId(route.name, route.submitKey(messageId)),
             taskQueue: deps.taskQueue,
             signal: mailboxSubmittedSignal,
-            signalArgs: [{ sessionWorkflowId: input.sessionWorkflowId, codeSeq: input.codeSeq }],
+            signalArgs: [{ sessionWorkflowId: input.sessionWorkflowId, codeSeq: input.codeSeq, messageId }],
           }),
         ),
       );
-      Context.current().log.info('code dispatched', { codeSeq: input.codeSeq, segments: submitted.segments, messageIds: submitted.messageIds });
+      Context.current().log.info('code dispatched', { codeSeq: input.codeSeq, route: submitted.route, segments: submitted.segments, messageIds: submitted.messageIds });
       return {
+        route: submitted.route,
         codeDigest: codeDigest(deps.hashKey, input.sessionWorkflowId, code),
         messageIds: submitted.messageIds,
         segments: submitted.segments,
         encoding: submitted.encoding,
       };
+    },
+
+    async deliverCallback({ url, event }): Promise<{ status: number }> {
+      const body = JSON.stringify(event);
+      const timestamp = String(Math.floor(Date.now() / 1000));
+      const signature = createHmac('sha256', deps.callbackKey).update(`${timestamp}.${body}`).digest('hex');
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-otp-event-id': event.eventId, 'x-otp-timestamp': timestamp, 'x-otp-signature': `sha256=${signature}` },
+          body,
+          signal: AbortSignal.timeout(5000),
+        });
+      } catch (err) {
+        throw new Error(`delivery callback to ${new URL(url).host} failed: ${(err as Error).message}`);
+      }
+      if (res.status < 200 || res.status >= 300) throw new Error(`delivery callback to ${new URL(url).host} answered HTTP ${res.status}`);
+      return { status: res.status };
     },
   };
 }

@@ -1,5 +1,5 @@
 /** The activity interface the workflows call; implemented in ./index.ts. */
-import type { QuotaRequest, QuotaResult } from '../contract';
+import type { DeliveryCallbackEvent, QuotaRequest, QuotaResult } from '../contract';
 import type { AutofillPolicy, CodeAlphabet, SessionRules } from '../policy/profile';
 
 /** Everything dispatch needs to render the message; decided by prepareSend from the profile. */
@@ -27,6 +27,7 @@ export interface PrepareSendInput {
   brand?: string;
   code?: string;
   messageText?: string;
+  callbackUrl?: string;
 }
 
 export type PrepareSendResult =
@@ -40,6 +41,8 @@ export type PrepareSendResult =
       sandboxDigest?: string;
       segments: number;
       encoding: 'GSM7' | 'UCS2';
+      /** ISO country of the destination (routing). */
+      country: string;
     }
   | { status: 'invalid_number' | 'blocked'; reason: string; profile: string };
 
@@ -54,9 +57,13 @@ export interface DispatchCodeInput {
   render: RenderPlan;
   /** Caller-supplied code (trigger mode); travels only inside encrypted payloads. */
   callerCode?: string;
+  /** ISO country of the destination, for route selection. */
+  country?: string;
 }
 
 export interface DispatchCodeResult {
+  /** SMSC route that took the message. */
+  route: string;
   /** Digest of the code (see contract/keys.ts codeDigest); the code itself never leaves the activity. */
   codeDigest: string;
   messageIds: string[];
@@ -68,4 +75,6 @@ export interface OtpActivities {
   prepareSend(input: PrepareSendInput): Promise<PrepareSendResult>;
   acquireSendQuota(input: { tenant: string; request: QuotaRequest }): Promise<QuotaResult>;
   dispatchCode(input: DispatchCodeInput): Promise<DispatchCodeResult>;
+  /** POSTs one signed delivery event; throws on a non-2xx answer so Temporal retries it. */
+  deliverCallback(input: { url: string; event: DeliveryCallbackEvent }): Promise<{ status: number }>;
 }

@@ -81,6 +81,8 @@ export interface SendOtpRequest {
   messageText?: string;
   /** Set by clients to the update id; results are kept 24 h under this key. */
   idempotencyKey?: string;
+  /** http(s) URL that receives a signed POST for each change of delivery status. */
+  callbackUrl?: string;
 }
 
 export type DeliveryStatus = 'pending' | 'submitted' | 'delivered' | 'failed';
@@ -185,7 +187,7 @@ export interface OtpSessionStatus {
 
 export interface OtpSessionEvent {
   at: string;
-  type: 'sent' | 'refused' | 'receipt' | 'verify' | 'expired' | 'locked' | 'shadow';
+  type: 'sent' | 'refused' | 'receipt' | 'retry' | 'verify' | 'expired' | 'locked' | 'shadow' | 'callback';
   detail: string;
 }
 
@@ -193,6 +195,24 @@ export interface OtpSessionEvent {
 export interface MailboxSubmitted {
   sessionWorkflowId: string;
   codeSeq: number;
+  /** The id as submit_sm_resp gave it; receipts are forwarded under this id. */
+  messageId: string;
+}
+
+/** Body of a delivery callback POST (seed: dlr-url). Signed: X-OTP-Signature = "sha256=" + hex(HMAC-SHA256(OTP_CALLBACK_KEY, X-OTP-Timestamp + "." + body)). */
+export interface DeliveryCallbackEvent {
+  /** Stable per status change: retries of one event carry the same id, so receivers can deduplicate. */
+  eventId: string;
+  sessionId: string;
+  codeSeq: number;
+  /** submitted, delivered or failed (the code's aggregate over all its segments). */
+  status: DeliveryStatus;
+  /** Last receipt state (DELIVRD, UNDELIV, …), when a receipt caused the change. */
+  stat?: string;
+  err?: string;
+  /** SMS sends of this code so far (1 + staggered retries + re-deliveries). */
+  attempts: number;
+  at: string;
 }
 
 /** Signal delivered by the mailbox to the session. */

@@ -9,6 +9,8 @@ import { DEFAULT_TASK_QUEUE, DEFAULT_TENANT } from '../contract';
 import { parsePayloadKeys, type PayloadKey } from './payload-codec';
 import { PolicyError } from '../policy/profile';
 import { ProfileStore } from '../policy/store';
+import type { RouteConfig } from '../smpp/smsc';
+import { parseRoutes, RouteConfigError } from './routes-config';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -29,6 +31,7 @@ interface Setting {
 /** Dev-only keys: fine for the embedded stack, refused when NODE_ENV=production. */
 const DEV_CODE_KEY = 'dev-only-code-key-change-me-0000000000';
 const DEV_HASH_KEY = 'dev-only-hash-key-change-me-0000000000';
+const DEV_CALLBACK_KEY = 'dev-only-callback-key-change-me-0000';
 const DEV_PAYLOAD_KEYS = `dev:${Buffer.alloc(32, 7).toString('base64')}`;
 
 export const SETTINGS = {
@@ -44,6 +47,15 @@ export const SETTINGS = {
   SMSC_NAME: { kind: 'string', default: 'smsc', doc: 'Name of this SMSC route; part of receipt mailbox workflow ids.' },
   SMSC_RESPONSE_TIMEOUT_MS: { kind: 'ms', default: '5000', doc: 'Time allowed for any SMPP response.' },
   SMSC_ENQUIRE_LINK_MS: { kind: 'ms', default: '30000', doc: 'enquire_link keep-alive period.' },
+  SMSC_BIND_MODE: { kind: 'string', default: 'transceiver', doc: '"transceiver", or "transmitter+receiver" for separate binds.' },
+  SMSC_WINDOW: { kind: 'count', default: '10', doc: 'Outstanding submit_sm allowed per bind.' },
+  SMSC_TPS: { kind: 'count', default: '50', doc: 'submit_sm per second for the connection; 0 = unlimited.' },
+  SMSC_TLS: { kind: 'string', default: 'false', doc: '"true" for SMPP over TLS.' },
+  SMSC_TLS_CA_FILE: { kind: 'string', default: '', doc: 'PEM file of the CA that signed the SMSC certificate (default: system CAs).' },
+  SMSC_ROUTES: { kind: 'string', default: '', doc: 'Several SMSC connections as a JSON array (see "SMSC routes"); replaces the single-SMSC settings above.' },
+  SMSC_ROUTES_FILE: { kind: 'string', default: '', doc: 'Path of a JSON file holding SMSC_ROUTES.' },
+  OTP_CALLBACK_KEY: { kind: 'secret', doc: 'Worker only. HMAC key that signs delivery callbacks (X-OTP-Signature). ≥ 16 characters.' },
+  OTP_STATUS_PORT: { kind: 'port', default: '0', doc: 'Worker only. Port of the worker status endpoint (GET /status: routes and binds); 0 = off.' },
   OTP_SENDER_ID: { kind: 'string', default: 'OTPDemo', doc: 'Sender id: alphanumeric (≤ 11), short code, or +E.164.' },
   OTP_BRAND: { kind: 'string', default: 'Acme', doc: 'Brand named in every message unless a send overrides it.' },
   OTP_TENANT: { kind: 'string', default: DEFAULT_TENANT, doc: 'Tenant the CLI and client use when none is given.' },
@@ -74,12 +86,16 @@ export interface OtpConfig {
     responseTimeoutMs: number;
     enquireLinkMs: number;
   };
+  /** SMSC routes in priority order: SMSC_ROUTES, or one route built from the SMSC_* settings. */
+  routes: RouteConfig[];
+  /** Worker status endpoint port; 0 = off. */
+  statusPort: number;
   brand: string;
   tenant: string;
   codecServer: { port: number; token?: string; allowOrigin: string };
   defaultRegion?: string;
   /** `code` is empty for the client role. */
-  keys: { code: string; hash: string; payload: PayloadKey[] };
+  keys: { code: string; hash: string; payload: PayloadKey[]; callback: string };
   /** Policy profiles (worker role only; the client role gets the presets). */
   profiles: ProfileStore;
   /** True when any key fell back to its dev-only default. */
@@ -120,7 +136,7 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
   let usingDevKeys = false;
   const raw = (name: SettingName): string | undefined => env[name] ?? file[name];
   if (production) {
-    const needed: SettingName[] = role === 'worker' ? ['OTP_CODE_KEY', 'OTP_HASH_KEY', 'OTP_PAYLOAD_KEYS'] : ['OTP_HASH_KEY', 'OTP_PAYLOAD_KEYS'];
+    const needed: SettingName[] = role === 'worker' ? ['OTP_CODE_KEY', 'OTP_HASH_KEY', 'OTP_PAYLOAD_KEYS', 'OTP_CALLBACK_KEY'] : ['OTP_HASH_KEY', 'OTP_PAYLOAD_KEYS'];
     const missing = needed.filter((n) => !raw(n));
     if (missing.length) throw new ConfigError(`${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} required when NODE_ENV=production`);
   }
@@ -180,7 +196,54 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
     throw err;
   }
 
+  const bindMode = str('SMSC_BIND_MODE');
+  if (bindMode !== 'transceiver' && bindMode !== 'transmitter+receiver') throw new ConfigError(`SMSC_BIND_MODE must be "transceiver" or "transmitter+receiver" (got "${bindMode}")`);
+  const tlsFlag = str('SMSC_TLS').toLowerCase();
+  if (!['true', 'false'].includes(tlsFlag)) throw new ConfigError(`SMSC_TLS must be "true" or "false" (got "${tlsFlag}")`);
+  let routes: RouteConfig[];
+  try {
+    const inline = raw('SMSC_ROUTES');
+    const file = raw('SMSC_ROUTES_FILE');
+    if (inline) routes = parseRoutes(inline, 'SMSC_ROUTES');
+    else if (file) {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new ConfigError(`SMSC_ROUTES_FILE: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+      }
+      routes = parseRoutes(text, `SMSC_ROUTES_FILE (${file})`);
+    } else {
+      const caFile = str('SMSC_TLS_CA_FILE');
+      routes = parseRoutes(
+        JSON.stringify([
+          {
+            name: nonEmpty('SMSC_NAME'),
+            host: nonEmpty('SMSC_HOST'),
+            port: int('SMSC_PORT', 1, 65535),
+            systemId,
+            password,
+            systemType: str('SMSC_SYSTEM_TYPE'),
+            bindMode,
+            binds: int('SMSC_BINDS', 1, 32),
+            window: int('SMSC_WINDOW', 1, 1000),
+            tps: int('SMSC_TPS', 0, 100000),
+            tls: tlsFlag === 'true' ? (caFile ? { caFile } : true) : false,
+            responseTimeoutMs: int('SMSC_RESPONSE_TIMEOUT_MS', 100, 120000),
+            enquireLinkMs: int('SMSC_ENQUIRE_LINK_MS', 1000, 3600000),
+          },
+        ]),
+        'SMSC_* settings',
+      );
+    }
+  } catch (err) {
+    if (err instanceof RouteConfigError) throw new ConfigError(err.message);
+    throw err;
+  }
+
   return {
+    routes,
+    statusPort: int('OTP_STATUS_PORT', 0, 65535),
     profiles,
     temporal: { address, namespace: nonEmpty('TEMPORAL_NAMESPACE'), taskQueue: nonEmpty('OTP_TASK_QUEUE') },
     smsc: {
@@ -199,7 +262,12 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
     codecServer: { port: int('OTP_CODEC_PORT', 0, 65535), token: str('OTP_CODEC_TOKEN') || undefined, allowOrigin: nonEmpty('OTP_CODEC_ALLOW_ORIGIN') },
     tenant: nonEmpty('OTP_TENANT'),
     defaultRegion: region || undefined,
-    keys: { code: role === 'worker' ? secret('OTP_CODE_KEY', DEV_CODE_KEY) : '', hash: secret('OTP_HASH_KEY', DEV_HASH_KEY), payload },
+    keys: {
+      code: role === 'worker' ? secret('OTP_CODE_KEY', DEV_CODE_KEY) : '',
+      hash: secret('OTP_HASH_KEY', DEV_HASH_KEY),
+      payload,
+      callback: role === 'worker' ? secret('OTP_CALLBACK_KEY', DEV_CALLBACK_KEY) : '',
+    },
     usingDevKeys,
   };
 }

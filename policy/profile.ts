@@ -42,6 +42,10 @@ export interface OtpProfile {
   maxSendsPerWindow: number;
   sendWindowSeconds: number;
   previousCodeGraceSeconds: number;
+  /** Staggered re-deliveries of the same code, in seconds after the first submit; delays past the code's expiry are skipped. */
+  retrySchedule: number[];
+  /** A submit with no final receipt after this long counts as not delivered. */
+  receiptTimeoutSeconds: number;
   /** Sends per minute for the whole tenant; 0 = unlimited. */
   tenantSendsPerMinute: number;
   velocity: VelocityPolicy;
@@ -94,6 +98,8 @@ const BASE: OtpProfile = {
   maxSendsPerWindow: 3,
   sendWindowSeconds: 600,
   previousCodeGraceSeconds: 10,
+  retrySchedule: [20, 60],
+  receiptTimeoutSeconds: 15,
   tenantSendsPerMinute: 600,
   velocity: { perCountryPerHour: null, perPrefixPerHour: null, prefixDigits: 6, shadow: false },
   allowedCountries: [],
@@ -158,6 +164,7 @@ export const LIMITS = {
   maxSendsPerWindow: [1, 100],
   sendWindowSeconds: [60, 86_400],
   previousCodeGraceSeconds: [0, 600],
+  receiptTimeoutSeconds: [1, 3_600],
   tenantSendsPerMinute: [0, 1_000_000],
   maxSegments: [1, 10],
   prefixDigits: [2, 12],
@@ -192,6 +199,13 @@ export function validateProfile(name: string, p: OtpProfile): void {
   int('sendWindowSeconds', p.sendWindowSeconds);
   int('previousCodeGraceSeconds', p.previousCodeGraceSeconds);
   int('tenantSendsPerMinute', p.tenantSendsPerMinute);
+  int('receiptTimeoutSeconds', p.receiptTimeoutSeconds);
+  if (!Array.isArray(p.retrySchedule) || p.retrySchedule.length > 5) fail('retrySchedule must be a list of at most 5 delays in seconds');
+  p.retrySchedule.forEach((d, i) => {
+    if (!Number.isInteger(d) || d < 5 || d > 86_400) fail(`retrySchedule[${i}] must be an integer from 5 to 86400 seconds (got ${JSON.stringify(d)})`);
+    if (i > 0 && d <= p.retrySchedule[i - 1]) fail('retrySchedule must be strictly increasing');
+  });
+  if (p.retrySchedule.length && p.receiptTimeoutSeconds > p.retrySchedule[0]) fail('receiptTimeoutSeconds must not exceed the first retrySchedule delay');
   int('maxSegments', p.maxSegments);
   int('prefixDigits', p.velocity.prefixDigits);
   for (const f of ['perCountryPerHour', 'perPrefixPerHour'] as const) {
@@ -233,6 +247,8 @@ export interface SessionRules {
   maxSendsPerWindow: number;
   sendWindowSeconds: number;
   previousCodeGraceSeconds: number;
+  retrySchedule: number[];
+  receiptTimeoutSeconds: number;
 }
 
 export function sessionRules(p: ResolvedProfile): SessionRules {
@@ -244,5 +260,7 @@ export function sessionRules(p: ResolvedProfile): SessionRules {
     maxSendsPerWindow: p.maxSendsPerWindow,
     sendWindowSeconds: p.sendWindowSeconds,
     previousCodeGraceSeconds: p.previousCodeGraceSeconds,
+    retrySchedule: p.retrySchedule,
+    receiptTimeoutSeconds: p.receiptTimeoutSeconds,
   };
 }

@@ -16,8 +16,10 @@ import { STATE_CODES } from '../smpp/receipt';
 import { SMPP_STATUS } from '../smpp/errors';
 
 /** What the simulated network does with a message to one destination. */
-export type Behaviour = 'deliver' | 'undeliverable' | 'rejected' | 'no_receipt' | 'throttle' | 'drop';
-export const BEHAVIOURS: readonly Behaviour[] = ['deliver', 'undeliverable', 'rejected', 'no_receipt', 'throttle', 'drop'];
+export type Behaviour = 'deliver' | 'undeliverable' | 'rejected' | 'expired' | 'no_receipt' | 'throttle' | 'queue_full' | 'drop' | 'slow' | 'nack' | 'fail_once';
+export const BEHAVIOURS: readonly Behaviour[] = ['deliver', 'undeliverable', 'rejected', 'expired', 'no_receipt', 'throttle', 'queue_full', 'drop', 'slow', 'nack', 'fail_once'];
+
+export type IdFormat = 'hex' | 'decimal';
 
 export interface SimulatorOptions {
   /** Default 127.0.0.1. */
@@ -36,6 +38,20 @@ export interface SimulatorOptions {
   defaultBehaviour?: Behaviour;
   /** Silence logs. Default false. */
   quiet?: boolean;
+  /** Serve SMPP over TLS with this key and certificate (PEM). */
+  tls?: { key: string | Buffer; cert: string | Buffer } | null;
+  /** How long a 'slow' destination's submit_sm_resp takes. Default 1000 ms. */
+  slowResponseMs?: number;
+  /** Send receipts on the session that submitted ('same') or on another bound receiver ('other'). Default 'same'. */
+  receiptRouting?: 'same' | 'other';
+  /** Send the receipt before the submit_sm_resp. Default false. */
+  receiptBeforeResponse?: boolean;
+  /** Format of ids in submit_sm_resp and in the receipt text. Default both hex. */
+  messageIds?: { submit: IdFormat; receipt: IdFormat };
+  /** Put receipted_message_id / message_state TLVs in receipts. Default true. */
+  receiptTlvs?: boolean;
+  /** Keep receipts until releaseReceipts(). Default false. */
+  holdReceipts?: boolean;
 }
 
 export interface InboxMessage {
@@ -46,6 +62,22 @@ export interface InboxMessage {
   segments: number;
   messageIds: string[];
   receivedAt: string;
+}
+
+interface BoundSession {
+  systemId: string;
+  mode: 'transceiver' | 'transmitter' | 'receiver';
+}
+
+interface PendingReceipt {
+  origin: smpp.Session;
+  submitId: string;
+  receiptId: string;
+  to: string;
+  from: string;
+  stat: string;
+  err: string;
+  submitted: Date;
 }
 
 interface PendingConcat {
@@ -65,10 +97,18 @@ export class SmscSimulator {
   private httpServer?: HttpServer;
   private readonly inbox = new Map<string, InboxMessage[]>();
   private readonly concat = new Map<string, PendingConcat>();
-  private readonly bound = new Set<smpp.Session>();
+  private readonly bound = new Map<smpp.Session, BoundSession>();
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly held: PendingReceipt[] = [];
+  private readonly failedOnce = new Set<string>();
+  private nextId = BigInt(Date.now()) * 1000n;
   /** Every submit_sm seen, including refused ones: lets tests count attempts. */
-  readonly submits: { to: string; status: number; at: number }[] = [];
+  readonly submits: { to: string; status: number; at: number; session: number; id?: string }[] = [];
+  /** Every receipt sent: which session it went to, and how the ESME answered. */
+  readonly receiptsSent: { submitId: string; session: number; status?: number }[] = [];
+  /** Answers to deliver_sm with ids we never issued (see sendUnknownReceipt). */
+  private readonly sessionIds = new WeakMap<smpp.Session, number>();
+  private sessionSeq = 0;
 
   constructor(options: SimulatorOptions = {}) {
     this.opts = {
@@ -80,8 +120,76 @@ export class SmscSimulator {
       defaultBehaviour: 'deliver',
       quiet: false,
       ...options,
+      tls: null,
+      slowResponseMs: 1000,
+      receiptRouting: 'same',
+      receiptBeforeResponse: false,
+      messageIds: { submit: 'hex', receipt: 'hex' },
+      receiptTlvs: true,
+      holdReceipts: false,
+      ...options,
       behaviours: new Map(Object.entries(options.behaviours ?? {})),
-    };
+    } as SmscSimulator['opts'];
+  }
+
+  /** Session number (1, 2, …) in accept order, for tests that check which bind got what. */
+  sessionNumber(session: smpp.Session): number {
+    return this.sessionIds.get(session) ?? 0;
+  }
+
+  /** Bound sessions with their system_id and bind mode. */
+  boundSessions(): { session: number; systemId: string; mode: string }[] {
+    return [...this.bound.entries()].map(([s, b]) => ({ session: this.sessionNumber(s), ...b }));
+  }
+
+  /** Sends every held receipt now (see holdReceipts). */
+  releaseReceipts(): number {
+    this.opts.holdReceipts = false;
+    const all = this.held.splice(0);
+    for (const r of all) this.sendReceipt(r);
+    return all.length;
+  }
+
+  /** The SMSC unbinds every ESME, as before maintenance. */
+  unbindAll(): void {
+    for (const s of this.bound.keys()) s.unbind({}, () => s.close());
+  }
+
+  /** The SMSC probes every bound ESME with enquire_link; resolves with how many answered. */
+  async enquireLinkAll(timeoutMs = 1000): Promise<number> {
+    const answers = await Promise.all(
+      [...this.bound.keys()].map(
+        (s) =>
+          new Promise<boolean>((resolve) => {
+            const t = setTimeout(() => resolve(false), timeoutMs);
+            s.enquire_link({}, (resp) => {
+              clearTimeout(t);
+              resolve(resp.command_status === 0);
+            });
+          }),
+      ),
+    );
+    return answers.filter(Boolean).length;
+  }
+
+  /** Sends a receipt for a message id nobody submitted; resolves with the ESME's command_status. */
+  sendUnknownReceipt(): Promise<number> {
+    const target = this.receiverSessions()[0];
+    if (!target) return Promise.reject(new Error('no bound receiver'));
+    return new Promise((resolve) => {
+      target.deliver_sm(
+        { source_addr: '33600000000', destination_addr: 'X', esm_class: 0x04, data_coding: 0, short_message: { message: 'id:ffffffffffff sub:001 dlvrd:001 submit date:2601010000 done date:2601010000 stat:DELIVRD err:000' }, receipted_message_id: 'ffffffffffff', message_state: 2 },
+        (resp) => resolve(resp.command_status),
+      );
+    });
+  }
+
+  private receiverSessions(): smpp.Session[] {
+    return [...this.bound.entries()].filter(([, b]) => b.mode !== 'transmitter').map(([s]) => s);
+  }
+
+  private formatId(n: bigint, f: IdFormat): string {
+    return f === 'hex' ? n.toString(16) : n.toString(10);
   }
 
   get smppPort(): number {
@@ -112,8 +220,12 @@ export class SmscSimulator {
     return this.bound.size;
   }
 
+  setOptions(patch: Partial<Pick<SimulatorOptions, 'receiptRouting' | 'receiptBeforeResponse' | 'holdReceipts' | 'receiptDelayMs' | 'slowResponseMs' | 'receiptTlvs'>>): void {
+    Object.assign(this.opts, patch);
+  }
+
   async start(): Promise<void> {
-    this.smppServer = smpp.createServer({}, (session) => this.onSession(session));
+    this.smppServer = smpp.createServer(this.opts.tls ? { key: this.opts.tls.key, cert: this.opts.tls.cert } : {}, (session) => this.onSession(session));
     this.smppServer.on('error', (err: Error) => this.log(`smpp server error: ${err.message}`));
     await new Promise<void>((resolve, reject) => {
       this.smppServer!.once('error', reject);
@@ -131,6 +243,7 @@ export class SmscSimulator {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const s of [...(this.smppServer?.sessions ?? [])]) s.destroy();
+    this.held.length = 0;
     await Promise.all([
       new Promise<void>((r) => (this.smppServer ? this.smppServer.close(() => r()) : r())),
       new Promise<void>((r) => {
@@ -160,9 +273,11 @@ export class SmscSimulator {
 
   private onSession(session: smpp.Session): void {
     let systemId: string | undefined;
+    let mode: BoundSession['mode'] | undefined;
+    this.sessionIds.set(session, ++this.sessionSeq);
     session.on('error', (err: Error) => this.log(`session error: ${err.message}`));
     session.on('close', () => this.bound.delete(session));
-    const bind = (pdu: smpp.PDU) => {
+    const bind = (as: BoundSession['mode']) => (pdu: smpp.PDU) => {
       const expected = this.opts.accounts[pdu.system_id ?? ''];
       if (expected === undefined || expected !== pdu.password) {
         session.send(pdu.response({ command_status: expected === undefined ? SMPP_STATUS.ESME_RINVSYSID : SMPP_STATUS.ESME_RINVPASWD }));
@@ -170,19 +285,20 @@ export class SmscSimulator {
         return;
       }
       systemId = pdu.system_id;
-      this.bound.add(session);
+      mode = as;
+      this.bound.set(session, { systemId: systemId!, mode: as });
       session.send(pdu.response({ system_id: 'SMSCSIM' }));
     };
-    session.on('bind_transceiver', bind);
-    session.on('bind_transmitter', bind);
-    session.on('bind_receiver', bind);
+    session.on('bind_transceiver', bind('transceiver'));
+    session.on('bind_transmitter', bind('transmitter'));
+    session.on('bind_receiver', bind('receiver'));
     session.on('enquire_link', (pdu: smpp.PDU) => session.send(pdu.response()));
     session.on('unbind', (pdu: smpp.PDU) => {
       this.bound.delete(session);
       session.send(pdu.response(), () => session.close());
     });
     session.on('submit_sm', (pdu: smpp.PDU) => {
-      if (!systemId) {
+      if (!systemId || mode === 'receiver') {
         session.send(pdu.response({ command_status: 0x04 })); // ESME_RINVBNDSTS
         return;
       }
@@ -192,29 +308,61 @@ export class SmscSimulator {
 
   private onSubmit(session: smpp.Session, pdu: smpp.PDU): void {
     const to = `+${(pdu.destination_addr ?? '').replace(/^\+/, '')}`;
-    const behaviour = this.opts.behaviours.get(to) ?? this.opts.defaultBehaviour;
+    let behaviour = this.opts.behaviours.get(to) ?? this.opts.defaultBehaviour;
+    const sessionNo = this.sessionNumber(session);
+    if (behaviour === 'fail_once') {
+      // The first submit to this destination is dropped on the floor with a system error; later ones deliver.
+      if (!this.failedOnce.has(to)) {
+        this.failedOnce.add(to);
+        this.submits.push({ to, status: SMPP_STATUS.ESME_RSYSERR, at: Date.now(), session: sessionNo });
+        session.send(pdu.response({ command_status: SMPP_STATUS.ESME_RSYSERR }));
+        return;
+      }
+      behaviour = 'deliver';
+    }
     if (behaviour === 'drop') {
-      this.submits.push({ to, status: -1, at: Date.now() });
+      this.submits.push({ to, status: -1, at: Date.now(), session: sessionNo });
       session.destroy();
       return;
     }
-    if (behaviour === 'throttle') {
-      this.submits.push({ to, status: SMPP_STATUS.ESME_RTHROTTLED, at: Date.now() });
-      session.send(pdu.response({ command_status: SMPP_STATUS.ESME_RTHROTTLED }));
+    if (behaviour === 'throttle' || behaviour === 'queue_full') {
+      const status = behaviour === 'throttle' ? SMPP_STATUS.ESME_RTHROTTLED : SMPP_STATUS.ESME_RMSGQFUL;
+      this.submits.push({ to, status, at: Date.now(), session: sessionNo });
+      session.send(pdu.response({ command_status: status }));
       return;
     }
-    const messageId = randomBytes(8).toString('hex');
-    this.submits.push({ to, status: 0, at: Date.now() });
-    session.send(pdu.response({ message_id: messageId }));
+    if (behaviour === 'nack') {
+      this.submits.push({ to, status: -2, at: Date.now(), session: sessionNo });
+      session.send(new smpp.PDU('generic_nack', { sequence_number: pdu.sequence_number, command_status: SMPP_STATUS.ESME_RSYSERR }));
+      return;
+    }
+    const n = this.nextId++;
+    const messageId = this.formatId(n, this.opts.messageIds.submit);
+    const receiptId = this.formatId(n, this.opts.messageIds.receipt);
+    this.submits.push({ to, status: 0, at: Date.now(), session: sessionNo, id: messageId });
 
     const sm = pdu.short_message;
-    const text = typeof sm === 'object' && sm !== null && !Buffer.isBuffer(sm) ? String(sm.message) : String(sm ?? '');
+    const payload = pdu.message_payload;
+    const textOf = (v: unknown) => (typeof v === 'object' && v !== null && !Buffer.isBuffer(v) ? String((v as { message: unknown }).message ?? '') : v === undefined ? '' : String(v));
+    const text = textOf(sm) || textOf(payload);
     const udh = typeof sm === 'object' && sm !== null && !Buffer.isBuffer(sm) && sm.udh ? ([] as Buffer[]).concat(sm.udh as Buffer | Buffer[]) : [];
     const concatIe = udh.find((u) => u[0] === 0x00 && u[1] === 0x03);
     const from = pdu.source_addr ?? '';
+    const delivered = behaviour === 'deliver' || behaviour === 'no_receipt' || behaviour === 'slow';
+    const wantsReceipt = ((pdu.registered_delivery ?? 0) & 0x03) !== 0 && behaviour !== 'no_receipt';
+    const stat = delivered ? 'DELIVRD' : behaviour === 'rejected' ? 'REJECTD' : behaviour === 'expired' ? 'EXPIRED' : 'UNDELIV';
+    const err = stat === 'DELIVRD' ? '000' : stat === 'REJECTD' ? '011' : '001';
+    const receipt: PendingReceipt = { origin: session, submitId: messageId, receiptId, to, from, stat, err, submitted: new Date() };
 
-    // no_receipt still reaches the handset: only the receipt goes missing.
-    if (behaviour === 'deliver' || behaviour === 'no_receipt') {
+    const respond = () => session.send(pdu.response({ message_id: messageId }));
+    if (wantsReceipt && this.opts.receiptBeforeResponse) {
+      // The receipt overtakes the response: the ESME learns of the delivery before it knows the id.
+      this.sendReceipt(receipt);
+      this.later(100, respond);
+    } else if (behaviour === 'slow') this.later(this.opts.slowResponseMs, respond);
+    else respond();
+
+    if (delivered) {
       if (concatIe) {
         const key = `${to}|${from}|${concatIe[2]}`;
         const pending: PendingConcat = this.concat.get(key) ?? { parts: new Map<number, string>(), total: concatIe[3], ids: [] };
@@ -227,15 +375,13 @@ export class SmscSimulator {
           this.deliverToHandset({ to, from, text: full, dataCoding: pdu.data_coding ?? 0, segments: pending.total, messageIds: pending.ids, receivedAt: new Date().toISOString() });
         }
       } else {
-        this.deliverToHandset({ to, from, text, dataCoding: pdu.data_coding ?? 0, segments: 1, messageIds: [messageId], receivedAt: new Date().toISOString() });
+        const segments = payload ? Math.max(1, Math.ceil([...text].length / ((pdu.data_coding ?? 0) === 8 ? 67 : 153))) : 1;
+        this.deliverToHandset({ to, from, text, dataCoding: pdu.data_coding ?? 0, segments, messageIds: [messageId], receivedAt: new Date().toISOString() });
       }
     }
 
-    if ((pdu.registered_delivery ?? 0) & 0x03 && behaviour !== 'no_receipt') {
-      const stat = behaviour === 'deliver' ? 'DELIVRD' : behaviour === 'rejected' ? 'REJECTD' : 'UNDELIV';
-      const err = stat === 'DELIVRD' ? '000' : stat === 'REJECTD' ? '011' : '001';
-      const submitted = new Date();
-      this.later(this.opts.receiptDelayMs, () => this.sendReceipt(session, { messageId, to, from, stat, err, submitted }));
+    if (wantsReceipt && !this.opts.receiptBeforeResponse) {
+      this.later(this.opts.receiptDelayMs + (behaviour === 'slow' ? this.opts.slowResponseMs : 0), () => this.sendReceipt(receipt));
     }
   }
 
@@ -245,15 +391,24 @@ export class SmscSimulator {
     this.inbox.set(m.to, list);
   }
 
-  private sendReceipt(origin: smpp.Session, r: { messageId: string; to: string; from: string; stat: string; err: string; submitted: Date }): void {
-    // Prefer the session that submitted; fall back to any other bound session.
-    const target = this.bound.has(origin) ? origin : [...this.bound][0];
+  private sendReceipt(r: PendingReceipt): void {
+    if (this.opts.holdReceipts) {
+      this.held.push(r);
+      return;
+    }
+    const receivers = this.receiverSessions();
+    const sameAccount = receivers.filter((s) => this.bound.get(s)?.systemId === this.bound.get(r.origin)?.systemId || !this.bound.has(r.origin));
+    let target: smpp.Session | undefined;
+    if (this.opts.receiptRouting === 'other') target = sameAccount.find((s) => s !== r.origin) ?? sameAccount[0];
+    else target = sameAccount.includes(r.origin) ? r.origin : sameAccount[0];
     if (!target) {
-      this.later(500, () => this.sendReceipt(origin, r));
+      this.later(200, () => this.sendReceipt(r));
       return;
     }
     const dlvrd = r.stat === 'DELIVRD' ? '001' : '000';
-    const text = `id:${r.messageId} sub:001 dlvrd:${dlvrd} submit date:${smppTimestamp(r.submitted)} done date:${smppTimestamp(new Date())} stat:${r.stat} err:${r.err} text:`;
+    const text = `id:${r.receiptId} sub:001 dlvrd:${dlvrd} submit date:${smppTimestamp(r.submitted)} done date:${smppTimestamp(new Date())} stat:${r.stat} err:${r.err} text:`;
+    const record: { submitId: string; session: number; status?: number } = { submitId: r.submitId, session: this.sessionNumber(target) };
+    this.receiptsSent.push(record);
     target.deliver_sm(
       {
         source_addr: r.to.replace(/^\+/, ''),
@@ -263,11 +418,11 @@ export class SmscSimulator {
         esm_class: 0x04,
         data_coding: 0,
         short_message: { message: text },
-        receipted_message_id: r.messageId,
-        message_state: STATE_CODES[r.stat],
+        ...(this.opts.receiptTlvs ? { receipted_message_id: r.submitId, message_state: STATE_CODES[r.stat] } : {}),
       },
       (resp) => {
-        if (resp.command_status !== 0) this.later(500, () => this.sendReceipt(origin, r)); // ESME asked us to retry
+        record.status = resp.command_status;
+        if (resp.command_status !== 0) this.later(500, () => this.sendReceipt(r)); // the ESME asked us to retry
       },
     );
   }

@@ -1,8 +1,10 @@
 /**
  * One SMPP bind owned by the worker process. Covers what `smpp` 0.5.1 lacks:
  * reconnect with backoff and jitter, a timeout on every response, answers to
- * the SMSC's enquire_link and unbind, our own enquire_link keep-alive, and an
- * 'error' listener so a socket error never crashes the worker.
+ * the SMSC's enquire_link and unbind, our own enquire_link keep-alive, a
+ * window of outstanding submit_sm with OTP traffic served first, a pause when
+ * the SMSC throttles, a graceful close that drains the window before unbind,
+ * and an 'error' listener so a socket error never crashes the worker.
  */
 import { EventEmitter } from 'node:events';
 import * as smpp from 'smpp';
@@ -14,8 +16,20 @@ export interface BindLogger {
   warn(msg: string, meta?: Record<string, unknown>): void;
 }
 
+export type BindMode = 'transceiver' | 'transmitter' | 'receiver';
+export type TrafficClass = 'otp' | 'bulk';
+
+export interface BindTlsOptions {
+  /** PEM of the CA that signed the SMSC's certificate. Default: the system CAs. */
+  ca?: string | Buffer;
+  /** Default true. */
+  rejectUnauthorized?: boolean;
+  /** SNI / certificate name. Default: host. */
+  servername?: string;
+}
+
 export interface SmppBindOptions {
-  /** Name used in logs and receipt mailbox ids. */
+  /** Name used in logs. */
   name: string;
   host: string;
   port: number;
@@ -23,6 +37,12 @@ export interface SmppBindOptions {
   password: string;
   /** Default ''. */
   systemType?: string;
+  /** Default 'transceiver'. */
+  mode?: BindMode;
+  /** SMPP over TLS. Default: plain TCP. */
+  tls?: BindTlsOptions | null;
+  /** Outstanding submit_sm allowed on this bind. Default 10. */
+  window?: number;
   /** Time allowed for any response PDU. Default 5000 ms. */
   responseTimeoutMs?: number;
   /** Keep-alive period. Default 30000 ms. */
@@ -31,13 +51,15 @@ export interface SmppBindOptions {
   reconnectInitialMs?: number;
   /** Default 10000 ms. */
   reconnectMaxMs?: number;
+  /** How long close() waits for outstanding submits before it unbinds. Default 5000 ms. */
+  drainTimeoutMs?: number;
   logger?: BindLogger;
 }
 
 /** Called for every delivery receipt; the deliver_sm is acknowledged only after it resolves. */
 export type ReceiptHandler = (receipt: ParsedReceipt, bindName: string) => Promise<void>;
 
-export type BindState = 'disconnected' | 'connecting' | 'bound' | 'closed';
+export type BindState = 'disconnected' | 'connecting' | 'bound' | 'closing' | 'closed';
 
 export interface SubmitParams {
   source_addr: string;
@@ -50,40 +72,70 @@ export interface SubmitParams {
   registered_delivery: number;
   esm_class?: number;
   validity_period?: string;
-  short_message: { message: string; udh?: Buffer };
+  short_message?: { message: string; udh?: Buffer };
+  message_payload?: { message: string };
 }
 
-const consoleLogger: BindLogger = {
+export const consoleLogger: BindLogger = {
   info: (msg, meta) => console.log(`[smpp] ${msg}`, meta ? JSON.stringify(meta) : ''),
   warn: (msg, meta) => console.warn(`[smpp] ${msg}`, meta ? JSON.stringify(meta) : ''),
 };
 
+interface Waiter {
+  cls: TrafficClass;
+  resolve: () => void;
+}
+
 export class SmppBind extends EventEmitter {
   state: BindState = 'disconnected';
+  /** The SMSC asked us to slow down: no submit before this instant. */
+  pausedUntil = 0;
   private session?: smpp.Session;
   private reconnectAttempt = 0;
   private reconnectTimer?: NodeJS.Timeout;
   private keepAliveTimer?: NodeJS.Timeout;
-  private readonly opts: Required<Omit<SmppBindOptions, 'logger'>> & { logger: BindLogger };
+  private readonly opts: Required<Omit<SmppBindOptions, 'logger' | 'tls'>> & { logger: BindLogger; tls: BindTlsOptions | null };
   private receiptHandler?: ReceiptHandler;
   /** Rejecters of requests still waiting for a response, per session, failed at once when it closes. */
   private readonly inFlight = new WeakMap<smpp.Session, Set<(err: Error) => void>>();
+  private outstanding = 0;
+  private readonly waiters: Waiter[] = [];
+  /** Counters for observability. */
+  readonly stats = { submitted: 0, throttled: 0, receipts: 0, reconnects: 0 };
 
   constructor(options: SmppBindOptions) {
     super();
     this.opts = {
       systemType: '',
+      mode: 'transceiver',
+      window: 10,
       responseTimeoutMs: 5000,
       enquireLinkMs: 30000,
       reconnectInitialMs: 250,
       reconnectMaxMs: 10000,
+      drainTimeoutMs: 5000,
       logger: consoleLogger,
       ...options,
+      tls: options.tls ?? null,
     };
   }
 
   get name(): string {
     return this.opts.name;
+  }
+  get mode(): BindMode {
+    return this.opts.mode;
+  }
+  /** Submits waiting for, or holding, a window slot. */
+  get load(): number {
+    return this.outstanding + this.waiters.length;
+  }
+  get canSubmit(): boolean {
+    return this.state === 'bound' && this.opts.mode !== 'receiver';
+  }
+
+  describe(): { name: string; mode: BindMode; state: BindState; outstanding: number; queued: number; pausedMs: number } & SmppBind['stats'] {
+    return { name: this.name, mode: this.mode, state: this.state, outstanding: this.outstanding, queued: this.waiters.length, pausedMs: Math.max(0, this.pausedUntil - Date.now()), ...this.stats };
   }
 
   onReceipt(handler: ReceiptHandler): void {
@@ -91,7 +143,7 @@ export class SmppBind extends EventEmitter {
   }
 
   start(): void {
-    if (this.state === 'closed') throw new Error(`bind ${this.name} is closed`);
+    if (this.state === 'closed' || this.state === 'closing') throw new Error(`bind ${this.name} is ${this.state}`);
     this.connect();
   }
 
@@ -111,30 +163,57 @@ export class SmppBind extends EventEmitter {
     });
   }
 
-  async submit(params: SubmitParams): Promise<string> {
-    const session = this.session;
-    if (this.state !== 'bound' || !session) throw new SmppTransientError(`bind ${this.name} is ${this.state}`);
-    const resp = await this.request(session, 'submit_sm', params as unknown as Record<string, unknown>);
-    if (resp.command_status !== SMPP_STATUS.ESME_ROK) throw errorForStatus('submit_sm', resp.command_status);
-    if (!resp.message_id) throw new SmppTransientError('submit_sm_resp carried no message_id');
-    return resp.message_id;
+  /** Submits one PDU inside the window; OTP traffic is served before bulk. */
+  async submit(params: SubmitParams, cls: TrafficClass = 'otp'): Promise<string> {
+    await this.acquireSlot(cls);
+    try {
+      const session = this.session;
+      if (!this.canSubmit || !session) throw new SmppTransientError(`bind ${this.name} is ${this.state}`);
+      const resp = await this.request(session, 'submit_sm', params as unknown as Record<string, unknown>);
+      if (resp.command_id === GENERIC_NACK) throw new SmppTransientError(`submit_sm answered with generic_nack (${resp.command_status}) on bind ${this.name}`, resp.command_status);
+      if (resp.command_status !== SMPP_STATUS.ESME_ROK) {
+        if (resp.command_status === SMPP_STATUS.ESME_RTHROTTLED || resp.command_status === SMPP_STATUS.ESME_RMSGQFUL) this.stats.throttled++;
+        throw errorForStatus('submit_sm', resp.command_status);
+      }
+      if (!resp.message_id) throw new SmppTransientError('submit_sm_resp carried no message_id');
+      this.stats.submitted++;
+      return resp.message_id;
+    } finally {
+      this.releaseSlot();
+    }
   }
 
-  /** Unbinds politely, then closes the socket. No reconnect afterwards. */
+  /** Stop taking work, let outstanding submits finish, unbind politely, close. No reconnect afterwards. */
   async close(): Promise<void> {
-    const session = this.session;
+    if (this.state === 'closed') return;
     const wasBound = this.state === 'bound';
-    this.state = 'closed';
+    this.state = 'closing';
     clearTimeout(this.reconnectTimer);
+    for (const w of this.waiters.splice(0)) w.resolve(); // they will see state 'closing' and fail transiently
+    if (this.outstanding > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.opts.drainTimeoutMs);
+        const check = () => {
+          if (this.outstanding === 0) {
+            clearTimeout(timer);
+            this.off('slot', check);
+            resolve();
+          }
+        };
+        this.on('slot', check);
+      });
+    }
     clearInterval(this.keepAliveTimer);
-    if (!session) return;
-    if (wasBound) {
+    const session = this.session;
+    if (session && wasBound) {
       try {
         await this.request(session, 'unbind', {});
       } catch {
         // The SMSC did not answer; closing the socket is all we can do.
       }
     }
+    this.state = 'closed';
+    if (!session) return;
     await new Promise<void>((resolve) => {
       if (session.socket.destroyed) return resolve();
       session.socket.once('close', () => resolve());
@@ -144,6 +223,33 @@ export class SmppBind extends EventEmitter {
         resolve();
       }, 1000).unref();
     });
+  }
+
+  private acquireSlot(cls: TrafficClass): Promise<void> {
+    if (this.outstanding < this.opts.window && this.waiters.length === 0) {
+      this.outstanding++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        cls,
+        resolve: () => {
+          this.outstanding++;
+          resolve();
+        },
+      };
+      // OTP waits in front of every bulk waiter, behind earlier OTP ones.
+      const firstBulk = cls === 'otp' ? this.waiters.findIndex((w) => w.cls === 'bulk') : -1;
+      if (firstBulk === -1) this.waiters.push(waiter);
+      else this.waiters.splice(firstBulk, 0, waiter);
+    });
+  }
+
+  private releaseSlot(): void {
+    this.outstanding--;
+    const next = this.waiters.shift();
+    if (next) next.resolve();
+    this.emit('slot');
   }
 
   private request(session: smpp.Session, command: string, params: Record<string, unknown>): Promise<smpp.PDU> {
@@ -171,25 +277,25 @@ export class SmppBind extends EventEmitter {
   }
 
   private connect(): void {
-    if (this.state === 'closed') return;
+    if (this.state === 'closed' || this.state === 'closing') return;
     this.state = 'connecting';
-    const { host, port, systemId, password, systemType, logger } = this.opts;
-    const session = smpp.connect({ host, port });
+    const { host, port, systemId, password, systemType, logger, mode, tls } = this.opts;
+    const session = smpp.connect(tls ? { host, port, tls: true, ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized ?? true, servername: tls.servername ?? host } : { host, port });
     this.session = session;
     session.on('error', (err: Error) => logger.warn('socket error', { bind: this.name, error: err.message }));
-    session.on('connect', () => {
-      this.request(session, 'bind_transceiver', { system_id: systemId, password, system_type: systemType })
+    session.on(tls ? 'secureConnect' : 'connect', () => {
+      this.request(session, `bind_${mode}`, { system_id: systemId, password, system_type: systemType })
         .then((resp) => {
           if (resp.command_status !== SMPP_STATUS.ESME_ROK) {
             logger.warn('bind refused', { bind: this.name, status: errorForStatus('bind', resp.command_status).message });
             session.destroy();
             return;
           }
-          if (this.state === 'closed') return;
+          if (this.state !== 'connecting' || this.session !== session) return;
           this.state = 'bound';
           this.reconnectAttempt = 0;
           this.startKeepAlive(session);
-          logger.info('bound', { bind: this.name, host, port });
+          logger.info('bound', { bind: this.name, mode, host, port, tls: !!tls });
           this.emit('bound');
         })
         .catch((err: Error) => {
@@ -202,7 +308,7 @@ export class SmppBind extends EventEmitter {
       for (const fail of [...(this.inFlight.get(session) ?? [])]) fail(new SmppTransientError(`bind ${this.name} connection closed before the response`));
       if (this.session !== session) return;
       this.session = undefined;
-      if (this.state === 'closed') return;
+      if (this.state === 'closed' || this.state === 'closing') return;
       const wasBound = this.state === 'bound';
       this.state = 'disconnected';
       if (wasBound) logger.warn('connection lost', { bind: this.name });
@@ -236,6 +342,7 @@ export class SmppBind extends EventEmitter {
     const { reconnectInitialMs, reconnectMaxMs } = this.opts;
     const base = Math.min(reconnectMaxMs, reconnectInitialMs * 2 ** this.reconnectAttempt++);
     const delay = Math.round(base * (0.5 + Math.random() / 2)); // jitter: many workers must not reconnect in lockstep
+    this.stats.reconnects++;
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
@@ -248,6 +355,7 @@ export class SmppBind extends EventEmitter {
       session.send(pdu.response());
       return;
     }
+    this.stats.receipts++;
     const handler = this.receiptHandler;
     if (!handler) {
       session.send(pdu.response({ command_status: SMPP_STATUS.ESME_RX_T_APPN }));
@@ -263,3 +371,5 @@ export class SmppBind extends EventEmitter {
     );
   }
 }
+
+const GENERIC_NACK = 0x80000000;

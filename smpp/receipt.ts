@@ -37,6 +37,8 @@ export function outcomeOf(stat: string): ReceiptOutcome {
 
 export interface ParsedReceipt {
   messageId: string;
+  /** Where the id came from: the receipted_message_id TLV (submit_sm_resp format) or the text (the SMSC's receipt format). */
+  idSource: 'tlv' | 'text';
   stat: string;
   err: string;
   outcome: ReceiptOutcome;
@@ -72,8 +74,9 @@ export function parseDeliveryReceipt(pdu: ReceiptPduFields): ParsedReceipt | und
   if (!isDeliveryReceipt(pdu)) return undefined;
   const text = textOf(pdu.short_message) || textOf(pdu.message_payload);
   const fromText = parseReceiptText(text);
-  const messageId = (pdu.receipted_message_id || fromText.id || '').trim();
+  const tlvId = (pdu.receipted_message_id ?? '').trim();
+  const messageId = tlvId || (fromText.id ?? '').trim();
   if (!messageId) return undefined;
   const stat = (pdu.message_state !== undefined && MESSAGE_STATES[pdu.message_state]) || fromText.stat || 'UNKNOWN';
-  return { messageId, stat, err: fromText.err ?? '000', outcome: outcomeOf(stat) };
+  return { messageId, idSource: tlvId ? 'tlv' : 'text', stat, err: fromText.err ?? '000', outcome: outcomeOf(stat) };
 }

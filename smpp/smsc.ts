@@ -1,28 +1,66 @@
 /**
- * An SMSC connection: one or more binds owned by the worker process.
- * Activities borrow a bound bind to submit; receipts from any bind go to one handler.
+ * SMSC routes. A route is one SMSC connection: several binds (transceivers,
+ * or transmitters plus receivers) sharing a TPS budget. The router picks a
+ * route by destination country or prefix and traffic class, and fails over to
+ * the next matching route when a route has no bound transmitter.
  */
 import { randomInt } from 'node:crypto';
-import { SmppBind, type BindLogger, type BindState, type ReceiptHandler, type SmppBindOptions } from './bind';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SmppBind, consoleLogger, type BindLogger, type BindMode, type BindState, type BindTlsOptions, type ReceiptHandler, type TrafficClass } from './bind';
 import { concatUdh, encodeText, type SmsEncoding } from './encoding';
-import { SmppTransientError } from './errors';
+import { BACKOFF, SmppPermanentError, SmppTransientError } from './errors';
+import { canonicalMessageId, type MessageIdFormat } from './ids';
+import type { ParsedReceipt } from './receipt';
 
-export interface SmscOptions extends Omit<SmppBindOptions, 'name'> {
-  /** Route name; part of receipt mailbox ids. Default 'smsc'. */
-  name?: string;
-  /** Binds to open. Default 1. */
+export interface RouteConfig {
+  /** Route name; part of receipt mailbox ids, so keep it stable. */
+  name: string;
+  host: string;
+  port: number;
+  systemId: string;
+  password: string;
+  systemType?: string;
+  /** "transceiver" (default), or "transmitter+receiver" for separate binds. */
+  bindMode?: 'transceiver' | 'transmitter+receiver';
+  /** Binds of each kind. Default 1. */
   binds?: number;
-  /** Sender id: alphanumeric (≤ 11 chars), a short code, or +E.164. */
-  senderId: string;
-  /** How long a submit waits for a bind to come up. Default 3000 ms. */
-  bindWaitMs?: number;
-  logger?: BindLogger;
+  tls?: BindTlsOptions | null;
+  /** Outstanding submit_sm per bind. Default 10. */
+  window?: number;
+  /** submit_sm per second for the whole route; 0 = unlimited. Default 50. */
+  tps?: number;
+  /** ISO countries this route serves; empty = any. */
+  countries?: string[];
+  /** E.164 prefixes this route serves, e.g. "+336"; empty = any. */
+  prefixes?: string[];
+  /** Traffic classes this route carries. Default both. */
+  trafficClasses?: TrafficClass[];
+  /** "udh" (default) concatenates long texts; "payload" sends them whole in message_payload. */
+  longMessages?: 'udh' | 'payload';
+  /** How this SMSC writes message ids. Default string on both sides. */
+  messageIds?: { submit: MessageIdFormat; receipt: MessageIdFormat };
+  responseTimeoutMs?: number;
+  enquireLinkMs?: number;
+  reconnectInitialMs?: number;
+  reconnectMaxMs?: number;
+  /** How long a submit may wait for a bind and back off under throttling. Default 8000 ms. */
+  submitDeadlineMs?: number;
 }
 
 export interface SubmittedMessage {
+  route: string;
   messageIds: string[];
   segments: number;
   encoding: SmsEncoding;
+}
+
+export interface SubmitOptions {
+  senderId: string;
+  /** Relative validity; the SMSC drops the message after it. */
+  validitySeconds: number;
+  trafficClass?: TrafficClass;
+  /** ISO country of the destination, for routing. */
+  country?: string;
 }
 
 /** TON/NPI for a sender id: alphanumeric 5/0, short code 3/0, international 1/1. */
@@ -34,8 +72,8 @@ export function senderAddress(senderId: string): { addr: string; ton: number; np
 
 /** SMPP relative validity period, e.g. 300 s -> "000000000500000R". */
 export function relativeValidity(seconds: number): string {
-  let s = Math.max(Math.floor(seconds), 60);
-  const dd = Math.floor(s / 86400);
+  let s = Math.max(Math.floor(seconds), 1);
+  const dd = Math.min(Math.floor(s / 86400), 99);
   s -= dd * 86400;
   const hh = Math.floor(s / 3600);
   s -= hh * 3600;
@@ -45,19 +83,46 @@ export function relativeValidity(seconds: number): string {
   return `0000${p(dd)}${p(hh)}${p(mm)}${p(s)}000R`;
 }
 
-export class SmscClient {
+/** A token bucket: at most `rate` takes per second, with a burst of `rate`. */
+class Throttle {
+  private tokens: number;
+  private last = Date.now();
+  constructor(private readonly rate: number) {
+    this.tokens = rate;
+  }
+  async take(): Promise<void> {
+    if (this.rate <= 0) return;
+    for (;;) {
+      const now = Date.now();
+      this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) / 1000) * this.rate);
+      this.last = now;
+      if (this.tokens >= 1) {
+        this.tokens -= 1;
+        return;
+      }
+      await sleep(Math.ceil(((1 - this.tokens) / this.rate) * 1000));
+    }
+  }
+}
+
+export class SmscRoute {
   readonly name: string;
   readonly binds: SmppBind[];
+  readonly config: RouteConfig;
   private next = 0;
-  private readonly sender: { addr: string; ton: number; npi: number };
-  private readonly bindWaitMs: number;
+  private readonly throttle: Throttle;
+  private readonly logger: BindLogger;
 
-  constructor(options: SmscOptions) {
-    this.name = options.name ?? 'smsc';
-    this.sender = senderAddress(options.senderId);
-    this.bindWaitMs = options.bindWaitMs ?? 3000;
-    const count = options.binds ?? 1;
-    this.binds = Array.from({ length: count }, (_, i) => new SmppBind({ ...options, name: `${this.name}#${i + 1}` }));
+  constructor(config: RouteConfig, logger: BindLogger = consoleLogger) {
+    this.config = config;
+    this.name = config.name;
+    this.logger = logger;
+    this.throttle = new Throttle(config.tps ?? 50);
+    const count = config.binds ?? 1;
+    const modes: BindMode[] = config.bindMode === 'transmitter+receiver' ? ['transmitter', 'receiver'] : ['transceiver'];
+    this.binds = modes.flatMap((mode) =>
+      Array.from({ length: count }, (_, i) => new SmppBind({ ...config, mode, logger, name: `${config.name}/${mode === 'transceiver' ? 'trx' : mode === 'transmitter' ? 'tx' : 'rx'}${i + 1}` })),
+    );
   }
 
   start(): void {
@@ -68,60 +133,180 @@ export class SmscClient {
     for (const b of this.binds) b.onReceipt(handler);
   }
 
-  /** Resolves when at least one bind is up. */
-  async ready(timeoutMs = this.bindWaitMs): Promise<void> {
-    if (this.binds.some((b) => b.state === 'bound')) return;
-    await Promise.any(this.binds.map((b) => b.ready(timeoutMs))).catch(() => {
-      throw new SmppTransientError(`no bind to SMSC "${this.name}" came up within ${timeoutMs} ms`);
+  /** A receipt's id in the same canonical form as the submit side's (see smpp/ids.ts). */
+  receiptKey(r: Pick<ParsedReceipt, 'messageId' | 'idSource'>): string {
+    const f = this.config.messageIds ?? { submit: 'string', receipt: 'string' };
+    return canonicalMessageId(r.messageId, r.idSource === 'tlv' ? f.submit : f.receipt);
+  }
+
+  submitKey(messageId: string): string {
+    return canonicalMessageId(messageId, (this.config.messageIds ?? { submit: 'string' }).submit);
+  }
+
+  serves(destinationE164: string, country: string | undefined, cls: TrafficClass): boolean {
+    const c = this.config;
+    if (c.trafficClasses && !c.trafficClasses.includes(cls)) return false;
+    if (c.countries?.length && (!country || !c.countries.includes(country))) return false;
+    if (c.prefixes?.length && !c.prefixes.some((p) => destinationE164.startsWith(p))) return false;
+    return true;
+  }
+
+  get up(): boolean {
+    return this.binds.some((b) => b.canSubmit);
+  }
+
+  /** Resolves when a transmitter is bound; rejects after timeoutMs. */
+  async ready(timeoutMs = 3000): Promise<void> {
+    if (this.up) return;
+    const tx = this.binds.filter((b) => b.mode !== 'receiver');
+    await Promise.any(tx.map((b) => b.ready(timeoutMs))).catch(() => {
+      throw new SmppTransientError(`no bind to route "${this.name}" came up within ${timeoutMs} ms`);
     });
+  }
+
+  /** Waits for every bind, receivers included (tests and start-up). */
+  async allReady(timeoutMs = 5000): Promise<void> {
+    await Promise.all(this.binds.map((b) => b.ready(timeoutMs)));
+  }
+
+  describe(): { name: string; up: boolean; binds: ReturnType<SmppBind['describe']>[] } {
+    return { name: this.name, up: this.up, binds: this.binds.map((b) => b.describe()) };
   }
 
   bindStates(): Record<string, BindState> {
     return Object.fromEntries(this.binds.map((b) => [b.name, b.state]));
   }
 
-  private async pickBind(): Promise<SmppBind> {
-    await this.ready();
-    for (let i = 0; i < this.binds.length; i++) {
-      const b = this.binds[(this.next + i) % this.binds.length];
-      if (b.state === 'bound') {
-        this.next = (this.next + i + 1) % this.binds.length;
-        return b;
-      }
-    }
-    throw new SmppTransientError(`no bound bind to SMSC "${this.name}"`);
+  /** The least loaded bound transmitter that is not paused, round robin among equals. */
+  private pick(): SmppBind | undefined {
+    const now = Date.now();
+    const ready = this.binds.filter((b) => b.canSubmit && b.pausedUntil <= now);
+    if (!ready.length) return undefined;
+    const start = this.next++ % ready.length;
+    const ordered = [...ready.slice(start), ...ready.slice(0, start)];
+    return ordered.reduce((best, b) => (b.load < best.load ? b : best), ordered[0]);
   }
 
-  /** Submits a text to an E.164 number, concatenated with UDH when it needs several segments. */
-  async submitText(destinationE164: string, text: string, validitySeconds: number, senderId?: string): Promise<SubmittedMessage> {
+  /**
+   * One PDU: waits for a bind, honours the TPS budget, backs off on
+   * ESME_RTHROTTLED / ESME_RMSGQFUL (pausing that bind) and on a dropped bind,
+   * until the deadline; a permanent status fails at once.
+   */
+  private async submitPdu(build: () => Parameters<SmppBind['submit']>[0], cls: TrafficClass, deadline: number): Promise<string> {
+    let backoff = 100;
+    let last: Error | undefined;
+    while (Date.now() < deadline) {
+      const bind = this.pick();
+      if (!bind) {
+        await sleep(Math.min(50, Math.max(1, deadline - Date.now())));
+        continue;
+      }
+      await this.throttle.take();
+      try {
+        return await bind.submit(build(), cls);
+      } catch (err) {
+        if (err instanceof SmppPermanentError) throw err;
+        last = err as Error;
+        const status = (err as SmppTransientError).commandStatus;
+        if (status !== undefined && BACKOFF.has(status)) {
+          bind.pausedUntil = Date.now() + backoff;
+          this.logger.warn('SMSC throttled us; backing off', { bind: bind.name, backoffMs: backoff });
+        }
+        await sleep(Math.min(backoff, Math.max(1, deadline - Date.now())));
+        backoff = Math.min(backoff * 2, 2000);
+      }
+    }
+    throw last ?? new SmppTransientError(`no bound transmitter on route "${this.name}" before the deadline`);
+  }
+
+  async submitText(destinationE164: string, text: string, opts: SubmitOptions): Promise<SubmittedMessage> {
     const encoded = encodeText(text);
-    const sender = senderId ? senderAddress(senderId) : this.sender;
-    const bind = await this.pickBind();
-    const ref = randomInt(0, 256);
+    const sender = senderAddress(opts.senderId);
+    const cls = opts.trafficClass ?? 'otp';
+    const deadline = Date.now() + (this.config.submitDeadlineMs ?? 8000);
+    const base = {
+      source_addr: sender.addr,
+      source_addr_ton: sender.ton,
+      source_addr_npi: sender.npi,
+      destination_addr: destinationE164.replace(/^\+/, ''),
+      dest_addr_ton: 1,
+      dest_addr_npi: 1,
+      data_coding: encoded.dataCoding,
+      registered_delivery: 1,
+      validity_period: relativeValidity(opts.validitySeconds),
+    };
     const total = encoded.segments.length;
+    if (total === 1 || this.config.longMessages === 'payload') {
+      const id = await this.submitPdu(() => (total === 1 ? { ...base, esm_class: 0, short_message: { message: text } } : { ...base, esm_class: 0, message_payload: { message: text } }), cls, deadline);
+      return { route: this.name, messageIds: [id], segments: total, encoding: encoded.encoding };
+    }
+    const ref = randomInt(0, 256);
     const messageIds: string[] = [];
     for (let i = 0; i < total; i++) {
-      const multipart = total > 1;
-      messageIds.push(
-        await bind.submit({
-          source_addr: sender.addr,
-          source_addr_ton: sender.ton,
-          source_addr_npi: sender.npi,
-          destination_addr: destinationE164.replace(/^\+/, ''),
-          dest_addr_ton: 1,
-          dest_addr_npi: 1,
-          data_coding: encoded.dataCoding,
-          registered_delivery: 1,
-          validity_period: relativeValidity(validitySeconds),
-          esm_class: multipart ? 0x40 : 0,
-          short_message: multipart ? { message: encoded.segments[i], udh: concatUdh(ref, total, i + 1) } : { message: encoded.segments[i] },
-        }),
-      );
+      messageIds.push(await this.submitPdu(() => ({ ...base, esm_class: 0x40, short_message: { message: encoded.segments[i], udh: concatUdh(ref, total, i + 1) } }), cls, deadline));
     }
-    return { messageIds, segments: total, encoding: encoded.encoding };
+    return { route: this.name, messageIds, segments: total, encoding: encoded.encoding };
   }
 
   async close(): Promise<void> {
     await Promise.all(this.binds.map((b) => b.close()));
+  }
+}
+
+/** Several routes in priority order. */
+export class SmscRouter {
+  readonly routes: SmscRoute[];
+
+  constructor(configs: RouteConfig[], logger: BindLogger = consoleLogger) {
+    if (!configs.length) throw new Error('at least one SMSC route is required');
+    const names = new Set<string>();
+    for (const c of configs) {
+      if (names.has(c.name)) throw new Error(`SMSC route name "${c.name}" is used twice`);
+      names.add(c.name);
+    }
+    this.routes = configs.map((c) => new SmscRoute(c, logger));
+  }
+
+  start(): void {
+    for (const r of this.routes) r.start();
+  }
+
+  route(name: string): SmscRoute | undefined {
+    return this.routes.find((r) => r.name === name);
+  }
+
+  onReceipt(handler: (receipt: ParsedReceipt, route: SmscRoute, bindName: string) => Promise<void>): void {
+    for (const r of this.routes) r.onReceipt((receipt, bind) => handler(receipt, r, bind));
+  }
+
+  /** Resolves when every route has a bound transmitter. */
+  async ready(timeoutMs = 3000): Promise<void> {
+    await Promise.all(this.routes.map((r) => r.ready(timeoutMs)));
+  }
+
+  describe(): ReturnType<SmscRoute['describe']>[] {
+    return this.routes.map((r) => r.describe());
+  }
+
+  /** Submits on the first matching route that is up; the next one takes over when it is down or fails transiently. */
+  async submitText(destinationE164: string, text: string, opts: SubmitOptions): Promise<SubmittedMessage> {
+    const cls = opts.trafficClass ?? 'otp';
+    const candidates = this.routes.filter((r) => r.serves(destinationE164, opts.country, cls));
+    if (!candidates.length) throw new SmppPermanentError(`no SMSC route serves ${opts.country ?? 'this destination'} for ${cls} traffic`, 0x0b);
+    let last: Error | undefined;
+    for (const route of [...candidates.filter((r) => r.up), ...candidates.filter((r) => !r.up)]) {
+      try {
+        if (!route.up) await route.ready(1000);
+        return await route.submitText(destinationE164, text, opts);
+      } catch (err) {
+        if (err instanceof SmppPermanentError) throw err;
+        last = err as Error;
+      }
+    }
+    throw last ?? new SmppTransientError('no SMSC route is up');
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.routes.map((r) => r.close()));
   }
 }

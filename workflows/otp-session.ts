@@ -28,6 +28,7 @@ import {
   statusQuery,
   verifyUpdate,
   type CodeState,
+  type DeliveryCallbackEvent,
   type DeliveryStatus,
   type OtpSessionEvent,
   type OtpSessionInput,
@@ -38,7 +39,7 @@ import {
   type VerifyOtpResult,
   type VerifyOutcome,
 } from '../contract';
-import type { OtpActivities, PrepareSendResult } from '../activities/types';
+import type { OtpActivities, PrepareSendResult, RenderPlan } from '../activities/types';
 import { constantTimeEqual } from './constant-time';
 
 const E164 = /^\+[1-9]\d{6,14}$/;
@@ -50,6 +51,12 @@ const { dispatchCode, acquireSendQuota } = proxyActivities<OtpActivities>({
   // A login code is useless after ~30 s, so fail fast and let the caller see it.
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '250 milliseconds', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 4, nonRetryableErrorTypes: ['SmppPermanentError', 'InvalidMessage', 'InvalidRequest'] },
+});
+const { deliverCallback } = proxyActivities<OtpActivities>({
+  // Callbacks go to the caller's server: patient retries, deduplicated there by eventId.
+  startToCloseTimeout: '10 seconds',
+  scheduleToCloseTimeout: '1 hour',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 },
 });
 const { prepareSend } = proxyLocalActivities<OtpActivities>({
   startToCloseTimeout: '5 seconds',
@@ -75,7 +82,19 @@ interface IssuedCode {
   segments: number;
   encoding: 'GSM7' | 'UCS2';
   locale: string;
+  /** What a staggered retry needs to send the same code again (inside encrypted state only). */
+  resend?: { phone: string; render: RenderPlan; country: string };
+  retrySchedule: number[];
+  receiptTimeoutSeconds: number;
+  /** SMS sends of this code; each holds its segments' message ids and their receipt outcomes. */
+  attempts: { atMs: number; parts: Record<string, 'submitted' | 'delivered' | 'failed'>; stat?: string }[];
+  retriesDone: number;
+  callbackUrl?: string;
+  callbackSeq: number;
 }
+
+/** Receipt states worth a staggered retry; REJECTD means the carrier refused it for good. */
+const RETRYABLE_STATS = new Set(['UNDELIV', 'EXPIRED', 'DELETED', 'UNKNOWN']);
 
 /** Everything continue-as-new carries over. */
 interface SessionState {
@@ -96,7 +115,7 @@ interface SessionState {
 function validateSend(req: SendOtpRequest): void {
   if (typeof req !== 'object' || req === null) throw new Error('send request must be an object');
   if (typeof req.phone !== 'string' || !E164.test(req.phone)) throw new Error('phone must be an E.164 number such as +33612345678');
-  for (const f of ['profile', 'locale', 'context', 'brand', 'code', 'messageText', 'idempotencyKey'] as const) {
+  for (const f of ['profile', 'locale', 'context', 'brand', 'code', 'messageText', 'idempotencyKey', 'callbackUrl'] as const) {
     if (req[f] !== undefined && typeof req[f] !== 'string') throw new Error(`${f} must be a string`);
   }
   if (req.messageText !== undefined && req.messageText.length > 1000) throw new Error('messageText must be at most 1000 characters');
@@ -126,6 +145,52 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     setCurrentDetails(`**${input.maskedPhone}** (tenant ${input.tenant})\n\n${s.events.slice(-8).map((e) => `- ${e.at} **${e.type}** ${e.detail}`).join('\n')}`);
   };
   const attemptsRemaining = (c: IssuedCode) => Math.max(c.maxAttempts - c.attemptsUsed, 0);
+  const callbacks = new Set<Promise<void>>();
+
+  /** Aggregate over segments and attempts: any attempt fully delivered wins; else the latest attempt decides. */
+  const aggregate = (c: IssuedCode): { status: DeliveryStatus; stat?: string } => {
+    if (c.channel === 'sandbox') return { status: 'delivered' };
+    if (c.attempts.some((a) => Object.values(a.parts).length > 0 && Object.values(a.parts).every((o) => o === 'delivered'))) return { status: 'delivered', stat: 'DELIVRD' };
+    const last = c.attempts[c.attempts.length - 1];
+    if (last && Object.values(last.parts).some((o) => o === 'failed')) return { status: 'failed', stat: last.stat };
+    return { status: 'submitted', stat: last?.stat };
+  };
+
+  /** Records a delivery status change and, if the send asked for it, posts a signed callback in the background. */
+  const deliveryChanged = (c: IssuedCode, err?: string) => {
+    const { status, stat } = aggregate(c);
+    if (status === c.delivery && c.callbackSeq > 0) return;
+    c.delivery = status;
+    c.deliveryStat = stat;
+    if (!c.callbackUrl) return;
+    const event: DeliveryCallbackEvent = {
+      eventId: `${sessionId}:${c.seq}:${++c.callbackSeq}`,
+      sessionId,
+      codeSeq: c.seq,
+      status,
+      stat,
+      err,
+      attempts: c.attempts.length,
+      at: new Date().toISOString(),
+    };
+    const url = c.callbackUrl;
+    const p: Promise<void> = deliverCallback({ url, event }).then(
+      () => note('callback', `${event.eventId} ${status} delivered`),
+      (e: unknown) => note('callback', `${event.eventId} ${status} gave up: ${failureMessage(e)}`),
+    );
+    callbacks.add(p);
+    void p.finally(() => callbacks.delete(p));
+  };
+
+  /** Sends the current code again (same nonce, so the same code) for a staggered retry or an explicit re-delivery. */
+  const redispatch = async (c: IssuedCode, render: RenderPlan, phone: string, country: string) => {
+    const dispatched = await dispatchCode({ sessionWorkflowId: sessionId, codeSeq: c.seq, nonce: c.nonce, phone, expiresAtMs: c.expiresAtMs, render, country });
+    c.attempts.push({ atMs: Date.now(), parts: Object.fromEntries(dispatched.messageIds.map((id) => [id, 'submitted' as const])) });
+    c.messageId = dispatched.messageIds[0];
+    c.segments = dispatched.segments;
+    deliveryChanged(c);
+    return dispatched;
+  };
   const expireIfDue = (c: IssuedCode) => {
     if (c.state === 'active' && Date.now() >= c.expiresAtMs) {
       c.state = 'expired';
@@ -187,6 +252,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
         brand: req.brand,
         code: req.code,
         messageText: req.messageText,
+        callbackUrl: req.callbackUrl,
       });
     } catch (err) {
       const message = failureMessage(err);
@@ -232,13 +298,12 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     if (redeliver && c) {
       let dispatched;
       try {
-        dispatched = await dispatchCode({ sessionWorkflowId: sessionId, codeSeq: c.seq, nonce: c.nonce, phone: req.phone, expiresAtMs: c.expiresAtMs, render: prep.render });
+        dispatched = await redispatch(c, prep.render, req.phone, prep.country);
       } catch (err) {
         const cause = failureMessage(err);
         note('sent', `code #${c.seq} re-delivery failed: ${cause}`);
         throw ApplicationFailure.create({ type: 'DispatchFailed', message: `SMS dispatch failed: ${cause}`, nonRetryable: true });
       }
-      Object.assign(c, { delivery: 'submitted' as DeliveryStatus, deliveryStat: undefined, messageId: dispatched.messageIds[0], segments: dispatched.segments });
       note('sent', `code #${c.seq} re-delivered (same code) as ${dispatched.segments} ${dispatched.encoding} segment(s), message ${dispatched.messageIds.join(',')}`);
       return {
         sessionId,
@@ -260,21 +325,29 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     const seq = ++s.codeSeq;
     const nonce = uuid4();
     const expiresAtMs = now + rules.ttlSeconds * 1000;
-    let issued: Pick<IssuedCode, 'digest' | 'channel' | 'messageId' | 'segments' | 'encoding' | 'delivery'>;
+    let issued: Pick<IssuedCode, 'digest' | 'channel' | 'messageId' | 'segments' | 'encoding' | 'delivery' | 'attempts'>;
     if (prep.sandboxDigest) {
-      issued = { digest: prep.sandboxDigest, channel: 'sandbox', segments: prep.segments, encoding: prep.encoding, delivery: 'delivered' };
+      issued = { digest: prep.sandboxDigest, channel: 'sandbox', segments: prep.segments, encoding: prep.encoding, delivery: 'delivered', attempts: [] };
       note('sent', `code #${seq} issued for a sandbox number (not dispatched), profile ${rules.profile}`);
     } else {
       let dispatched;
       try {
-        dispatched = await dispatchCode({ sessionWorkflowId: sessionId, codeSeq: seq, nonce, phone: req.phone, expiresAtMs, render: prep.render, callerCode: req.code });
+        dispatched = await dispatchCode({ sessionWorkflowId: sessionId, codeSeq: seq, nonce, phone: req.phone, expiresAtMs, render: prep.render, callerCode: req.code, country: prep.country });
       } catch (err) {
         const cause = failureMessage(err);
         note('sent', `code #${seq} dispatch failed: ${cause}`);
         throw ApplicationFailure.create({ type: 'DispatchFailed', message: `SMS dispatch failed: ${cause}`, nonRetryable: true });
       }
-      issued = { digest: dispatched.codeDigest, channel: 'sms', messageId: dispatched.messageIds[0], segments: dispatched.segments, encoding: dispatched.encoding, delivery: 'submitted' };
-      note('sent', `code #${seq} submitted as ${dispatched.segments} ${dispatched.encoding} segment(s), message ${dispatched.messageIds.join(',')}, profile ${rules.profile}`);
+      issued = {
+        digest: dispatched.codeDigest,
+        channel: 'sms',
+        messageId: dispatched.messageIds[0],
+        segments: dispatched.segments,
+        encoding: dispatched.encoding,
+        delivery: 'submitted',
+        attempts: [{ atMs: Date.now(), parts: Object.fromEntries(dispatched.messageIds.map((id) => [id, 'submitted' as const])) }],
+      };
+      note('sent', `code #${seq} submitted on route ${dispatched.route} as ${dispatched.segments} ${dispatched.encoding} segment(s), message ${dispatched.messageIds.join(',')}, profile ${rules.profile}`);
     }
     // The replaced code stays valid for a short grace window: its SMS may be the one that arrives.
     const old = s.current;
@@ -293,8 +366,16 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       attemptsUsed: 0,
       state: 'active',
       locale: prep.render.locale,
+      // Caller codes cannot be re-derived, so they get no staggered retries.
+      resend: req.code === undefined && !prep.sandboxDigest ? { phone: req.phone, render: prep.render, country: prep.country } : undefined,
+      retrySchedule: rules.retrySchedule,
+      receiptTimeoutSeconds: rules.receiptTimeoutSeconds,
+      retriesDone: 0,
+      callbackUrl: req.callbackUrl,
+      callbackSeq: 0,
       ...issued,
     };
+    if (s.current.channel === 'sms') deliveryChanged(s.current);
     return {
       sessionId,
       status: 'sent',
@@ -376,10 +457,34 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     note('receipt', `message ${r.messageId}: ${r.stat} err:${r.err} (code #${r.codeSeq})`);
     const c = s.current;
     if (!c || c.seq !== r.codeSeq) return;
-    if (c.delivery === 'delivered') return; // a late failure receipt for another segment must not undo delivery
-    c.delivery = r.outcome === 'pending' ? 'submitted' : r.outcome;
-    c.deliveryStat = r.stat;
+    const attempt = c.attempts.find((a) => r.messageId in a.parts);
+    if (!attempt || r.outcome === 'pending') return;
+    attempt.parts[r.messageId] = r.outcome;
+    attempt.stat = r.stat;
+    deliveryChanged(c, r.err);
   });
+
+  /** When the next staggered retry is due, or undefined when none will be. */
+  function nextRetryAtMs(c: IssuedCode): number | undefined {
+    if (!c.resend || c.delivery === 'delivered' || c.retriesDone >= c.retrySchedule.length || !c.attempts.length) return undefined;
+    const last = c.attempts[c.attempts.length - 1];
+    if (last.stat && !RETRYABLE_STATS.has(last.stat) && Object.values(last.parts).some((o) => o === 'failed')) return undefined; // e.g. REJECTD
+    const at = Math.max(c.attempts[0].atMs + c.retrySchedule[c.retriesDone] * 1000, last.atMs + c.receiptTimeoutSeconds * 1000);
+    return at < c.expiresAtMs ? at : undefined; // a retry after expiry cannot help anyone
+  }
+
+  async function staggeredRetry(c: IssuedCode): Promise<void> {
+    c.retriesDone++;
+    if (!c.resend || c.delivery === 'delivered') return;
+    const last = c.attempts[c.attempts.length - 1];
+    const why = c.delivery === 'failed' ? `receipt ${last.stat}` : `no receipt within ${c.receiptTimeoutSeconds} s`;
+    try {
+      const d = await redispatch(c, c.resend.render, c.resend.phone, c.resend.country);
+      note('retry', `code #${c.seq} re-sent (same code), retry ${c.retriesDone}/${c.retrySchedule.length} after ${why}, message ${d.messageIds.join(',')}`);
+    } catch (err) {
+      note('retry', `code #${c.seq} retry ${c.retriesDone} failed: ${failureMessage(err)}`);
+    }
+  }
 
   const retentionEnd = () => (s.lastSendAtMs ?? workflowInfo().startTime.getTime()) + IDEMPOTENCY_RETENTION_MS;
   const tooLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS;
@@ -390,7 +495,10 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     if (c && c.state === 'active') {
       expireIfDue(c);
       if (c.state !== 'active') continue;
-      await condition(() => s.current !== c || c.state !== 'active' || tooLong(), c.expiresAtMs - Date.now());
+      const retryAt = nextRetryAtMs(c);
+      const until = Math.min(c.expiresAtMs, retryAt ?? Infinity);
+      const changed = await condition(() => s.current !== c || c.state !== 'active' || tooLong() || (retryAt !== undefined && c.delivery === 'delivered'), Math.max(1, until - Date.now()));
+      if (!changed && retryAt !== undefined && Date.now() >= retryAt && s.current === c && c.state === 'active' && inFlight === undefined) await staggeredRetry(c);
     } else {
       // Idle: stay to answer repeat verifies, honour idempotency keys and resend windows, then finish.
       const lastSend = s.lastSendAtMs;
@@ -398,12 +506,14 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       if (!woke && Date.now() >= retentionEnd()) break;
     }
     if (tooLong() && inFlight === undefined) {
+      await Promise.all([...callbacks]);
       await condition(allHandlersFinished);
       const now = Date.now();
       for (const [k, v] of Object.entries(s.idempotency)) if (now - v.atMs >= IDEMPOTENCY_RETENTION_MS) delete s.idempotency[k];
       await continueAsNew<typeof otpSession>({ ...input, carried: s });
     }
   }
+  await Promise.all([...callbacks]);
   await condition(allHandlersFinished);
   log.info('otp session finished', { sessionId, codes: s.codeSeq });
   return status();

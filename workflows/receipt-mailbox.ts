@@ -1,9 +1,11 @@
 /**
- * One mailbox per SMSC message id, started with signal-with-start by both the
- * submitting activity ("submitted": which session and code) and the receipt
+ * One mailbox per SMSC message id (route + canonical id), started with
+ * signal-with-start by both the submitting activity ("submitted": which
+ * session, which code, the id as submit_sm_resp gave it) and the receipt
  * listener ("receipt"). Whichever arrives first starts it, so a receipt that
- * beats its submit_resp, lands on another bind or another worker, or arrives
- * after a worker restart still reaches its session. Nothing lives in process memory.
+ * beats its submit_sm_resp, lands on another bind or another worker, or
+ * arrives after a worker restart still reaches its session. Nothing lives in
+ * process memory.
  */
 import { condition, getExternalWorkflowHandle, log, setHandler } from '@temporalio/workflow';
 import {
@@ -14,8 +16,10 @@ import {
   type MailboxSubmitted,
 } from '../contract';
 
-/** How long a mailbox waits for its other half before giving up. */
-const WAIT_FOR_PAIR = '2 days';
+/** A receipt whose submit never shows up in this long belongs to no message of ours. */
+const WAIT_FOR_SUBMIT = '15 minutes';
+/** Receipts may trail the submit by the message's validity period (≤ 24 h) and then some. */
+const WAIT_FOR_RECEIPTS = '2 days';
 
 export async function deliveryReceiptMailbox(): Promise<void> {
   let submitted: MailboxSubmitted | undefined;
@@ -30,16 +34,19 @@ export async function deliveryReceiptMailbox(): Promise<void> {
   let forwarded = 0;
   let final = false;
   while (!final) {
-    const ready = await condition(() => submitted !== undefined && receipts.length > forwarded, WAIT_FOR_PAIR);
+    const waitingForSubmit = submitted === undefined && receipts.length > 0;
+    const ready = await condition(() => submitted !== undefined && receipts.length > forwarded, waitingForSubmit ? WAIT_FOR_SUBMIT : WAIT_FOR_RECEIPTS);
     if (!ready || !submitted) {
-      log.warn('receipt mailbox timed out', { submitted: submitted !== undefined, receipts: receipts.length });
+      if (!submitted) log.warn('receipt for an unknown message id: no submit matched it', { receipts: receipts.length, stat: receipts[0]?.stat });
+      else log.info('receipt mailbox closed without a final receipt', { receipts: receipts.length });
       return;
     }
     const session = getExternalWorkflowHandle(submitted.sessionWorkflowId);
     while (forwarded < receipts.length) {
       const r = receipts[forwarded++];
       try {
-        await session.signal(deliveryReceiptSignal, { ...r, codeSeq: submitted.codeSeq });
+        // Forward under the submit-side id: the session knows its messages by that id.
+        await session.signal(deliveryReceiptSignal, { ...r, messageId: submitted.messageId, codeSeq: submitted.codeSeq });
       } catch (err) {
         // The session already finished: the receipt is still in this history for audit.
         log.info('session gone; receipt kept in mailbox only', { messageId: r.messageId, error: String(err) });

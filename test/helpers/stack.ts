@@ -54,14 +54,20 @@ export async function startStack(simOptions: SimulatorOptions = {}, env: Record<
   quietRuntime();
   const sim = new SmscSimulator({ smppPort: 0, httpPort: 0, quiet: true, ...simOptions });
   await sim.start();
-  const config = loadConfig({
+  let config: OtpConfig;
+  try {
+    config = loadConfig({
     TEMPORAL_ADDRESS: temporalAddress(),
     OTP_TASK_QUEUE: `otp-test-${randomUUID()}`,
     SMSC_PORT: String(sim.smppPort),
     OTP_TENANT: `t${randomUUID().slice(0, 8)}`,
     OTP_PROFILES: JSON.stringify(TEST_PROFILES),
     ...env,
-  });
+    });
+  } catch (err) {
+    await sim.stop();
+    throw err;
+  }
   const worker = await startWorker(config, {
     workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! },
     workerOptions: { shutdownGraceTime: '1 second' },

@@ -26,7 +26,7 @@ describe('loadConfig', () => {
   });
 
   test('production refuses to run on dev keys, naming every missing one', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow('OTP_CODE_KEY, OTP_HASH_KEY, OTP_PAYLOAD_KEYS are required when NODE_ENV=production');
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow('OTP_CODE_KEY, OTP_HASH_KEY, OTP_PAYLOAD_KEYS, OTP_CALLBACK_KEY are required when NODE_ENV=production');
     expect(() => loadConfig({ NODE_ENV: 'production', OTP_HASH_KEY: 'h'.repeat(20) }, 'client')).toThrow('OTP_PAYLOAD_KEYS is required when NODE_ENV=production');
     const payload = `k:${Buffer.alloc(32).toString('base64')}`;
     const client = loadConfig({ NODE_ENV: 'production', OTP_HASH_KEY: 'h'.repeat(20), OTP_PAYLOAD_KEYS: payload }, 'client');

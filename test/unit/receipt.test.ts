@@ -12,12 +12,12 @@ describe('delivery receipts', () => {
 
   test('TLVs win over the text', () => {
     const r = parseDeliveryReceipt({ esm_class: 4, receipted_message_id: 'ABC', message_state: 5, short_message: { message: TEXT } });
-    expect(r).toEqual({ messageId: 'ABC', stat: 'UNDELIV', err: '000', outcome: 'failed' });
+    expect(r).toEqual({ messageId: 'ABC', idSource: 'tlv', stat: 'UNDELIV', err: '000', outcome: 'failed' });
   });
 
   test('falls back to the text, in any field order and with 12-digit dates', () => {
     const text = 'stat:REJECTD err:011 done date:261121123145 id:12345 submit date:261121123001 sub:001 dlvrd:000';
-    expect(parseDeliveryReceipt({ esm_class: 4, short_message: { message: text } })).toEqual({ messageId: '12345', stat: 'REJECTD', err: '011', outcome: 'failed' });
+    expect(parseDeliveryReceipt({ esm_class: 4, short_message: { message: text } })).toEqual({ messageId: '12345', idSource: 'text', stat: 'REJECTD', err: '011', outcome: 'failed' });
     expect(parseReceiptText(TEXT)).toEqual({ id: '7f3a9c', stat: 'DELIVRD', err: '000' });
   });
 
