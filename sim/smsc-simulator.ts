@@ -16,8 +16,8 @@ import { STATE_CODES } from '../smpp/receipt';
 import { SMPP_STATUS } from '../smpp/errors';
 
 /** What the simulated network does with a message to one destination. */
-export type Behaviour = 'deliver' | 'undeliverable' | 'rejected' | 'expired' | 'no_receipt' | 'throttle' | 'queue_full' | 'drop' | 'slow' | 'nack' | 'fail_once';
-export const BEHAVIOURS: readonly Behaviour[] = ['deliver', 'undeliverable', 'rejected', 'expired', 'no_receipt', 'throttle', 'queue_full', 'drop', 'slow', 'nack', 'fail_once'];
+export type Behaviour = 'deliver' | 'undeliverable' | 'rejected' | 'expired' | 'no_receipt' | 'throttle' | 'queue_full' | 'refuse' | 'drop' | 'slow' | 'nack' | 'fail_once';
+export const BEHAVIOURS: readonly Behaviour[] = ['deliver', 'undeliverable', 'rejected', 'expired', 'no_receipt', 'throttle', 'queue_full', 'refuse', 'drop', 'slow', 'nack', 'fail_once'];
 
 export type IdFormat = 'hex' | 'decimal';
 
@@ -64,6 +64,21 @@ export interface InboxMessage {
   receivedAt: string;
 }
 
+export interface SubmitRecord {
+  to: string;
+  /** command_status answered; -1 dropped the socket, -2 generic_nack. */
+  status: number;
+  at: number;
+  session: number;
+  id?: string;
+  /** Relative validity_period, as seconds from now. */
+  validitySeconds?: number;
+  sourceTon?: number;
+  sourceNpi?: number;
+  esmClass?: number;
+  payload?: boolean;
+}
+
 interface BoundSession {
   systemId: string;
   mode: 'transceiver' | 'transmitter' | 'receiver';
@@ -103,7 +118,12 @@ export class SmscSimulator {
   private readonly failedOnce = new Set<string>();
   private nextId = BigInt(Date.now()) * 1000n;
   /** Every submit_sm seen, including refused ones: lets tests count attempts. */
-  readonly submits: { to: string; status: number; at: number; session: number; id?: string }[] = [];
+  readonly submits: SubmitRecord[] = [];
+  /** enquire_link and unbind PDUs the ESMEs sent us. */
+  readonly received = { enquireLinks: 0, unbinds: 0 };
+  /** Highest number of submit_sm a session had waiting for their response at once. */
+  readonly maxOutstanding = new Map<number, number>();
+  private readonly outstanding = new Map<smpp.Session, number>();
   /** Every receipt sent: which session it went to, and how the ESME answered. */
   readonly receiptsSent: { submitId: string; session: number; status?: number }[] = [];
   /** Answers to deliver_sm with ids we never issued (see sendUnknownReceipt). */
@@ -292,8 +312,12 @@ export class SmscSimulator {
     session.on('bind_transceiver', bind('transceiver'));
     session.on('bind_transmitter', bind('transmitter'));
     session.on('bind_receiver', bind('receiver'));
-    session.on('enquire_link', (pdu: smpp.PDU) => session.send(pdu.response()));
+    session.on('enquire_link', (pdu: smpp.PDU) => {
+      this.received.enquireLinks++;
+      session.send(pdu.response());
+    });
     session.on('unbind', (pdu: smpp.PDU) => {
+      this.received.unbinds++;
       this.bound.delete(session);
       session.send(pdu.response(), () => session.close());
     });
@@ -302,7 +326,15 @@ export class SmscSimulator {
         session.send(pdu.response({ command_status: 0x04 })); // ESME_RINVBNDSTS
         return;
       }
+      const n = (this.outstanding.get(session) ?? 0) + 1;
+      this.outstanding.set(session, n);
+      const no = this.sessionNumber(session);
+      this.maxOutstanding.set(no, Math.max(this.maxOutstanding.get(no) ?? 0, n));
       this.onSubmit(session, pdu);
+    });
+    // Count a response as sent when it leaves: the window is what the ESME has in flight.
+    session.on('send', (pdu: smpp.PDU) => {
+      if (pdu.command === 'submit_sm_resp' || pdu.command === 'generic_nack') this.outstanding.set(session, Math.max(0, (this.outstanding.get(session) ?? 1) - 1));
     });
   }
 
@@ -331,6 +363,12 @@ export class SmscSimulator {
       session.send(pdu.response({ command_status: status }));
       return;
     }
+    if (behaviour === 'refuse') {
+      // A permanent refusal at submit time: bad destination address.
+      this.submits.push({ to, status: SMPP_STATUS.ESME_RINVDSTADR, at: Date.now(), session: sessionNo });
+      session.send(pdu.response({ command_status: SMPP_STATUS.ESME_RINVDSTADR }));
+      return;
+    }
     if (behaviour === 'nack') {
       this.submits.push({ to, status: -2, at: Date.now(), session: sessionNo });
       session.send(new smpp.PDU('generic_nack', { sequence_number: pdu.sequence_number, command_status: SMPP_STATUS.ESME_RSYSERR }));
@@ -339,7 +377,18 @@ export class SmscSimulator {
     const n = this.nextId++;
     const messageId = this.formatId(n, this.opts.messageIds.submit);
     const receiptId = this.formatId(n, this.opts.messageIds.receipt);
-    this.submits.push({ to, status: 0, at: Date.now(), session: sessionNo, id: messageId });
+    this.submits.push({
+      to,
+      status: 0,
+      at: Date.now(),
+      session: sessionNo,
+      id: messageId,
+      validitySeconds: pdu.validity_period instanceof Date ? Math.round((pdu.validity_period.getTime() - Date.now()) / 1000) : undefined,
+      sourceTon: pdu.source_addr_ton,
+      sourceNpi: pdu.source_addr_npi,
+      esmClass: pdu.esm_class,
+      payload: pdu.message_payload !== undefined,
+    });
 
     const sm = pdu.short_message;
     const payload = pdu.message_payload;

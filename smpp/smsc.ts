@@ -110,6 +110,7 @@ export class SmscRoute {
   readonly binds: SmppBind[];
   readonly config: RouteConfig;
   private next = 0;
+  private closed = false;
   private readonly throttle: Throttle;
   private readonly logger: BindLogger;
 
@@ -196,6 +197,7 @@ export class SmscRoute {
     let backoff = 100;
     let last: Error | undefined;
     while (Date.now() < deadline) {
+      if (this.closed) throw new SmppTransientError(`route "${this.name}" is shut down`);
       const bind = this.pick();
       if (!bind) {
         await sleep(Math.min(50, Math.max(1, deadline - Date.now())));
@@ -249,6 +251,7 @@ export class SmscRoute {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all(this.binds.map((b) => b.close()));
   }
 }

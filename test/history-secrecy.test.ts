@@ -52,7 +52,7 @@ test('codes and phone numbers never appear in any fetched history', async () => 
   const callerPhone = '+33612345004';
   const throttledPhone = '+33612345005';
   stack.sim.setBehaviour(failedPhone, 'undeliverable');
-  stack.sim.setBehaviour(throttledPhone, 'throttle');
+  stack.sim.setBehaviour(throttledPhone, 'refuse');
 
   // sent, resent, verified
   await stack.otp.send(verifiedPhone, { profile: 'fast' });
@@ -71,7 +71,7 @@ test('codes and phone numbers never appear in any fetched history', async () => 
   await stack.otp.send(callerPhone, { profile: 'trigger', code: callerCode });
   expect((await stack.otp.verify(callerPhone, callerCode)).valid).toBe(true);
   // a dispatch that fails: its failure message must be encrypted too
-  await expect(stack.otp.send(throttledPhone)).rejects.toThrow(/ESME_RTHROTTLED/);
+  await expect(stack.otp.send(throttledPhone)).rejects.toThrow(/ESME_RINVDSTADR/);
   // locked
   await stack.otp.send(lockedPhone, { profile: 'fast-lock1' });
   const lockedCode = codeFrom((await stack.waitForSms(lockedPhone))[0].text);
@@ -97,7 +97,7 @@ test('codes and phone numbers never appear in any fetched history', async () => 
       expectAbsent(bytes, phone.slice(1), 'phone number without +');
     }
     // Failure messages and stack traces are encoded (encodeCommonAttributes) and so encrypted.
-    expectAbsent(bytes, 'ESME_RTHROTTLED', 'SMSC failure text');
+    expectAbsent(bytes, 'ESME_RINVDSTADR', 'SMSC failure text');
     expectAbsent(bytes, 'dispatch failed', 'failure message');
   }
   expect(bytesChecked).toBeGreaterThan(10_000);

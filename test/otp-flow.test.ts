@@ -98,12 +98,24 @@ test('bad input is refused with a reason that names the problem, and nothing is 
   expect(stack.sim.messages('+33612340007')).toHaveLength(0);
 });
 
-test('an SMSC that refuses the message surfaces a clear dispatch error', async () => {
+test('SMSC throttling backs off and the code still goes out once throttling stops', async () => {
   const phone = '+33612340008';
   stack.sim.setBehaviour(phone, 'throttle');
-  await expect(stack.otp.send(phone)).rejects.toThrow(/SMS dispatch failed: submit_sm refused by SMSC with ESME_RTHROTTLED/);
-  // Throttling is transient, so the activity retried before giving up.
-  expect(stack.sim.submits.filter((s) => s.to === phone).length).toBeGreaterThan(1);
+  const sending = stack.otp.send(phone);
+  await new Promise((r) => setTimeout(r, 700));
+  stack.sim.setBehaviour(phone, 'deliver');
+  const sent = accepted(await sending);
+  expect(sent.codeSeq).toBe(1);
+  expect(await stack.waitForSms(phone)).toHaveLength(1);
+  const throttled = stack.sim.submits.filter((s) => s.to === phone && s.status === 0x58).length;
+  expect(throttled).toBeGreaterThan(1);
+});
+
+test('a permanent SMSC refusal fails the send at once, naming the status', async () => {
+  const phone = '+33612340010';
+  stack.sim.setBehaviour(phone, 'refuse');
+  await expect(stack.otp.send(phone)).rejects.toThrow('SMS dispatch failed: submit_sm refused by SMSC with ESME_RINVDSTADR');
+  expect(stack.sim.submits.filter((s) => s.to === phone)).toHaveLength(1);
 });
 
 test('a code length of 8 sends 8 digits', async () => {
