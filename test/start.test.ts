@@ -29,6 +29,7 @@ test('starts simulator, worker and codec server; an OTP goes through; SIGINT sto
     ...process.env,
     TEMPORAL_ADDRESS: temporalAddress(),
     OTP_TASK_QUEUE: `otp-start-${randomUUID()}`,
+    OTP_TENANT: `start${randomUUID().slice(0, 8)}`,
     SMSC_PORT: String(smppPort),
     SIM_HTTP_PORT: String(httpPort),
     OTP_CODEC_PORT: String(codecPort),
