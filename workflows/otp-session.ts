@@ -465,17 +465,24 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
   });
 
   /** When the next staggered retry is due, or undefined when none will be. */
-  function nextRetryAtMs(c: IssuedCode): number | undefined {
-    if (!c.resend || c.delivery === 'delivered' || c.retriesDone >= c.retrySchedule.length || !c.attempts.length) return undefined;
+  /** False once the code is delivered, or its latest send failed for good (e.g. REJECTD). */
+  function retryable(c: IssuedCode): boolean {
+    if (!c.resend || c.delivery === 'delivered' || !c.attempts.length) return false;
     const last = c.attempts[c.attempts.length - 1];
-    if (last.stat && !RETRYABLE_STATS.has(last.stat) && Object.values(last.parts).some((o) => o === 'failed')) return undefined; // e.g. REJECTD
+    return !(last.stat && !RETRYABLE_STATS.has(last.stat) && Object.values(last.parts).some((o) => o === 'failed'));
+  }
+
+  function nextRetryAtMs(c: IssuedCode): number | undefined {
+    if (!retryable(c) || c.retriesDone >= c.retrySchedule.length) return undefined;
+    const last = c.attempts[c.attempts.length - 1];
     const at = Math.max(c.attempts[0].atMs + c.retrySchedule[c.retriesDone] * 1000, last.atMs + c.receiptTimeoutSeconds * 1000);
     return at < c.expiresAtMs ? at : undefined; // a retry after expiry cannot help anyone
   }
 
   async function staggeredRetry(c: IssuedCode): Promise<void> {
     c.retriesDone++;
-    if (!c.resend || c.delivery === 'delivered') return;
+    // Receipts may have arrived while we slept: decide on what is known now.
+    if (!c.resend || !retryable(c)) return;
     const last = c.attempts[c.attempts.length - 1];
     const why = c.delivery === 'failed' ? `receipt ${last.stat}` : `no receipt within ${c.receiptTimeoutSeconds} s`;
     try {

@@ -1,0 +1,118 @@
+/**
+ * Staggered retries in the workflow, on the real time-skipping test server:
+ * the schedule runs in milliseconds. Every retry re-sends the same code and
+ * the retries stop at delivery, verification or expiry.
+ */
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { connectOtpClient, type OtpClient } from '../client';
+import { loadConfig } from '../lib/config';
+import { freePort, temporalTestServerPath } from '../lib/temporal-server';
+import { SmscSimulator } from '../sim/smsc-simulator';
+import { startWorker, type RunningOtpWorker } from '../worker';
+import { accepted, codeFrom, quietRuntime, TEST_PROFILES } from './helpers/stack';
+
+let env: TestWorkflowEnvironment;
+let sim: SmscSimulator;
+let worker: RunningOtpWorker;
+let otp: OtpClient;
+
+beforeAll(async () => {
+  quietRuntime();
+  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() }, port: await freePort() } });
+  sim = new SmscSimulator({ smppPort: 0, httpPort: 0, quiet: true, receiptDelayMs: 10 });
+  await sim.start();
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: env.address,
+    OTP_TASK_QUEUE: `otp-retry-${randomUUID()}`,
+    SMSC_PORT: String(sim.smppPort),
+    OTP_PROFILES: JSON.stringify({ ...TEST_PROFILES, short: { extends: 'fast', ttlSeconds: 45 } }),
+  });
+  worker = await startWorker(config, { workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! }, workerOptions: { shutdownGraceTime: '1 second' } });
+  await worker.smsc.ready(10_000);
+  otp = await connectOtpClient(config);
+});
+
+afterAll(async () => {
+  await worker?.shutdown();
+  await otp?.temporal.connection.close();
+  await sim?.stop();
+  await env?.teardown();
+});
+
+/** Lets real time pass so receipts (sent in real time by the simulator) are recorded before time skips. */
+const settle = () => new Promise((r) => setTimeout(r, 300));
+
+async function events(phone: string) {
+  return (await otp.status(phone))?.events ?? [];
+}
+
+test('no receipt: the same code is re-sent at +20 s and +60 s, then never again', async () => {
+  const phone = '+33612700001';
+  sim.setBehaviour(phone, 'no_receipt');
+  accepted(await otp.send(phone, { profile: 'fast' }));
+  await settle();
+  await env.sleep('21 seconds');
+  await settle();
+  expect(sim.messages(phone)).toHaveLength(2);
+  await env.sleep('40 seconds');
+  await settle();
+  await env.sleep('3 minutes');
+  await settle();
+  const sms = sim.messages(phone);
+  expect(sms).toHaveLength(3);
+  expect(new Set(sms.map((m) => codeFrom(m.text))).size).toBe(1);
+  const retries = (await events(phone)).filter((e) => e.type === 'retry');
+  expect(retries.map((e) => e.detail)).toEqual([expect.stringContaining('retry 1/2 after no receipt within 15 s'), expect.stringContaining('retry 2/2')]);
+  expect(await otp.verify(phone, codeFrom(sms[0].text))).toMatchObject({ valid: true });
+});
+
+test('a retryable failure (UNDELIV) is retried; once a retry is delivered, retries stop', async () => {
+  const phone = '+33612700002';
+  sim.setBehaviour(phone, 'undeliverable');
+  accepted(await otp.send(phone, { profile: 'fast' }));
+  await settle();
+  expect((await otp.status(phone))?.code?.delivery).toBe('failed');
+  sim.setBehaviour(phone, 'deliver');
+  await env.sleep('21 seconds');
+  await settle();
+  expect((await otp.status(phone))?.code).toMatchObject({ delivery: 'delivered', deliveryStat: 'DELIVRD' });
+  await env.sleep('2 minutes');
+  await settle();
+  expect(sim.submits.filter((x) => x.to === phone && x.status === 0)).toHaveLength(2);
+  expect(sim.messages(phone)).toHaveLength(1); // the first was never delivered
+});
+
+test('REJECTD is final: no retry', async () => {
+  const phone = '+33612700003';
+  sim.setBehaviour(phone, 'rejected');
+  accepted(await otp.send(phone, { profile: 'fast' }));
+  await settle();
+  await env.sleep('2 minutes');
+  await settle();
+  expect(sim.submits.filter((x) => x.to === phone)).toHaveLength(1);
+  expect((await otp.status(phone))?.code?.deliveryStat).toBe('REJECTD');
+});
+
+test('a verified code is not retried', async () => {
+  const phone = '+33612700004';
+  sim.setBehaviour(phone, 'no_receipt');
+  accepted(await otp.send(phone, { profile: 'fast' }));
+  await settle();
+  expect(await otp.verify(phone, codeFrom(sim.messages(phone)[0].text))).toMatchObject({ valid: true });
+  await env.sleep('2 minutes');
+  await settle();
+  expect(sim.messages(phone)).toHaveLength(1);
+});
+
+test('retries past the code expiry are skipped', async () => {
+  const phone = '+33612700005';
+  sim.setBehaviour(phone, 'no_receipt');
+  accepted(await otp.send(phone, { profile: 'short' })); // 45 s: +20 s happens, +60 s would be after expiry
+  await settle();
+  await env.sleep('25 seconds');
+  await settle();
+  await env.sleep('2 minutes');
+  await settle();
+  expect(sim.messages(phone)).toHaveLength(2);
+});
