@@ -71,8 +71,14 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
       const phone = checkPhone(input.phone, p);
       if (!phone.ok) return { status: phone.status, reason: phone.reason, profile: label };
 
+      const custom = input.channel === 'custom';
+      if (custom) {
+        if (!p.allowCustomChannel) throw invalidRequest(`profile "${p.name}" does not allow the custom channel`);
+        if (input.code === undefined) throw invalidRequest('channel "custom" needs the code the caller will deliver');
+        if (input.messageText !== undefined) throw invalidRequest('channel "custom" sends no message: drop messageText');
+      }
       if (input.code !== undefined) {
-        if (!p.allowCallerCode) throw invalidRequest(`profile "${p.name}" does not allow caller-supplied codes`);
+        if (!p.allowCallerCode && !custom) throw invalidRequest(`profile "${p.name}" does not allow caller-supplied codes`);
         const code = normalizeCode(input.code);
         if (code.length < 4 || code.length > 10 || !isInAlphabet(code, p.alphabet)) {
           throw invalidRequest(`code must be 4–10 characters of the ${p.alphabet} alphabet (${ALPHABETS[p.alphabet]})`);
@@ -126,13 +132,14 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
               shadow: velocity.shadow,
             }
           : null;
-      const sandbox = p.sandbox.numbers.includes(input.phone);
+      const sandbox = p.sandbox.numbers.includes(input.phone) && !custom;
       return {
         status: 'ok',
         rules: sessionRules(p),
         render,
-        quota: sandbox ? null : quota,
+        quota: sandbox || custom ? null : quota,
         sandboxDigest: sandbox ? codeDigest(deps.hashKey, input.sessionWorkflowId, p.sandbox.code) : undefined,
+        customDigest: custom ? codeDigest(deps.hashKey, input.sessionWorkflowId, input.code!) : undefined,
         segments: dry.segments,
         encoding: dry.encoding,
         country: phone.country,

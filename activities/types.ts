@@ -28,6 +28,7 @@ export interface PrepareSendInput {
   code?: string;
   messageText?: string;
   callbackUrl?: string;
+  channel?: 'sms' | 'custom';
 }
 
 export type PrepareSendResult =
@@ -39,6 +40,8 @@ export type PrepareSendResult =
       quota: QuotaRequest | null;
       /** Set for sandbox numbers: the digest of the profile's fixed code. Nothing is dispatched. */
       sandboxDigest?: string;
+      /** Set for channel "custom": the digest of the caller's code. Nothing is dispatched. */
+      customDigest?: string;
       segments: number;
       encoding: 'GSM7' | 'UCS2';
       /** ISO country of the destination (routing). */

@@ -3,17 +3,21 @@
  * Phone numbers are normalised to E.164 here; the session id is a keyed hash
  * of the number, and verify sends a keyed digest of the code, never the code.
  */
+import { randomInt } from 'node:crypto';
 import { Client, Connection, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type ConnectionOptions } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import {
   DEFAULT_TENANT,
   OTP_SESSION_WORKFLOW,
+  cancelUpdate,
   sendUpdate,
   statusQuery,
   verifyUpdate,
   type OtpSessionInput,
   type OtpSessionStatus,
   type SendOtpRequest,
+  type CancelOtpResult,
+  type SendAccepted,
   type SendOtpResult,
   type VerifyOtpResult,
 } from '../contract';
@@ -44,7 +48,12 @@ export interface SendOptions extends Omit<SendOtpRequest, 'phone'> {
   tenant?: string;
   /** Becomes the update id: the same key within 24 h returns the first answer and sends nothing new. */
   idempotencyKey?: string;
+  /** Channel "custom" without a `code`: length of the numeric code made here with a CSPRNG. Default 6. */
+  customCodeLength?: number;
 }
+
+/** A custom-channel send: the code to deliver comes back to the caller, and only to the caller. */
+export type CustomSendResult = SendAccepted & { code: string };
 
 /**
  * "full" (default) returns every outcome. "public" is for answers that reach
@@ -108,7 +117,13 @@ export class OtpClient {
    * an OtpRequestError.
    */
   async send(phone: string, options: SendOptions = {}): Promise<SendOtpResult> {
-    const { tenant = this.opts.tenant ?? DEFAULT_TENANT, idempotencyKey, ...rest } = options;
+    const { tenant = this.opts.tenant ?? DEFAULT_TENANT, idempotencyKey, customCodeLength, ...rest } = options;
+    if (rest.channel === 'custom' && rest.code === undefined) {
+      // The code is made here, not in the worker: it never enters a workflow payload except as the caller's own input.
+      const length = customCodeLength ?? 6;
+      if (!Number.isInteger(length) || length < 4 || length > 10) throw new OtpRequestError('customCodeLength must be an integer from 4 to 10');
+      rest.code = Array.from({ length }, () => String(randomInt(10))).join('');
+    }
     let e164: string;
     try {
       e164 = this.normalize(phone);
@@ -124,8 +139,9 @@ export class OtpClient {
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
+    let result: SendOtpResult;
     try {
-      return await this.temporal.workflow.executeUpdateWithStart(sendUpdate, {
+      result = await this.temporal.workflow.executeUpdateWithStart(sendUpdate, {
         args: [{ ...rest, phone: e164, idempotencyKey }],
         updateId: idempotencyKey,
         startWorkflowOperation: start,
@@ -133,6 +149,30 @@ export class OtpClient {
     } catch (err) {
       explain(err);
     }
+    if (result.status === 'sent' && result.channel === 'custom' && rest.code !== undefined) {
+      const custom: CustomSendResult = { ...result, code: rest.code };
+      return custom;
+    }
+    return result;
+  }
+
+  /** Cancels the current code: it stops verifying and is not re-sent. */
+  async cancel(phone: string, options: Omit<CallOptions, 'idempotencyKey'> = {}): Promise<CancelOtpResult> {
+    const workflowId = this.sessionId(phone, options.tenant);
+    try {
+      return await this.temporal.workflow.getHandle(workflowId).executeUpdate(cancelUpdate);
+    } catch (err) {
+      if (isGone(err)) return { sessionId: workflowId, cancelled: false };
+      explain(err);
+    }
+  }
+
+  /** Verifies by session id (from a send result) instead of the phone number. */
+  async verifySession(sessionId: string, code: string, options: Omit<VerifyOptions, 'tenant'> = {}): Promise<VerifyOtpResult | PublicVerifyResult> {
+    if (!/^otp-[A-Za-z0-9_.-]{1,64}-[A-Za-z0-9_-]{32}$/.test(sessionId)) throw new OtpRequestError('sessionId must be the sessionId a send returned (otp-<tenant>-<hash>)');
+    const full = await this.verifyWorkflow(sessionId, code, options);
+    if (options.responseMode === 'public') return { valid: full.valid, outcome: full.valid ? 'verified' : 'rejected' };
+    return full;
   }
 
   verify(phone: string, code: string, options: VerifyOptions & { responseMode: 'public' }): Promise<PublicVerifyResult>;
@@ -151,6 +191,10 @@ export class OtpClient {
       if (err instanceof InvalidPhoneError) return { sessionId: '', valid: false, outcome: 'not_found', attemptsRemaining: 0 };
       throw err;
     }
+    return this.verifyWorkflow(workflowId, code, options);
+  }
+
+  private async verifyWorkflow(workflowId: string, code: string, options: CallOptions): Promise<VerifyOtpResult> {
     if (!code.trim()) return { sessionId: workflowId, valid: false, outcome: 'invalid_code', attemptsRemaining: 0 };
     const digest = codeDigest(this.opts.hashKey, workflowId, code);
     try {

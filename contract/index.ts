@@ -23,6 +23,7 @@ export const RECEIPT_MAILBOX_WORKFLOW = 'deliveryReceiptMailbox';
 export const SEND_UPDATE = 'send';
 export const ACQUIRE_UPDATE = 'acquire';
 export const VERIFY_UPDATE = 'verify';
+export const CANCEL_UPDATE = 'cancel';
 export const STATUS_QUERY = 'status';
 export const DELIVERY_RECEIPT_SIGNAL = 'deliveryReceipt';
 export const MAILBOX_SUBMITTED_SIGNAL = 'submitted';
@@ -83,6 +84,12 @@ export interface SendOtpRequest {
   idempotencyKey?: string;
   /** http(s) URL that receives a signed POST for each change of delivery status. */
   callbackUrl?: string;
+  /**
+   * "sms" (default) sends the code over SMPP. "custom" sends nothing: the caller
+   * supplies `code` and delivers it through a channel of its own (an n8n email or
+   * chat node); the session still verifies it. Needs a profile with allowCustomChannel.
+   */
+  channel?: 'sms' | 'custom';
 }
 
 export type DeliveryStatus = 'pending' | 'submitted' | 'delivered' | 'failed';
@@ -95,8 +102,8 @@ export interface SendAccepted {
   /** True when this send re-delivered the code already issued (its delivery had failed). */
   sameCode: boolean;
   maskedPhone: string;
-  /** "sandbox" for configured test numbers: nothing was dispatched. */
-  channel: 'sms' | 'sandbox';
+  /** "sandbox" for configured test numbers and "custom" for caller-delivered codes: nothing was dispatched. */
+  channel: 'sms' | 'sandbox' | 'custom';
   /** SMSC message id of the first segment (absent in sandbox). */
   messageId?: string;
   segments: number;
@@ -134,7 +141,7 @@ export interface VerifyOtpRequest {
   codeDigest: string;
 }
 
-export type VerifyOutcome = 'verified' | 'invalid_code' | 'expired' | 'locked' | 'not_found' | 'already_verified';
+export type VerifyOutcome = 'verified' | 'invalid_code' | 'expired' | 'locked' | 'not_found' | 'already_verified' | 'cancelled';
 
 export interface VerifyOtpResult {
   sessionId: string;
@@ -157,7 +164,15 @@ export interface DeliveryReceipt {
   receivedAt: string;
 }
 
-export type CodeState = 'active' | 'verified' | 'expired' | 'locked';
+export type CodeState = 'active' | 'verified' | 'expired' | 'locked' | 'cancelled';
+
+/** Update `cancel`: the current code stops verifying and is not re-sent. */
+export interface CancelOtpResult {
+  sessionId: string;
+  /** False when there was no active code to cancel. */
+  cancelled: boolean;
+  codeSeq?: number;
+}
 
 export interface OtpSessionStatus {
   sessionId: string;
@@ -168,7 +183,7 @@ export interface OtpSessionStatus {
     seq: number;
     /** Profile name@revision the code was issued under. */
     profile: string;
-    channel: 'sms' | 'sandbox';
+    channel: 'sms' | 'sandbox' | 'custom';
     state: CodeState;
     delivery: DeliveryStatus;
     deliveryStat?: string;
@@ -187,7 +202,7 @@ export interface OtpSessionStatus {
 
 export interface OtpSessionEvent {
   at: string;
-  type: 'sent' | 'refused' | 'receipt' | 'retry' | 'verify' | 'expired' | 'locked' | 'shadow' | 'callback';
+  type: 'sent' | 'refused' | 'receipt' | 'retry' | 'verify' | 'expired' | 'locked' | 'shadow' | 'callback' | 'cancelled';
   detail: string;
 }
 
@@ -223,6 +238,7 @@ export interface SessionReceipt extends DeliveryReceipt {
 export const acquireUpdate = defineUpdate<QuotaResult, [QuotaRequest]>(ACQUIRE_UPDATE);
 export const sendUpdate = defineUpdate<SendOtpResult, [SendOtpRequest]>(SEND_UPDATE);
 export const verifyUpdate = defineUpdate<VerifyOtpResult, [VerifyOtpRequest]>(VERIFY_UPDATE);
+export const cancelUpdate = defineUpdate<CancelOtpResult, []>(CANCEL_UPDATE);
 export const statusQuery = defineQuery<OtpSessionStatus>(STATUS_QUERY);
 export const deliveryReceiptSignal = defineSignal<[SessionReceipt]>(DELIVERY_RECEIPT_SIGNAL);
 export const mailboxSubmittedSignal = defineSignal<[MailboxSubmitted]>(MAILBOX_SUBMITTED_SIGNAL);

@@ -72,6 +72,8 @@ export interface OtpProfile {
   allowCallerCode: boolean;
   /** A send may carry its own message text with a {code} placeholder. */
   allowCallerMessage: boolean;
+  /** A send may use channel "custom": the caller supplies the code and delivers it itself. */
+  allowCustomChannel: boolean;
   sandbox: SandboxPolicy;
 }
 
@@ -119,6 +121,7 @@ const BASE: OtpProfile = {
   maxSegments: 2,
   allowCallerCode: false,
   allowCallerMessage: true,
+  allowCustomChannel: true,
   sandbox: { numbers: [], code: '000000' },
 };
 

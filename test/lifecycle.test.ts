@@ -140,3 +140,31 @@ describe('verification', () => {
     expect(await stack.otp.verify(phone2, code2, { responseMode: 'public' })).toEqual({ valid: true, outcome: 'verified' });
   });
 });
+
+describe('cancel, custom channel, verify by session', () => {
+  test('cancel: the code stops verifying and is not re-sent', async () => {
+    const phone = '+33612350012';
+    await stack.otp.send(phone);
+    const code = codeFrom((await stack.waitForSms(phone))[0].text);
+    expect(await stack.otp.cancel(phone)).toMatchObject({ cancelled: true, codeSeq: 1 });
+    expect(await stack.otp.verify(phone, code)).toMatchObject({ valid: false, outcome: 'cancelled' });
+    expect(await stack.otp.cancel(phone)).toMatchObject({ cancelled: false });
+    expect(await stack.otp.cancel('+33612350099')).toMatchObject({ cancelled: false });
+    expect((await stack.otp.status(phone))?.code?.state).toBe('cancelled');
+  });
+
+  test('custom channel: no SMS; the caller gets the code to deliver and the session verifies it', async () => {
+    const phone = '+33612350013';
+    const sent = await stack.otp.send(phone, { channel: 'custom', customCodeLength: 8 });
+    if (sent.status !== 'sent' || !('code' in sent)) throw new Error(`unexpected ${JSON.stringify(sent)}`);
+    expect(sent).toMatchObject({ channel: 'custom', segments: 0 });
+    expect(sent.code).toMatch(/^\d{8}$/);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(stack.sim.submits.filter((x) => x.to === phone)).toHaveLength(0);
+    expect(await stack.otp.verifySession(sent.sessionId, sent.code)).toMatchObject({ valid: true, outcome: 'verified' });
+  });
+
+  test('verify by session id rejects ids that are not session ids', async () => {
+    await expect(stack.otp.verifySession('not-a-session', '123456')).rejects.toThrow(/sessionId must be the sessionId a send returned/);
+  });
+});

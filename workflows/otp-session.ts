@@ -23,6 +23,7 @@ import {
 } from '@temporalio/workflow';
 import {
   IDEMPOTENCY_RETENTION_MS,
+  cancelUpdate,
   deliveryReceiptSignal,
   sendUpdate,
   statusQuery,
@@ -68,7 +69,7 @@ interface IssuedCode {
   nonce: string;
   digest: string;
   profile: string;
-  channel: 'sms' | 'sandbox';
+  channel: 'sms' | 'sandbox' | 'custom';
   /** Caller-supplied codes cannot be re-derived, so they are never re-delivered. */
   callerCode: boolean;
   issuedAtMs: number;
@@ -115,6 +116,7 @@ interface SessionState {
 function validateSend(req: SendOtpRequest): void {
   if (typeof req !== 'object' || req === null) throw new Error('send request must be an object');
   if (typeof req.phone !== 'string' || !E164.test(req.phone)) throw new Error('phone must be an E.164 number such as +33612345678');
+  if (req.channel !== undefined && req.channel !== 'sms' && req.channel !== 'custom') throw new Error('channel must be "sms" or "custom"');
   for (const f of ['profile', 'locale', 'context', 'brand', 'code', 'messageText', 'idempotencyKey', 'callbackUrl'] as const) {
     if (req[f] !== undefined && typeof req[f] !== 'string') throw new Error(`${f} must be a string`);
   }
@@ -150,6 +152,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
   /** Aggregate over segments and attempts: any attempt fully delivered wins; else the latest attempt decides. */
   const aggregate = (c: IssuedCode): { status: DeliveryStatus; stat?: string } => {
     if (c.channel === 'sandbox') return { status: 'delivered' };
+    if (c.channel === 'custom') return { status: 'pending' };
     if (c.attempts.some((a) => Object.values(a.parts).length > 0 && Object.values(a.parts).every((o) => o === 'delivered'))) return { status: 'delivered', stat: 'DELIVRD' };
     const last = c.attempts[c.attempts.length - 1];
     if (last && Object.values(last.parts).some((o) => o === 'failed')) return { status: 'failed', stat: last.stat };
@@ -253,6 +256,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
         code: req.code,
         messageText: req.messageText,
         callbackUrl: req.callbackUrl,
+        channel: req.channel,
       });
     } catch (err) {
       const message = failureMessage(err);
@@ -329,6 +333,9 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     if (prep.sandboxDigest) {
       issued = { digest: prep.sandboxDigest, channel: 'sandbox', segments: prep.segments, encoding: prep.encoding, delivery: 'delivered', attempts: [] };
       note('sent', `code #${seq} issued for a sandbox number (not dispatched), profile ${rules.profile}`);
+    } else if (prep.customDigest) {
+      issued = { digest: prep.customDigest, channel: 'custom', segments: 0, encoding: prep.encoding, delivery: 'pending', attempts: [] };
+      note('sent', `code #${seq} issued for the custom channel (the caller delivers it), profile ${rules.profile}`);
     } else {
       let dispatched;
       try {
@@ -367,7 +374,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       state: 'active',
       locale: prep.render.locale,
       // Caller codes cannot be re-derived, so they get no staggered retries.
-      resend: req.code === undefined && !prep.sandboxDigest ? { phone: req.phone, render: prep.render, country: prep.country } : undefined,
+      resend: req.code === undefined && !prep.sandboxDigest && !prep.customDigest ? { phone: req.phone, render: prep.render, country: prep.country } : undefined,
       retrySchedule: rules.retrySchedule,
       receiptTimeoutSeconds: rules.receiptTimeoutSeconds,
       retriesDone: 0,
@@ -428,6 +435,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       expireIfDue(c);
       if (c.state === 'verified') return answer('already_verified', c);
       if (c.state === 'locked') return answer('locked', c);
+      if (c.state === 'cancelled') return answer('cancelled', c);
       const p = s.previous;
       if (p && p.state !== 'verified' && Date.now() < p.graceUntilMs && Date.now() < p.expiresAtMs && constantTimeEqual(codeDigest, p.digest)) {
         p.state = 'verified';
@@ -452,6 +460,16 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       },
     },
   );
+
+  setHandler(cancelUpdate, () => {
+    const c = s.current;
+    if (c) expireIfDue(c);
+    if (!c || c.state !== 'active') return { sessionId, cancelled: false, codeSeq: c?.seq };
+    c.state = 'cancelled';
+    if (s.previous) s.previous.graceUntilMs = 0;
+    note('cancelled', `code #${c.seq} cancelled; it no longer verifies and is not re-sent`);
+    return { sessionId, cancelled: true, codeSeq: c.seq };
+  });
 
   setHandler(deliveryReceiptSignal, (r) => {
     note('receipt', `message ${r.messageId}: ${r.stat} err:${r.err} (code #${r.codeSeq})`);

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs a real n8n 2.x (on Node 24) for the end-to-end test and the editor
+# screenshot, into a cache outside the checkout, so only the first run pays
+# (about 5 minutes and 2.8 GB). Idempotent. Prints the install folder.
+#   OTP_N8N_CACHE   cache root (default ~/.cache/n8n-nodes-temporal-otp)
+#   OTP_N8N_VERSION n8n version (default 2.40.7)
+set -euo pipefail
+VERSION="${OTP_N8N_VERSION:-2.40.7}"
+ROOT="${OTP_N8N_CACHE:-$HOME/.cache/n8n-nodes-temporal-otp}"
+DIR="$ROOT/n8n-$VERSION"
+if [[ -x "$DIR/node_modules/.bin/n8n" && -f "$DIR/.complete" ]]; then
+  echo "$DIR"
+  exit 0
+fi
+mkdir -p "$DIR"
+cd "$DIR"
+cat > package.json <<JSON
+{
+  "name": "otp-n8n-runtime",
+  "private": true,
+  "description": "n8n for the tests of n8n-nodes-temporal-otp",
+  "overrides": { "linkedom": "0.18.12" }
+}
+JSON
+{
+  # Node 24 first, then n8n with it on PATH. Install scripts are skipped: the
+  # Kafka client's would download; sqlite3 is rebuilt from source below.
+  npm install --no-audit --no-fund --loglevel=error node@24
+  export PATH="$DIR/node_modules/.bin:$PATH"
+  npm install --no-audit --no-fund --loglevel=error --ignore-scripts "n8n@$VERSION"
+  npm rebuild sqlite3
+} >&2
+touch .complete
+echo "$DIR"
