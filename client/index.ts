@@ -102,6 +102,11 @@ export class OtpClient {
     this.temporal = options.client;
   }
 
+  /** The same client, reading numbers without "+" in `region` (e.g. "FR"). */
+  withDefaultRegion(region: string): OtpClient {
+    return new OtpClient({ ...this.opts, defaultRegion: region });
+  }
+
   /** E.164 form of `phone`, or an InvalidPhoneError. */
   normalize(phone: string): string {
     return normalizePhone(phone, this.opts.defaultRegion);

@@ -3,6 +3,7 @@
  * idempotency, resend rules, the grace window, same-code re-delivery,
  * parallel verification and the public response mode.
  */
+import type { CustomSendResult } from '../client';
 import { accepted, codeFrom, startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
 
 let stack: TestStack;
@@ -155,8 +156,9 @@ describe('cancel, custom channel, verify by session', () => {
 
   test('custom channel: no SMS; the caller gets the code to deliver and the session verifies it', async () => {
     const phone = '+33612350013';
-    const sent = await stack.otp.send(phone, { channel: 'custom', customCodeLength: 8 });
-    if (sent.status !== 'sent' || !('code' in sent)) throw new Error(`unexpected ${JSON.stringify(sent)}`);
+    const result = await stack.otp.send(phone, { channel: 'custom', customCodeLength: 8 });
+    if (result.status !== 'sent' || !('code' in result)) throw new Error(`unexpected ${JSON.stringify(result)}`);
+    const sent = result as CustomSendResult;
     expect(sent).toMatchObject({ channel: 'custom', segments: 0 });
     expect(sent.code).toMatch(/^\d{8}$/);
     await new Promise((r) => setTimeout(r, 200));

@@ -1,46 +1,63 @@
-import { NodeConnectionTypes, NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { withOtpClient } from '../shared/transport';
+import {
+  NodeConnectionTypes,
+  NodeOperationError,
+  type IExecuteFunctions,
+  type INodeExecutionData,
+  type INodeType,
+  type INodeTypeDescription,
+} from 'n8n-workflow';
+import { OtpRequestError } from '../../client';
+import { testTemporalOtpCredentials, withOtpClient } from '../shared/transport';
+import { verifyOtpProperties } from './description';
 
-/** Checks a code; routes to Valid or Invalid so a flow branches without an IF node. */
+/** Checks a code and routes the item to Valid or Invalid, so a flow branches without an IF node. */
 export class VerifyOtp implements INodeType {
   description: INodeTypeDescription = {
     displayName: 'Verify OTP',
     name: 'verifyOtp',
-    icon: 'file:verifyOtp.svg',
+    icon: { light: 'file:verifyOtp.svg', dark: 'file:verifyOtp.dark.svg' },
     group: ['transform'],
     version: 1,
-    description: 'Check a one-time code; branches to Valid or Invalid',
+    subtitle: '={{$parameter["verifyBy"] === "session" ? "by session ID" : "by phone"}}',
+    description: 'Check a one-time code; continues on Valid or Invalid (with the reason and attempts left)',
     defaults: { name: 'Verify OTP' },
     inputs: [NodeConnectionTypes.Main],
     outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
     outputNames: ['Valid', 'Invalid'],
     usableAsTool: true,
-    credentials: [{ name: 'temporalOtpApi', required: true }],
-    properties: [
-      { displayName: 'Phone', name: 'phone', type: 'string', default: '', required: true, placeholder: '+33612345678', description: 'The number the code was sent to' },
-      { displayName: 'Code', name: 'code', type: 'string', default: '', required: true, description: 'The code the user typed' },
-      { displayName: 'Tenant', name: 'tenant', type: 'string', default: 'default' },
-    ],
+    credentials: [{ name: 'temporalOtpApi', required: true, testedBy: 'temporalOtpApiTest' }],
+    properties: verifyOtpProperties,
   };
+
+  methods = { credentialTest: { temporalOtpApiTest: testTemporalOtpCredentials } };
 
   async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
     const items = this.getInputData();
     const valid: INodeExecutionData[] = [];
     const invalid: INodeExecutionData[] = [];
-    await withOtpClient(this, async (otp) => {
+    await withOtpClient(this, async (base) => {
       for (let i = 0; i < items.length; i++) {
         try {
-          const phone = this.getNodeParameter('phone', i) as string;
-          const code = this.getNodeParameter('code', i) as string;
-          const tenant = (this.getNodeParameter('tenant', i) as string) || undefined;
-          const result = await otp.verify(phone, code, { tenant });
+          const by = this.getNodeParameter('verifyBy', i) as 'phone' | 'session';
+          const code = String(this.getNodeParameter('code', i) ?? '');
+          const responseMode = (this.getNodeParameter('publicResponse', i, false) as boolean) ? 'public' : 'full';
+          let result;
+          if (by === 'session') {
+            result = await base.verifySession((this.getNodeParameter('sessionId', i) as string).trim(), code, { responseMode });
+          } else {
+            const region = (this.getNodeParameter('defaultRegion', i, '') as string).trim().toUpperCase() || undefined;
+            const otp = region ? base.withDefaultRegion(region) : base;
+            const tenant = (this.getNodeParameter('tenant', i, 'default') as string).trim() || undefined;
+            result = await otp.verify(this.getNodeParameter('phone', i) as string, code, { tenant, responseMode });
+          }
           (result.valid ? valid : invalid).push({ json: { ...result }, pairedItem: { item: i } });
         } catch (err) {
           if (this.continueOnFail()) {
-            invalid.push({ json: { error: (err as Error).message }, pairedItem: { item: i } });
+            invalid.push({ json: { valid: false, error: (err as Error).message }, pairedItem: { item: i } });
             continue;
           }
-          throw new NodeOperationError(this.getNode(), err as Error, { itemIndex: i });
+          const known = err instanceof OtpRequestError;
+          throw new NodeOperationError(this.getNode(), known ? (err as Error).message : `Temporal OTP request failed: ${(err as Error).message}`, { itemIndex: i });
         }
       }
     });

@@ -1,37 +1,79 @@
-/** Transport for the n8n nodes: an OtpClient built from the "Temporal OTP" credentials. */
-import { Client, Connection } from '@temporalio/client';
-import { NodeOperationError, type IExecuteFunctions } from 'n8n-workflow';
+/**
+ * Transport for the n8n nodes: a Temporal connection and an OtpClient built
+ * from the "Temporal OTP API" credentials, and the credential test.
+ */
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import {
+  NodeApiError,
+  NodeOperationError,
+  type ICredentialsDecrypted,
+  type ICredentialTestFunctions,
+  type IExecuteFunctions,
+  type INodeCredentialTestResult,
+  type JsonObject,
+} from 'n8n-workflow';
 import { OtpClient, otpDataConverter } from '../../client';
-import { loadConfig } from '../../lib/config';
+import { loadConfig, type OtpConfig } from '../../lib/config';
 
 export interface TemporalOtpCredentials {
   address: string;
   namespace: string;
   taskQueue: string;
-  hashKey?: string;
-  payloadKeys?: string;
+  tls?: boolean;
+  serverCa?: string;
+  clientCert?: string;
+  clientPrivateKey?: string;
+  apiKey?: string;
+  hashSecret?: string;
+  payloadSecrets?: string;
+}
+
+/** Settings from credentials, checked by the same rules as the worker's. */
+export function configFrom(creds: TemporalOtpCredentials): OtpConfig {
+  return loadConfig(
+    {
+      TEMPORAL_ADDRESS: creds.address?.trim(),
+      TEMPORAL_NAMESPACE: creds.namespace?.trim(),
+      OTP_TASK_QUEUE: creds.taskQueue?.trim(),
+      OTP_HASH_KEY: creds.hashSecret || undefined,
+      OTP_PAYLOAD_KEYS: creds.payloadSecrets || undefined,
+    },
+    'client',
+  );
+}
+
+function connectionOptions(creds: TemporalOtpCredentials, address: string): ConnectionOptions {
+  const useTls = creds.tls || !!creds.apiKey;
+  const tls = useTls
+    ? {
+        serverRootCACertificate: creds.serverCa ? Buffer.from(creds.serverCa) : undefined,
+        clientCertPair: creds.clientCert && creds.clientPrivateKey ? { crt: Buffer.from(creds.clientCert), key: Buffer.from(creds.clientPrivateKey) } : undefined,
+      }
+    : undefined;
+  return { address, tls, apiKey: creds.apiKey || undefined, connectTimeout: '5 seconds' };
+}
+
+/** A builder-readable reason a connection failed. */
+function unreachable(address: string, err: unknown): string {
+  const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  return `Temporal server at ${address} is not reachable (${detail})`;
 }
 
 export async function withOtpClient<T>(ctx: IExecuteFunctions, fn: (otp: OtpClient) => Promise<T>): Promise<T> {
   const creds = (await ctx.getCredentials('temporalOtpApi')) as unknown as TemporalOtpCredentials;
-  let config;
+  let config: OtpConfig;
   try {
-    config = loadConfig({
-      TEMPORAL_ADDRESS: creds.address,
-      TEMPORAL_NAMESPACE: creds.namespace,
-      OTP_TASK_QUEUE: creds.taskQueue,
-      OTP_HASH_KEY: creds.hashKey || undefined,
-      OTP_PAYLOAD_KEYS: creds.payloadKeys || undefined,
-    }, 'client');
+    config = configFrom(creds);
   } catch (err) {
-    throw new NodeOperationError(ctx.getNode(), `Temporal OTP credentials: ${(err as Error).message}`);
+    throw new NodeOperationError(ctx.getNode(), `Temporal OTP API credentials: ${(err as Error).message}`);
   }
   let connection: Connection;
   try {
-    connection = await Connection.connect({ address: config.temporal.address, connectTimeout: '5 seconds' });
-  } catch {
-    throw new NodeOperationError(ctx.getNode(), `Temporal server at ${config.temporal.address} is not reachable`, {
-      description: 'Check the address in the "Temporal OTP" credentials and that the OTP stack is running.',
+    connection = await Connection.connect(connectionOptions(creds, config.temporal.address));
+  } catch (err) {
+    throw new NodeApiError(ctx.getNode(), { message: (err as Error).message } as JsonObject, {
+      message: unreachable(config.temporal.address, err),
+      description: 'Check the address in the "Temporal OTP API" credentials, and that the OTP stack (npm start) or your Temporal cluster is running.',
     });
   }
   try {
@@ -39,5 +81,28 @@ export async function withOtpClient<T>(ctx: IExecuteFunctions, fn: (otp: OtpClie
     return await fn(new OtpClient({ client, taskQueue: config.temporal.taskQueue, hashKey: config.keys.hash }));
   } finally {
     await connection.close();
+  }
+}
+
+/** The credential test: a real connection, and the namespace must exist. */
+export async function testTemporalOtpCredentials(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
+  const creds = credential.data as unknown as TemporalOtpCredentials;
+  let config: OtpConfig;
+  try {
+    config = configFrom(creds);
+  } catch (err) {
+    return { status: 'Error', message: (err as Error).message };
+  }
+  let connection: Connection | undefined;
+  try {
+    connection = await Connection.connect(connectionOptions(creds, config.temporal.address));
+    await connection.workflowService.describeNamespace({ namespace: config.temporal.namespace });
+    return { status: 'OK', message: `Connected to ${config.temporal.address}, namespace "${config.temporal.namespace}"` };
+  } catch (err) {
+    const message = (err as Error).message ?? String(err);
+    if (connection && /not found/i.test(message)) return { status: 'Error', message: `Namespace "${config.temporal.namespace}" does not exist on ${config.temporal.address}` };
+    return { status: 'Error', message: unreachable(config.temporal.address, err) };
+  } finally {
+    await connection?.close();
   }
 }

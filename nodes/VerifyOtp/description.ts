@@ -1,0 +1,67 @@
+import type { INodeProperties } from 'n8n-workflow';
+
+export const verifyOtpProperties: INodeProperties[] = [
+  {
+    displayName: 'Verify By',
+    name: 'verifyBy',
+    type: 'options',
+    noDataExpression: true,
+    options: [
+      { name: 'Phone', value: 'phone', description: 'The number the code was sent to' },
+      { name: 'Session ID', value: 'session', description: 'The sessionId a Send OTP node returned' },
+    ],
+    default: 'phone',
+  },
+  {
+    displayName: 'Phone',
+    name: 'phone',
+    type: 'string',
+    default: '',
+    required: true,
+    placeholder: '+33612345678',
+    displayOptions: { show: { verifyBy: ['phone'] } },
+    description: 'Number the code was sent to, best in E.164 form',
+  },
+  {
+    displayName: 'Default Region',
+    name: 'defaultRegion',
+    type: 'string',
+    default: '',
+    placeholder: 'FR',
+    displayOptions: { show: { verifyBy: ['phone'] } },
+    description: 'Two-letter country used for numbers written without +',
+  },
+  {
+    displayName: 'Session ID',
+    name: 'sessionId',
+    type: 'string',
+    default: '',
+    required: true,
+    placeholder: 'otp-default-…',
+    displayOptions: { show: { verifyBy: ['session'] } },
+    description: 'The sessionId from Send OTP',
+  },
+  {
+    displayName: 'Code',
+    name: 'code',
+    type: 'string',
+    default: '',
+    required: true,
+    description: 'The code the user typed; spaces, dashes and case are ignored',
+  },
+  {
+    displayName: 'Tenant',
+    name: 'tenant',
+    type: 'string',
+    default: 'default',
+    displayOptions: { show: { verifyBy: ['phone'] } },
+    description: 'The tenant the code was sent under',
+  },
+  {
+    displayName: 'Public Response',
+    name: 'publicResponse',
+    type: 'boolean',
+    default: false,
+    description: 'Whether Invalid should only say "rejected", with no reason and no attempt count, so answers to the public cannot reveal which numbers are registered',
+  },
+];
