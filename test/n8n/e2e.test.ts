@@ -1,0 +1,98 @@
+/**
+ * The nodes inside a real n8n 2.x: this package is packed and installed as a
+ * community package, credentials and flows are imported with the n8n CLI, and
+ * `n8n execute` runs them against the real Temporal dev server, the worker and
+ * the SMSC simulator. A flow sends a code; the test reads the code from the
+ * phone inbox as a handset would; a second flow verifies it and the Valid
+ * branch fires; a wrong code takes the Invalid branch.
+ */
+import { codeFrom, startStack, temporalAddress, type TestStack } from '../helpers/stack';
+import { setUpN8n, type N8nHarness, type N8nRun } from '../helpers/n8n';
+
+const PKG = 'n8n-nodes-temporal-otp';
+const CRED = { id: 'otpE2eCredential1', name: 'Temporal OTP (e2e)' };
+let stack: TestStack;
+let n8n: N8nHarness;
+
+beforeAll(async () => {
+  [stack, n8n] = await Promise.all([startStack(), setUpN8n()]);
+  await n8n.importCredentials([
+    {
+      ...CRED,
+      type: 'temporalOtpApi',
+      data: { address: temporalAddress(), namespace: 'default', taskQueue: stack.config.temporal.taskQueue, tls: false, hashSecret: '', payloadSecrets: '' },
+    },
+  ]);
+}, 20 * 60_000);
+
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const credentials = { temporalOtpApi: CRED };
+const trigger = { id: 't', name: 'Start', type: 'n8n-nodes-base.manualTrigger', typeVersion: 1, position: [0, 0], parameters: {} };
+
+function sendFlow(id: string, phone: string) {
+  return {
+    id,
+    name: `Send ${id}`,
+    active: false,
+    settings: {},
+    nodes: [
+      trigger,
+      { id: 's', name: 'Send OTP', type: `${PKG}.sendOtp`, typeVersion: 1, position: [240, 0], credentials, parameters: { operation: 'send', phone, tenant: stack.config.tenant, options: {} } },
+    ],
+    connections: { Start: { main: [[{ node: 'Send OTP', type: 'main', index: 0 }]] } },
+  };
+}
+
+function verifyFlow(id: string, phone: string, code: string) {
+  return {
+    id,
+    name: `Verify ${id}`,
+    active: false,
+    settings: {},
+    nodes: [
+      trigger,
+      { id: 'v', name: 'Verify OTP', type: `${PKG}.verifyOtp`, typeVersion: 1, position: [240, 0], credentials, parameters: { verifyBy: 'phone', phone, code, tenant: stack.config.tenant } },
+      { id: 'ok', name: 'On Valid', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [480, -100], parameters: {} },
+      { id: 'no', name: 'On Invalid', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [480, 100], parameters: {} },
+    ],
+    connections: {
+      Start: { main: [[{ node: 'Verify OTP', type: 'main', index: 0 }]] },
+      'Verify OTP': { main: [[{ node: 'On Valid', type: 'main', index: 0 }], [{ node: 'On Invalid', type: 'main', index: 0 }]] },
+    },
+  };
+}
+
+const output = (run: N8nRun, node: string, index = 0) => run.data.resultData.runData[node]?.[0]?.data?.main[index] ?? [];
+
+test('a flow sends a code, the handset gets it, a flow verifies it on the Valid branch, a wrong code takes Invalid', async () => {
+  const phone = '+33612900001';
+  await n8n.importWorkflows([sendFlow('otpE2eSendFlow01', phone)]);
+  const sent = await n8n.execute('otpE2eSendFlow01');
+  const [result] = output(sent, 'Send OTP');
+  expect(result.json).toMatchObject({ status: 'sent', channel: 'sms', maskedPhone: '+33••••••001', segments: 1 });
+  expect(JSON.stringify(result.json)).not.toContain('612900001');
+
+  const [sms] = await stack.waitForSms(phone);
+  const code = codeFrom(sms.text);
+
+  await n8n.importWorkflows([verifyFlow('otpE2eVerifyOk01', phone, code)]);
+  const ok = await n8n.execute('otpE2eVerifyOk01');
+  expect(output(ok, 'Verify OTP', 0)).toEqual([expect.objectContaining({ json: expect.objectContaining({ valid: true, outcome: 'verified' }) })]);
+  expect(output(ok, 'Verify OTP', 1)).toEqual([]);
+  expect(ok.data.resultData.runData['On Valid']).toBeDefined();
+  expect(ok.data.resultData.runData['On Invalid']).toBeUndefined();
+
+  const phone2 = '+33612900002';
+  await n8n.importWorkflows([sendFlow('otpE2eSendFlow02', phone2)]);
+  await n8n.execute('otpE2eSendFlow02');
+  const code2 = codeFrom((await stack.waitForSms(phone2))[0].text);
+  const wrong = code2 === '000000' ? '111111' : '000000';
+  await n8n.importWorkflows([verifyFlow('otpE2eVerifyNo01', phone2, wrong)]);
+  const no = await n8n.execute('otpE2eVerifyNo01');
+  expect(output(no, 'Verify OTP', 1)).toEqual([expect.objectContaining({ json: expect.objectContaining({ valid: false, outcome: 'invalid_code', attemptsRemaining: 4 }) })]);
+  expect(no.data.resultData.runData['On Invalid']).toBeDefined();
+  expect(no.data.resultData.runData['On Valid']).toBeUndefined();
+}, 10 * 60_000);
