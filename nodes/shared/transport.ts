@@ -28,8 +28,25 @@ export interface TemporalOtpCredentials {
   payloadSecrets?: string;
 }
 
-/** Settings from credentials, checked by the same rules as the worker's. */
-export function configFrom(creds: TemporalOtpCredentials): OtpConfig {
+/** Setting names in the worker's vocabulary -> the credential's field labels. */
+const FIELD_LABELS: [RegExp, string][] = [
+  [/TEMPORAL_ADDRESS/g, 'Address'],
+  [/TEMPORAL_NAMESPACE/g, 'Namespace'],
+  [/OTP_TASK_QUEUE/g, 'Task Queue'],
+  [/OTP_HASH_KEY/g, 'Hash Key'],
+  [/OTP_PAYLOAD_KEYS/g, 'Payload Keys'],
+];
+
+/** Settings from credentials, checked by the same rules as the worker's; a problem names the credential field. */
+export function configFrom(creds: TemporalOtpCredentials): { config: OtpConfig; problem?: undefined } | { config?: undefined; problem: string } {
+  try {
+    return { config: loadConfigFrom(creds) };
+  } catch (err) {
+    return { problem: FIELD_LABELS.reduce((m, [re, label]) => m.replace(re, label), (err as Error).message) };
+  }
+}
+
+function loadConfigFrom(creds: TemporalOtpCredentials): OtpConfig {
   return loadConfig(
     {
       TEMPORAL_ADDRESS: creds.address?.trim(),
@@ -61,12 +78,8 @@ function unreachable(address: string, err: unknown): string {
 
 export async function withOtpClient<T>(ctx: IExecuteFunctions, fn: (otp: OtpClient) => Promise<T>): Promise<T> {
   const creds = (await ctx.getCredentials('temporalOtpApi')) as unknown as TemporalOtpCredentials;
-  let config: OtpConfig;
-  try {
-    config = configFrom(creds);
-  } catch (err) {
-    throw new NodeOperationError(ctx.getNode(), `Temporal OTP API credentials: ${(err as Error).message}`);
-  }
+  const { config, problem } = configFrom(creds);
+  if (!config) throw new NodeOperationError(ctx.getNode(), `Temporal OTP API credentials: ${problem}`);
   let connection: Connection;
   try {
     connection = await Connection.connect(connectionOptions(creds, config.temporal.address));
@@ -87,12 +100,8 @@ export async function withOtpClient<T>(ctx: IExecuteFunctions, fn: (otp: OtpClie
 /** The credential test: a real connection, and the namespace must exist. */
 export async function testTemporalOtpCredentials(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
   const creds = credential.data as unknown as TemporalOtpCredentials;
-  let config: OtpConfig;
-  try {
-    config = configFrom(creds);
-  } catch (err) {
-    return { status: 'Error', message: (err as Error).message };
-  }
+  const { config, problem } = configFrom(creds);
+  if (!config) return { status: 'Error', message: problem };
   let connection: Connection | undefined;
   try {
     connection = await Connection.connect(connectionOptions(creds, config.temporal.address));

@@ -6,8 +6,10 @@
  * phone inbox as a handset would; a second flow verifies it and the Valid
  * branch fires; a wrong code takes the Invalid branch.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { codeFrom, startStack, temporalAddress, type TestStack } from '../helpers/stack';
-import { setUpN8n, type N8nHarness, type N8nRun } from '../helpers/n8n';
+import { setUpN8n, type N8nHarness, type N8nRun } from '../../scripts/n8n-harness';
 
 const PKG = 'n8n-nodes-temporal-otp';
 const CRED = { id: 'otpE2eCredential1', name: 'Temporal OTP (e2e)' };
@@ -23,6 +25,11 @@ beforeAll(async () => {
       data: { address: temporalAddress(), namespace: 'default', taskQueue: stack.config.temporal.taskQueue, tls: false, hashSecret: '', payloadSecrets: '' },
     },
   ]);
+  // The example flows import into real n8n as shipped.
+  const examples = join(__dirname, '..', '..', 'examples', 'n8n');
+  await n8n.importWorkflows(readdirSync(examples).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(examples, f), 'utf8'))));
+  const listed = await n8n.cli(['list:workflow']);
+  for (const id of ['otpExample2faLogin', 'otpExampleVerifyEp', 'otpExampleCustomCh']) expect(listed).toContain(id);
 }, 20 * 60_000);
 
 afterAll(async () => {

@@ -10,10 +10,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-export const ROOT = join(__dirname, '..', '..');
+export const ROOT = join(__dirname, __dirname.includes(join('dist', 'scripts')) ? '../..' : '..');
 
 export interface N8nHarness {
   dir: string;
+  /** Absolute path of the n8n binary. */
+  bin: string;
   userFolder: string;
   env: NodeJS.ProcessEnv;
   /** Runs an n8n CLI command; rejects with its output on failure. */
@@ -77,6 +79,7 @@ export async function setUpN8n(): Promise<N8nHarness> {
   };
   return {
     dir,
+    bin: join(bin, 'n8n'),
     userFolder,
     env,
     cli,

@@ -1,0 +1,73 @@
+/**
+ * Opens the real n8n editor in headless Chromium with an example flow loaded
+ * and saves a screenshot: `npm run screenshot:n8n` (needs Debian's chromium).
+ * n8n comes from the same cached install as the end-to-end test; this package
+ * is packed and installed into a throwaway user folder as a community package.
+ *
+ *   node dist/scripts/screenshot-n8n.js [flow-id] [out.png]
+ *   flow ids: otpExampleVerifyEp (default), otpExample2faLogin, otpExampleCustomCh
+ */
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { freePort } from '../lib/temporal-server';
+import { ROOT, setUpN8n } from './n8n-harness';
+
+async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function main(): Promise<void> {
+  const [flowId = 'otpExampleVerifyEp', out = join(ROOT, 'docs', 'n8n-editor.png')] = process.argv.slice(2);
+  const n8n = await setUpN8n();
+  await n8n.importCredentials([
+    { id: 'temporalOtpCred01', name: 'Temporal OTP API account', type: 'temporalOtpApi', data: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'otp', tls: false } },
+  ]);
+  const examples = join(ROOT, 'examples', 'n8n');
+  await n8n.importWorkflows(readdirSync(examples).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(examples, f), 'utf8'))));
+
+  const port = await freePort();
+  const server = spawn(n8n.bin, ['start'], {
+    env: { ...n8n.env, N8N_PORT: String(port), N8N_HOST: '127.0.0.1', N8N_SECURE_COOKIE: 'false', N8N_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    // /healthz answers before the REST API is mounted; /rest/settings only once the app is up.
+    await waitForHttp(`${base}/rest/settings`, 180_000);
+    const context = await browser.newContext({ viewport: { width: 1600, height: 900 } });
+    const owner = { email: 'builder@example.com', firstName: 'OTP', lastName: 'Builder', password: 'Screenshot-123' };
+    const setup = await context.request.post(`${base}/rest/owner/setup`, { data: owner });
+    if (!setup.ok()) throw new Error(`owner setup failed: HTTP ${setup.status()} ${await setup.text()}`);
+    const login = await context.request.post(`${base}/rest/login`, { data: { emailOrLdapLoginId: owner.email, password: owner.password } });
+    if (!login.ok()) throw new Error(`login failed: HTTP ${login.status()} ${await login.text()}`);
+    const page = await context.newPage();
+    await page.goto(`${base}/workflow/${flowId}`, { waitUntil: 'load' });
+    await page.locator('[data-test-id="canvas-node"]').first().waitFor({ timeout: 60_000 });
+    await page.waitForTimeout(2500);
+    await page.screenshot({ path: out });
+    console.log(`saved ${out}`);
+  } finally {
+    await browser.close();
+    server.kill('SIGTERM');
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
