@@ -18,8 +18,8 @@ export interface N8nHarness {
   bin: string;
   userFolder: string;
   env: NodeJS.ProcessEnv;
-  /** Runs an n8n CLI command; rejects with its output on failure. */
-  cli(args: string[], timeoutMs?: number): Promise<string>;
+  /** Runs an n8n CLI command; rejects with its output on failure. Most CLI output goes through n8n's logger: pass N8N_LOG_LEVEL=info to see it. */
+  cli(args: string[], timeoutMs?: number, extraEnv?: NodeJS.ProcessEnv): Promise<string>;
   importCredentials(credentials: unknown[]): Promise<void>;
   importWorkflows(workflows: unknown[]): Promise<void>;
   /** `n8n execute --rawOutput`: the run data of one execution. */

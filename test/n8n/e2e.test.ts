@@ -28,7 +28,7 @@ beforeAll(async () => {
   // The example flows import into real n8n as shipped.
   const examples = join(__dirname, '..', '..', 'examples', 'n8n');
   await n8n.importWorkflows(readdirSync(examples).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(examples, f), 'utf8'))));
-  const listed = await n8n.cli(['list:workflow']);
+  const listed = await n8n.cli(['list:workflow'], 120_000, { N8N_LOG_LEVEL: 'info' });
   for (const id of ['otpExample2faLogin', 'otpExampleVerifyEp', 'otpExampleCustomCh']) expect(listed).toContain(id);
 }, 20 * 60_000);
 
