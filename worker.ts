@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  if (config.usingDevKeys) console.warn('worker: using dev-only keys (set OTP_CODE_KEY, OTP_HASH_KEY, OTP_PAYLOAD_KEYS for real use)');
+  if (config.usingDevKeys) console.warn('worker: using dev-only keys (set OTP_CODE_KEY, OTP_HASH_KEY, OTP_PAYLOAD_KEYS, OTP_CALLBACK_KEY for real use)');
   const running = await startWorker(config);
   const routes = config.routes.map((r) => `${r.name} ${r.tls ? 'smpps' : 'smpp'}://${r.host}:${r.port}`).join(', ');
   console.log(`worker: polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}, SMSC routes: ${routes}${running.statusUrl ? `, status on ${running.statusUrl}` : ''}`);
