@@ -10,6 +10,7 @@ import { createActivities } from './activities';
 import { otpDataConverter } from './client';
 import { loadConfig, ConfigError, type OtpConfig } from './lib/config';
 import { createServer, type Server } from 'node:http';
+import { createTransport } from 'nodemailer';
 import { SmscRouter } from './smpp/smsc';
 
 export interface OtpWorkerOverrides {
@@ -66,6 +67,17 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
       senderId: config.smsc.senderId,
       profiles: config.profiles,
       callbackKey: config.keys.callback,
+      mail: {
+        transport: createTransport({
+          host: config.smtp.host,
+          port: config.smtp.port,
+          secure: config.smtp.secure,
+          auth: config.smtp.user ? { user: config.smtp.user, pass: config.smtp.password ?? '' } : undefined,
+          connectionTimeout: 5000,
+          greetingTimeout: 5000,
+        }),
+        from: config.smtp.from,
+      },
     }),
     ...(overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     ...overrides.workerOptions,

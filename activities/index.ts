@@ -23,7 +23,9 @@ import type { ProfileStore } from '../policy/store';
 import { SmppPermanentError } from '../smpp/errors';
 import type { SmscRouter } from '../smpp/smsc';
 import { deriveCode } from './code';
-import type { DispatchCodeInput, DispatchCodeResult, OtpActivities, PrepareSendInput, PrepareSendResult, RenderPlan } from './types';
+import type { Transporter } from 'nodemailer';
+import type { WebhookChannelMessage } from '../contract';
+import type { DispatchCodeInput, DispatchCodeResult, FallbackInput, OtpActivities, PrepareSendInput, PrepareSendResult, RenderPlan } from './types';
 
 export type * from './types';
 
@@ -37,8 +39,29 @@ export interface ActivityDeps {
   brand: string;
   senderId: string;
   profiles: ProfileStore;
-  /** Signs delivery callbacks. */
+  /** Signs delivery callbacks and webhook-channel messages. */
   callbackKey: string;
+  /** SMTP transport for the email channel, and its From address. */
+  mail: { transport: Transporter; from: string };
+}
+
+/** A signed POST: X-OTP-Timestamp and X-OTP-Signature = sha256=hex(HMAC(key, timestamp + "." + body)). */
+async function signedPost(key: string, url: string, body: string, eventId: string, what: string): Promise<number> {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const signature = createHmac('sha256', key).update(`${timestamp}.${body}`).digest('hex');
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-otp-event-id': eventId, 'x-otp-timestamp': timestamp, 'x-otp-signature': `sha256=${signature}` },
+      body,
+      signal: AbortSignal.timeout(5000),
+    });
+  } catch (err) {
+    throw new Error(`${what} to ${new URL(url).host} failed: ${(err as Error).message}`);
+  }
+  if (res.status < 200 || res.status >= 300) throw new Error(`${what} to ${new URL(url).host} answered HTTP ${res.status}`);
+  return res.status;
 }
 
 /** A request that can never succeed as sent: the update fails with this message, nothing is sent. */
@@ -87,15 +110,17 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
       if (p.requireContext && !input.context?.trim()) throw invalidRequest(`profile "${p.name}" needs a context line, e.g. "Confirm transfer of €500 to Alice"`);
       if (input.context !== undefined && input.context.length > 160) throw invalidRequest('context must be at most 160 characters');
       if (input.brand !== undefined && (input.brand.length < 1 || input.brand.length > 40)) throw invalidRequest('brand must be 1–40 characters');
-      if (input.callbackUrl !== undefined) {
+      for (const [name, value] of [['callbackUrl', input.callbackUrl], ['webhookUrl', input.webhookUrl]] as const) {
+        if (value === undefined) continue;
         let url: URL | undefined;
         try {
-          url = new URL(input.callbackUrl);
+          url = new URL(value);
         } catch {
           url = undefined;
         }
-        if (!url || !['http:', 'https:'].includes(url.protocol) || input.callbackUrl.length > 2048) throw invalidRequest('callbackUrl must be an http(s) URL of at most 2048 characters');
+        if (!url || !['http:', 'https:'].includes(url.protocol) || value.length > 2048) throw invalidRequest(`${name} must be an http(s) URL of at most 2048 characters`);
       }
+      if (input.email !== undefined && (!/^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/.test(input.email) || input.email.length > 254)) throw invalidRequest('email must be one email address');
 
       const { template, locale } = resolveTemplate(p, input);
       const codeLength = input.code !== undefined ? normalizeCode(input.code).length : p.codeLength;
@@ -201,22 +226,30 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
     },
 
     async deliverCallback({ url, event }): Promise<{ status: number }> {
-      const body = JSON.stringify(event);
-      const timestamp = String(Math.floor(Date.now() / 1000));
-      const signature = createHmac('sha256', deps.callbackKey).update(`${timestamp}.${body}`).digest('hex');
-      let res: Response;
-      try {
-        res = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'x-otp-event-id': event.eventId, 'x-otp-timestamp': timestamp, 'x-otp-signature': `sha256=${signature}` },
-          body,
-          signal: AbortSignal.timeout(5000),
-        });
-      } catch (err) {
-        throw new Error(`delivery callback to ${new URL(url).host} failed: ${(err as Error).message}`);
+      return { status: await signedPost(deps.callbackKey, url, JSON.stringify(event), event.eventId, 'delivery callback') };
+    },
+
+    async deliverFallback(input: FallbackInput): Promise<{ channel: 'email' | 'webhook'; id: string }> {
+      const { render } = input;
+      const code = deriveCode(deps.codeKey, input.sessionWorkflowId, input.nonce, render.codeLength, render.alphabet);
+      if (input.channel === 'email') {
+        // Same template as the SMS, so the wording, brand and locale match; no segment budget for email.
+        const text = renderMessage({ ...render, code, maxSegments: 10, autofill: { iosDomain: null, androidAppHash: null } }).text;
+        const info = await deps.mail.transport.sendMail({ from: deps.mail.from, to: input.to, subject: `${render.brand} verification code`, text });
+        Context.current().log.info('code emailed', { codeSeq: input.codeSeq, messageId: info.messageId });
+        return { channel: 'email', id: String(info.messageId) };
       }
-      if (res.status < 200 || res.status >= 300) throw new Error(`delivery callback to ${new URL(url).host} answered HTTP ${res.status}`);
-      return { status: res.status };
+      const message: WebhookChannelMessage = {
+        sessionId: input.sessionWorkflowId,
+        codeSeq: input.codeSeq,
+        channel: 'webhook',
+        code,
+        brand: render.brand,
+        expiresAt: new Date(input.expiresAtMs).toISOString(),
+      };
+      const id = `${input.sessionWorkflowId}:${input.codeSeq}:webhook`;
+      await signedPost(deps.callbackKey, input.to, JSON.stringify(message), id, 'webhook channel');
+      return { channel: 'webhook', id };
     },
   };
 }

@@ -29,6 +29,8 @@ export interface PrepareSendInput {
   messageText?: string;
   callbackUrl?: string;
   channel?: 'sms' | 'custom';
+  email?: string;
+  webhookUrl?: string;
 }
 
 export type PrepareSendResult =
@@ -74,7 +76,21 @@ export interface DispatchCodeResult {
   encoding: 'GSM7' | 'UCS2';
 }
 
+export interface FallbackInput {
+  channel: 'email' | 'webhook';
+  /** Email address or webhook URL (inside encrypted payloads only). */
+  to: string;
+  sessionWorkflowId: string;
+  codeSeq: number;
+  /** Same nonce as the SMS: the escalation carries the same code, never a new one. */
+  nonce: string;
+  expiresAtMs: number;
+  render: RenderPlan;
+}
+
 export interface OtpActivities {
+  /** Sends the current code through a fallback channel. */
+  deliverFallback(input: FallbackInput): Promise<{ channel: 'email' | 'webhook'; id: string }>;
   prepareSend(input: PrepareSendInput): Promise<PrepareSendResult>;
   acquireSendQuota(input: { tenant: string; request: QuotaRequest }): Promise<QuotaResult>;
   dispatchCode(input: DispatchCodeInput): Promise<DispatchCodeResult>;

@@ -90,6 +90,23 @@ export interface SendOtpRequest {
    * chat node); the session still verifies it. Needs a profile with allowCustomChannel.
    */
   channel?: 'sms' | 'custom';
+  /** Fallback contact: the same code goes by email if the SMS is not delivered in time (profile fallbackChannels). */
+  email?: string;
+  /** Fallback contact: an http(s) URL that receives the same code in a signed POST, as the last resort. */
+  webhookUrl?: string;
+}
+
+/** Channels a code can take after SMS, in the order a profile lists them. */
+export type FallbackChannel = 'email' | 'webhook';
+
+/** Body of a webhook-channel POST: this one carries the code, because delivering it is its job. */
+export interface WebhookChannelMessage {
+  sessionId: string;
+  codeSeq: number;
+  channel: 'webhook';
+  code: string;
+  brand: string;
+  expiresAt: string;
 }
 
 export type DeliveryStatus = 'pending' | 'submitted' | 'delivered' | 'failed';
@@ -192,6 +209,8 @@ export interface OtpSessionStatus {
     issuedAt: string;
     expiresAt: string;
     attemptsRemaining: number;
+    /** Fallback channels the code was escalated to, in order. */
+    escalatedTo: FallbackChannel[];
   };
   /** Sends within the current rate window, and when the next send is allowed. */
   sendsInWindow: number;
@@ -202,7 +221,7 @@ export interface OtpSessionStatus {
 
 export interface OtpSessionEvent {
   at: string;
-  type: 'sent' | 'refused' | 'receipt' | 'retry' | 'verify' | 'expired' | 'locked' | 'shadow' | 'callback' | 'cancelled';
+  type: 'sent' | 'refused' | 'receipt' | 'retry' | 'escalated' | 'verify' | 'expired' | 'locked' | 'shadow' | 'callback' | 'cancelled';
   detail: string;
 }
 

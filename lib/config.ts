@@ -54,6 +54,12 @@ export const SETTINGS = {
   SMSC_TLS_CA_FILE: { kind: 'string', default: '', doc: 'PEM file of the CA that signed the SMSC certificate (default: system CAs).' },
   SMSC_ROUTES: { kind: 'string', default: '', doc: 'Several SMSC connections as a JSON array (see "SMSC routes"); replaces the single-SMSC settings above.' },
   SMSC_ROUTES_FILE: { kind: 'string', default: '', doc: 'Path of a JSON file holding SMSC_ROUTES.' },
+  SMTP_HOST: { kind: 'string', default: '127.0.0.1', doc: 'Worker only. SMTP server for the email fallback channel.' },
+  SMTP_PORT: { kind: 'port', default: '2525', doc: 'Worker only. SMTP port (the simulator listens on 2525).' },
+  SMTP_SECURE: { kind: 'string', default: 'false', doc: 'Worker only. "true" for SMTPS (implicit TLS); otherwise STARTTLS when offered.' },
+  SMTP_USER: { kind: 'string', default: '', doc: 'Worker only. SMTP user; empty means no authentication.' },
+  SMTP_PASSWORD: { kind: 'string', default: '', doc: 'Worker only. SMTP password.' },
+  OTP_EMAIL_FROM: { kind: 'string', default: 'otp@localhost', doc: 'Worker only. From address of code emails.' },
   OTP_CALLBACK_KEY: { kind: 'secret', doc: 'Worker only. HMAC key that signs delivery callbacks (X-OTP-Signature). ≥ 16 characters.' },
   OTP_STATUS_PORT: { kind: 'port', default: '0', doc: 'Worker only. Port of the worker status endpoint (GET /status: routes and binds); 0 = off.' },
   OTP_SENDER_ID: { kind: 'string', default: 'OTPDemo', doc: 'Sender id: alphanumeric (≤ 11), short code, or +E.164.' },
@@ -90,6 +96,7 @@ export interface OtpConfig {
   routes: RouteConfig[];
   /** Worker status endpoint port; 0 = off. */
   statusPort: number;
+  smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string };
   brand: string;
   tenant: string;
   codecServer: { port: number; token?: string; allowOrigin: string };
@@ -241,7 +248,20 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
     throw err;
   }
 
+  const smtpSecure = str('SMTP_SECURE').toLowerCase();
+  if (!['true', 'false'].includes(smtpSecure)) throw new ConfigError(`SMTP_SECURE must be "true" or "false" (got "${smtpSecure}")`);
+  const from = nonEmpty('OTP_EMAIL_FROM');
+  if (!/^[^\s@<>]+@[^\s@<>]+$/.test(from)) throw new ConfigError(`OTP_EMAIL_FROM must be an email address (got "${from}")`);
+
   return {
+    smtp: {
+      host: nonEmpty('SMTP_HOST'),
+      port: int('SMTP_PORT', 1, 65535),
+      secure: smtpSecure === 'true',
+      user: str('SMTP_USER') || undefined,
+      password: str('SMTP_PASSWORD') || undefined,
+      from,
+    },
     routes,
     statusPort: int('OTP_STATUS_PORT', 0, 65535),
     profiles,

@@ -74,6 +74,10 @@ export interface OtpProfile {
   allowCallerMessage: boolean;
   /** A send may use channel "custom": the caller supplies the code and delivers it itself. */
   allowCustomChannel: boolean;
+  /** Channels after SMS, in order; each is used only when the send gave its contact (email, webhookUrl). */
+  fallbackChannels: ('email' | 'webhook')[];
+  /** An SMS not delivered this long after the first submit escalates to the next fallback channel (and again after as long). */
+  escalateAfterSeconds: number;
   sandbox: SandboxPolicy;
 }
 
@@ -122,6 +126,8 @@ const BASE: OtpProfile = {
   allowCallerCode: false,
   allowCallerMessage: true,
   allowCustomChannel: true,
+  fallbackChannels: ['email', 'webhook'],
+  escalateAfterSeconds: 90,
   sandbox: { numbers: [], code: '000000' },
 };
 
@@ -168,6 +174,7 @@ export const LIMITS = {
   sendWindowSeconds: [60, 86_400],
   previousCodeGraceSeconds: [0, 600],
   receiptTimeoutSeconds: [1, 3_600],
+  escalateAfterSeconds: [10, 86_400],
   tenantSendsPerMinute: [0, 1_000_000],
   maxSegments: [1, 10],
   prefixDigits: [2, 12],
@@ -203,6 +210,10 @@ export function validateProfile(name: string, p: OtpProfile): void {
   int('previousCodeGraceSeconds', p.previousCodeGraceSeconds);
   int('tenantSendsPerMinute', p.tenantSendsPerMinute);
   int('receiptTimeoutSeconds', p.receiptTimeoutSeconds);
+  int('escalateAfterSeconds', p.escalateAfterSeconds);
+  if (!Array.isArray(p.fallbackChannels) || p.fallbackChannels.some((c) => c !== 'email' && c !== 'webhook') || new Set(p.fallbackChannels).size !== p.fallbackChannels.length) {
+    fail('fallbackChannels must list "email" and/or "webhook", each at most once');
+  }
   if (!Array.isArray(p.retrySchedule) || p.retrySchedule.length > 5) fail('retrySchedule must be a list of at most 5 delays in seconds');
   p.retrySchedule.forEach((d, i) => {
     if (!Number.isInteger(d) || d < 5 || d > 86_400) fail(`retrySchedule[${i}] must be an integer from 5 to 86400 seconds (got ${JSON.stringify(d)})`);
@@ -252,6 +263,8 @@ export interface SessionRules {
   previousCodeGraceSeconds: number;
   retrySchedule: number[];
   receiptTimeoutSeconds: number;
+  fallbackChannels: ('email' | 'webhook')[];
+  escalateAfterSeconds: number;
 }
 
 export function sessionRules(p: ResolvedProfile): SessionRules {
@@ -265,5 +278,7 @@ export function sessionRules(p: ResolvedProfile): SessionRules {
     previousCodeGraceSeconds: p.previousCodeGraceSeconds,
     retrySchedule: p.retrySchedule,
     receiptTimeoutSeconds: p.receiptTimeoutSeconds,
+    fallbackChannels: p.fallbackChannels,
+    escalateAfterSeconds: p.escalateAfterSeconds,
   };
 }

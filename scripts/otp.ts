@@ -1,7 +1,7 @@
 /**
  * Terminal client for newcomers and ops; prints JSON.
  *
- *   npm run otp -- send <phone> [--tenant T] [--key KEY] [--profile P] [--locale L] [--context TEXT] [--brand B] [--code C] [--message TEXT]
+ *   npm run otp -- send <phone> [--tenant T] [--key KEY] [--profile P] [--locale L] [--context TEXT] [--brand B] [--code C] [--message TEXT] [--email E] [--webhook URL]
  *   npm run otp -- verify <phone> <code> [--tenant T] [--key KEY] [--public]
  *   npm run otp -- status <phone> [--tenant T]
  *
@@ -12,7 +12,7 @@ import { InvalidPhoneError, InvalidTenantError } from '../contract/keys';
 import { ConfigError, loadConfig } from '../lib/config';
 
 const USAGE = `usage:
-  otp send <phone> [--tenant T] [--key IDEMPOTENCY_KEY] [--profile P] [--locale L] [--context TEXT] [--brand B] [--code C] [--message TEXT]
+  otp send <phone> [--tenant T] [--key IDEMPOTENCY_KEY] [--profile P] [--locale L] [--context TEXT] [--brand B] [--code C] [--message TEXT] [--email E] [--webhook URL]
   otp verify <phone> <code> [--tenant T] [--key IDEMPOTENCY_KEY] [--public]
   otp status <phone> [--tenant T]`;
 
@@ -21,7 +21,7 @@ class UsageError extends Error {}
 function parseArgs(argv: string[]): { positional: string[]; flags: Record<string, string> } {
   const positional: string[] = [];
   const flags: Record<string, string> = {};
-  const known = new Set(['tenant', 'key', 'profile', 'locale', 'context', 'brand', 'code', 'message']);
+  const known = new Set(['tenant', 'key', 'profile', 'locale', 'context', 'brand', 'code', 'message', 'email', 'webhook']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--public') {
@@ -58,6 +58,8 @@ async function main(): Promise<number> {
         brand: flags.brand,
         code: flags.code,
         messageText: flags.message,
+        email: flags.email,
+        webhookUrl: flags.webhook,
       });
     } else if (command === 'verify') {
       result = await otp.verify(phone, code, { tenant, idempotencyKey: flags.key, responseMode: flags.public ? 'public' : 'full' });

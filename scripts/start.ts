@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   const simulate = process.env.OTP_START_SIMULATOR !== 'false';
   if (simulate) {
     // The simulator listens where the worker will look for the SMSC.
-    launch('smsc-sim', join('sim', 'main.js'), { ...process.env, SIM_SMPP_PORT: process.env.SIM_SMPP_PORT || String(config.smsc.port) });
+    launch('smsc-sim', join('sim', 'main.js'), { ...process.env, SIM_SMPP_PORT: process.env.SIM_SMPP_PORT || String(config.smsc.port), SIM_SMTP_PORT: process.env.SIM_SMTP_PORT || String(config.smtp.port) });
     await waitForPort(config.smsc.host, config.smsc.port, 10_000);
   }
   launch('worker', 'worker.js');
@@ -107,6 +107,7 @@ async function main(): Promise<void> {
     `  Codec server      ${codecServer.url} (lets the Web UI decrypt payloads${config.codecServer.token ? '; bearer token required' : ''})`,
     simulate ? `  SMSC simulator    smpp://${config.smsc.host}:${config.smsc.port}  (system_id ${config.smsc.systemId})` : `  SMSC              smpp://${config.smsc.host}:${config.smsc.port}`,
     simulate ? `  Phone inbox       http://127.0.0.1:${process.env.SIM_HTTP_PORT || 2780}/messages?to=+33612345678` : undefined,
+    simulate ? `  Mailbox (SMTP)    smtp://127.0.0.1:${config.smtp.port}, read at http://127.0.0.1:${process.env.SIM_HTTP_PORT || 2780}/mail?to=you@example.com` : undefined,
     `  Worker            task queue "${config.temporal.taskQueue}"`,
     '',
     'Try:  npm run otp -- send +33612345678',

@@ -1,6 +1,6 @@
 /**
  * Standalone SMSC simulator: `npm run smsc`.
- * Env: SIM_SMPP_PORT (2775), SIM_HTTP_PORT (2780), SIM_RECEIPT_DELAY_MS (50),
+ * Env: SIM_SMPP_PORT (2775), SIM_HTTP_PORT (2780), SIM_SMTP_PORT (2525), SIM_RECEIPT_DELAY_MS (50),
  * SMSC_SYSTEM_ID / SMSC_PASSWORD (otp / secret): the account it accepts.
  */
 import { SmscSimulator } from './smsc-simulator';
@@ -20,6 +20,7 @@ async function main(): Promise<void> {
   const sim = new SmscSimulator({
     smppPort: intEnv('SIM_SMPP_PORT', 2775),
     httpPort: intEnv('SIM_HTTP_PORT', 2780),
+    smtpPort: intEnv('SIM_SMTP_PORT', 2525),
     receiptDelayMs: intEnv('SIM_RECEIPT_DELAY_MS', 50),
     accounts: { [process.env.SMSC_SYSTEM_ID || 'otp']: process.env.SMSC_PASSWORD || 'secret' },
   });

@@ -6,12 +6,14 @@
  *   GET    /messages?to=+33612345678   what that handset received (JSON)
  *   DELETE /messages                   empty every inbox
  *   PUT    /behaviours?to=+33…&mode=…  script a destination (mode: see Behaviour)
+ *   GET    /mail?to=user@example.com   emails the mailbox received over SMTP (JSON)
  *   GET    /health                     {"ok":true,"sessions":n}
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import * as smpp from 'smpp';
+import { SMTPServer } from 'smtp-server';
 import { STATE_CODES } from '../smpp/receipt';
 import { SMPP_STATUS } from '../smpp/errors';
 
@@ -28,6 +30,8 @@ export interface SimulatorOptions {
   smppPort?: number;
   /** HTTP inbox port. Default 2780; 0 picks a free port. */
   httpPort?: number;
+  /** SMTP port of the simulated mailbox (email fallback channel); 0 picks a free port. Default null: no SMTP (npm run smsc uses 2525). */
+  smtpPort?: number | null;
   /** Accepted credentials. Default { otp: 'secret' }. */
   accounts?: Record<string, string>;
   /** Delay before a receipt is sent. Default 50 ms. */
@@ -52,6 +56,15 @@ export interface SimulatorOptions {
   receiptTlvs?: boolean;
   /** Keep receipts until releaseReceipts(). Default false. */
   holdReceipts?: boolean;
+}
+
+/** An email the simulated mailbox accepted. */
+export interface MailMessage {
+  from: string;
+  to: string[];
+  subject: string;
+  text: string;
+  receivedAt: string;
 }
 
 export interface InboxMessage {
@@ -101,6 +114,17 @@ interface PendingConcat {
   ids: string[];
 }
 
+/** Undoes the transfer encodings nodemailer uses for a text/plain body. */
+function decodeBody(head: string, body: string): string {
+  const enc = /^content-transfer-encoding: (.*)$/im.exec(head)?.[1]?.trim().toLowerCase();
+  if (enc === 'base64') return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  if (enc === 'quoted-printable') {
+    const bytes = body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
+    return Buffer.from(bytes, 'latin1').toString('utf8');
+  }
+  return body.replace(/\r\n/g, '\n').trim();
+}
+
 function smppTimestamp(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}`;
@@ -110,6 +134,9 @@ export class SmscSimulator {
   readonly opts: Required<Omit<SimulatorOptions, 'behaviours'>> & { behaviours: Map<string, Behaviour> };
   private smppServer?: smpp.Server;
   private httpServer?: HttpServer;
+  private smtpServer?: SMTPServer;
+  /** Emails received over SMTP, oldest first. */
+  readonly mails: MailMessage[] = [];
   private readonly inbox = new Map<string, InboxMessage[]>();
   private readonly concat = new Map<string, PendingConcat>();
   private readonly bound = new Map<smpp.Session, BoundSession>();
@@ -135,6 +162,7 @@ export class SmscSimulator {
       host: '127.0.0.1',
       smppPort: 2775,
       httpPort: 2780,
+      smtpPort: null,
       accounts: { otp: 'secret' },
       receiptDelayMs: 50,
       defaultBehaviour: 'deliver',
@@ -218,6 +246,14 @@ export class SmscSimulator {
   get httpPort(): number {
     return (this.httpServer?.address() as AddressInfo | null)?.port ?? this.opts.httpPort;
   }
+  get smtpPort(): number | null {
+    if (!this.smtpServer) return null;
+    return (this.smtpServer.server.address() as AddressInfo | null)?.port ?? null;
+  }
+  /** Mails to one address. */
+  mailTo(address: string): MailMessage[] {
+    return this.mails.filter((m) => m.to.includes(address.toLowerCase()));
+  }
   get inboxUrl(): string {
     return `http://${this.opts.host}:${this.httpPort}`;
   }
@@ -256,7 +292,39 @@ export class SmscSimulator {
       this.httpServer!.once('error', reject);
       this.httpServer!.listen(this.opts.httpPort, this.opts.host, () => resolve());
     });
-    this.log(`SMPP on ${this.opts.host}:${this.smppPort}, phone inbox on ${this.inboxUrl}/messages?to=<E.164>`);
+    if (this.opts.smtpPort !== null) {
+      this.smtpServer = new SMTPServer({
+        authOptional: true,
+        disabledCommands: ['STARTTLS'],
+        logger: false,
+        onData: (stream, session, callback) => {
+          const chunks: Buffer[] = [];
+          stream.on('data', (c: Buffer) => chunks.push(c));
+          stream.on('end', () => {
+            const raw = Buffer.concat(chunks).toString('utf8');
+            const [head, ...body] = raw.split(/\r?\n\r?\n/);
+            const subject = /^subject: (.*)$/im.exec(head)?.[1]?.trim() ?? '';
+            this.mails.push({
+              from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+              to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
+              subject,
+              text: decodeBody(head, body.join('\n\n')),
+              receivedAt: new Date().toISOString(),
+            });
+            callback();
+          });
+        },
+      });
+      this.smtpServer.on('error', (err: Error) => this.log(`smtp error: ${err.message}`));
+      await new Promise<void>((resolve, reject) => {
+        this.smtpServer!.server.once('error', reject);
+        this.smtpServer!.listen(this.opts.smtpPort ?? 2525, this.opts.host, () => resolve());
+      });
+    }
+    this.log(
+      `SMPP on ${this.opts.host}:${this.smppPort}, phone inbox on ${this.inboxUrl}/messages?to=<E.164>` +
+        (this.smtpServer ? `, mailbox SMTP on ${this.opts.host}:${this.smtpPort} (${this.inboxUrl}/mail?to=<address>)` : ''),
+    );
   }
 
   async stop(): Promise<void> {
@@ -265,6 +333,7 @@ export class SmscSimulator {
     for (const s of [...(this.smppServer?.sessions ?? [])]) s.destroy();
     this.held.length = 0;
     await Promise.all([
+      new Promise<void>((r) => (this.smtpServer ? this.smtpServer.close(() => r()) : r())),
       new Promise<void>((r) => (this.smppServer ? this.smppServer.close(() => r()) : r())),
       new Promise<void>((r) => {
         if (!this.httpServer) return r();
@@ -486,6 +555,11 @@ export class SmscSimulator {
       const to = url.searchParams.get('to');
       if (!to) return json(400, { error: 'query parameter "to" (E.164, e.g. +33612345678) is required' });
       return json(200, this.messages(to.startsWith('+') ? to : `+${to.trim()}`));
+    }
+    if (req.method === 'GET' && url.pathname === '/mail') {
+      const to = url.searchParams.get('to');
+      if (!to) return json(400, { error: 'query parameter "to" (an email address) is required' });
+      return json(200, this.mailTo(to));
     }
     if (req.method === 'DELETE' && url.pathname === '/messages') {
       this.clear();

@@ -3,9 +3,11 @@
  * the schedule runs in milliseconds. Every retry re-sends the same code and
  * the retries stop at delivery, verification or expiry.
  */
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { connectOtpClient, type OtpClient } from '../client';
+import { connectOtpClient, type OtpClient, type WebhookChannelMessage } from '../client';
 import { loadConfig } from '../lib/config';
 import { freePort, temporalTestServerPath } from '../lib/temporal-server';
 import { SmscSimulator } from '../sim/smsc-simulator';
@@ -16,16 +18,35 @@ let env: TestWorkflowEnvironment;
 let sim: SmscSimulator;
 let worker: RunningOtpWorker;
 let otp: OtpClient;
+let webhook: { url: string; received: { body: WebhookChannelMessage; signature: string; timestamp: string; raw: string }[]; close: () => Promise<void> };
+
+async function webhookReceiver(): Promise<typeof webhook> {
+  const received: (typeof webhook)['received'] = [];
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (d: Buffer) => (raw += d.toString()));
+    req.on('end', () => {
+      received.push({ body: JSON.parse(raw) as WebhookChannelMessage, signature: String(req.headers['x-otp-signature']), timestamp: String(req.headers['x-otp-timestamp']), raw });
+      res.writeHead(204);
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/code`, received, close: () => new Promise((r) => server.close(() => r())) };
+}
 
 beforeAll(async () => {
   quietRuntime();
   env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() }, port: await freePort() } });
-  sim = new SmscSimulator({ smppPort: 0, httpPort: 0, quiet: true, receiptDelayMs: 10 });
+  sim = new SmscSimulator({ smppPort: 0, httpPort: 0, smtpPort: 0, quiet: true, receiptDelayMs: 10 });
   await sim.start();
+  webhook = await webhookReceiver();
   const config = loadConfig({
     TEMPORAL_ADDRESS: env.address,
     OTP_TASK_QUEUE: `otp-retry-${randomUUID()}`,
     SMSC_PORT: String(sim.smppPort),
+    SMTP_PORT: String(sim.smtpPort),
+    OTP_CALLBACK_KEY: 'webhook-channel-key-0123456789',
     OTP_PROFILES: JSON.stringify({ ...TEST_PROFILES, short: { extends: 'fast', ttlSeconds: 45 } }),
   });
   worker = await startWorker(config, { workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! }, workerOptions: { shutdownGraceTime: '1 second' } });
@@ -37,6 +58,7 @@ afterAll(async () => {
   await worker?.shutdown();
   await otp?.temporal.connection.close();
   await sim?.stop();
+  await webhook?.close();
   await env?.teardown();
 });
 
@@ -115,4 +137,56 @@ test('retries past the code expiry are skipped', async () => {
   await env.sleep('2 minutes');
   await settle();
   expect(sim.messages(phone)).toHaveLength(2);
+});
+
+describe('escalation to fallback channels', () => {
+  test('an SMS not delivered in time escalates: the same code by email, then by webhook', async () => {
+    const phone = '+33612700006';
+    sim.setBehaviour(phone, 'no_receipt');
+    accepted(await otp.send(phone, { profile: 'fast', email: 'Alice@Example.com', webhookUrl: webhook.url }));
+    await settle();
+    const smsCode = codeFrom(sim.messages(phone)[0].text);
+    await env.sleep('91 seconds');
+    await settle();
+    const [mail] = sim.mailTo('alice@example.com');
+    expect(mail).toMatchObject({ from: 'otp@localhost', subject: 'Acme verification code' });
+    expect(codeFrom(mail.text)).toBe(smsCode);
+    expect(mail.text).not.toContain('612700006');
+    expect(webhook.received).toHaveLength(0);
+    await env.sleep('90 seconds');
+    await settle();
+    expect(webhook.received).toHaveLength(1);
+    const hook = webhook.received[0];
+    expect(hook.body).toMatchObject({ channel: 'webhook', codeSeq: 1, code: smsCode, brand: 'Acme' });
+    expect(hook.signature).toBe(`sha256=${createHmac('sha256', 'webhook-channel-key-0123456789').update(`${hook.timestamp}.${hook.raw}`).digest('hex')}`);
+    const status = await otp.status(phone);
+    expect(status?.code?.escalatedTo).toEqual(['email', 'webhook']);
+    expect(status?.events.filter((e) => e.type === 'escalated').map((e) => e.detail)).toEqual([
+      expect.stringContaining('sent by email: SMS not delivered after 90 s'),
+      expect.stringContaining('sent by webhook'),
+    ]);
+    expect(await otp.verify(phone, smsCode)).toMatchObject({ valid: true });
+  });
+
+  test('a rejected SMS escalates to email at once; a delivered one never escalates', async () => {
+    const rejected = '+33612700007';
+    sim.setBehaviour(rejected, 'rejected');
+    accepted(await otp.send(rejected, { profile: 'fast', email: 'bob@example.com' }));
+    await settle();
+    await settle();
+    expect(sim.mailTo('bob@example.com')).toHaveLength(1);
+
+    const fine = '+33612700008';
+    accepted(await otp.send(fine, { profile: 'fast', email: 'carol@example.com' }));
+    await settle();
+    await env.sleep('5 minutes');
+    await settle();
+    expect(sim.mailTo('carol@example.com')).toHaveLength(0);
+  });
+
+  test('a malformed contact is refused before anything is sent', async () => {
+    await expect(otp.send('+33612700009', { email: 'not-an-address' })).rejects.toThrow('email must be one email address');
+    await expect(otp.send('+33612700009', { webhookUrl: 'mailto:x@example.com' })).rejects.toThrow(/webhookUrl must be an http\(s\) URL/);
+    expect(sim.messages('+33612700009')).toHaveLength(0);
+  });
 });

@@ -31,6 +31,7 @@ import {
   type CodeState,
   type DeliveryCallbackEvent,
   type DeliveryStatus,
+  type FallbackChannel,
   type OtpSessionEvent,
   type OtpSessionInput,
   type OtpSessionStatus,
@@ -48,7 +49,7 @@ const MAX_EVENTS = 100;
 /** Continue-as-new past this many history events (well below Temporal's limits). */
 const MAX_HISTORY_EVENTS = 2000;
 
-const { dispatchCode, acquireSendQuota } = proxyActivities<OtpActivities>({
+const { dispatchCode, acquireSendQuota, deliverFallback } = proxyActivities<OtpActivities>({
   // A login code is useless after ~30 s, so fail fast and let the caller see it.
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '250 milliseconds', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 4, nonRetryableErrorTypes: ['SmppPermanentError', 'InvalidMessage', 'InvalidRequest'] },
@@ -92,6 +93,11 @@ interface IssuedCode {
   retriesDone: number;
   callbackUrl?: string;
   callbackSeq: number;
+  /** Fallback contacts given with the send (encrypted state only) and the channels already used. */
+  fallback?: { email?: string; webhookUrl?: string };
+  fallbackChannels: FallbackChannel[];
+  escalateAfterSeconds: number;
+  escalatedTo: FallbackChannel[];
 }
 
 /** Receipt states worth a staggered retry; REJECTD means the carrier refused it for good. */
@@ -117,7 +123,7 @@ function validateSend(req: SendOtpRequest): void {
   if (typeof req !== 'object' || req === null) throw new Error('send request must be an object');
   if (typeof req.phone !== 'string' || !E164.test(req.phone)) throw new Error('phone must be an E.164 number such as +33612345678');
   if (req.channel !== undefined && req.channel !== 'sms' && req.channel !== 'custom') throw new Error('channel must be "sms" or "custom"');
-  for (const f of ['profile', 'locale', 'context', 'brand', 'code', 'messageText', 'idempotencyKey', 'callbackUrl'] as const) {
+  for (const f of ['profile', 'locale', 'context', 'brand', 'code', 'messageText', 'idempotencyKey', 'callbackUrl', 'email', 'webhookUrl'] as const) {
     if (req[f] !== undefined && typeof req[f] !== 'string') throw new Error(`${f} must be a string`);
   }
   if (req.messageText !== undefined && req.messageText.length > 1000) throw new Error('messageText must be at most 1000 characters');
@@ -229,6 +235,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
         issuedAt: new Date(c.issuedAtMs).toISOString(),
         expiresAt: new Date(c.expiresAtMs).toISOString(),
         attemptsRemaining: attemptsRemaining(c),
+        escalatedTo: [...(c.escalatedTo ?? [])],
       },
       sendsInWindow: recentSends(now).length,
       nextSendAt: next === undefined ? undefined : new Date(next).toISOString(),
@@ -257,6 +264,8 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
         messageText: req.messageText,
         callbackUrl: req.callbackUrl,
         channel: req.channel,
+        email: req.email,
+        webhookUrl: req.webhookUrl,
       });
     } catch (err) {
       const message = failureMessage(err);
@@ -380,6 +389,10 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       retriesDone: 0,
       callbackUrl: req.callbackUrl,
       callbackSeq: 0,
+      fallback: req.email || req.webhookUrl ? { email: req.email, webhookUrl: req.webhookUrl } : undefined,
+      fallbackChannels: rules.fallbackChannels,
+      escalateAfterSeconds: rules.escalateAfterSeconds,
+      escalatedTo: [],
       ...issued,
     };
     if (s.current.channel === 'sms') deliveryChanged(s.current);
@@ -511,6 +524,39 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     }
   }
 
+  /** The SMS failed for good: REJECTD, or failed with every staggered retry used. */
+  function finalSmsFailure(c: IssuedCode): boolean {
+    return c.channel === 'sms' && c.delivery === 'failed' && (!retryable(c) || c.retriesDone >= c.retrySchedule.length);
+  }
+
+  function pendingFallbacks(c: IssuedCode): FallbackChannel[] {
+    if (!c.fallback || c.channel !== 'sms' || c.callerCode) return [];
+    return (c.fallbackChannels ?? []).filter((ch) => !c.escalatedTo.includes(ch) && (ch === 'email' ? !!c.fallback?.email : !!c.fallback?.webhookUrl));
+  }
+
+  /** When to try the next fallback channel: escalateAfterSeconds per step, or now once the SMS failed for good. */
+  function nextEscalationAtMs(c: IssuedCode): number | undefined {
+    if (c.delivery === 'delivered' || !c.attempts.length || !pendingFallbacks(c).length) return undefined;
+    const step = (c.escalatedTo.length + 1) * c.escalateAfterSeconds * 1000;
+    const at = finalSmsFailure(c) && c.escalatedTo.length === 0 ? Date.now() : c.attempts[0].atMs + step;
+    return at < c.expiresAtMs ? at : undefined;
+  }
+
+  /** Sends the same code through the next fallback channel; a channel that fails is skipped, not retried forever. */
+  async function escalate(c: IssuedCode): Promise<void> {
+    const channel = pendingFallbacks(c)[0];
+    if (!channel || !c.resend) return;
+    c.escalatedTo.push(channel);
+    const to = channel === 'email' ? c.fallback!.email! : c.fallback!.webhookUrl!;
+    const why = c.delivery === 'failed' ? `SMS ${c.deliveryStat ?? 'failed'}` : `SMS not delivered after ${c.escalatedTo.length * c.escalateAfterSeconds} s`;
+    try {
+      await deliverFallback({ channel, to, sessionWorkflowId: sessionId, codeSeq: c.seq, nonce: c.nonce, expiresAtMs: c.expiresAtMs, render: c.resend.render });
+      note('escalated', `code #${c.seq} (same code) sent by ${channel}: ${why}`);
+    } catch (err) {
+      note('escalated', `code #${c.seq} ${channel} failed: ${failureMessage(err)}`);
+    }
+  }
+
   const retentionEnd = () => (s.lastSendAtMs ?? workflowInfo().startTime.getTime()) + IDEMPOTENCY_RETENTION_MS;
   const tooLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS;
 
@@ -521,9 +567,22 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       expireIfDue(c);
       if (c.state !== 'active') continue;
       const retryAt = nextRetryAtMs(c);
-      const until = Math.min(c.expiresAtMs, retryAt ?? Infinity);
-      const changed = await condition(() => s.current !== c || c.state !== 'active' || tooLong() || (retryAt !== undefined && c.delivery === 'delivered'), Math.max(1, until - Date.now()));
-      if (!changed && retryAt !== undefined && Date.now() >= retryAt && s.current === c && c.state === 'active' && inFlight === undefined) await staggeredRetry(c);
+      const escalateAt = nextEscalationAtMs(c);
+      const finalFailure = finalSmsFailure(c);
+      const until = Math.min(c.expiresAtMs, retryAt ?? Infinity, escalateAt ?? Infinity);
+      const changed = await condition(
+        () =>
+          s.current !== c ||
+          c.state !== 'active' ||
+          tooLong() ||
+          ((retryAt !== undefined || escalateAt !== undefined) && c.delivery === 'delivered') ||
+          (escalateAt !== undefined && !finalFailure && finalSmsFailure(c)),
+        Math.max(1, until - Date.now()),
+      );
+      if (s.current !== c || c.state !== 'active' || inFlight !== undefined) continue;
+      if (!changed && retryAt !== undefined && Date.now() >= retryAt) await staggeredRetry(c);
+      const due = nextEscalationAtMs(c);
+      if (due !== undefined && Date.now() >= due) await escalate(c);
     } else {
       // Idle: stay to answer repeat verifies, honour idempotency keys and resend windows, then finish.
       const lastSend = s.lastSendAtMs;

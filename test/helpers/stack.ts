@@ -52,7 +52,7 @@ export function temporalAddress(): string {
 
 export async function startStack(simOptions: SimulatorOptions = {}, env: Record<string, string> = {}): Promise<TestStack> {
   quietRuntime();
-  const sim = new SmscSimulator({ smppPort: 0, httpPort: 0, quiet: true, ...simOptions });
+  const sim = new SmscSimulator({ smppPort: 0, httpPort: 0, smtpPort: 0, quiet: true, ...simOptions });
   await sim.start();
   let config: OtpConfig;
   try {
@@ -60,6 +60,7 @@ export async function startStack(simOptions: SimulatorOptions = {}, env: Record<
     TEMPORAL_ADDRESS: temporalAddress(),
     OTP_TASK_QUEUE: `otp-test-${randomUUID()}`,
     SMSC_PORT: String(sim.smppPort),
+    SMTP_PORT: String(sim.smtpPort ?? 2525),
     OTP_TENANT: `t${randomUUID().slice(0, 8)}`,
     OTP_PROFILES: JSON.stringify(TEST_PROFILES),
     ...env,

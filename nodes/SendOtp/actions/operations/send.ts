@@ -10,6 +10,8 @@ interface SendParameters {
   idempotencyKey?: string;
   locale?: string;
   profile?: string;
+  email?: string;
+  webhookUrl?: string;
 }
 
 /** Reads the Send / Resend options of item i, leaving out empty strings. */
@@ -26,6 +28,8 @@ export function sendOptions(ctx: IExecuteFunctions, i: number): SendOptions {
     idempotencyKey: text(o.idempotencyKey),
     locale: text(o.locale),
     profile: text(o.profile),
+    email: text(o.email),
+    webhookUrl: text(o.webhookUrl),
   };
 }
 
