@@ -46,10 +46,12 @@ import { constantTimeEqual } from './constant-time';
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 const MAX_EVENTS = 100;
+/** A send refused by the cooldown this soon after an accepted one is the same click twice: it gets the accepted answer. */
+const DOUBLE_CLICK_MS = 2000;
 /** Continue-as-new past this many history events (well below Temporal's limits). */
 const MAX_HISTORY_EVENTS = 2000;
 
-const { dispatchCode, acquireSendQuota, deliverFallback } = proxyActivities<OtpActivities>({
+const { deliverFallback } = proxyActivities<OtpActivities>({
   // A login code is useless after ~30 s, so fail fast and let the caller see it.
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '250 milliseconds', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 4, nonRetryableErrorTypes: ['SmppPermanentError', 'InvalidMessage', 'InvalidRequest'] },
@@ -60,9 +62,15 @@ const { deliverCallback } = proxyActivities<OtpActivities>({
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 },
 });
-const { prepareSend } = proxyLocalActivities<OtpActivities>({
+const { prepareSend, acquireSendQuota } = proxyLocalActivities<OtpActivities>({
+  // Local: both sit on the critical path of every send, so they skip the task-queue round trip.
   startToCloseTimeout: '5 seconds',
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidRequest'] },
+});
+const { dispatchCode } = proxyLocalActivities<OtpActivities>({
+  // Local too: the worker that runs the session also owns binds, and the SMS is the latency that matters.
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '250 milliseconds', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 4, nonRetryableErrorTypes: ['SmppPermanentError', 'InvalidMessage', 'InvalidRequest'] },
 });
 
 interface IssuedCode {
@@ -116,6 +124,7 @@ interface SessionState {
   windowSeconds: number;
   maxSendsPerWindow: number;
   idempotency: Record<string, { atMs: number; result: SendOtpResult }>;
+  lastAccepted?: { atMs: number; result: SendOtpResult };
   events: OtpSessionEvent[];
 }
 
@@ -285,6 +294,8 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     const redeliver = !!c && c.state === 'active' && c.delivery === 'failed' && !c.callerCode && req.code === undefined && c.profile === rules.profile && c.channel === 'sms';
 
     if (s.lastSendAtMs !== undefined && now - s.lastSendAtMs < rules.resendCooldownSeconds * 1000) {
+      // Inside the cooldown and moments after an accepted send: the same click twice, so the same answer.
+      if (s.lastAccepted && now - s.lastAccepted.atMs < DOUBLE_CLICK_MS) return s.lastAccepted.result;
       const retryAfterSeconds = Math.ceil((s.lastSendAtMs + rules.resendCooldownSeconds * 1000 - now) / 1000);
       return refuse({ status: 'rate_limited', reason: 'resend_cooldown', retryAfterSeconds, retryAt: new Date(s.lastSendAtMs + rules.resendCooldownSeconds * 1000).toISOString(), profile: rules.profile });
     }
@@ -426,6 +437,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       try {
         const result = await run;
         if (key) s.idempotency[key] = { atMs: now, result };
+        if (result.status === 'sent' && !joined) s.lastAccepted = { atMs: Date.now(), result };
         return result;
       } finally {
         if (!joined) inFlight = undefined;
