@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   try {
     const page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
     await page.goto(`${ui}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`, { waitUntil: 'load' });
-    await page.getByText('dispatchCode').first().waitFor({ timeout: 20_000 });
+    await page.getByText('deliveryReceipt').first().waitFor({ timeout: 20_000 });
     await page.waitForTimeout(1500);
     await page.screenshot({ path: out });
     console.log(`saved ${out}`);
