@@ -2,11 +2,7 @@
  * Prints latency figures for the OTP path on this machine: from the send
  * call to the SMS in the handset's inbox, the send call itself, and verify.
  */
-import { connectOtpClient } from '../client';
-import { loadConfig } from '../lib/config';
-import { startDevServer } from '../lib/temporal-server';
-import { SmscSimulator } from '../sim/smsc-simulator';
-import { startWorker } from '../worker';
+import { startLocalStack } from '../lib/local-stack';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 
 const SENDS = Number(process.env.BENCH_SENDS ?? 200);
@@ -23,13 +19,8 @@ function report(name: string, values: number[]): void {
 
 async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const server = await startDevServer({ port: 0, headless: true });
-  const sim = new SmscSimulator({ smppPort: 0, httpPort: 0, quiet: true });
-  await sim.start();
-  const config = loadConfig({ TEMPORAL_ADDRESS: server.address, SMSC_PORT: String(sim.smppPort), OTP_TASK_QUEUE: 'otp-bench' });
-  const worker = await startWorker(config);
-  const otp = await connectOtpClient(config);
-  await worker.smsc.ready(5000);
+  const stack = await startLocalStack({ env: { OTP_TASK_QUEUE: 'otp-bench' } });
+  const { sim, otp } = stack;
   const toInbox: number[] = [];
   const sendCall: number[] = [];
   const verifyCall: number[] = [];
@@ -69,10 +60,7 @@ async function main(): Promise<void> {
     report('send call (update)', sendCall);
     report('verify call (update)', verifyCall);
   } finally {
-    await worker.shutdown();
-    await otp.temporal.connection.close();
-    await sim.stop();
-    await server.stop();
+    await stack.stop();
   }
 }
 

@@ -9,25 +9,16 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { connectOtpClient, velocityWorkflowId } from '../client';
-import { loadConfig } from '../lib/config';
-import { PROJECT_ROOT, startDevServer } from '../lib/temporal-server';
-import { SmscSimulator } from '../sim/smsc-simulator';
-import { startWorker } from '../worker';
+import { velocityWorkflowId } from '../client';
+import { startLocalStack } from '../lib/local-stack';
+import { PROJECT_ROOT } from '../lib/temporal-server';
 
 async function main(): Promise<void> {
-  const server = await startDevServer({ port: 0, headless: true });
-  const sim = new SmscSimulator({ smppPort: 0, httpPort: 0, quiet: true });
-  await sim.start();
   // Dev keys on purpose: the replay test must be able to decode these histories.
-  const config = loadConfig({
-    TEMPORAL_ADDRESS: server.address,
-    SMSC_PORT: String(sim.smppPort),
-    OTP_TASK_QUEUE: 'otp-record',
-    OTP_PROFILES: JSON.stringify({ 'lock1-fast': { resendCooldownSeconds: 0, maxAttempts: 1 } }),
+  const stack = await startLocalStack({
+    env: { OTP_TASK_QUEUE: 'otp-record', OTP_PROFILES: JSON.stringify({ 'lock1-fast': { resendCooldownSeconds: 0, maxAttempts: 1 } }) },
   });
-  const worker = await startWorker(config);
-  const otp = await connectOtpClient(config);
+  const { sim, otp, config } = stack;
   const out = join(PROJECT_ROOT, 'test', 'histories');
   const codeOf = (phone: string, i = 0) => /code is (\d+)/.exec(sim.messages(phone)[i].text)![1];
   const save = async (name: string, workflowId: string) => {
@@ -37,7 +28,6 @@ async function main(): Promise<void> {
     console.log(`recorded ${name} (${history.events?.length} events)`);
   };
   try {
-    await worker.smsc.ready(5000);
     // 1. send, receipt, a wrong code, the right code, then a repeat verify; the session lingers and completes.
     const p1 = '+33612000001';
     const s1 = await otp.send(p1);
@@ -59,10 +49,7 @@ async function main(): Promise<void> {
     await save('receipt-mailbox', `dlr-${config.smsc.name}-${s1.messageId}`);
     await save('velocity', velocityWorkflowId(config.tenant));
   } finally {
-    await worker.shutdown();
-    await otp.temporal.connection.close();
-    await sim.stop();
-    await server.stop();
+    await stack.stop();
   }
 }
 

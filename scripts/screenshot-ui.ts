@@ -6,6 +6,7 @@
  *   node dist/scripts/screenshot-ui.js <workflowId> [docs/web-ui-session.png]
  */
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../lib/chromium';
 
 async function main(): Promise<void> {
   const [workflowId, out = 'docs/web-ui-session.png'] = process.argv.slice(2);
@@ -15,8 +16,8 @@ async function main(): Promise<void> {
   }
   const ui = process.env.TEMPORAL_UI_URL || 'http://localhost:8233';
   const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    executablePath: CHROMIUM_PATH,
+    args: CHROMIUM_ARGS,
   });
   try {
     const page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });

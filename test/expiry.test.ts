@@ -2,37 +2,22 @@
  * Expiry needs minutes of timers, so it runs on the real time-skipping test
  * server (temporal-test-server from PyPI): ten minutes pass in milliseconds.
  */
-import { randomUUID } from 'node:crypto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { connectOtpClient, type OtpClient } from '../client';
-import { loadConfig } from '../lib/config';
-import { freePort, temporalTestServerPath } from '../lib/temporal-server';
-import { SmscSimulator } from '../sim/smsc-simulator';
-import { startWorker, type RunningOtpWorker } from '../worker';
-import { accepted, codeFrom, quietRuntime, TEST_PROFILES } from './helpers/stack';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { OtpClient } from '../client';
+import { accepted, codeFrom, startTimeSkippingStack, type TestStack } from './helpers/stack';
 
 let env: TestWorkflowEnvironment;
-let sim: SmscSimulator;
-let worker: RunningOtpWorker;
+let sim: TestStack['sim'];
 let otp: OtpClient;
+let stack: Awaited<ReturnType<typeof startTimeSkippingStack>>;
 
 beforeAll(async () => {
-  quietRuntime();
-  const port = await freePort();
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() }, port } });
-  sim = new SmscSimulator({ smppPort: 0, httpPort: 0, quiet: true });
-  await sim.start();
-  const config = loadConfig({ TEMPORAL_ADDRESS: env.address, OTP_TASK_QUEUE: `otp-ts-${randomUUID()}`, SMSC_PORT: String(sim.smppPort), OTP_PROFILES: JSON.stringify(TEST_PROFILES) });
-  worker = await startWorker(config, { workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! }, workerOptions: { shutdownGraceTime: '1 second' } });
-  await worker.smsc.ready(10_000);
-  otp = await connectOtpClient(config);
+  stack = await startTimeSkippingStack();
+  ({ env, sim, otp } = stack);
 });
 
 afterAll(async () => {
-  await worker?.shutdown();
-  await otp?.temporal.connection.close();
-  await sim?.stop();
-  await env?.teardown();
+  await stack?.stop();
 });
 
 /** Waits in real time for the receipt to mark the code delivered. */

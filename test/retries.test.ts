@@ -3,21 +3,17 @@
  * the schedule runs in milliseconds. Every retry re-sends the same code and
  * the retries stop at delivery, verification or expiry.
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { connectOtpClient, type OtpClient, type WebhookChannelMessage } from '../client';
-import { loadConfig } from '../lib/config';
-import { freePort, temporalTestServerPath } from '../lib/temporal-server';
-import { SmscSimulator } from '../sim/smsc-simulator';
-import { startWorker, type RunningOtpWorker } from '../worker';
-import { accepted, codeFrom, quietRuntime, TEST_PROFILES } from './helpers/stack';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { OtpClient, WebhookChannelMessage } from '../client';
+import { accepted, codeFrom, startTimeSkippingStack, TEST_PROFILES, type TestStack } from './helpers/stack';
 
 let env: TestWorkflowEnvironment;
-let sim: SmscSimulator;
-let worker: RunningOtpWorker;
+let sim: TestStack['sim'];
 let otp: OtpClient;
+let stack: Awaited<ReturnType<typeof startTimeSkippingStack>>;
 let webhook: { url: string; received: { body: WebhookChannelMessage; signature: string; timestamp: string; raw: string }[]; close: () => Promise<void> };
 
 async function webhookReceiver(): Promise<typeof webhook> {
@@ -36,30 +32,17 @@ async function webhookReceiver(): Promise<typeof webhook> {
 }
 
 beforeAll(async () => {
-  quietRuntime();
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() }, port: await freePort() } });
-  sim = new SmscSimulator({ smppPort: 0, httpPort: 0, smtpPort: 0, quiet: true, receiptDelayMs: 10 });
-  await sim.start();
   webhook = await webhookReceiver();
-  const config = loadConfig({
-    TEMPORAL_ADDRESS: env.address,
-    OTP_TASK_QUEUE: `otp-retry-${randomUUID()}`,
-    SMSC_PORT: String(sim.smppPort),
-    SMTP_PORT: String(sim.smtpPort),
+  stack = await startTimeSkippingStack({
     OTP_CALLBACK_KEY: 'webhook-channel-key-0123456789',
     OTP_PROFILES: JSON.stringify({ ...TEST_PROFILES, short: { extends: 'fast', ttlSeconds: 45 } }),
   });
-  worker = await startWorker(config, { workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! }, workerOptions: { shutdownGraceTime: '1 second' } });
-  await worker.smsc.ready(10_000);
-  otp = await connectOtpClient(config);
+  ({ env, sim, otp } = stack);
 });
 
 afterAll(async () => {
-  await worker?.shutdown();
-  await otp?.temporal.connection.close();
-  await sim?.stop();
+  await stack?.stop();
   await webhook?.close();
-  await env?.teardown();
 });
 
 /** Lets real time pass so receipts (sent in real time by the simulator) are recorded before time skips. */

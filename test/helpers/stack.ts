@@ -5,10 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
-import { connectOtpClient, type OtpClient, type SendAccepted, type SendOtpResult } from '../../client';
-import { loadConfig, type OtpConfig } from '../../lib/config';
-import { SmscSimulator, type SimulatorOptions, type InboxMessage } from '../../sim/smsc-simulator';
-import { startWorker, type RunningOtpWorker } from '../../worker';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { OtpClient, SendAccepted, SendOtpResult } from '../../client';
+import type { OtpConfig } from '../../lib/config';
+import { startLocalStack } from '../../lib/local-stack';
+import { freePort, temporalTestServerPath } from '../../lib/temporal-server';
+import type { SmscSimulator, SimulatorOptions, InboxMessage } from '../../sim/smsc-simulator';
+import type { RunningOtpWorker } from '../../worker';
 
 let runtimeInstalled = false;
 /** Keeps SDK logs to warnings; call before anything creates the Temporal Runtime. */
@@ -52,34 +55,15 @@ export function temporalAddress(): string {
 
 export async function startStack(simOptions: SimulatorOptions = {}, env: Record<string, string> = {}): Promise<TestStack> {
   quietRuntime();
-  const sim = new SmscSimulator({ smppPort: 0, httpPort: 0, smtpPort: 0, quiet: true, ...simOptions });
-  await sim.start();
-  let config: OtpConfig;
-  try {
-    config = loadConfig({
-    TEMPORAL_ADDRESS: temporalAddress(),
-    OTP_TASK_QUEUE: `otp-test-${randomUUID()}`,
-    SMSC_PORT: String(sim.smppPort),
-    SMTP_PORT: String(sim.smtpPort ?? 2525),
-    OTP_TENANT: `t${randomUUID().slice(0, 8)}`,
-    OTP_PROFILES: JSON.stringify(TEST_PROFILES),
-    ...env,
-    });
-  } catch (err) {
-    await sim.stop();
-    throw err;
-  }
-  const worker = await startWorker(config, {
-    workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! },
-    workerOptions: { shutdownGraceTime: '1 second' },
+  const stack = await startLocalStack({
+    temporalAddress: temporalAddress(),
+    sim: simOptions,
+    env: { OTP_TASK_QUEUE: `otp-test-${randomUUID()}`, OTP_TENANT: `t${randomUUID().slice(0, 8)}`, OTP_PROFILES: JSON.stringify(TEST_PROFILES), ...env },
+    worker: { workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! }, workerOptions: { shutdownGraceTime: '1 second' } },
   });
-  await worker.smsc.ready(10_000);
-  const otp = await connectOtpClient(config);
+  const { sim } = stack;
   return {
-    sim,
-    worker,
-    otp,
-    config,
+    ...stack,
     async waitForSms(to, count = 1, timeoutMs = 5000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
@@ -90,12 +74,27 @@ export async function startStack(simOptions: SimulatorOptions = {}, env: Record<
         await new Promise((r) => setTimeout(r, 25));
       }
     },
-    async stop() {
-      await worker.shutdown();
-      await otp.temporal.connection.close();
-      await sim.stop();
-    },
   };
+}
+
+/** The same stack on the real time-skipping test server, for timers of minutes or hours. */
+export async function startTimeSkippingStack(env: Record<string, string> = {}): Promise<TestStack & { env: TestWorkflowEnvironment }> {
+  quietRuntime();
+  const testEnv = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() }, port: await freePort() } });
+  try {
+    const stack = await startStack({ receiptDelayMs: 10 }, { TEMPORAL_ADDRESS: testEnv.address, OTP_TENANT: 'default', ...env });
+    return {
+      ...stack,
+      env: testEnv,
+      async stop() {
+        await stack.stop();
+        await testEnv.teardown();
+      },
+    };
+  } catch (err) {
+    await testEnv.teardown();
+    throw err;
+  }
 }
 
 /** Narrows a send result to an accepted one, failing the test with the refusal otherwise. */
