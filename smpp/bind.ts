@@ -105,6 +105,8 @@ export class SmppBind extends EventEmitter {
 
   constructor(options: SmppBindOptions) {
     super();
+    // An option given as undefined (e.g. a route without systemType) must not wipe out its default.
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SmppBindOptions;
     this.opts = {
       systemType: '',
       mode: 'transceiver',
@@ -115,7 +117,7 @@ export class SmppBind extends EventEmitter {
       reconnectMaxMs: 10000,
       drainTimeoutMs: 5000,
       logger: consoleLogger,
-      ...options,
+      ...given,
       tls: options.tls ?? null,
     };
   }

@@ -221,3 +221,22 @@ test('bind state is observable, and a graceful shutdown unbinds', async () => {
 });
 
 export type { OtpConfig };
+
+test('an SMSC that accepts but never answers in time causes bounded resends of the same code, then a clear failure', async () => {
+  const phone = '+33612660001';
+  // A simulator of our own, so the route can carry short timeouts (SMSC_ROUTES).
+  const sim = new SmscSimulator({ smppPort: 0, httpPort: 0, quiet: true, behaviours: { [phone]: 'slow' }, slowResponseMs: 2000 });
+  await sim.start();
+  cleanup.push(() => sim.stop());
+  const t = await stack({}, {
+    SMSC_ROUTES: JSON.stringify([{ name: 'smsc', host: '127.0.0.1', port: sim.smppPort, systemId: 'otp', password: 'secret', responseTimeoutMs: 300, submitDeadlineMs: 700 }]),
+  });
+  await expect(t.otp.send(phone)).rejects.toThrow(/SMS dispatch failed: submit_sm got no response within 300 ms/);
+  const submits = sim.submits.filter((x) => x.to === phone);
+  // At most 3 submits per attempt within the 700 ms deadline, and 4 attempts: never a loop.
+  expect(submits.length).toBeGreaterThanOrEqual(4);
+  expect(submits.length).toBeLessThanOrEqual(12);
+  // The SMSC delivered every copy, and every copy carries the same code.
+  const codes = new Set(sim.messages(phone).map((m) => codeFrom(m.text)));
+  expect(codes.size).toBe(1);
+}, 60_000);

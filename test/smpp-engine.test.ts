@@ -274,3 +274,15 @@ describe('routing and ids', () => {
     expect((await r.submitText('+33611110022', 'still fine', SEND)).messageIds).toHaveLength(1);
   });
 });
+
+test('a route from SMSC_ROUTES JSON with only the required fields binds and sends (defaults fill the rest)', async () => {
+  const s = await sim();
+  const { parseRoutes } = await import('../lib/routes-config');
+  const [config] = parseRoutes(JSON.stringify([{ name: 'min', host: '127.0.0.1', port: s.smppPort, systemId: 'otp', password: 'secret' }]), 'test');
+  const r = new SmscRoute(config, quiet);
+  r.start();
+  cleanup.push(() => r.close());
+  await r.ready();
+  expect((await r.submitText('+33611110023', 'minimal route', SEND)).messageIds).toHaveLength(1);
+  expect(r.binds[0].describe()).toMatchObject({ state: 'bound', outstanding: 0 });
+});
