@@ -252,33 +252,24 @@ export function isInAlphabet(code: string, alphabet: CodeAlphabet): boolean {
   return [...code].every((c) => chars.includes(c));
 }
 
-/** The parts of a resolved profile the session workflow needs, and nothing secret. */
-export interface SessionRules {
-  profile: string;
-  ttlSeconds: number;
-  maxAttempts: number;
-  resendCooldownSeconds: number;
-  maxSendsPerWindow: number;
-  sendWindowSeconds: number;
-  previousCodeGraceSeconds: number;
-  retrySchedule: number[];
-  receiptTimeoutSeconds: number;
-  fallbackChannels: ('email' | 'webhook')[];
-  escalateAfterSeconds: number;
-}
+/** Profile fields the session workflow needs (nothing secret), copied into every send's history. */
+const SESSION_RULE_FIELDS = [
+  'ttlSeconds',
+  'maxAttempts',
+  'resendCooldownSeconds',
+  'maxSendsPerWindow',
+  'sendWindowSeconds',
+  'previousCodeGraceSeconds',
+  'retrySchedule',
+  'receiptTimeoutSeconds',
+  'fallbackChannels',
+  'escalateAfterSeconds',
+] as const satisfies readonly (keyof OtpProfile)[];
+
+/** The parts of a resolved profile the session workflow needs, with the profile's name@revision. */
+export type SessionRules = Pick<OtpProfile, (typeof SESSION_RULE_FIELDS)[number]> & { profile: string };
 
 export function sessionRules(p: ResolvedProfile): SessionRules {
-  return {
-    profile: `${p.name}@${p.revision}`,
-    ttlSeconds: p.ttlSeconds,
-    maxAttempts: p.maxAttempts,
-    resendCooldownSeconds: p.resendCooldownSeconds,
-    maxSendsPerWindow: p.maxSendsPerWindow,
-    sendWindowSeconds: p.sendWindowSeconds,
-    previousCodeGraceSeconds: p.previousCodeGraceSeconds,
-    retrySchedule: p.retrySchedule,
-    receiptTimeoutSeconds: p.receiptTimeoutSeconds,
-    fallbackChannels: p.fallbackChannels,
-    escalateAfterSeconds: p.escalateAfterSeconds,
-  };
+  const picked = Object.fromEntries(SESSION_RULE_FIELDS.map((f) => [f, p[f]])) as Pick<OtpProfile, (typeof SESSION_RULE_FIELDS)[number]>;
+  return { profile: `${p.name}@${p.revision}`, ...picked };
 }

@@ -10,8 +10,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../lib/chromium';
+import { withChromiumPage } from '../lib/chromium';
 import { freePort } from '../lib/temporal-server';
 import { ROOT, setUpN8n } from './n8n-harness';
 
@@ -43,27 +42,21 @@ async function main(): Promise<void> {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const base = `http://127.0.0.1:${port}`;
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: CHROMIUM_ARGS,
-  });
   try {
-    // /healthz answers before the REST API is mounted; /rest/settings only once the app is up.
-    await waitForHttp(`${base}/rest/settings`, 180_000);
-    const context = await browser.newContext({ viewport: { width: 1600, height: 900 } });
-    const owner = { email: 'builder@example.com', firstName: 'OTP', lastName: 'Builder', password: 'Screenshot-123' };
-    const setup = await context.request.post(`${base}/rest/owner/setup`, { data: owner });
-    if (!setup.ok()) throw new Error(`owner setup failed: HTTP ${setup.status()} ${await setup.text()}`);
-    const login = await context.request.post(`${base}/rest/login`, { data: { emailOrLdapLoginId: owner.email, password: owner.password } });
-    if (!login.ok()) throw new Error(`login failed: HTTP ${login.status()} ${await login.text()}`);
-    const page = await context.newPage();
-    await page.goto(`${base}/workflow/${flowId}`, { waitUntil: 'load' });
-    await page.locator('[data-test-id="canvas-node"]').first().waitFor({ timeout: 60_000 });
-    await page.waitForTimeout(2500);
-    await page.screenshot({ path: out });
+    await waitForHttp(`${base}/rest/settings`, 180_000); // /healthz answers before the REST API is mounted
+    await withChromiumPage({ width: 1600, height: 900 }, async (page, context) => {
+      const owner = { email: 'builder@example.com', firstName: 'OTP', lastName: 'Builder', password: 'Screenshot-123' };
+      const setup = await context.request.post(`${base}/rest/owner/setup`, { data: owner });
+      if (!setup.ok()) throw new Error(`owner setup failed: HTTP ${setup.status()} ${await setup.text()}`);
+      const login = await context.request.post(`${base}/rest/login`, { data: { emailOrLdapLoginId: owner.email, password: owner.password } });
+      if (!login.ok()) throw new Error(`login failed: HTTP ${login.status()} ${await login.text()}`);
+      await page.goto(`${base}/workflow/${flowId}`, { waitUntil: 'load' });
+      await page.locator('[data-test-id="canvas-node"]').first().waitFor({ timeout: 60_000 });
+      await page.waitForTimeout(2500);
+      await page.screenshot({ path: out });
+    });
     console.log(`saved ${out}`);
   } finally {
-    await browser.close();
     server.kill('SIGTERM');
   }
 }

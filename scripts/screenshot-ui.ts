@@ -5,8 +5,7 @@
  *   npm run otp -- send +33612345678   # then verify it, so all steps show
  *   node dist/scripts/screenshot-ui.js <workflowId> [docs/web-ui-session.png]
  */
-import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../lib/chromium';
+import { withChromiumPage } from '../lib/chromium';
 
 async function main(): Promise<void> {
   const [workflowId, out = 'docs/web-ui-session.png'] = process.argv.slice(2);
@@ -15,20 +14,13 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const ui = process.env.TEMPORAL_UI_URL || 'http://localhost:8233';
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: CHROMIUM_ARGS,
-  });
-  try {
-    const page = await browser.newPage({ viewport: { width: 1500, height: 1000 } });
+  await withChromiumPage({ width: 1500, height: 1000 }, async (page) => {
     await page.goto(`${ui}/namespaces/default/workflows/${encodeURIComponent(workflowId)}`, { waitUntil: 'load' });
     await page.getByText('deliveryReceipt').first().waitFor({ timeout: 20_000 });
     await page.waitForTimeout(1500);
     await page.screenshot({ path: out });
-    console.log(`saved ${out}`);
-  } finally {
-    await browser.close();
-  }
+  });
+  console.log(`saved ${out}`);
 }
 
 main().catch((err) => {

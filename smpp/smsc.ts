@@ -6,27 +6,22 @@
  */
 import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SmppBind, consoleLogger, type BindLogger, type BindMode, type BindState, type BindTlsOptions, type ReceiptHandler, type TrafficClass } from './bind';
+import { SmppBind, consoleLogger, type BindLogger, type BindMode, type BindState, type ReceiptHandler, type SmppBindOptions, type TrafficClass } from './bind';
 import { concatUdh, encodeText, type SmsEncoding } from './encoding';
 import { BACKOFF, SmppPermanentError, SmppTransientError } from './errors';
 import { canonicalMessageId, type MessageIdFormat } from './ids';
 import type { ParsedReceipt } from './receipt';
 
-export interface RouteConfig {
+/** The connection fields a route shares with each of its binds (see SmppBindOptions for their defaults). */
+type BindFields = 'host' | 'port' | 'systemId' | 'password' | 'systemType' | 'tls' | 'window' | 'responseTimeoutMs' | 'enquireLinkMs' | 'reconnectInitialMs' | 'reconnectMaxMs';
+
+export interface RouteConfig extends Pick<SmppBindOptions, BindFields> {
   /** Route name; part of receipt mailbox ids, so keep it stable. */
   name: string;
-  host: string;
-  port: number;
-  systemId: string;
-  password: string;
-  systemType?: string;
   /** "transceiver" (default), or "transmitter+receiver" for separate binds. */
   bindMode?: 'transceiver' | 'transmitter+receiver';
   /** Binds of each kind. Default 1. */
   binds?: number;
-  tls?: BindTlsOptions | null;
-  /** Outstanding submit_sm per bind. Default 10. */
-  window?: number;
   /** submit_sm per second for the whole route; 0 = unlimited. Default 50. */
   tps?: number;
   /** ISO countries this route serves; empty = any. */
@@ -39,10 +34,6 @@ export interface RouteConfig {
   longMessages?: 'udh' | 'payload';
   /** How this SMSC writes message ids. Default string on both sides. */
   messageIds?: { submit: MessageIdFormat; receipt: MessageIdFormat };
-  responseTimeoutMs?: number;
-  enquireLinkMs?: number;
-  reconnectInitialMs?: number;
-  reconnectMaxMs?: number;
   /** How long a submit may wait for a bind and back off under throttling. Default 8000 ms. */
   submitDeadlineMs?: number;
 }

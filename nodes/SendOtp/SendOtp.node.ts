@@ -1,5 +1,5 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { testTemporalOtpCredentials } from '../shared/transport';
+import { otpMethods } from '../shared/fields';
 import { sendOtpProperties } from './actions/description';
 import { router } from './actions/router';
 
@@ -23,7 +23,7 @@ export class SendOtp implements INodeType {
     properties: sendOtpProperties,
   };
 
-  methods = { credentialTest: { temporalOtpApiTest: testTemporalOtpCredentials } };
+  methods = otpMethods;
 
   async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
     return router.call(this);

@@ -7,7 +7,8 @@ import {
   type INodeTypeDescription,
 } from 'n8n-workflow';
 import { OtpRequestError } from '../../client';
-import { testTemporalOtpCredentials, withOtpClient } from '../shared/transport';
+import { otpMethods } from '../shared/fields';
+import { withOtpClient } from '../shared/transport';
 import { verifyOtpProperties } from './description';
 
 /** Checks a code and routes the item to Valid or Invalid, so a flow branches without an IF node. */
@@ -29,7 +30,7 @@ export class VerifyOtp implements INodeType {
     properties: verifyOtpProperties,
   };
 
-  methods = { credentialTest: { temporalOtpApiTest: testTemporalOtpCredentials } };
+  methods = otpMethods;
 
   async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
     const items = this.getInputData();

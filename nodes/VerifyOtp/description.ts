@@ -1,4 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
+import { phoneFields } from '../shared/fields';
 
 export const verifyOtpProperties: INodeProperties[] = [
   {
@@ -12,25 +13,7 @@ export const verifyOtpProperties: INodeProperties[] = [
     ],
     default: 'phone',
   },
-  {
-    displayName: 'Phone',
-    name: 'phone',
-    type: 'string',
-    default: '',
-    required: true,
-    placeholder: '+33612345678',
-    displayOptions: { show: { verifyBy: ['phone'] } },
-    description: 'Number the code was sent to, best in E.164 form',
-  },
-  {
-    displayName: 'Default Region',
-    name: 'defaultRegion',
-    type: 'string',
-    default: '',
-    placeholder: 'FR',
-    displayOptions: { show: { verifyBy: ['phone'] } },
-    description: 'Two-letter country used for numbers written without +',
-  },
+  ...phoneFields('Number the code was sent to', { verifyBy: ['phone'] }),
   {
     displayName: 'Session ID',
     name: 'sessionId',
@@ -48,14 +31,6 @@ export const verifyOtpProperties: INodeProperties[] = [
     default: '',
     required: true,
     description: 'The code the user typed; spaces, dashes and case are ignored',
-  },
-  {
-    displayName: 'Tenant',
-    name: 'tenant',
-    type: 'string',
-    default: 'default',
-    displayOptions: { show: { verifyBy: ['phone'] } },
-    description: 'The tenant the code was sent under',
   },
   {
     displayName: 'Public Response',

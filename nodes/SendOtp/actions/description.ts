@@ -1,4 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
+import { phoneFields } from '../../shared/fields';
 
 /** Send OTP parameters, apart from execute (as in n8n's Postgres v2 node). */
 export const sendOtpProperties: INodeProperties[] = [
@@ -15,31 +16,7 @@ export const sendOtpProperties: INodeProperties[] = [
     ],
     default: 'send',
   },
-  {
-    displayName: 'Phone',
-    name: 'phone',
-    type: 'string',
-    default: '',
-    required: true,
-    placeholder: '+33612345678',
-    description: 'Number to send the code to, best in E.164 form (+ and country code)',
-    hint: 'Written without +? Set Default Region below.',
-  },
-  {
-    displayName: 'Default Region',
-    name: 'defaultRegion',
-    type: 'string',
-    default: '',
-    placeholder: 'FR',
-    description: 'Two-letter country used for numbers written without +, e.g. FR for 06 12 34 56 78',
-  },
-  {
-    displayName: 'Tenant',
-    name: 'tenant',
-    type: 'string',
-    default: 'default',
-    description: 'Separates the sessions of different apps or customers; the same number in two tenants gets two sessions',
-  },
+  ...phoneFields('Number to send the code to'),
   {
     displayName: 'Options',
     name: 'options',
