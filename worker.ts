@@ -5,8 +5,11 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { RECEIPT_MAILBOX_WORKFLOW, mailboxReceiptSignal, receiptMailboxId, type DeliveryReceipt } from './contract';
+import type { DeliveryReceipt } from './contract';
 import { createActivities } from './activities';
+import { SendAdmission } from './activities/admission';
+import { ReceiptLinks } from './activities/receipt-links';
+import { VelocityGate } from './activities/velocity-gate';
 import { otpDataConverter } from './client';
 import { loadConfig, ConfigError, type OtpConfig } from './lib/config';
 import { createServer, type Server } from 'node:http';
@@ -23,6 +26,9 @@ export interface OtpWorkerOverrides {
 export interface RunningOtpWorker {
   worker: Worker;
   smsc: SmscRouter;
+  links: ReceiptLinks;
+  gate: VelocityGate;
+  admission: SendAdmission;
   /** URL of GET /status when OTP_STATUS_PORT is set. */
   statusUrl?: string;
   client: Client;
@@ -39,18 +45,18 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter });
 
   const smsc = new SmscRouter(config.routes);
-  // Any bind of any route, on any worker: the receipt goes to its durable mailbox,
-  // keyed by the route and the canonical message id, and is acknowledged after that.
+  const links = new ReceiptLinks({ client, taskQueue: config.temporal.taskQueue, ...config.receipts });
+  const gate = new VelocityGate({ client, taskQueue: config.temporal.taskQueue, ...config.velocity });
+  const admission = new SendAdmission(config.admission);
+  // Any bind of any route: straight to the session when this worker submitted the
+  // message, else to its durable mailbox; acknowledged only once that is done.
   smsc.onReceipt(async (r, route) => {
     const receipt: DeliveryReceipt = { messageId: r.messageId, stat: r.stat, outcome: r.outcome, err: r.err, receivedAt: new Date().toISOString() };
-    await client.workflow.signalWithStart(RECEIPT_MAILBOX_WORKFLOW, {
-      workflowId: receiptMailboxId(route.name, route.receiptKey(r)),
-      taskQueue: config.temporal.taskQueue,
-      signal: mailboxReceiptSignal,
-      signalArgs: [receipt],
-    });
+    await links.route({ route: route.name, key: route.receiptKey(r) }, receipt);
   });
   smsc.start();
+  links.start();
+  gate.start();
 
   const worker = await Worker.create({
     connection,
@@ -67,6 +73,9 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
       senderId: config.smsc.senderId,
       profiles: config.profiles,
       callbackKey: config.keys.callback,
+      gate,
+      links,
+      admission,
       mail: {
         transport: createTransport({
           host: config.smtp.host,
@@ -90,7 +99,15 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
     status = createServer((req, res) => {
       if (req.url === '/status') {
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ taskQueue: config.temporal.taskQueue, worker: worker.getState(), routes: smsc.describe() }));
+        res.end(
+          JSON.stringify({
+            taskQueue: config.temporal.taskQueue,
+            worker: worker.getState(),
+            routes: smsc.describe(),
+            sends: { inFlight: admission.current, max: admission.maxInFlight, ...admission.stats },
+            receipts: { open: links.size, ...links.stats },
+          }),
+        );
       } else {
         res.writeHead(404, { 'content-type': 'application/json' });
         res.end('{"error":"try GET /status"}');
@@ -103,6 +120,8 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
   // Graceful: the worker stops polling and finishes its activities, then binds drain their windows and unbind.
   const done = worker.run().finally(async () => {
     status?.close();
+    // Link open messages in mailboxes and report counts, so whoever comes next misses nothing.
+    await Promise.all([links.close(), gate.close()]);
     await smsc.close();
     await connection.close();
     await clientConnection.close();
@@ -111,6 +130,9 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
   return {
     worker,
     smsc,
+    links,
+    gate,
+    admission,
     statusUrl,
     client,
     done,

@@ -1,5 +1,6 @@
 /** The activity interface the workflows call; implemented in ./index.ts. */
-import type { DeliveryCallbackEvent, QuotaRequest, QuotaResult } from '../contract';
+import type { DeliveryCallbackEvent, DeliveryReceipt, QuotaRequest, QuotaResult, SendRefused } from '../contract';
+import type { SendHistory } from '../policy/resend';
 import type { AutofillPolicy, CodeAlphabet, SessionRules } from '../policy/profile';
 
 /** Everything dispatch needs to render the message; decided by prepareSend from the profile. */
@@ -88,7 +89,45 @@ export interface FallbackInput {
   render: RenderPlan;
 }
 
+export interface SendCodeInput extends PrepareSendInput {
+  /** Caller's request instant (epoch ms), for admission control. */
+  requestedAtMs?: number;
+  /** Workflow time of the send: every rule is decided at this instant. */
+  nowMs: number;
+  session: SendHistory;
+  /** Sequence number and nonce of the code to issue if this send makes a new one. */
+  next: { seq: number; nonce: string };
+}
+
+/** A refusal from the send activity: the session adds its id and masked number. */
+export type SendCodeRefusal = Omit<SendRefused, 'sessionId' | 'maskedPhone'>;
+
+export type SendCodeResult =
+  | SendCodeRefusal
+  | ({
+      status: 'ok';
+      rules: SessionRules;
+      render: RenderPlan;
+      country: string;
+      shadowFlags: string[];
+      digest: string;
+      segments: number;
+      encoding: 'GSM7' | 'UCS2';
+    } & ({ kind: 'sandbox' | 'custom' } | { kind: 'sms'; redeliver: boolean; route: string; messageIds: string[] }));
+
+export interface RetryCodeInput extends DispatchCodeInput {
+  /** Messages of this code with no final receipt yet. */
+  unanswered: { route: string; messageId: string }[];
+}
+
+/** Final receipts found instead of re-sending, or the re-send. */
+export type RetryCodeResult = { receipts: (DeliveryReceipt & { messageId: string })[] } | { dispatched: DispatchCodeResult };
+
 export interface OtpActivities {
+  /** Local: the whole critical path of a send (admission, policy, resend rules, quota, dispatch). */
+  sendCode(input: SendCodeInput): Promise<SendCodeResult>;
+  /** Local: before a staggered retry, the receipts already known, else the same code again. */
+  retryCode(input: RetryCodeInput): Promise<RetryCodeResult>;
   /** Sends the current code through a fallback channel. */
   deliverFallback(input: FallbackInput): Promise<{ channel: 'email' | 'webhook'; id: string }>;
   prepareSend(input: PrepareSendInput): Promise<PrepareSendResult>;

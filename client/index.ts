@@ -9,6 +9,7 @@ import type { DataConverter } from '@temporalio/common';
 import {
   DEFAULT_TENANT,
   OTP_SESSION_WORKFLOW,
+  SESSION_VERSION,
   cancelUpdate,
   sendUpdate,
   statusQuery,
@@ -42,7 +43,15 @@ export interface OtpClientOptions {
   tenant?: string;
   /** Region for numbers written without "+", e.g. "FR". Default: none. */
   defaultRegion?: string;
+  /**
+   * Sends this client has in flight at once; past it `send` answers
+   * `overloaded` (reason client_busy) at once, without calling Temporal.
+   * @default 64
+   */
+  maxSendsInFlight?: number;
 }
+
+export const DEFAULT_CLIENT_MAX_SENDS_IN_FLIGHT = 64;
 
 export interface SendOptions extends Omit<SendOtpRequest, 'phone'> {
   tenant?: string;
@@ -96,15 +105,18 @@ function explain(err: unknown): never {
 export class OtpClient {
   readonly temporal: Client;
   private readonly opts: OtpClientOptions;
+  /** Sends in flight; shared by clients made with withDefaultRegion(). */
+  private readonly load: { inFlight: number };
 
-  constructor(options: OtpClientOptions) {
+  constructor(options: OtpClientOptions, load: { inFlight: number } = { inFlight: 0 }) {
     this.opts = options;
     this.temporal = options.client;
+    this.load = load;
   }
 
   /** The same client, reading numbers without "+" in `region` (e.g. "FR"). */
   withDefaultRegion(region: string): OtpClient {
-    return new OtpClient({ ...this.opts, defaultRegion: region });
+    return new OtpClient({ ...this.opts, defaultRegion: region }, this.load);
   }
 
   /** E.164 form of `phone`, or an InvalidPhoneError. */
@@ -137,22 +149,29 @@ export class OtpClient {
       throw err;
     }
     const workflowId = sessionWorkflowId(this.opts.hashKey, tenant, e164);
-    const input: OtpSessionInput = { tenant, maskedPhone: maskPhone(e164) };
+    const input: OtpSessionInput = { tenant, maskedPhone: maskPhone(e164), v: SESSION_VERSION };
     const start = new WithStartWorkflowOperation<(i: OtpSessionInput) => Promise<OtpSessionStatus>>(OTP_SESSION_WORKFLOW, {
       workflowId,
       taskQueue: this.opts.taskQueue,
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
+    // Admission: past the bound, refuse now rather than queue behind a busy server.
+    if (this.load.inFlight >= (this.opts.maxSendsInFlight ?? DEFAULT_CLIENT_MAX_SENDS_IN_FLIGHT)) {
+      return { sessionId: workflowId, status: 'overloaded', reason: 'client_busy', maskedPhone: maskPhone(e164), retryAfterSeconds: 1 };
+    }
     let result: SendOtpResult;
+    this.load.inFlight++;
     try {
       result = await this.temporal.workflow.executeUpdateWithStart(sendUpdate, {
-        args: [{ ...rest, phone: e164, idempotencyKey }],
+        args: [{ ...rest, phone: e164, idempotencyKey, requestedAt: new Date().toISOString() }],
         updateId: idempotencyKey,
         startWorkflowOperation: start,
       });
     } catch (err) {
       explain(err);
+    } finally {
+      this.load.inFlight--;
     }
     if (result.status === 'sent' && result.channel === 'custom' && rest.code !== undefined) {
       const custom: CustomSendResult = { ...result, code: rest.code };
@@ -238,5 +257,5 @@ function isGone(err: unknown): boolean {
 export async function connectOtpClient(config: OtpConfig, connectionOptions: Partial<ConnectionOptions> = {}): Promise<OtpClient> {
   const connection = await Connection.connect({ address: config.temporal.address, ...connectionOptions });
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: otpDataConverter(config.keys.payload) });
-  return new OtpClient({ client, taskQueue: config.temporal.taskQueue, hashKey: config.keys.hash, tenant: config.tenant, defaultRegion: config.defaultRegion });
+  return new OtpClient({ client, taskQueue: config.temporal.taskQueue, hashKey: config.keys.hash, tenant: config.tenant, defaultRegion: config.defaultRegion, maxSendsInFlight: config.admission.clientMaxInFlight });
 }

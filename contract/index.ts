@@ -15,8 +15,10 @@ export const DEFAULT_TENANT = 'default';
 
 /** Workflow type of the per-(tenant, phone) entity workflow. */
 export const OTP_SESSION_WORKFLOW = 'otpSession';
-/** Workflow type of the per-tenant velocity limiter (tenant rate, per-country and per-prefix limits). */
+/** Workflow type of the v0.1 per-tenant velocity limiter; kept so its running instances can finish. */
 export const VELOCITY_WORKFLOW = 'otpVelocity';
+/** Workflow type of one shard of a tenant's velocity counts, signalled by workers without waiting. */
+export const VELOCITY_SHARD_WORKFLOW = 'otpVelocityShard';
 /** Workflow type of the per-message receipt mailbox (see DESIGN.md decision 5). */
 export const RECEIPT_MAILBOX_WORKFLOW = 'deliveryReceiptMailbox';
 
@@ -28,6 +30,12 @@ export const STATUS_QUERY = 'status';
 export const DELIVERY_RECEIPT_SIGNAL = 'deliveryReceipt';
 export const MAILBOX_SUBMITTED_SIGNAL = 'submitted';
 export const MAILBOX_RECEIPT_SIGNAL = 'receipt';
+export const MAILBOX_RECEIPTS_QUERY = 'receipts';
+export const VELOCITY_REPORT_SIGNAL = 'report';
+export const VELOCITY_SNAPSHOT_QUERY = 'snapshot';
+
+/** Version of the session workflow a client starts; clients that omit it get the same, one marker later. */
+export const SESSION_VERSION = 2;
 
 /** Code lengths accepted (the range the hosted services use). */
 export const MIN_CODE_LENGTH = 4;
@@ -40,6 +48,8 @@ export interface OtpSessionInput {
   tenant: string;
   /** Masked phone (+33•••••678); the full number travels only inside send requests. */
   maskedPhone: string;
+  /** Set to SESSION_VERSION by clients that start sessions of this version (saves a patch marker). */
+  v?: number;
   /** State carried over by continue-as-new; absent on a fresh session. */
   carried?: unknown;
 }
@@ -82,6 +92,12 @@ export interface SendOtpRequest {
   messageText?: string;
   /** Set by clients to the update id; results are kept 24 h under this key. */
   idempotencyKey?: string;
+  /**
+   * ISO-8601 instant the caller made the request. A send that waited longer
+   * than the worker's OTP_MAX_SEND_WAIT_MS is refused as overloaded instead of
+   * sending a code that arrives too late. Needs clocks kept in sync (NTP).
+   */
+  requestedAt?: string;
   /** http(s) URL that receives a signed POST for each change of delivery status. */
   callbackUrl?: string;
   /**
@@ -134,16 +150,17 @@ export interface SendAccepted {
   shadowFlags?: string[];
 }
 
-export type SendRefusalStatus = 'rate_limited' | 'blocked' | 'invalid_number';
+/** overloaded: the worker (or client) is past its bound, or the request waited too long; nothing was sent, retry after retryAfterSeconds. */
+export type SendRefusalStatus = 'rate_limited' | 'blocked' | 'invalid_number' | 'overloaded';
 
 export interface SendRefused {
   /** Absent when the number could not even be parsed (no session exists). */
   sessionId?: string;
   status: SendRefusalStatus;
-  /** Stable machine-readable reason, e.g. resend_cooldown, too_many_sends, tenant_rate, country_denied:RU, number_type_denied:PREMIUM_RATE, velocity_country:FR, not_a_valid_number. */
+  /** Stable machine-readable reason, e.g. worker_busy, request_too_old, client_busy, resend_cooldown, too_many_sends, tenant_rate, country_denied:RU, number_type_denied:PREMIUM_RATE, velocity_country:FR, not_a_valid_number. */
   reason: string;
   maskedPhone?: string;
-  /** Seconds until a send can succeed (rate_limited). */
+  /** Seconds until a send can succeed (rate_limited, overloaded). */
   retryAfterSeconds?: number;
   /** ISO-8601 instant from which a send can succeed (rate_limited). */
   retryAt?: string;
@@ -249,6 +266,37 @@ export interface DeliveryCallbackEvent {
   at: string;
 }
 
+/** One worker's velocity counts since its last report, sent to a shard with a signal (never awaited by a send). */
+export interface VelocityReport {
+  /** Stable id of the reporting worker process. */
+  worker: string;
+  /** Increases with every report of this worker; the snapshot says which one was applied last. */
+  seq: number;
+  counts: VelocityCount[];
+}
+
+export interface VelocityCount {
+  /** "tenant", "c:FR" or "p:+336123". */
+  key: string;
+  /** Window length in ms (60 000 for the tenant rate, 3 600 000 for velocity). */
+  spanMs: number;
+  /** Smallest limit a worker applied to this key; the shard reports keys at half of it or more. */
+  limit: number;
+  /** [bucket start (epoch ms), sends] pairs. */
+  buckets: [number, number][];
+}
+
+/** Query `snapshot` of a velocity shard: what workers decide from until their next sync. */
+export interface VelocitySnapshot {
+  at: number;
+  /** Workers that reported within the longest window. */
+  workers: number;
+  /** Last report seq applied, per worker. */
+  applied: Record<string, number>;
+  /** Sends in the window: exact for the keys the query asked about, plus every key at half its limit or more. */
+  counts: Record<string, number>;
+}
+
 /** Signal delivered by the mailbox to the session. */
 export interface SessionReceipt extends DeliveryReceipt {
   codeSeq: number;
@@ -262,10 +310,18 @@ export const statusQuery = defineQuery<OtpSessionStatus>(STATUS_QUERY);
 export const deliveryReceiptSignal = defineSignal<[SessionReceipt]>(DELIVERY_RECEIPT_SIGNAL);
 export const mailboxSubmittedSignal = defineSignal<[MailboxSubmitted]>(MAILBOX_SUBMITTED_SIGNAL);
 export const mailboxReceiptSignal = defineSignal<[DeliveryReceipt]>(MAILBOX_RECEIPT_SIGNAL);
+export const mailboxReceiptsQuery = defineQuery<DeliveryReceipt[]>(MAILBOX_RECEIPTS_QUERY);
+export const velocityReportSignal = defineSignal<[VelocityReport]>(VELOCITY_REPORT_SIGNAL);
+export const velocitySnapshotQuery = defineQuery<VelocitySnapshot, [string[]]>(VELOCITY_SNAPSHOT_QUERY);
 
 /** Workflow id of a tenant's velocity limiter. */
 export function velocityWorkflowId(tenant: string): string {
   return `otp-velocity-${tenant}`;
+}
+
+/** Workflow id of one shard of a tenant's velocity counts. */
+export function velocityShardId(tenant: string, shard: number): string {
+  return `otp-velocity:${tenant}:${shard}`;
 }
 
 /** Workflow id of the receipt mailbox for one SMSC message. */

@@ -11,6 +11,9 @@ import { PolicyError } from '../policy/profile';
 import { ProfileStore } from '../policy/store';
 import type { RouteConfig } from '../smpp/smsc';
 import { parseRoutes, RouteConfigError } from './routes-config';
+import { DEFAULT_MAX_SEND_WAIT_MS, DEFAULT_MAX_SENDS_IN_FLIGHT } from '../activities/admission';
+import { DEFAULT_RECEIPT_HOLD_MS, DEFAULT_RECEIPT_LINK_AFTER_MS } from '../activities/receipt-links';
+import { DEFAULT_VELOCITY_SHARDS, DEFAULT_VELOCITY_SYNC_MS } from '../activities/velocity-gate';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -62,6 +65,13 @@ export const SETTINGS = {
   OTP_EMAIL_FROM: { kind: 'string', default: 'otp@localhost', doc: 'Worker only. From address of code emails.' },
   OTP_CALLBACK_KEY: { kind: 'secret', doc: 'Worker only. HMAC key that signs delivery callbacks (X-OTP-Signature). ≥ 16 characters.' },
   OTP_STATUS_PORT: { kind: 'port', default: '0', doc: 'Worker only. Port of the worker status endpoint (GET /status: routes and binds); 0 = off.' },
+  OTP_MAX_SENDS_IN_FLIGHT: { kind: 'count', default: String(DEFAULT_MAX_SENDS_IN_FLIGHT), doc: 'Worker only. Sends one worker works on at once; past it a send is refused at once as `overloaded` (reason worker_busy).' },
+  OTP_MAX_SEND_WAIT_MS: { kind: 'ms', default: String(DEFAULT_MAX_SEND_WAIT_MS), doc: 'Worker only. A send whose `requestedAt` is older than this is refused as `overloaded` (reason request_too_old) instead of sending a late code. Keep clocks in sync (NTP).' },
+  OTP_CLIENT_MAX_SENDS_IN_FLIGHT: { kind: 'count', default: '64', doc: 'Clients only. Sends one client process has in flight; past it `send` answers `overloaded` (reason client_busy) without calling Temporal.' },
+  OTP_VELOCITY_SHARDS: { kind: 'count', default: String(DEFAULT_VELOCITY_SHARDS), doc: 'Worker only. Workflows per tenant that aggregate velocity counts (see "Tenant rate and velocity").' },
+  OTP_VELOCITY_SYNC_MS: { kind: 'ms', default: String(DEFAULT_VELOCITY_SYNC_MS), doc: 'Worker only. How often a worker reports its counts and refreshes its velocity snapshot.' },
+  OTP_RECEIPT_LINK_AFTER_MS: { kind: 'ms', default: String(DEFAULT_RECEIPT_LINK_AFTER_MS), doc: 'Worker only. A message with no final receipt back at its worker after this long is linked in a durable mailbox workflow; 0 links every message at once.' },
+  OTP_RECEIPT_HOLD_MS: { kind: 'ms', default: String(DEFAULT_RECEIPT_HOLD_MS), doc: 'Worker only. How long a receipt for an unknown message id waits for its submit_sm_resp before it goes to a mailbox.' },
   OTP_SENDER_ID: { kind: 'string', default: 'OTPDemo', doc: 'Sender id: alphanumeric (≤ 11), short code, or +E.164.' },
   OTP_BRAND: { kind: 'string', default: 'Acme', doc: 'Brand named in every message unless a send overrides it.' },
   OTP_TENANT: { kind: 'string', default: DEFAULT_TENANT, doc: 'Tenant the CLI and client use when none is given.' },
@@ -96,6 +106,12 @@ export interface OtpConfig {
   routes: RouteConfig[];
   /** Worker status endpoint port; 0 = off. */
   statusPort: number;
+  /** Admission control: worker bound and stale-request limit, and the client's own bound. */
+  admission: { maxInFlight: number; maxWaitMs: number; clientMaxInFlight: number };
+  /** Velocity shards per tenant and the workers' sync period. */
+  velocity: { shards: number; syncMs: number };
+  /** Receipt correlation (activities/receipt-links.ts). */
+  receipts: { linkAfterMs: number; holdMs: number };
   smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string };
   brand: string;
   tenant: string;
@@ -264,6 +280,9 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
     },
     routes,
     statusPort: int('OTP_STATUS_PORT', 0, 65535),
+    admission: { maxInFlight: int('OTP_MAX_SENDS_IN_FLIGHT', 1, 100000), maxWaitMs: int('OTP_MAX_SEND_WAIT_MS', 100, 600000), clientMaxInFlight: int('OTP_CLIENT_MAX_SENDS_IN_FLIGHT', 1, 100000) },
+    velocity: { shards: int('OTP_VELOCITY_SHARDS', 1, 64), syncMs: int('OTP_VELOCITY_SYNC_MS', 50, 60000) },
+    receipts: { linkAfterMs: int('OTP_RECEIPT_LINK_AFTER_MS', 0, 3600000), holdMs: int('OTP_RECEIPT_HOLD_MS', 0, 60000) },
     profiles,
     temporal: { address, namespace: nonEmpty('TEMPORAL_NAMESPACE'), taskQueue: nonEmpty('OTP_TASK_QUEUE') },
     smsc: {

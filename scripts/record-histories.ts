@@ -1,22 +1,24 @@
 /**
  * Records workflow histories for the replay tests (test/replay.test.ts).
  * Starts its own dev server, simulator and worker, runs fixed scenarios, and
- * writes test/histories/<name>.history.pb. Re-record only when adding a scenario:
- * the point of a recorded history is that new code must replay the old one.
+ * writes test/histories/<name>.history.pb. Re-record only when adding a scenario
+ * or a workflow version (the files of v0.1 stay: new code must replay them).
  *
  *   npm run build && node dist/scripts/record-histories.js
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { velocityWorkflowId } from '../client';
+import { velocityShardId } from '../client';
+import { shardOf } from '../policy/velocity';
 import { startLocalStack } from '../lib/local-stack';
 import { PROJECT_ROOT } from '../lib/temporal-server';
 
 async function main(): Promise<void> {
   // Dev keys on purpose: the replay test must be able to decode these histories.
   const stack = await startLocalStack({
-    env: { OTP_TASK_QUEUE: 'otp-record', OTP_PROFILES: JSON.stringify({ 'lock1-fast': { resendCooldownSeconds: 0, maxAttempts: 1 } }) },
+    // Every message also linked in its mailbox, so a mailbox history exists to record.
+    env: { OTP_TASK_QUEUE: 'otp-record', OTP_RECEIPT_LINK_AFTER_MS: '0', OTP_PROFILES: JSON.stringify({ 'lock1-fast': { resendCooldownSeconds: 0, maxAttempts: 1 } }) },
   });
   const { sim, otp, config } = stack;
   const out = join(PROJECT_ROOT, 'test', 'histories');
@@ -44,10 +46,11 @@ async function main(): Promise<void> {
     await otp.send(p2, { profile: 'lock1-fast' });
     await new Promise((r) => setTimeout(r, 300));
     await otp.verify(p2, '00000000');
-    await save('session-verified', s1.sessionId!);
-    await save('session-resent-failed-locked', otp.sessionId(p2));
-    await save('receipt-mailbox', `dlr-${config.smsc.name}-${s1.messageId}`);
-    await save('velocity', velocityWorkflowId(config.tenant));
+    await new Promise((r) => setTimeout(r, 1000)); // the velocity report lands
+    await save('session-v2-verified', s1.sessionId!);
+    await save('session-v2-resent-failed-locked', otp.sessionId(p2));
+    await save('receipt-mailbox-v2', `dlr-${config.smsc.name}-${s1.messageId}`);
+    await save('velocity-shard', velocityShardId(config.tenant, shardOf('tenant', config.velocity.shards)));
   } finally {
     await stack.stop();
   }

@@ -20,8 +20,19 @@ const load = (file: string) => temporal.api.history.v1.History.decode(readFileSy
 
 beforeAll(() => quietRuntime());
 
-test('there are recorded histories for sessions and mailboxes', () => {
-  expect(files).toEqual(expect.arrayContaining(['session-verified.history.pb', 'session-resent-failed-locked.history.pb', 'receipt-mailbox.history.pb', 'velocity.history.pb']));
+test('there are recorded histories for sessions and mailboxes, of v0.1 and of today', () => {
+  expect(files).toEqual(
+    expect.arrayContaining([
+      'session-verified.history.pb',
+      'session-resent-failed-locked.history.pb',
+      'receipt-mailbox.history.pb',
+      'velocity.history.pb',
+      'session-v2-verified.history.pb',
+      'session-v2-resent-failed-locked.history.pb',
+      'receipt-mailbox-v2.history.pb',
+      'velocity-shard.history.pb',
+    ]),
+  );
 });
 
 test.each(files)('%s replays against the current workflow code', async (file) => {

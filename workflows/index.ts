@@ -1,4 +1,6 @@
 // Entry point for the worker's workflow bundle: every workflow type lives here.
 export { otpSession } from './otp-session';
 export { deliveryReceiptMailbox } from './receipt-mailbox';
-export { otpVelocity } from './velocity';
+export { otpVelocityShard } from './velocity-shard';
+// v0.1 workflows: kept so that their running instances replay and finish.
+export { otpVelocity } from './v1/velocity';

@@ -1,19 +1,23 @@
 /**
- * One entity workflow per (tenant, phone). Send is an update (started with
- * update-with-start), verify is an update, status is a query, receipts arrive
- * as a signal from the per-message mailbox.
+ * One entity workflow per (tenant, phone): the handlers and a short main
+ * loop, as in Temporal's safe-message-handlers sample. The rules live in pure
+ * modules: session/delivery.ts (receipts, retries, escalation),
+ * session/verify.ts, policy/resend.ts (decided by the sendCode activity).
  *
- * Determinism: no I/O here. Policy comes from the prepareSend local activity
- * (recorded in history); codes are derived in the dispatch activity from a
- * nonce made with the workflow's seeded uuid4(), and only their digest returns.
+ * Send is one local activity (sendCode): admission, policy, resend rules,
+ * quota and dispatch. A send + receipt + verify costs about 19 history events.
+ *
+ * Determinism: no I/O here; codes are derived in activities from a nonce made
+ * with the workflow's seeded uuid4(), and only their digest comes back.
  */
 import {
-  ApplicationFailure,
   ActivityFailure,
+  ApplicationFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -23,26 +27,27 @@ import {
 } from '@temporalio/workflow';
 import {
   IDEMPOTENCY_RETENTION_MS,
+  SESSION_VERSION,
   cancelUpdate,
   deliveryReceiptSignal,
   sendUpdate,
   statusQuery,
   verifyUpdate,
-  type CodeState,
   type DeliveryCallbackEvent,
-  type DeliveryStatus,
-  type FallbackChannel,
   type OtpSessionEvent,
   type OtpSessionInput,
   type OtpSessionStatus,
   type SendOtpRequest,
   type SendOtpResult,
-  type SendRefused,
   type VerifyOtpResult,
-  type VerifyOutcome,
 } from '../contract';
-import type { OtpActivities, PrepareSendResult, RenderPlan } from '../activities/types';
-import { constantTimeEqual } from './constant-time';
+import type { DispatchCodeResult, OtpActivities, SendCodeRefusal } from '../activities/types';
+import { nextSendAtMs, recentSends } from '../policy/resend';
+import { aggregate, applyReceipt, finalSmsFailure, nextEscalationAtMs, nextRetryAtMs, pendingFallbacks, retryable, unanswered } from './session/delivery';
+import { attemptsRemaining, expireIfDue, newSession, type IssuedCode, type SessionState } from './session/state';
+import { WakeUp } from './session/timer';
+import { verifyCode } from './session/verify';
+import { otpSessionV1 } from './v1/otp-session';
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 const MAX_EVENTS = 100;
@@ -50,6 +55,7 @@ const MAX_EVENTS = 100;
 const DOUBLE_CLICK_MS = 2000;
 /** Continue-as-new past this many history events (well below Temporal's limits). */
 const MAX_HISTORY_EVENTS = 2000;
+const SESSION_V2_PATCH = 'session-v2-hot-path';
 
 const { deliverFallback } = proxyActivities<OtpActivities>({
   // A login code is useless after ~30 s, so fail fast and let the caller see it.
@@ -62,116 +68,46 @@ const { deliverCallback } = proxyActivities<OtpActivities>({
   scheduleToCloseTimeout: '1 hour',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 },
 });
-const { prepareSend, acquireSendQuota } = proxyLocalActivities<OtpActivities>({
-  // Local: both sit on the critical path of every send, so they skip the task-queue round trip.
-  startToCloseTimeout: '5 seconds',
-  retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidRequest'] },
-});
-const { dispatchCode } = proxyLocalActivities<OtpActivities>({
-  // Local too: the worker that runs the session also owns binds, and the SMS is the latency that matters.
+const { sendCode, retryCode } = proxyLocalActivities<OtpActivities>({
+  // Local: the whole critical path of a send skips the task-queue round trip; the worker running the session owns binds.
   startToCloseTimeout: '10 seconds',
   retry: { initialInterval: '250 milliseconds', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 4, nonRetryableErrorTypes: ['SmppPermanentError', 'InvalidMessage', 'InvalidRequest'] },
 });
-
-interface IssuedCode {
-  seq: number;
-  nonce: string;
-  digest: string;
-  profile: string;
-  channel: 'sms' | 'sandbox' | 'custom';
-  /** Caller-supplied codes cannot be re-derived, so they are never re-delivered. */
-  callerCode: boolean;
-  issuedAtMs: number;
-  expiresAtMs: number;
-  maxAttempts: number;
-  attemptsUsed: number;
-  state: CodeState;
-  delivery: DeliveryStatus;
-  deliveryStat?: string;
-  messageId?: string;
-  segments: number;
-  encoding: 'GSM7' | 'UCS2';
-  locale: string;
-  /** What a staggered retry needs to send the same code again (inside encrypted state only). */
-  resend?: { phone: string; render: RenderPlan; country: string };
-  retrySchedule: number[];
-  receiptTimeoutSeconds: number;
-  /** SMS sends of this code; each holds its segments' message ids and their receipt outcomes. */
-  attempts: { atMs: number; parts: Record<string, 'submitted' | 'delivered' | 'failed'>; stat?: string }[];
-  retriesDone: number;
-  callbackUrl?: string;
-  callbackSeq: number;
-  /** Fallback contacts given with the send (encrypted state only) and the channels already used. */
-  fallback?: { email?: string; webhookUrl?: string };
-  fallbackChannels: FallbackChannel[];
-  escalateAfterSeconds: number;
-  escalatedTo: FallbackChannel[];
-}
-
-/** Receipt states worth a staggered retry; REJECTD means the carrier refused it for good. */
-const RETRYABLE_STATS = new Set(['UNDELIV', 'EXPIRED', 'DELETED', 'UNKNOWN']);
-
-/** Everything continue-as-new carries over. */
-interface SessionState {
-  codeSeq: number;
-  current?: IssuedCode;
-  /** The code a resend replaced, still accepted until graceUntilMs. */
-  previous?: IssuedCode & { graceUntilMs: number };
-  /** Send instants (epoch ms) for the resend window. */
-  sends: number[];
-  lastSendAtMs?: number;
-  cooldownSeconds: number;
-  windowSeconds: number;
-  maxSendsPerWindow: number;
-  idempotency: Record<string, { atMs: number; result: SendOtpResult }>;
-  lastAccepted?: { atMs: number; result: SendOtpResult };
-  events: OtpSessionEvent[];
-}
 
 function validateSend(req: SendOtpRequest): void {
   if (typeof req !== 'object' || req === null) throw new Error('send request must be an object');
   if (typeof req.phone !== 'string' || !E164.test(req.phone)) throw new Error('phone must be an E.164 number such as +33612345678');
   if (req.channel !== undefined && req.channel !== 'sms' && req.channel !== 'custom') throw new Error('channel must be "sms" or "custom"');
-  for (const f of ['profile', 'locale', 'context', 'brand', 'code', 'messageText', 'idempotencyKey', 'callbackUrl', 'email', 'webhookUrl'] as const) {
+  for (const f of ['profile', 'locale', 'context', 'brand', 'code', 'messageText', 'idempotencyKey', 'callbackUrl', 'email', 'webhookUrl', 'requestedAt'] as const) {
     if (req[f] !== undefined && typeof req[f] !== 'string') throw new Error(`${f} must be a string`);
   }
   if (req.messageText !== undefined && req.messageText.length > 1000) throw new Error('messageText must be at most 1000 characters');
+  if (req.requestedAt !== undefined && Number.isNaN(Date.parse(req.requestedAt))) throw new Error('requestedAt must be an ISO-8601 instant');
 }
 
-function failureMessage(err: unknown): string {
-  if (err instanceof ActivityFailure && err.cause instanceof Error) return err.cause.message;
-  return err instanceof Error ? err.message : String(err);
+function failure(err: unknown): { message: string; type?: string } {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  if (cause instanceof ApplicationFailure) return { message: cause.message, type: cause.type ?? undefined };
+  return { message: cause instanceof Error ? cause.message : String(cause) };
 }
 
 export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStatus> {
+  // Sessions started by v0.1 replay the code they ran; new ones take this path (clients that set v skip the marker).
+  if (input.v !== SESSION_VERSION && !patched(SESSION_V2_PATCH)) return otpSessionV1(input);
+
   const sessionId = workflowInfo().workflowId;
-  const s: SessionState = (input.carried as SessionState | undefined) ?? {
-    codeSeq: 0,
-    sends: [],
-    cooldownSeconds: 0,
-    windowSeconds: 600,
-    maxSendsPerWindow: 3,
-    idempotency: {},
-    events: [],
-  };
+  const s: SessionState = (input.carried as SessionState | undefined) ?? newSession();
+  /** Bumped by every handler that changes state: the main loop re-plans on it. */
+  let version = 0;
   let inFlight: Promise<SendOtpResult> | undefined;
+  const callbacks = new Set<Promise<void>>();
+  const wake = new WakeUp();
+
   const note = (type: OtpSessionEvent['type'], detail: string) => {
     s.events.push({ at: new Date().toISOString(), type, detail });
     if (s.events.length > MAX_EVENTS) s.events.splice(0, s.events.length - MAX_EVENTS);
     // "Current details" in the Web UI: the latest steps, reasons included, never a code or a number.
     setCurrentDetails(`**${input.maskedPhone}** (tenant ${input.tenant})\n\n${s.events.slice(-8).map((e) => `- ${e.at} **${e.type}** ${e.detail}`).join('\n')}`);
-  };
-  const attemptsRemaining = (c: IssuedCode) => Math.max(c.maxAttempts - c.attemptsUsed, 0);
-  const callbacks = new Set<Promise<void>>();
-
-  /** Aggregate over segments and attempts: any attempt fully delivered wins; else the latest attempt decides. */
-  const aggregate = (c: IssuedCode): { status: DeliveryStatus; stat?: string } => {
-    if (c.channel === 'sandbox') return { status: 'delivered' };
-    if (c.channel === 'custom') return { status: 'pending' };
-    if (c.attempts.some((a) => Object.values(a.parts).length > 0 && Object.values(a.parts).every((o) => o === 'delivered'))) return { status: 'delivered', stat: 'DELIVRD' };
-    const last = c.attempts[c.attempts.length - 1];
-    if (last && Object.values(last.parts).some((o) => o === 'failed')) return { status: 'failed', stat: last.stat };
-    return { status: 'submitted', stat: last?.stat };
   };
 
   /** Records a delivery status change and, if the send asked for it, posts a signed callback in the background. */
@@ -181,53 +117,26 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     c.delivery = status;
     c.deliveryStat = stat;
     if (!c.callbackUrl) return;
-    const event: DeliveryCallbackEvent = {
-      eventId: `${sessionId}:${c.seq}:${++c.callbackSeq}`,
-      sessionId,
-      codeSeq: c.seq,
-      status,
-      stat,
-      err,
-      attempts: c.attempts.length,
-      at: new Date().toISOString(),
-    };
-    const url = c.callbackUrl;
-    const p: Promise<void> = deliverCallback({ url, event }).then(
+    const event: DeliveryCallbackEvent = { eventId: `${sessionId}:${c.seq}:${++c.callbackSeq}`, sessionId, codeSeq: c.seq, status, stat, err, attempts: c.attempts.length, at: new Date().toISOString() };
+    const p: Promise<void> = deliverCallback({ url: c.callbackUrl, event }).then(
       () => note('callback', `${event.eventId} ${status} delivered`),
-      (e: unknown) => note('callback', `${event.eventId} ${status} gave up: ${failureMessage(e)}`),
+      (e: unknown) => note('callback', `${event.eventId} ${status} gave up: ${failure(e).message}`),
     );
     callbacks.add(p);
     void p.finally(() => callbacks.delete(p));
   };
 
-  /** Sends the current code again (same nonce, so the same code) for a staggered retry or an explicit re-delivery. */
-  const redispatch = async (c: IssuedCode, render: RenderPlan, phone: string, country: string) => {
-    const dispatched = await dispatchCode({ sessionWorkflowId: sessionId, codeSeq: c.seq, nonce: c.nonce, phone, expiresAtMs: c.expiresAtMs, render, country });
-    c.attempts.push({ atMs: Date.now(), parts: Object.fromEntries(dispatched.messageIds.map((id) => [id, 'submitted' as const])) });
-    c.messageId = dispatched.messageIds[0];
-    c.segments = dispatched.segments;
+  const addAttempt = (c: IssuedCode, d: Pick<DispatchCodeResult, 'route' | 'messageIds' | 'segments'>) => {
+    c.attempts.push({ atMs: Date.now(), route: d.route, parts: Object.fromEntries(d.messageIds.map((id) => [id, 'submitted' as const])) });
+    c.messageId = d.messageIds[0];
+    c.segments = d.segments;
     deliveryChanged(c);
-    return dispatched;
-  };
-  const expireIfDue = (c: IssuedCode) => {
-    if (c.state === 'active' && Date.now() >= c.expiresAtMs) {
-      c.state = 'expired';
-      note('expired', `code #${c.seq} expired`);
-    }
-  };
-  const recentSends = (now: number) => s.sends.filter((t) => t > now - s.windowSeconds * 1000);
-  const nextSendAtMs = (now: number): number | undefined => {
-    const recent = recentSends(now);
-    const byWindow = recent.length >= s.maxSendsPerWindow ? recent[recent.length - s.maxSendsPerWindow] + s.windowSeconds * 1000 : undefined;
-    const byCooldown = s.lastSendAtMs !== undefined && s.lastSendAtMs + s.cooldownSeconds * 1000 > now ? s.lastSendAtMs + s.cooldownSeconds * 1000 : undefined;
-    const t = Math.max(byWindow ?? 0, byCooldown ?? 0);
-    return t > now ? t : undefined;
   };
 
   const status = (): OtpSessionStatus => {
     const c = s.current;
     const now = Date.now();
-    const next = nextSendAtMs(now);
+    const next = nextSendAtMs({ resendCooldownSeconds: s.cooldownSeconds, sendWindowSeconds: s.windowSeconds, maxSendsPerWindow: s.maxSendsPerWindow }, s, now);
     return {
       sessionId,
       tenant: input.tenant,
@@ -244,159 +153,107 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
         issuedAt: new Date(c.issuedAtMs).toISOString(),
         expiresAt: new Date(c.expiresAtMs).toISOString(),
         attemptsRemaining: attemptsRemaining(c),
-        escalatedTo: [...(c.escalatedTo ?? [])],
+        escalatedTo: [...c.escalatedTo],
       },
-      sendsInWindow: recentSends(now).length,
+      sendsInWindow: recentSends(s.sends, s.windowSeconds, now).length,
       nextSendAt: next === undefined ? undefined : new Date(next).toISOString(),
       events: [...s.events],
     };
   };
   setHandler(statusQuery, status);
 
-  const refuse = (r: Omit<SendRefused, 'sessionId' | 'maskedPhone'>): SendOtpResult => {
+  const refuse = (r: SendCodeRefusal): SendOtpResult => {
     note('refused', `${r.status}: ${r.reason}${r.retryAfterSeconds ? ` (retry in ${r.retryAfterSeconds} s)` : ''}`);
     return { sessionId, maskedPhone: input.maskedPhone, ...r };
   };
 
   async function send(req: SendOtpRequest): Promise<SendOtpResult> {
-    let prep: PrepareSendResult;
+    const now = Date.now();
+    expireIfDue(s.current, now);
+    const c = s.current;
+    const next = { seq: s.codeSeq + 1, nonce: uuid4() };
+    const { idempotencyKey: _key, requestedAt, ...fields } = req;
+    let r;
     try {
-      prep = await prepareSend({
+      r = await sendCode({
+        ...fields,
         tenant: input.tenant,
         sessionWorkflowId: sessionId,
-        phone: req.phone,
         profile: req.profile ?? 'login',
-        locale: req.locale,
-        context: req.context,
-        brand: req.brand,
-        code: req.code,
-        messageText: req.messageText,
-        callbackUrl: req.callbackUrl,
-        channel: req.channel,
-        email: req.email,
-        webhookUrl: req.webhookUrl,
+        requestedAtMs: requestedAt !== undefined ? Date.parse(requestedAt) : undefined,
+        nowMs: now,
+        session: {
+          sends: s.sends,
+          lastSendAtMs: s.lastSendAtMs,
+          current: c && { seq: c.seq, nonce: c.nonce, state: c.state, delivery: c.delivery, profile: c.profile, channel: c.channel, callerCode: c.callerCode, expiresAtMs: c.expiresAtMs },
+        },
+        next,
       });
     } catch (err) {
-      const message = failureMessage(err);
-      note('refused', `invalid request: ${message}`);
-      throw ApplicationFailure.create({ type: 'InvalidRequest', message, nonRetryable: true });
+      const f = failure(err);
+      if (f.type === 'InvalidRequest') {
+        note('refused', `invalid request: ${f.message}`);
+        throw ApplicationFailure.create({ type: 'InvalidRequest', message: f.message, nonRetryable: true });
+      }
+      // The SMSC refused or never answered: the attempt still counts towards the resend window.
+      s.sends = [...s.sends, now];
+      s.lastSendAtMs = now;
+      s.codeSeq = next.seq;
+      note('sent', `code #${next.seq} dispatch failed: ${f.message}`);
+      throw ApplicationFailure.create({ type: 'DispatchFailed', message: `SMS dispatch failed: ${f.message}`, nonRetryable: true });
     }
-    if (prep.status !== 'ok') return refuse({ status: prep.status, reason: prep.reason, profile: prep.profile });
-    const { rules } = prep;
+    if (r.status !== 'ok') {
+      // Inside the cooldown and moments after an accepted send: the same click twice, so the same answer.
+      if (r.reason === 'resend_cooldown' && s.lastAccepted && now - s.lastAccepted.atMs < DOUBLE_CLICK_MS) return s.lastAccepted.result;
+      return refuse(r);
+    }
+    const { rules } = r;
     s.cooldownSeconds = rules.resendCooldownSeconds;
     s.windowSeconds = rules.sendWindowSeconds;
     s.maxSendsPerWindow = rules.maxSendsPerWindow;
-
-    const now = Date.now();
-    const c = s.current;
-    if (c) expireIfDue(c);
-    // A code whose delivery failed is re-delivered as is: the user may still get the first SMS.
-    const redeliver = !!c && c.state === 'active' && c.delivery === 'failed' && !c.callerCode && req.code === undefined && c.profile === rules.profile && c.channel === 'sms';
-
-    if (s.lastSendAtMs !== undefined && now - s.lastSendAtMs < rules.resendCooldownSeconds * 1000) {
-      // Inside the cooldown and moments after an accepted send: the same click twice, so the same answer.
-      if (s.lastAccepted && now - s.lastAccepted.atMs < DOUBLE_CLICK_MS) return s.lastAccepted.result;
-      const retryAfterSeconds = Math.ceil((s.lastSendAtMs + rules.resendCooldownSeconds * 1000 - now) / 1000);
-      return refuse({ status: 'rate_limited', reason: 'resend_cooldown', retryAfterSeconds, retryAt: new Date(s.lastSendAtMs + rules.resendCooldownSeconds * 1000).toISOString(), profile: rules.profile });
-    }
-    const recent = recentSends(now);
-    if (recent.length >= rules.maxSendsPerWindow) {
-      const at = recent[recent.length - rules.maxSendsPerWindow] + rules.sendWindowSeconds * 1000;
-      return refuse({ status: 'rate_limited', reason: 'too_many_sends', retryAfterSeconds: Math.ceil((at - now) / 1000), retryAt: new Date(at).toISOString(), profile: rules.profile });
-    }
-
-    let shadowFlags: string[] = [];
-    if (prep.quota) {
-      const quota = await acquireSendQuota({ tenant: input.tenant, request: prep.quota });
-      if (!quota.allowed) {
-        const retryAt = quota.retryAfterSeconds ? new Date(Date.now() + quota.retryAfterSeconds * 1000).toISOString() : undefined;
-        return refuse({ status: quota.status ?? 'blocked', reason: quota.reason ?? 'velocity', retryAfterSeconds: quota.retryAfterSeconds, retryAt, profile: rules.profile });
-      }
-      shadowFlags = quota.shadowFlags;
-      if (shadowFlags.length) note('shadow', `would have blocked: ${shadowFlags.join(', ')}`);
-    }
-
-    s.sends = [...recentSends(now), now];
+    s.sends = [...recentSends(s.sends, rules.sendWindowSeconds, now), now];
     s.lastSendAtMs = now;
+    if (r.shadowFlags.length) note('shadow', `would have blocked: ${r.shadowFlags.join(', ')}`);
+    const shadow = r.shadowFlags.length ? { shadowFlags: r.shadowFlags } : {};
 
-    if (redeliver && c) {
-      let dispatched;
-      try {
-        dispatched = await redispatch(c, prep.render, req.phone, prep.country);
-      } catch (err) {
-        const cause = failureMessage(err);
-        note('sent', `code #${c.seq} re-delivery failed: ${cause}`);
-        throw ApplicationFailure.create({ type: 'DispatchFailed', message: `SMS dispatch failed: ${cause}`, nonRetryable: true });
-      }
-      note('sent', `code #${c.seq} re-delivered (same code) as ${dispatched.segments} ${dispatched.encoding} segment(s), message ${dispatched.messageIds.join(',')}`);
-      return {
-        sessionId,
-        status: 'sent',
-        codeSeq: c.seq,
-        sameCode: true,
-        maskedPhone: input.maskedPhone,
-        channel: 'sms',
-        messageId: dispatched.messageIds[0],
-        segments: dispatched.segments,
-        encoding: dispatched.encoding,
-        expiresAt: new Date(c.expiresAtMs).toISOString(),
-        profile: rules.profile,
-        locale: prep.render.locale,
-        ...(shadowFlags.length ? { shadowFlags } : {}),
-      };
+    if (r.kind === 'sms' && r.redeliver && c) {
+      addAttempt(c, r);
+      note('sent', `code #${c.seq} re-delivered (same code) as ${r.segments} ${r.encoding} segment(s), message ${r.messageIds.join(',')}`);
+      return { sessionId, status: 'sent', codeSeq: c.seq, sameCode: true, maskedPhone: input.maskedPhone, channel: 'sms', messageId: r.messageIds[0], segments: r.segments, encoding: r.encoding, expiresAt: new Date(c.expiresAtMs).toISOString(), profile: rules.profile, locale: r.render.locale, ...shadow };
     }
 
-    const seq = ++s.codeSeq;
-    const nonce = uuid4();
+    const seq = (s.codeSeq = next.seq);
     const expiresAtMs = now + rules.ttlSeconds * 1000;
-    let issued: Pick<IssuedCode, 'digest' | 'channel' | 'messageId' | 'segments' | 'encoding' | 'delivery' | 'attempts'>;
-    if (prep.sandboxDigest) {
-      issued = { digest: prep.sandboxDigest, channel: 'sandbox', segments: prep.segments, encoding: prep.encoding, delivery: 'delivered', attempts: [] };
-      note('sent', `code #${seq} issued for a sandbox number (not dispatched), profile ${rules.profile}`);
-    } else if (prep.customDigest) {
-      issued = { digest: prep.customDigest, channel: 'custom', segments: 0, encoding: prep.encoding, delivery: 'pending', attempts: [] };
-      note('sent', `code #${seq} issued for the custom channel (the caller delivers it), profile ${rules.profile}`);
-    } else {
-      let dispatched;
-      try {
-        dispatched = await dispatchCode({ sessionWorkflowId: sessionId, codeSeq: seq, nonce, phone: req.phone, expiresAtMs, render: prep.render, callerCode: req.code, country: prep.country });
-      } catch (err) {
-        const cause = failureMessage(err);
-        note('sent', `code #${seq} dispatch failed: ${cause}`);
-        throw ApplicationFailure.create({ type: 'DispatchFailed', message: `SMS dispatch failed: ${cause}`, nonRetryable: true });
-      }
-      issued = {
-        digest: dispatched.codeDigest,
-        channel: 'sms',
-        messageId: dispatched.messageIds[0],
-        segments: dispatched.segments,
-        encoding: dispatched.encoding,
-        delivery: 'submitted',
-        attempts: [{ atMs: Date.now(), parts: Object.fromEntries(dispatched.messageIds.map((id) => [id, 'submitted' as const])) }],
-      };
-      note('sent', `code #${seq} submitted on route ${dispatched.route} as ${dispatched.segments} ${dispatched.encoding} segment(s), message ${dispatched.messageIds.join(',')}, profile ${rules.profile}`);
-    }
+    if (r.kind === 'sandbox') note('sent', `code #${seq} issued for a sandbox number (not dispatched), profile ${rules.profile}`);
+    else if (r.kind === 'custom') note('sent', `code #${seq} issued for the custom channel (the caller delivers it), profile ${rules.profile}`);
+    else if (r.kind === 'sms') note('sent', `code #${seq} submitted on route ${r.route} as ${r.segments} ${r.encoding} segment(s), message ${r.messageIds.join(',')}, profile ${rules.profile}`);
     // The replaced code stays valid for a short grace window: its SMS may be the one that arrives.
     const old = s.current;
     if (old && old.state === 'active' && old.expiresAtMs > now) {
       s.previous = { ...old, graceUntilMs: now + rules.previousCodeGraceSeconds * 1000 };
       old.state = 'expired';
     } else s.previous = undefined;
-    s.current = {
+    const code: IssuedCode = {
       seq,
-      nonce,
+      nonce: next.nonce,
+      digest: r.digest,
       profile: rules.profile,
+      channel: r.kind,
       callerCode: req.code !== undefined,
       issuedAtMs: now,
       expiresAtMs,
       maxAttempts: rules.maxAttempts,
       attemptsUsed: 0,
       state: 'active',
-      locale: prep.render.locale,
+      delivery: r.kind === 'sandbox' ? 'delivered' : r.kind === 'custom' ? 'pending' : 'submitted',
+      segments: r.segments,
+      encoding: r.encoding,
+      locale: r.render.locale,
       // Caller codes cannot be re-derived, so they get no staggered retries.
-      resend: req.code === undefined && !prep.sandboxDigest && !prep.customDigest ? { phone: req.phone, render: prep.render, country: prep.country } : undefined,
+      resend: req.code === undefined && r.kind === 'sms' ? { phone: req.phone, render: r.render, country: r.country } : undefined,
       retrySchedule: rules.retrySchedule,
       receiptTimeoutSeconds: rules.receiptTimeoutSeconds,
+      attempts: [],
       retriesDone: 0,
       callbackUrl: req.callbackUrl,
       callbackSeq: 0,
@@ -404,23 +261,23 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       fallbackChannels: rules.fallbackChannels,
       escalateAfterSeconds: rules.escalateAfterSeconds,
       escalatedTo: [],
-      ...issued,
     };
-    if (s.current.channel === 'sms') deliveryChanged(s.current);
+    s.current = code;
+    if (r.kind === 'sms') addAttempt(code, r);
     return {
       sessionId,
       status: 'sent',
       codeSeq: seq,
       sameCode: false,
       maskedPhone: input.maskedPhone,
-      channel: issued.channel,
-      messageId: issued.messageId,
-      segments: issued.segments,
-      encoding: issued.encoding,
+      channel: r.kind,
+      messageId: code.messageId,
+      segments: r.segments,
+      encoding: r.encoding,
       expiresAt: new Date(expiresAtMs).toISOString(),
       profile: rules.profile,
-      locale: prep.render.locale,
-      ...(shadowFlags.length ? { shadowFlags } : {}),
+      locale: r.render.locale,
+      ...shadow,
     };
   }
 
@@ -428,56 +285,33 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     sendUpdate,
     async (req: SendOtpRequest): Promise<SendOtpResult> => {
       const key = req.idempotencyKey;
-      const now = Date.now();
       const seen = key ? s.idempotency[key] : undefined;
-      if (seen && now - seen.atMs < IDEMPOTENCY_RETENTION_MS) return seen.result;
+      if (seen && Date.now() - seen.atMs < IDEMPOTENCY_RETENTION_MS) return seen.result;
       // A concurrent double click joins the send already under way: one SMS, one code.
       const joined = inFlight !== undefined;
       const run = inFlight ?? (inFlight = send(req));
       try {
         const result = await run;
-        if (key) s.idempotency[key] = { atMs: now, result };
+        // An overloaded refusal is not an answer to keep: the same key must get a real try later.
+        if (key && result.status !== 'overloaded') s.idempotency[key] = { atMs: Date.now(), result };
         if (result.status === 'sent' && !joined) s.lastAccepted = { atMs: Date.now(), result };
         return result;
       } finally {
         if (!joined) inFlight = undefined;
+        version++;
       }
     },
     { validator: validateSend },
   );
 
-  // Synchronous on purpose: no await between check and state change, so
-  // concurrent verifies are serialised and at most one can succeed.
   setHandler(
     verifyUpdate,
     ({ codeDigest }): VerifyOtpResult => {
-      const answer = (outcome: VerifyOutcome, c?: IssuedCode): VerifyOtpResult => {
-        note('verify', `${outcome}${c ? ` (code #${c.seq})` : ''}`);
-        return { sessionId, valid: outcome === 'verified', outcome, attemptsRemaining: c ? attemptsRemaining(c) : 0 };
-      };
-      const c = s.current;
-      if (!c) return answer('not_found');
-      expireIfDue(c);
-      if (c.state === 'verified') return answer('already_verified', c);
-      if (c.state === 'locked') return answer('locked', c);
-      if (c.state === 'cancelled') return answer('cancelled', c);
-      const p = s.previous;
-      if (p && p.state !== 'verified' && Date.now() < p.graceUntilMs && Date.now() < p.expiresAtMs && constantTimeEqual(codeDigest, p.digest)) {
-        p.state = 'verified';
-        c.state = 'verified';
-        return answer('verified', p);
-      }
-      if (c.state === 'expired') return answer('expired', c);
-      if (constantTimeEqual(codeDigest, c.digest)) {
-        c.state = 'verified';
-        return answer('verified', c);
-      }
-      c.attemptsUsed++;
-      if (c.attemptsUsed >= c.maxAttempts) {
-        c.state = 'locked';
-        note('locked', `code #${c.seq} locked after ${c.attemptsUsed} wrong attempts`);
-      }
-      return answer('invalid_code', c);
+      const d = verifyCode(s, codeDigest, Date.now());
+      if (d.lockedNow && d.code) note('locked', `code #${d.code.seq} locked after ${d.code.attemptsUsed} wrong attempts`);
+      note('verify', `${d.outcome}${d.code ? ` (code #${d.code.seq})` : ''}`);
+      version++;
+      return { sessionId, valid: d.outcome === 'verified', outcome: d.outcome, attemptsRemaining: d.code ? attemptsRemaining(d.code) : 0 };
     },
     {
       validator: (req) => {
@@ -488,7 +322,8 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
 
   setHandler(cancelUpdate, () => {
     const c = s.current;
-    if (c) expireIfDue(c);
+    expireIfDue(c, Date.now());
+    version++;
     if (!c || c.state !== 'active') return { sessionId, cancelled: false, codeSeq: c?.seq };
     c.state = 'cancelled';
     if (s.previous) s.previous.graceUntilMs = 0;
@@ -499,115 +334,94 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
   setHandler(deliveryReceiptSignal, (r) => {
     note('receipt', `message ${r.messageId}: ${r.stat} err:${r.err} (code #${r.codeSeq})`);
     const c = s.current;
-    if (!c || c.seq !== r.codeSeq) return;
-    const attempt = c.attempts.find((a) => r.messageId in a.parts);
-    if (!attempt || r.outcome === 'pending') return;
-    attempt.parts[r.messageId] = r.outcome;
-    attempt.stat = r.stat;
-    deliveryChanged(c, r.err);
+    if (c && applyReceipt(c, r)) {
+      deliveryChanged(c, r.err);
+      version++;
+    }
   });
 
-  /** When the next staggered retry is due, or undefined when none will be. */
-  /** False once the code is delivered, or its latest send failed for good (e.g. REJECTD). */
-  function retryable(c: IssuedCode): boolean {
-    if (!c.resend || c.delivery === 'delivered' || !c.attempts.length) return false;
-    const last = c.attempts[c.attempts.length - 1];
-    return !(last.stat && !RETRYABLE_STATS.has(last.stat) && Object.values(last.parts).some((o) => o === 'failed'));
-  }
-
-  function nextRetryAtMs(c: IssuedCode): number | undefined {
-    if (!retryable(c) || c.retriesDone >= c.retrySchedule.length) return undefined;
-    const last = c.attempts[c.attempts.length - 1];
-    const at = Math.max(c.attempts[0].atMs + c.retrySchedule[c.retriesDone] * 1000, last.atMs + c.receiptTimeoutSeconds * 1000);
-    return at < c.expiresAtMs ? at : undefined; // a retry after expiry cannot help anyone
-  }
-
+  /** Sends the code again (same nonce, so the same code), unless a final receipt turns up first. */
   async function staggeredRetry(c: IssuedCode): Promise<void> {
-    c.retriesDone++;
-    // Receipts may have arrived while we slept: decide on what is known now.
-    if (!c.resend || !retryable(c)) return;
+    if (!c.resend) return;
     const last = c.attempts[c.attempts.length - 1];
     const why = c.delivery === 'failed' ? `receipt ${last.stat}` : `no receipt within ${c.receiptTimeoutSeconds} s`;
+    const dispatch = { sessionWorkflowId: sessionId, codeSeq: c.seq, nonce: c.nonce, phone: c.resend.phone, expiresAtMs: c.expiresAtMs, render: c.resend.render, country: c.resend.country };
     try {
-      const d = await redispatch(c, c.resend.render, c.resend.phone, c.resend.country);
-      note('retry', `code #${c.seq} re-sent (same code), retry ${c.retriesDone}/${c.retrySchedule.length} after ${why}, message ${d.messageIds.join(',')}`);
+      let r = await retryCode({ ...dispatch, unanswered: unanswered(c) });
+      if ('receipts' in r) {
+        // Our own backlog, another worker or a restart held these back: they count, and decide.
+        for (const receipt of r.receipts) {
+          note('receipt', `message ${receipt.messageId}: ${receipt.stat} err:${receipt.err} (code #${c.seq}, found before a retry)`);
+          if (applyReceipt(c, { ...receipt, codeSeq: c.seq })) deliveryChanged(c, receipt.err);
+        }
+        if (!retryable(c)) return;
+        r = await retryCode({ ...dispatch, unanswered: [] });
+      }
+      if (!('dispatched' in r)) return;
+      c.retriesDone++;
+      addAttempt(c, r.dispatched);
+      note('retry', `code #${c.seq} re-sent (same code), retry ${c.retriesDone}/${c.retrySchedule.length} after ${why}, message ${r.dispatched.messageIds.join(',')}`);
     } catch (err) {
-      note('retry', `code #${c.seq} retry ${c.retriesDone} failed: ${failureMessage(err)}`);
+      c.retriesDone++;
+      note('retry', `code #${c.seq} retry ${c.retriesDone} failed: ${failure(err).message}`);
     }
-  }
-
-  /** The SMS failed for good: REJECTD, or failed with every staggered retry used. */
-  function finalSmsFailure(c: IssuedCode): boolean {
-    return c.channel === 'sms' && c.delivery === 'failed' && (!retryable(c) || c.retriesDone >= c.retrySchedule.length);
-  }
-
-  function pendingFallbacks(c: IssuedCode): FallbackChannel[] {
-    if (!c.fallback || c.channel !== 'sms' || c.callerCode) return [];
-    return (c.fallbackChannels ?? []).filter((ch) => !c.escalatedTo.includes(ch) && (ch === 'email' ? !!c.fallback?.email : !!c.fallback?.webhookUrl));
-  }
-
-  /** When to try the next fallback channel: escalateAfterSeconds per step, or now once the SMS failed for good. */
-  function nextEscalationAtMs(c: IssuedCode): number | undefined {
-    if (c.delivery === 'delivered' || !c.attempts.length || !pendingFallbacks(c).length) return undefined;
-    const step = (c.escalatedTo.length + 1) * c.escalateAfterSeconds * 1000;
-    const at = finalSmsFailure(c) && c.escalatedTo.length === 0 ? Date.now() : c.attempts[0].atMs + step;
-    return at < c.expiresAtMs ? at : undefined;
   }
 
   /** Sends the same code through the next fallback channel; a channel that fails is skipped, not retried forever. */
   async function escalate(c: IssuedCode): Promise<void> {
     const channel = pendingFallbacks(c)[0];
-    if (!channel || !c.resend) return;
+    if (!channel || !c.resend || !c.fallback) return;
     c.escalatedTo.push(channel);
-    const to = channel === 'email' ? c.fallback!.email! : c.fallback!.webhookUrl!;
+    const to = channel === 'email' ? c.fallback.email! : c.fallback.webhookUrl!;
     const why = c.delivery === 'failed' ? `SMS ${c.deliveryStat ?? 'failed'}` : `SMS not delivered after ${c.escalatedTo.length * c.escalateAfterSeconds} s`;
     try {
       await deliverFallback({ channel, to, sessionWorkflowId: sessionId, codeSeq: c.seq, nonce: c.nonce, expiresAtMs: c.expiresAtMs, render: c.resend.render });
       note('escalated', `code #${c.seq} (same code) sent by ${channel}: ${why}`);
     } catch (err) {
-      note('escalated', `code #${c.seq} ${channel} failed: ${failureMessage(err)}`);
+      note('escalated', `code #${c.seq} ${channel} failed: ${failure(err).message}`);
     }
   }
 
   const retentionEnd = () => (s.lastSendAtMs ?? workflowInfo().startTime.getTime()) + IDEMPOTENCY_RETENTION_MS;
   const tooLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS;
+  /** Nothing to remember: every send so far was refused as overloaded (no code, no send, no key). */
+  const forgettable = () =>
+    version > 0 && s.codeSeq === 0 && s.sends.length === 0 && Object.keys(s.idempotency).length === 0 && s.events.every((e) => e.type === 'refused' && e.detail.startsWith('overloaded'));
+
+  // Started by update-with-start: let the first send begin before planning anything.
+  if (!input.carried) await condition(() => inFlight !== undefined || version > 0);
 
   for (;;) {
     if (inFlight) await condition(() => inFlight === undefined);
+    const now = Date.now();
     const c = s.current;
+    if (expireIfDue(c, now)) note('expired', `code #${c!.seq} expired`);
     if (c && c.state === 'active') {
-      expireIfDue(c);
-      if (c.state !== 'active') continue;
       const retryAt = nextRetryAtMs(c);
-      const escalateAt = nextEscalationAtMs(c);
-      const finalFailure = finalSmsFailure(c);
-      const until = Math.min(c.expiresAtMs, retryAt ?? Infinity, escalateAt ?? Infinity);
-      const changed = await condition(
-        () =>
-          s.current !== c ||
-          c.state !== 'active' ||
-          tooLong() ||
-          ((retryAt !== undefined || escalateAt !== undefined) && c.delivery === 'delivered') ||
-          (escalateAt !== undefined && !finalFailure && finalSmsFailure(c)),
-        Math.max(1, until - Date.now()),
-      );
-      if (s.current !== c || c.state !== 'active' || inFlight !== undefined) continue;
-      if (!changed && retryAt !== undefined && Date.now() >= retryAt) await staggeredRetry(c);
-      const due = nextEscalationAtMs(c);
-      if (due !== undefined && Date.now() >= due) await escalate(c);
-    } else {
-      // Idle: stay to answer repeat verifies, honour idempotency keys and resend windows, then finish.
-      const lastSend = s.lastSendAtMs;
-      const woke = await condition(() => inFlight !== undefined || s.current !== c || s.lastSendAtMs !== lastSend || tooLong(), Math.max(1, retentionEnd() - Date.now()));
-      if (!woke && Date.now() >= retentionEnd()) break;
+      if (retryAt !== undefined && now >= retryAt) {
+        await staggeredRetry(c);
+        continue;
+      }
+      const escalateAt = nextEscalationAtMs(c, now);
+      if (escalateAt !== undefined && now >= escalateAt) {
+        await escalate(c);
+        continue;
+      }
     }
-    if (tooLong() && inFlight === undefined) {
+    if (tooLong()) {
       await Promise.all([...callbacks]);
       await condition(allHandlersFinished);
-      const now = Date.now();
-      for (const [k, v] of Object.entries(s.idempotency)) if (now - v.atMs >= IDEMPOTENCY_RETENTION_MS) delete s.idempotency[k];
+      const cutoff = Date.now() - IDEMPOTENCY_RETENTION_MS;
+      for (const [k, v] of Object.entries(s.idempotency)) if (v.atMs <= cutoff) delete s.idempotency[k];
       await continueAsNew<typeof otpSession>({ ...input, carried: s });
     }
+    if (now >= retentionEnd() || forgettable()) break;
+    // One timer for the nearest deadline; an unchanged deadline keeps its timer.
+    const active = c && c.state === 'active';
+    const deadlines = [retentionEnd(), active ? nextRetryAtMs(c) : undefined, active ? nextEscalationAtMs(c, now) : undefined];
+    wake.arm(Math.min(...deadlines.filter((t): t is number => t !== undefined && t > now)));
+    const seen = version;
+    await condition(() => wake.fired || version !== seen || inFlight !== undefined || tooLong());
   }
   await Promise.all([...callbacks]);
   await condition(allHandlersFinished);

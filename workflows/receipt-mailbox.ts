@@ -1,16 +1,16 @@
 /**
- * One mailbox per SMSC message id (route + canonical id), started with
- * signal-with-start by both the submitting activity ("submitted": which
- * session, which code, the id as submit_sm_resp gave it) and the receipt
- * listener ("receipt"). Whichever arrives first starts it, so a receipt that
- * beats its submit_sm_resp, lands on another bind or another worker, or
- * arrives after a worker restart still reaches its session. Nothing lives in
- * process memory.
+ * One mailbox per SMSC message id (route + canonical id), for the messages
+ * the worker's fast path cannot pair (activities/receipt-links.ts): started
+ * with signal-with-start by the side that links the message to its session
+ * ("submitted") and by the receipt listener ("receipt"). Whichever arrives
+ * first starts it, so a receipt that lands on another worker, or arrives
+ * after a worker restart, still reaches its session.
  */
 import { condition, getExternalWorkflowHandle, log, setHandler } from '@temporalio/workflow';
 import {
   deliveryReceiptSignal,
   mailboxReceiptSignal,
+  mailboxReceiptsQuery,
   mailboxSubmittedSignal,
   type DeliveryReceipt,
   type MailboxSubmitted,
@@ -30,6 +30,8 @@ export async function deliveryReceiptMailbox(): Promise<void> {
   setHandler(mailboxReceiptSignal, (r) => {
     receipts.push(r);
   });
+  // A session about to retry asks what is here (activities/receipt-links.ts claim()).
+  setHandler(mailboxReceiptsQuery, () => receipts);
 
   let forwarded = 0;
   let final = false;

@@ -2,7 +2,7 @@ import { normalizeLookalikes, renderMessage } from '../../policy/message';
 import { checkPhone } from '../../policy/phone';
 import { PRESETS, validateProfile, type OtpProfile } from '../../policy/profile';
 import { ProfileStore, profileRevision } from '../../policy/store';
-import { decide, type VelocityState } from '../../workflows/velocity';
+import { decide, type VelocityState } from '../../workflows/v1/velocity';
 
 describe('presets', () => {
   const store = new ProfileStore();

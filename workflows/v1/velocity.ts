@@ -5,7 +5,7 @@
  * country and per number prefix per hour. Shadow mode reports, blocks nothing.
  */
 import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
-import { acquireUpdate, type QuotaRequest, type QuotaResult } from '../contract';
+import { acquireUpdate, type QuotaRequest, type QuotaResult } from '../../contract';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;

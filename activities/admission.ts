@@ -1,0 +1,57 @@
+/**
+ * Admission control for sends on one worker. A send past the bound, or one
+ * whose request already waited too long to arrive in time, is refused at
+ * once as `overloaded`: nothing is sent, and the caller retries later
+ * instead of getting a code 30 s late.
+ */
+export interface AdmissionOptions {
+  /** Sends this worker works on at once. @default 64 */
+  maxInFlight?: number;
+  /** A send whose request is older than this is refused. @default 2000 */
+  maxWaitMs?: number;
+}
+
+export const DEFAULT_MAX_SENDS_IN_FLIGHT = 64;
+export const DEFAULT_MAX_SEND_WAIT_MS = 2000;
+
+export type Admission = { admitted: true; release: () => void } | { admitted: false; reason: 'worker_busy' | 'request_too_old'; retryAfterSeconds: number };
+
+export class SendAdmission {
+  private inFlight = 0;
+  readonly stats = { admitted: 0, busy: 0, tooOld: 0, peakInFlight: 0 };
+  readonly maxInFlight: number;
+  readonly maxWaitMs: number;
+
+  constructor(opts: AdmissionOptions = {}) {
+    this.maxInFlight = opts.maxInFlight ?? DEFAULT_MAX_SENDS_IN_FLIGHT;
+    this.maxWaitMs = opts.maxWaitMs ?? DEFAULT_MAX_SEND_WAIT_MS;
+  }
+
+  /** `requestedAtMs`: when the caller made the request (absent: not checked). */
+  enter(requestedAtMs: number | undefined, now = Date.now()): Admission {
+    if (requestedAtMs !== undefined && now - requestedAtMs > this.maxWaitMs) {
+      this.stats.tooOld++;
+      return { admitted: false, reason: 'request_too_old', retryAfterSeconds: Math.max(1, Math.ceil((now - requestedAtMs) / 1000)) };
+    }
+    if (this.inFlight >= this.maxInFlight) {
+      this.stats.busy++;
+      return { admitted: false, reason: 'worker_busy', retryAfterSeconds: 1 };
+    }
+    this.inFlight++;
+    this.stats.admitted++;
+    this.stats.peakInFlight = Math.max(this.stats.peakInFlight, this.inFlight);
+    let released = false;
+    return {
+      admitted: true,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.inFlight--;
+      },
+    };
+  }
+
+  get current(): number {
+    return this.inFlight;
+  }
+}

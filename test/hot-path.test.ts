@@ -1,0 +1,108 @@
+/**
+ * The send path under the hot-path design (issue 8), on the real dev server
+ * and the simulator: history events per session across every workflow it
+ * touches, receipts paired without a mailbox workflow, typed `overloaded`
+ * refusals from the worker's admission control and the client's bound.
+ */
+import { randomUUID } from 'node:crypto';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { OTP_SESSION_WORKFLOW, sendUpdate, type SendOtpResult } from '../client';
+import { accepted, codeFrom, startStack, type TestStack } from './helpers/stack';
+
+let stack: TestStack | undefined;
+afterEach(async () => {
+  await stack?.stop();
+  stack = undefined;
+});
+
+async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: not met in ${timeoutMs} ms; last ${JSON.stringify(v)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Every workflow on the stack's task queue, with its history length. */
+async function workflowsOf(s: TestStack): Promise<{ type: string; id: string; events: number }[]> {
+  const out: { type: string; id: string; events: number }[] = [];
+  for await (const wf of s.otp.temporal.workflow.list({ query: `TaskQueue = '${s.config.temporal.taskQueue}'` })) {
+    const d = await s.otp.temporal.workflow.getHandle(wf.workflowId, wf.runId).describe();
+    out.push({ type: wf.type, id: wf.workflowId, events: d.historyLength });
+  }
+  return out;
+}
+
+test('send + receipt + verify costs at most 20 history events per session, over every workflow it touches', async () => {
+  stack = await startStack();
+  const s = stack;
+  const phones = Array.from({ length: 10 }, (_, i) => `+3361270000${i}`);
+  await Promise.all(phones.map((p) => s.otp.send(p).then(accepted)));
+  for (const p of phones) await waitFor(() => s.otp.status(p), (st) => st?.code?.delivery === 'delivered', `delivery to ${p}`);
+  for (const p of phones) {
+    const [sms] = await s.waitForSms(p);
+    expect(await s.otp.verify(p, codeFrom(sms.text))).toMatchObject({ valid: true });
+  }
+  // Let the velocity report of these sends land, then count everything on the task queue.
+  await new Promise((r) => setTimeout(r, 1500));
+  const ids = new Set(phones.map((p) => s.otp.sessionId(p)));
+  const all = await waitFor(() => workflowsOf(s), (w) => w.filter((x) => ids.has(x.id)).length === phones.length, 'visibility to list the sessions');
+  const total = all.reduce((n, w) => n + w.events, 0);
+  // Receipts came back to the worker that submitted: no mailbox workflow at all.
+  expect(all.filter((w) => w.type === 'deliveryReceiptMailbox')).toEqual([]);
+  expect(s.worker.links.stats.direct).toBeGreaterThanOrEqual(phones.length);
+  expect(all.filter((w) => w.type === 'otpVelocityShard').length).toBeGreaterThanOrEqual(1);
+  const perSession = total / phones.length;
+  console.log(`history events per session: ${perSession} (${all.map((w) => `${w.type}:${w.events}`).join(', ')})`);
+  expect(perSession).toBeLessThanOrEqual(20);
+  for (const w of all.filter((x) => x.type === OTP_SESSION_WORKFLOW)) expect(w.events).toBeLessThanOrEqual(20);
+}, 90_000);
+
+test('a worker past its bound refuses a send at once as overloaded, and sends nothing for it', async () => {
+  stack = await startStack({ behaviours: { '+33612710001': 'slow' }, slowResponseMs: 2500 }, { OTP_MAX_SENDS_IN_FLIGHT: '1' });
+  const s = stack;
+  const slow = s.otp.send('+33612710001');
+  await waitFor(async () => s.worker.admission.current, (n) => n === 1, 'the slow send to hold the only slot');
+  const t0 = Date.now();
+  const refused = await s.otp.send('+33612710002');
+  expect(Date.now() - t0).toBeLessThan(2000);
+  expect(refused).toMatchObject({ status: 'overloaded', reason: 'worker_busy', retryAfterSeconds: 1 });
+  expect(s.sim.messages('+33612710002')).toHaveLength(0);
+  accepted(await slow);
+  // The refusal left nothing behind: the same number sends at once afterwards.
+  accepted(await s.otp.send('+33612710002'));
+}, 60_000);
+
+test('a send whose request waited longer than OTP_MAX_SEND_WAIT_MS is refused, not sent late; an idempotent retry gets a real try', async () => {
+  stack = await startStack({}, { OTP_MAX_SEND_WAIT_MS: '1000' });
+  const s = stack;
+  const phone = '+33612720001';
+  const key = randomUUID();
+  const stale = async (requestedAt: string): Promise<SendOtpResult> => {
+    return s.otp.temporal.workflow.executeUpdateWithStart(sendUpdate, {
+      args: [{ phone, idempotencyKey: key, requestedAt }],
+      updateId: `${key}-${requestedAt}`,
+      startWorkflowOperation: new WithStartWorkflowOperation(OTP_SESSION_WORKFLOW, {
+        workflowId: s.otp.sessionId(phone),
+        taskQueue: s.config.temporal.taskQueue,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        args: [{ tenant: s.config.tenant, maskedPhone: '+33••••••001', v: 2 }],
+      }),
+    });
+  };
+  expect(await stale(new Date(Date.now() - 5000).toISOString())).toMatchObject({ status: 'overloaded', reason: 'request_too_old' });
+  expect(s.sim.messages(phone)).toHaveLength(0);
+  expect(await stale(new Date().toISOString())).toMatchObject({ status: 'sent' });
+  expect(s.sim.messages(phone)).toHaveLength(1);
+}, 60_000);
+
+test('the client refuses past its own bound without calling Temporal', async () => {
+  stack = await startStack({}, { OTP_CLIENT_MAX_SENDS_IN_FLIGHT: '2' });
+  const s = stack;
+  const results = await Promise.all(['+33612730001', '+33612730002', '+33612730003'].map((p) => s.otp.send(p)));
+  expect(results.map((r) => r.status).sort()).toEqual(['overloaded', 'sent', 'sent']);
+  const refused = results.find((r) => r.status === 'overloaded');
+  expect(refused).toMatchObject({ reason: 'client_busy', retryAfterSeconds: 1 });
+});

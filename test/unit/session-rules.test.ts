@@ -1,0 +1,146 @@
+/**
+ * The session's rules as pure modules, without a server: resend rules
+ * (policy/resend.ts), verify (workflows/session/verify.ts) and delivery,
+ * retries and escalation (workflows/session/delivery.ts).
+ */
+import type { RenderPlan } from '../../activities/types';
+import { nextSendAtMs, resendDecision, shouldRedeliver, type CurrentCode } from '../../policy/resend';
+import { aggregate, applyReceipt, finalSmsFailure, nextEscalationAtMs, nextRetryAtMs, pendingFallbacks, retryable, unanswered } from '../../workflows/session/delivery';
+import { newSession, type IssuedCode } from '../../workflows/session/state';
+import { verifyCode } from '../../workflows/session/verify';
+
+const rules = { resendCooldownSeconds: 30, sendWindowSeconds: 600, maxSendsPerWindow: 3 };
+const T = 1_800_000_000_000;
+
+function code(over: Partial<IssuedCode> = {}): IssuedCode {
+  return {
+    seq: 1,
+    nonce: 'n',
+    digest: 'digest-of-the-right-code',
+    profile: 'login@x',
+    channel: 'sms',
+    callerCode: false,
+    issuedAtMs: T,
+    expiresAtMs: T + 300_000,
+    maxAttempts: 3,
+    attemptsUsed: 0,
+    state: 'active',
+    delivery: 'submitted',
+    segments: 1,
+    encoding: 'GSM7',
+    locale: 'en',
+    resend: { phone: '+33612345678', country: 'FR', render: {} as RenderPlan },
+    retrySchedule: [20, 60],
+    receiptTimeoutSeconds: 15,
+    attempts: [{ atMs: T, route: 'smsc', parts: { m1: 'submitted' } }],
+    retriesDone: 0,
+    callbackSeq: 0,
+    fallbackChannels: ['email', 'webhook'],
+    escalateAfterSeconds: 90,
+    escalatedTo: [],
+    ...over,
+  };
+}
+
+describe('resend rules', () => {
+  test('the cooldown refuses with the instant a send may go', () => {
+    expect(resendDecision(rules, { sends: [T], lastSendAtMs: T }, T + 10_000)).toEqual({ status: 'rate_limited', reason: 'resend_cooldown', retryAfterSeconds: 20, retryAt: new Date(T + 30_000).toISOString() });
+    expect(resendDecision(rules, { sends: [T], lastSendAtMs: T }, T + 30_000)).toBeUndefined();
+  });
+
+  test('the window refuses the fourth send in ten minutes until the first leaves it', () => {
+    const sends = [T, T + 60_000, T + 120_000];
+    expect(resendDecision(rules, { sends, lastSendAtMs: sends[2] }, T + 200_000)).toMatchObject({ reason: 'too_many_sends', retryAt: new Date(T + 600_000).toISOString() });
+    expect(nextSendAtMs(rules, { sends, lastSendAtMs: sends[2] }, T + 200_000)).toBe(T + 600_000);
+    expect(resendDecision(rules, { sends, lastSendAtMs: sends[2] }, T + 600_001)).toBeUndefined();
+  });
+
+  test('only an active SMS code whose delivery failed is re-delivered as is', () => {
+    const failed: CurrentCode = { seq: 1, nonce: 'n', state: 'active', delivery: 'failed', profile: 'login@x', channel: 'sms', callerCode: false, expiresAtMs: T + 1000 };
+    expect(shouldRedeliver(failed, 'login@x', undefined, T)).toBe(true);
+    expect(shouldRedeliver(failed, 'login@y', undefined, T)).toBe(false);
+    expect(shouldRedeliver(failed, 'login@x', '123456', T)).toBe(false);
+    expect(shouldRedeliver({ ...failed, delivery: 'delivered' }, 'login@x', undefined, T)).toBe(false);
+    expect(shouldRedeliver(failed, 'login@x', undefined, T + 1000)).toBe(false);
+  });
+});
+
+describe('verify', () => {
+  test('right code verifies once; a repeat says already_verified', () => {
+    const s = newSession();
+    s.current = code();
+    expect(verifyCode(s, 'digest-of-the-right-code', T).outcome).toBe('verified');
+    expect(verifyCode(s, 'digest-of-the-right-code', T).outcome).toBe('already_verified');
+  });
+
+  test('wrong codes count down and lock; the right code is then refused', () => {
+    const s = newSession();
+    s.current = code();
+    expect(verifyCode(s, 'wrong-digest-000000', T)).toMatchObject({ outcome: 'invalid_code' });
+    expect(verifyCode(s, 'wrong-digest-000000', T)).toMatchObject({ outcome: 'invalid_code' });
+    expect(verifyCode(s, 'wrong-digest-000000', T)).toMatchObject({ outcome: 'invalid_code', lockedNow: true });
+    expect(verifyCode(s, 'digest-of-the-right-code', T).outcome).toBe('locked');
+  });
+
+  test('expired, cancelled, absent; the replaced code verifies within its grace window only', () => {
+    const s = newSession();
+    expect(verifyCode(s, 'x'.repeat(20), T).outcome).toBe('not_found');
+    s.current = code();
+    expect(verifyCode(s, 'digest-of-the-right-code', T + 300_000).outcome).toBe('expired');
+    s.current = code({ state: 'cancelled' });
+    expect(verifyCode(s, 'digest-of-the-right-code', T).outcome).toBe('cancelled');
+    s.current = code({ seq: 2, digest: 'digest-of-the-new-code' });
+    s.previous = { ...code(), graceUntilMs: T + 10_000 };
+    expect(verifyCode(s, 'digest-of-the-right-code', T + 5_000).outcome).toBe('verified');
+    s.current = code({ seq: 2, digest: 'digest-of-the-new-code' });
+    s.previous = { ...code(), graceUntilMs: T + 10_000 };
+    expect(verifyCode(s, 'digest-of-the-right-code', T + 11_000).outcome).toBe('invalid_code');
+  });
+});
+
+describe('delivery, retries and escalation', () => {
+  test('a receipt for the code updates its segment; others are ignored', () => {
+    const c = code();
+    const r = { messageId: 'm1', stat: 'DELIVRD', outcome: 'delivered' as const, err: '000', receivedAt: '', codeSeq: 1 };
+    expect(applyReceipt(c, { ...r, codeSeq: 2 })).toBe(false);
+    expect(applyReceipt(c, { ...r, messageId: 'other' })).toBe(false);
+    expect(applyReceipt(c, { ...r, outcome: 'pending', stat: 'ENROUTE' })).toBe(false);
+    expect(applyReceipt(c, r)).toBe(true);
+    expect(applyReceipt(c, r)).toBe(false); // the same receipt twice changes nothing
+    expect(aggregate(c)).toEqual({ status: 'delivered', stat: 'DELIVRD' });
+    expect(unanswered(c)).toEqual([]);
+  });
+
+  test('no receipt: the first retry is due at +20 s, the second at +60 s, none after expiry', () => {
+    const c = code();
+    expect(unanswered(c)).toEqual([{ route: 'smsc', messageId: 'm1' }]);
+    expect(nextRetryAtMs(c)).toBe(T + 20_000);
+    c.retriesDone = 1;
+    c.attempts.push({ atMs: T + 20_000, route: 'smsc', parts: { m2: 'submitted' } });
+    expect(nextRetryAtMs(c)).toBe(T + 60_000);
+    c.retriesDone = 2;
+    expect(nextRetryAtMs(c)).toBeUndefined();
+    expect(nextRetryAtMs(code({ expiresAtMs: T + 10_000 }))).toBeUndefined();
+  });
+
+  test('a delivered code is never retried; REJECTD stops retries and escalates at once', () => {
+    const delivered = code({ delivery: 'delivered' });
+    expect(retryable(delivered)).toBe(false);
+    const rejected = code({ fallback: { email: 'a@b.example' } });
+    applyReceipt(rejected, { messageId: 'm1', stat: 'REJECTD', outcome: 'failed', err: '001', receivedAt: '', codeSeq: 1 });
+    rejected.delivery = aggregate(rejected).status;
+    expect(retryable(rejected)).toBe(false);
+    expect(finalSmsFailure(rejected)).toBe(true);
+    expect(nextEscalationAtMs(rejected, T + 1_000)).toBe(T + 1_000);
+  });
+
+  test('escalation follows the profile order, only to contacts given, every escalateAfterSeconds', () => {
+    const c = code({ fallback: { webhookUrl: 'https://hooks.example/otp' } });
+    expect(pendingFallbacks(c)).toEqual(['webhook']);
+    expect(nextEscalationAtMs(c, T)).toBe(T + 90_000);
+    c.escalatedTo.push('webhook');
+    expect(nextEscalationAtMs(c, T)).toBeUndefined();
+    expect(pendingFallbacks(code())).toEqual([]);
+    expect(pendingFallbacks(code({ callerCode: true, fallback: { email: 'a@b.example' } }))).toEqual([]);
+  });
+});
