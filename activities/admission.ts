@@ -7,12 +7,12 @@
 export interface AdmissionOptions {
   /** Sends this worker works on at once. @default 64 */
   maxInFlight?: number;
-  /** A send whose request is older than this is refused. @default 2000 */
+  /** A send whose request is older than this is refused (an answer within 2 s, with room to spare). @default 1500 */
   maxWaitMs?: number;
 }
 
 export const DEFAULT_MAX_SENDS_IN_FLIGHT = 64;
-export const DEFAULT_MAX_SEND_WAIT_MS = 2000;
+export const DEFAULT_MAX_SEND_WAIT_MS = 1500;
 
 export type Admission = { admitted: true; release: () => void } | { admitted: false; reason: 'worker_busy' | 'request_too_old'; retryAfterSeconds: number };
 

@@ -25,6 +25,9 @@ import {
 import { InvalidPhoneError, codeDigest, maskPhone, normalizePhone, sessionWorkflowId } from '../contract/keys';
 import type { OtpConfig } from '../lib/config';
 import { AesGcmPayloadCodec, type PayloadKey } from '../lib/payload-codec';
+import { SendLimiter } from './send-limiter';
+
+export { DEFAULT_CLIENT_MAX_SENDS_IN_FLIGHT, DEFAULT_CLIENT_SEND_TARGET_MS, SendLimiter } from './send-limiter';
 
 export * from '../contract';
 
@@ -44,14 +47,15 @@ export interface OtpClientOptions {
   /** Region for numbers written without "+", e.g. "FR". Default: none. */
   defaultRegion?: string;
   /**
-   * Sends this client has in flight at once; past it `send` answers
-   * `overloaded` (reason client_busy) at once, without calling Temporal.
+   * Most sends this client has in flight at once; past its adaptive limit
+   * (see send-limiter.ts) `send` answers `overloaded` (reason client_busy) at
+   * once, without calling Temporal.
    * @default 64
    */
   maxSendsInFlight?: number;
+  /** Sends slower than this shrink the adaptive limit. @default 1000 */
+  sendLatencyTargetMs?: number;
 }
-
-export const DEFAULT_CLIENT_MAX_SENDS_IN_FLIGHT = 64;
 
 export interface SendOptions extends Omit<SendOtpRequest, 'phone'> {
   tenant?: string;
@@ -105,18 +109,18 @@ function explain(err: unknown): never {
 export class OtpClient {
   readonly temporal: Client;
   private readonly opts: OtpClientOptions;
-  /** Sends in flight; shared by clients made with withDefaultRegion(). */
-  private readonly load: { inFlight: number };
+  /** Adaptive bound on sends in flight; shared by clients made with withDefaultRegion(). */
+  readonly limiter: SendLimiter;
 
-  constructor(options: OtpClientOptions, load: { inFlight: number } = { inFlight: 0 }) {
+  constructor(options: OtpClientOptions, limiter?: SendLimiter) {
     this.opts = options;
     this.temporal = options.client;
-    this.load = load;
+    this.limiter = limiter ?? new SendLimiter({ max: options.maxSendsInFlight, targetMs: options.sendLatencyTargetMs });
   }
 
   /** The same client, reading numbers without "+" in `region` (e.g. "FR"). */
   withDefaultRegion(region: string): OtpClient {
-    return new OtpClient({ ...this.opts, defaultRegion: region }, this.load);
+    return new OtpClient({ ...this.opts, defaultRegion: region }, this.limiter);
   }
 
   /** E.164 form of `phone`, or an InvalidPhoneError. */
@@ -157,11 +161,9 @@ export class OtpClient {
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
     // Admission: past the bound, refuse now rather than queue behind a busy server.
-    if (this.load.inFlight >= (this.opts.maxSendsInFlight ?? DEFAULT_CLIENT_MAX_SENDS_IN_FLIGHT)) {
-      return { sessionId: workflowId, status: 'overloaded', reason: 'client_busy', maskedPhone: maskPhone(e164), retryAfterSeconds: 1 };
-    }
+    if (!this.limiter.tryAcquire()) return { sessionId: workflowId, status: 'overloaded', reason: 'client_busy', maskedPhone: maskPhone(e164), retryAfterSeconds: 1 };
     let result: SendOtpResult;
-    this.load.inFlight++;
+    const startedAt = Date.now();
     try {
       result = await this.temporal.workflow.executeUpdateWithStart(sendUpdate, {
         args: [{ ...rest, phone: e164, idempotencyKey, requestedAt: new Date().toISOString() }],
@@ -171,7 +173,7 @@ export class OtpClient {
     } catch (err) {
       explain(err);
     } finally {
-      this.load.inFlight--;
+      this.limiter.release(Date.now() - startedAt);
     }
     if (result.status === 'sent' && result.channel === 'custom' && rest.code !== undefined) {
       const custom: CustomSendResult = { ...result, code: rest.code };
@@ -257,5 +259,5 @@ function isGone(err: unknown): boolean {
 export async function connectOtpClient(config: OtpConfig, connectionOptions: Partial<ConnectionOptions> = {}): Promise<OtpClient> {
   const connection = await Connection.connect({ address: config.temporal.address, ...connectionOptions });
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: otpDataConverter(config.keys.payload) });
-  return new OtpClient({ client, taskQueue: config.temporal.taskQueue, hashKey: config.keys.hash, tenant: config.tenant, defaultRegion: config.defaultRegion, maxSendsInFlight: config.admission.clientMaxInFlight });
+  return new OtpClient({ client, taskQueue: config.temporal.taskQueue, hashKey: config.keys.hash, tenant: config.tenant, defaultRegion: config.defaultRegion, maxSendsInFlight: config.admission.clientMaxInFlight, sendLatencyTargetMs: config.admission.clientTargetMs });
 }

@@ -14,6 +14,7 @@ import { parseRoutes, RouteConfigError } from './routes-config';
 import { DEFAULT_MAX_SEND_WAIT_MS, DEFAULT_MAX_SENDS_IN_FLIGHT } from '../activities/admission';
 import { DEFAULT_RECEIPT_HOLD_MS, DEFAULT_RECEIPT_LINK_AFTER_MS } from '../activities/receipt-links';
 import { DEFAULT_VELOCITY_SHARDS, DEFAULT_VELOCITY_SYNC_MS } from '../activities/velocity-gate';
+import { DEFAULT_CLIENT_MAX_SENDS_IN_FLIGHT, DEFAULT_CLIENT_SEND_TARGET_MS } from '../client/send-limiter';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -67,7 +68,8 @@ export const SETTINGS = {
   OTP_STATUS_PORT: { kind: 'port', default: '0', doc: 'Worker only. Port of the worker status endpoint (GET /status: routes and binds); 0 = off.' },
   OTP_MAX_SENDS_IN_FLIGHT: { kind: 'count', default: String(DEFAULT_MAX_SENDS_IN_FLIGHT), doc: 'Worker only. Sends one worker works on at once; past it a send is refused at once as `overloaded` (reason worker_busy).' },
   OTP_MAX_SEND_WAIT_MS: { kind: 'ms', default: String(DEFAULT_MAX_SEND_WAIT_MS), doc: 'Worker only. A send whose `requestedAt` is older than this is refused as `overloaded` (reason request_too_old) instead of sending a late code. Keep clocks in sync (NTP).' },
-  OTP_CLIENT_MAX_SENDS_IN_FLIGHT: { kind: 'count', default: '64', doc: 'Clients only. Sends one client process has in flight; past it `send` answers `overloaded` (reason client_busy) without calling Temporal.' },
+  OTP_CLIENT_MAX_SENDS_IN_FLIGHT: { kind: 'count', default: String(DEFAULT_CLIENT_MAX_SENDS_IN_FLIGHT), doc: 'Clients only. Most sends one client process has in flight; its adaptive limit (AIMD on latency) stays at or below it, and past that limit `send` answers `overloaded` (reason client_busy) without calling Temporal.' },
+  OTP_CLIENT_SEND_TARGET_MS: { kind: 'ms', default: String(DEFAULT_CLIENT_SEND_TARGET_MS), doc: 'Clients only. A send answered slower than this shrinks the client\'s adaptive limit.' },
   OTP_VELOCITY_SHARDS: { kind: 'count', default: String(DEFAULT_VELOCITY_SHARDS), doc: 'Worker only. Workflows per tenant that aggregate velocity counts (see "Tenant rate and velocity").' },
   OTP_VELOCITY_SYNC_MS: { kind: 'ms', default: String(DEFAULT_VELOCITY_SYNC_MS), doc: 'Worker only. How often a worker reports its counts and refreshes its velocity snapshot.' },
   OTP_RECEIPT_LINK_AFTER_MS: { kind: 'ms', default: String(DEFAULT_RECEIPT_LINK_AFTER_MS), doc: 'Worker only. A message with no final receipt back at its worker after this long is linked in a durable mailbox workflow; 0 links every message at once.' },
@@ -107,7 +109,7 @@ export interface OtpConfig {
   /** Worker status endpoint port; 0 = off. */
   statusPort: number;
   /** Admission control: worker bound and stale-request limit, and the client's own bound. */
-  admission: { maxInFlight: number; maxWaitMs: number; clientMaxInFlight: number };
+  admission: { maxInFlight: number; maxWaitMs: number; clientMaxInFlight: number; clientTargetMs: number };
   /** Velocity shards per tenant and the workers' sync period. */
   velocity: { shards: number; syncMs: number };
   /** Receipt correlation (activities/receipt-links.ts). */
@@ -280,7 +282,7 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
     },
     routes,
     statusPort: int('OTP_STATUS_PORT', 0, 65535),
-    admission: { maxInFlight: int('OTP_MAX_SENDS_IN_FLIGHT', 1, 100000), maxWaitMs: int('OTP_MAX_SEND_WAIT_MS', 100, 600000), clientMaxInFlight: int('OTP_CLIENT_MAX_SENDS_IN_FLIGHT', 1, 100000) },
+    admission: { maxInFlight: int('OTP_MAX_SENDS_IN_FLIGHT', 1, 100000), maxWaitMs: int('OTP_MAX_SEND_WAIT_MS', 100, 600000), clientMaxInFlight: int('OTP_CLIENT_MAX_SENDS_IN_FLIGHT', 1, 100000), clientTargetMs: int('OTP_CLIENT_SEND_TARGET_MS', 50, 600000) },
     velocity: { shards: int('OTP_VELOCITY_SHARDS', 1, 64), syncMs: int('OTP_VELOCITY_SYNC_MS', 50, 60000) },
     receipts: { linkAfterMs: int('OTP_RECEIPT_LINK_AFTER_MS', 0, 3600000), holdMs: int('OTP_RECEIPT_HOLD_MS', 0, 60000) },
     profiles,

@@ -1,7 +1,7 @@
 /**
  * A whole OTP stack in one process: the SMSC simulator on free loopback ports,
  * a worker and a typed client, against a Temporal server you give (or a dev
- * server it starts). Used by the tests, the benchmark and the history recorder.
+ * server it starts). Used by the tests and the history recorder.
  */
 import { connectOtpClient, type OtpClient } from '../client';
 import { SmscSimulator, type SimulatorOptions } from '../sim/smsc-simulator';

@@ -8,6 +8,16 @@
  *   PUT    /behaviours?to=+33…&mode=…  script a destination (mode: see Behaviour)
  *   GET    /mail?to=user@example.com   emails the mailbox received over SMTP (JSON)
  *   GET    /health                     {"ok":true,"sessions":n}
+ *
+ * Feeds for load generators in another process (bench/): each item carries a
+ * sequence number; pass the last one seen as ?after= to get only newer items,
+ * or ?since=<ms epoch> to filter by time. At most ?limit= items (default 10000).
+ * `at` is wall-clock ms; `mono` is the host's monotonic clock in ms (Node's
+ * process.hrtime), sub-millisecond and comparable between processes on one host.
+ *   GET    /submits                    every submit_sm: {seq, to, at, mono, id?, status, session}
+ *   GET    /receipts                   every receipt sent: {seq, submitId, to, at, mono, session, status?}
+ *   GET    /inbox                      every SMS handed to a handset: {seq, to, text, at, mono, messageIds}
+ * The records kept in memory are bounded (MAX_RECORDS each); DELETE /messages clears them.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -75,6 +85,55 @@ export interface InboxMessage {
   segments: number;
   messageIds: string[];
   receivedAt: string;
+}
+
+/** How many submits, receipts and inbox messages the simulator keeps; older ones are dropped (a benchmark sends many). */
+export const MAX_RECORDS = 100_000;
+
+/** A receipt the simulator sent (once per attempt). */
+export interface ReceiptRecord {
+  submitId: string;
+  /** Destination of the message the receipt is about. */
+  to: string;
+  /** When the deliver_sm left, ms since the epoch. */
+  at: number;
+  session: number;
+  /** The ESME's command_status, once it answered. */
+  status?: number;
+}
+
+/** An append-only log with sequence numbers, bounded to MAX_RECORDS, for the HTTP feeds. */
+class FeedLog<T extends object> {
+  private items: { seq: number; mono: number; item: T }[] = [];
+  private seq = 0;
+  push(item: T): void {
+    this.items.push({ seq: ++this.seq, mono: monotonicMs(), item });
+    if (this.items.length > MAX_RECORDS + MAX_RECORDS / 10) this.items.splice(0, this.items.length - MAX_RECORDS);
+  }
+  /** Items after sequence number `after` and at or after `since` (ms epoch), oldest first. */
+  read(after: number, since: number, at: (item: T) => number, limit: number): (T & { seq: number; mono: number })[] {
+    // Sequence numbers are dense, so the first wanted item is found by index.
+    const first = this.items.length ? this.items[0].seq : this.seq + 1;
+    const out: (T & { seq: number; mono: number })[] = [];
+    for (let i = Math.max(0, after + 1 - first); i < this.items.length && out.length < limit; i++) {
+      const { seq, mono, item } = this.items[i];
+      if (at(item) >= since) out.push({ ...item, seq, mono });
+    }
+    return out;
+  }
+  clear(): void {
+    this.items = [];
+  }
+}
+
+/** CLOCK_MONOTONIC in ms: one clock for every process on the host, unlike performance.now(). */
+function monotonicMs(): number {
+  return Number(process.hrtime.bigint() / 1000n) / 1000;
+}
+
+/** Drops the oldest entries of an array kept for tests once it passes the bound. */
+function bound<T>(list: T[]): void {
+  if (list.length > MAX_RECORDS + MAX_RECORDS / 10) list.splice(0, list.length - MAX_RECORDS);
 }
 
 export interface SubmitRecord {
@@ -146,13 +205,17 @@ export class SmscSimulator {
   private nextId = BigInt(Date.now()) * 1000n;
   /** Every submit_sm seen, including refused ones: lets tests count attempts. */
   readonly submits: SubmitRecord[] = [];
+  private readonly submitFeed = new FeedLog<SubmitRecord>();
+  private readonly receiptFeed = new FeedLog<ReceiptRecord>();
+  private readonly inboxFeed = new FeedLog<InboxMessage>();
+  private inboxSize = 0;
   /** enquire_link and unbind PDUs the ESMEs sent us. */
   readonly received = { enquireLinks: 0, unbinds: 0 };
   /** Highest number of submit_sm a session had waiting for their response at once. */
   readonly maxOutstanding = new Map<number, number>();
   private readonly outstanding = new Map<smpp.Session, number>();
   /** Every receipt sent: which session it went to, and how the ESME answered. */
-  readonly receiptsSent: { submitId: string; session: number; status?: number }[] = [];
+  readonly receiptsSent: ReceiptRecord[] = [];
   /** Answers to deliver_sm with ids we never issued (see sendUnknownReceipt). */
   private readonly sessionIds = new WeakMap<smpp.Session, number>();
   private sessionSeq = 0;
@@ -268,7 +331,17 @@ export class SmscSimulator {
 
   clear(): void {
     this.inbox.clear();
+    this.inboxSize = 0;
     this.submits.length = 0;
+    this.submitFeed.clear();
+    this.receiptFeed.clear();
+    this.inboxFeed.clear();
+  }
+
+  private recordSubmit(r: SubmitRecord): void {
+    this.submits.push(r);
+    bound(this.submits);
+    this.submitFeed.push(r);
   }
 
   /** Number of bound ESME sessions. */
@@ -415,38 +488,38 @@ export class SmscSimulator {
       // The first submit to this destination is dropped on the floor with a system error; later ones deliver.
       if (!this.failedOnce.has(to)) {
         this.failedOnce.add(to);
-        this.submits.push({ to, status: SMPP_STATUS.ESME_RSYSERR, at: Date.now(), session: sessionNo });
+        this.recordSubmit({ to, status: SMPP_STATUS.ESME_RSYSERR, at: Date.now(), session: sessionNo });
         session.send(pdu.response({ command_status: SMPP_STATUS.ESME_RSYSERR }));
         return;
       }
       behaviour = 'deliver';
     }
     if (behaviour === 'drop') {
-      this.submits.push({ to, status: -1, at: Date.now(), session: sessionNo });
+      this.recordSubmit({ to, status: -1, at: Date.now(), session: sessionNo });
       session.destroy();
       return;
     }
     if (behaviour === 'throttle' || behaviour === 'queue_full') {
       const status = behaviour === 'throttle' ? SMPP_STATUS.ESME_RTHROTTLED : SMPP_STATUS.ESME_RMSGQFUL;
-      this.submits.push({ to, status, at: Date.now(), session: sessionNo });
+      this.recordSubmit({ to, status, at: Date.now(), session: sessionNo });
       session.send(pdu.response({ command_status: status }));
       return;
     }
     if (behaviour === 'refuse') {
       // A permanent refusal at submit time: bad destination address.
-      this.submits.push({ to, status: SMPP_STATUS.ESME_RINVDSTADR, at: Date.now(), session: sessionNo });
+      this.recordSubmit({ to, status: SMPP_STATUS.ESME_RINVDSTADR, at: Date.now(), session: sessionNo });
       session.send(pdu.response({ command_status: SMPP_STATUS.ESME_RINVDSTADR }));
       return;
     }
     if (behaviour === 'nack') {
-      this.submits.push({ to, status: -2, at: Date.now(), session: sessionNo });
+      this.recordSubmit({ to, status: -2, at: Date.now(), session: sessionNo });
       session.send(new smpp.PDU('generic_nack', { sequence_number: pdu.sequence_number, command_status: SMPP_STATUS.ESME_RSYSERR }));
       return;
     }
     const n = this.nextId++;
     const messageId = this.formatId(n, this.opts.messageIds.submit);
     const receiptId = this.formatId(n, this.opts.messageIds.receipt);
-    this.submits.push({
+    this.recordSubmit({
       to,
       status: 0,
       at: Date.now(),
@@ -507,6 +580,15 @@ export class SmscSimulator {
     const list = this.inbox.get(m.to) ?? [];
     list.push(m);
     this.inbox.set(m.to, list);
+    this.inboxFeed.push(m);
+    // Bounded: forget the handsets that received first (a Map iterates in insertion order).
+    if (++this.inboxSize > MAX_RECORDS) {
+      for (const [to, msgs] of this.inbox) {
+        if (this.inboxSize <= MAX_RECORDS - MAX_RECORDS / 10) break;
+        this.inbox.delete(to);
+        this.inboxSize -= msgs.length;
+      }
+    }
   }
 
   private sendReceipt(r: PendingReceipt): void {
@@ -525,8 +607,10 @@ export class SmscSimulator {
     }
     const dlvrd = r.stat === 'DELIVRD' ? '001' : '000';
     const text = `id:${r.receiptId} sub:001 dlvrd:${dlvrd} submit date:${smppTimestamp(r.submitted)} done date:${smppTimestamp(new Date())} stat:${r.stat} err:${r.err} text:`;
-    const record: { submitId: string; session: number; status?: number } = { submitId: r.submitId, session: this.sessionNumber(target) };
+    const record: ReceiptRecord = { submitId: r.submitId, to: r.to, at: Date.now(), session: this.sessionNumber(target) };
     this.receiptsSent.push(record);
+    bound(this.receiptsSent);
+    this.receiptFeed.push(record);
     target.deliver_sm(
       {
         source_addr: r.to.replace(/^\+/, ''),
@@ -573,6 +657,21 @@ export class SmscSimulator {
       return json(200, { to, mode });
     }
     if (req.method === 'GET' && url.pathname === '/health') return json(200, { ok: true, sessions: this.sessionCount });
+    if (req.method === 'GET' && (url.pathname === '/submits' || url.pathname === '/receipts' || url.pathname === '/inbox')) {
+      const num = (name: string, fallback: number) => {
+        const v = url.searchParams.get(name);
+        return v !== null && /^\d+$/.test(v) ? Number(v) : fallback;
+      };
+      const after = num('after', 0);
+      const since = num('since', 0);
+      const limit = Math.max(1, num('limit', 10_000));
+      if (url.pathname === '/submits') return json(200, this.submitFeed.read(after, since, (r) => r.at, limit));
+      if (url.pathname === '/receipts') return json(200, this.receiptFeed.read(after, since, (r) => r.at, limit));
+      return json(
+        200,
+        this.inboxFeed.read(after, since, (m) => Date.parse(m.receivedAt), limit).map((m) => ({ seq: m.seq, to: m.to, text: m.text, at: Date.parse(m.receivedAt), mono: m.mono, messageIds: m.messageIds })),
+      );
+    }
     json(404, { error: 'not found: try GET /messages?to=<E.164>' });
   }
 }

@@ -1,0 +1,41 @@
+/** The client's adaptive bound on sends in flight (client/send-limiter.ts) and the worker's admission (activities/admission.ts). */
+import { SendAdmission } from '../../activities/admission';
+import { SendLimiter } from '../../client/send-limiter';
+
+test('the client refuses past its limit, and frees the slot when a send answers', () => {
+  const l = new SendLimiter({ max: 2 });
+  expect(l.tryAcquire()).toBe(true);
+  expect(l.tryAcquire()).toBe(true);
+  expect(l.tryAcquire()).toBe(false);
+  l.release(10);
+  expect(l.tryAcquire()).toBe(true);
+});
+
+test('slow answers shrink the limit (once per target period), fast ones grow it back to the max', () => {
+  const l = new SendLimiter({ max: 50, min: 4, targetMs: 1000 });
+  let now = 0;
+  for (let i = 0; i < 30; i++) {
+    l.tryAcquire();
+    l.release(3000, (now += 1000));
+  }
+  expect(l.limit).toBe(4);
+  l.tryAcquire();
+  l.release(3000, now + 10); // within the same period: no second cut
+  expect(l.limit).toBe(4);
+  for (let i = 0; i < 2000; i++) {
+    l.tryAcquire();
+    l.release(20, (now += 10));
+  }
+  expect(l.limit).toBe(50);
+});
+
+test('the worker refuses past its bound and refuses requests that waited too long', () => {
+  const a = new SendAdmission({ maxInFlight: 1, maxWaitMs: 1500 });
+  const first = a.enter(Date.now());
+  expect(first.admitted).toBe(true);
+  expect(a.enter(Date.now())).toEqual({ admitted: false, reason: 'worker_busy', retryAfterSeconds: 1 });
+  if (first.admitted) first.release();
+  expect(a.enter(1_000, 4_000)).toEqual({ admitted: false, reason: 'request_too_old', retryAfterSeconds: 3 });
+  expect(a.enter(undefined).admitted).toBe(true);
+  expect(a.stats).toMatchObject({ busy: 1, tooOld: 1 });
+});
