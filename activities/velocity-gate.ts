@@ -15,14 +15,14 @@ export interface VelocityGateOptions {
   taskQueue: string;
   /** Shards per tenant. @default 4 */
   shards?: number;
-  /** How often counts are reported and snapshots refreshed. @default 500 */
+  /** How often counts are reported and snapshots refreshed. @default 1000 */
   syncMs?: number;
   /** Stable id of this worker process. @default host-pid-random */
   worker?: string;
 }
 
 export const DEFAULT_VELOCITY_SHARDS = 4;
-export const DEFAULT_VELOCITY_SYNC_MS = 500;
+export const DEFAULT_VELOCITY_SYNC_MS = 1000;
 
 export class VelocityGate {
   readonly worker: string;

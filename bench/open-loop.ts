@@ -26,7 +26,7 @@ import { runTrial, type TrialContext, type TrialRun, type TrialSpec } from './li
 import type { BenchResult, MachineInfo, NumbersMode, OverloadResult, SearchResult, TrialResult } from './lib/types';
 
 const USAGE = `usage: npm run bench -- [--rate N] [--duration S] [--numbers distinct|hot] [--hot-numbers N]
-                      [--search] [--overload] [--baselines on|off] [--verify on|off]
+                      [--search] [--overload] [--baselines on|off] [--verify on|off] [--verify-after MS]
                       [--json FILE] [--svg FILE] [--smsc-tps N] [--tenant-rate N] [--receipt-delay MS]
                       [--receipt-sample N] [--search-from N] [--threshold MS] [--drain S] [--server-pid PID] [--verbose]`;
 
@@ -39,6 +39,7 @@ interface Options {
   overload: boolean;
   baselines: boolean;
   verify: boolean;
+  verifyAfterMs: number;
   json?: string;
   svg?: string;
   smscTps: number;
@@ -64,6 +65,7 @@ function parseOptions(argv: string[]): Options {
       overload: { type: 'boolean', default: false },
       baselines: { type: 'string', default: 'on' },
       verify: { type: 'string', default: 'on' },
+      'verify-after': { type: 'string', default: '0' },
       json: { type: 'string' },
       svg: { type: 'string' },
       'smsc-tps': { type: 'string', default: '0' },
@@ -107,6 +109,7 @@ function parseOptions(argv: string[]): Options {
     overload: values.overload,
     baselines: onOff('baselines', values.baselines),
     verify: onOff('verify', values.verify),
+    verifyAfterMs: nonNegative('verify-after', values['verify-after']),
     json: values.json,
     svg: values.svg,
     smscTps: nonNegative('smsc-tps', values['smsc-tps']),
@@ -243,6 +246,7 @@ async function main(): Promise<void> {
         tenant,
         phases,
         verify: opts.verify && target.name === 'product',
+        verifyAfterMs: opts.verifyAfterMs,
         thresholdMs: opts.threshold,
         abortOnFail: false,
         windows: false,
@@ -368,6 +372,7 @@ async function main(): Promise<void> {
         hotNumbers: opts.hotNumbers,
         baselines: opts.baselines,
         verify: opts.verify,
+        verifyAfterMs: opts.verifyAfterMs,
         search: opts.search,
         overload: opts.overload,
         thresholdMs: opts.threshold,

@@ -21,6 +21,8 @@ export interface TrialSpec {
   tenant: string;
   phases: { rate: number; seconds: number }[];
   verify: boolean;
+  /** A user's reading and typing time: verify this long after the SMS is in the inbox. */
+  verifyAfterMs: number;
   thresholdMs: number;
   /** Stop as soon as the verdict is certain (rate search). */
   abortOnFail: boolean;
@@ -117,9 +119,15 @@ export async function runTrial(spec: TrialSpec, ctx: TrialContext): Promise<Tria
       r.verifyDone = true;
       return;
     }
-    const t0 = performance.now();
-    const p = spec.target
-      .verify(r.phone, code, spec.tenant)
+    const verify = spec.target.verify;
+    if (!verify) return;
+    const typed = spec.verifyAfterMs > 0 ? new Promise<void>((res) => setTimeout(res, spec.verifyAfterMs)) : Promise.resolve();
+    let t0 = 0;
+    const p = typed
+      .then(() => {
+        t0 = performance.now();
+        return verify(r.phone, code, spec.tenant);
+      })
       .then(
         (v) => {
           r.verifyMs = performance.now() - t0;

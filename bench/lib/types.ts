@@ -142,6 +142,7 @@ export interface BenchResult {
     hotNumbers: number;
     baselines: boolean;
     verify: boolean;
+    verifyAfterMs: number;
     search: boolean;
     overload: boolean;
     thresholdMs: number;

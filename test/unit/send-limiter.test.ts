@@ -11,8 +11,18 @@ test('the client refuses past its limit, and frees the slot when a send answers'
   expect(l.tryAcquire()).toBe(true);
 });
 
-test('slow answers shrink the limit (once per target period), fast ones grow it back to the max', () => {
-  const l = new SendLimiter({ max: 50, min: 4, targetMs: 1000 });
+test('it starts small, and an idle client does not drift up to the max', () => {
+  const l = new SendLimiter({ max: 64, initial: 16 });
+  expect(l.limit).toBe(16);
+  for (let i = 0; i < 500; i++) {
+    l.tryAcquire();
+    l.release(20);
+  }
+  expect(l.limit).toBe(16);
+});
+
+test('slow answers shrink the limit (once per target period), fast ones grow it back to the max while it is in use', () => {
+  const l = new SendLimiter({ max: 50, min: 4, targetMs: 1000, initial: 50 });
   let now = 0;
   for (let i = 0; i < 30; i++) {
     l.tryAcquire();
@@ -23,7 +33,7 @@ test('slow answers shrink the limit (once per target period), fast ones grow it 
   l.release(3000, now + 10); // within the same period: no second cut
   expect(l.limit).toBe(4);
   for (let i = 0; i < 2000; i++) {
-    l.tryAcquire();
+    while (l.tryAcquire());
     l.release(20, (now += 10));
   }
   expect(l.limit).toBe(50);
