@@ -185,9 +185,19 @@ async function dispatch(deps: ActivityDeps, input: DispatchCodeInput, link: 'mem
     throw err;
   }
   const remainingSeconds = Math.ceil((input.expiresAtMs - Date.now()) / 1000);
+  const submitDone = deps.links.beginSubmit();
+  try {
+    return await submitAndLink(deps, input, link, message.text, remainingSeconds, code);
+  } finally {
+    submitDone();
+  }
+}
+
+async function submitAndLink(deps: ActivityDeps, input: DispatchCodeInput, link: 'memory' | 'mailbox', text: string, remainingSeconds: number, code: string): Promise<DispatchCodeResult> {
+  const { render } = input;
   let submitted;
   try {
-    submitted = await deps.smsc.submitText(input.phone, message.text, { senderId: render.senderId, validitySeconds: remainingSeconds, country: input.country, trafficClass: 'otp' });
+    submitted = await deps.smsc.submitText(input.phone, text, { senderId: render.senderId, validitySeconds: remainingSeconds, country: input.country, trafficClass: 'otp' });
   } catch (err) {
     if (err instanceof SmppPermanentError) {
       throw ApplicationFailure.create({ type: 'SmppPermanentError', message: err.message, nonRetryable: true });
@@ -243,7 +253,9 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
         const current = input.session.current;
         const redeliver = current !== undefined && shouldRedeliver(current, rules.profile, input.code, input.nowMs);
         const target = redeliver ? { seq: current.seq, nonce: current.nonce, expiresAtMs: current.expiresAtMs } : { ...input.next, expiresAtMs: input.nowMs + rules.ttlSeconds * 1000 };
-        const d = await dispatch(deps, { sessionWorkflowId: input.sessionWorkflowId, codeSeq: target.seq, nonce: target.nonce, phone: input.phone, expiresAtMs: target.expiresAtMs, render: prep.render, callerCode: input.code, country: prep.country }, 'memory');
+        // Without staggered retries no claim will ever look for this message's receipt: link it durably now.
+        const link = rules.retrySchedule.length > 0 && input.code === undefined ? 'memory' : 'mailbox';
+        const d = await dispatch(deps, { sessionWorkflowId: input.sessionWorkflowId, codeSeq: target.seq, nonce: target.nonce, phone: input.phone, expiresAtMs: target.expiresAtMs, render: prep.render, callerCode: input.code, country: prep.country }, link);
         return { ...base, kind: 'sms', redeliver, digest: d.codeDigest, route: d.route, messageIds: d.messageIds, segments: d.segments, encoding: d.encoding };
       } finally {
         admission.release();
@@ -261,8 +273,8 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
           return { route: m.route, key: route ? route.submitKey(m.messageId) : m.messageId, link: { sessionWorkflowId: input.sessionWorkflowId, codeSeq: input.codeSeq, messageId: m.messageId } };
         }),
       );
-      if (receipts.length) return { receipts };
-      return { dispatched: await dispatch(deps, input, 'memory') };
+      if (receipts.length || input.claimOnly) return { receipts };
+      return { dispatched: await dispatch(deps, input, input.linkNow ? 'mailbox' : 'memory') };
     },
 
     /** v0.1 sessions: policy only (sendCode does it all now). */

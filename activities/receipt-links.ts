@@ -46,6 +46,8 @@ interface Entry {
   at: number;
   /** Linked in its mailbox: receipts must go through the mailbox from now on. */
   durable: boolean;
+  /** A link to its mailbox is on its way. */
+  linking?: boolean;
   final: boolean;
 }
 
@@ -60,12 +62,17 @@ export class ReceiptLinks {
   private readonly receipts = new Map<string, { at: number; receipt: DeliveryReceipt }>();
   private readonly waiting = new Map<string, (() => void)[]>();
   private timer?: NodeJS.Timeout;
+  private linkingRun?: Promise<void>;
+  /** Submits under way in this process: only then can an unknown receipt be one of ours that beat its response. */
+  private submitting = 0;
   private readonly linkAfterMs: number;
   private readonly holdMs: number;
   private readonly maxEntries: number;
   private readonly ttlMs: number;
   /** Counters for GET /status and the benchmark. */
-  readonly stats = { direct: 0, viaMailbox: 0, linked: 0, claimed: 0 };
+  readonly stats = { direct: 0, viaMailbox: 0, linked: 0, claimed: 0, linkFailures: 0 };
+  /** The last reason a link failed (GET /status). */
+  lastLinkError?: string;
 
   constructor(private readonly opts: ReceiptLinksOptions) {
     this.linkAfterMs = opts.linkAfterMs ?? DEFAULT_RECEIPT_LINK_AFTER_MS;
@@ -77,6 +84,19 @@ export class ReceiptLinks {
   start(): void {
     this.timer ??= setInterval(() => void this.linkOverdue(Date.now() - this.linkAfterMs), Math.max(100, Math.min(this.linkAfterMs, 1000)));
     this.timer.unref();
+  }
+
+  /**
+   * Marks a submit under way until the returned function is called (after its
+   * ids are registered): receipts for unknown ids wait for it, and only then.
+   */
+  beginSubmit(): () => void {
+    this.submitting++;
+    let done = false;
+    return () => {
+      if (!done) this.submitting--;
+      done = true;
+    };
   }
 
   /** Called by the submitting activity once the SMSC gave the id. */
@@ -95,7 +115,7 @@ export class ReceiptLinks {
     const k = keyOf(m);
     this.receipts.set(k, { at: Date.now(), receipt });
     let entry = this.entries.get(k);
-    if (!entry) entry = await this.hold(k);
+    if (!entry && this.submitting > 0) entry = await this.hold(k);
     if (entry && !entry.durable) {
       try {
         await this.opts.client.workflow.getHandle(entry.link.sessionWorkflowId).signal(deliveryReceiptSignal, { ...receipt, messageId: entry.link.messageId, codeSeq: entry.link.codeSeq });
@@ -138,25 +158,40 @@ export class ReceiptLinks {
   }
 
   private async makeDurable(m: MessageKey, entry: Entry): Promise<void> {
-    await this.opts.client.workflow.signalWithStart(RECEIPT_MAILBOX_WORKFLOW, {
-      workflowId: receiptMailboxId(m.route, m.key),
-      taskQueue: this.opts.taskQueue,
-      signal: mailboxSubmittedSignal,
-      signalArgs: [entry.link],
-    });
-    entry.durable = true;
-    this.stats.linked++;
+    entry.linking = true;
+    try {
+      await this.opts.client.workflow.signalWithStart(RECEIPT_MAILBOX_WORKFLOW, {
+        workflowId: receiptMailboxId(m.route, m.key),
+        taskQueue: this.opts.taskQueue,
+        signal: mailboxSubmittedSignal,
+        signalArgs: [entry.link],
+      });
+      entry.durable = true;
+      this.stats.linked++;
+    } finally {
+      entry.linking = false;
+    }
   }
 
-  /** Links every open message submitted before `before` in its mailbox. */
-  async linkOverdue(before = Infinity): Promise<void> {
-    const due = [...this.entries.entries()].filter(([, e]) => !e.durable && !e.final && e.at <= before);
-    await Promise.all(
-      due.map(async ([k, e]) => {
-        const [route, key] = k.split('\u0000');
-        await this.makeDurable({ route, key }, e).catch(() => undefined);
-      }),
-    );
+  /** Links every open message submitted before `before` in its mailbox; one run at a time, a few links at once. */
+  linkOverdue(before = Infinity): Promise<void> {
+    this.linkingRun ??= this.linkBatch(before).finally(() => (this.linkingRun = undefined));
+    return this.linkingRun;
+  }
+
+  private async linkBatch(before: number): Promise<void> {
+    const due = [...this.entries.entries()].filter(([, e]) => !e.durable && !e.linking && !e.final && e.at <= before);
+    for (let i = 0; i < due.length; i += 32) {
+      await Promise.all(
+        due.slice(i, i + 32).map(async ([k, e]) => {
+          const [route, key] = k.split('\u0000');
+          await this.makeDurable({ route, key }, e).catch((err: unknown) => {
+            this.stats.linkFailures++;
+            this.lastLinkError = err instanceof Error ? err.message : String(err);
+          });
+        }),
+      );
+    }
     this.evict();
   }
 
@@ -190,13 +225,16 @@ export class ReceiptLinks {
     return found;
   }
 
+  /** Oldest first; a message not yet linked durably is kept (its receipt would have nowhere to go). */
   private evict(): void {
     const now = Date.now();
-    for (const map of [this.entries, this.receipts] as Map<string, { at: number }>[]) {
-      for (const [k, v] of map) {
-        if (v.at > now - this.ttlMs && map.size <= this.maxEntries) break;
-        map.delete(k);
-      }
+    for (const [k, v] of this.entries) {
+      if (v.at > now - this.ttlMs && this.entries.size <= this.maxEntries) break;
+      if (v.durable || v.final) this.entries.delete(k);
+    }
+    for (const [k, v] of this.receipts) {
+      if (v.at > now - this.ttlMs && this.receipts.size <= this.maxEntries) break;
+      this.receipts.delete(k);
     }
   }
 
@@ -204,7 +242,10 @@ export class ReceiptLinks {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    await this.linkingRun;
     await this.linkOverdue();
+    const open = [...this.entries.values()].filter((e) => !e.durable && !e.final).length;
+    if (open) console.warn(`[receipts] ${open} message(s) could not be linked before shutdown: ${this.lastLinkError ?? 'unknown error'}; their sessions will claim them before a retry`);
   }
 
   get size(): number {

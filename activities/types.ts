@@ -118,6 +118,10 @@ export type SendCodeResult =
 export interface RetryCodeInput extends DispatchCodeInput {
   /** Messages of this code with no final receipt yet. */
   unanswered: { route: string; messageId: string }[];
+  /** Only look for receipts; never send (the session re-checks its state before it sends). */
+  claimOnly?: boolean;
+  /** No claim will follow this send (last retry): link its messages in their mailboxes at once. */
+  linkNow?: boolean;
 }
 
 /** Final receipts found instead of re-sending, or the re-send. */

@@ -46,7 +46,8 @@ export class VelocityGate {
     const id = velocityShardId(tenant, shard);
     let entry = this.ledgers.get(id);
     if (!entry) {
-      entry = { tenant, shard, ledger: new ShardLedger(this.worker), lastUsed: Date.now() };
+      // Seq from the clock: a ledger made again after an idle hour must not reuse old seqs.
+      entry = { tenant, shard, ledger: new ShardLedger(this.worker, Date.now()), lastUsed: Date.now() };
       this.ledgers.set(id, entry);
     }
     entry.lastUsed = Date.now();

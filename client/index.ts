@@ -164,10 +164,13 @@ export class OtpClient {
     if (!this.limiter.tryAcquire()) return { sessionId: workflowId, status: 'overloaded', reason: 'client_busy', maskedPhone: maskPhone(e164), retryAfterSeconds: 1 };
     let result: SendOtpResult;
     const startedAt = Date.now();
+    const requestedAt = new Date(startedAt).toISOString();
     try {
       result = await this.temporal.workflow.executeUpdateWithStart(sendUpdate, {
-        args: [{ ...rest, phone: e164, idempotencyKey, requestedAt: new Date().toISOString() }],
-        updateId: idempotencyKey,
+        args: [{ ...rest, phone: e164, idempotencyKey, requestedAt }],
+        // The session dedupes by idempotencyKey; the update id is per attempt, so that a retry
+        // after an `overloaded` answer (never kept under the key) gets a real try.
+        updateId: idempotencyKey !== undefined ? `${idempotencyKey}@${requestedAt}` : undefined,
         startWorkflowOperation: start,
       });
     } catch (err) {

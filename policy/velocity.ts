@@ -13,7 +13,8 @@
  * refreshes. When every worker has seen the others' last reports it admits at
  * most N + W − 1. A worker that no other worker has reported beside decides
  * from its own counts, exactly; a new worker does so until its first snapshot
- * (one sync period), which is the only time the bound can be exceeded.
+ * (at most FIRST_SNAPSHOT_GRACE_MS), the only time the bound can be exceeded.
+ * A shard that stays unreachable makes the gate fail closed.
  */
 import type { QuotaRequest, QuotaResult, VelocityCount, VelocityReport, VelocitySnapshot } from '../contract';
 
@@ -23,6 +24,8 @@ export const HOUR_MS = 60 * MINUTE_MS;
 export const BUCKETS_PER_WINDOW = 12;
 /** Workers that reported within this long count towards W. */
 export const WORKER_SEEN_MS = HOUR_MS;
+/** How long a new worker decides from its own counts before the shard's first snapshot. */
+export const FIRST_SNAPSHOT_GRACE_MS = 5_000;
 
 /** One limit a send must pass. */
 export interface VelocityCheck {
@@ -157,9 +160,17 @@ interface Pending {
 export class ShardLedger {
   private snapshot: VelocitySnapshot | undefined;
   private pending: Pending[] = [];
-  private seq = 0;
+  /** First decision of this ledger: without a snapshot it may decide alone only for a short while. */
+  private firstAt?: number;
 
-  constructor(readonly worker: string) {}
+  /**
+   * `seq` must never go back for one worker id, even when a ledger is made
+   * again: the shard ignores reports at or below the last one it applied.
+   */
+  constructor(
+    readonly worker: string,
+    private seq = 0,
+  ) {}
 
   /** Sends of this worker for `key` that the snapshot does not count yet. */
   private unsynced(key: string, spanMs: number, now: number): number {
@@ -186,15 +197,22 @@ export class ShardLedger {
   /** This worker's own sends per key, applied or not: exact counts while it is the only worker. */
   private readonly own = new Map<string, [number, number][]>();
 
-  /** No other worker has reported to this shard (or none has answered yet, e.g. its first send). */
-  private alone(): boolean {
-    return !this.snapshot || Object.keys(this.snapshot.applied).every((w) => w === this.worker);
+  /**
+   * No other worker has reported to this shard, or the shard has not answered
+   * yet and this ledger is new. A shard that stays unreachable does not leave a
+   * worker deciding alone: it falls back to its small unsynced allowance, which
+   * runs out (fail closed) while no report is applied.
+   */
+  private alone(now: number): boolean {
+    if (!this.snapshot) return now - (this.firstAt ?? now) < FIRST_SNAPSHOT_GRACE_MS;
+    return Object.keys(this.snapshot.applied).every((w) => w === this.worker);
   }
 
   /** Checks that block this send right now (empty: allowed). */
   exceeded(checks: VelocityCheck[], now: number): VelocityCheck[] {
+    this.firstAt ??= now;
     for (const c of checks) if (!this.interest.has(c.key)) this.interest.set(c.key, now + c.spanMs);
-    if (this.alone()) return checks.filter((c) => windowCount(this.own.get(c.key) ?? [], c.spanMs, now) >= c.limit);
+    if (this.alone(now)) return checks.filter((c) => windowCount(this.own.get(c.key) ?? [], c.spanMs, now) >= c.limit);
     return checks.filter((c) => this.unsynced(c.key, c.spanMs, now) >= allowance(c.limit, this.count(c), this.workers()));
   }
 

@@ -73,6 +73,17 @@ test('a worker past its bound refuses a send at once as overloaded, and sends no
   accepted(await slow);
   // The refusal left nothing behind: the same number sends at once afterwards.
   accepted(await s.otp.send('+33612710002'));
+
+  // On a session already open, a busy answer is not kept under the caller's idempotency key:
+  // retrying with the same key (as n8n's Retry On Fail does) gets a real try.
+  const open = '+33612710003';
+  accepted(await s.otp.send(open, { profile: 'fast' }));
+  const slowAgain = s.otp.send('+33612710001', { profile: 'fast' });
+  await waitFor(async () => s.worker.admission.current, (n) => n === 1, 'the slow send to hold the only slot again');
+  expect(await s.otp.send(open, { profile: 'fast', idempotencyKey: 'retry-me' })).toMatchObject({ status: 'overloaded', reason: 'worker_busy' });
+  accepted(await slowAgain);
+  expect(await s.otp.send(open, { profile: 'fast', idempotencyKey: 'retry-me' })).toMatchObject({ status: 'sent', codeSeq: 2 });
+  expect(await s.otp.send(open, { profile: 'fast', idempotencyKey: 'retry-me' })).toMatchObject({ status: 'sent', codeSeq: 2 });
 }, 60_000);
 
 test('a send whose request waited longer than OTP_MAX_SEND_WAIT_MS is refused, not sent late; an idempotent retry gets a real try', async () => {

@@ -46,6 +46,7 @@ function activities(m: Mocks): OtpActivities {
     async retryCode(i) {
       m.retries.push(i);
       if (m.retryResult) return m.retryResult(i);
+      if (i.claimOnly) return { receipts: [] };
       return { dispatched: { route: 'smsc', codeDigest: DIGEST, messageIds: [`r${++n}`], segments: 1, encoding: 'GSM7' } };
     },
     async deliverFallback() {
@@ -79,7 +80,13 @@ test('no receipt: retries claim the unanswered messages, re-send at +20 s and +6
     await env.sleep('21 seconds');
     await env.sleep('40 seconds');
     await env.sleep('10 minutes');
-    expect(m.retries.map((r) => r.unanswered)).toEqual([[{ route: 'smsc', messageId: 'm1' }], [{ route: 'smsc', messageId: 'm1' }, { route: 'smsc', messageId: 'r2' }]]);
+    // Each retry first claims (looks for receipts, sends nothing), then sends; the last one links at once.
+    expect(m.retries.map((r) => [r.claimOnly ?? false, r.unanswered.map((u) => u.messageId), r.linkNow ?? false])).toEqual([
+      [true, ['m1'], false],
+      [false, [], false],
+      [true, ['m1', 'r2'], false],
+      [false, [], true],
+    ]);
     const st = await env.client.workflow.getHandle(id).query(statusQuery);
     expect(st.events.filter((e) => e.type === 'retry')).toHaveLength(2);
   });

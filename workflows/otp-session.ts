@@ -100,6 +100,8 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
   /** Bumped by every handler that changes state: the main loop re-plans on it. */
   let version = 0;
   let inFlight: Promise<SendOtpResult> | undefined;
+  /** A staggered retry is under way: a send waits for it, so one decision sends at a time. */
+  let retrying = false;
   const callbacks = new Set<Promise<void>>();
   const wake = new WakeUp();
 
@@ -287,6 +289,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       const key = req.idempotencyKey;
       const seen = key ? s.idempotency[key] : undefined;
       if (seen && Date.now() - seen.atMs < IDEMPOTENCY_RETENTION_MS) return seen.result;
+      if (retrying) await condition(() => !retrying);
       // A concurrent double click joins the send already under way: one SMS, one code.
       const joined = inFlight !== undefined;
       const run = inFlight ?? (inFlight = send(req));
@@ -342,21 +345,32 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
 
   /** Sends the code again (same nonce, so the same code), unless a final receipt turns up first. */
   async function staggeredRetry(c: IssuedCode): Promise<void> {
+    retrying = true;
+    try {
+      await retryOnce(c);
+    } finally {
+      retrying = false;
+    }
+  }
+
+  async function retryOnce(c: IssuedCode): Promise<void> {
     if (!c.resend) return;
     const last = c.attempts[c.attempts.length - 1];
     const why = c.delivery === 'failed' ? `receipt ${last.stat}` : `no receipt within ${c.receiptTimeoutSeconds} s`;
     const dispatch = { sessionWorkflowId: sessionId, codeSeq: c.seq, nonce: c.nonce, phone: c.resend.phone, expiresAtMs: c.expiresAtMs, render: c.resend.render, country: c.resend.country };
     try {
-      let r = await retryCode({ ...dispatch, unanswered: unanswered(c) });
-      if ('receipts' in r) {
+      const open = unanswered(c);
+      if (open.length) {
+        const claimed = await retryCode({ ...dispatch, unanswered: open, claimOnly: true });
         // Our own backlog, another worker or a restart held these back: they count, and decide.
-        for (const receipt of r.receipts) {
+        for (const receipt of 'receipts' in claimed ? claimed.receipts : []) {
           note('receipt', `message ${receipt.messageId}: ${receipt.stat} err:${receipt.err} (code #${c.seq}, found before a retry)`);
           if (applyReceipt(c, { ...receipt, codeSeq: c.seq })) deliveryChanged(c, receipt.err);
         }
-        if (!retryable(c)) return;
-        r = await retryCode({ ...dispatch, unanswered: [] });
       }
+      // A verify, cancel or new send while we looked: the retry is moot.
+      if (s.current !== c || c.state !== 'active' || Date.now() >= c.expiresAtMs || !retryable(c)) return;
+      const r = await retryCode({ ...dispatch, unanswered: [], linkNow: c.retriesDone + 1 >= c.retrySchedule.length });
       if (!('dispatched' in r)) return;
       c.retriesDone++;
       addAttempt(c, r.dispatched);
@@ -388,8 +402,9 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
   const forgettable = () =>
     version > 0 && s.codeSeq === 0 && s.sends.length === 0 && Object.keys(s.idempotency).length === 0 && s.events.every((e) => e.type === 'refused' && e.detail.startsWith('overloaded'));
 
-  // Started by update-with-start: let the first send begin before planning anything.
-  if (!input.carried) await condition(() => inFlight !== undefined || version > 0);
+  // Started by update-with-start: let the first send begin before planning anything (a start
+  // whose update was rejected by the validator ends after the retention period).
+  if (!input.carried && inFlight === undefined && version === 0) await condition(() => inFlight !== undefined || version > 0, IDEMPOTENCY_RETENTION_MS);
 
   for (;;) {
     if (inFlight) await condition(() => inFlight === undefined);

@@ -155,3 +155,25 @@ test('when every worker syncs after each send the limit holds to within W − 1'
     { numRuns: 300 },
   );
 });
+
+test('a ledger made again for the same worker keeps counting: its seqs never go back', () => {
+  const shard = emptyShard();
+  const checks = velocityChecks(request({ tenantSendsPerMinute: 1000 }));
+  const first = new ShardLedger('w1', 1_000);
+  decideSend(checks, () => first, 0);
+  applyReport(shard, first.takeReport()!, 0);
+  const again = new ShardLedger('w1', 2_000);
+  decideSend(checks, () => again, 0);
+  applyReport(shard, again.takeReport()!, 0);
+  expect(windowCount(shard.keys.tenant.buckets, MINUTE_MS, 0)).toBe(2);
+});
+
+test('a shard that never answers makes the gate fail closed after its grace period, not decide alone', () => {
+  const ledger = new ShardLedger('w1');
+  const checks = velocityChecks(request({ tenantSendsPerMinute: 100 }));
+  let admitted = 0;
+  for (let i = 0; i < 200; i++) if (decideSend(checks, () => ledger, 10_000 + i * 100).allowed) admitted++;
+  // Alone for 5 s (50 sends at this pace), then only the small unsynced allowance: far below 200.
+  expect(admitted).toBeLessThan(100);
+  expect(decideSend(checks, () => ledger, 40_000).allowed).toBe(false);
+});
