@@ -46,9 +46,16 @@ async function main(): Promise<void> {
     await otp.send(p2, { profile: 'lock1-fast' });
     await new Promise((r) => setTimeout(r, 300));
     await otp.verify(p2, '00000000');
+    // 3. no receipt: the staggered retry at +20 s claims (finds nothing), re-sends the same code, then a verify.
+    const p3 = '+33612000003';
+    sim.setBehaviour(p3, 'no_receipt');
+    await otp.send(p3);
+    await new Promise((r) => setTimeout(r, 21_500));
+    await otp.verify(p3, codeOf(p3));
     await new Promise((r) => setTimeout(r, 1000)); // the velocity report lands
     await save('session-v2-verified', s1.sessionId!);
     await save('session-v2-resent-failed-locked', otp.sessionId(p2));
+    await save('session-v2-retried', otp.sessionId(p3));
     await save('receipt-mailbox-v2', `dlr-${config.smsc.name}-${s1.messageId}`);
     await save('velocity-shard', velocityShardId(config.tenant, shardOf('tenant', config.velocity.shards)));
   } finally {

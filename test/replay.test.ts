@@ -29,6 +29,7 @@ test('there are recorded histories for sessions and mailboxes, of v0.1 and of to
       'velocity.history.pb',
       'session-v2-verified.history.pb',
       'session-v2-resent-failed-locked.history.pb',
+      'session-v2-retried.history.pb',
       'receipt-mailbox-v2.history.pb',
       'velocity-shard.history.pb',
     ]),
