@@ -28,10 +28,7 @@ import {
   sendUpdate,
   statusQuery,
   verifyUpdate,
-  type CodeState,
   type DeliveryCallbackEvent,
-  type DeliveryStatus,
-  type FallbackChannel,
   type OtpSessionEvent,
   type OtpSessionInput,
   type OtpSessionStatus,
@@ -43,6 +40,9 @@ import {
 } from '../../contract';
 import type { OtpActivities, PrepareSendResult, RenderPlan } from '../../activities/types';
 import { constantTimeEqual } from '../constant-time';
+// The rules are shared with today's session (same logic as v0.1 had inline, so replay is unchanged).
+import { aggregate, finalSmsFailure, nextEscalationAtMs, nextRetryAtMs, pendingFallbacks, retryable } from '../session/delivery';
+import { attemptsRemaining, type IssuedCode, type SessionState } from '../session/state';
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 const MAX_EVENTS = 100;
@@ -73,60 +73,6 @@ const { dispatchCode } = proxyLocalActivities<OtpActivities>({
   retry: { initialInterval: '250 milliseconds', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 4, nonRetryableErrorTypes: ['SmppPermanentError', 'InvalidMessage', 'InvalidRequest'] },
 });
 
-interface IssuedCode {
-  seq: number;
-  nonce: string;
-  digest: string;
-  profile: string;
-  channel: 'sms' | 'sandbox' | 'custom';
-  /** Caller-supplied codes cannot be re-derived, so they are never re-delivered. */
-  callerCode: boolean;
-  issuedAtMs: number;
-  expiresAtMs: number;
-  maxAttempts: number;
-  attemptsUsed: number;
-  state: CodeState;
-  delivery: DeliveryStatus;
-  deliveryStat?: string;
-  messageId?: string;
-  segments: number;
-  encoding: 'GSM7' | 'UCS2';
-  locale: string;
-  /** What a staggered retry needs to send the same code again (inside encrypted state only). */
-  resend?: { phone: string; render: RenderPlan; country: string };
-  retrySchedule: number[];
-  receiptTimeoutSeconds: number;
-  /** SMS sends of this code; each holds its segments' message ids and their receipt outcomes. */
-  attempts: { atMs: number; parts: Record<string, 'submitted' | 'delivered' | 'failed'>; stat?: string }[];
-  retriesDone: number;
-  callbackUrl?: string;
-  callbackSeq: number;
-  /** Fallback contacts given with the send (encrypted state only) and the channels already used. */
-  fallback?: { email?: string; webhookUrl?: string };
-  fallbackChannels: FallbackChannel[];
-  escalateAfterSeconds: number;
-  escalatedTo: FallbackChannel[];
-}
-
-/** Receipt states worth a staggered retry; REJECTD means the carrier refused it for good. */
-const RETRYABLE_STATS = new Set(['UNDELIV', 'EXPIRED', 'DELETED', 'UNKNOWN']);
-
-/** Everything continue-as-new carries over. */
-interface SessionState {
-  codeSeq: number;
-  current?: IssuedCode;
-  /** The code a resend replaced, still accepted until graceUntilMs. */
-  previous?: IssuedCode & { graceUntilMs: number };
-  /** Send instants (epoch ms) for the resend window. */
-  sends: number[];
-  lastSendAtMs?: number;
-  cooldownSeconds: number;
-  windowSeconds: number;
-  maxSendsPerWindow: number;
-  idempotency: Record<string, { atMs: number; result: SendOtpResult }>;
-  lastAccepted?: { atMs: number; result: SendOtpResult };
-  events: OtpSessionEvent[];
-}
 
 function validateSend(req: SendOtpRequest): void {
   if (typeof req !== 'object' || req === null) throw new Error('send request must be an object');
@@ -162,18 +108,7 @@ export async function otpSessionV1(input: OtpSessionInput): Promise<OtpSessionSt
     // "Current details" in the Web UI: the latest steps, reasons included, never a code or a number.
     setCurrentDetails(`**${input.maskedPhone}** (tenant ${input.tenant})\n\n${s.events.slice(-8).map((e) => `- ${e.at} **${e.type}** ${e.detail}`).join('\n')}`);
   };
-  const attemptsRemaining = (c: IssuedCode) => Math.max(c.maxAttempts - c.attemptsUsed, 0);
   const callbacks = new Set<Promise<void>>();
-
-  /** Aggregate over segments and attempts: any attempt fully delivered wins; else the latest attempt decides. */
-  const aggregate = (c: IssuedCode): { status: DeliveryStatus; stat?: string } => {
-    if (c.channel === 'sandbox') return { status: 'delivered' };
-    if (c.channel === 'custom') return { status: 'pending' };
-    if (c.attempts.some((a) => Object.values(a.parts).length > 0 && Object.values(a.parts).every((o) => o === 'delivered'))) return { status: 'delivered', stat: 'DELIVRD' };
-    const last = c.attempts[c.attempts.length - 1];
-    if (last && Object.values(last.parts).some((o) => o === 'failed')) return { status: 'failed', stat: last.stat };
-    return { status: 'submitted', stat: last?.stat };
-  };
 
   /** Records a delivery status change and, if the send asked for it, posts a signed callback in the background. */
   const deliveryChanged = (c: IssuedCode, err?: string) => {
@@ -508,21 +443,6 @@ export async function otpSessionV1(input: OtpSessionInput): Promise<OtpSessionSt
     deliveryChanged(c, r.err);
   });
 
-  /** When the next staggered retry is due, or undefined when none will be. */
-  /** False once the code is delivered, or its latest send failed for good (e.g. REJECTD). */
-  function retryable(c: IssuedCode): boolean {
-    if (!c.resend || c.delivery === 'delivered' || !c.attempts.length) return false;
-    const last = c.attempts[c.attempts.length - 1];
-    return !(last.stat && !RETRYABLE_STATS.has(last.stat) && Object.values(last.parts).some((o) => o === 'failed'));
-  }
-
-  function nextRetryAtMs(c: IssuedCode): number | undefined {
-    if (!retryable(c) || c.retriesDone >= c.retrySchedule.length) return undefined;
-    const last = c.attempts[c.attempts.length - 1];
-    const at = Math.max(c.attempts[0].atMs + c.retrySchedule[c.retriesDone] * 1000, last.atMs + c.receiptTimeoutSeconds * 1000);
-    return at < c.expiresAtMs ? at : undefined; // a retry after expiry cannot help anyone
-  }
-
   async function staggeredRetry(c: IssuedCode): Promise<void> {
     c.retriesDone++;
     // Receipts may have arrived while we slept: decide on what is known now.
@@ -535,24 +455,6 @@ export async function otpSessionV1(input: OtpSessionInput): Promise<OtpSessionSt
     } catch (err) {
       note('retry', `code #${c.seq} retry ${c.retriesDone} failed: ${failureMessage(err)}`);
     }
-  }
-
-  /** The SMS failed for good: REJECTD, or failed with every staggered retry used. */
-  function finalSmsFailure(c: IssuedCode): boolean {
-    return c.channel === 'sms' && c.delivery === 'failed' && (!retryable(c) || c.retriesDone >= c.retrySchedule.length);
-  }
-
-  function pendingFallbacks(c: IssuedCode): FallbackChannel[] {
-    if (!c.fallback || c.channel !== 'sms' || c.callerCode) return [];
-    return (c.fallbackChannels ?? []).filter((ch) => !c.escalatedTo.includes(ch) && (ch === 'email' ? !!c.fallback?.email : !!c.fallback?.webhookUrl));
-  }
-
-  /** When to try the next fallback channel: escalateAfterSeconds per step, or now once the SMS failed for good. */
-  function nextEscalationAtMs(c: IssuedCode): number | undefined {
-    if (c.delivery === 'delivered' || !c.attempts.length || !pendingFallbacks(c).length) return undefined;
-    const step = (c.escalatedTo.length + 1) * c.escalateAfterSeconds * 1000;
-    const at = finalSmsFailure(c) && c.escalatedTo.length === 0 ? Date.now() : c.attempts[0].atMs + step;
-    return at < c.expiresAtMs ? at : undefined;
   }
 
   /** Sends the same code through the next fallback channel; a channel that fails is skipped, not retried forever. */
@@ -580,7 +482,7 @@ export async function otpSessionV1(input: OtpSessionInput): Promise<OtpSessionSt
       expireIfDue(c);
       if (c.state !== 'active') continue;
       const retryAt = nextRetryAtMs(c);
-      const escalateAt = nextEscalationAtMs(c);
+      const escalateAt = nextEscalationAtMs(c, Date.now());
       const finalFailure = finalSmsFailure(c);
       const until = Math.min(c.expiresAtMs, retryAt ?? Infinity, escalateAt ?? Infinity);
       const changed = await condition(
@@ -594,7 +496,7 @@ export async function otpSessionV1(input: OtpSessionInput): Promise<OtpSessionSt
       );
       if (s.current !== c || c.state !== 'active' || inFlight !== undefined) continue;
       if (!changed && retryAt !== undefined && Date.now() >= retryAt) await staggeredRetry(c);
-      const due = nextEscalationAtMs(c);
+      const due = nextEscalationAtMs(c, Date.now());
       if (due !== undefined && Date.now() >= due) await escalate(c);
     } else {
       // Idle: stay to answer repeat verifies, honour idempotency keys and resend windows, then finish.
