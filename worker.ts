@@ -7,10 +7,12 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { DeliveryReceipt } from './contract';
 import { createActivities } from './activities';
+import { CodeKeyring, SealOpener } from './activities/code';
 import { SendAdmission } from './activities/admission';
 import { ReceiptLinks } from './activities/receipt-links';
 import { VelocityGate } from './activities/velocity-gate';
 import { otpDataConverter } from './client';
+import { workerDataConverter } from './lib/worker-converter';
 import { loadConfig, ConfigError, type OtpConfig } from './lib/config';
 import { createServer, type Server } from 'node:http';
 import { createTransport } from 'nodemailer';
@@ -39,10 +41,11 @@ export interface RunningOtpWorker {
 }
 
 export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrides = {}): Promise<RunningOtpWorker> {
-  const dataConverter = otpDataConverter(config.keys.payload);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const clientConnection = await Connection.connect({ address: config.temporal.address });
-  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter });
+  const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter: otpDataConverter(config.keys.payload) });
+  // Workflows get sealed codes opened into digests by the worker's codec, never the code.
+  const dataConverter = workerDataConverter(config);
 
   const smsc = new SmscRouter(config.routes);
   const links = new ReceiptLinks({ client, taskQueue: config.temporal.taskQueue, ...config.receipts });
@@ -67,8 +70,10 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
       smsc,
       client,
       taskQueue: config.temporal.taskQueue,
-      codeKey: config.keys.code,
-      hashKey: config.keys.hash,
+      codeKeys: new CodeKeyring(config.keys.code),
+      idKeys: config.keys.hash,
+      seal: new SealOpener(config.keys.sealPrivate),
+      outbound: config.outbound,
       brand: config.brand,
       senderId: config.smsc.senderId,
       profiles: config.profiles,

@@ -3,18 +3,20 @@
  * owns: the SMPP binds, a Temporal client, the keys and the policy profiles.
  */
 import { createHmac } from 'node:crypto';
+import { DestinationError, checkUrl, type OutboundPolicy } from '../policy/destination';
+import { signedPost } from './http-post';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import { RECEIPT_MAILBOX_WORKFLOW, mailboxSubmittedSignal, receiptMailboxId, type QuotaRequest, type QuotaResult } from '../contract';
-import { codeDigest, normalizeCode } from '../contract/keys';
-import { MessageError, renderMessage } from '../policy/message';
+import { MAX_CODE_LENGTH, MIN_CODE_LENGTH, RECEIPT_MAILBOX_WORKFLOW, mailboxSubmittedSignal, receiptMailboxId, type QuotaRequest, type QuotaResult } from '../contract';
+import { maskPhone, sessionWorkflowId } from '../contract/keys';
+import { MessageError, assertLocale, assertPlainText, pickTemplate, renderMessage } from '../policy/message';
 import { checkPhone } from '../policy/phone';
 import { ALPHABETS, DEFAULT_PROFILE, isInAlphabet, sessionRules, type ResolvedProfile } from '../policy/profile';
 import { resendDecision, shouldRedeliver } from '../policy/resend';
 import type { ProfileStore } from '../policy/store';
 import { SmppPermanentError } from '../smpp/errors';
 import type { SmscRouter } from '../smpp/smsc';
-import { deriveCode } from './code';
+import { codeDigest, deriveCode, SealError, type CodeKeyring, type SealOpener } from './code';
 import type { Transporter } from 'nodemailer';
 import type { WebhookChannelMessage } from '../contract';
 import type { SendAdmission } from './admission';
@@ -28,8 +30,12 @@ export interface ActivityDeps {
   smsc: SmscRouter;
   client: Client;
   taskQueue: string;
-  codeKey: string;
-  hashKey: string;
+  /** Worker-only code keys (OTP_CODE_KEY, then OTP_CODE_KEY_PREVIOUS). */
+  codeKeys: CodeKeyring;
+  /** Id keys (OTP_HASH_KEY, then OTP_HASH_KEY_PREVIOUS): a send's number must hash to its session id under one of them. */
+  idKeys: string[];
+  /** Opens codes sealed by clients (OTP_SEAL_PRIVATE_KEY). */
+  seal: SealOpener;
   /** Brand and sender used when neither the send nor the profile names one. */
   brand: string;
   senderId: string;
@@ -44,25 +50,8 @@ export interface ActivityDeps {
   links: ReceiptLinks;
   /** Bounds the sends this worker has in flight (activities/admission.ts). */
   admission: SendAdmission;
-}
-
-/** A signed POST: X-OTP-Timestamp and X-OTP-Signature = sha256=hex(HMAC(key, timestamp + "." + body)). */
-async function signedPost(key: string, url: string, body: string, eventId: string, what: string): Promise<number> {
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const signature = createHmac('sha256', key).update(`${timestamp}.${body}`).digest('hex');
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-otp-event-id': eventId, 'x-otp-timestamp': timestamp, 'x-otp-signature': `sha256=${signature}` },
-      body,
-      signal: AbortSignal.timeout(5000),
-    });
-  } catch (err) {
-    throw new Error(`${what} to ${new URL(url).host} failed: ${(err as Error).message}`);
-  }
-  if (res.status < 200 || res.status >= 300) throw new Error(`${what} to ${new URL(url).host} answered HTTP ${res.status}`);
-  return res.status;
+  /** Where callbacks and webhook-channel POSTs may go (OTP_OUTBOUND_ALLOW). */
+  outbound: OutboundPolicy;
 }
 
 /** A request that can never succeed as sent: the update fails with this message, nothing is sent. */
@@ -71,17 +60,16 @@ function invalidRequest(message: string): ApplicationFailure {
 }
 
 function resolveTemplate(p: ResolvedProfile, input: PrepareSendInput): { template: string; locale: string } {
+  if (input.locale !== undefined) assertLocale(input.locale);
   if (input.messageText !== undefined) {
     if (!p.allowCallerMessage) throw invalidRequest(`profile "${p.name}" does not allow caller message text`);
     if (!input.messageText.includes('{code}')) throw invalidRequest('messageText must contain the {code} placeholder');
     if (/\{(?!code\}|brand\}|ttlMinutes\}|context\})[^}]*\}/.test(input.messageText)) throw invalidRequest('messageText may use only {code}, {brand}, {ttlMinutes} and {context}');
+    assertPlainText('messageText', input.messageText, { allowNewline: true, allowBraces: true });
     return { template: input.messageText, locale: input.locale ?? p.defaultLocale };
   }
-  const wanted = input.locale ?? p.defaultLocale;
-  const base = wanted.split(/[-_]/)[0];
-  if (p.templates[wanted]) return { template: p.templates[wanted], locale: wanted };
-  if (p.templates[base]) return { template: p.templates[base], locale: base };
-  return { template: p.templates[p.defaultLocale], locale: p.defaultLocale };
+  // Own keys only: a locale such as "constructor" never picks an object property.
+  return pickTemplate(p.templates, input.locale, p.defaultLocale);
 }
 
 /** Resolves the profile and decides whether this send may go out at all. */
@@ -96,33 +84,37 @@ function prepare(deps: ActivityDeps, input: PrepareSendInput): PrepareSendResult
   const custom = input.channel === 'custom';
   if (custom) {
     if (!p.allowCustomChannel) throw invalidRequest(`profile "${p.name}" does not allow the custom channel`);
-    if (input.code === undefined) throw invalidRequest('channel "custom" needs the code the caller will deliver');
+    if (input.sealedCode === undefined) throw invalidRequest('channel "custom" needs the code the caller will deliver');
     if (input.messageText !== undefined) throw invalidRequest('channel "custom" sends no message: drop messageText');
   }
-  if (input.code !== undefined) {
+  let callerCode: string | undefined;
+  if (input.sealedCode !== undefined) {
     if (!p.allowCallerCode && !custom) throw invalidRequest(`profile "${p.name}" does not allow caller-supplied codes`);
-    const code = normalizeCode(input.code);
-    if (code.length < 4 || code.length > 10 || !isInAlphabet(code, p.alphabet)) {
-      throw invalidRequest(`code must be 4–10 characters of the ${p.alphabet} alphabet (${ALPHABETS[p.alphabet]})`);
+    callerCode = openSealed(deps, input.sealedCode, input.sessionWorkflowId);
+    if (callerCode.length < MIN_CODE_LENGTH || callerCode.length > MAX_CODE_LENGTH || !isInAlphabet(callerCode, p.alphabet)) {
+      throw invalidRequest(`code must be ${MIN_CODE_LENGTH}–${MAX_CODE_LENGTH} characters of the ${p.alphabet} alphabet (${ALPHABETS[p.alphabet]})`);
     }
   }
   if (p.requireContext && !input.context?.trim()) throw invalidRequest(`profile "${p.name}" needs a context line, e.g. "Confirm transfer of €500 to Alice"`);
   if (input.context !== undefined && input.context.length > 160) throw invalidRequest('context must be at most 160 characters');
   if (input.brand !== undefined && (input.brand.length < 1 || input.brand.length > 40)) throw invalidRequest('brand must be 1–40 characters');
+  // Control, bidi and placeholder characters cannot ride in on the brand or the context.
+  if (input.brand !== undefined) assertPlainText('brand', input.brand);
+  if (input.context !== undefined) assertPlainText('context', input.context);
   for (const [name, value] of [['callbackUrl', input.callbackUrl], ['webhookUrl', input.webhookUrl]] as const) {
     if (value === undefined) continue;
-    let url: URL | undefined;
     try {
-      url = new URL(value);
-    } catch {
-      url = undefined;
+      checkUrl(value, deps.outbound);
+    } catch (err) {
+      if (err instanceof DestinationError) throw invalidRequest(`${name} ${err.message}`);
+      throw err;
     }
-    if (!url || !['http:', 'https:'].includes(url.protocol) || value.length > 2048) throw invalidRequest(`${name} must be an http(s) URL of at most 2048 characters`);
   }
   if (input.email !== undefined && (!/^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/.test(input.email) || input.email.length > 254)) throw invalidRequest('email must be one email address');
+  const fallback = fallbackDestinations(p, input);
 
   const { template, locale } = resolveTemplate(p, input);
-  const codeLength = input.code !== undefined ? normalizeCode(input.code).length : p.codeLength;
+  const codeLength = callerCode !== undefined ? callerCode.length : p.codeLength;
   const render: RenderPlan = {
     template,
     brand: input.brand ?? p.brand ?? deps.brand,
@@ -162,12 +154,53 @@ function prepare(deps: ActivityDeps, input: PrepareSendInput): PrepareSendResult
     rules: sessionRules(p),
     render,
     quota: sandbox || custom ? null : quota,
-    sandboxDigest: sandbox ? codeDigest(deps.hashKey, input.sessionWorkflowId, p.sandbox.code) : undefined,
-    customDigest: custom ? codeDigest(deps.hashKey, input.sessionWorkflowId, input.code!) : undefined,
+    sandboxDigest: sandbox ? codeDigest(deps.codeKeys.current.secret, input.sessionWorkflowId, p.sandbox.code) : undefined,
+    customDigest: custom ? codeDigest(deps.codeKeys.current.secret, input.sessionWorkflowId, callerCode!) : undefined,
     segments: dry.segments,
     encoding: dry.encoding,
     country: phone.country,
+    fallback,
+    callerCode,
   };
+}
+
+/** Opens a sealed code for this session, or fails the request naming what is wrong with it. */
+function openSealed(deps: ActivityDeps, sealed: string, sessionId: string): string {
+  try {
+    return deps.seal.open(sealed, sessionId);
+  } catch (err) {
+    if (err instanceof SealError) throw invalidRequest(`${err.message}: seal it with OTP_SEAL_PUBLIC_KEY for this session (see the README's contract)`);
+    throw err;
+  }
+}
+
+/**
+ * Where the same code may go after SMS. Caller-named contacts are taken only
+ * when the profile trusts its callers (callerContacts) or, for email, lists
+ * the domain; otherwise the send is refused rather than the contact ignored,
+ * so a flow that passes one learns at once that it is not used.
+ */
+function fallbackDestinations(p: ResolvedProfile, input: PrepareSendInput): { email?: string; webhookUrl?: string } | undefined {
+  let email: string | undefined;
+  if (input.email !== undefined) {
+    const domain = input.email.slice(input.email.lastIndexOf('@') + 1).toLowerCase();
+    if (!p.callerContacts && !p.fallbackEmailDomains.includes(domain)) {
+      throw invalidRequest(`profile "${p.name}" does not send codes to an email the caller names (set callerContacts, or list the domain in fallbackEmailDomains)`);
+    }
+    email = input.email;
+  }
+  if (input.webhookUrl !== undefined && !p.callerContacts) {
+    throw invalidRequest(`profile "${p.name}" does not send codes to a webhookUrl the caller names (set callerContacts, or fallbackWebhookUrl in the profile)`);
+  }
+  const webhookUrl = input.webhookUrl ?? p.fallbackWebhookUrl ?? undefined;
+  return email || webhookUrl ? { email, webhookUrl } : undefined;
+}
+
+/** The number must be the one the session id was made from: a send cannot redirect another number's session. */
+function assertPhoneOwnsSession(deps: ActivityDeps, input: { tenant: string; phone: string; sessionWorkflowId: string }): void {
+  if (!deps.idKeys.some((k) => sessionWorkflowId(k, input.tenant, input.phone) === input.sessionWorkflowId)) {
+    throw invalidRequest('phone does not belong to this session: the session id is the keyed hash of another number (or of another OTP_HASH_KEY)');
+  }
 }
 
 /**
@@ -176,7 +209,8 @@ function prepare(deps: ActivityDeps, input: PrepareSendInput): PrepareSendResult
  */
 async function dispatch(deps: ActivityDeps, input: DispatchCodeInput, link: 'memory' | 'mailbox'): Promise<DispatchCodeResult> {
   const { render } = input;
-  const code = input.callerCode !== undefined ? normalizeCode(input.callerCode) : deriveCode(deps.codeKey, input.sessionWorkflowId, input.nonce, render.codeLength, render.alphabet);
+  const keyId = input.keyId ?? deps.codeKeys.current.id;
+  const code = input.callerCode ?? deriveCode(deps.codeKeys.secret(keyId), input.sessionWorkflowId, input.nonce, render.codeLength, render.alphabet);
   let message;
   try {
     message = renderMessage({ ...render, code });
@@ -187,13 +221,13 @@ async function dispatch(deps: ActivityDeps, input: DispatchCodeInput, link: 'mem
   const remainingSeconds = Math.ceil((input.expiresAtMs - Date.now()) / 1000);
   const submitDone = deps.links.beginSubmit();
   try {
-    return await submitAndLink(deps, input, link, message.text, remainingSeconds, code);
+    return await submitAndLink(deps, input, link, message.text, remainingSeconds, code, keyId);
   } finally {
     submitDone();
   }
 }
 
-async function submitAndLink(deps: ActivityDeps, input: DispatchCodeInput, link: 'memory' | 'mailbox', text: string, remainingSeconds: number, code: string): Promise<DispatchCodeResult> {
+async function submitAndLink(deps: ActivityDeps, input: DispatchCodeInput, link: 'memory' | 'mailbox', text: string, remainingSeconds: number, code: string, keyId: string): Promise<DispatchCodeResult> {
   const { render } = input;
   let submitted;
   try {
@@ -221,7 +255,8 @@ async function submitAndLink(deps: ActivityDeps, input: DispatchCodeInput, link:
   Context.current().log.info('code dispatched', { codeSeq: input.codeSeq, route: submitted.route, segments: submitted.segments, messageIds: submitted.messageIds });
   return {
     route: submitted.route,
-    codeDigest: codeDigest(deps.hashKey, input.sessionWorkflowId, code),
+    codeDigest: codeDigest(deps.codeKeys.secret(keyId), input.sessionWorkflowId, code),
+    keyId,
     messageIds: submitted.messageIds,
     segments: submitted.segments,
     encoding: submitted.encoding,
@@ -233,30 +268,33 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
     /** Local activity, the whole critical path of a send: admission, policy, resend rules, quota, dispatch. */
     async sendCode(input: SendCodeInput): Promise<SendCodeResult> {
       // The age check is for the first attempt only: a retry of a send already under way is not stale.
+      assertPhoneOwnsSession(deps, input);
+      const maskedPhone = maskPhone(input.phone);
       const admission = deps.admission.enter(Context.current().info.attempt === 1 ? input.requestedAtMs : undefined);
-      if (!admission.admitted) return { status: 'overloaded', reason: admission.reason, retryAfterSeconds: admission.retryAfterSeconds };
+      if (!admission.admitted) return { status: 'overloaded', reason: admission.reason, retryAfterSeconds: admission.retryAfterSeconds, maskedPhone };
       try {
         const prep = prepare(deps, input);
-        if (prep.status !== 'ok') return prep;
+        if (prep.status !== 'ok') return { ...prep, maskedPhone };
         const { rules } = prep;
         const refusal = resendDecision(rules, input.session, input.nowMs);
-        if (refusal) return { ...refusal, profile: rules.profile };
+        if (refusal) return { ...refusal, profile: rules.profile, maskedPhone };
         let shadowFlags: string[] = [];
         if (prep.quota) {
           const quota = deps.gate.acquire(input.tenant, prep.quota);
-          if (!quota.allowed) return { status: quota.status ?? 'blocked', reason: quota.reason ?? 'velocity', retryAfterSeconds: quota.retryAfterSeconds, profile: rules.profile };
+          if (!quota.allowed) return { status: quota.status ?? 'blocked', reason: quota.reason ?? 'velocity', retryAfterSeconds: quota.retryAfterSeconds, profile: rules.profile, maskedPhone };
           shadowFlags = quota.shadowFlags;
         }
-        const base = { status: 'ok' as const, rules, render: prep.render, country: prep.country, shadowFlags };
+        const keyId = deps.codeKeys.current.id;
+        const base = { status: 'ok' as const, rules, render: prep.render, country: prep.country, shadowFlags, maskedPhone, quota: prep.quota, fallback: prep.fallback, keyId };
         if (prep.sandboxDigest) return { ...base, kind: 'sandbox', digest: prep.sandboxDigest, segments: prep.segments, encoding: prep.encoding };
         if (prep.customDigest) return { ...base, kind: 'custom', digest: prep.customDigest, segments: 0, encoding: prep.encoding };
         const current = input.session.current;
-        const redeliver = current !== undefined && shouldRedeliver(current, rules.profile, input.code, input.nowMs);
-        const target = redeliver ? { seq: current.seq, nonce: current.nonce, expiresAtMs: current.expiresAtMs } : { ...input.next, expiresAtMs: input.nowMs + rules.ttlSeconds * 1000 };
+        const redeliver = current !== undefined && shouldRedeliver(current, rules.profile, prep.callerCode, input.nowMs);
+        const target = redeliver ? { seq: current.seq, nonce: current.nonce, keyId: current.keyId, expiresAtMs: current.expiresAtMs } : { ...input.next, keyId, expiresAtMs: input.nowMs + rules.ttlSeconds * 1000 };
         // Without staggered retries no claim will ever look for this message's receipt: link it durably now.
-        const link = rules.retrySchedule.length > 0 && input.code === undefined ? 'memory' : 'mailbox';
-        const d = await dispatch(deps, { sessionWorkflowId: input.sessionWorkflowId, codeSeq: target.seq, nonce: target.nonce, phone: input.phone, expiresAtMs: target.expiresAtMs, render: prep.render, callerCode: input.code, country: prep.country }, link);
-        return { ...base, kind: 'sms', redeliver, digest: d.codeDigest, route: d.route, messageIds: d.messageIds, segments: d.segments, encoding: d.encoding };
+        const link = rules.retrySchedule.length > 0 && prep.callerCode === undefined ? 'memory' : 'mailbox';
+        const d = await dispatch(deps, { sessionWorkflowId: input.sessionWorkflowId, codeSeq: target.seq, nonce: target.nonce, keyId: target.keyId, phone: input.phone, expiresAtMs: target.expiresAtMs, render: prep.render, callerCode: prep.callerCode, country: prep.country }, link);
+        return { ...base, kind: 'sms', redeliver, digest: d.codeDigest, keyId: d.keyId, route: d.route, messageIds: d.messageIds, segments: d.segments, encoding: d.encoding };
       } finally {
         admission.release();
       }
@@ -274,6 +312,11 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
         }),
       );
       if (receipts.length || input.claimOnly) return { receipts };
+      // A staggered retry is an SMS like any other: the tenant rate and velocity pay for it.
+      if (input.quota && input.tenant) {
+        const quota = deps.gate.acquire(input.tenant, input.quota);
+        if (!quota.allowed) return { refused: quota.reason ?? 'velocity' };
+      }
       return { dispatched: await dispatch(deps, input, input.linkNow ? 'mailbox' : 'memory') };
     },
 
@@ -293,12 +336,17 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
     },
 
     async deliverCallback({ url, event }): Promise<{ status: number }> {
-      return { status: await signedPost(deps.callbackKey, url, JSON.stringify(event), event.eventId, 'delivery callback') };
+      return { status: await signedPost(deps.callbackKey, url, JSON.stringify(event), event.eventId, 'delivery callback', deps.outbound) };
     },
 
     async deliverFallback(input: FallbackInput): Promise<{ channel: 'email' | 'webhook'; id: string }> {
       const { render } = input;
-      const code = deriveCode(deps.codeKey, input.sessionWorkflowId, input.nonce, render.codeLength, render.alphabet);
+      // An escalation is a send too: charged to the tenant rate and velocity; a refusal fails this channel.
+      if (input.quota && input.tenant) {
+        const quota = deps.gate.acquire(input.tenant, input.quota);
+        if (!quota.allowed) throw ApplicationFailure.create({ type: 'RateLimited', message: `fallback refused by ${quota.reason ?? 'velocity'}`, nonRetryable: true });
+      }
+      const code = deriveCode(deps.codeKeys.secret(input.keyId), input.sessionWorkflowId, input.nonce, render.codeLength, render.alphabet);
       if (input.channel === 'email') {
         // Same template as the SMS, so the wording, brand and locale match; no segment budget for email.
         const text = renderMessage({ ...render, code, maxSegments: 10, autofill: { iosDomain: null, androidAppHash: null } }).text;
@@ -315,7 +363,7 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
         expiresAt: new Date(input.expiresAtMs).toISOString(),
       };
       const id = `${input.sessionWorkflowId}:${input.codeSeq}:webhook`;
-      await signedPost(deps.callbackKey, input.to, JSON.stringify(message), id, 'webhook channel');
+      await signedPost(deps.callbackKey, input.to, JSON.stringify(message), id, 'webhook channel', deps.outbound);
       return { channel: 'webhook', id };
     },
   };

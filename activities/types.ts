@@ -26,7 +26,8 @@ export interface PrepareSendInput {
   locale?: string;
   context?: string;
   brand?: string;
-  code?: string;
+  /** Caller code sealed for the workers (contract/keys.ts sealCode). */
+  sealedCode?: string;
   messageText?: string;
   callbackUrl?: string;
   channel?: 'sms' | 'custom';
@@ -49,6 +50,10 @@ export type PrepareSendResult =
       encoding: 'GSM7' | 'UCS2';
       /** ISO country of the destination (routing). */
       country: string;
+      /** Fallback destinations the profile allows for this send. */
+      fallback?: { email?: string; webhookUrl?: string };
+      /** The caller's code, opened (never leaves the worker). */
+      callerCode?: string;
     }
   | { status: 'invalid_number' | 'blocked'; reason: string; profile: string };
 
@@ -57,6 +62,8 @@ export interface DispatchCodeInput {
   codeSeq: number;
   /** Random per-code nonce; the code is HMAC(OTP_CODE_KEY, workflowId|nonce), so a retry resends the same code. */
   nonce: string;
+  /** Code key that derives the code (absent: the current key). */
+  keyId?: string;
   phone: string;
   /** Epoch ms after which the code is dead; the SMSC validity period does not outlive it. */
   expiresAtMs: number;
@@ -70,8 +77,10 @@ export interface DispatchCodeInput {
 export interface DispatchCodeResult {
   /** SMSC route that took the message. */
   route: string;
-  /** Digest of the code (see contract/keys.ts codeDigest); the code itself never leaves the activity. */
+  /** Digest of the code (see activities/code.ts codeDigest); the code itself never leaves the activity. */
   codeDigest: string;
+  /** Code key id of the digest. */
+  keyId: string;
   messageIds: string[];
   segments: number;
   encoding: 'GSM7' | 'UCS2';
@@ -85,8 +94,12 @@ export interface FallbackInput {
   codeSeq: number;
   /** Same nonce as the SMS: the escalation carries the same code, never a new one. */
   nonce: string;
+  keyId?: string;
   expiresAtMs: number;
   render: RenderPlan;
+  /** Charged to the tenant rate like a send (null: the profile sets no limit). */
+  tenant?: string;
+  quota?: QuotaRequest | null;
 }
 
 export interface SendCodeInput extends PrepareSendInput {
@@ -100,7 +113,7 @@ export interface SendCodeInput extends PrepareSendInput {
 }
 
 /** A refusal from the send activity: the session adds its id and masked number. */
-export type SendCodeRefusal = Omit<SendRefused, 'sessionId' | 'maskedPhone'>;
+export type SendCodeRefusal = Omit<SendRefused, 'sessionId' | 'maskedPhone'> & { maskedPhone?: string };
 
 export type SendCodeResult =
   | SendCodeRefusal
@@ -110,12 +123,21 @@ export type SendCodeResult =
       render: RenderPlan;
       country: string;
       shadowFlags: string[];
+      /** Masked by the worker from the number it checked against the session id. */
+      maskedPhone: string;
+      /** Quota charged for this send; staggered retries and escalations are charged the same. */
+      quota: QuotaRequest | null;
+      fallback?: { email?: string; webhookUrl?: string };
       digest: string;
+      keyId: string;
       segments: number;
       encoding: 'GSM7' | 'UCS2';
     } & ({ kind: 'sandbox' | 'custom' } | { kind: 'sms'; redeliver: boolean; route: string; messageIds: string[] }));
 
 export interface RetryCodeInput extends DispatchCodeInput {
+  /** Charged to the tenant rate and velocity like a send; a refusal skips the retry. */
+  tenant?: string;
+  quota?: QuotaRequest | null;
   /** Messages of this code with no final receipt yet. */
   unanswered: { route: string; messageId: string }[];
   /** Only look for receipts; never send (the session re-checks its state before it sends). */
@@ -124,8 +146,8 @@ export interface RetryCodeInput extends DispatchCodeInput {
   linkNow?: boolean;
 }
 
-/** Final receipts found instead of re-sending, or the re-send. */
-export type RetryCodeResult = { receipts: (DeliveryReceipt & { messageId: string })[] } | { dispatched: DispatchCodeResult };
+/** Final receipts found instead of re-sending, the re-send, or the limit that refused it. */
+export type RetryCodeResult = { receipts: (DeliveryReceipt & { messageId: string })[] } | { dispatched: DispatchCodeResult } | { refused: string };
 
 export interface OtpActivities {
   /** Local: the whole critical path of a send (admission, policy, resend rules, quota, dispatch). */

@@ -1,13 +1,16 @@
 /**
  * Typed helper for Node backends: send / verify / status over the contract.
  * Phone numbers are normalised to E.164 here; the session id is a keyed hash
- * of the number, and verify sends a keyed digest of the code, never the code.
+ * of the number, and codes (entered, or the caller's own) travel sealed for
+ * the workers: nothing a client holds can open them again.
  */
 import { randomInt } from 'node:crypto';
 import { Client, Connection, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type ConnectionOptions } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import {
   DEFAULT_TENANT,
+  MAX_CODE_LENGTH,
+  MIN_CODE_LENGTH,
   OTP_SESSION_WORKFLOW,
   SESSION_VERSION,
   cancelUpdate,
@@ -22,7 +25,7 @@ import {
   type SendOtpResult,
   type VerifyOtpResult,
 } from '../contract';
-import { InvalidPhoneError, codeDigest, maskPhone, normalizePhone, sessionWorkflowId } from '../contract/keys';
+import { InvalidPhoneError, maskPhone, normalizeCode, normalizePhone, parseSealPublicKey, sealCode, sessionWorkflowId, type SealKey } from '../contract/keys';
 import type { OtpConfig } from '../lib/config';
 import { AesGcmPayloadCodec, type PayloadKey } from '../lib/payload-codec';
 import { SendLimiter } from './send-limiter';
@@ -30,6 +33,9 @@ import { SendLimiter } from './send-limiter';
 export { DEFAULT_CLIENT_MAX_SENDS_IN_FLIGHT, DEFAULT_CLIENT_SEND_TARGET_MS, SendLimiter } from './send-limiter';
 
 export * from '../contract';
+
+/** Public-mode verify answers take at least this long (see OtpClientOptions.publicAnswerFloorMs). */
+export const DEFAULT_PUBLIC_ANSWER_FLOOR_MS = 300;
 
 /** The data converter every client and worker of one deployment must share. */
 export function otpDataConverter(payloadKeys: PayloadKey[]): DataConverter {
@@ -40,8 +46,18 @@ export interface OtpClientOptions {
   /** A Temporal client built with `otpDataConverter(...)`. */
   client: Client;
   taskQueue: string;
-  /** OTP_HASH_KEY: must equal the worker's. */
+  /** OTP_HASH_KEY (the id key): must equal the worker's. */
   hashKey: string;
+  /** OTP_HASH_KEY_PREVIOUS: verify, status and cancel also look for sessions made under these. */
+  previousHashKeys?: string[];
+  /** OTP_SEAL_PUBLIC_KEY: base64 DER (SPKI) of the workers' RSA public key. */
+  sealPublicKey: string;
+  /**
+   * Public-mode verify answers take at least this long, so a number with a
+   * live session cannot be told from one without by the time the answer takes.
+   * @default 300
+   */
+  publicAnswerFloorMs?: number;
   /** Tenant used when a call names none. Default "default". */
   tenant?: string;
   /** Region for numbers written without "+", e.g. "FR". Default: none. */
@@ -57,11 +73,13 @@ export interface OtpClientOptions {
   sendLatencyTargetMs?: number;
 }
 
-export interface SendOptions extends Omit<SendOtpRequest, 'phone'> {
+export interface SendOptions extends Omit<SendOtpRequest, 'phone' | 'sealedCode'> {
   tenant?: string;
+  /** The caller's own code (trigger mode, or channel "custom"); sealed here before it leaves. */
+  code?: string;
   /** Becomes the update id: the same key within 24 h returns the first answer and sends nothing new. */
   idempotencyKey?: string;
-  /** Channel "custom" without a `code`: length of the numeric code made here with a CSPRNG. Default 6. */
+  /** Channel "custom" without a `code`: length of the numeric code made here with a CSPRNG. Default 6 (6–10). */
   customCodeLength?: number;
 }
 
@@ -83,6 +101,12 @@ export interface CallOptions {
 
 export interface VerifyOptions extends CallOptions {
   responseMode?: ResponseMode;
+  /** What the code must confirm: the purpose of the profile it was sent under. @default "login" */
+  purpose?: 'login' | 'transaction' | 'recovery' | 'custom';
+  /** Optionally, the exact profile it must have been sent under. */
+  profile?: string;
+  /** The context line the code was sent with (transaction profiles). */
+  context?: string;
 }
 
 export interface PublicVerifyResult {
@@ -109,12 +133,14 @@ function explain(err: unknown): never {
 export class OtpClient {
   readonly temporal: Client;
   private readonly opts: OtpClientOptions;
+  private readonly seal: SealKey;
   /** Adaptive bound on sends in flight; shared by clients made with withDefaultRegion(). */
   readonly limiter: SendLimiter;
 
   constructor(options: OtpClientOptions, limiter?: SendLimiter) {
     this.opts = options;
     this.temporal = options.client;
+    this.seal = parseSealPublicKey(options.sealPublicKey);
     this.limiter = limiter ?? new SendLimiter({ max: options.maxSendsInFlight, targetMs: options.sendLatencyTargetMs });
   }
 
@@ -132,18 +158,25 @@ export class OtpClient {
     return sessionWorkflowId(this.opts.hashKey, tenant, this.normalize(phone));
   }
 
+  /** The session id under the current id key, then under each key it replaced. */
+  private sessionIds(phone: string, tenant = this.opts.tenant ?? DEFAULT_TENANT): string[] {
+    const e164 = this.normalize(phone);
+    return [this.opts.hashKey, ...(this.opts.previousHashKeys ?? [])].map((k) => sessionWorkflowId(k, tenant, e164));
+  }
+
   /**
    * Sends a code. Refusals (rate limits, blocked or invalid numbers) come back
    * as typed results; only requests that can never succeed as written throw
    * an OtpRequestError.
    */
   async send(phone: string, options: SendOptions = {}): Promise<SendOtpResult> {
-    const { tenant = this.opts.tenant ?? DEFAULT_TENANT, idempotencyKey, customCodeLength, ...rest } = options;
-    if (rest.channel === 'custom' && rest.code === undefined) {
-      // The code is made here, not in the worker: it never enters a workflow payload except as the caller's own input.
+    const { tenant = this.opts.tenant ?? DEFAULT_TENANT, idempotencyKey, customCodeLength, code: givenCode, ...rest } = options;
+    let code = givenCode;
+    if (rest.channel === 'custom' && code === undefined) {
+      // Made here with a CSPRNG and sealed: only this answer and the workers ever see it.
       const length = customCodeLength ?? 6;
-      if (!Number.isInteger(length) || length < 4 || length > 10) throw new OtpRequestError('customCodeLength must be an integer from 4 to 10');
-      rest.code = Array.from({ length }, () => String(randomInt(10))).join('');
+      if (!Number.isInteger(length) || length < MIN_CODE_LENGTH || length > MAX_CODE_LENGTH) throw new OtpRequestError(`customCodeLength must be an integer from ${MIN_CODE_LENGTH} to ${MAX_CODE_LENGTH}`);
+      code = Array.from({ length }, () => String(randomInt(10))).join('');
     }
     let e164: string;
     try {
@@ -167,7 +200,7 @@ export class OtpClient {
     const requestedAt = new Date(startedAt).toISOString();
     try {
       result = await this.temporal.workflow.executeUpdateWithStart(sendUpdate, {
-        args: [{ ...rest, phone: e164, idempotencyKey, requestedAt }],
+        args: [{ ...rest, phone: e164, idempotencyKey, requestedAt, ...(code !== undefined ? { sealedCode: sealCode(this.seal, workflowId, code) } : {}) }],
         // The session dedupes by idempotencyKey; the update id is per attempt, so that a retry
         // after an `overloaded` answer (never kept under the key) gets a real try.
         updateId: idempotencyKey !== undefined ? `${idempotencyKey}@${requestedAt}` : undefined,
@@ -178,8 +211,8 @@ export class OtpClient {
     } finally {
       this.limiter.release(Date.now() - startedAt);
     }
-    if (result.status === 'sent' && result.channel === 'custom' && rest.code !== undefined) {
-      const custom: CustomSendResult = { ...result, code: rest.code };
+    if (result.status === 'sent' && result.channel === 'custom' && code !== undefined) {
+      const custom: CustomSendResult = { ...result, code: normalizeCode(code) };
       return custom;
     }
     return result;
@@ -187,49 +220,63 @@ export class OtpClient {
 
   /** Cancels the current code: it stops verifying and is not re-sent. */
   async cancel(phone: string, options: Omit<CallOptions, 'idempotencyKey'> = {}): Promise<CancelOtpResult> {
-    const workflowId = this.sessionId(phone, options.tenant);
-    try {
-      return await this.temporal.workflow.getHandle(workflowId).executeUpdate(cancelUpdate);
-    } catch (err) {
-      if (isGone(err)) return { sessionId: workflowId, cancelled: false };
-      explain(err);
+    const ids = this.sessionIds(phone, options.tenant);
+    for (const workflowId of ids) {
+      try {
+        return await this.temporal.workflow.getHandle(workflowId).executeUpdate(cancelUpdate, { args: [{}] });
+      } catch (err) {
+        if (!isGone(err)) explain(err);
+      }
     }
+    return { sessionId: ids[0], cancelled: false };
   }
 
   /** Verifies by session id (from a send result) instead of the phone number. */
   async verifySession(sessionId: string, code: string, options: Omit<VerifyOptions, 'tenant'> = {}): Promise<VerifyOtpResult | PublicVerifyResult> {
     if (!/^otp-[A-Za-z0-9_.-]{1,64}-[A-Za-z0-9_-]{32}$/.test(sessionId)) throw new OtpRequestError('sessionId must be the sessionId a send returned (otp-<tenant>-<hash>)');
-    const full = await this.verifyWorkflow(sessionId, code, options);
-    if (options.responseMode === 'public') return { valid: full.valid, outcome: full.valid ? 'verified' : 'rejected' };
-    return full;
+    return this.answer(Date.now(), await this.verifyWorkflow(sessionId, code, options), options.responseMode);
+  }
+
+  /** Public answers say only valid or not, and never sooner than the floor. */
+  private async answer(startedAt: number, full: VerifyOtpResult, mode: ResponseMode | undefined): Promise<VerifyOtpResult | PublicVerifyResult> {
+    if (mode !== 'public') return full;
+    const wait = startedAt + (this.opts.publicAnswerFloorMs ?? DEFAULT_PUBLIC_ANSWER_FLOOR_MS) - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    return { valid: full.valid, outcome: full.valid ? 'verified' : 'rejected' };
   }
 
   verify(phone: string, code: string, options: VerifyOptions & { responseMode: 'public' }): Promise<PublicVerifyResult>;
   verify(phone: string, code: string, options?: VerifyOptions): Promise<VerifyOtpResult>;
   async verify(phone: string, code: string, options: VerifyOptions = {}): Promise<VerifyOtpResult | PublicVerifyResult> {
-    const full = await this.verifyFull(phone, code, options);
-    if (options.responseMode === 'public') return { valid: full.valid, outcome: full.valid ? 'verified' : 'rejected' };
-    return full;
+    const startedAt = Date.now();
+    return this.answer(startedAt, await this.verifyFull(phone, code, options), options.responseMode);
   }
 
-  private async verifyFull(phone: string, code: string, options: CallOptions): Promise<VerifyOtpResult> {
-    let workflowId: string;
+  private async verifyFull(phone: string, code: string, options: VerifyOptions): Promise<VerifyOtpResult> {
+    let ids: string[];
     try {
-      workflowId = this.sessionId(phone, options.tenant);
+      ids = this.sessionIds(phone, options.tenant);
     } catch (err) {
       if (err instanceof InvalidPhoneError) return { sessionId: '', valid: false, outcome: 'not_found', attemptsRemaining: 0 };
       throw err;
     }
-    return this.verifyWorkflow(workflowId, code, options);
+    let result: VerifyOtpResult | undefined;
+    // After an id key rotation, a session made under the old key is still found.
+    for (const id of ids) {
+      result = await this.verifyWorkflow(id, code, options);
+      if (result.outcome !== 'not_found') return result;
+    }
+    return { ...result!, sessionId: ids[0] };
   }
 
-  private async verifyWorkflow(workflowId: string, code: string, options: CallOptions): Promise<VerifyOtpResult> {
-    if (!code.trim()) return { sessionId: workflowId, valid: false, outcome: 'invalid_code', attemptsRemaining: 0 };
-    const digest = codeDigest(this.opts.hashKey, workflowId, code);
+  private async verifyWorkflow(workflowId: string, code: string, options: VerifyOptions): Promise<VerifyOtpResult> {
+    if (!normalizeCode(code)) return { sessionId: workflowId, valid: false, outcome: 'invalid_code', attemptsRemaining: 0 };
+    const { purpose, profile, context, idempotencyKey } = options;
     try {
+      // No update id: Temporal would answer a repeated id with the first result whatever the code.
+      // The session itself keeps answers by idempotencyKey, bound to the request.
       return await this.temporal.workflow.getHandle(workflowId).executeUpdate(verifyUpdate, {
-        args: [{ codeDigest: digest }],
-        updateId: options.idempotencyKey,
+        args: [{ sealedCode: sealCode(this.seal, workflowId, code), purpose, profile, context, idempotencyKey }],
       });
     } catch (err) {
       if (isGone(err)) return { sessionId: workflowId, valid: false, outcome: 'not_found', attemptsRemaining: 0 };
@@ -239,16 +286,16 @@ export class OtpClient {
 
   /** The session's status, or null when there is no open session for this number. */
   async status(phone: string, options: Omit<CallOptions, 'idempotencyKey'> = {}): Promise<OtpSessionStatus | null> {
-    const workflowId = this.sessionId(phone, options.tenant);
-    try {
-      const handle = this.temporal.workflow.getHandle(workflowId);
-      const { status } = await handle.describe();
-      if (status.name !== 'RUNNING') return null;
-      return await handle.query(statusQuery);
-    } catch (err) {
-      if (isGone(err)) return null;
-      throw err;
+    for (const workflowId of this.sessionIds(phone, options.tenant)) {
+      try {
+        const handle = this.temporal.workflow.getHandle(workflowId);
+        const { status } = await handle.describe();
+        if (status.name === 'RUNNING') return await handle.query(statusQuery);
+      } catch (err) {
+        if (!isGone(err)) throw err;
+      }
     }
+    return null;
   }
 }
 
@@ -262,5 +309,5 @@ function isGone(err: unknown): boolean {
 export async function connectOtpClient(config: OtpConfig, connectionOptions: Partial<ConnectionOptions> = {}): Promise<OtpClient> {
   const connection = await Connection.connect({ address: config.temporal.address, ...connectionOptions });
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: otpDataConverter(config.keys.payload) });
-  return new OtpClient({ client, taskQueue: config.temporal.taskQueue, hashKey: config.keys.hash, tenant: config.tenant, defaultRegion: config.defaultRegion, maxSendsInFlight: config.admission.clientMaxInFlight, sendLatencyTargetMs: config.admission.clientTargetMs });
+  return new OtpClient({ client, taskQueue: config.temporal.taskQueue, hashKey: config.keys.hash[0], previousHashKeys: config.keys.hash.slice(1), sealPublicKey: config.keys.sealPublic, tenant: config.tenant, defaultRegion: config.defaultRegion, maxSendsInFlight: config.admission.clientMaxInFlight, sendLatencyTargetMs: config.admission.clientTargetMs });
 }

@@ -34,19 +34,32 @@ export const MAILBOX_RECEIPTS_QUERY = 'receipts';
 export const VELOCITY_REPORT_SIGNAL = 'report';
 export const VELOCITY_SNAPSHOT_QUERY = 'snapshot';
 
-/** Version of the session workflow a client starts; clients that omit it get the same, one marker later. */
-export const SESSION_VERSION = 2;
+/**
+ * What a worker's payload codec decodes a payload that was not encrypted into:
+ * anyone with namespace access can write plain payloads, so handlers ignore
+ * (signals) or refuse (updates, starts) this value instead of trusting it.
+ */
+export const UNENCRYPTED_PAYLOAD = { $unencrypted: true } as const;
 
-/** Code lengths accepted (the range the hosted services use). */
-export const MIN_CODE_LENGTH = 4;
+export function isUnencrypted(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as Record<string, unknown>).$unencrypted === true;
+}
+
+/** Version of the session workflow a client starts; clients that omit it get the same, one marker later. */
+export const SESSION_VERSION = 3;
+
+/** Code lengths accepted: 6 digits at least (NIST SP 800-63B), 10 at most. */
+export const MIN_CODE_LENGTH = 6;
 export const MAX_CODE_LENGTH = 10;
+/** Idempotency keys: at most this long, printable ASCII (they sit in history in the clear). */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7E]{1,128}$/;
 /** How long a session remembers idempotency keys and send times after its last send. */
 export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
 
 /** Input of the session workflow itself: who the session is for. */
 export interface OtpSessionInput {
   tenant: string;
-  /** Masked phone (+33•••••678); the full number travels only inside send requests. */
+  /** Masked phone (+33•••••678) as the caller saw it; the session shows the worker's own masking once a send has been checked. */
   maskedPhone: string;
   /** Set to SESSION_VERSION by clients that start sessions of this version (saves a patch marker). */
   v?: number;
@@ -86,11 +99,13 @@ export interface SendOtpRequest {
   context?: string;
   /** Brand for {brand}; default the profile's brand, then OTP_BRAND. */
   brand?: string;
-  /** Caller-generated code (trigger mode), if the profile allows it. */
-  code?: string;
+  /** Caller-generated code (trigger mode or channel "custom"), sealed for the workers with `sealCode`; never the code itself. */
+  sealedCode?: string;
+  /** Worker side only. */
+  opened?: OpenedCode;
   /** Caller's full message text with a {code} placeholder, if the profile allows it. */
   messageText?: string;
-  /** Set by clients to the update id; results are kept 24 h under this key. */
+  /** Accepted sends are kept 24 h under this key (IDEMPOTENCY_KEY_PATTERN); refusals are not, so a retry after retryAfterSeconds gets a fresh decision. */
   idempotencyKey?: string;
   /**
    * ISO-8601 instant the caller made the request. A send that waited longer
@@ -106,9 +121,12 @@ export interface SendOtpRequest {
    * chat node); the session still verifies it. Needs a profile with allowCustomChannel.
    */
   channel?: 'sms' | 'custom';
-  /** Fallback contact: the same code goes by email if the SMS is not delivered in time (profile fallbackChannels). */
+  /**
+   * Fallback contact: the same code goes by email if the SMS is not delivered in time (profile fallbackChannels).
+   * Taken only from callers the profile trusts (`callerContacts`) or in a domain it lists (`fallbackEmailDomains`); otherwise the send is refused.
+   */
   email?: string;
-  /** Fallback contact: an http(s) URL that receives the same code in a signed POST, as the last resort. */
+  /** Fallback contact for the webhook channel; taken only when the profile sets `callerContacts` (else the profile's `fallbackWebhookUrl` is used). */
   webhookUrl?: string;
 }
 
@@ -150,38 +168,83 @@ export interface SendAccepted {
   shadowFlags?: string[];
 }
 
-/** overloaded: the worker (or client) is past its bound, or the request waited too long; nothing was sent, retry after retryAfterSeconds. */
-export type SendRefusalStatus = 'rate_limited' | 'blocked' | 'invalid_number' | 'overloaded';
+/**
+ * overloaded: the worker (or client) is past its bound, or the request waited too long; nothing was sent, retry after retryAfterSeconds.
+ * locked: too many wrong codes for this number; no send until retryAt.
+ */
+export type SendRefusalStatus = 'rate_limited' | 'blocked' | 'invalid_number' | 'overloaded' | 'locked';
 
 export interface SendRefused {
   /** Absent when the number could not even be parsed (no session exists). */
   sessionId?: string;
   status: SendRefusalStatus;
-  /** Stable machine-readable reason, e.g. worker_busy, request_too_old, client_busy, resend_cooldown, too_many_sends, tenant_rate, country_denied:RU, number_type_denied:PREMIUM_RATE, velocity_country:FR, not_a_valid_number. */
+  /** Stable machine-readable reason, e.g. worker_busy, request_too_old, client_busy, resend_cooldown, too_many_sends, too_many_failures, tenant_rate, country_denied:RU, number_type_denied:PREMIUM_RATE, velocity_country:FR, not_a_valid_number. */
   reason: string;
   maskedPhone?: string;
-  /** Seconds until a send can succeed (rate_limited, overloaded). */
+  /** Seconds until a send can succeed (rate_limited, overloaded, locked). */
   retryAfterSeconds?: number;
-  /** ISO-8601 instant from which a send can succeed (rate_limited). */
+  /** ISO-8601 instant from which a send can succeed (rate_limited, locked). */
   retryAt?: string;
   profile?: string;
 }
 
 export type SendOtpResult = SendAccepted | SendRefused;
 
-/** Update `verify`. The caller sends a digest of the code, never the code itself. */
-export interface VerifyOtpRequest {
-  /** HMAC-SHA256(OTP_HASH_KEY, "code|" + workflowId + "|" + code), base64url. */
-  codeDigest: string;
+/**
+ * Added to a request by the worker's codec when it opens `sealedCode` (lib/sealed-code-codec.ts).
+ * Clients never send it: one they send is discarded.
+ */
+export interface OpenedCode {
+  /** The session id the code was sealed for. */
+  sealedFor: string;
+  /** Digest of the code under each code key id the worker holds ('' = the current key). */
+  digests: Record<string, string>;
+  /** Keyed fingerprint of the code and what the request asks for (verify idempotency, same-request checks). */
+  fingerprint: string;
+  /** Set when the sealed code could not be opened: malformed, unknown_key, undecryptable. */
+  error?: string;
 }
 
-export type VerifyOutcome = 'verified' | 'invalid_code' | 'expired' | 'locked' | 'not_found' | 'already_verified' | 'cancelled';
+/** Update `verify`: the entered code, sealed for the workers, and what it is meant to confirm. */
+export interface VerifyOtpRequest {
+  /** `sealCode(OTP_SEAL_PUBLIC_KEY, sessionId, code)`: only workers can open it. */
+  sealedCode: string;
+  /** What the code must confirm: the purpose of the profile it was sent under. Default "login": a transaction code never verifies a login. */
+  purpose?: 'login' | 'transaction' | 'recovery' | 'custom';
+  /** Optionally, the exact profile name it must have been sent under. */
+  profile?: string;
+  /** The context line the code was sent with; required when it was sent with one (transactions). */
+  context?: string;
+  /** The same key and the same request (code included) within 24 h get the first answer; another request under it gets `idempotency_conflict`. */
+  idempotencyKey?: string;
+  /** Worker side only. */
+  opened?: OpenedCode;
+}
+
+/**
+ * purpose_mismatch: the code was issued for another purpose (or profile); context_mismatch: with another context.
+ * Neither looks at the code, so neither uses an attempt. idempotency_conflict: the key was used for another request.
+ * Clients produce `not_found` themselves when no session runs for the number.
+ */
+export type VerifyOutcome =
+  | 'verified'
+  | 'invalid_code'
+  | 'expired'
+  | 'locked'
+  | 'not_found'
+  | 'already_verified'
+  | 'cancelled'
+  | 'purpose_mismatch'
+  | 'context_mismatch'
+  | 'idempotency_conflict';
 
 export interface VerifyOtpResult {
   sessionId: string;
   valid: boolean;
   outcome: VerifyOutcome;
   attemptsRemaining: number;
+  /** outcome locked: when the number may ask for a code again. */
+  retryAt?: string;
 }
 
 /** Typed outcome of a delivery receipt. */
@@ -199,6 +262,12 @@ export interface DeliveryReceipt {
 }
 
 export type CodeState = 'active' | 'verified' | 'expired' | 'locked' | 'cancelled';
+
+/** Update `cancel` input: an (encrypted) object, so that only holders of the payload keys can cancel. */
+export interface CancelOtpRequest {
+  /** Why, for the session's events (at most 200 characters). */
+  reason?: string;
+}
 
 /** Update `cancel`: the current code stops verifying and is not re-sent. */
 export interface CancelOtpResult {
@@ -305,7 +374,7 @@ export interface SessionReceipt extends DeliveryReceipt {
 export const acquireUpdate = defineUpdate<QuotaResult, [QuotaRequest]>(ACQUIRE_UPDATE);
 export const sendUpdate = defineUpdate<SendOtpResult, [SendOtpRequest]>(SEND_UPDATE);
 export const verifyUpdate = defineUpdate<VerifyOtpResult, [VerifyOtpRequest]>(VERIFY_UPDATE);
-export const cancelUpdate = defineUpdate<CancelOtpResult, []>(CANCEL_UPDATE);
+export const cancelUpdate = defineUpdate<CancelOtpResult, [CancelOtpRequest]>(CANCEL_UPDATE);
 export const statusQuery = defineQuery<OtpSessionStatus>(STATUS_QUERY);
 export const deliveryReceiptSignal = defineSignal<[SessionReceipt]>(DELIVERY_RECEIPT_SIGNAL);
 export const mailboxSubmittedSignal = defineSignal<[MailboxSubmitted]>(MAILBOX_SUBMITTED_SIGNAL);

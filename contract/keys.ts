@@ -2,10 +2,10 @@
  * Keyed derivations shared by clients and the worker. Uses node:crypto, so
  * workflow code must never import this file.
  *
- * - The session workflow id carries a keyed hash of the phone, never the number.
- * - Verify carries a keyed digest of the candidate code, never the code.
+ * - The session workflow id carries a keyed hash of the phone (OTP_HASH_KEY), never the number.
+ * - Codes travel sealed for the workers (OTP_SEAL_PUBLIC_KEY): clients can seal, only workers can open.
  */
-import { createHmac } from 'node:crypto';
+import { constants, createHash, createHmac, createPublicKey, publicEncrypt, type KeyObject } from 'node:crypto';
 import { parsePhoneNumberWithError, ParseError, type CountryCode } from 'libphonenumber-js/max';
 
 /** HMAC-SHA256 as base64url. */
@@ -35,14 +35,53 @@ export function sessionWorkflowId(hashKey: string, tenant: string, e164: string)
   return `otp-${tenant}-${hmac(hashKey, `${tenant}|${e164}`).slice(0, 32)}`;
 }
 
-/** What a person may add while typing a code: spaces and dashes; case does not matter. */
+/**
+ * What a person may add while typing a code: spaces, tabs, line breaks,
+ * no-break spaces and dashes are dropped, and ASCII letters are upper-cased.
+ */
 export function normalizeCode(code: string): string {
-  return code.replace(/[\s-]/g, '').toUpperCase();
+  return code.replace(/[\t\n\r \u00A0-]/g, '').replace(/[a-z]/g, (ch) => ch.toUpperCase());
 }
 
-/** base64url(HMAC-SHA256(hashKey, "code|" + workflowId + "|" + normalizeCode(code))) */
-export function codeDigest(hashKey: string, workflowId: string, code: string): string {
-  return hmac(hashKey, `code|${workflowId}|${normalizeCode(code)}`);
+/** Key id of a seal public key: the first 16 hex digits of SHA-256 over its DER (SPKI) bytes. */
+export function sealKeyId(publicKeyDer: Buffer): string {
+  return createHash('sha256').update(publicKeyDer).digest('hex').slice(0, 16);
+}
+
+/** A public key that seals codes for the workers (OTP_SEAL_PUBLIC_KEY: base64 of the DER SubjectPublicKeyInfo). */
+export interface SealKey {
+  id: string;
+  key: KeyObject;
+}
+
+export class InvalidSealKeyError extends Error {
+  constructor(detail: string) {
+    super(`OTP_SEAL_PUBLIC_KEY ${detail}`);
+    this.name = 'InvalidSealKeyError';
+  }
+}
+
+export function parseSealPublicKey(base64Der: string): SealKey {
+  const der = Buffer.from(base64Der.trim(), 'base64');
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: der, format: 'der', type: 'spki' });
+  } catch {
+    throw new InvalidSealKeyError('must be the base64 of an RSA public key in DER SubjectPublicKeyInfo form');
+  }
+  if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) throw new InvalidSealKeyError('must be an RSA key of 2048 bits or more');
+  return { id: sealKeyId(der), key };
+}
+
+/**
+ * Seals a code so that only the workers can read it: history readers holding
+ * the payload keys see ciphertext. Format: `<key id>.<base64url(RSA-OAEP-SHA256(
+ * UTF-8 JSON {"s": sessionId, "c": normalizeCode(code)}))>`, MGF1 with SHA-256, no label.
+ */
+export function sealCode(seal: SealKey, sessionId: string, code: string): string {
+  const plain = Buffer.from(JSON.stringify({ s: sessionId, c: normalizeCode(code) }), 'utf8');
+  const sealed = publicEncrypt({ key: seal.key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, plain);
+  return `${seal.id}.${sealed.toString('base64url')}`;
 }
 
 export class InvalidPhoneError extends Error {

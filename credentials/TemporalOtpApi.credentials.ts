@@ -98,5 +98,13 @@ export class TemporalOtpApi implements ICredentialType {
       default: '',
       description: "The workers' OTP_PAYLOAD_KEYS (id:base64, comma-separated). Leave empty only for the local dev stack.",
     },
+    {
+      displayName: 'Seal Public Key',
+      name: 'sealPublicKey',
+      type: 'string',
+      typeOptions: { rows: 3 },
+      default: '',
+      description: "The workers' OTP_SEAL_PUBLIC_KEY: codes are sealed with it, so no one holding this credential can read them back from history. Leave empty only for the local dev stack.",
+    },
   ];
 }

@@ -2,29 +2,107 @@
  * Codec server for the Temporal Web UI: POST /decode and /encode, so that
  * someone who holds the payload keys can read encrypted histories in the UI.
  * Protocol: https://docs.temporal.io/production-deployment/data-encryption
- * (body and answer: {"payloads": [{"metadata": {k: base64}, "data": base64}]}).
+ * (body and answer: {"payloads": [{"metadata": {k: base64}, "data": base64}]};
+ * only the last path segment names the operation, so it may be mounted under a prefix).
  *
- * With a token configured, requests must carry "Authorization: Bearer <token>"
- * (in the UI: Settings -> Codec Server -> "Pass the user access token", or a
- * proxy that adds it). Without one it is meant for loopback only.
+ * With a token, a request must carry it in one of two forms:
+ * - as the path segment before the operation: the UI's codec endpoint is
+ *   `http://host:8234/<token>` and it calls `/<token>/decode`. This is the form
+ *   the Web UI can use: it sends no header of our choosing (its "pass the user
+ *   access token" option sends the user's OIDC token, never a static one);
+ * - `Authorization: Bearer <token>`, for the CLI, SDKs and proxies.
+ * Without a token it starts only on a loopback address outside production.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { isIP, type AddressInfo } from 'node:net';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 
 export interface CodecServerOptions {
   codec: PayloadCodec;
-  /** Default 127.0.0.1. */
+  /**
+   * Address to listen on. Anything but a loopback address needs a token.
+   * @default '127.0.0.1'
+   */
   host?: string;
-  /** Default 8234; 0 picks a free port. */
+  /**
+   * Port; 0 picks a free one.
+   * @default 8234
+   */
   port?: number;
-  /** Origin of the Web UI allowed by CORS. Default http://localhost:8233. */
+  /**
+   * Origin of the Web UI allowed by CORS.
+   * @default 'http://localhost:8233'
+   */
   allowOrigin?: string;
-  /** Bearer token required on /decode and /encode. Default: none. */
+  /**
+   * Secret required on /decode and /encode, as a path segment or a bearer
+   * token: at least 16 characters of A–Z a–z 0–9 . _ ~ - (it travels in a URL).
+   * @default undefined (no token: loopback and non-production only)
+   */
   token?: string;
-  /** Largest request body accepted. Default 4 MiB. */
+  /**
+   * Production: a token is required wherever it listens.
+   * @default process.env.NODE_ENV === 'production'
+   */
+  production?: boolean;
+  /**
+   * Largest request body accepted.
+   * @default 4 MiB
+   */
   maxBodyBytes?: number;
+}
+
+export type CodecServerConfigReason = 'token_required_non_loopback' | 'token_required_production' | 'token_malformed';
+
+/** The server refuses to start as configured; the message says how to fix it. */
+export class CodecServerConfigError extends Error {
+  constructor(
+    readonly reason: CodecServerConfigReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CodecServerConfigError';
+  }
+}
+
+const TOKEN_SHAPE = /^[A-Za-z0-9._~-]{16,512}$/;
+const TOKEN_HINT = 'set OTP_CODEC_TOKEN to a long random secret, e.g. `openssl rand -hex 32`';
+
+/** 127.0.0.0/8, ::1, the IPv4-mapped form of 127/8, or the name localhost. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) !== 6) return false;
+  // WHATWG URL writes IPv6 canonically (0:0::1 -> ::1, ::ffff:127.0.0.1 -> ::ffff:7f00:1).
+  let canonical: string;
+  try {
+    canonical = new URL(`http://[${h}]`).hostname;
+  } catch {
+    return false; // a zone id (fe80::1%eth0) is never loopback
+  }
+  return canonical === '[::1]' || /^\[::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}\]$/.test(canonical);
+}
+
+function assertStartable(host: string, token: string | undefined, production: boolean): void {
+  if (token !== undefined && !TOKEN_SHAPE.test(token)) {
+    throw new CodecServerConfigError('token_malformed', `codec server token must be 16–512 characters of A-Z a-z 0-9 . _ ~ - (it is used as a URL path segment): ${TOKEN_HINT}`);
+  }
+  if (token !== undefined) return;
+  if (production) {
+    throw new CodecServerConfigError('token_required_production', `codec server refuses to start without a token when NODE_ENV=production: ${TOKEN_HINT}`);
+  }
+  if (!isLoopbackHost(host)) {
+    throw new CodecServerConfigError('token_required_non_loopback', `codec server refuses to listen on ${host} without a token (only loopback addresses may go without): ${TOKEN_HINT}, or listen on 127.0.0.1`);
+  }
+}
+
+/** Fixed-length digests, so the comparison takes the same time whatever the input length and content. */
+function sameSecret(given: string, wanted: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(wanted).digest();
+  return timingSafeEqual(a, b);
 }
 
 interface JsonPayload {
@@ -47,19 +125,34 @@ function toJson(p: Payload): JsonPayload {
 }
 
 export interface RunningCodecServer {
+  /** Base URL, without the token. */
   url: string;
+  /** What to give the Web UI as its codec endpoint: url plus the token segment, if any. Secret when a token is set. */
+  uiEndpoint: string;
   server: Server;
   close(): Promise<void>;
 }
 
 export async function startCodecServer(options: CodecServerOptions): Promise<RunningCodecServer> {
-  const { codec, host = '127.0.0.1', port = 8234, allowOrigin = 'http://localhost:8233', token, maxBodyBytes = 4 * 1024 * 1024 } = options;
+  const {
+    codec,
+    host = '127.0.0.1',
+    port = 8234,
+    allowOrigin = 'http://localhost:8233',
+    token,
+    production = process.env.NODE_ENV === 'production',
+    maxBodyBytes = 4 * 1024 * 1024,
+  } = options;
+  assertStartable(host, token, production);
 
-  const authorized = (req: IncomingMessage): boolean => {
-    if (!token) return true;
-    const given = Buffer.from(req.headers.authorization ?? '');
-    const wanted = Buffer.from(`Bearer ${token}`);
-    return given.length === wanted.length && timingSafeEqual(given, wanted);
+  /** Either form is enough: the segment before the operation, or the bearer header. */
+  const authorized = (req: IncomingMessage, tokenSegment: string | undefined): boolean => {
+    if (token === undefined) return true;
+    // Both comparisons always run, so which form was tried does not show in the timing.
+    const bySegment = sameSecret(tokenSegment ?? '', token);
+    const bearer = /^Bearer +(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    const byHeader = sameSecret(bearer, token);
+    return bySegment || byHeader; // '' never matches: a token has at least 16 characters
   };
 
   const handler = async (req: IncomingMessage, res: ServerResponse) => {
@@ -67,19 +160,24 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Run
     res.setHeader('Access-Control-Allow-Methods', 'POST, OPTIONS');
     res.setHeader('Access-Control-Allow-Headers', 'content-type, x-namespace, authorization');
     res.setHeader('Access-Control-Allow-Credentials', 'true');
+    res.setHeader('Access-Control-Max-Age', '600');
     res.setHeader('Vary', 'Origin');
-    const send = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers });
       res.end(JSON.stringify(body));
     };
+    // A preflight carries no credentials by design: answer it, the POST that follows is checked.
     if (req.method === 'OPTIONS') {
       res.writeHead(204);
       res.end();
       return;
     }
-    const path = (req.url ?? '').split('?')[0];
-    if (req.method !== 'POST' || (path !== '/decode' && path !== '/encode')) return send(404, { error: 'use POST /decode or POST /encode' });
-    if (!authorized(req)) return send(401, { error: 'missing or wrong bearer token' });
+    const segments = (req.url ?? '').split('?')[0].split('/').filter(Boolean);
+    const operation = segments[segments.length - 1];
+    if (req.method !== 'POST' || (operation !== 'decode' && operation !== 'encode')) return send(404, { error: 'use POST /decode or POST /encode' });
+    if (!authorized(req, segments[segments.length - 2])) {
+      return send(401, { error: 'missing or wrong codec token (endpoint http://host:port/<token>, or Authorization: Bearer <token>)' }, { 'www-authenticate': 'Bearer' });
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of req) {
@@ -96,7 +194,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Run
     if (!Array.isArray(body.payloads)) return send(400, { error: 'body must be JSON: {"payloads": [...]}' });
     try {
       const input = body.payloads.map(fromJson);
-      const output = path === '/decode' ? await codec.decode(input) : await codec.encode(input);
+      const output = operation === 'decode' ? await codec.decode(input) : await codec.encode(input);
       send(200, { payloads: output.map(toJson) });
     } catch (err) {
       send(400, { error: (err as Error).message });
@@ -114,8 +212,11 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Run
     server.listen(port, host, () => resolve());
   });
   const actual = (server.address() as AddressInfo).port;
+  const shownHost = host === '127.0.0.1' ? 'localhost' : isIP(host) === 6 ? `[${host}]` : host;
+  const url = `http://${shownHost}:${actual}`;
   return {
-    url: `http://${host === '127.0.0.1' ? 'localhost' : host}:${actual}`,
+    url,
+    uiEndpoint: token === undefined ? url : `${url}/${token}`,
     server,
     close: () =>
       new Promise<void>((resolve) => {

@@ -11,6 +11,9 @@ import { PolicyError } from '../policy/profile';
 import { ProfileStore } from '../policy/store';
 import type { RouteConfig } from '../smpp/smsc';
 import { parseRoutes, RouteConfigError } from './routes-config';
+import { parseSealPublicKey } from '../contract/keys';
+import { SealOpener } from '../activities/code';
+import { parseOutboundPolicy, type OutboundPolicy } from '../policy/destination';
 import { DEFAULT_MAX_SEND_WAIT_MS, DEFAULT_MAX_SENDS_IN_FLIGHT } from '../activities/admission';
 import { DEFAULT_RECEIPT_HOLD_MS, DEFAULT_RECEIPT_LINK_AFTER_MS } from '../activities/receipt-links';
 import { DEFAULT_VELOCITY_SHARDS, DEFAULT_VELOCITY_SYNC_MS } from '../activities/velocity-gate';
@@ -37,6 +40,9 @@ const DEV_CODE_KEY = 'dev-only-code-key-change-me-0000000000';
 const DEV_HASH_KEY = 'dev-only-hash-key-change-me-0000000000';
 const DEV_CALLBACK_KEY = 'dev-only-callback-key-change-me-0000';
 const DEV_PAYLOAD_KEYS = `dev:${Buffer.alloc(32, 7).toString('base64')}`;
+/** Dev-only RSA-2048 pair that seals codes for the embedded stack (public: clients; private: workers). */
+const DEV_SEAL_PUBLIC_KEY = 'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAxoqVj/U94EWCvoyBS3gZ3fjxxUs5IEwtHznEtSJ3Vj9DKV+lKTZXqbMH5B51bsGhgP/DgYtKT2c0VUyKZxAjf3gQKpVkWKQFApmzx1AsCTjQu+5XG6Vmoib+cyto3dDBV9R5OYb0w5JKhUi2rLXmF0fGc7zQ/dxYRyJzEsxXyV8DVACB1NPpb6Q2K1n/sZzVQwT+NNfg1AepRHRffwxQFgHSLBYRVJZMKb+mwygtwj/q7Qyl8nbMRPNmuj5jgp12u3Nh57stGQYIULN3TWSrOFQ/SlSZci9yxArSXv0i4Tk9oPIZF5AfZ3O3vVwUdknO2NS8EvgVYU0/9QDdS1fuBwIDAQAB';
+const DEV_SEAL_PRIVATE_KEY = 'MIIEvwIBADANBgkqhkiG9w0BAQEFAASCBKkwggSlAgEAAoIBAQDGipWP9T3gRYK+jIFLeBnd+PHFSzkgTC0fOcS1IndWP0MpX6UpNlepswfkHnVuwaGA/8OBi0pPZzRVTIpnECN/eBAqlWRYpAUCmbPHUCwJONC77lcbpWaiJv5zK2jd0MFX1Hk5hvTDkkqFSLasteYXR8ZzvND93FhHInMSzFfJXwNUAIHU0+lvpDYrWf+xnNVDBP401+DUB6lEdF9/DFAWAdIsFhFUlkwpv6bDKC3CP+rtDKXydsxE82a6PmOCnXa7c2Hnuy0ZBghQs3dNZKs4VD9KVJlyL3LECtJe/SLhOT2g8hkXkB9nc7e9XBR2Sc7Y1LwS+BVhTT/1AN1LV+4HAgMBAAECggEAGXbNzuxn1rtjlPflX14Uhz02GRVYStWqVd5tZcP5ZVTw0r4jK0F+hdPh97aWXjG0epyTISrRyZRViHksKSLPQrqN7EBD4gCLafV3suEL/NTOJMRhZLjWjIaOzQusxAJRweeM8r1l6C17pFOaplUgIS1B/Tci4ORhaCI5exg9TCTK1JG/BSPbLDfbWsFYrSb0+wBzRE/AuenAOo/NR2vWg7w5RGPQ33ZrVAIXeGVfJwUTCtcFc0LxX7bMbUUbSMUTOZhKb4nqN2JQKmuXwTN7oLO6JlPqB7czkr7LRwmqiJ9vKNO1mTwuSpXKeoK9vKMKYm0CYIVUq3V7AyD4R7W1aQKBgQD7rHVzWO2ej3t6YN7EdIV5AI/Yq/Q9SNFx7yQrksYb9vxtfenpnXi3FWik2BdcU08TJBnA1VeDubv5W8JlqNrxROvwhhY3mN/rP2gGIyUTUFshjD5zaPOWZ84RhwsWBt614WmPDyMnT5jphDDBL6X9ZPwFTPuEDZI98B68xjkGCQKBgQDJ9E5LK+j2jiO4polw+o42PHmdke8iipKpabAF5ZH+9SLvjrGD2ilrxIwEan/cMA6U4AxFe+Pb7prwUEpsIu9t4nsTpGybbq5rQcIIifMvEfI80krTtXjbGRXYQRjwzyWO6aSjKTfxqKgMXC/uj5L9jd/oWvEYWJVs/kpCfQzXjwKBgQCc4ftxBO1S2xRYzAvxoMUXEa+ZnE8q6LqO8Ei21M6j3gmq40Ot+him4DSUFZQyXEg9oVJgb10XYu93WKjMoD6jCZieHae5zpU+2w6oTL4u1PeJ6ReA79pwVpMRQAI8H9oyvKoFoKUEO00Ru/J8aoxpccrcLwnWXnNcItO2T0Z6qQKBgQC9/3t9W2VEOPvAZ+Wchg0vV3vvU3GQpKBQhF8XXSEapdPlXvEBJEmd2v8D1JJQPGIrjBHfeSwpKPVZq6Ao1kE9tzqlgyauoNW1kNsUn3xLx22H7Sx6uxtlvdcAalYlkC08o/HBkzDPySW44y4xGaBnrYd/GbgDeKu0LBT/MpjXXwKBgQCMfbRCWoCILCGGxwz2KBb7L+8ZrmG5I77ESZLuQIGIqMA1jv+FgIfvmMuD1a3BFO5631qbGe6++sFhRbepxhsnDdkQ/939sW7hD2nEeZ4++FqnHLEsP0V7wE1kkSo6eC43E3QcvATpr5drC5JnASCPbHXBgUdYImuNZrAK2OIOjw==';
 
 export const SETTINGS = {
   TEMPORAL_ADDRESS: { kind: 'string', default: '127.0.0.1:7233', doc: 'Temporal frontend host:port. For `npm start`, setting it means "use this server, start none".' },
@@ -79,12 +85,17 @@ export const SETTINGS = {
   OTP_TENANT: { kind: 'string', default: DEFAULT_TENANT, doc: 'Tenant the CLI and client use when none is given.' },
   OTP_DEFAULT_REGION: { kind: 'region', default: '', doc: 'ISO country (e.g. FR) for numbers written without +; empty means numbers must start with +.' },
   OTP_CODEC_PORT: { kind: 'port', default: '8234', doc: 'Port of the codec server that lets the Web UI decrypt payloads (`npm start`, `npm run codec-server`).' },
-  OTP_CODEC_TOKEN: { kind: 'string', default: '', doc: 'Bearer token the codec server requires; empty means none (loopback use only).' },
+  OTP_CODEC_TOKEN: { kind: 'string', default: '', doc: 'Token the codec server requires (16+ characters of A–Z a–z 0–9 . _ ~ -): as `Authorization: Bearer`, or as the first path segment of the Web UI\'s codec endpoint. Required beyond loopback and when NODE_ENV=production.' },
+  OTP_OUTBOUND_ALLOW: { kind: 'string', default: '', doc: 'Worker only. Destinations callbacks and webhook-channel POSTs may reach beyond the public internet: host names, `*.example.com`, addresses or networks (`10.0.0.0/8`), comma-separated. Loopback, private, link-local (cloud metadata) and reserved addresses are refused unless an address or network entry covers them.' },
   OTP_CODEC_ALLOW_ORIGIN: { kind: 'string', default: 'http://localhost:8233', doc: 'Web UI origin the codec server allows (CORS).' },
   OTP_PROFILES: { kind: 'string', default: '', doc: 'Worker only. Policy profiles as inline JSON (see "Policy profiles"); wins over OTP_PROFILES_FILE.' },
   OTP_PROFILES_FILE: { kind: 'string', default: '', doc: 'Worker only. Path of a JSON file of policy profiles.' },
-  OTP_CODE_KEY: { kind: 'secret', doc: 'Worker only. HMAC key codes are derived from. ≥ 16 characters.' },
-  OTP_HASH_KEY: { kind: 'secret', doc: 'Workers and clients. HMAC key for session ids (keyed hash of the phone) and code digests. ≥ 16 characters.' },
+  OTP_CODE_KEY: { kind: 'secret', doc: 'Worker only. HMAC key codes are derived from and digested with; no client ever holds it. ≥ 16 characters.' },
+  OTP_CODE_KEY_PREVIOUS: { kind: 'string', default: '', doc: 'Worker only. Code keys replaced by OTP_CODE_KEY, comma-separated: codes they made keep verifying until they expire (see docs/security.md, "Key rotation").' },
+  OTP_HASH_KEY: { kind: 'secret', doc: 'Workers and clients. The id key: HMAC key for session ids (keyed hash of the phone), nothing else. ≥ 16 characters.' },
+  OTP_HASH_KEY_PREVIOUS: { kind: 'string', default: '', doc: 'Workers and clients. Id keys replaced by OTP_HASH_KEY, comma-separated: verify, status and cancel still find sessions made under them.' },
+  OTP_SEAL_PUBLIC_KEY: { kind: 'string', default: '', doc: 'Clients (workers derive it). RSA public key (base64 of DER SubjectPublicKeyInfo, 2048 bits or more) that seals codes for the workers: `npm run keys` makes a pair.' },
+  OTP_SEAL_PRIVATE_KEY: { kind: 'string', default: '', doc: 'Worker only. Its private key (base64 of PKCS#8 DER); more keys after a comma keep opening codes sealed before a rotation.' },
   OTP_PAYLOAD_KEYS: { kind: 'payloadKeys', doc: 'Workers and clients. AES-256-GCM payload keys, `id:base64(32 bytes)`, comma-separated; the first encrypts.' },
 } satisfies Record<string, Setting>;
 
@@ -118,9 +129,14 @@ export interface OtpConfig {
   brand: string;
   tenant: string;
   codecServer: { port: number; token?: string; allowOrigin: string };
+  /** Where callbacks and webhook-channel POSTs may go. */
+  outbound: OutboundPolicy;
   defaultRegion?: string;
-  /** `code` is empty for the client role. */
-  keys: { code: string; hash: string; payload: PayloadKey[]; callback: string };
+  /**
+   * `code`, `sealPrivate` and `callback` are empty for the client role. `code` and `hash` list the
+   * current key first, then the ones it replaced.
+   */
+  keys: { code: string[]; hash: string[]; payload: PayloadKey[]; callback: string; sealPublic: string; sealPrivate: Buffer[] };
   /** Policy profiles (worker role only; the client role gets the presets). */
   profiles: ProfileStore;
   /** True when any key fell back to its dev-only default. */
@@ -161,7 +177,7 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
   let usingDevKeys = false;
   const raw = (name: SettingName): string | undefined => env[name] ?? file[name];
   if (production) {
-    const needed: SettingName[] = role === 'worker' ? ['OTP_CODE_KEY', 'OTP_HASH_KEY', 'OTP_PAYLOAD_KEYS', 'OTP_CALLBACK_KEY'] : ['OTP_HASH_KEY', 'OTP_PAYLOAD_KEYS'];
+    const needed: SettingName[] = role === 'worker' ? ['OTP_CODE_KEY', 'OTP_HASH_KEY', 'OTP_PAYLOAD_KEYS', 'OTP_CALLBACK_KEY', 'OTP_SEAL_PRIVATE_KEY'] : ['OTP_HASH_KEY', 'OTP_PAYLOAD_KEYS', 'OTP_SEAL_PUBLIC_KEY'];
     const missing = needed.filter((n) => !raw(n));
     if (missing.length) throw new ConfigError(`${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} required when NODE_ENV=production`);
   }
@@ -185,6 +201,39 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
     }
     if (v.length < 16) throw new ConfigError(`${name} must be at least 16 characters`);
     return v;
+  };
+
+  const previous = (name: SettingName): string[] => {
+    const list = str(name).split(',').map((k) => k.trim()).filter(Boolean);
+    for (const k of list) if (k.length < 16) throw new ConfigError(`${name}: every key must be at least 16 characters`);
+    return list;
+  };
+  const seal = (): { sealPublic: string; sealPrivate: Buffer[] } => {
+    const privSpec = raw('OTP_SEAL_PRIVATE_KEY');
+    const pubSpec = raw('OTP_SEAL_PUBLIC_KEY');
+    if (role === 'client') {
+      if (!pubSpec) usingDevKeys = true;
+      const sealPublic = pubSpec || DEV_SEAL_PUBLIC_KEY;
+      try {
+        parseSealPublicKey(sealPublic);
+      } catch (err) {
+        throw new ConfigError((err as Error).message);
+      }
+      return { sealPublic, sealPrivate: [] };
+    }
+    if (!privSpec) usingDevKeys = true;
+    const sealPrivate = (privSpec || DEV_SEAL_PRIVATE_KEY).split(',').map((k) => Buffer.from(k.trim(), 'base64'));
+    let derived: Buffer;
+    try {
+      derived = SealOpener.publicKeyOf(sealPrivate[0]);
+      new SealOpener(sealPrivate);
+    } catch {
+      throw new ConfigError('OTP_SEAL_PRIVATE_KEY must be base64 of RSA private keys in PKCS#8 DER form, comma-separated');
+    }
+    const sealPublic = derived.toString('base64');
+    if (pubSpec && pubSpec.trim() !== sealPublic) throw new ConfigError('OTP_SEAL_PUBLIC_KEY is not the public key of the first OTP_SEAL_PRIVATE_KEY');
+    parseSealPublicKey(sealPublic);
+    return { sealPublic, sealPrivate };
   };
 
   const address = nonEmpty('TEMPORAL_ADDRESS');
@@ -301,13 +350,21 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
     },
     brand: nonEmpty('OTP_BRAND'),
     codecServer: { port: int('OTP_CODEC_PORT', 0, 65535), token: str('OTP_CODEC_TOKEN') || undefined, allowOrigin: nonEmpty('OTP_CODEC_ALLOW_ORIGIN') },
+    outbound: (() => {
+      try {
+        return parseOutboundPolicy(str('OTP_OUTBOUND_ALLOW'));
+      } catch (err) {
+        throw new ConfigError(`OTP_OUTBOUND_ALLOW: ${(err as Error).message}`);
+      }
+    })(),
     tenant: nonEmpty('OTP_TENANT'),
     defaultRegion: region || undefined,
     keys: {
-      code: role === 'worker' ? secret('OTP_CODE_KEY', DEV_CODE_KEY) : '',
-      hash: secret('OTP_HASH_KEY', DEV_HASH_KEY),
+      code: role === 'worker' ? [secret('OTP_CODE_KEY', DEV_CODE_KEY), ...previous('OTP_CODE_KEY_PREVIOUS')] : [],
+      hash: [secret('OTP_HASH_KEY', DEV_HASH_KEY), ...previous('OTP_HASH_KEY_PREVIOUS')],
       payload,
       callback: role === 'worker' ? secret('OTP_CALLBACK_KEY', DEV_CALLBACK_KEY) : '',
+      ...seal(),
     },
     usingDevKeys,
   };

@@ -4,6 +4,7 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
+import { UNENCRYPTED_PAYLOAD } from '../contract';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
@@ -32,9 +33,25 @@ export function parsePayloadKeys(spec: string): PayloadKey[] {
   return keys;
 }
 
+/** A plain JSON payload standing for "this arrived unencrypted" (see contract UNENCRYPTED_PAYLOAD). */
+const UNENCRYPTED: Payload = { metadata: { [METADATA_ENCODING_KEY]: Buffer.from('json/plain') }, data: Buffer.from(JSON.stringify(UNENCRYPTED_PAYLOAD)) };
+
+export interface PayloadCodecOptions {
+  /**
+   * "refuse": a payload that is not encrypted decodes to UNENCRYPTED_PAYLOAD, which
+   * the workflows refuse (a forged receipt or cancel from someone without the keys).
+   * "pass": it decodes as it is (the codec server, which only displays).
+   * @default "refuse"
+   */
+  plaintext?: 'refuse' | 'pass';
+}
+
 export class AesGcmPayloadCodec implements PayloadCodec {
   private readonly byId: Map<string, Buffer>;
-  constructor(private readonly keys: PayloadKey[]) {
+  constructor(
+    private readonly keys: PayloadKey[],
+    private readonly options: PayloadCodecOptions = {},
+  ) {
     if (keys.length === 0) throw new Error('AesGcmPayloadCodec needs at least one key');
     this.byId = new Map(keys.map((k) => [k.id, k.key]));
   }
@@ -56,7 +73,7 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((p) => {
       const encoding = p.metadata?.[METADATA_ENCODING_KEY];
-      if (!encoding || Buffer.from(encoding).toString() !== ENCRYPTED_ENCODING) return p;
+      if (!encoding || Buffer.from(encoding).toString() !== ENCRYPTED_ENCODING) return this.options.plaintext === 'pass' ? p : UNENCRYPTED;
       const keyId = Buffer.from(p.metadata?.[KEY_ID_METADATA] ?? []).toString();
       const key = this.byId.get(keyId);
       if (!key) throw new Error(`payload was encrypted with key "${keyId}", which this process does not hold`);

@@ -4,6 +4,8 @@
  * types and the validation. Loading and revision hashing are in ./store.ts.
  */
 
+import { MAX_CODE_LENGTH, MIN_CODE_LENGTH } from '../contract';
+
 export type CodeAlphabet = 'numeric' | 'alphanumeric';
 export type Purpose = 'login' | 'transaction' | 'recovery' | 'custom';
 
@@ -37,7 +39,13 @@ export interface OtpProfile {
   codeLength: number;
   alphabet: CodeAlphabet;
   ttlSeconds: number;
+  /** Wrong codes one code takes before it locks. */
   maxAttempts: number;
+  /** Wrong codes across every code and resend of a number, within failureWindowSeconds, that lock the whole session. */
+  maxFailures: number;
+  failureWindowSeconds: number;
+  /** First session lock; each further lock within 24 h doubles it, up to 24 h. Sends are refused (`locked`) while it lasts. */
+  lockoutSeconds: number;
   resendCooldownSeconds: number;
   maxSendsPerWindow: number;
   sendWindowSeconds: number;
@@ -70,12 +78,22 @@ export interface OtpProfile {
   maxSegments: number;
   /** A send may carry its own code. */
   allowCallerCode: boolean;
-  /** A send may carry its own message text with a {code} placeholder. */
+  /** A send may carry its own message text with a {code} placeholder. Off by default: it makes any SMS text. */
   allowCallerMessage: boolean;
-  /** A send may use channel "custom": the caller supplies the code and delivers it itself. */
+  /** A send may use channel "custom": the caller supplies the code and delivers it itself. Off by default: the caller knows the code. */
   allowCustomChannel: boolean;
-  /** Channels after SMS, in order; each is used only when the send gave its contact (email, webhookUrl). */
+  /** Channels after SMS, in order; each is used only when it has a destination (see below). */
   fallbackChannels: ('email' | 'webhook')[];
+  /**
+   * Take `email` and `webhookUrl` from the send request. Off by default: an anonymous caller
+   * could otherwise name the victim's number and its own inbox. Turn on only for callers that
+   * send contacts they have verified (a backend reading its user records).
+   */
+  callerContacts: boolean;
+  /** A caller's `email` in one of these domains is accepted even without callerContacts (e.g. your staff domain). */
+  fallbackEmailDomains: string[];
+  /** The operator's webhook-channel target; used when callerContacts is off. */
+  fallbackWebhookUrl: string | null;
   /** An SMS not delivered this long after the first submit escalates to the next fallback channel (and again after as long). */
   escalateAfterSeconds: number;
   sandbox: SandboxPolicy;
@@ -100,6 +118,9 @@ const BASE: OtpProfile = {
   alphabet: 'numeric',
   ttlSeconds: 300,
   maxAttempts: 5,
+  maxFailures: 10,
+  failureWindowSeconds: 3600,
+  lockoutSeconds: 900,
   resendCooldownSeconds: 30,
   maxSendsPerWindow: 3,
   sendWindowSeconds: 600,
@@ -124,9 +145,12 @@ const BASE: OtpProfile = {
   normalizeLookalikes: true,
   maxSegments: 2,
   allowCallerCode: false,
-  allowCallerMessage: true,
-  allowCustomChannel: true,
+  allowCallerMessage: false,
+  allowCustomChannel: false,
   fallbackChannels: ['email', 'webhook'],
+  callerContacts: false,
+  fallbackEmailDomains: [],
+  fallbackWebhookUrl: null,
   escalateAfterSeconds: 90,
   sandbox: { numbers: [], code: '000000' },
 };
@@ -166,9 +190,12 @@ export const ALPHABETS: Record<CodeAlphabet, string> = {
 
 /** Allowed ranges; the README's policy table is checked against this. */
 export const LIMITS = {
-  codeLength: [4, 10],
+  codeLength: [MIN_CODE_LENGTH, MAX_CODE_LENGTH],
   ttlSeconds: [10, 86_400],
   maxAttempts: [1, 20],
+  maxFailures: [1, 100],
+  failureWindowSeconds: [60, 86_400],
+  lockoutSeconds: [60, 86_400],
   resendCooldownSeconds: [0, 3_600],
   maxSendsPerWindow: [1, 100],
   sendWindowSeconds: [60, 86_400],
@@ -204,6 +231,17 @@ export function validateProfile(name: string, p: OtpProfile): void {
   if (!(p.alphabet in ALPHABETS)) fail('alphabet must be "numeric" or "alphanumeric"');
   int('ttlSeconds', p.ttlSeconds);
   int('maxAttempts', p.maxAttempts);
+  int('maxFailures', p.maxFailures);
+  int('failureWindowSeconds', p.failureWindowSeconds);
+  int('lockoutSeconds', p.lockoutSeconds);
+  if (p.maxFailures < p.maxAttempts) fail('maxFailures must be at least maxAttempts (the session locks no sooner than one code)');
+  if (typeof p.callerContacts !== 'boolean') fail('callerContacts must be true or false');
+  if (!Array.isArray(p.fallbackEmailDomains) || p.fallbackEmailDomains.some((d) => typeof d !== 'string' || !/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(d))) {
+    fail('fallbackEmailDomains must list lower-case domains such as example.com');
+  }
+  if (p.fallbackWebhookUrl !== null && (typeof p.fallbackWebhookUrl !== 'string' || !/^https?:\/\/[^\s]+$/.test(p.fallbackWebhookUrl) || p.fallbackWebhookUrl.length > 2048)) {
+    fail('fallbackWebhookUrl must be null or an http(s) URL');
+  }
   int('resendCooldownSeconds', p.resendCooldownSeconds);
   int('maxSendsPerWindow', p.maxSendsPerWindow);
   int('sendWindowSeconds', p.sendWindowSeconds);
@@ -254,8 +292,12 @@ export function isInAlphabet(code: string, alphabet: CodeAlphabet): boolean {
 
 /** Profile fields the session workflow needs (nothing secret), copied into every send's history. */
 const SESSION_RULE_FIELDS = [
+  'purpose',
   'ttlSeconds',
   'maxAttempts',
+  'maxFailures',
+  'failureWindowSeconds',
+  'lockoutSeconds',
   'resendCooldownSeconds',
   'maxSendsPerWindow',
   'sendWindowSeconds',

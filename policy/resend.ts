@@ -20,6 +20,7 @@ export interface SendHistory {
 export interface CurrentCode {
   seq: number;
   nonce: string;
+  keyId?: string;
   state: CodeState;
   delivery: DeliveryStatus;
   profile: string;

@@ -80,7 +80,7 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void shutdown(0));
 
   codecServer = await startCodecServer({
-    codec: new AesGcmPayloadCodec(config.keys.payload),
+    codec: new AesGcmPayloadCodec(config.keys.payload, { plaintext: 'pass' }),
     port: config.codecServer.port,
     token: config.codecServer.token,
     allowOrigin: config.codecServer.allowOrigin,
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     const dataDir = join(PROJECT_ROOT, 'data');
     mkdirSync(dataDir, { recursive: true });
     const [, port] = config.temporal.address.split(':');
-    server = await startDevServer({ port: Number(port), uiPort: Number(port) + 1000, dbFile: join(dataDir, 'temporal.sqlite'), codecEndpoint: codecServer.url });
+    server = await startDevServer({ port: Number(port), uiPort: Number(port) + 1000, dbFile: join(dataDir, 'temporal.sqlite'), codecEndpoint: codecServer.uiEndpoint });
   }
   const simulate = process.env.OTP_START_SIMULATOR !== 'false';
   if (simulate) {

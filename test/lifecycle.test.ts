@@ -158,7 +158,7 @@ describe('cancel, custom channel, verify by session', () => {
 
   test('custom channel: no SMS; the caller gets the code to deliver and the session verifies it', async () => {
     const phone = '+33612350013';
-    const result = await stack.otp.send(phone, { channel: 'custom', customCodeLength: 8 });
+    const result = await stack.otp.send(phone, { profile: 'fast', channel: 'custom', customCodeLength: 8 });
     if (result.status !== 'sent' || !('code' in result)) throw new Error(`unexpected ${JSON.stringify(result)}`);
     const sent = result as CustomSendResult;
     expect(sent).toMatchObject({ channel: 'custom', segments: 0 });

@@ -61,7 +61,7 @@ test('a UCS-2 locale is sent with data_coding 8 and its segment count is reporte
   expect(ru.sms).toMatchObject({ dataCoding: 8, segments: 1 });
   expect(ru.sms.text).toMatch(/^Acme: код \d{6}\. Действует 5 мин\./);
   // A longer UCS-2 text is concatenated, and the count says so.
-  const long = await sendAndRead({ locale: 'ru', messageText: '{brand}: ваш одноразовый код подтверждения {code}. Он действует {ttlMinutes} минут. Никому его не сообщайте.' });
+  const long = await sendAndRead({ profile: 'fast', locale: 'ru', messageText: '{brand}: ваш одноразовый код подтверждения {code}. Он действует {ttlMinutes} минут. Никому его не сообщайте.' });
   expect(long.sent).toMatchObject({ encoding: 'UCS2', segments: 2 });
   expect(long.sms).toMatchObject({ dataCoding: 8, segments: 2 });
 });
@@ -122,19 +122,22 @@ describe('caller-supplied content (trigger mode)', () => {
   test('a caller code is refused when the profile forbids it, or outside the alphabet', async () => {
     await expect(stack.otp.send(phone(), { code: '482913' })).rejects.toThrow(/profile "login" does not allow caller-supplied codes/);
     await expect(stack.otp.send(phone(), { profile: 'trigger', code: '48A9' })).rejects.toThrow(OtpRequestError);
-    await expect(stack.otp.send(phone(), { profile: 'trigger', code: '12' })).rejects.toThrow(/code must be 4–10 characters of the numeric alphabet/);
+    await expect(stack.otp.send(phone(), { profile: 'trigger', code: '12345' })).rejects.toThrow(/code must be 6–10 characters of the numeric alphabet/);
   });
 
   test('a caller message with {code} goes out after the same checks', async () => {
-    const { to, sms } = await sendAndRead({ messageText: 'Acme login: {code} (valid {ttlMinutes} min)' });
+    const { to, sms } = await sendAndRead({ profile: 'fast', messageText: 'Acme login: {code} (valid {ttlMinutes} min)' });
     expect(sms.text).toMatch(/^Acme login: \d{6} \(valid 5 min\)$/);
     expect(await stack.otp.verify(to, codeFrom(`code is ${/\d{6}/.exec(sms.text)![0]}`))).toMatchObject({ valid: true });
   });
 
   test.each([
-    [{ messageText: 'Acme login' }, /messageText must contain the \{code\} placeholder/],
-    [{ messageText: 'Your code: {code}' }, /message text must name the brand "Acme"/],
-    [{ messageText: '{brand} {code} for {phone}' }, /messageText may use only \{code\}/],
+    [{ profile: 'fast', messageText: 'Acme login' }, /messageText must contain the \{code\} placeholder/],
+    [{ profile: 'fast', messageText: 'Your code: {code}' }, /message text must name the brand "Acme"/],
+    [{ profile: 'fast', messageText: 'Use {code} AcmeCorp' }, /message text must name the brand "Acme" as a word of its own/],
+    [{ profile: 'fast', messageText: '{context} {code}', context: 'Acme' }, /message text must name the brand "Acme" as a word of its own, outside \{context\}/],
+    [{ profile: 'fast', messageText: '{brand} {code} for {phone}' }, /messageText may use only \{code\}/],
+    [{ messageText: '{brand} {code}' }, /profile "login" does not allow caller message text/],
     [{ messageText: '{brand} {code}', profile: 'no-caller-text' }, /profile "no-caller-text" does not allow caller message text/],
   ])('%p is refused', async (options, message) => {
     const to = phone();

@@ -31,7 +31,7 @@ const nothingSentTo = async (phone: string) => {
 };
 
 test('a national number is read in the default region and normalised to E.164', async () => {
-  const fr = new OtpClient({ client: stack.otp.temporal, taskQueue: stack.config.temporal.taskQueue, hashKey: stack.config.keys.hash, tenant: stack.config.tenant, defaultRegion: 'FR' });
+  const fr = new OtpClient({ client: stack.otp.temporal, taskQueue: stack.config.temporal.taskQueue, hashKey: stack.config.keys.hash[0], sealPublicKey: stack.config.keys.sealPublic, tenant: stack.config.tenant, defaultRegion: 'FR' });
   const sent = accepted(await fr.send('06 12 36 00 01'));
   expect(sent.maskedPhone).toBe('+33••••••001');
   expect(await stack.waitForSms('+33612360001')).toHaveLength(1);

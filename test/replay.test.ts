@@ -8,14 +8,14 @@ import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { otpDataConverter } from '../client';
+import { workerDataConverter } from '../lib/worker-converter';
 import { loadConfig } from '../lib/config';
 import { quietRuntime } from './helpers/stack';
 
 const dir = join(__dirname, 'histories');
 const files = readdirSync(dir).filter((f) => f.endsWith('.history.pb'));
 // The histories were recorded with the dev payload key.
-const dataConverter = otpDataConverter(loadConfig({}).keys.payload);
+const dataConverter = workerDataConverter(loadConfig({}));
 const load = (file: string) => temporal.api.history.v1.History.decode(readFileSync(join(dir, file)));
 
 beforeAll(() => quietRuntime());

@@ -24,6 +24,7 @@ afterAll(async () => {
 
 const rules = sessionRules({ ...PRESETS.login, name: 'login', revision: 'test' });
 const DIGEST = 'digest-of-the-code-0123456789';
+const GOOD = 'sealed-good-code-0000000000';
 
 interface Mocks {
   sends: SendCodeInput[];
@@ -41,13 +42,13 @@ function activities(m: Mocks): OtpActivities {
     async sendCode(i) {
       m.sends.push(i);
       if (m.sendResult) return m.sendResult(i);
-      return { status: 'ok', rules, render: { locale: 'en' } as never, country: 'FR', shadowFlags: [], digest: DIGEST, segments: 1, encoding: 'GSM7', kind: 'sms', redeliver: false, route: 'smsc', messageIds: [`m${++n}`] };
+      return { status: 'ok', rules, render: { locale: 'en' } as never, country: 'FR', shadowFlags: [], maskedPhone: '+33••••••678', quota: null, digest: DIGEST, keyId: 'k1', segments: 1, encoding: 'GSM7', kind: 'sms', redeliver: false, route: 'smsc', messageIds: [`m${++n}`] };
     },
     async retryCode(i) {
       m.retries.push(i);
       if (m.retryResult) return m.retryResult(i);
       if (i.claimOnly) return { receipts: [] };
-      return { dispatched: { route: 'smsc', codeDigest: DIGEST, messageIds: [`r${++n}`], segments: 1, encoding: 'GSM7' } };
+      return { dispatched: { route: 'smsc', codeDigest: DIGEST, keyId: 'k1', messageIds: [`r${++n}`], segments: 1, encoding: 'GSM7' } };
     },
     async deliverFallback() {
       return { channel: 'email', id: 'x' };
@@ -112,7 +113,8 @@ test('a receipt in time means no retry at all, and a send + receipt + verify ses
     await send();
     const handle = env.client.workflow.getHandle(id);
     await handle.signal(deliveryReceiptSignal, { messageId: 'm1', stat: 'DELIVRD', outcome: 'delivered', err: '000', receivedAt: '', codeSeq: 1 });
-    expect(await handle.executeUpdate(verifyUpdate, { args: [{ codeDigest: DIGEST }] })).toMatchObject({ valid: true, outcome: 'verified' });
+    // No codec here: the test plays the worker's codec and hands the session the opened code.
+    expect(await handle.executeUpdate(verifyUpdate, { args: [{ sealedCode: GOOD, opened: { sealedFor: id, digests: { k1: DIGEST }, fingerprint: 'f' } }] })).toMatchObject({ valid: true, outcome: 'verified' });
     expect((await handle.describe()).historyLength).toBeLessThanOrEqual(20);
     await env.sleep('5 minutes');
     expect(m.retries).toHaveLength(0);

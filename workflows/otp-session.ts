@@ -26,7 +26,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import {
+  IDEMPOTENCY_KEY_PATTERN,
   IDEMPOTENCY_RETENTION_MS,
+  isUnencrypted,
   SESSION_VERSION,
   cancelUpdate,
   deliveryReceiptSignal,
@@ -39,50 +41,121 @@ import {
   type OtpSessionStatus,
   type SendOtpRequest,
   type SendOtpResult,
+  type VerifyOtpRequest,
   type VerifyOtpResult,
+  type VerifyOutcome,
 } from '../contract';
 import type { DispatchCodeResult, OtpActivities, SendCodeRefusal } from '../activities/types';
 import { nextSendAtMs, recentSends } from '../policy/resend';
 import { aggregate, applyReceipt, finalSmsFailure, nextEscalationAtMs, nextRetryAtMs, pendingFallbacks, retryable, unanswered } from './session/delivery';
-import { attemptsRemaining, expireIfDue, newSession, type IssuedCode, type SessionState } from './session/state';
+import { constantTimeEqual } from './constant-time';
+import { lockedUntil, newLockout, recordFailure } from './session/lockout';
+import { attemptsRemaining, expireIfDue, newSession, profileName, type IssuedCode, type SessionState } from './session/state';
 import { WakeUp } from './session/timer';
-import { verifyCode } from './session/verify';
+import { keyIdsToCheck, verifyCode } from './session/verify';
 import { otpSessionV1 } from './v1/otp-session';
 
 const E164 = /^\+[1-9]\d{6,14}$/;
+const UNENCRYPTED_REFUSAL = 'the request was not encrypted with the payload keys (OTP_PAYLOAD_KEYS): use the payload codec';
 const MAX_EVENTS = 100;
 /** A send refused by the cooldown this soon after an accepted one is the same click twice: it gets the accepted answer. */
 const DOUBLE_CLICK_MS = 2000;
 /** Continue-as-new past this many history events (well below Temporal's limits). */
 const MAX_HISTORY_EVENTS = 2000;
 const SESSION_V2_PATCH = 'session-v2-hot-path';
+/** v3: sealed codes, session lockout, purpose binding (issue 9). Sessions started as v2 replay without them. */
+const SESSION_V3_PATCH = 'session-v3-sealed-codes';
+/** Most codes one custom-channel send may answer with (retries with a fresh code each). */
+const MAX_ALT_DIGESTS = 4;
+/** Most verify answers kept under idempotency keys; the oldest go first. */
+const MAX_VERIFY_KEYS = 50;
+/** Most send answers kept under idempotency keys; the oldest go first. */
+const MAX_SEND_KEYS = 200;
 
 const { deliverFallback } = proxyActivities<OtpActivities>({
   // A login code is useless after ~30 s, so fail fast and let the caller see it.
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '250 milliseconds', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 4, nonRetryableErrorTypes: ['SmppPermanentError', 'InvalidMessage', 'InvalidRequest'] },
+  retry: {
+    initialInterval: '250 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '2 seconds',
+    maximumAttempts: 4,
+    nonRetryableErrorTypes: ['SmppPermanentError', 'InvalidMessage', 'InvalidRequest'],
+  },
 });
 const { deliverCallback } = proxyActivities<OtpActivities>({
   // Callbacks go to the caller's server: patient retries, deduplicated there by eventId.
   startToCloseTimeout: '10 seconds',
   scheduleToCloseTimeout: '1 hour',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 12 },
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 12,
+  },
 });
 const { sendCode, retryCode } = proxyLocalActivities<OtpActivities>({
   // Local: the whole critical path of a send skips the task-queue round trip; the worker running the session owns binds.
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '250 milliseconds', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 4, nonRetryableErrorTypes: ['SmppPermanentError', 'InvalidMessage', 'InvalidRequest'] },
+  retry: {
+    initialInterval: '250 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '2 seconds',
+    maximumAttempts: 4,
+    nonRetryableErrorTypes: ['SmppPermanentError', 'InvalidMessage', 'InvalidRequest'],
+  },
 });
 
 function validateSend(req: SendOtpRequest): void {
   if (typeof req !== 'object' || req === null) throw new Error('send request must be an object');
+  if (isUnencrypted(req)) throw new Error(UNENCRYPTED_REFUSAL);
   if (typeof req.phone !== 'string' || !E164.test(req.phone)) throw new Error('phone must be an E.164 number such as +33612345678');
   if (req.channel !== undefined && req.channel !== 'sms' && req.channel !== 'custom') throw new Error('channel must be "sms" or "custom"');
-  for (const f of ['profile', 'locale', 'context', 'brand', 'code', 'messageText', 'idempotencyKey', 'callbackUrl', 'email', 'webhookUrl', 'requestedAt'] as const) {
+  for (const f of ['profile', 'locale', 'context', 'brand', 'sealedCode', 'messageText', 'idempotencyKey', 'callbackUrl', 'email', 'webhookUrl', 'requestedAt'] as const) {
     if (req[f] !== undefined && typeof req[f] !== 'string') throw new Error(`${f} must be a string`);
   }
+  if ('code' in req) throw new Error('code must be sent sealed, as sealedCode (see the README contract): a plain code would sit in history');
+  if (req.idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(req.idempotencyKey)) throw new Error('idempotencyKey must be 1–128 printable ASCII characters');
   if (req.messageText !== undefined && req.messageText.length > 1000) throw new Error('messageText must be at most 1000 characters');
   if (req.requestedAt !== undefined && Number.isNaN(Date.parse(req.requestedAt))) throw new Error('requestedAt must be an ISO-8601 instant');
+  if (req.sealedCode !== undefined) validateOpened(req.opened);
+}
+
+/** The worker's codec opened the sealed code, for this session. */
+function validateOpened(opened: VerifyOtpRequest['opened']): void {
+  if (!opened) throw new Error('the sealed code was not opened: this worker lacks the seal codec (run worker.ts)');
+  if (opened.error) throw new Error(`sealedCode is invalid (${opened.error}): seal it with OTP_SEAL_PUBLIC_KEY for this session`);
+  if (opened.sealedFor !== workflowInfo().workflowId) throw new Error('sealedCode was sealed for another session');
+}
+
+function validateVerify(req: VerifyOtpRequest): void {
+  if (typeof req !== 'object' || req === null) throw new Error('verify request must be an object');
+  if (isUnencrypted(req)) throw new Error(UNENCRYPTED_REFUSAL);
+  if (typeof req.sealedCode !== 'string' || req.sealedCode.length < 20 || req.sealedCode.length > 1500)
+    throw new Error('sealedCode must be the code sealed with OTP_SEAL_PUBLIC_KEY (see the README contract)');
+  for (const f of ['purpose', 'profile', 'context', 'idempotencyKey'] as const) if (req[f] !== undefined && typeof req[f] !== 'string') throw new Error(`${f} must be a string`);
+  if (req.idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(req.idempotencyKey)) throw new Error('idempotencyKey must be 1–128 printable ASCII characters');
+  validateOpened(req.opened);
+}
+
+/** What a send asks for, without its key and timing: two requests with the same one are the same click. */
+function sendFingerprint(req: SendOtpRequest): string {
+  const { idempotencyKey: _k, requestedAt: _r, sealedCode: _c, opened: _o, ...rest } = req;
+  return JSON.stringify(
+    Object.entries(rest)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
+}
+
+/** Drops the oldest entries past `max`. */
+function trimOldest<T extends { atMs: number }>(map: Record<string, T>, max: number): void {
+  const keys = Object.keys(map);
+  if (keys.length <= max) return;
+  for (const [k] of Object.entries(map)
+    .sort(([, a], [, b]) => a.atMs - b.atMs)
+    .slice(0, keys.length - max))
+    delete map[k];
 }
 
 function failure(err: unknown): { message: string; type?: string } {
@@ -92,8 +165,16 @@ function failure(err: unknown): { message: string; type?: string } {
 }
 
 export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStatus> {
+  if (isUnencrypted(input))
+    throw ApplicationFailure.create({
+      type: 'InvalidRequest',
+      message: UNENCRYPTED_REFUSAL,
+      nonRetryable: true,
+    });
   // Sessions started by v0.1 replay the code they ran; new ones take this path (clients that set v skip the marker).
-  if (input.v !== SESSION_VERSION && !patched(SESSION_V2_PATCH)) return otpSessionV1(input);
+  if (input.v !== 2 && input.v !== SESSION_VERSION && !patched(SESSION_V2_PATCH)) return otpSessionV1(input);
+  // Clients that set v skip the marker; v2 sessions keep the v2 handlers, so their histories replay.
+  const v3 = input.v === SESSION_VERSION || (input.v !== 2 && patched(SESSION_V3_PATCH));
 
   const sessionId = workflowInfo().workflowId;
   const s: SessionState = (input.carried as SessionState | undefined) ?? newSession();
@@ -104,12 +185,19 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
   let retrying = false;
   const callbacks = new Set<Promise<void>>();
   const wake = new WakeUp();
+  /** The worker's masking of the number it checked; before any check, the caller's. */
+  const masked = () => s.maskedPhone ?? input.maskedPhone;
 
   const note = (type: OtpSessionEvent['type'], detail: string) => {
     s.events.push({ at: new Date().toISOString(), type, detail });
     if (s.events.length > MAX_EVENTS) s.events.splice(0, s.events.length - MAX_EVENTS);
     // "Current details" in the Web UI: the latest steps, reasons included, never a code or a number.
-    setCurrentDetails(`**${input.maskedPhone}** (tenant ${input.tenant})\n\n${s.events.slice(-8).map((e) => `- ${e.at} **${e.type}** ${e.detail}`).join('\n')}`);
+    setCurrentDetails(
+      `**${masked()}** (tenant ${input.tenant})\n\n${s.events
+        .slice(-8)
+        .map((e) => `- ${e.at} **${e.type}** ${e.detail}`)
+        .join('\n')}`,
+    );
   };
 
   /** Records a delivery status change and, if the send asked for it, posts a signed callback in the background. */
@@ -119,8 +207,20 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     c.delivery = status;
     c.deliveryStat = stat;
     if (!c.callbackUrl) return;
-    const event: DeliveryCallbackEvent = { eventId: `${sessionId}:${c.seq}:${++c.callbackSeq}`, sessionId, codeSeq: c.seq, status, stat, err, attempts: c.attempts.length, at: new Date().toISOString() };
-    const p: Promise<void> = deliverCallback({ url: c.callbackUrl, event }).then(
+    const event: DeliveryCallbackEvent = {
+      eventId: `${sessionId}:${c.seq}:${++c.callbackSeq}`,
+      sessionId,
+      codeSeq: c.seq,
+      status,
+      stat,
+      err,
+      attempts: c.attempts.length,
+      at: new Date().toISOString(),
+    };
+    const p: Promise<void> = deliverCallback({
+      url: c.callbackUrl,
+      event,
+    }).then(
       () => note('callback', `${event.eventId} ${status} delivered`),
       (e: unknown) => note('callback', `${event.eventId} ${status} gave up: ${failure(e).message}`),
     );
@@ -129,7 +229,11 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
   };
 
   const addAttempt = (c: IssuedCode, d: Pick<DispatchCodeResult, 'route' | 'messageIds' | 'segments'>) => {
-    c.attempts.push({ atMs: Date.now(), route: d.route, parts: Object.fromEntries(d.messageIds.map((id) => [id, 'submitted' as const])) });
+    c.attempts.push({
+      atMs: Date.now(),
+      route: d.route,
+      parts: Object.fromEntries(d.messageIds.map((id) => [id, 'submitted' as const])),
+    });
     c.messageId = d.messageIds[0];
     c.segments = d.segments;
     deliveryChanged(c);
@@ -138,11 +242,19 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
   const status = (): OtpSessionStatus => {
     const c = s.current;
     const now = Date.now();
-    const next = nextSendAtMs({ resendCooldownSeconds: s.cooldownSeconds, sendWindowSeconds: s.windowSeconds, maxSendsPerWindow: s.maxSendsPerWindow }, s, now);
+    const next = nextSendAtMs(
+      {
+        resendCooldownSeconds: s.cooldownSeconds,
+        sendWindowSeconds: s.windowSeconds,
+        maxSendsPerWindow: s.maxSendsPerWindow,
+      },
+      s,
+      now,
+    );
     return {
       sessionId,
       tenant: input.tenant,
-      maskedPhone: input.maskedPhone,
+      maskedPhone: masked(),
       code: c && {
         seq: c.seq,
         profile: c.profile,
@@ -166,7 +278,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
 
   const refuse = (r: SendCodeRefusal): SendOtpResult => {
     note('refused', `${r.status}: ${r.reason}${r.retryAfterSeconds ? ` (retry in ${r.retryAfterSeconds} s)` : ''}`);
-    return { sessionId, maskedPhone: input.maskedPhone, ...r };
+    return { sessionId, ...r, maskedPhone: r.maskedPhone ?? masked() };
   };
 
   async function send(req: SendOtpRequest): Promise<SendOtpResult> {
@@ -174,7 +286,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     expireIfDue(s.current, now);
     const c = s.current;
     const next = { seq: s.codeSeq + 1, nonce: uuid4() };
-    const { idempotencyKey: _key, requestedAt, ...fields } = req;
+    const { idempotencyKey: _key, requestedAt, opened: _opened, ...fields } = req;
     let r;
     try {
       r = await sendCode({
@@ -187,7 +299,16 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
         session: {
           sends: s.sends,
           lastSendAtMs: s.lastSendAtMs,
-          current: c && { seq: c.seq, nonce: c.nonce, state: c.state, delivery: c.delivery, profile: c.profile, channel: c.channel, callerCode: c.callerCode, expiresAtMs: c.expiresAtMs },
+          current: c && {
+            seq: c.seq,
+            nonce: c.nonce,
+            state: c.state,
+            delivery: c.delivery,
+            profile: c.profile,
+            channel: c.channel,
+            callerCode: c.callerCode,
+            expiresAtMs: c.expiresAtMs,
+          },
         },
         next,
       });
@@ -195,21 +316,38 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       const f = failure(err);
       if (f.type === 'InvalidRequest') {
         note('refused', `invalid request: ${f.message}`);
-        throw ApplicationFailure.create({ type: 'InvalidRequest', message: f.message, nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: 'InvalidRequest',
+          message: f.message,
+          nonRetryable: true,
+        });
       }
       // The SMSC refused or never answered: the attempt still counts towards the resend window.
       s.sends = [...s.sends, now];
       s.lastSendAtMs = now;
       s.codeSeq = next.seq;
       note('sent', `code #${next.seq} dispatch failed: ${f.message}`);
-      throw ApplicationFailure.create({ type: 'DispatchFailed', message: `SMS dispatch failed: ${f.message}`, nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'DispatchFailed',
+        message: `SMS dispatch failed: ${f.message}`,
+        nonRetryable: true,
+      });
     }
+    if (r.maskedPhone) s.maskedPhone = r.maskedPhone;
     if (r.status !== 'ok') {
-      // Inside the cooldown and moments after an accepted send: the same click twice, so the same answer.
-      if (r.reason === 'resend_cooldown' && s.lastAccepted && now - s.lastAccepted.atMs < DOUBLE_CLICK_MS) return s.lastAccepted.result;
+      // Inside the cooldown and moments after an accepted send: the same click twice, so the same answer
+      // (a click that asked for something else gets the refusal).
+      const last = s.lastAccepted;
+      if (r.reason === 'resend_cooldown' && last && now - last.atMs < DOUBLE_CLICK_MS && (last.request === undefined || last.request === sendFingerprint(req))) return last.result;
       return refuse(r);
     }
     const { rules } = r;
+    s.lockoutRules = {
+      maxFailures: rules.maxFailures,
+      failureWindowSeconds: rules.failureWindowSeconds,
+      lockoutSeconds: rules.lockoutSeconds,
+    };
+    if (v3) s.lockout ??= newLockout();
     s.cooldownSeconds = rules.resendCooldownSeconds;
     s.windowSeconds = rules.sendWindowSeconds;
     s.maxSendsPerWindow = rules.maxSendsPerWindow;
@@ -221,7 +359,21 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     if (r.kind === 'sms' && r.redeliver && c) {
       addAttempt(c, r);
       note('sent', `code #${c.seq} re-delivered (same code) as ${r.segments} ${r.encoding} segment(s), message ${r.messageIds.join(',')}`);
-      return { sessionId, status: 'sent', codeSeq: c.seq, sameCode: true, maskedPhone: input.maskedPhone, channel: 'sms', messageId: r.messageIds[0], segments: r.segments, encoding: r.encoding, expiresAt: new Date(c.expiresAtMs).toISOString(), profile: rules.profile, locale: r.render.locale, ...shadow };
+      return {
+        sessionId,
+        status: 'sent',
+        codeSeq: c.seq,
+        sameCode: true,
+        maskedPhone: r.maskedPhone,
+        channel: 'sms',
+        messageId: r.messageIds[0],
+        segments: r.segments,
+        encoding: r.encoding,
+        expiresAt: new Date(c.expiresAtMs).toISOString(),
+        profile: rules.profile,
+        locale: r.render.locale,
+        ...shadow,
+      };
     }
 
     const seq = (s.codeSeq = next.seq);
@@ -232,16 +384,22 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     // The replaced code stays valid for a short grace window: its SMS may be the one that arrives.
     const old = s.current;
     if (old && old.state === 'active' && old.expiresAtMs > now) {
-      s.previous = { ...old, graceUntilMs: now + rules.previousCodeGraceSeconds * 1000 };
+      s.previous = {
+        ...old,
+        graceUntilMs: now + rules.previousCodeGraceSeconds * 1000,
+      };
       old.state = 'expired';
     } else s.previous = undefined;
     const code: IssuedCode = {
       seq,
       nonce: next.nonce,
       digest: r.digest,
+      keyId: r.keyId,
       profile: rules.profile,
+      purpose: rules.purpose,
+      context: req.context?.trim() || undefined,
       channel: r.kind,
-      callerCode: req.code !== undefined,
+      callerCode: req.sealedCode !== undefined,
       issuedAtMs: now,
       expiresAtMs,
       maxAttempts: rules.maxAttempts,
@@ -252,14 +410,22 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       encoding: r.encoding,
       locale: r.render.locale,
       // Caller codes cannot be re-derived, so they get no staggered retries.
-      resend: req.code === undefined && r.kind === 'sms' ? { phone: req.phone, render: r.render, country: r.country } : undefined,
+      resend:
+        req.sealedCode === undefined && r.kind === 'sms'
+          ? {
+              phone: req.phone,
+              render: r.render,
+              country: r.country,
+              quota: r.quota,
+            }
+          : undefined,
       retrySchedule: rules.retrySchedule,
       receiptTimeoutSeconds: rules.receiptTimeoutSeconds,
       attempts: [],
       retriesDone: 0,
       callbackUrl: req.callbackUrl,
       callbackSeq: 0,
-      fallback: req.email || req.webhookUrl ? { email: req.email, webhookUrl: req.webhookUrl } : undefined,
+      fallback: r.fallback,
       fallbackChannels: rules.fallbackChannels,
       escalateAfterSeconds: rules.escalateAfterSeconds,
       escalatedTo: [],
@@ -271,7 +437,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       status: 'sent',
       codeSeq: seq,
       sameCode: false,
-      maskedPhone: input.maskedPhone,
+      maskedPhone: r.maskedPhone,
       channel: r.kind,
       messageId: code.messageId,
       segments: r.segments,
@@ -283,24 +449,71 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     };
   }
 
+  /** Another answer to a custom-channel send carries the caller's new code: that code verifies too. */
+  function alsoAccept(req: SendOtpRequest, result: SendOtpResult): void {
+    const c = s.current;
+    if (req.channel !== 'custom' || req.sealedCode === undefined || result.status !== 'sent' || result.channel !== 'custom') return;
+    if (!v3 || !c || c.seq !== result.codeSeq || c.state !== 'active') return;
+    const d = req.opened?.digests[c.keyId ?? ''];
+    if (d === undefined || d === c.digest || c.altDigests?.includes(d)) return;
+    if ((c.altDigests?.length ?? 0) >= MAX_ALT_DIGESTS) {
+      throw ApplicationFailure.create({
+        type: 'InvalidRequest',
+        message: `this send was already answered with ${MAX_ALT_DIGESTS + 1} different codes: send again without the idempotency key`,
+        nonRetryable: true,
+      });
+    }
+    c.altDigests = [...(c.altDigests ?? []), d];
+    note('sent', `code #${c.seq}: a retry of the custom-channel send carries another code, which verifies too`);
+  }
+
+  let inFlightRequest: string | undefined;
   setHandler(
     sendUpdate,
     async (req: SendOtpRequest): Promise<SendOtpResult> => {
       const key = req.idempotencyKey;
       const seen = key ? s.idempotency[key] : undefined;
-      if (seen && Date.now() - seen.atMs < IDEMPOTENCY_RETENTION_MS) return seen.result;
+      if (seen && Date.now() - seen.atMs < IDEMPOTENCY_RETENTION_MS) {
+        alsoAccept(req, seen.result);
+        return seen.result;
+      }
+      // Too many wrong codes: no new code (and no fresh attempts) until the lock ends.
+      const until = lockedUntil(s.lockout, Date.now());
+      if (until !== undefined && v3) {
+        version++;
+        return refuse({
+          status: 'locked',
+          reason: 'too_many_failures',
+          retryAfterSeconds: Math.ceil((until - Date.now()) / 1000),
+          retryAt: new Date(until).toISOString(),
+        });
+      }
       if (retrying) await condition(() => !retrying);
-      // A concurrent double click joins the send already under way: one SMS, one code.
+      // A concurrent double click (the same request) joins the send under way: one SMS, one code.
+      // A different request waits for it and is decided on its own.
+      const request = sendFingerprint(req);
+      if (inFlight !== undefined && inFlightRequest !== request && v3) {
+        while (inFlight !== undefined && inFlightRequest !== request) await condition(() => inFlight === undefined || inFlightRequest === request);
+      }
       const joined = inFlight !== undefined;
+      if (!joined) inFlightRequest = request;
       const run = inFlight ?? (inFlight = send(req));
       try {
         const result = await run;
-        // An overloaded refusal is not an answer to keep: the same key must get a real try later.
-        if (key && result.status !== 'overloaded') s.idempotency[key] = { atMs: Date.now(), result };
-        if (result.status === 'sent' && !joined) s.lastAccepted = { atMs: Date.now(), result };
+        // Only accepted sends are kept: a refusal (rate_limited, overloaded…) must be decided again after retryAfterSeconds.
+        const keep = result.status === 'sent' || (result.status !== 'overloaded' && !v3);
+        if (key && keep) {
+          s.idempotency[key] = { atMs: Date.now(), result };
+          trimOldest(s.idempotency, MAX_SEND_KEYS);
+        }
+        if (result.status === 'sent' && !joined) s.lastAccepted = { atMs: Date.now(), result, request };
+        if (joined) alsoAccept(req, result);
         return result;
       } finally {
-        if (!joined) inFlight = undefined;
+        if (!joined) {
+          inFlight = undefined;
+          inFlightRequest = undefined;
+        }
         version++;
       }
     },
@@ -309,32 +522,113 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
 
   setHandler(
     verifyUpdate,
-    ({ codeDigest }): VerifyOtpResult => {
-      const d = verifyCode(s, codeDigest, Date.now());
+    (req: VerifyOtpRequest): VerifyOtpResult => {
+      if (!v3) return verifyV2(req as unknown as { codeDigest: string });
+      const purpose = req.purpose ?? 'login';
+      const key = req.idempotencyKey;
+      const keys = (s.verifyKeys ??= {});
+      const seen = key && keys[key] && Date.now() - keys[key].atMs < IDEMPOTENCY_RETENTION_MS ? keys[key] : undefined;
+      const answer = (outcome: VerifyOutcome, c?: IssuedCode, until?: number): VerifyOtpResult => {
+        note('verify', `${outcome}${c ? ` (code #${c.seq})` : ''}`);
+        version++;
+        return {
+          sessionId,
+          valid: outcome === 'verified',
+          outcome,
+          attemptsRemaining: c ? attemptsRemaining(c) : 0,
+          ...(until !== undefined ? { retryAt: new Date(until).toISOString() } : {}),
+        };
+      };
+      // Locked, or nothing to compare with: answered without opening the code.
+      const until = lockedUntil(s.lockout, Date.now());
+      if (until !== undefined) return answer('locked', s.current, until);
+      if (!s.current && !seen) return answer('not_found');
+      // Opened by the worker's codec (lib/sealed-code-codec.ts); the validator made sure it is there.
+      const opened = req.opened!;
+      if (seen) {
+        if (constantTimeEqual(seen.fingerprint, opened.fingerprint)) return seen.result;
+        // Another request under a used key is refused, and counts as a wrong code: replays are no oracle.
+        const lockedNow = s.lockout && s.lockoutRules ? recordFailure(s.lockout, s.lockoutRules, Date.now()) : undefined;
+        if (lockedNow !== undefined) note('locked', `session locked until ${new Date(lockedNow).toISOString()} after ${s.lockoutRules!.maxFailures} wrong codes`);
+        return answer('idempotency_conflict', s.current, lockedNow);
+      }
+      const d = verifyCode(s, { digests: opened.digests, purpose, profile: req.profile, context: req.context }, Date.now());
       if (d.lockedNow && d.code) note('locked', `code #${d.code.seq} locked after ${d.code.attemptsUsed} wrong attempts`);
-      note('verify', `${d.outcome}${d.code ? ` (code #${d.code.seq})` : ''}`);
-      version++;
-      return { sessionId, valid: d.outcome === 'verified', outcome: d.outcome, attemptsRemaining: d.code ? attemptsRemaining(d.code) : 0 };
+      if (d.lockedUntilMs !== undefined && d.outcome !== 'locked') note('locked', `session locked until ${new Date(d.lockedUntilMs).toISOString()} after ${s.lockoutRules?.maxFailures} wrong codes`);
+      const result = answer(d.outcome, d.code, d.lockedUntilMs);
+      if (key) {
+        keys[key] = {
+          atMs: Date.now(),
+          fingerprint: opened.fingerprint,
+          result,
+        };
+        trimOldest(keys, MAX_VERIFY_KEYS);
+      }
+      return result;
     },
     {
       validator: (req) => {
-        if (typeof req?.codeDigest !== 'string' || req.codeDigest.length < 16) throw new Error('codeDigest must be the base64url HMAC of the code');
+        if (!v3) throw new Error('this session predates sealed codes and can no longer verify: send a new code');
+        validateVerify(req);
       },
     },
   );
 
-  setHandler(cancelUpdate, () => {
+  /** v2 sessions (replay only): the caller's digest, compared as v2 did. */
+  function verifyV2({ codeDigest }: { codeDigest: string }): VerifyOtpResult {
     const c = s.current;
-    expireIfDue(c, Date.now());
+    const d = verifyCode(
+      s,
+      {
+        digests: {
+          [c?.keyId ?? '']: codeDigest,
+          [s.previous?.keyId ?? '']: codeDigest,
+        },
+        purpose: c?.purpose ?? 'login',
+        context: c?.context,
+      },
+      Date.now(),
+    );
+    if (d.lockedNow && d.code) note('locked', `code #${d.code.seq} locked after ${d.code.attemptsUsed} wrong attempts`);
+    note('verify', `${d.outcome}${d.code ? ` (code #${d.code.seq})` : ''}`);
     version++;
-    if (!c || c.state !== 'active') return { sessionId, cancelled: false, codeSeq: c?.seq };
-    c.state = 'cancelled';
-    if (s.previous) s.previous.graceUntilMs = 0;
-    note('cancelled', `code #${c.seq} cancelled; it no longer verifies and is not re-sent`);
-    return { sessionId, cancelled: true, codeSeq: c.seq };
-  });
+    return {
+      sessionId,
+      valid: d.outcome === 'verified',
+      outcome: d.outcome,
+      attemptsRemaining: d.code ? attemptsRemaining(d.code) : 0,
+    };
+  }
+
+  setHandler(
+    cancelUpdate,
+    () => {
+      const c = s.current;
+      expireIfDue(c, Date.now());
+      version++;
+      if (!c || c.state !== 'active') return { sessionId, cancelled: false, codeSeq: c?.seq };
+      c.state = 'cancelled';
+      if (s.previous) s.previous.graceUntilMs = 0;
+      note('cancelled', `code #${c.seq} cancelled; it no longer verifies and is not re-sent`);
+      return { sessionId, cancelled: true, codeSeq: c.seq };
+    },
+    {
+      // An encrypted argument proves the caller holds the payload keys; a bare or plain cancel does not.
+      validator: (req?: unknown) => {
+        if (!v3) return;
+        if (req === undefined || req === null || typeof req !== 'object' || isUnencrypted(req)) throw new Error(UNENCRYPTED_REFUSAL);
+      },
+    },
+  );
 
   setHandler(deliveryReceiptSignal, (r) => {
+    // A receipt only a keyless writer could send (plain payload) or that is malformed changes nothing.
+    if (isUnencrypted(r) || typeof r?.messageId !== 'string' || typeof r.codeSeq !== 'number' || typeof r.stat !== 'string') {
+      if (v3) {
+        note('refused', 'a receipt signal that was not encrypted with the payload keys (or is malformed) was ignored');
+        return;
+      }
+    }
     note('receipt', `message ${r.messageId}: ${r.stat} err:${r.err} (code #${r.codeSeq})`);
     const c = s.current;
     if (c && applyReceipt(c, r)) {
@@ -357,11 +651,26 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     if (!c.resend) return;
     const last = c.attempts[c.attempts.length - 1];
     const why = c.delivery === 'failed' ? `receipt ${last.stat}` : `no receipt within ${c.receiptTimeoutSeconds} s`;
-    const dispatch = { sessionWorkflowId: sessionId, codeSeq: c.seq, nonce: c.nonce, phone: c.resend.phone, expiresAtMs: c.expiresAtMs, render: c.resend.render, country: c.resend.country };
+    const dispatch = {
+      sessionWorkflowId: sessionId,
+      codeSeq: c.seq,
+      nonce: c.nonce,
+      keyId: c.keyId,
+      phone: c.resend.phone,
+      expiresAtMs: c.expiresAtMs,
+      render: c.resend.render,
+      country: c.resend.country,
+      tenant: input.tenant,
+      quota: c.resend.quota,
+    };
     try {
       const open = unanswered(c);
       if (open.length) {
-        const claimed = await retryCode({ ...dispatch, unanswered: open, claimOnly: true });
+        const claimed = await retryCode({
+          ...dispatch,
+          unanswered: open,
+          claimOnly: true,
+        });
         // Our own backlog, another worker or a restart held these back: they count, and decide.
         for (const receipt of 'receipts' in claimed ? claimed.receipts : []) {
           note('receipt', `message ${receipt.messageId}: ${receipt.stat} err:${receipt.err} (code #${c.seq}, found before a retry)`);
@@ -370,7 +679,16 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       }
       // A verify, cancel or new send while we looked: the retry is moot.
       if (s.current !== c || c.state !== 'active' || Date.now() >= c.expiresAtMs || !retryable(c)) return;
-      const r = await retryCode({ ...dispatch, unanswered: [], linkNow: c.retriesDone + 1 >= c.retrySchedule.length });
+      const r = await retryCode({
+        ...dispatch,
+        unanswered: [],
+        linkNow: c.retriesDone + 1 >= c.retrySchedule.length,
+      });
+      if ('refused' in r) {
+        c.retriesDone++;
+        note('retry', `code #${c.seq} retry ${c.retriesDone} not sent: ${r.refused} (retries count against the tenant's limits)`);
+        return;
+      }
       if (!('dispatched' in r)) return;
       c.retriesDone++;
       addAttempt(c, r.dispatched);
@@ -389,14 +707,26 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     const to = channel === 'email' ? c.fallback.email! : c.fallback.webhookUrl!;
     const why = c.delivery === 'failed' ? `SMS ${c.deliveryStat ?? 'failed'}` : `SMS not delivered after ${c.escalatedTo.length * c.escalateAfterSeconds} s`;
     try {
-      await deliverFallback({ channel, to, sessionWorkflowId: sessionId, codeSeq: c.seq, nonce: c.nonce, expiresAtMs: c.expiresAtMs, render: c.resend.render });
+      await deliverFallback({
+        channel,
+        to,
+        sessionWorkflowId: sessionId,
+        codeSeq: c.seq,
+        nonce: c.nonce,
+        keyId: c.keyId,
+        expiresAtMs: c.expiresAtMs,
+        render: c.resend.render,
+        tenant: input.tenant,
+        quota: c.resend.quota,
+      });
       note('escalated', `code #${c.seq} (same code) sent by ${channel}: ${why}`);
     } catch (err) {
       note('escalated', `code #${c.seq} ${channel} failed: ${failure(err).message}`);
     }
   }
 
-  const retentionEnd = () => (s.lastSendAtMs ?? workflowInfo().startTime.getTime()) + IDEMPOTENCY_RETENTION_MS;
+  // A locked session stays until its lock ends, so closing it never lifts the lock.
+  const retentionEnd = () => Math.max((s.lastSendAtMs ?? workflowInfo().startTime.getTime()) + IDEMPOTENCY_RETENTION_MS, v3 ? (s.lockout?.lockedUntilMs ?? 0) : 0);
   const tooLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS;
   /** Nothing to remember: every send so far was refused as overloaded (no code, no send, no key). */
   const forgettable = () =>

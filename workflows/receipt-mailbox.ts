@@ -8,6 +8,7 @@
  */
 import { condition, getExternalWorkflowHandle, log, setHandler } from '@temporalio/workflow';
 import {
+  isUnencrypted,
   deliveryReceiptSignal,
   mailboxReceiptSignal,
   mailboxReceiptsQuery,
@@ -24,10 +25,13 @@ const WAIT_FOR_RECEIPTS = '2 days';
 export async function deliveryReceiptMailbox(): Promise<void> {
   let submitted: MailboxSubmitted | undefined;
   const receipts: DeliveryReceipt[] = [];
+  // Plain payloads come from someone without the keys: never a link or a receipt.
   setHandler(mailboxSubmittedSignal, (s) => {
+    if (isUnencrypted(s) || typeof s?.sessionWorkflowId !== 'string') return;
     submitted ??= s;
   });
   setHandler(mailboxReceiptSignal, (r) => {
+    if (isUnencrypted(r) || typeof r?.messageId !== 'string') return;
     receipts.push(r);
   });
   // A session about to retry asks what is here (activities/receipt-links.ts claim()).

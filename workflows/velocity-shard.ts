@@ -4,7 +4,7 @@
  * decides from its cached snapshot (policy/velocity.ts states the bound).
  */
 import { allHandlersFinished, condition, continueAsNew, setHandler, workflowInfo } from '@temporalio/workflow';
-import { velocityReportSignal, velocitySnapshotQuery } from '../contract';
+import { isUnencrypted, velocityReportSignal, velocitySnapshotQuery } from '../contract';
 import { HOUR_MS, applyReport, emptyShard, pruneShard, shardSnapshot, type ShardState } from '../policy/velocity';
 
 /** Continue-as-new after this many reports, to keep history short. */
@@ -17,6 +17,8 @@ export async function otpVelocityShard(carried?: ShardState): Promise<void> {
   let reports = 0;
   let lastAt = Date.now();
   setHandler(velocityReportSignal, (report) => {
+    // Only workers (holding the payload keys) report; a plain or malformed report is dropped.
+    if (isUnencrypted(report) || typeof report?.worker !== 'string' || !Array.isArray(report.counts)) return;
     reports++;
     lastAt = Date.now();
     applyReport(state, report, lastAt);

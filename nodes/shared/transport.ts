@@ -26,6 +26,7 @@ export interface TemporalOtpCredentials {
   apiKey?: string;
   hashSecret?: string;
   payloadSecrets?: string;
+  sealPublicKey?: string;
 }
 
 /** Setting names in the worker's vocabulary -> the credential's field labels. */
@@ -35,6 +36,7 @@ const FIELD_LABELS: [RegExp, string][] = [
   [/OTP_TASK_QUEUE/g, 'Task Queue'],
   [/OTP_HASH_KEY/g, 'Hash Key'],
   [/OTP_PAYLOAD_KEYS/g, 'Payload Keys'],
+  [/OTP_SEAL_PUBLIC_KEY/g, 'Seal Public Key'],
 ];
 
 /** Settings from credentials, checked by the same rules as the worker's; a problem names the credential field. */
@@ -54,6 +56,7 @@ function loadConfigFrom(creds: TemporalOtpCredentials): OtpConfig {
       OTP_TASK_QUEUE: creds.taskQueue?.trim(),
       OTP_HASH_KEY: creds.hashSecret || undefined,
       OTP_PAYLOAD_KEYS: creds.payloadSecrets || undefined,
+      OTP_SEAL_PUBLIC_KEY: creds.sealPublicKey?.trim() || undefined,
     },
     'client',
   );
@@ -91,7 +94,7 @@ export async function withOtpClient<T>(ctx: IExecuteFunctions, fn: (otp: OtpClie
   }
   try {
     const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: otpDataConverter(config.keys.payload) });
-    return await fn(new OtpClient({ client, taskQueue: config.temporal.taskQueue, hashKey: config.keys.hash }));
+    return await fn(new OtpClient({ client, taskQueue: config.temporal.taskQueue, hashKey: config.keys.hash[0], sealPublicKey: config.keys.sealPublic }));
   } finally {
     await connection.close();
   }

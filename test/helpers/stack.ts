@@ -40,7 +40,7 @@ export interface TestStack {
  * resend cooldown and window so a test can send several codes in a row.
  */
 export const TEST_PROFILES = {
-  fast: { resendCooldownSeconds: 0, maxSendsPerWindow: 100 },
+  fast: { resendCooldownSeconds: 0, maxSendsPerWindow: 100, allowCustomChannel: true, allowCallerMessage: true, callerContacts: true },
   'fast-lock3': { extends: 'fast', maxAttempts: 3 },
   'fast-lock1': { extends: 'fast', maxAttempts: 1 },
   'fast-len8': { extends: 'fast', codeLength: 8 },
@@ -58,7 +58,8 @@ export async function startStack(simOptions: SimulatorOptions = {}, env: Record<
   const stack = await startLocalStack({
     temporalAddress: temporalAddress(),
     sim: simOptions,
-    env: { OTP_TASK_QUEUE: `otp-test-${randomUUID()}`, OTP_TENANT: `t${randomUUID().slice(0, 8)}`, OTP_PROFILES: JSON.stringify(TEST_PROFILES), ...env },
+    // Tests receive callbacks and webhooks on loopback, which workers refuse unless allowed.
+    env: { OTP_TASK_QUEUE: `otp-test-${randomUUID()}`, OTP_TENANT: `t${randomUUID().slice(0, 8)}`, OTP_PROFILES: JSON.stringify(TEST_PROFILES), OTP_OUTBOUND_ALLOW: '127.0.0.1', ...env },
     worker: { workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! }, workerOptions: { shutdownGraceTime: '1 second' } },
   });
   const { sim } = stack;

@@ -26,12 +26,25 @@ describe('loadConfig', () => {
   });
 
   test('production refuses to run on dev keys, naming every missing one', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow('OTP_CODE_KEY, OTP_HASH_KEY, OTP_PAYLOAD_KEYS, OTP_CALLBACK_KEY are required when NODE_ENV=production');
-    expect(() => loadConfig({ NODE_ENV: 'production', OTP_HASH_KEY: 'h'.repeat(20) }, 'client')).toThrow('OTP_PAYLOAD_KEYS is required when NODE_ENV=production');
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow('OTP_CODE_KEY, OTP_HASH_KEY, OTP_PAYLOAD_KEYS, OTP_CALLBACK_KEY, OTP_SEAL_PRIVATE_KEY are required when NODE_ENV=production');
+    expect(() => loadConfig({ NODE_ENV: 'production', OTP_HASH_KEY: 'h'.repeat(20) }, 'client')).toThrow('OTP_PAYLOAD_KEYS, OTP_SEAL_PUBLIC_KEY are required when NODE_ENV=production');
     const payload = `k:${Buffer.alloc(32).toString('base64')}`;
-    const client = loadConfig({ NODE_ENV: 'production', OTP_HASH_KEY: 'h'.repeat(20), OTP_PAYLOAD_KEYS: payload }, 'client');
-    expect(client.keys.code).toBe('');
+    const worker = loadConfig({});
+    const client = loadConfig({ NODE_ENV: 'production', OTP_HASH_KEY: 'h'.repeat(20), OTP_PAYLOAD_KEYS: payload, OTP_SEAL_PUBLIC_KEY: worker.keys.sealPublic }, 'client');
+    // Clients hold no code key and no seal private key: nothing they have opens or tests a code.
+    expect(client.keys.code).toEqual([]);
+    expect(client.keys.sealPrivate).toEqual([]);
     expect(client.usingDevKeys).toBe(false);
+  });
+
+  test('the seal public key must match the private key, and previous keys are listed after the current one', () => {
+    const worker = loadConfig({ OTP_CODE_KEY: 'c'.repeat(20), OTP_CODE_KEY_PREVIOUS: 'o'.repeat(20), OTP_HASH_KEY_PREVIOUS: 'p'.repeat(20) });
+    expect(worker.keys.code).toEqual(['c'.repeat(20), 'o'.repeat(20)]);
+    expect(worker.keys.hash.slice(1)).toEqual(['p'.repeat(20)]);
+    expect(() => loadConfig({ OTP_SEAL_PUBLIC_KEY: 'AAAA' })).toThrow(/OTP_SEAL_PUBLIC_KEY is not the public key/);
+    expect(() => loadConfig({ OTP_SEAL_PRIVATE_KEY: 'bm90IGEga2V5' })).toThrow(/OTP_SEAL_PRIVATE_KEY must be base64/);
+    expect(() => loadConfig({ OTP_CODE_KEY_PREVIOUS: 'short' })).toThrow(/OTP_CODE_KEY_PREVIOUS: every key must be at least 16/);
+    expect(() => loadConfig({ OTP_OUTBOUND_ALLOW: '10.0.0.1/8' })).toThrow(/OTP_OUTBOUND_ALLOW/);
   });
 
   test('reads one JSON file; the environment wins over it', () => {

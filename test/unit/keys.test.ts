@@ -1,4 +1,6 @@
-import { codeDigest, maskPhone, normalizePhone, sessionWorkflowId } from '../../contract/keys';
+import { generateKeyPairSync } from 'node:crypto';
+import { maskPhone, normalizeCode, normalizePhone, parseSealPublicKey, sealCode, sessionWorkflowId } from '../../contract/keys';
+import { CodeKeyring, SealError, SealOpener, codeDigest, codeKeyId } from '../../activities/code';
 import { AesGcmPayloadCodec, parsePayloadKeys } from '../../lib/payload-codec';
 
 describe('session ids and digests', () => {
@@ -13,9 +15,52 @@ describe('session ids and digests', () => {
   test('a tenant outside the safe alphabet is refused by name', () => {
     expect(() => sessionWorkflowId('hash-key-0123456789', 'a b', '+33612345678')).toThrow(/tenant "a b" is invalid/);
   });
-  test('the code digest ignores surrounding spaces and case, not the code', () => {
-    expect(codeDigest('k'.repeat(20), 'wf', ' 123456 ')).toBe(codeDigest('k'.repeat(20), 'wf', '123456'));
+  test('the code digest ignores what people type around a code, not the code', () => {
+    expect(codeDigest('k'.repeat(20), 'wf', ' 123-456 ')).toBe(codeDigest('k'.repeat(20), 'wf', '123456'));
     expect(codeDigest('k'.repeat(20), 'wf', '123457')).not.toBe(codeDigest('k'.repeat(20), 'wf', '123456'));
+    expect(normalizeCode(' ab-c\u00A0d\te ')).toBe('ABCDE');
+  });
+  test('the id key alone cannot test a guess: digests are keyed with the worker-only code key', () => {
+    expect(codeDigest('code-key-0123456789', 'wf', '123456')).not.toBe(codeDigest('hash-key-0123456789', 'wf', '123456'));
+  });
+  test('code keys rotate by id: codes made under the previous key stay readable, an unknown id is refused', () => {
+    const ring = new CodeKeyring(['new-code-key-0123456789', 'old-code-key-0123456789']);
+    expect(ring.current.id).toBe(codeKeyId('new-code-key-0123456789'));
+    expect(ring.secret(codeKeyId('old-code-key-0123456789'))).toBe('old-code-key-0123456789');
+    expect(() => ring.secret('0000000000000000')).toThrow(/no longer configured/);
+  });
+});
+
+describe('sealed codes', () => {
+  const pair = () => {
+    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    return { pub: publicKey.export({ type: 'spki', format: 'der' }).toString('base64'), priv: privateKey.export({ type: 'pkcs8', format: 'der' }) };
+  };
+  const a = pair();
+  const b = pair();
+
+  test('only the worker holding the private key opens a sealed code, for the session it was sealed for', () => {
+    const sealed = sealCode(parseSealPublicKey(a.pub), 'otp-t-session1', ' 482 913 ');
+    expect(sealed).toMatch(/^[0-9a-f]{16}\.[A-Za-z0-9_-]+$/);
+    expect(sealed).not.toContain('482913');
+    expect(new SealOpener([a.priv]).open(sealed, 'otp-t-session1')).toBe('482913');
+    expect(() => new SealOpener([a.priv]).open(sealed, 'otp-t-session2')).toThrow(SealError);
+    expect(() => new SealOpener([b.priv]).open(sealed, 'otp-t-session1')).toThrow(/unknown_key/);
+    expect(() => new SealOpener([a.priv]).open('not-a-sealed-code', 'otp-t-session1')).toThrow(/malformed/);
+  });
+
+  test('a rotated seal key keeps opening codes sealed before the rotation', () => {
+    const old = sealCode(parseSealPublicKey(a.pub), 's', '123456');
+    const opener = new SealOpener([b.priv, a.priv]);
+    expect(opener.open(old, 's')).toBe('123456');
+    expect(opener.open(sealCode(parseSealPublicKey(b.pub), 's', '654321'), 's')).toBe('654321');
+    expect(SealOpener.publicKeyOf(b.priv).toString('base64')).toBe(b.pub);
+  });
+
+  test('a seal public key must be RSA of 2048 bits or more', () => {
+    expect(() => parseSealPublicKey('bm90IGEga2V5')).toThrow(/DER SubjectPublicKeyInfo/);
+    const small = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    expect(() => parseSealPublicKey(small)).toThrow(/2048 bits/);
   });
 });
 

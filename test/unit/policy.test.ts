@@ -27,8 +27,8 @@ describe('presets', () => {
 describe('profile validation names the field', () => {
   const bad = (patch: Partial<OtpProfile>) => () => validateProfile('p', { ...PRESETS.login, ...patch });
   test.each<[Partial<OtpProfile>, RegExp]>([
-    [{ codeLength: 3 }, /codeLength must be an integer from 4 to 10 \(got 3\)/],
-    [{ codeLength: 11 }, /codeLength must be an integer from 4 to 10/],
+    [{ codeLength: 5 }, /codeLength must be an integer from 6 to 10 \(got 5\)/],
+    [{ codeLength: 11 }, /codeLength must be an integer from 6 to 10/],
     [{ ttlSeconds: 5 }, /ttlSeconds must be an integer from 10 to 86400/],
     [{ maxAttempts: 0 }, /maxAttempts must be an integer from 1 to 20/],
     [{ alphabet: 'hex' as never }, /alphabet must be "numeric" or "alphanumeric"/],
@@ -54,8 +54,8 @@ describe('profile store', () => {
     expect(new ProfileStore({ login: { ttlSeconds: 60 } }).get('login')).toMatchObject({ ttlSeconds: 60, codeLength: 6 });
   });
   test('profiles may extend profiles defined in the same file, in any order', () => {
-    const store = new ProfileStore({ b: { extends: 'a', maxAttempts: 2 }, a: { extends: 'login', codeLength: 4, sandbox: { code: '0000' } } });
-    expect(store.get('b')).toMatchObject({ codeLength: 4, maxAttempts: 2 });
+    const store = new ProfileStore({ b: { extends: 'a', maxAttempts: 2 }, a: { extends: 'login', codeLength: 7, sandbox: { code: '0000000' } } });
+    expect(store.get('b')).toMatchObject({ codeLength: 7, maxAttempts: 2 });
   });
   test.each<[Record<string, Record<string, never>>, RegExp]>([
     [{ x: { ttl: 5 } as never }, /profile "x": unknown field "ttl"/],

@@ -6,8 +6,12 @@
 import type { RenderPlan } from '../../activities/types';
 import { nextSendAtMs, resendDecision, shouldRedeliver, type CurrentCode } from '../../policy/resend';
 import { aggregate, applyReceipt, finalSmsFailure, nextEscalationAtMs, nextRetryAtMs, pendingFallbacks, retryable, unanswered } from '../../workflows/session/delivery';
+import { newLockout, lockedUntil } from '../../workflows/session/lockout';
 import { newSession, type IssuedCode } from '../../workflows/session/state';
-import { verifyCode } from '../../workflows/session/verify';
+import { verifyCode, type VerifyCandidate } from '../../workflows/session/verify';
+
+/** A login verify of the code whose digest is `d`. */
+const login = (d: string, over: Partial<VerifyCandidate> = {}): VerifyCandidate => ({ digests: { '': d }, purpose: 'login', ...over });
 
 const rules = { resendCooldownSeconds: 30, sendWindowSeconds: 600, maxSendsPerWindow: 3 };
 const T = 1_800_000_000_000;
@@ -69,32 +73,32 @@ describe('verify', () => {
   test('right code verifies once; a repeat says already_verified', () => {
     const s = newSession();
     s.current = code();
-    expect(verifyCode(s, 'digest-of-the-right-code', T).outcome).toBe('verified');
-    expect(verifyCode(s, 'digest-of-the-right-code', T).outcome).toBe('already_verified');
+    expect(verifyCode(s, login('digest-of-the-right-code'), T).outcome).toBe('verified');
+    expect(verifyCode(s, login('digest-of-the-right-code'), T).outcome).toBe('already_verified');
   });
 
   test('wrong codes count down and lock; the right code is then refused', () => {
     const s = newSession();
     s.current = code();
-    expect(verifyCode(s, 'wrong-digest-000000', T)).toMatchObject({ outcome: 'invalid_code' });
-    expect(verifyCode(s, 'wrong-digest-000000', T)).toMatchObject({ outcome: 'invalid_code' });
-    expect(verifyCode(s, 'wrong-digest-000000', T)).toMatchObject({ outcome: 'invalid_code', lockedNow: true });
-    expect(verifyCode(s, 'digest-of-the-right-code', T).outcome).toBe('locked');
+    expect(verifyCode(s, login('wrong-digest-000000'), T)).toMatchObject({ outcome: 'invalid_code' });
+    expect(verifyCode(s, login('wrong-digest-000000'), T)).toMatchObject({ outcome: 'invalid_code' });
+    expect(verifyCode(s, login('wrong-digest-000000'), T)).toMatchObject({ outcome: 'invalid_code', lockedNow: true });
+    expect(verifyCode(s, login('digest-of-the-right-code'), T).outcome).toBe('locked');
   });
 
   test('expired, cancelled, absent; the replaced code verifies within its grace window only', () => {
     const s = newSession();
-    expect(verifyCode(s, 'x'.repeat(20), T).outcome).toBe('not_found');
+    expect(verifyCode(s, login('x'.repeat(20)), T).outcome).toBe('not_found');
     s.current = code();
-    expect(verifyCode(s, 'digest-of-the-right-code', T + 300_000).outcome).toBe('expired');
+    expect(verifyCode(s, login('digest-of-the-right-code'), T + 300_000).outcome).toBe('expired');
     s.current = code({ state: 'cancelled' });
-    expect(verifyCode(s, 'digest-of-the-right-code', T).outcome).toBe('cancelled');
+    expect(verifyCode(s, login('digest-of-the-right-code'), T).outcome).toBe('cancelled');
     s.current = code({ seq: 2, digest: 'digest-of-the-new-code' });
     s.previous = { ...code(), graceUntilMs: T + 10_000 };
-    expect(verifyCode(s, 'digest-of-the-right-code', T + 5_000).outcome).toBe('verified');
+    expect(verifyCode(s, login('digest-of-the-right-code'), T + 5_000).outcome).toBe('verified');
     s.current = code({ seq: 2, digest: 'digest-of-the-new-code' });
     s.previous = { ...code(), graceUntilMs: T + 10_000 };
-    expect(verifyCode(s, 'digest-of-the-right-code', T + 11_000).outcome).toBe('invalid_code');
+    expect(verifyCode(s, login('digest-of-the-right-code'), T + 11_000).outcome).toBe('invalid_code');
   });
 });
 
@@ -142,5 +146,70 @@ describe('delivery, retries and escalation', () => {
     expect(nextEscalationAtMs(c, T)).toBeUndefined();
     expect(pendingFallbacks(code())).toEqual([]);
     expect(pendingFallbacks(code({ callerCode: true, fallback: { email: 'a@b.example' } }))).toEqual([]);
+  });
+});
+
+describe('what a code confirms', () => {
+  test('a code is verified only for the profile and the context it was sent with, and a mismatch uses no attempt', () => {
+    const s = newSession();
+    s.current = code({ profile: 'payments@abc', purpose: 'transaction', context: 'Pay €500 to Alice' });
+    expect(verifyCode(s, login('digest-of-the-right-code'), T).outcome).toBe('purpose_mismatch');
+    expect(verifyCode(s, login('digest-of-the-right-code', { purpose: 'transaction', profile: 'login' }), T).outcome).toBe('purpose_mismatch');
+    expect(verifyCode(s, login('digest-of-the-right-code', { purpose: 'transaction', context: 'Pay €900 to Mallory' }), T).outcome).toBe('context_mismatch');
+    expect(verifyCode(s, login('digest-of-the-right-code', { purpose: 'transaction' }), T).outcome).toBe('context_mismatch');
+    expect(s.current.attemptsUsed).toBe(0);
+    expect(verifyCode(s, login('digest-of-the-right-code', { purpose: 'transaction', profile: 'payments', context: ' Pay €500 to Alice ' }), T).outcome).toBe('verified');
+  });
+
+  test('the other codes a custom-channel send answered with verify too', () => {
+    const s = newSession();
+    s.current = code({ altDigests: ['digest-of-a-retry-code'] });
+    expect(verifyCode(s, login('digest-of-a-retry-code'), T).outcome).toBe('verified');
+  });
+});
+
+describe('session lockout', () => {
+  const lockRules = { maxFailures: 10, failureWindowSeconds: 3600, lockoutSeconds: 900 };
+
+  test('wrong codes count across resends: a new code does not bring fresh attempts', () => {
+    const s = newSession();
+    s.lockout = newLockout();
+    s.lockoutRules = lockRules;
+    let t = T;
+    for (let seq = 1; seq <= 2; seq++) {
+      s.current = code({ seq, issuedAtMs: t, expiresAtMs: t + 300_000, maxAttempts: 5 });
+      for (let i = 0; i < 5; i++) verifyCode(s, login(`wrong-${seq}-${i}-00000000`), (t += 1000));
+    }
+    expect(lockedUntil(s.lockout, t)).toBe(t + 900_000);
+    // A third code, sent after the lock (or by a worker that missed it), still answers locked.
+    s.current = code({ seq: 3, issuedAtMs: t, expiresAtMs: t + 300_000 });
+    expect(verifyCode(s, login('digest-of-the-right-code'), t + 1000)).toMatchObject({ outcome: 'locked', lockedUntilMs: t + 900_000 });
+    // After the lock, a new code verifies.
+    s.current = code({ seq: 4, issuedAtMs: t + 900_000, expiresAtMs: t + 1_200_000 });
+    expect(verifyCode(s, login('digest-of-the-right-code'), t + 900_001).outcome).toBe('verified');
+  });
+
+  test('each further lock within a day doubles, and the best attacker stays under 100 wrong codes a day (NIST SP 800-63B)', () => {
+    // The attacker guesses as fast as the rules allow: a new code whenever the old one locks, for 30 days.
+    const s = newSession();
+    s.lockout = newLockout();
+    s.lockoutRules = lockRules;
+    let t = T;
+    const failures: number[] = [];
+    let seq = 0;
+    while (t < T + 30 * 86_400_000) {
+      const until = lockedUntil(s.lockout, t);
+      if (until !== undefined) {
+        t = until;
+        continue;
+      }
+      if (!s.current || s.current.state !== 'active') s.current = code({ seq: ++seq, issuedAtMs: t, expiresAtMs: t + 300_000, maxAttempts: 5 });
+      const d = verifyCode(s, login('wrong-guess-000000000'), t);
+      if (d.outcome === 'invalid_code') failures.push(t);
+      t += 1000;
+    }
+    const worstDay = Math.max(...failures.map((f) => failures.filter((g) => g >= f && g < f + 86_400_000).length));
+    expect(worstDay).toBeLessThan(100);
+    expect(worstDay).toBeGreaterThanOrEqual(10);
   });
 });

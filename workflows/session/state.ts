@@ -1,6 +1,7 @@
 /** The state of one OTP session: what continue-as-new carries, and nothing else. */
-import type { CodeState, DeliveryStatus, FallbackChannel, OtpSessionEvent, SendOtpResult } from '../../contract';
+import type { CodeState, DeliveryStatus, FallbackChannel, OtpSessionEvent, QuotaRequest, SendOtpResult, VerifyOtpResult } from '../../contract';
 import type { RenderPlan } from '../../activities/types';
+import type { LockoutRules, LockoutState } from './lockout';
 
 /** One SMS send of a code: its segments' message ids and their receipt outcomes. */
 export interface SmsAttempt {
@@ -15,7 +16,16 @@ export interface IssuedCode {
   seq: number;
   nonce: string;
   digest: string;
+  /** Id of the worker code key that made the code and its digest (absent: made before key ids). */
+  keyId?: string;
+  /** Digests of other codes answers to this same send carried (custom-channel retries); they verify like `digest`. */
+  altDigests?: string[];
+  /** Profile name@revision; a verify may name the profile. */
   profile: string;
+  /** The profile's purpose; a verify must name it (absent in v2 sessions: login). */
+  purpose?: 'login' | 'transaction' | 'recovery' | 'custom';
+  /** The context line the code confirms (transactions); a verify must repeat it. */
+  context?: string;
   channel: 'sms' | 'sandbox' | 'custom';
   /** Caller-supplied codes cannot be re-derived, so they are never re-delivered. */
   callerCode: boolean;
@@ -31,14 +41,14 @@ export interface IssuedCode {
   encoding: 'GSM7' | 'UCS2';
   locale: string;
   /** What a staggered retry needs to send the same code again (inside encrypted state only). */
-  resend?: { phone: string; render: RenderPlan; country: string };
+  resend?: { phone: string; render: RenderPlan; country: string; quota?: QuotaRequest | null };
   retrySchedule: number[];
   receiptTimeoutSeconds: number;
   attempts: SmsAttempt[];
   retriesDone: number;
   callbackUrl?: string;
   callbackSeq: number;
-  /** Fallback contacts given with the send (encrypted state only). */
+  /** Fallback destinations the profile allowed for this send (encrypted state only). */
   fallback?: { email?: string; webhookUrl?: string };
   fallbackChannels: FallbackChannel[];
   escalateAfterSeconds: number;
@@ -57,12 +67,20 @@ export interface SessionState {
   windowSeconds: number;
   maxSendsPerWindow: number;
   idempotency: Record<string, { atMs: number; result: SendOtpResult }>;
-  lastAccepted?: { atMs: number; result: SendOtpResult };
+  /** The accepted send a double click inside the cooldown gets again, with what it asked for. */
+  lastAccepted?: { atMs: number; result: SendOtpResult; request?: string };
   events: OtpSessionEvent[];
+  /** Wrong codes across codes and resends, and the session lock (absent in sessions carried over from before it existed). */
+  lockout?: LockoutState;
+  lockoutRules?: LockoutRules;
+  /** Masked number as the worker computed it from the number it checked. */
+  maskedPhone?: string;
+  /** Verify answers by idempotency key, with a keyed fingerprint of the request they answered. */
+  verifyKeys?: Record<string, { atMs: number; fingerprint: string; result: VerifyOtpResult }>;
 }
 
 export function newSession(): SessionState {
-  return { codeSeq: 0, sends: [], cooldownSeconds: 0, windowSeconds: 600, maxSendsPerWindow: 3, idempotency: {}, events: [] };
+  return { codeSeq: 0, sends: [], cooldownSeconds: 0, windowSeconds: 600, maxSendsPerWindow: 3, idempotency: {}, events: [], verifyKeys: {} };
 }
 
 /** A code past its expiry is expired, whatever else it was waiting for. Returns true when that changed it. */
@@ -75,3 +93,6 @@ export function expireIfDue(c: IssuedCode | undefined, now: number): boolean {
 }
 
 export const attemptsRemaining = (c: IssuedCode): number => Math.max(c.maxAttempts - c.attemptsUsed, 0);
+
+/** Profile name of a code ("login" of "login@3f2a9c0b1d4e"). */
+export const profileName = (c: Pick<IssuedCode, 'profile'>): string => c.profile.split('@')[0];

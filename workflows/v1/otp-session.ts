@@ -12,6 +12,7 @@ import {
   ActivityFailure,
   allHandlersFinished,
   condition,
+  defineUpdate,
   continueAsNew,
   log,
   proxyActivities,
@@ -25,14 +26,14 @@ import {
   IDEMPOTENCY_RETENTION_MS,
   cancelUpdate,
   deliveryReceiptSignal,
-  sendUpdate,
   statusQuery,
-  verifyUpdate,
   type DeliveryCallbackEvent,
   type OtpSessionEvent,
   type OtpSessionInput,
   type OtpSessionStatus,
-  type SendOtpRequest,
+  SEND_UPDATE,
+  VERIFY_UPDATE,
+  type SendOtpRequest as CurrentSendOtpRequest,
   type SendOtpResult,
   type SendRefused,
   type VerifyOtpResult,
@@ -43,6 +44,11 @@ import { constantTimeEqual } from '../constant-time';
 // The rules are shared with today's session (same logic as v0.1 had inline, so replay is unchanged).
 import { aggregate, finalSmsFailure, nextEscalationAtMs, nextRetryAtMs, pendingFallbacks, retryable } from '../session/delivery';
 import { attemptsRemaining, type IssuedCode, type SessionState } from '../session/state';
+
+/** The v0.1 request shapes, frozen: v0.1 clients sent a plain caller code and a code digest. */
+type SendOtpRequest = Omit<CurrentSendOtpRequest, 'sealedCode'> & { code?: string };
+const sendUpdate = defineUpdate<SendOtpResult, [SendOtpRequest]>(SEND_UPDATE);
+const verifyUpdate = defineUpdate<VerifyOtpResult, [{ codeDigest: string }]>(VERIFY_UPDATE);
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 const MAX_EVENTS = 100;
@@ -205,7 +211,8 @@ export async function otpSessionV1(input: OtpSessionInput): Promise<OtpSessionSt
         locale: req.locale,
         context: req.context,
         brand: req.brand,
-        code: req.code,
+        // Current workers take sealed codes only: a v0.1 plain code is refused, never sent.
+        sealedCode: req.code,
         messageText: req.messageText,
         callbackUrl: req.callbackUrl,
         channel: req.channel,
