@@ -59,6 +59,16 @@ function invalidRequest(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: 'InvalidRequest', message, nonRetryable: true });
 }
 
+/** A message rule broken by the request itself: an InvalidRequest, never retried. */
+function asRequest<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof MessageError) throw invalidRequest(err.message);
+    throw err;
+  }
+}
+
 function resolveTemplate(p: ResolvedProfile, input: PrepareSendInput): { template: string; locale: string } {
   if (input.locale !== undefined) assertLocale(input.locale);
   if (input.messageText !== undefined) {
@@ -99,8 +109,10 @@ function prepare(deps: ActivityDeps, input: PrepareSendInput): PrepareSendResult
   if (input.context !== undefined && input.context.length > 160) throw invalidRequest('context must be at most 160 characters');
   if (input.brand !== undefined && (input.brand.length < 1 || input.brand.length > 40)) throw invalidRequest('brand must be 1–40 characters');
   // Control, bidi and placeholder characters cannot ride in on the brand or the context.
-  if (input.brand !== undefined) assertPlainText('brand', input.brand);
-  if (input.context !== undefined) assertPlainText('context', input.context);
+  asRequest(() => {
+    if (input.brand !== undefined) assertPlainText('brand', input.brand);
+    if (input.context !== undefined) assertPlainText('context', input.context);
+  });
   for (const [name, value] of [['callbackUrl', input.callbackUrl], ['webhookUrl', input.webhookUrl]] as const) {
     if (value === undefined) continue;
     try {
@@ -113,7 +125,7 @@ function prepare(deps: ActivityDeps, input: PrepareSendInput): PrepareSendResult
   if (input.email !== undefined && (!/^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/.test(input.email) || input.email.length > 254)) throw invalidRequest('email must be one email address');
   const fallback = fallbackDestinations(p, input);
 
-  const { template, locale } = resolveTemplate(p, input);
+  const { template, locale } = asRequest(() => resolveTemplate(p, input));
   const codeLength = callerCode !== undefined ? callerCode.length : p.codeLength;
   const render: RenderPlan = {
     template,

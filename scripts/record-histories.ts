@@ -9,8 +9,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { velocityShardId } from '../client';
-import { shardOf } from '../policy/velocity';
 import { startLocalStack } from '../lib/local-stack';
 import { PROJECT_ROOT } from '../lib/temporal-server';
 
@@ -18,9 +16,9 @@ async function main(): Promise<void> {
   // Dev keys on purpose: the replay test must be able to decode these histories.
   const stack = await startLocalStack({
     // Every message also linked in its mailbox, so a mailbox history exists to record.
-    env: { OTP_TASK_QUEUE: 'otp-record', OTP_RECEIPT_LINK_AFTER_MS: '0', OTP_PROFILES: JSON.stringify({ 'lock1-fast': { resendCooldownSeconds: 0, maxAttempts: 1 } }) },
+    env: { OTP_TASK_QUEUE: 'otp-record', OTP_RECEIPT_LINK_AFTER_MS: '0', OTP_PROFILES: JSON.stringify({ 'lockout-fast': { resendCooldownSeconds: 0, maxAttempts: 2, maxFailures: 3 } }) },
   });
-  const { sim, otp, config } = stack;
+  const { sim, otp } = stack;
   const out = join(PROJECT_ROOT, 'test', 'histories');
   const codeOf = (phone: string, i = 0) => /code is (\d+)/.exec(sim.messages(phone)[i].text)![1];
   const save = async (name: string, workflowId: string) => {
@@ -30,34 +28,43 @@ async function main(): Promise<void> {
     console.log(`recorded ${name} (${history.events?.length} events)`);
   };
   try {
-    // 1. send, receipt, a wrong code, the right code, then a repeat verify; the session lingers and completes.
-    const p1 = '+33612000001';
+    // v3 (sealed codes, session lockout, purpose binding). The v0.1 and v2 files stay as recorded.
+    // 1. send, receipt, a wrong code, the right code under an idempotency key, its replay, then a wrong code under it.
+    const p1 = '+33612000011';
     const s1 = await otp.send(p1);
     if (s1.status !== 'sent') throw new Error(`send refused: ${s1.reason}`);
     await new Promise((r) => setTimeout(r, 300));
-    await otp.verify(p1, codeOf(p1) === '000000' ? '111111' : '000000');
-    await otp.verify(p1, codeOf(p1));
-    await otp.verify(p1, codeOf(p1));
-    // 2. two sends (the second replaces the first), an undeliverable receipt, a lock.
-    const p2 = '+33612000002';
-    sim.setBehaviour(p2, 'undeliverable');
-    await otp.send(p2, { profile: 'lock1-fast' });
-    await new Promise((r) => setTimeout(r, 300)); // the receipt marks delivery failed: the next send re-delivers the same code
-    await otp.send(p2, { profile: 'lock1-fast' });
+    const wrong = (p: string) => (codeOf(p) === '000000' ? '111111' : '000000');
+    await otp.verify(p1, wrong(p1));
+    await otp.verify(p1, codeOf(p1), { idempotencyKey: 'v-1' });
+    await otp.verify(p1, codeOf(p1), { idempotencyKey: 'v-1' });
+    await otp.verify(p1, wrong(p1), { idempotencyKey: 'v-1' });
+    // 2. the lockout across resends: a code locks, a resend, one more wrong code locks the session, a send is refused.
+    const p2 = '+33612000012';
+    await otp.send(p2, { profile: 'lockout-fast' });
+    await new Promise((r) => setTimeout(r, 300));
+    await otp.verify(p2, wrong(p2));
+    await otp.verify(p2, wrong(p2));
+    await otp.send(p2, { profile: 'lockout-fast' });
     await new Promise((r) => setTimeout(r, 300));
     await otp.verify(p2, '00000000');
-    // 3. no receipt: the staggered retry at +20 s claims (finds nothing), re-sends the same code, then a verify.
-    const p3 = '+33612000003';
-    sim.setBehaviour(p3, 'no_receipt');
-    await otp.send(p3);
-    await new Promise((r) => setTimeout(r, 21_500));
+    await otp.send(p2, { profile: 'lockout-fast' });
+    // 3. a transaction code: a login verify is refused (purpose), then the right context verifies.
+    const p3 = '+33612000013';
+    await otp.send(p3, { profile: 'transaction', context: 'Pay €500 to Alice' });
+    await new Promise((r) => setTimeout(r, 300));
     await otp.verify(p3, codeOf(p3));
-    await new Promise((r) => setTimeout(r, 1000)); // the velocity report lands
-    await save('session-v2-verified', s1.sessionId!);
-    await save('session-v2-resent-failed-locked', otp.sessionId(p2));
-    await save('session-v2-retried', otp.sessionId(p3));
-    await save('receipt-mailbox-v2', `dlr-${config.smsc.name}-${s1.messageId}`);
-    await save('velocity-shard', velocityShardId(config.tenant, shardOf('tenant', config.velocity.shards)));
+    await otp.verify(p3, codeOf(p3), { purpose: 'transaction', context: 'Pay €500 to Alice' });
+    // 4. no receipt: the staggered retry at +20 s claims (finds nothing), is charged to the tenant and re-sends.
+    const p4 = '+33612000014';
+    sim.setBehaviour(p4, 'no_receipt');
+    await otp.send(p4);
+    await new Promise((r) => setTimeout(r, 21_500));
+    await otp.verify(p4, codeOf(p4));
+    await save('session-v3-verified-idempotent', s1.sessionId!);
+    await save('session-v3-lockout', otp.sessionId(p2));
+    await save('session-v3-transaction', otp.sessionId(p3));
+    await save('session-v3-retried', otp.sessionId(p4));
   } finally {
     await stack.stop();
   }

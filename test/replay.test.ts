@@ -20,7 +20,7 @@ const load = (file: string) => temporal.api.history.v1.History.decode(readFileSy
 
 beforeAll(() => quietRuntime());
 
-test('there are recorded histories for sessions and mailboxes, of v0.1 and of today', () => {
+test('there are recorded histories for sessions and mailboxes, of v0.1, v2 and today (v3)', () => {
   expect(files).toEqual(
     expect.arrayContaining([
       'session-verified.history.pb',
@@ -32,6 +32,10 @@ test('there are recorded histories for sessions and mailboxes, of v0.1 and of to
       'session-v2-retried.history.pb',
       'receipt-mailbox-v2.history.pb',
       'velocity-shard.history.pb',
+      'session-v3-verified-idempotent.history.pb',
+      'session-v3-lockout.history.pb',
+      'session-v3-transaction.history.pb',
+      'session-v3-retried.history.pb',
     ]),
   );
 });

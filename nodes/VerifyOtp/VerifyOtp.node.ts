@@ -42,14 +42,16 @@ export class VerifyOtp implements INodeType {
           const by = this.getNodeParameter('verifyBy', i) as 'phone' | 'session';
           const code = String(this.getNodeParameter('code', i) ?? '');
           const responseMode = (this.getNodeParameter('publicResponse', i, false) as boolean) ? 'public' : 'full';
+          const purpose = this.getNodeParameter('purpose', i, 'login') as 'login' | 'transaction' | 'recovery' | 'custom';
+          const context = purpose === 'transaction' ? (this.getNodeParameter('context', i, '') as string) : undefined;
           let result;
           if (by === 'session') {
-            result = await base.verifySession((this.getNodeParameter('sessionId', i) as string).trim(), code, { responseMode });
+            result = await base.verifySession((this.getNodeParameter('sessionId', i) as string).trim(), code, { responseMode, purpose, context });
           } else {
             const region = (this.getNodeParameter('defaultRegion', i, '') as string).trim().toUpperCase() || undefined;
             const otp = region ? base.withDefaultRegion(region) : base;
             const tenant = (this.getNodeParameter('tenant', i, 'default') as string).trim() || undefined;
-            result = await otp.verify(this.getNodeParameter('phone', i) as string, code, { tenant, responseMode });
+            result = await otp.verify(this.getNodeParameter('phone', i) as string, code, { tenant, responseMode, purpose, context });
           }
           (result.valid ? valid : invalid).push({ json: { ...result }, pairedItem: { item: i } });
         } catch (err) {
