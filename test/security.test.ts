@@ -248,3 +248,14 @@ test('a plain code in a send request is refused: codes travel sealed', async () 
   });
   await expect(stack.otp.temporal.workflow.getHandle(stack.otp.sessionId(to)).query(statusQuery)).resolves.toBeDefined();
 });
+
+test('upgrade: a session a v2 client started still sends and verifies sealed codes from a v3 client', async () => {
+  const to = phone();
+  const v2: OtpSessionInput = { tenant: stack.config.tenant, maskedPhone: '+33••••••000', v: 2 };
+  const start = new WithStartWorkflowOperation(OTP_SESSION_WORKFLOW, { workflowId: stack.otp.sessionId(to), taskQueue: stack.config.temporal.taskQueue, args: [v2], workflowIdConflictPolicy: 'USE_EXISTING' });
+  const sent = await stack.otp.temporal.workflow.executeUpdateWithStart(sendUpdate, { args: [{ phone: to, profile: 'fast' }], startWorkflowOperation: start });
+  expect(sent).toMatchObject({ status: 'sent', codeSeq: 1 });
+  const code = codeFrom((await stack.waitForSms(to))[0].text);
+  expect(await stack.otp.verify(to, otherThan(code))).toMatchObject({ valid: false, outcome: 'invalid_code' });
+  expect(await stack.otp.verify(to, code)).toMatchObject({ valid: true, outcome: 'verified' });
+});

@@ -523,7 +523,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
   setHandler(
     verifyUpdate,
     (req: VerifyOtpRequest): VerifyOtpResult => {
-      if (!v3) return verifyV2(req as unknown as { codeDigest: string });
+      if (!v3) return verifyV2(req as VerifyOtpRequest & { codeDigest?: string });
       const purpose = req.purpose ?? 'login';
       const key = req.idempotencyKey;
       const keys = (s.verifyKeys ??= {});
@@ -568,25 +568,26 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     },
     {
       validator: (req) => {
-        if (!v3) throw new Error('this session predates sealed codes and can no longer verify: send a new code');
+        // A v2 session takes sealed codes too (codes it issued since the upgrade are digested with the code key).
         validateVerify(req);
       },
     },
   );
 
   /** v2 sessions (replay only): the caller's digest, compared as v2 did. */
-  function verifyV2({ codeDigest }: { codeDigest: string }): VerifyOtpResult {
+  /** v2 sessions: a v2 client's digest (replays of v2 histories), or a sealed code opened by the codec (after the upgrade). */
+  function verifyV2(req: VerifyOtpRequest & { codeDigest?: string }): VerifyOtpResult {
     const c = s.current;
+    const legacy = req.codeDigest ?? '';
     const d = verifyCode(
       s,
-      {
-        digests: {
-          [c?.keyId ?? '']: codeDigest,
-          [s.previous?.keyId ?? '']: codeDigest,
-        },
-        purpose: c?.purpose ?? 'login',
-        context: c?.context,
-      },
+      req.opened
+        ? { digests: req.opened.digests, purpose: req.purpose ?? 'login', profile: req.profile, context: req.context }
+        : {
+            digests: { [c?.keyId ?? '']: legacy, [s.previous?.keyId ?? '']: legacy },
+            purpose: c?.purpose ?? 'login',
+            context: c?.context,
+          },
       Date.now(),
     );
     if (d.lockedNow && d.code) note('locked', `code #${d.code.seq} locked after ${d.code.attemptsUsed} wrong attempts`);
