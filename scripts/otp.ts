@@ -2,7 +2,7 @@
  * Terminal client for newcomers and ops; prints JSON.
  *
  *   npm run otp -- send <phone> [--tenant T] [--key KEY] [--profile P] [--locale L] [--context TEXT] [--brand B] [--code C] [--message TEXT] [--email E] [--webhook URL]
- *   npm run otp -- verify <phone> <code> [--tenant T] [--key KEY] [--public]
+ *   npm run otp -- verify <phone> <code> [--tenant T] [--key KEY] [--purpose P] [--context TEXT] [--public]
  *   npm run otp -- status <phone> [--tenant T]
  *
  * Settings come from the same environment / OTP_CONFIG_FILE as the worker.
@@ -13,7 +13,7 @@ import { ConfigError, loadConfig } from '../lib/config';
 
 const USAGE = `usage:
   otp send <phone> [--tenant T] [--key IDEMPOTENCY_KEY] [--profile P] [--locale L] [--context TEXT] [--brand B] [--code C] [--message TEXT] [--email E] [--webhook URL]
-  otp verify <phone> <code> [--tenant T] [--key IDEMPOTENCY_KEY] [--public]
+  otp verify <phone> <code> [--tenant T] [--key IDEMPOTENCY_KEY] [--purpose login|transaction|recovery|custom] [--context TEXT] [--public]
   otp status <phone> [--tenant T]`;
 
 class UsageError extends Error {}
@@ -21,7 +21,7 @@ class UsageError extends Error {}
 function parseArgs(argv: string[]): { positional: string[]; flags: Record<string, string> } {
   const positional: string[] = [];
   const flags: Record<string, string> = {};
-  const known = new Set(['tenant', 'key', 'profile', 'locale', 'context', 'brand', 'code', 'message', 'email', 'webhook']);
+  const known = new Set(['tenant', 'key', 'profile', 'purpose', 'locale', 'context', 'brand', 'code', 'message', 'email', 'webhook']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--public') {
@@ -62,7 +62,9 @@ async function main(): Promise<number> {
         webhookUrl: flags.webhook,
       });
     } else if (command === 'verify') {
-      result = await otp.verify(phone, code, { tenant, idempotencyKey: flags.key, responseMode: flags.public ? 'public' : 'full' });
+      const purpose = flags.purpose ?? 'login';
+      if (!['login', 'transaction', 'recovery', 'custom'].includes(purpose)) throw new UsageError('--purpose must be login, transaction, recovery or custom');
+      result = await otp.verify(phone, code, { tenant, idempotencyKey: flags.key, purpose: purpose as 'login', context: flags.context, responseMode: flags.public ? 'public' : 'full' });
     } else {
       result = (await otp.status(phone, { tenant })) ?? { found: false, sessionId: otp.sessionId(phone, tenant) };
     }
