@@ -7,7 +7,7 @@
  */
 import { constants, createHash, createHmac, createPrivateKey, createPublicKey, privateDecrypt, type KeyObject } from 'node:crypto';
 import { MAX_CODE_LENGTH, MIN_CODE_LENGTH } from '../contract';
-import { normalizeCode, sealKeyId } from '../contract/keys';
+import { normalizeCode, sealKeyId, type SealUse } from '../contract/keys';
 import { ALPHABETS, type CodeAlphabet } from '../policy/profile';
 
 /** Code keys by id; the first one makes new codes, the others keep codes made before a rotation valid. */
@@ -100,8 +100,8 @@ export class SealOpener {
     return found.code;
   }
 
-  /** Opens a sealed code and says which session it was sealed for; throws SealError. */
-  peek(sealed: string): { sessionId: string; code: string } {
+  /** Opens a sealed code and says which session, use and instant it was sealed for; throws SealError. */
+  peek(sealed: string): { sessionId: string; code: string; use: SealUse; atMs: number } {
     const m = /^([0-9a-f]{16})\.([A-Za-z0-9_-]{16,1400})$/.exec(sealed);
     if (!m) throw new SealError('malformed');
     const key = this.byId.get(m[1]);
@@ -112,8 +112,8 @@ export class SealOpener {
     } catch {
       throw new SealError('undecryptable');
     }
-    const { s, c } = (body ?? {}) as { s?: unknown; c?: unknown };
-    if (typeof s !== 'string' || typeof c !== 'string') throw new SealError('malformed');
-    return { sessionId: s, code: normalizeCode(c) };
+    const { s, c, u, t } = (body ?? {}) as { s?: unknown; c?: unknown; u?: unknown; t?: unknown };
+    if (typeof s !== 'string' || typeof c !== 'string' || (u !== 'verify' && u !== 'send') || typeof t !== 'number' || !Number.isFinite(t)) throw new SealError('malformed');
+    return { sessionId: s, code: normalizeCode(c), use: u, atMs: t };
   }
 }

@@ -107,6 +107,7 @@ function prepare(deps: ActivityDeps, input: PrepareSendInput): PrepareSendResult
   }
   if (p.requireContext && !input.context?.trim()) throw invalidRequest(`profile "${p.name}" needs a context line, e.g. "Confirm transfer of €500 to Alice"`);
   if (input.context !== undefined && input.context.length > 160) throw invalidRequest('context must be at most 160 characters');
+  if (input.brand !== undefined && !p.allowCallerBrand) throw invalidRequest(`profile "${p.name}" does not allow a caller brand (set allowCallerBrand, or the profile's brand)`);
   if (input.brand !== undefined && (input.brand.length < 1 || input.brand.length > 40)) throw invalidRequest('brand must be 1–40 characters');
   // Control, bidi and placeholder characters cannot ride in on the brand or the context.
   asRequest(() => {
@@ -317,6 +318,8 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
      * messages is known here or in a mailbox, returns it instead of re-sending.
      */
     async retryCode(input: RetryCodeInput): Promise<RetryCodeResult> {
+      // The number comes from workflow state: check it again, as for a send.
+      if (input.tenant !== undefined) assertPhoneOwnsSession(deps, { tenant: input.tenant, phone: input.phone, sessionWorkflowId: input.sessionWorkflowId });
       const receipts = await deps.links.claim(
         input.unanswered.map((m) => {
           const route = deps.smsc.route(m.route);

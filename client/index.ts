@@ -200,7 +200,7 @@ export class OtpClient {
     const requestedAt = new Date(startedAt).toISOString();
     try {
       result = await this.temporal.workflow.executeUpdateWithStart(sendUpdate, {
-        args: [{ ...rest, phone: e164, idempotencyKey, requestedAt, ...(code !== undefined ? { sealedCode: sealCode(this.seal, workflowId, code) } : {}) }],
+        args: [{ ...rest, phone: e164, idempotencyKey, requestedAt, ...(code !== undefined ? { sealedCode: sealCode(this.seal, workflowId, code, 'send') } : {}) }],
         // The session dedupes by idempotencyKey; the update id is per attempt, so that a retry
         // after an `overloaded` answer (never kept under the key) gets a real try.
         updateId: idempotencyKey !== undefined ? `${idempotencyKey}@${requestedAt}` : undefined,
@@ -276,7 +276,7 @@ export class OtpClient {
       // No update id: Temporal would answer a repeated id with the first result whatever the code.
       // The session itself keeps answers by idempotencyKey, bound to the request.
       return await this.temporal.workflow.getHandle(workflowId).executeUpdate(verifyUpdate, {
-        args: [{ sealedCode: sealCode(this.seal, workflowId, code), purpose, profile, context, idempotencyKey }],
+        args: [{ sealedCode: sealCode(this.seal, workflowId, code, 'verify'), purpose, profile, context, idempotencyKey }],
       });
     } catch (err) {
       if (isGone(err)) return { sessionId: workflowId, valid: false, outcome: 'not_found', attemptsRemaining: 0 };

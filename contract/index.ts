@@ -197,6 +197,12 @@ export type SendOtpResult = SendAccepted | SendRefused;
 export interface OpenedCode {
   /** The session id the code was sealed for. */
   sealedFor: string;
+  /** What it was sealed for: "verify" or "send". */
+  use: string;
+  /** When the client sealed it (epoch ms, the client's clock). */
+  sealedAtMs: number;
+  /** Names this sealed blob (SHA-256 of it, 16 hex digits): a session takes each one once. */
+  sealId: string;
   /** Digest of the code under each code key id the worker holds ('' = the current key). */
   digests: Record<string, string>;
   /** Keyed fingerprint of the code and what the request asks for (verify idempotency, same-request checks). */
@@ -204,6 +210,10 @@ export interface OpenedCode {
   /** Set when the sealed code could not be opened: malformed, unknown_key, undecryptable. */
   error?: string;
 }
+
+/** A sealed code is taken this long after it was sealed (and at most SEAL_MAX_SKEW_MS before). */
+export const SEAL_MAX_AGE_MS = 10 * 60 * 1000;
+export const SEAL_MAX_SKEW_MS = 2 * 60 * 1000;
 
 /** Update `verify`: the entered code, sealed for the workers, and what it is meant to confirm. */
 export interface VerifyOtpRequest {

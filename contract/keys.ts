@@ -73,13 +73,18 @@ export function parseSealPublicKey(base64Der: string): SealKey {
   return { id: sealKeyId(der), key };
 }
 
+/** What a sealed code is for: a verify, or a send carrying the caller's own code. One is never taken as the other. */
+export type SealUse = 'verify' | 'send';
+
 /**
  * Seals a code so that only the workers can read it: history readers holding
  * the payload keys see ciphertext. Format: `<key id>.<base64url(RSA-OAEP-SHA256(
- * UTF-8 JSON {"s": sessionId, "c": normalizeCode(code)}))>`, MGF1 with SHA-256, no label.
+ * UTF-8 JSON {"s": sessionId, "c": normalizeCode(code), "u": use, "t": epoch ms}))>`,
+ * MGF1 with SHA-256, no label. A session takes a sealed code once, and only for
+ * SEAL_MAX_AGE_MS after `t`.
  */
-export function sealCode(seal: SealKey, sessionId: string, code: string): string {
-  const plain = Buffer.from(JSON.stringify({ s: sessionId, c: normalizeCode(code) }), 'utf8');
+export function sealCode(seal: SealKey, sessionId: string, code: string, use: SealUse, now = Date.now()): string {
+  const plain = Buffer.from(JSON.stringify({ s: sessionId, c: normalizeCode(code), u: use, t: now }), 'utf8');
   const sealed = publicEncrypt({ key: seal.key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, plain);
   return `${seal.id}.${sealed.toString('base64url')}`;
 }

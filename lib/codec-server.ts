@@ -51,6 +51,13 @@ export interface CodecServerOptions {
    * @default 4 MiB
    */
   maxBodyBytes?: number;
+  /**
+   * Serve POST /encode. Off by default: encoding lets whoever reaches the codec
+   * server write payloads as if they held the payload keys (a signal, a start).
+   * The Web UI needs it only to send signals or start workflows with input.
+   * @default false
+   */
+  allowEncode?: boolean;
 }
 
 export type CodecServerConfigReason = 'token_required_non_loopback' | 'token_required_production' | 'token_malformed';
@@ -142,6 +149,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Run
     token,
     production = process.env.NODE_ENV === 'production',
     maxBodyBytes = 4 * 1024 * 1024,
+    allowEncode = false,
   } = options;
   assertStartable(host, token, production);
 
@@ -175,6 +183,9 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Run
     const segments = (req.url ?? '').split('?')[0].split('/').filter(Boolean);
     const operation = segments[segments.length - 1];
     if (req.method !== 'POST' || (operation !== 'decode' && operation !== 'encode')) return send(404, { error: 'use POST /decode or POST /encode' });
+    if (operation === 'encode' && !allowEncode) return send(403, { error: 'encode is off (OTP_CODEC_ALLOW_ENCODE=true turns it on): it would let any caller write payloads as a key holder' });
+    // Without a token, only a loopback Host is served: a page that rebinds its own name to 127.0.0.1 gets nothing.
+    if (token === undefined && !isLoopbackHost((req.headers.host ?? '').replace(/:\d+$/, ''))) return send(403, { error: 'without a codec token only a loopback Host (localhost, 127.0.0.1, [::1]) is served' });
     if (!authorized(req, segments[segments.length - 2])) {
       return send(401, { error: 'missing or wrong codec token (endpoint http://host:port/<token>, or Authorization: Bearer <token>)' }, { 'www-authenticate': 'Bearer' });
     }

@@ -88,6 +88,7 @@ export const SETTINGS = {
   OTP_CODEC_TOKEN: { kind: 'string', default: '', doc: 'Token the codec server requires (16+ characters of A–Z a–z 0–9 . _ ~ -): as `Authorization: Bearer`, or as the first path segment of the Web UI\'s codec endpoint. Required beyond loopback and when NODE_ENV=production.' },
   OTP_OUTBOUND_ALLOW: { kind: 'string', default: '', doc: 'Worker only. Destinations callbacks and webhook-channel POSTs may reach beyond the public internet: host names, `*.example.com`, addresses or networks (`10.0.0.0/8`), comma-separated. Loopback, private, link-local (cloud metadata) and reserved addresses are refused unless an address or network entry covers them.' },
   OTP_CODEC_ALLOW_ORIGIN: { kind: 'string', default: 'http://localhost:8233', doc: 'Web UI origin the codec server allows (CORS).' },
+  OTP_CODEC_ALLOW_ENCODE: { kind: 'string', default: 'false', doc: 'Serve POST /encode (the Web UI needs it only to send signals or start workflows with input). Off: encoding lets any caller of the codec server write payloads as a key holder.' },
   OTP_PROFILES: { kind: 'string', default: '', doc: 'Worker only. Policy profiles as inline JSON (see "Policy profiles"); wins over OTP_PROFILES_FILE.' },
   OTP_PROFILES_FILE: { kind: 'string', default: '', doc: 'Worker only. Path of a JSON file of policy profiles.' },
   OTP_CODE_KEY: { kind: 'secret', doc: 'Worker only. HMAC key codes are derived from and digested with; no client ever holds it. ≥ 16 characters.' },
@@ -128,7 +129,7 @@ export interface OtpConfig {
   smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string };
   brand: string;
   tenant: string;
-  codecServer: { port: number; token?: string; allowOrigin: string };
+  codecServer: { port: number; token?: string; allowOrigin: string; allowEncode: boolean };
   /** Where callbacks and webhook-channel POSTs may go. */
   outbound: OutboundPolicy;
   defaultRegion?: string;
@@ -203,6 +204,11 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
     return v;
   };
 
+  const bool = (name: SettingName): boolean => {
+    const v = str(name).trim().toLowerCase();
+    if (v !== 'true' && v !== 'false') throw new ConfigError(`${name} must be "true" or "false" (got "${v}")`);
+    return v === 'true';
+  };
   const previous = (name: SettingName): string[] => {
     const list = str(name).split(',').map((k) => k.trim()).filter(Boolean);
     for (const k of list) if (k.length < 16) throw new ConfigError(`${name}: every key must be at least 16 characters`);
@@ -349,7 +355,7 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
       enquireLinkMs: int('SMSC_ENQUIRE_LINK_MS', 1000, 3600000),
     },
     brand: nonEmpty('OTP_BRAND'),
-    codecServer: { port: int('OTP_CODEC_PORT', 0, 65535), token: str('OTP_CODEC_TOKEN') || undefined, allowOrigin: nonEmpty('OTP_CODEC_ALLOW_ORIGIN') },
+    codecServer: { port: int('OTP_CODEC_PORT', 0, 65535), token: str('OTP_CODEC_TOKEN') || undefined, allowOrigin: nonEmpty('OTP_CODEC_ALLOW_ORIGIN'), allowEncode: bool('OTP_CODEC_ALLOW_ENCODE') },
     outbound: (() => {
       try {
         return parseOutboundPolicy(str('OTP_OUTBOUND_ALLOW'));

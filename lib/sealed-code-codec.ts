@@ -3,20 +3,21 @@
  *
  * A request that carries `sealedCode` (verify, or a send with the caller's
  * code) reaches the workflow with `opened`: the code's digest under every code
- * key the worker holds, and a keyed fingerprint of the request. The code itself
- * never enters the workflow, and the session decides synchronously with no
- * local activity (no extra history event). Decoding is deterministic for a
- * given set of keys, so a replay sees the same `opened`.
+ * key the worker holds, a keyed fingerprint of the request, and what the seal
+ * was for and when. The code itself never enters the workflow, and the session
+ * decides synchronously with no local activity (no extra history event).
+ * Decoding is deterministic for a given set of keys, so a replay sees the same.
+ *
+ * Every JSON object payload is parsed, however it is spelled, and any `opened`
+ * a caller put there is dropped: only this codec makes one.
  *
  * Worker only: it needs OTP_CODE_KEY and the seal private key. Listed before the
  * encryption codec, so it decodes after decryption and encodes as a no-op.
  */
-import { createHmac } from 'node:crypto';
-import type { Payload, PayloadCodec } from '@temporalio/common';
+import { createHash, createHmac } from 'node:crypto';
+import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
 import type { OpenedCode } from '../contract';
 import { codeDigest, SealError, type CodeKeyring, type SealOpener } from '../activities/code';
-
-const MARK = Buffer.from('"sealedCode"');
 
 export class SealedCodeCodec implements PayloadCodec {
   constructor(
@@ -33,31 +34,32 @@ export class SealedCodeCodec implements PayloadCodec {
   }
 
   private open(p: Payload): Payload {
-    const data = p.data ? Buffer.from(p.data) : undefined;
-    // Cheap test first: only requests with a sealed code are parsed.
-    if (!data || data.indexOf(MARK) < 0) return p;
+    const encoding = p.metadata?.[METADATA_ENCODING_KEY];
+    if (!p.data || !encoding || Buffer.from(encoding).toString() !== 'json/plain') return p;
     let body: unknown;
     try {
-      body = JSON.parse(data.toString('utf8'));
+      body = JSON.parse(Buffer.from(p.data).toString('utf8'));
     } catch {
       return p;
     }
     if (typeof body !== 'object' || body === null || Array.isArray(body)) return p;
     const req = body as Record<string, unknown>;
-    // Whatever a caller put in `opened` is discarded: only this codec makes it.
+    const forged = Object.prototype.hasOwnProperty.call(req, 'opened');
+    if (!forged && typeof req.sealedCode !== 'string') return p;
     delete req.opened;
     if (typeof req.sealedCode === 'string') req.opened = this.openCode(req.sealedCode, req);
     return { ...p, data: Buffer.from(JSON.stringify(req), 'utf8') };
   }
 
   private openCode(sealed: string, req: Record<string, unknown>): OpenedCode {
+    const sealId = createHash('sha256').update(sealed).digest('hex').slice(0, 16);
     let found;
     try {
       found = this.seal.peek(sealed);
     } catch (err) {
-      return { sealedFor: '', digests: {}, fingerprint: '', error: err instanceof SealError ? err.detail : 'undecryptable' };
+      return { sealedFor: '', use: '', sealedAtMs: 0, sealId, digests: {}, fingerprint: '', error: err instanceof SealError ? err.detail : 'undecryptable' };
     }
-    const { sessionId, code } = found;
+    const { sessionId, code, use, atMs } = found;
     const digests = Object.fromEntries(this.codeKeys.ids().map((id) => [id, codeDigest(this.codeKeys.secret(id), sessionId, code)]));
     // Codes made before key ids existed were digested with the current key.
     digests[''] = digests[this.codeKeys.current.id];
@@ -65,6 +67,6 @@ export class SealedCodeCodec implements PayloadCodec {
     const fingerprint = createHmac('sha256', this.codeKeys.current.secret)
       .update(JSON.stringify(['request', sessionId, code, str('purpose') || 'login', str('profile'), str('context').trim(), str('phone'), str('channel')]))
       .digest('base64url');
-    return { sealedFor: sessionId, digests, fingerprint };
+    return { sealedFor: sessionId, use, sealedAtMs: atMs, sealId, digests, fingerprint };
   }
 }

@@ -149,6 +149,13 @@ const BLOCKED_V6: [string, Network][] = (
     ['unique-local', 'fc00::/7'],
     ['link-local', 'fe80::/10'],
     ['multicast', 'ff00::/8'],
+    // Forms that carry or reach an IPv4 address we cannot vet, or are not routable on the internet.
+    ['nat64-local', '64:ff9b:1::/48'],
+    ['6to4', '2002::/16'],
+    ['teredo', '2001::/32'],
+    ['discard', '100::/64'],
+    ['site-local', 'fec0::/10'],
+    ['documentation', '2001:db8::/32'],
   ] as const
 ).map(([name, cidr]) => [name, network(cidr)]);
 

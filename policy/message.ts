@@ -60,6 +60,8 @@ export interface PlainTextOptions {
 
 /** Characters that reorder how the text displays, so a reader sees something other than what was sent. */
 const BIDI = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+/** Format (zero-width, soft hyphen, tags), private-use and unassigned characters, and the Hangul fillers that render as nothing. */
+const INVISIBLE = /[\p{Cf}\p{Co}\p{Cn}\u115F\u1160\u3164\uFFA0]/u;
 
 function classify(ch: string, opts: PlainTextOptions): string | undefined {
   const cp = ch.codePointAt(0)!;
@@ -67,6 +69,7 @@ function classify(ch: string, opts: PlainTextOptions): string | undefined {
   if (cp >= 0x7f && cp <= 0x9f) return 'a control character';
   if (cp === 0x2028 || cp === 0x2029) return 'a line or paragraph separator';
   if (BIDI.test(ch)) return 'a bidirectional control character';
+  if (INVISIBLE.test(ch)) return 'an invisible, private-use or unassigned character';
   if ((ch === '{' || ch === '}') && !opts.allowBraces) return 'a brace (placeholders are not allowed here)';
   return undefined;
 }

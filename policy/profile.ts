@@ -46,6 +46,8 @@ export interface OtpProfile {
   failureWindowSeconds: number;
   /** First session lock; each further lock within 24 h doubles it, up to 24 h. Sends are refused (`locked`) while it lasts. */
   lockoutSeconds: number;
+  /** Wrong codes within any 24 h that lock the session for 24 h, however they are paced (NIST allows at most 100). */
+  maxFailuresPerDay: number;
   resendCooldownSeconds: number;
   maxSendsPerWindow: number;
   sendWindowSeconds: number;
@@ -78,6 +80,8 @@ export interface OtpProfile {
   maxSegments: number;
   /** A send may carry its own code. */
   allowCallerCode: boolean;
+  /** A send may name its own `brand`. Off by default: the brand is what tells a user the SMS is genuine. */
+  allowCallerBrand: boolean;
   /** A send may carry its own message text with a {code} placeholder. Off by default: it makes any SMS text. */
   allowCallerMessage: boolean;
   /** A send may use channel "custom": the caller supplies the code and delivers it itself. Off by default: the caller knows the code. */
@@ -121,6 +125,7 @@ const BASE: OtpProfile = {
   maxFailures: 10,
   failureWindowSeconds: 3600,
   lockoutSeconds: 900,
+  maxFailuresPerDay: 50,
   resendCooldownSeconds: 30,
   maxSendsPerWindow: 3,
   sendWindowSeconds: 600,
@@ -145,6 +150,7 @@ const BASE: OtpProfile = {
   normalizeLookalikes: true,
   maxSegments: 2,
   allowCallerCode: false,
+  allowCallerBrand: false,
   allowCallerMessage: false,
   allowCustomChannel: false,
   fallbackChannels: ['email', 'webhook'],
@@ -196,6 +202,7 @@ export const LIMITS = {
   maxFailures: [1, 100],
   failureWindowSeconds: [60, 86_400],
   lockoutSeconds: [60, 86_400],
+  maxFailuresPerDay: [1, 100],
   resendCooldownSeconds: [0, 3_600],
   maxSendsPerWindow: [1, 100],
   sendWindowSeconds: [60, 86_400],
@@ -234,6 +241,8 @@ export function validateProfile(name: string, p: OtpProfile): void {
   int('maxFailures', p.maxFailures);
   int('failureWindowSeconds', p.failureWindowSeconds);
   int('lockoutSeconds', p.lockoutSeconds);
+  int('maxFailuresPerDay', p.maxFailuresPerDay);
+  if (p.maxFailuresPerDay < p.maxFailures) fail('maxFailuresPerDay must be at least maxFailures');
   if (p.maxFailures < p.maxAttempts) fail('maxFailures must be at least maxAttempts (the session locks no sooner than one code)');
   if (typeof p.callerContacts !== 'boolean') fail('callerContacts must be true or false');
   if (!Array.isArray(p.fallbackEmailDomains) || p.fallbackEmailDomains.some((d) => typeof d !== 'string' || !/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(d))) {
@@ -298,6 +307,7 @@ const SESSION_RULE_FIELDS = [
   'maxFailures',
   'failureWindowSeconds',
   'lockoutSeconds',
+  'maxFailuresPerDay',
   'resendCooldownSeconds',
   'maxSendsPerWindow',
   'sendWindowSeconds',

@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     port: config.codecServer.port,
     token: config.codecServer.token,
     allowOrigin: config.codecServer.allowOrigin,
+    allowEncode: config.codecServer.allowEncode,
   });
   // The token is a secret: print where it goes, not its value.
   const endpoint = config.codecServer.token ? `${running.url}/<OTP_CODEC_TOKEN>` : running.url;

@@ -84,6 +84,7 @@ async function main(): Promise<void> {
     port: config.codecServer.port,
     token: config.codecServer.token,
     allowOrigin: config.codecServer.allowOrigin,
+    allowEncode: config.codecServer.allowEncode,
   });
   if (!external) {
     const dataDir = join(PROJECT_ROOT, 'data');

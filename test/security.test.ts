@@ -6,7 +6,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client, WithStartWorkflowOperation } from '@temporalio/client';
-import { OTP_SESSION_WORKFLOW, SESSION_VERSION, cancelUpdate, deliveryReceiptSignal, sendUpdate, statusQuery, type CustomSendResult, type OtpSessionInput, type OtpSessionStatus } from '../client';
+import { OTP_SESSION_WORKFLOW, SESSION_VERSION, cancelUpdate, deliveryReceiptSignal, sendUpdate, statusQuery, verifyUpdate, type CustomSendResult, type OtpSessionInput, type OtpSessionStatus } from '../client';
+import { parseSealPublicKey, sealCode } from '../contract/keys';
 import { accepted, codeFrom, startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
 
 let stack: TestStack;
@@ -227,9 +228,11 @@ describe('10. the worker calls only allowed destinations', () => {
 
 describe('11. no injection through brand, context or locale', () => {
   test.each([
-    [{ brand: 'Acme\r\n\u0007Call +19005550123' }, /brand/],
-    [{ brand: 'Acme\u202E' }, /brand.*U\+202E/],
-    [{ brand: '{code}' }, /brand/],
+    [{ brand: 'Acme' }, /does not allow a caller brand/],
+    [{ profile: 'fast', brand: 'Acme\r\n\u0007Call +19005550123' }, /brand must not contain a control character/],
+    [{ profile: 'fast', brand: 'Acme\u202E' }, /brand.*U\+202E/],
+    [{ profile: 'fast', brand: 'Ac\u200Bme' }, /brand must not contain an invisible/],
+    [{ profile: 'fast', brand: '{code}' }, /brand must not contain a brace/],
     [{ profile: 'transaction', context: 'Pay €5\nto Alice' }, /context/],
     [{ locale: 'constructor' }, /locale/],
     [{ locale: '__proto__' }, /locale/],
@@ -258,4 +261,62 @@ test('upgrade: a session a v2 client started still sends and verifies sealed cod
   const code = codeFrom((await stack.waitForSms(to))[0].text);
   expect(await stack.otp.verify(to, otherThan(code))).toMatchObject({ valid: false, outcome: 'invalid_code' });
   expect(await stack.otp.verify(to, code)).toMatchObject({ valid: true, outcome: 'verified' });
+});
+
+describe('review findings (attacks that held against the first fix)', () => {
+  const sealFor = (to: string, code: string, use: 'verify' | 'send', at = Date.now()) => sealCode(parseSealPublicKey(stack.config.keys.sealPublic), stack.otp.sessionId(to), code, use, at);
+  const rawVerify = (to: string, sealedCode: string) => stack.otp.temporal.workflow.getHandle(stack.otp.sessionId(to)).executeUpdate(verifyUpdate, { args: [{ sealedCode }] });
+
+  test('a start that carries forged state (a nonce and a number of the caller’s choosing) fails at once and sends nothing', async () => {
+    const victim = phone();
+    const attacker = phone();
+    const handle = await stack.otp.temporal.workflow.start(OTP_SESSION_WORKFLOW, {
+      workflowId: stack.otp.sessionId(victim),
+      taskQueue: stack.config.temporal.taskQueue,
+      args: [{ tenant: stack.config.tenant, maskedPhone: '', v: SESSION_VERSION, carried: { codeSeq: 1, sends: [], idempotency: {}, events: [], current: { seq: 1, nonce: 'chosen', state: 'active', resend: { phone: attacker } } } }],
+    });
+    await expect(handle.result()).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(stack.sim.messages(attacker)).toHaveLength(0);
+  });
+
+  test('a sealed code is taken once, for what it was sealed for, and only while fresh', async () => {
+    const to = phone();
+    accepted(await stack.otp.send(to, { profile: 'fast' }));
+    const code = codeFrom((await stack.waitForSms(to))[0].text);
+    // A caller's code as a send carries it (ciphertext in history) is no verify.
+    await expect(rawVerify(to, sealFor(to, code, 'send'))).rejects.toMatchObject({ cause: { message: expect.stringMatching(/sealed for a send request/) } });
+    await expect(rawVerify(to, sealFor(to, code, 'verify', Date.now() - 11 * 60_000))).rejects.toMatchObject({ cause: { message: expect.stringMatching(/too old/) } });
+    // A verify that answered without using the code up (here: the wrong purpose) cannot be replayed later.
+    const sealed = sealFor(to, code, 'verify');
+    const handle = stack.otp.temporal.workflow.getHandle(stack.otp.sessionId(to));
+    expect(await handle.executeUpdate(verifyUpdate, { args: [{ sealedCode: sealed, purpose: 'recovery' }] })).toMatchObject({ outcome: 'purpose_mismatch' });
+    await expect(rawVerify(to, sealed)).rejects.toMatchObject({ cause: { message: expect.stringMatching(/already used/) } });
+    expect(await stack.otp.verify(to, code)).toMatchObject({ valid: true });
+  });
+
+  test('a session a v2 client started locks too, from its first verify on', async () => {
+    const to = phone();
+    const v2: OtpSessionInput = { tenant: stack.config.tenant, maskedPhone: '', v: 2 };
+    for (let round = 1; round <= 2; round++) {
+      const start = new WithStartWorkflowOperation(OTP_SESSION_WORKFLOW, { workflowId: stack.otp.sessionId(to), taskQueue: stack.config.temporal.taskQueue, args: [v2], workflowIdConflictPolicy: 'USE_EXISTING' });
+      await stack.otp.temporal.workflow.executeUpdateWithStart(sendUpdate, { args: [{ phone: to, profile: 'open' }], startWorkflowOperation: start });
+      const code = codeFrom((await stack.waitForSms(to, round))[round - 1].text);
+      for (let i = 0; i < 5; i++) await stack.otp.verify(to, otherThan(code));
+    }
+    expect(await stack.otp.send(to, { profile: 'open' })).toMatchObject({ status: 'locked' });
+  });
+
+  test('another workflow started under a session id (a squat) ends at once, and the number still gets its code', async () => {
+    const to = phone();
+    const squat = await stack.otp.temporal.workflow.start('deliveryReceiptMailbox', { workflowId: stack.otp.sessionId(to), taskQueue: stack.config.temporal.taskQueue });
+    await squat.result();
+    accepted(await stack.otp.send(to));
+  });
+
+  test('an idempotency key reused for a different send is refused', async () => {
+    const to = phone();
+    accepted(await stack.otp.send(to, { profile: 'custom', channel: 'custom', idempotencyKey: 'k-1' }));
+    await expect(stack.otp.send(to, { profile: 'custom', channel: 'custom', locale: 'fr', idempotencyKey: 'k-1' })).rejects.toThrow(/already used for a different send request/);
+  });
 });

@@ -114,7 +114,7 @@ test('a receipt in time means no retry at all, and a send + receipt + verify ses
     const handle = env.client.workflow.getHandle(id);
     await handle.signal(deliveryReceiptSignal, { messageId: 'm1', stat: 'DELIVRD', outcome: 'delivered', err: '000', receivedAt: '', codeSeq: 1 });
     // No codec here: the test plays the worker's codec and hands the session the opened code.
-    expect(await handle.executeUpdate(verifyUpdate, { args: [{ sealedCode: GOOD, opened: { sealedFor: id, digests: { k1: DIGEST }, fingerprint: 'f' } }] })).toMatchObject({ valid: true, outcome: 'verified' });
+    expect(await handle.executeUpdate(verifyUpdate, { args: [{ sealedCode: GOOD, opened: { sealedFor: id, use: 'verify', sealedAtMs: await env.currentTimeMs(), sealId: 's1', digests: { k1: DIGEST }, fingerprint: 'f' } }] })).toMatchObject({ valid: true, outcome: 'verified' });
     expect((await handle.describe()).historyLength).toBeLessThanOrEqual(20);
     await env.sleep('5 minutes');
     expect(m.retries).toHaveLength(0);

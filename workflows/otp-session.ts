@@ -28,6 +28,8 @@ import {
 import {
   IDEMPOTENCY_KEY_PATTERN,
   IDEMPOTENCY_RETENTION_MS,
+  SEAL_MAX_AGE_MS,
+  SEAL_MAX_SKEW_MS,
   isUnencrypted,
   SESSION_VERSION,
   cancelUpdate,
@@ -49,7 +51,7 @@ import type { DispatchCodeResult, OtpActivities, SendCodeRefusal } from '../acti
 import { nextSendAtMs, recentSends } from '../policy/resend';
 import { aggregate, applyReceipt, finalSmsFailure, nextEscalationAtMs, nextRetryAtMs, pendingFallbacks, retryable, unanswered } from './session/delivery';
 import { constantTimeEqual } from './constant-time';
-import { lockedUntil, newLockout, recordFailure } from './session/lockout';
+import { lockedUntil, lockoutRulesOf, newLockout, recordFailure } from './session/lockout';
 import { attemptsRemaining, expireIfDue, newSession, profileName, type IssuedCode, type SessionState } from './session/state';
 import { WakeUp } from './session/timer';
 import { keyIdsToCheck, verifyCode } from './session/verify';
@@ -71,6 +73,10 @@ const MAX_ALT_DIGESTS = 4;
 const MAX_VERIFY_KEYS = 50;
 /** Most send answers kept under idempotency keys; the oldest go first. */
 const MAX_SEND_KEYS = 200;
+/** Most sealed codes remembered per session (a flood past it forgets the oldest). */
+const MAX_SEALS_SEEN = 1000;
+/** v2 sessions still running at the upgrade get the session lockout from their next verify on. */
+const V2_LOCKOUT_PATCH = 'session-v2-lockout';
 
 const { deliverFallback } = proxyActivities<OtpActivities>({
   // A login code is useless after ~30 s, so fail fast and let the caller see it.
@@ -118,14 +124,18 @@ function validateSend(req: SendOtpRequest): void {
   if (req.idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(req.idempotencyKey)) throw new Error('idempotencyKey must be 1–128 printable ASCII characters');
   if (req.messageText !== undefined && req.messageText.length > 1000) throw new Error('messageText must be at most 1000 characters');
   if (req.requestedAt !== undefined && Number.isNaN(Date.parse(req.requestedAt))) throw new Error('requestedAt must be an ISO-8601 instant');
-  if (req.sealedCode !== undefined) validateOpened(req.opened);
+  if (req.sealedCode !== undefined) validateOpened(req.opened, 'send');
 }
 
 /** The worker's codec opened the sealed code, for this session. */
-function validateOpened(opened: VerifyOtpRequest['opened']): void {
+function validateOpened(opened: VerifyOtpRequest['opened'], use: 'verify' | 'send'): void {
   if (!opened) throw new Error('the sealed code was not opened: this worker lacks the seal codec (run worker.ts)');
   if (opened.error) throw new Error(`sealedCode is invalid (${opened.error}): seal it with OTP_SEAL_PUBLIC_KEY for this session`);
   if (opened.sealedFor !== workflowInfo().workflowId) throw new Error('sealedCode was sealed for another session');
+  // A code sealed for a send (the caller's own code, readable in history as ciphertext) is never a verify, nor the reverse.
+  if (opened.use !== use) throw new Error(`sealedCode was sealed for a ${opened.use || 'different'} request, not a ${use}`);
+  const age = Date.now() - opened.sealedAtMs;
+  if (age > SEAL_MAX_AGE_MS || age < -SEAL_MAX_SKEW_MS) throw new Error('sealedCode is too old (or from a clock far ahead): seal the code again for each request, and keep clocks in sync');
 }
 
 function validateVerify(req: VerifyOtpRequest): void {
@@ -135,7 +145,7 @@ function validateVerify(req: VerifyOtpRequest): void {
     throw new Error('sealedCode must be the code sealed with OTP_SEAL_PUBLIC_KEY (see the README contract)');
   for (const f of ['purpose', 'profile', 'context', 'idempotencyKey'] as const) if (req[f] !== undefined && typeof req[f] !== 'string') throw new Error(`${f} must be a string`);
   if (req.idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(req.idempotencyKey)) throw new Error('idempotencyKey must be 1–128 printable ASCII characters');
-  validateOpened(req.opened);
+  validateOpened(req.opened, 'verify');
 }
 
 /** What a send asks for, without its key and timing: two requests with the same one are the same click. */
@@ -165,12 +175,11 @@ function failure(err: unknown): { message: string; type?: string } {
 }
 
 export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStatus> {
-  if (isUnencrypted(input))
-    throw ApplicationFailure.create({
-      type: 'InvalidRequest',
-      message: UNENCRYPTED_REFUSAL,
-      nonRetryable: true,
-    });
+  if (isUnencrypted(input)) throw ApplicationFailure.create({ type: 'InvalidRequest', message: UNENCRYPTED_REFUSAL, nonRetryable: true });
+  // Carried state is trusted (it names the number and the nonce), so only this workflow's own continue-as-new may pass it.
+  if (input.carried !== undefined && !workflowInfo().continuedFromExecutionRunId) {
+    throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'carried state is accepted only from continue-as-new', nonRetryable: true });
+  }
   // Sessions started by v0.1 replay the code they ran; new ones take this path (clients that set v skip the marker).
   if (input.v !== 2 && input.v !== SESSION_VERSION && !patched(SESSION_V2_PATCH)) return otpSessionV1(input);
   // Clients that set v skip the marker; v2 sessions keep the v2 handlers, so their histories replay.
@@ -342,11 +351,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       return refuse(r);
     }
     const { rules } = r;
-    s.lockoutRules = {
-      maxFailures: rules.maxFailures,
-      failureWindowSeconds: rules.failureWindowSeconds,
-      lockoutSeconds: rules.lockoutSeconds,
-    };
+    s.lockoutRules = lockoutRulesOf(rules);
     if (v3) s.lockout ??= newLockout();
     s.cooldownSeconds = rules.resendCooldownSeconds;
     s.windowSeconds = rules.sendWindowSeconds;
@@ -474,12 +479,17 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       const key = req.idempotencyKey;
       const seen = key ? s.idempotency[key] : undefined;
       if (seen && Date.now() - seen.atMs < IDEMPOTENCY_RETENTION_MS) {
-        alsoAccept(req, seen.result);
+        // Only the same request may add its code, and never while the number is locked.
+        if (v3 && seen.request !== undefined && seen.request !== sendFingerprint(req)) {
+          throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'idempotencyKey was already used for a different send request', nonRetryable: true });
+        }
+        if (lockedUntil(s.lockout, Date.now()) === undefined) alsoAccept(req, seen.result);
         return seen.result;
       }
       // Too many wrong codes: no new code (and no fresh attempts) until the lock ends.
       const until = lockedUntil(s.lockout, Date.now());
-      if (until !== undefined && v3) {
+      // (A lockout exists only in v3 sessions, and in v2 ones from their first verify after the upgrade.)
+      if (until !== undefined) {
         version++;
         return refuse({
           status: 'locked',
@@ -503,7 +513,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
         // Only accepted sends are kept: a refusal (rate_limited, overloaded…) must be decided again after retryAfterSeconds.
         const keep = result.status === 'sent' || (result.status !== 'overloaded' && !v3);
         if (key && keep) {
-          s.idempotency[key] = { atMs: Date.now(), result };
+          s.idempotency[key] = { atMs: Date.now(), result, request };
           trimOldest(s.idempotency, MAX_SEND_KEYS);
         }
         if (result.status === 'sent' && !joined) s.lastAccepted = { atMs: Date.now(), result, request };
@@ -523,6 +533,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
   setHandler(
     verifyUpdate,
     (req: VerifyOtpRequest): VerifyOtpResult => {
+      takeSeal(req.opened);
       if (!v3) return verifyV2(req as VerifyOtpRequest & { codeDigest?: string });
       const purpose = req.purpose ?? 'login';
       const key = req.idempotencyKey;
@@ -570,14 +581,30 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       validator: (req) => {
         // A v2 session takes sealed codes too (codes it issued since the upgrade are digested with the code key).
         validateVerify(req);
+        if (req.opened && s.sealsSeen?.[req.opened.sealId] !== undefined) throw new Error('this sealedCode was already used: seal the code again for each verify');
       },
     },
   );
 
   /** v2 sessions (replay only): the caller's digest, compared as v2 did. */
+  /** Remembers a sealed code a verify took, for as long as it could be taken. */
+  function takeSeal(opened: VerifyOtpRequest['opened']): void {
+    if (!opened) return;
+    const now = Date.now();
+    const seen = (s.sealsSeen ??= {});
+    for (const [id, at] of Object.entries(seen)) if (at < now - SEAL_MAX_AGE_MS - SEAL_MAX_SKEW_MS) delete seen[id];
+    seen[opened.sealId] = now;
+    const keys = Object.keys(seen);
+    if (keys.length > MAX_SEALS_SEEN) for (const k of keys.sort((a, b) => seen[a] - seen[b]).slice(0, keys.length - MAX_SEALS_SEEN)) delete seen[k];
+  }
+
   /** v2 sessions: a v2 client's digest (replays of v2 histories), or a sealed code opened by the codec (after the upgrade). */
   function verifyV2(req: VerifyOtpRequest & { codeDigest?: string }): VerifyOtpResult {
     const c = s.current;
+    if (!s.lockout && patched(V2_LOCKOUT_PATCH)) {
+      s.lockout = newLockout();
+      s.lockoutRules ??= lockoutRulesOf({});
+    }
     const legacy = req.codeDigest ?? '';
     const d = verifyCode(
       s,
@@ -727,7 +754,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
   }
 
   // A locked session stays until its lock ends, so closing it never lifts the lock.
-  const retentionEnd = () => Math.max((s.lastSendAtMs ?? workflowInfo().startTime.getTime()) + IDEMPOTENCY_RETENTION_MS, v3 ? (s.lockout?.lockedUntilMs ?? 0) : 0);
+  const retentionEnd = () => Math.max((s.lastSendAtMs ?? workflowInfo().startTime.getTime()) + IDEMPOTENCY_RETENTION_MS, s.lockout?.lockedUntilMs ?? 0);
   const tooLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS;
   /** Nothing to remember: every send so far was refused as overloaded (no code, no send, no key). */
   const forgettable = () =>

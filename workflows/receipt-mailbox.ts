@@ -6,7 +6,7 @@
  * first starts it, so a receipt that lands on another worker, or arrives
  * after a worker restart, still reaches its session.
  */
-import { condition, getExternalWorkflowHandle, log, setHandler } from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, log, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
   isUnencrypted,
   deliveryReceiptSignal,
@@ -23,6 +23,8 @@ const WAIT_FOR_SUBMIT = '15 minutes';
 const WAIT_FOR_RECEIPTS = '2 days';
 
 export async function deliveryReceiptMailbox(): Promise<void> {
+  // Started under another id (a session's, to squat it), it ends at once: sends then start their session.
+  if (!workflowInfo().workflowId.startsWith('dlr-')) return;
   let submitted: MailboxSubmitted | undefined;
   const receipts: DeliveryReceipt[] = [];
   // Plain payloads come from someone without the keys: never a link or a receipt.

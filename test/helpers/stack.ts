@@ -40,7 +40,7 @@ export interface TestStack {
  * resend cooldown and window so a test can send several codes in a row.
  */
 export const TEST_PROFILES = {
-  fast: { resendCooldownSeconds: 0, maxSendsPerWindow: 100, allowCustomChannel: true, allowCallerMessage: true, callerContacts: true },
+  fast: { resendCooldownSeconds: 0, maxSendsPerWindow: 100, allowCustomChannel: true, allowCallerMessage: true, allowCallerBrand: true, callerContacts: true },
   'fast-lock3': { extends: 'fast', maxAttempts: 3 },
   'fast-lock1': { extends: 'fast', maxAttempts: 1 },
   'fast-len8': { extends: 'fast', codeLength: 8 },

@@ -7,8 +7,8 @@ let open: RunningCodecServer;
 let locked: RunningCodecServer;
 
 beforeAll(async () => {
-  open = await startCodecServer({ codec, port: 0, production: false });
-  locked = await startCodecServer({ codec, port: 0, token: TOKEN, production: false });
+  open = await startCodecServer({ codec, port: 0, production: false, allowEncode: true });
+  locked = await startCodecServer({ codec, port: 0, token: TOKEN, production: false, allowEncode: true });
 });
 afterAll(async () => {
   await open?.close();
@@ -148,5 +148,31 @@ describe('refuses to start without a token where that is unsafe', () => {
   test('loopback hosts', () => {
     for (const h of ['127.0.0.1', '127.9.9.9', 'localhost', 'LOCALHOST', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1']) expect(isLoopbackHost(h)).toBe(true);
     for (const h of ['0.0.0.0', '::', '', '10.0.0.1', '::ffff:10.0.0.1', 'fe80::1%lo0', 'localhost.example.com', '128.0.0.1']) expect(isLoopbackHost(h)).toBe(false);
+  });
+});
+
+describe('review findings', () => {
+  test('encode is off unless asked for: a caller cannot write payloads as a key holder', async () => {
+    const server = await startCodecServer({ codec, port: 0, production: false });
+    try {
+      expect((await post(`${server.url}/encode`, { payloads: [plain] })).status).toBe(403);
+      expect((await post(`${server.url}/decode`, await encrypted())).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test('without a token, a request whose Host is not loopback (DNS rebinding) is refused', async () => {
+    const { request } = await import('node:http');
+    const status = await new Promise<number>((resolve, reject) => {
+      const url = new URL(`${open.url}/decode`);
+      const req = request({ host: '127.0.0.1', port: url.port, path: '/decode', method: 'POST', headers: { host: 'rebind.attacker.example', 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ payloads: [] }));
+    });
+    expect(status).toBe(403);
   });
 });

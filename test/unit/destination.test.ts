@@ -67,7 +67,7 @@ describe('blocked ranges', () => {
     expect(addressVerdict(ip)).toBe(`private_address:${range}`);
   });
 
-  test.each(['8.8.8.8', '100.63.255.255', '100.128.0.0', '172.15.255.255', '172.32.0.0', '192.0.1.1', '198.17.255.255', '198.20.0.0', '223.255.255.255', '1.1.1.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808', 'fec0::1'])('%s is public', (ip) => {
+  test.each(['8.8.8.8', '100.63.255.255', '100.128.0.0', '172.15.255.255', '172.32.0.0', '192.0.1.1', '198.17.255.255', '198.20.0.0', '223.255.255.255', '1.1.1.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808'])('%s is public', (ip) => {
     expect(blockedRange(ip)).toBeNull();
     expect(addressVerdict(ip)).toBe('ok');
   });
@@ -306,5 +306,11 @@ describe('signedPost', () => {
     const err = await refusal(signedPost('k', 'ftp://example.com/', body, 'evt-7', 'delivery callback', none));
     expect(err.nonRetryable).toBe(true);
     expect((err.cause as DestinationError).reason).toBe('not_http');
+  });
+});
+
+describe('IPv6 forms that tunnel to IPv4 or are not routable (review findings)', () => {
+  test.each(['64:ff9b:1::a9fe:a9fe', '2002:a9fe:a9fe::1', '2001:0:4136:e378:8000:63bf:3fff:fdd2', '100::1', 'fec0::1', '2001:db8::1'])('%s is refused', (ip) => {
+    expect(blockedRange(ip)).not.toBeNull();
   });
 });

@@ -40,7 +40,7 @@ describe('sealed codes', () => {
   const b = pair();
 
   test('only the worker holding the private key opens a sealed code, for the session it was sealed for', () => {
-    const sealed = sealCode(parseSealPublicKey(a.pub), 'otp-t-session1', ' 482 913 ');
+    const sealed = sealCode(parseSealPublicKey(a.pub), 'otp-t-session1', ' 482 913 ', 'verify');
     expect(sealed).toMatch(/^[0-9a-f]{16}\.[A-Za-z0-9_-]+$/);
     expect(sealed).not.toContain('482913');
     expect(new SealOpener([a.priv]).open(sealed, 'otp-t-session1')).toBe('482913');
@@ -50,10 +50,10 @@ describe('sealed codes', () => {
   });
 
   test('a rotated seal key keeps opening codes sealed before the rotation', () => {
-    const old = sealCode(parseSealPublicKey(a.pub), 's', '123456');
+    const old = sealCode(parseSealPublicKey(a.pub), 's', '123456', 'send');
     const opener = new SealOpener([b.priv, a.priv]);
     expect(opener.open(old, 's')).toBe('123456');
-    expect(opener.open(sealCode(parseSealPublicKey(b.pub), 's', '654321'), 's')).toBe('654321');
+    expect(opener.open(sealCode(parseSealPublicKey(b.pub), 's', '654321', 'verify'), 's')).toBe('654321');
     expect(SealOpener.publicKeyOf(b.priv).toString('base64')).toBe(b.pub);
   });
 

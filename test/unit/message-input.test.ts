@@ -153,3 +153,9 @@ describe('locales', () => {
     }
   });
 });
+
+describe('invisible characters (review findings)', () => {
+  test.each(['\u200B', '\uFEFF', '\u00AD', '\u2060', '\u{E0041}', '\u3164', '\uFFF9', '\uE000'])('U+%s in a brand is refused', (ch) => {
+    expect(() => assertPlainText('brand', `Ac${ch}me`)).toThrow(/brand must not contain an invisible, private-use or unassigned character/);
+  });
+});

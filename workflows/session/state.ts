@@ -66,7 +66,8 @@ export interface SessionState {
   cooldownSeconds: number;
   windowSeconds: number;
   maxSendsPerWindow: number;
-  idempotency: Record<string, { atMs: number; result: SendOtpResult }>;
+  /** Accepted sends by idempotency key, with what they asked for (sendFingerprint). */
+  idempotency: Record<string, { atMs: number; result: SendOtpResult; request?: string }>;
   /** The accepted send a double click inside the cooldown gets again, with what it asked for. */
   lastAccepted?: { atMs: number; result: SendOtpResult; request?: string };
   events: OtpSessionEvent[];
@@ -75,6 +76,8 @@ export interface SessionState {
   lockoutRules?: LockoutRules;
   /** Masked number as the worker computed it from the number it checked. */
   maskedPhone?: string;
+  /** Sealed codes a verify took (sealId -> when), so none is taken twice; kept SEAL_MAX_AGE_MS. */
+  sealsSeen?: Record<string, number>;
   /** Verify answers by idempotency key, with a keyed fingerprint of the request they answered. */
   verifyKeys?: Record<string, { atMs: number; fingerprint: string; result: VerifyOtpResult }>;
 }

@@ -61,7 +61,8 @@ export function verifyCode(s: SessionState, v: VerifyCandidate, now: number): Ve
   if (c.state === 'locked') return { outcome: 'locked', code: c };
   if (c.state === 'cancelled') return { outcome: 'cancelled', code: c };
   const p = s.previous;
-  if (p && p.state !== 'verified' && now < p.graceUntilMs && now < p.expiresAtMs && !confirms(p, v) && matches(p, v)) {
+  const inGrace = p !== undefined && p.state !== 'verified' && now < p.graceUntilMs && now < p.expiresAtMs && !confirms(p, v);
+  if (p && inGrace && matches(p, v)) {
     p.state = 'verified';
     c.state = 'verified';
     return { outcome: 'verified', code: p };
@@ -74,7 +75,9 @@ export function verifyCode(s: SessionState, v: VerifyCandidate, now: number): Ve
     return { outcome: 'verified', code: c };
   }
   c.attemptsUsed++;
-  const lockedUntilMs = s.lockout && s.lockoutRules ? recordFailure(s.lockout, s.lockoutRules, now) : undefined;
+  // A guess compared with several codes had several chances: it counts as that many.
+  const compared = 1 + (c.altDigests?.length ?? 0) + (p && inGrace ? 1 + (p.altDigests?.length ?? 0) : 0);
+  const lockedUntilMs = s.lockout && s.lockoutRules ? recordFailure(s.lockout, s.lockoutRules, now, compared) : undefined;
   if (c.attemptsUsed >= c.maxAttempts) {
     c.state = 'locked';
     return { outcome: 'invalid_code', code: c, lockedNow: true, lockedUntilMs };
