@@ -58,6 +58,12 @@ export interface OtpClientOptions {
    * @default 300
    */
   publicAnswerFloorMs?: number;
+  /**
+   * The instant a code is sealed at (sessions take a sealed code for 10 minutes
+   * of their own time). Tests on a time-skipping server pass its clock.
+   * @default Date.now
+   */
+  sealClock?: () => number | Promise<number>;
   /** Tenant used when a call names none. Default "default". */
   tenant?: string;
   /** Region for numbers written without "+", e.g. "FR". Default: none. */
@@ -144,6 +150,10 @@ export class OtpClient {
     this.limiter = limiter ?? new SendLimiter({ max: options.maxSendsInFlight, targetMs: options.sendLatencyTargetMs });
   }
 
+  private async sealNow(): Promise<number> {
+    return this.opts.sealClock ? await this.opts.sealClock() : Date.now();
+  }
+
   /** The same client, reading numbers without "+" in `region` (e.g. "FR"). */
   withDefaultRegion(region: string): OtpClient {
     return new OtpClient({ ...this.opts, defaultRegion: region }, this.limiter);
@@ -200,7 +210,7 @@ export class OtpClient {
     const requestedAt = new Date(startedAt).toISOString();
     try {
       result = await this.temporal.workflow.executeUpdateWithStart(sendUpdate, {
-        args: [{ ...rest, phone: e164, idempotencyKey, requestedAt, ...(code !== undefined ? { sealedCode: sealCode(this.seal, workflowId, code, 'send') } : {}) }],
+        args: [{ ...rest, phone: e164, idempotencyKey, requestedAt, ...(code !== undefined ? { sealedCode: sealCode(this.seal, workflowId, code, 'send', await this.sealNow()) } : {}) }],
         // The session dedupes by idempotencyKey; the update id is per attempt, so that a retry
         // after an `overloaded` answer (never kept under the key) gets a real try.
         updateId: idempotencyKey !== undefined ? `${idempotencyKey}@${requestedAt}` : undefined,
@@ -276,7 +286,7 @@ export class OtpClient {
       // No update id: Temporal would answer a repeated id with the first result whatever the code.
       // The session itself keeps answers by idempotencyKey, bound to the request.
       return await this.temporal.workflow.getHandle(workflowId).executeUpdate(verifyUpdate, {
-        args: [{ sealedCode: sealCode(this.seal, workflowId, code, 'verify'), purpose, profile, context, idempotencyKey }],
+        args: [{ sealedCode: sealCode(this.seal, workflowId, code, 'verify', await this.sealNow()), purpose, profile, context, idempotencyKey }],
       });
     } catch (err) {
       if (isGone(err)) return { sessionId: workflowId, valid: false, outcome: 'not_found', attemptsRemaining: 0 };

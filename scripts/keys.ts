@@ -6,7 +6,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 
 const secret = () => randomBytes(32).toString('base64url');
-const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
+const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const sealPublic = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
 const sealPrivate = privateKey.export({ type: 'pkcs8', format: 'der' }).toString('base64');
 const id = `k${new Date().toISOString().slice(0, 10).replace(/-/g, '')}`;

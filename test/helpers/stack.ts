@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { OtpClient, SendAccepted, SendOtpResult } from '../../client';
+import { OtpClient, type SendAccepted, type SendOtpResult } from '../../client';
 import type { OtpConfig } from '../../lib/config';
 import { startLocalStack } from '../../lib/local-stack';
 import { freePort, temporalTestServerPath } from '../../lib/temporal-server';
@@ -84,8 +84,18 @@ export async function startTimeSkippingStack(env: Record<string, string> = {}): 
   const testEnv = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() }, port: await freePort() } });
   try {
     const stack = await startStack({ receiptDelayMs: 10 }, { TEMPORAL_ADDRESS: testEnv.address, OTP_TENANT: 'default', ...env });
+    // Sessions take a sealed code for 10 minutes of their own (skipped) time: seal on that clock.
+    const otp = new OtpClient({
+      client: stack.otp.temporal,
+      taskQueue: stack.config.temporal.taskQueue,
+      hashKey: stack.config.keys.hash[0],
+      sealPublicKey: stack.config.keys.sealPublic,
+      tenant: stack.config.tenant,
+      sealClock: () => testEnv.currentTimeMs(),
+    });
     return {
       ...stack,
+      otp,
       env: testEnv,
       async stop() {
         await stack.stop();
