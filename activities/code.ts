@@ -101,19 +101,26 @@ export class SealOpener {
   }
 
   /** Opens a sealed code and says which session, use and instant it was sealed for; throws SealError. */
-  peek(sealed: string): { sessionId: string; code: string; use: SealUse; atMs: number } {
+  peek(sealed: string): { sessionId: string; code: string; use: SealUse; atMs: number; sealId: string } {
     const m = /^([0-9a-f]{16})\.([A-Za-z0-9_-]{16,1400})$/.exec(sealed);
     if (!m) throw new SealError('malformed');
+    const bytes = Buffer.from(m[2], 'base64url');
+    // One spelling per ciphertext: the unused bits of the last base64url character must be zero.
+    if (bytes.toString('base64url') !== m[2]) throw new SealError('malformed');
     const key = this.byId.get(m[1]);
     if (!key) throw new SealError('unknown_key');
+    let plain: Buffer;
     let body: unknown;
     try {
-      body = JSON.parse(privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, Buffer.from(m[2], 'base64url')).toString('utf8'));
+      plain = privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, bytes);
+      body = JSON.parse(plain.toString('utf8'));
     } catch {
       throw new SealError('undecryptable');
     }
     const { s, c, u, t } = (body ?? {}) as { s?: unknown; c?: unknown; u?: unknown; t?: unknown };
     if (typeof s !== 'string' || typeof c !== 'string' || (u !== 'verify' && u !== 'send') || typeof t !== 'number' || !Number.isFinite(t)) throw new SealError('malformed');
-    return { sessionId: s, code: normalizeCode(c), use: u, atMs: t };
+    // Named by what it says, not how it is spelled or encrypted: a re-spelled or re-encrypted copy is the same seal.
+    const sealId = createHash('sha256').update(plain).digest('hex').slice(0, 16);
+    return { sessionId: s, code: normalizeCode(c), use: u, atMs: t, sealId };
   }
 }

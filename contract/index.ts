@@ -63,8 +63,10 @@ export interface OtpSessionInput {
   maskedPhone: string;
   /** Set to SESSION_VERSION by clients that start sessions of this version (saves a patch marker). */
   v?: number;
-  /** State carried over by continue-as-new; absent on a fresh session. */
+  /** State carried over by continue-as-new; absent on a fresh session. Workers sign it (lib/carried-state-codec.ts). */
   carried?: unknown;
+  /** Set by the workers' codec when `carried` came without a valid signature: the session fails at once. */
+  carriedRefused?: boolean;
 }
 
 /** Update `acquire` on the velocity workflow: may this send go out? */

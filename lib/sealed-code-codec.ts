@@ -52,14 +52,14 @@ export class SealedCodeCodec implements PayloadCodec {
   }
 
   private openCode(sealed: string, req: Record<string, unknown>): OpenedCode {
-    const sealId = createHash('sha256').update(sealed).digest('hex').slice(0, 16);
     let found;
     try {
       found = this.seal.peek(sealed);
     } catch (err) {
+      const sealId = createHash('sha256').update(sealed).digest('hex').slice(0, 16);
       return { sealedFor: '', use: '', sealedAtMs: 0, sealId, digests: {}, fingerprint: '', error: err instanceof SealError ? err.detail : 'undecryptable' };
     }
-    const { sessionId, code, use, atMs } = found;
+    const { sessionId, code, use, atMs, sealId } = found;
     const digests = Object.fromEntries(this.codeKeys.ids().map((id) => [id, codeDigest(this.codeKeys.secret(id), sessionId, code)]));
     // Codes made before key ids existed were digested with the current key.
     digests[''] = digests[this.codeKeys.current.id];

@@ -6,12 +6,17 @@ import type { DataConverter } from '@temporalio/common';
 import { CodeKeyring, SealOpener } from '../activities/code';
 import type { OtpConfig } from './config';
 import { AesGcmPayloadCodec } from './payload-codec';
+import { CarriedStateCodec } from './carried-state-codec';
 import { SealedCodeCodec } from './sealed-code-codec';
 
 export function workerDataConverter(config: OtpConfig): DataConverter {
   return {
-    // Encode runs first to last, decode last to first: decrypt, then open sealed codes.
-    payloadCodecs: [new SealedCodeCodec(new SealOpener(config.keys.sealPrivate), new CodeKeyring(config.keys.code)), new AesGcmPayloadCodec(config.keys.payload)],
+    // Encode runs first to last, decode last to first: decrypt, check carried state's MAC, then open sealed codes.
+    payloadCodecs: [
+      new SealedCodeCodec(new SealOpener(config.keys.sealPrivate), new CodeKeyring(config.keys.code)),
+      new CarriedStateCodec(new CodeKeyring(config.keys.code)),
+      new AesGcmPayloadCodec(config.keys.payload),
+    ],
     failureConverterPath: require.resolve('./failure-converter'),
   };
 }

@@ -156,6 +156,8 @@ const BLOCKED_V6: [string, Network][] = (
     ['discard', '100::/64'],
     ['site-local', 'fec0::/10'],
     ['documentation', '2001:db8::/32'],
+    // IPv4-translated (SIIT): ::ffff:0:a.b.c.d reaches a.b.c.d on translating networks.
+    ['ipv4-translated', '::ffff:0:0:0/96'],
   ] as const
 ).map(([name, cidr]) => [name, network(cidr)]);
 

@@ -252,15 +252,22 @@ test('a plain code in a send request is refused: codes travel sealed', async () 
   await expect(stack.otp.temporal.workflow.getHandle(stack.otp.sessionId(to)).query(statusQuery)).resolves.toBeDefined();
 });
 
-test('upgrade: a session a v2 client started still sends and verifies sealed codes from a v3 client', async () => {
+test('a session a v2 client starts now runs as v3: sealed codes verify, and the lockout applies', async () => {
   const to = phone();
   const v2: OtpSessionInput = { tenant: stack.config.tenant, maskedPhone: '+33••••••000', v: 2 };
-  const start = new WithStartWorkflowOperation(OTP_SESSION_WORKFLOW, { workflowId: stack.otp.sessionId(to), taskQueue: stack.config.temporal.taskQueue, args: [v2], workflowIdConflictPolicy: 'USE_EXISTING' });
-  const sent = await stack.otp.temporal.workflow.executeUpdateWithStart(sendUpdate, { args: [{ phone: to, profile: 'fast' }], startWorkflowOperation: start });
-  expect(sent).toMatchObject({ status: 'sent', codeSeq: 1 });
-  const code = codeFrom((await stack.waitForSms(to))[0].text);
-  expect(await stack.otp.verify(to, otherThan(code))).toMatchObject({ valid: false, outcome: 'invalid_code' });
-  expect(await stack.otp.verify(to, code)).toMatchObject({ valid: true, outcome: 'verified' });
+  for (let round = 1; round <= 2; round++) {
+    const start = new WithStartWorkflowOperation(OTP_SESSION_WORKFLOW, { workflowId: stack.otp.sessionId(to), taskQueue: stack.config.temporal.taskQueue, args: [v2], workflowIdConflictPolicy: 'USE_EXISTING' });
+    expect(await stack.otp.temporal.workflow.executeUpdateWithStart(sendUpdate, { args: [{ phone: to, profile: 'open' }], startWorkflowOperation: start })).toMatchObject({ status: 'sent', codeSeq: round });
+    const code = codeFrom((await stack.waitForSms(to, round))[round - 1].text);
+    if (round === 1) {
+      expect(await stack.otp.verify(to, otherThan(code))).toMatchObject({ valid: false, outcome: 'invalid_code' });
+      for (let i = 0; i < 4; i++) await stack.otp.verify(to, otherThan(code));
+    } else for (let i = 0; i < 5; i++) await stack.otp.verify(to, otherThan(code));
+  }
+  expect(await stack.otp.send(to, { profile: 'open' })).toMatchObject({ status: 'locked' });
+  // A plain (keyless) cancel is refused there too.
+  const plain = new Client({ connection: stack.otp.temporal.connection, namespace: stack.config.temporal.namespace });
+  await expect(plain.workflow.getHandle(stack.otp.sessionId(to)).executeUpdate(cancelUpdate, { args: [{}] })).rejects.toThrow();
 });
 
 describe('review findings (attacks that held against the first fix)', () => {
@@ -295,16 +302,42 @@ describe('review findings (attacks that held against the first fix)', () => {
     expect(await stack.otp.verify(to, code)).toMatchObject({ valid: true });
   });
 
-  test('a session a v2 client started locks too, from its first verify on', async () => {
-    const to = phone();
-    const v2: OtpSessionInput = { tenant: stack.config.tenant, maskedPhone: '', v: 2 };
-    for (let round = 1; round <= 2; round++) {
-      const start = new WithStartWorkflowOperation(OTP_SESSION_WORKFLOW, { workflowId: stack.otp.sessionId(to), taskQueue: stack.config.temporal.taskQueue, args: [v2], workflowIdConflictPolicy: 'USE_EXISTING' });
-      await stack.otp.temporal.workflow.executeUpdateWithStart(sendUpdate, { args: [{ phone: to, profile: 'open' }], startWorkflowOperation: start });
-      const code = codeFrom((await stack.waitForSms(to, round))[round - 1].text);
-      for (let i = 0; i < 5; i++) await stack.otp.verify(to, otherThan(code));
+  test('a cron or retried run cannot carry forged state either', async () => {
+    const victim = phone();
+    const attacker = phone();
+    const carried = { codeSeq: 1, sends: [], idempotency: {}, events: [], current: { seq: 1, nonce: 'chosen', state: 'active', resend: { phone: attacker }, fallback: { email: 'attacker@evil.example' } } };
+    const handle = await stack.otp.temporal.workflow.start(OTP_SESSION_WORKFLOW, {
+      workflowId: stack.otp.sessionId(victim),
+      taskQueue: stack.config.temporal.taskQueue,
+      cronSchedule: '@every 2s',
+      args: [{ tenant: stack.config.tenant, maskedPhone: '', v: SESSION_VERSION, carried }],
+    });
+    // The signature check refuses it on every run, cron or not: the first run that executes fails at once.
+    const firstRun = stack.otp.temporal.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
+    const deadline = Date.now() + 20_000;
+    let failed = false;
+    while (!failed && Date.now() < deadline) {
+      const events = (await firstRun.fetchHistory()).events ?? [];
+      failed = events.some((e) => e.workflowExecutionFailedEventAttributes);
+      if (!failed) await new Promise((r) => setTimeout(r, 500));
     }
-    expect(await stack.otp.send(to, { profile: 'open' })).toMatchObject({ status: 'locked' });
+    await handle.terminate().catch(() => undefined);
+    expect(failed).toBe(true);
+    expect(stack.sim.messages(attacker)).toHaveLength(0);
+    expect(stack.sim.mailTo('attacker@evil.example')).toHaveLength(0);
+  }, 40_000);
+
+  test('a sealed code re-spelled (the unused bits of its last character) is still the same, used seal', async () => {
+    const to = phone();
+    accepted(await stack.otp.send(to, { profile: 'fast' }));
+    const code = codeFrom((await stack.waitForSms(to))[0].text);
+    const sealed = sealFor(to, code, 'verify');
+    const handle = stack.otp.temporal.workflow.getHandle(stack.otp.sessionId(to));
+    expect(await handle.executeUpdate(verifyUpdate, { args: [{ sealedCode: sealed, purpose: 'recovery' }] })).toMatchObject({ outcome: 'purpose_mismatch' });
+    const last = sealed.slice(-1);
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const respelled = sealed.slice(0, -1) + alphabet[(alphabet.indexOf(last) & ~0xf) | ((alphabet.indexOf(last) + 1) & 0xf)];
+    await expect(rawVerify(to, respelled)).rejects.toMatchObject({ cause: { message: expect.stringMatching(/sealedCode is invalid \(malformed\)|already used/) } });
   });
 
   test('another workflow started under a session id (a squat) ends at once, and the number still gets its code', async () => {

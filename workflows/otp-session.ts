@@ -73,10 +73,12 @@ const MAX_ALT_DIGESTS = 4;
 const MAX_VERIFY_KEYS = 50;
 /** Most send answers kept under idempotency keys; the oldest go first. */
 const MAX_SEND_KEYS = 200;
-/** Most sealed codes remembered per session (a flood past it forgets the oldest). */
+/** Most sealed codes one session takes within their age window (past it, requests are refused until they age out). */
 const MAX_SEALS_SEEN = 1000;
 /** v2 sessions still running at the upgrade get the session lockout from their next verify on. */
 const V2_LOCKOUT_PATCH = 'session-v2-lockout';
+/** A session a v2 client starts now runs as v3 (its protections are not the caller's choice). */
+const NEW_V2_AS_V3_PATCH = 'new-v2-sessions-run-as-v3';
 
 const { deliverFallback } = proxyActivities<OtpActivities>({
   // A login code is useless after ~30 s, so fail fast and let the caller see it.
@@ -177,13 +179,16 @@ function failure(err: unknown): { message: string; type?: string } {
 export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStatus> {
   if (isUnencrypted(input)) throw ApplicationFailure.create({ type: 'InvalidRequest', message: UNENCRYPTED_REFUSAL, nonRetryable: true });
   // Carried state is trusted (it names the number and the nonce), so only this workflow's own continue-as-new may pass it.
-  if (input.carried !== undefined && !workflowInfo().continuedFromExecutionRunId) {
+  // Its signature is checked by the workers' codec; cron runs and retries also continue from a run, so they are refused too.
+  const info = workflowInfo();
+  if (input.carriedRefused || (input.carried !== undefined && (!info.continuedFromExecutionRunId || info.cronSchedule || info.attempt > 1))) {
     throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'carried state is accepted only from continue-as-new', nonRetryable: true });
   }
   // Sessions started by v0.1 replay the code they ran; new ones take this path (clients that set v skip the marker).
   if (input.v !== 2 && input.v !== SESSION_VERSION && !patched(SESSION_V2_PATCH)) return otpSessionV1(input);
   // Clients that set v skip the marker; v2 sessions keep the v2 handlers, so their histories replay.
-  const v3 = input.v === SESSION_VERSION || (input.v !== 2 && patched(SESSION_V3_PATCH));
+  // A session started as v2 after this version (not a continue-as-new of one) runs as v3: v2 is only for replaying old ones.
+  const v3 = input.v === SESSION_VERSION || (input.v !== 2 && patched(SESSION_V3_PATCH)) || (input.v === 2 && input.carried === undefined && patched(NEW_V2_AS_V3_PATCH));
 
   const sessionId = workflowInfo().workflowId;
   const s: SessionState = (input.carried as SessionState | undefined) ?? newSession();
@@ -476,6 +481,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
   setHandler(
     sendUpdate,
     async (req: SendOtpRequest): Promise<SendOtpResult> => {
+      if (v3) takeSeal(req.opened);
       const key = req.idempotencyKey;
       const seen = key ? s.idempotency[key] : undefined;
       if (seen && Date.now() - seen.atMs < IDEMPOTENCY_RETENTION_MS) {
@@ -527,7 +533,12 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
         version++;
       }
     },
-    { validator: validateSend },
+    {
+      validator: (req) => {
+        validateSend(req);
+        if (v3) checkSeal(req.opened);
+      },
+    },
   );
 
   setHandler(
@@ -559,8 +570,8 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       if (seen) {
         if (constantTimeEqual(seen.fingerprint, opened.fingerprint)) return seen.result;
         // Another request under a used key is refused, and counts as a wrong code: replays are no oracle.
-        const lockedNow = s.lockout && s.lockoutRules ? recordFailure(s.lockout, s.lockoutRules, Date.now()) : undefined;
-        if (lockedNow !== undefined) note('locked', `session locked until ${new Date(lockedNow).toISOString()} after ${s.lockoutRules!.maxFailures} wrong codes`);
+        const lockedNow = s.lockout ? recordFailure(s.lockout, lockoutRulesOf(s.lockoutRules ?? {}), Date.now()) : undefined;
+        if (lockedNow !== undefined) note('locked', `session locked until ${new Date(lockedNow).toISOString()} after too many wrong codes`);
         return answer('idempotency_conflict', s.current, lockedNow);
       }
       const d = verifyCode(s, { digests: opened.digests, purpose, profile: req.profile, context: req.context }, Date.now());
@@ -581,7 +592,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       validator: (req) => {
         // A v2 session takes sealed codes too (codes it issued since the upgrade are digested with the code key).
         validateVerify(req);
-        if (req.opened && s.sealsSeen?.[req.opened.sealId] !== undefined) throw new Error('this sealedCode was already used: seal the code again for each verify');
+        checkSeal(req.opened);
       },
     },
   );
@@ -594,8 +605,15 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     const seen = (s.sealsSeen ??= {});
     for (const [id, at] of Object.entries(seen)) if (at < now - SEAL_MAX_AGE_MS - SEAL_MAX_SKEW_MS) delete seen[id];
     seen[opened.sealId] = now;
-    const keys = Object.keys(seen);
-    if (keys.length > MAX_SEALS_SEEN) for (const k of keys.sort((a, b) => seen[a] - seen[b]).slice(0, keys.length - MAX_SEALS_SEEN)) delete seen[k];
+  }
+
+  /** A sealed code is taken once; a number flooded with them takes no more until they age out (never forgets a young one). */
+  function checkSeal(opened: VerifyOtpRequest['opened']): void {
+    if (!opened) return;
+    const seen = s.sealsSeen ?? {};
+    if (seen[opened.sealId] !== undefined) throw new Error('this sealedCode was already used: seal the code again for each request');
+    const young = Object.values(seen).filter((at) => at >= Date.now() - SEAL_MAX_AGE_MS - SEAL_MAX_SKEW_MS).length;
+    if (young >= MAX_SEALS_SEEN) throw new Error('too many requests with sealed codes for this number in the last minutes: try again later');
   }
 
   /** v2 sessions: a v2 client's digest (replays of v2 histories), or a sealed code opened by the codec (after the upgrade). */
@@ -643,7 +661,6 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     {
       // An encrypted argument proves the caller holds the payload keys; a bare or plain cancel does not.
       validator: (req?: unknown) => {
-        if (!v3) return;
         if (req === undefined || req === null || typeof req !== 'object' || isUnencrypted(req)) throw new Error(UNENCRYPTED_REFUSAL);
       },
     },
@@ -652,10 +669,8 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
   setHandler(deliveryReceiptSignal, (r) => {
     // A receipt only a keyless writer could send (plain payload) or that is malformed changes nothing.
     if (isUnencrypted(r) || typeof r?.messageId !== 'string' || typeof r.codeSeq !== 'number' || typeof r.stat !== 'string') {
-      if (v3) {
-        note('refused', 'a receipt signal that was not encrypted with the payload keys (or is malformed) was ignored');
-        return;
-      }
+      note('refused', 'a receipt signal that was not encrypted with the payload keys (or is malformed) was ignored');
+      return;
     }
     note('receipt', `message ${r.messageId}: ${r.stat} err:${r.err} (code #${r.codeSeq})`);
     const c = s.current;

@@ -310,7 +310,7 @@ describe('signedPost', () => {
 });
 
 describe('IPv6 forms that tunnel to IPv4 or are not routable (review findings)', () => {
-  test.each(['64:ff9b:1::a9fe:a9fe', '2002:a9fe:a9fe::1', '2001:0:4136:e378:8000:63bf:3fff:fdd2', '100::1', 'fec0::1', '2001:db8::1'])('%s is refused', (ip) => {
+  test.each(['::ffff:0:7f00:1', '::ffff:0:a9fe:a9fe', '64:ff9b:1::a9fe:a9fe', '2002:a9fe:a9fe::1', '2001:0:4136:e378:8000:63bf:3fff:fdd2', '100::1', 'fec0::1', '2001:db8::1'])('%s is refused', (ip) => {
     expect(blockedRange(ip)).not.toBeNull();
   });
 });

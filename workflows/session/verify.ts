@@ -9,7 +9,7 @@
  */
 import type { VerifyOutcome } from '../../contract';
 import { constantTimeEqual } from '../constant-time';
-import { lockedUntil, recordFailure } from './lockout';
+import { lockedUntil, lockoutRulesOf, recordFailure } from './lockout';
 import { expireIfDue, profileName, type IssuedCode, type SessionState } from './state';
 
 export interface VerifyCandidate {
@@ -77,7 +77,7 @@ export function verifyCode(s: SessionState, v: VerifyCandidate, now: number): Ve
   c.attemptsUsed++;
   // A guess compared with several codes had several chances: it counts as that many.
   const compared = 1 + (c.altDigests?.length ?? 0) + (p && inGrace ? 1 + (p.altDigests?.length ?? 0) : 0);
-  const lockedUntilMs = s.lockout && s.lockoutRules ? recordFailure(s.lockout, s.lockoutRules, now, compared) : undefined;
+  const lockedUntilMs = s.lockout ? recordFailure(s.lockout, lockoutRulesOf(s.lockoutRules ?? {}), now, compared) : undefined;
   if (c.attemptsUsed >= c.maxAttempts) {
     c.state = 'locked';
     return { outcome: 'invalid_code', code: c, lockedNow: true, lockedUntilMs };
