@@ -117,8 +117,10 @@ export class SealOpener {
     } catch {
       throw new SealError('undecryptable');
     }
-    const { s, c, u, t } = (body ?? {}) as { s?: unknown; c?: unknown; u?: unknown; t?: unknown };
-    if (typeof s !== 'string' || typeof c !== 'string' || (u !== 'verify' && u !== 'send') || typeof t !== 'number' || !Number.isFinite(t)) throw new SealError('malformed');
+    const { s, c, u, t, n } = (body ?? {}) as { s?: unknown; c?: unknown; u?: unknown; t?: unknown; n?: unknown };
+    if (typeof s !== 'string' || typeof c !== 'string' || (u !== 'verify' && u !== 'send') || typeof t !== 'number' || !Number.isFinite(t) || typeof n !== 'string' || n.length < 8) {
+      throw new SealError('malformed');
+    }
     // Named by what it says, not how it is spelled or encrypted: a re-spelled or re-encrypted copy is the same seal.
     const sealId = createHash('sha256').update(plain).digest('hex').slice(0, 16);
     return { sessionId: s, code: normalizeCode(c), use: u, atMs: t, sealId };

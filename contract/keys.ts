@@ -5,7 +5,7 @@
  * - The session workflow id carries a keyed hash of the phone (OTP_HASH_KEY), never the number.
  * - Codes travel sealed for the workers (OTP_SEAL_PUBLIC_KEY): clients can seal, only workers can open.
  */
-import { constants, createHash, createHmac, createPublicKey, publicEncrypt, type KeyObject } from 'node:crypto';
+import { constants, createHash, createHmac, createPublicKey, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
 import { parsePhoneNumberWithError, ParseError, type CountryCode } from 'libphonenumber-js/max';
 
 /** HMAC-SHA256 as base64url. */
@@ -79,12 +79,13 @@ export type SealUse = 'verify' | 'send';
 /**
  * Seals a code so that only the workers can read it: history readers holding
  * the payload keys see ciphertext. Format: `<key id>.<base64url(RSA-OAEP-SHA256(
- * UTF-8 JSON {"s": sessionId, "c": normalizeCode(code), "u": use, "t": epoch ms}))>`,
- * MGF1 with SHA-256, no label. A session takes a sealed code once, and only for
- * SEAL_MAX_AGE_MS after `t`.
+ * UTF-8 JSON {"s": sessionId, "c": normalizeCode(code), "u": use, "t": epoch ms, "n": nonce}))>`,
+ * MGF1 with SHA-256, no label; `n` is 12 random bytes in base64url, so two
+ * seals of one code are two requests. A session takes a sealed code once, and
+ * only for SEAL_MAX_AGE_MS after `t`.
  */
 export function sealCode(seal: SealKey, sessionId: string, code: string, use: SealUse, now = Date.now()): string {
-  const plain = Buffer.from(JSON.stringify({ s: sessionId, c: normalizeCode(code), u: use, t: now }), 'utf8');
+  const plain = Buffer.from(JSON.stringify({ s: sessionId, c: normalizeCode(code), u: use, t: now, n: randomBytes(12).toString('base64url') }), 'utf8');
   const sealed = publicEncrypt({ key: seal.key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, plain);
   return `${seal.id}.${sealed.toString('base64url')}`;
 }
