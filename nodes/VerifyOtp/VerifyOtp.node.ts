@@ -36,34 +36,48 @@ export class VerifyOtp implements INodeType {
     const items = this.getInputData();
     const valid: INodeExecutionData[] = [];
     const invalid: INodeExecutionData[] = [];
-    await withOtpClient(this, async (base) => {
-      for (let i = 0; i < items.length; i++) {
-        try {
-          const by = this.getNodeParameter('verifyBy', i) as 'phone' | 'session';
-          const code = String(this.getNodeParameter('code', i) ?? '');
-          const responseMode = (this.getNodeParameter('publicResponse', i, false) as boolean) ? 'public' : 'full';
-          const purpose = this.getNodeParameter('purpose', i, 'login') as 'login' | 'transaction' | 'recovery' | 'custom';
-          const context = purpose === 'transaction' ? (this.getNodeParameter('context', i, '') as string) : undefined;
-          let result;
-          if (by === 'session') {
-            result = await base.verifySession((this.getNodeParameter('sessionId', i) as string).trim(), code, { responseMode, purpose, context });
-          } else {
-            const region = (this.getNodeParameter('defaultRegion', i, '') as string).trim().toUpperCase() || undefined;
-            const otp = region ? base.withDefaultRegion(region) : base;
-            const tenant = (this.getNodeParameter('tenant', i, 'default') as string).trim() || undefined;
-            result = await otp.verify(this.getNodeParameter('phone', i) as string, code, { tenant, responseMode, purpose, context });
-          }
-          (result.valid ? valid : invalid).push({ json: { ...result }, pairedItem: { item: i } });
-        } catch (err) {
-          if (this.continueOnFail()) {
-            invalid.push({ json: { valid: false, error: (err as Error).message }, pairedItem: { item: i } });
-            continue;
-          }
-          const known = err instanceof OtpRequestError;
-          throw new NodeOperationError(this.getNode(), known ? (err as Error).message : `Temporal OTP request failed: ${(err as Error).message}`, { itemIndex: i });
-        }
-      }
-    });
+    try {
+      await verifyItems(this, items, valid, invalid);
+    } catch (err) {
+      // Fail closed: with "On Error: Continue", n8n would pass the input items through on output 0,
+      // which is Valid. A failure before an item was decided (credentials, connection) sends every
+      // undecided item to Invalid instead, with the reason.
+      if (!this.continueOnFail()) throw err;
+      const decided = new Set([...valid, ...invalid].map((d) => (d.pairedItem as { item: number }).item));
+      const message = (err as Error).message;
+      for (let i = 0; i < items.length; i++) if (!decided.has(i)) invalid.push({ json: { valid: false, outcome: 'error', error: message }, pairedItem: { item: i } });
+    }
     return [valid, invalid];
   }
+}
+
+async function verifyItems(ctx: IExecuteFunctions, items: INodeExecutionData[], valid: INodeExecutionData[], invalid: INodeExecutionData[]): Promise<void> {
+  await withOtpClient(ctx, async (base) => {
+    for (let i = 0; i < items.length; i++) {
+      try {
+        const by = ctx.getNodeParameter('verifyBy', i) as 'phone' | 'session';
+        const code = String(ctx.getNodeParameter('code', i) ?? '');
+        const responseMode = (ctx.getNodeParameter('publicResponse', i, false) as boolean) ? 'public' : 'full';
+        const purpose = ctx.getNodeParameter('purpose', i, 'login') as 'login' | 'transaction' | 'recovery' | 'custom';
+        const context = purpose === 'transaction' ? (ctx.getNodeParameter('context', i, '') as string) : undefined;
+        let result;
+        if (by === 'session') {
+          result = await base.verifySession((ctx.getNodeParameter('sessionId', i) as string).trim(), code, { responseMode, purpose, context });
+        } else {
+          const region = (ctx.getNodeParameter('defaultRegion', i, '') as string).trim().toUpperCase() || undefined;
+          const otp = region ? base.withDefaultRegion(region) : base;
+          const tenant = (ctx.getNodeParameter('tenant', i, 'default') as string).trim() || undefined;
+          result = await otp.verify(ctx.getNodeParameter('phone', i) as string, code, { tenant, responseMode, purpose, context });
+        }
+        (result.valid ? valid : invalid).push({ json: { ...result }, pairedItem: { item: i } });
+      } catch (err) {
+        if (ctx.continueOnFail()) {
+          invalid.push({ json: { valid: false, outcome: 'error', error: (err as Error).message }, pairedItem: { item: i } });
+          continue;
+        }
+        const known = err instanceof OtpRequestError;
+        throw new NodeOperationError(ctx.getNode(), known ? (err as Error).message : `Temporal OTP request failed: ${(err as Error).message}`, { itemIndex: i });
+      }
+    }
+  });
 }

@@ -103,3 +103,23 @@ test('a flow sends a code, the handset gets it, a flow verifies it on the Valid 
   expect(no.data.resultData.runData['On Invalid']).toBeDefined();
   expect(no.data.resultData.runData['On Valid']).toBeUndefined();
 }, 10 * 60_000);
+
+test('fail closed: with Temporal unreachable, Verify OTP never takes Valid, whatever "On Error" says', async () => {
+  const dead = { id: 'otpE2eDeadCred01', name: 'Temporal OTP (unreachable)' };
+  await n8n.importCredentials([{ ...dead, type: 'temporalOtpApi', data: { address: '127.0.0.1:1', namespace: 'default', taskQueue: 'otp', tls: false, hashSecret: '', payloadSecrets: '' } }]);
+  for (const onError of ['continueRegularOutput', 'continueErrorOutput'] as const) {
+    const id = onError === 'continueRegularOutput' ? 'otpE2eFailClosed1' : 'otpE2eFailClosed2';
+    const flow = verifyFlow(id, '+33612900003', '123456');
+    const node = flow.nodes.find((n) => n.name === 'Verify OTP')!;
+    Object.assign(node, { credentials: { temporalOtpApi: dead }, onError });
+    flow.nodes.push({ id: 'err', name: 'On Error', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [480, 300], parameters: {} });
+    const main = flow.connections['Verify OTP'].main as unknown[][];
+    if (onError === 'continueErrorOutput') main.push([{ node: 'On Error', type: 'main', index: 0 }]);
+    await n8n.importWorkflows([flow]);
+    const run = await n8n.execute(id);
+    expect(run.data.resultData.runData['On Valid']).toBeUndefined();
+    expect(output(run, 'Verify OTP', 0)).toEqual([]);
+    const refused = [...output(run, 'Verify OTP', 1), ...output(run, 'Verify OTP', 2)];
+    expect(refused).toEqual([expect.objectContaining({ json: expect.objectContaining({ valid: false }) })]);
+  }
+}, 5 * 60_000);
