@@ -1,4 +1,5 @@
 import {
+  NodeApiError,
   NodeConnectionTypes,
   NodeOperationError,
   type IExecuteFunctions,
@@ -36,16 +37,17 @@ export class VerifyOtp implements INodeType {
     const items = this.getInputData();
     const valid: INodeExecutionData[] = [];
     const invalid: INodeExecutionData[] = [];
-    try {
-      await verifyItems(this, items, valid, invalid);
-    } catch (err) {
-      // Fail closed: with "On Error: Continue", n8n would pass the input items through on output 0,
-      // which is Valid. A failure before an item was decided (credentials, connection) sends every
-      // undecided item to Invalid instead, with the reason.
-      if (!this.continueOnFail()) throw err;
+    // Fail closed: with "On Error: Continue", n8n would pass the input items through on output 0,
+    // which is Valid. A failure before an item was decided (credentials, connection) sends every
+    // undecided item to Invalid instead, with the reason.
+    const failed = await verifyItems(this, items, valid, invalid).then(
+      () => undefined,
+      (reason: unknown) => (reason instanceof NodeApiError || reason instanceof NodeOperationError ? reason : new NodeOperationError(this.getNode(), reason as Error)),
+    );
+    if (failed) {
+      if (!this.continueOnFail()) throw failed;
       const decided = new Set([...valid, ...invalid].map((d) => (d.pairedItem as { item: number }).item));
-      const message = (err as Error).message;
-      for (let i = 0; i < items.length; i++) if (!decided.has(i)) invalid.push({ json: { valid: false, outcome: 'error', error: message }, pairedItem: { item: i } });
+      for (let i = 0; i < items.length; i++) if (!decided.has(i)) invalid.push({ json: { valid: false, outcome: 'error', error: failed.message }, pairedItem: { item: i } });
     }
     return [valid, invalid];
   }
