@@ -5,7 +5,9 @@
  * the workers: nothing a client holds can open them again.
  */
 import { randomInt } from 'node:crypto';
-import { Client, Connection, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, type ConnectionOptions } from '@temporalio/client';
+import { Client, Connection, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, isGrpcDeadlineError, type ConnectionOptions } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+
 import type { DataConverter } from '@temporalio/common';
 import {
   DEFAULT_TENANT,
@@ -34,8 +36,13 @@ export { DEFAULT_CLIENT_MAX_SENDS_IN_FLIGHT, DEFAULT_CLIENT_SEND_TARGET_MS, Send
 
 export * from '../contract';
 
+/** TASK_QUEUE_TYPE_WORKFLOW, for describeTaskQueue (the proto package is only a type import: not a run-time dependency). */
+export const WORKFLOW_TASK_QUEUE = 1 as temporal.api.enums.v1.TaskQueueType;
+
 /** Public-mode verify answers take at least this long (see OtpClientOptions.publicAnswerFloorMs). */
 export const DEFAULT_PUBLIC_ANSWER_FLOOR_MS = 300;
+/** Longest a send, verify or cancel waits (see OtpClientOptions.callTimeoutMs). */
+export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 
 /** The data converter every client and worker of one deployment must share. */
 export function otpDataConverter(payloadKeys: PayloadKey[]): DataConverter {
@@ -64,6 +71,16 @@ export interface OtpClientOptions {
    * @default Date.now
    */
   sealClock?: () => number | Promise<number>;
+  /**
+   * Longest a send, verify or cancel waits for its answer. Past it the call
+   * fails with an OtpRequestError (type "Timeout") that names the cause, e.g.
+   * "no OTP worker is polling task queue 'otp' on 127.0.0.1:7233". A send that
+   * reaches a worker later is refused there as too old (OTP_MAX_SEND_WAIT_MS): no late SMS.
+   * @default 10000
+   */
+  callTimeoutMs?: number;
+  /** The server's host:port, for error messages. */
+  address?: string;
   /** Tenant used when a call names none. Default "default". */
   tenant?: string;
   /** Region for numbers written without "+", e.g. "FR". Default: none. */
@@ -150,6 +167,31 @@ export class OtpClient {
     this.limiter = limiter ?? new SendLimiter({ max: options.maxSendsInFlight, targetMs: options.sendLatencyTargetMs });
   }
 
+  /** Runs a Temporal call under the call timeout; a timeout becomes an OtpRequestError that says why. */
+  private async bounded<T>(call: () => Promise<T>): Promise<T> {
+    const ms = this.opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    try {
+      return await this.temporal.withDeadline(Date.now() + ms, call);
+    } catch (err) {
+      if (isGrpcDeadlineError(err)) throw new OtpRequestError(await this.whyUnanswered(ms), 'Timeout');
+      throw err;
+    }
+  }
+
+  /** Names the likely cause of a call that got no answer: no worker on the task queue, or a busy one. */
+  private async whyUnanswered(ms: number): Promise<string> {
+    const where = `task queue '${this.opts.taskQueue}' on ${this.opts.address ?? 'the Temporal server'}`;
+    try {
+      const { pollers } = await this.temporal.withDeadline(Date.now() + 3000, () =>
+        this.temporal.workflowService.describeTaskQueue({ namespace: this.temporal.options.namespace, taskQueue: { name: this.opts.taskQueue }, taskQueueType: WORKFLOW_TASK_QUEUE }),
+      );
+      if (!pollers?.length) return `no OTP worker is polling ${where}: start the workers, or check the task queue name`;
+      return `the OTP workers on ${where} did not answer within ${ms} ms (busy, or the server is slow)`;
+    } catch {
+      return `no answer within ${ms} ms from ${where}`;
+    }
+  }
+
   private async sealNow(): Promise<number> {
     return this.opts.sealClock ? await this.opts.sealClock() : Date.now();
   }
@@ -209,13 +251,14 @@ export class OtpClient {
     const startedAt = Date.now();
     const requestedAt = new Date(startedAt).toISOString();
     try {
-      result = await this.temporal.workflow.executeUpdateWithStart(sendUpdate, {
-        args: [{ ...rest, phone: e164, idempotencyKey, requestedAt, ...(code !== undefined ? { sealedCode: sealCode(this.seal, workflowId, code, 'send', await this.sealNow()) } : {}) }],
+      const sealed = code !== undefined ? { sealedCode: sealCode(this.seal, workflowId, code, 'send', await this.sealNow()) } : {};
+      result = await this.bounded(() => this.temporal.workflow.executeUpdateWithStart(sendUpdate, {
+        args: [{ ...rest, phone: e164, idempotencyKey, requestedAt, ...sealed }],
         // The session dedupes by idempotencyKey; the update id is per attempt, so that a retry
         // after an `overloaded` answer (never kept under the key) gets a real try.
         updateId: idempotencyKey !== undefined ? `${idempotencyKey}@${requestedAt}` : undefined,
         startWorkflowOperation: start,
-      });
+      }));
     } catch (err) {
       explain(err);
     } finally {
@@ -233,7 +276,7 @@ export class OtpClient {
     const ids = this.sessionIds(phone, options.tenant);
     for (const workflowId of ids) {
       try {
-        return await this.temporal.workflow.getHandle(workflowId).executeUpdate(cancelUpdate, { args: [{}] });
+        return await this.bounded(() => this.temporal.workflow.getHandle(workflowId).executeUpdate(cancelUpdate, { args: [{}] }));
       } catch (err) {
         if (!isGone(err)) explain(err);
       }
@@ -285,9 +328,8 @@ export class OtpClient {
     try {
       // No update id: Temporal would answer a repeated id with the first result whatever the code.
       // The session itself keeps answers by idempotencyKey, bound to the request.
-      return await this.temporal.workflow.getHandle(workflowId).executeUpdate(verifyUpdate, {
-        args: [{ sealedCode: sealCode(this.seal, workflowId, code, 'verify', await this.sealNow()), purpose, profile, context, idempotencyKey }],
-      });
+      const sealedCode = sealCode(this.seal, workflowId, code, 'verify', await this.sealNow());
+      return await this.bounded(() => this.temporal.workflow.getHandle(workflowId).executeUpdate(verifyUpdate, { args: [{ sealedCode, purpose, profile, context, idempotencyKey }] }));
     } catch (err) {
       if (isGone(err)) return { sessionId: workflowId, valid: false, outcome: 'not_found', attemptsRemaining: 0 };
       explain(err);
@@ -319,5 +361,5 @@ function isGone(err: unknown): boolean {
 export async function connectOtpClient(config: OtpConfig, connectionOptions: Partial<ConnectionOptions> = {}): Promise<OtpClient> {
   const connection = await Connection.connect({ address: config.temporal.address, ...connectionOptions });
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: otpDataConverter(config.keys.payload) });
-  return new OtpClient({ client, taskQueue: config.temporal.taskQueue, hashKey: config.keys.hash[0], previousHashKeys: config.keys.hash.slice(1), sealPublicKey: config.keys.sealPublic, tenant: config.tenant, defaultRegion: config.defaultRegion, maxSendsInFlight: config.admission.clientMaxInFlight, sendLatencyTargetMs: config.admission.clientTargetMs });
+  return new OtpClient({ client, address: config.temporal.address, taskQueue: config.temporal.taskQueue, hashKey: config.keys.hash[0], previousHashKeys: config.keys.hash.slice(1), sealPublicKey: config.keys.sealPublic, tenant: config.tenant, defaultRegion: config.defaultRegion, maxSendsInFlight: config.admission.clientMaxInFlight, sendLatencyTargetMs: config.admission.clientTargetMs });
 }

@@ -3,7 +3,7 @@
  * idempotency, resend rules, the grace window, same-code re-delivery,
  * parallel verification and the public response mode.
  */
-import type { CustomSendResult } from '../client';
+import { OtpClient, type CustomSendResult } from '../client';
 import { accepted, codeFrom, startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
 
 let stack: TestStack;
@@ -170,5 +170,26 @@ describe('cancel, custom channel, verify by session', () => {
 
   test('verify by session id rejects ids that are not session ids', async () => {
     await expect(stack.otp.verifySession('not-a-session', '123456')).rejects.toThrow(/sessionId must be the sessionId a send returned/);
+  });
+});
+
+describe('bounded waits', () => {
+  test('with no worker on the task queue, a send fails within its timeout and names the cause; nothing is sent later', async () => {
+    const phone = '+33612350099';
+    const orphan = new OtpClient({
+      client: stack.otp.temporal,
+      address: stack.config.temporal.address,
+      taskQueue: 'otp-nobody-polls-this',
+      hashKey: stack.config.keys.hash[0],
+      sealPublicKey: stack.config.keys.sealPublic,
+      tenant: stack.config.tenant,
+      callTimeoutMs: 1500,
+    });
+    const started = Date.now();
+    await expect(orphan.send(phone)).rejects.toMatchObject({ type: 'Timeout', message: expect.stringMatching(/no OTP worker is polling task queue 'otp-nobody-polls-this' on /) });
+    expect(Date.now() - started).toBeLessThan(8000);
+    await expect(orphan.verify(phone, '123456')).rejects.toMatchObject({ type: 'Timeout' });
+    expect(stack.sim.messages(phone)).toHaveLength(0);
+    await stack.otp.temporal.workflow.getHandle(orphan.sessionId(phone)).terminate('test cleanup');
   });
 });

@@ -12,7 +12,7 @@ import {
   type INodeCredentialTestResult,
   type JsonObject,
 } from 'n8n-workflow';
-import { OtpClient, otpDataConverter } from '../../client';
+import { OtpClient, WORKFLOW_TASK_QUEUE, otpDataConverter } from '../../client';
 import { loadConfig, type OtpConfig } from '../../lib/config';
 
 export interface TemporalOtpCredentials {
@@ -94,13 +94,13 @@ export async function withOtpClient<T>(ctx: IExecuteFunctions, fn: (otp: OtpClie
   }
   try {
     const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: otpDataConverter(config.keys.payload) });
-    return await fn(new OtpClient({ client, taskQueue: config.temporal.taskQueue, hashKey: config.keys.hash[0], sealPublicKey: config.keys.sealPublic }));
+    return await fn(new OtpClient({ client, address: config.temporal.address, taskQueue: config.temporal.taskQueue, hashKey: config.keys.hash[0], sealPublicKey: config.keys.sealPublic }));
   } finally {
     await connection.close();
   }
 }
 
-/** The credential test: a real connection, and the namespace must exist. */
+/** The credential test: a real connection, the namespace must exist, and a worker must poll the task queue. */
 export async function testTemporalOtpCredentials(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
   const creds = credential.data as unknown as TemporalOtpCredentials;
   const { config, problem } = configFrom(creds);
@@ -109,7 +109,16 @@ export async function testTemporalOtpCredentials(this: ICredentialTestFunctions,
   try {
     connection = await Connection.connect(connectionOptions(creds, config.temporal.address));
     await connection.workflowService.describeNamespace({ namespace: config.temporal.namespace });
-    return { status: 'OK', message: `Connected to ${config.temporal.address}, namespace "${config.temporal.namespace}"` };
+    const { pollers } = await connection.workflowService.describeTaskQueue({
+      namespace: config.temporal.namespace,
+      taskQueue: { name: config.temporal.taskQueue },
+      taskQueueType: WORKFLOW_TASK_QUEUE,
+    });
+    // A misspelled task queue, or workers not started, would make every send wait for nothing.
+    if (!pollers?.length) {
+      return { status: 'Error', message: `Connected to ${config.temporal.address}, but no OTP worker is polling task queue "${config.temporal.taskQueue}": start the workers, or check the task queue name` };
+    }
+    return { status: 'OK', message: `Connected to ${config.temporal.address}, namespace "${config.temporal.namespace}", an OTP worker polls task queue "${config.temporal.taskQueue}"` };
   } catch (err) {
     const message = (err as Error).message ?? String(err);
     if (connection && /not found/i.test(message)) return { status: 'Error', message: `Namespace "${config.temporal.namespace}" does not exist on ${config.temporal.address}` };

@@ -5,15 +5,30 @@
 import type { ICredentialTestFunctions } from 'n8n-workflow';
 import { freePort } from '../../lib/temporal-server';
 import { testTemporalOtpCredentials } from '../../nodes/shared/transport';
-import { temporalAddress } from '../helpers/stack';
+import { startStack, temporalAddress, type TestStack } from '../helpers/stack';
 
 const ctx = {} as ICredentialTestFunctions;
-const credential = (data: Record<string, unknown>) => ({ id: '1', name: 'Temporal OTP API', type: 'temporalOtpApi', data: { namespace: 'default', taskQueue: 'otp', ...data } });
+let stack: TestStack;
+const credential = (data: Record<string, unknown>) => ({ id: '1', name: 'Temporal OTP API', type: 'temporalOtpApi', data: { namespace: 'default', taskQueue: stack.config.temporal.taskQueue, ...data } });
 
-test('connects to a running server and finds the namespace', async () => {
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+test('connects to a running server, finds the namespace and a worker on the task queue', async () => {
   expect(await testTemporalOtpCredentials.call(ctx, credential({ address: temporalAddress() }))).toEqual({
     status: 'OK',
-    message: `Connected to ${temporalAddress()}, namespace "default"`,
+    message: `Connected to ${temporalAddress()}, namespace "default", an OTP worker polls task queue "${stack.config.temporal.taskQueue}"`,
+  });
+});
+
+test('a task queue no worker polls (a typo, or workers not started) is an error that says so', async () => {
+  expect(await testTemporalOtpCredentials.call(ctx, credential({ address: temporalAddress(), taskQueue: 'otp-typo' }))).toEqual({
+    status: 'Error',
+    message: `Connected to ${temporalAddress()}, but no OTP worker is polling task queue "otp-typo": start the workers, or check the task queue name`,
   });
 });
 
