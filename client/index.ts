@@ -5,7 +5,7 @@
  * the workers: nothing a client holds can open them again.
  */
 import { randomInt } from 'node:crypto';
-import { Client, Connection, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, isGrpcDeadlineError, type ConnectionOptions } from '@temporalio/client';
+import { Client, Connection, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcCancelledError, isGrpcDeadlineError, type ConnectionOptions } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 
 import type { DataConverter } from '@temporalio/common';
@@ -173,7 +173,8 @@ export class OtpClient {
     try {
       return await this.temporal.withDeadline(Date.now() + ms, call);
     } catch (err) {
-      if (isGrpcDeadlineError(err)) throw new OtpRequestError(await this.whyUnanswered(ms), 'Timeout');
+      // The deadline shows as a gRPC deadline or cancel, or as the update's own timeout error.
+      if (isGrpcDeadlineError(err) || isGrpcCancelledError(err) || err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) throw new OtpRequestError(await this.whyUnanswered(ms), 'Timeout');
       throw err;
     }
   }
