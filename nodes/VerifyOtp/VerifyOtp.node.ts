@@ -8,6 +8,7 @@ import {
   type INodeTypeDescription,
 } from 'n8n-workflow';
 import { OtpRequestError } from '../../client';
+import { InvalidPhoneError } from '../../contract/keys';
 import { otpMethods } from '../shared/fields';
 import { withOtpClient } from '../shared/transport';
 import { verifyOtpProperties } from './description';
@@ -59,6 +60,8 @@ async function verifyItems(ctx: IExecuteFunctions, items: INodeExecutionData[], 
       try {
         const by = ctx.getNodeParameter('verifyBy', i) as 'phone' | 'session';
         const code = String(ctx.getNodeParameter('code', i) ?? '');
+        // Bad input is the flow's error, named, not an answer that looks like a wrong code or an unknown number.
+        if (!code.trim()) throw new NodeOperationError(ctx.getNode(), 'Code is empty: map the code the user typed (e.g. {{ $json.body.code }})', { itemIndex: i });
         const responseMode = (ctx.getNodeParameter('publicResponse', i, false) as boolean) ? 'public' : 'full';
         const purpose = ctx.getNodeParameter('purpose', i, 'login') as 'login' | 'transaction' | 'recovery' | 'custom';
         const context = purpose === 'transaction' ? (ctx.getNodeParameter('context', i, '') as string) : undefined;
@@ -69,7 +72,10 @@ async function verifyItems(ctx: IExecuteFunctions, items: INodeExecutionData[], 
           const region = (ctx.getNodeParameter('defaultRegion', i, '') as string).trim().toUpperCase() || undefined;
           const otp = region ? base.withDefaultRegion(region) : base;
           const tenant = (ctx.getNodeParameter('tenant', i, 'default') as string).trim() || undefined;
-          result = await otp.verify(ctx.getNodeParameter('phone', i) as string, code, { tenant, responseMode, purpose, context });
+          const phone = String(ctx.getNodeParameter('phone', i) ?? '');
+          if (!phone.trim()) throw new NodeOperationError(ctx.getNode(), 'Phone is empty: map the number the code was sent to', { itemIndex: i });
+          otp.normalize(phone);
+          result = await otp.verify(phone, code, { tenant, responseMode, purpose, context });
         }
         (result.valid ? valid : invalid).push({ json: { ...result }, pairedItem: { item: i } });
       } catch (err) {
@@ -77,7 +83,7 @@ async function verifyItems(ctx: IExecuteFunctions, items: INodeExecutionData[], 
           invalid.push({ json: { valid: false, outcome: 'error', error: (err as Error).message }, pairedItem: { item: i } });
           continue;
         }
-        const known = err instanceof OtpRequestError;
+        const known = err instanceof NodeOperationError || err instanceof OtpRequestError || err instanceof InvalidPhoneError;
         throw new NodeOperationError(ctx.getNode(), known ? (err as Error).message : `Temporal OTP request failed: ${(err as Error).message}`, { itemIndex: i });
       }
     }

@@ -123,3 +123,20 @@ test('fail closed: with Temporal unreachable, Verify OTP never takes Valid, what
     expect(refused).toEqual([expect.objectContaining({ json: expect.objectContaining({ valid: false }) })]);
   }
 }, 5 * 60_000);
+
+test('bad input is the flow’s error, named: an empty code, a phone that is no number, an empty phone in Send', async () => {
+  const cases: [string, ReturnType<typeof verifyFlow> | ReturnType<typeof sendFlow>, string, RegExp][] = [
+    ['otpE2eBadInput01', verifyFlow('otpE2eBadInput01', '+33612900004', ' '), 'Verify OTP', /Code is empty/],
+    ['otpE2eBadInput02', verifyFlow('otpE2eBadInput02', 'hello', '123456'), 'Verify OTP', /phone number is invalid/],
+    // An expression that evaluates to nothing (a field missing from the item), not an empty field n8n would flag first.
+    ['otpE2eBadInput03', sendFlow('otpE2eBadInput03', "={{ $json.phone ?? '' }}"), 'Send OTP', /Phone is empty/],
+  ];
+  for (const [id, flow, nodeName, message] of cases) {
+    Object.assign(flow.nodes.find((n) => n.name === nodeName)!, { onError: 'continueRegularOutput' });
+    await n8n.importWorkflows([flow]);
+    const run = await n8n.execute(id);
+    const items = [...output(run, nodeName, 0), ...output(run, nodeName, 1)];
+    expect(items).toEqual([expect.objectContaining({ json: expect.objectContaining({ error: expect.stringMatching(message) }) })]);
+    if (nodeName === 'Verify OTP') expect(run.data.resultData.runData['On Valid']).toBeUndefined();
+  }
+}, 5 * 60_000);

@@ -22,7 +22,9 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
         if (!run) throw new NodeOperationError(this.getNode(), `Unknown operation "${operation}"`, { itemIndex: i });
         const region = (this.getNodeParameter('defaultRegion', i, '') as string).trim().toUpperCase() || undefined;
         const otp = region ? base.withDefaultRegion(region) : base;
-        const phone = this.getNodeParameter('phone', i) as string;
+        const phone = String(this.getNodeParameter('phone', i) ?? '');
+        // A broken expression (empty phone) is the flow's error, not an "invalid_number" answer.
+        if (!phone.trim()) throw new NodeOperationError(this.getNode(), 'Phone is empty: map the number to send the code to (e.g. {{ $json.phone }})', { itemIndex: i });
         out.push({ json: await run(this, otp, i, phone), pairedItem: { item: i } });
       } catch (err) {
         if (this.continueOnFail()) {
