@@ -12,6 +12,7 @@ import { InvalidPhoneError } from '../../contract/keys';
 import { otpMethods } from '../shared/fields';
 import { withOtpClient } from '../shared/transport';
 import { verifyOtpProperties } from './description';
+import { configuredOutputs } from './outputs';
 
 /** Checks a code and routes the item to Valid or Invalid, so a flow branches without an IF node. */
 export class VerifyOtp implements INodeType {
@@ -25,8 +26,7 @@ export class VerifyOtp implements INodeType {
     description: 'Check a one-time code; continues on Valid or Invalid (with the reason and attempts left)',
     defaults: { name: 'Verify OTP' },
     inputs: [NodeConnectionTypes.Main],
-    outputs: [NodeConnectionTypes.Main, NodeConnectionTypes.Main],
-    outputNames: ['Valid', 'Invalid'],
+    outputs: `={{(${configuredOutputs})($parameter)}}`,
     usableAsTool: true,
     credentials: [{ name: 'temporalOtpApi', required: true, testedBy: 'temporalOtpApiTest' }],
     properties: verifyOtpProperties,
@@ -49,6 +49,10 @@ export class VerifyOtp implements INodeType {
       if (!this.continueOnFail()) throw failed;
       const decided = new Set([...valid, ...invalid].map((d) => (d.pairedItem as { item: number }).item));
       for (let i = 0; i < items.length; i++) if (!decided.has(i)) invalid.push({ json: { valid: false, outcome: 'error', error: failed.message }, pairedItem: { item: i } });
+    }
+    if (this.getNodeParameter('output', 0, 'branches') === 'single') {
+      const item = (d: INodeExecutionData) => (d.pairedItem as { item: number }).item;
+      return [[...valid, ...invalid].sort((a, b) => item(a) - item(b))];
     }
     return [valid, invalid];
   }

@@ -56,6 +56,18 @@ export const verifyOtpProperties: INodeProperties[] = [
     description: 'The context line the code was sent with, exactly; another one is Invalid (context_mismatch)',
   },
   {
+    displayName: 'Output',
+    name: 'output',
+    type: 'options',
+    noDataExpression: true,
+    options: [
+      { name: 'Valid and Invalid Branches', value: 'branches', description: 'Route each item to Valid or Invalid, so a flow branches without an IF node' },
+      { name: 'One Output (for AI Agents)', value: 'single', description: 'Every item on one output with valid, outcome and attemptsRemaining: an AI agent tool reads only the first output' },
+    ],
+    default: 'branches',
+    description: 'How results leave the node',
+  },
+  {
     displayName: 'Public Response',
     name: 'publicResponse',
     type: 'boolean',

@@ -140,3 +140,22 @@ test('bad input is the flow’s error, named: an empty code, a phone that is no 
     if (nodeName === 'Verify OTP') expect(run.data.resultData.runData['On Valid']).toBeUndefined();
   }
 }, 5 * 60_000);
+
+test('one output for AI agents: a wrong and a right code both come out of output 0, with valid, outcome and attempts left', async () => {
+  const phone = '+33612900005';
+  await n8n.importWorkflows([sendFlow('otpE2eSendFlow05', phone)]);
+  await n8n.execute('otpE2eSendFlow05');
+  const code = codeFrom((await stack.waitForSms(phone))[0].text);
+  const wrong = code === '000000' ? '111111' : '000000';
+  for (const [id, typed, expected] of [
+    ['otpE2eAgentOut01', wrong, { valid: false, outcome: 'invalid_code', attemptsRemaining: 4 }],
+    ['otpE2eAgentOut02', code, { valid: true, outcome: 'verified' }],
+  ] as const) {
+    const flow = verifyFlow(id, phone, typed);
+    Object.assign(flow.nodes.find((n) => n.name === 'Verify OTP')!.parameters, { output: 'single' });
+    flow.connections['Verify OTP'] = { main: [[{ node: 'On Valid', type: 'main', index: 0 }]] };
+    await n8n.importWorkflows([flow]);
+    const run = await n8n.execute(id);
+    expect(output(run, 'Verify OTP', 0)).toEqual([expect.objectContaining({ json: expect.objectContaining(expected) })]);
+  }
+}, 5 * 60_000);
