@@ -9,7 +9,8 @@
  * Worker only; runs after decryption, like the sealed-code codec.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import { editJsonObject } from './json-payload';
 import type { CodeKeyring } from '../activities/code';
 
 export class CarriedStateCodec implements PayloadCodec {
@@ -17,7 +18,7 @@ export class CarriedStateCodec implements PayloadCodec {
 
   async encode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((p) =>
-      this.map(p, (obj) => {
+      editJsonObject(p, (obj) => {
         if (obj.carried === undefined) return false;
         obj.carriedMac = `${this.codeKeys.current.id}.${this.mac(this.codeKeys.current.secret, obj.carried)}`;
         return true;
@@ -27,7 +28,7 @@ export class CarriedStateCodec implements PayloadCodec {
 
   async decode(payloads: Payload[]): Promise<Payload[]> {
     return payloads.map((p) =>
-      this.map(p, (obj) => {
+      editJsonObject(p, (obj) => {
         const touched = 'carried' in obj || 'carriedMac' in obj || 'carriedRefused' in obj;
         if (!touched) return false;
         const mac = typeof obj.carriedMac === 'string' ? obj.carriedMac : '';
@@ -55,20 +56,5 @@ export class CarriedStateCodec implements PayloadCodec {
     return createHmac('sha256', secret)
       .update(`carried|${JSON.stringify(carried)}`)
       .digest('base64url');
-  }
-
-  /** Applies `edit` to a JSON object payload; re-serialises it only when `edit` says it changed something. */
-  private map(p: Payload, edit: (obj: Record<string, unknown>) => boolean): Payload {
-    const encoding = p.metadata?.[METADATA_ENCODING_KEY];
-    if (!p.data || !encoding || Buffer.from(encoding).toString() !== 'json/plain') return p;
-    let body: unknown;
-    try {
-      body = JSON.parse(Buffer.from(p.data).toString('utf8'));
-    } catch {
-      return p;
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return p;
-    const obj = body as Record<string, unknown>;
-    return edit(obj) ? { ...p, data: Buffer.from(JSON.stringify(obj), 'utf8') } : p;
   }
 }

@@ -15,7 +15,8 @@
  * encryption codec, so it decodes after decryption and encodes as a no-op.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { METADATA_ENCODING_KEY, type Payload, type PayloadCodec } from '@temporalio/common';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import { editJsonObject } from './json-payload';
 import type { OpenedCode } from '../contract';
 import { codeDigest, SealError, type CodeKeyring, type SealOpener } from '../activities/code';
 
@@ -34,21 +35,13 @@ export class SealedCodeCodec implements PayloadCodec {
   }
 
   private open(p: Payload): Payload {
-    const encoding = p.metadata?.[METADATA_ENCODING_KEY];
-    if (!p.data || !encoding || Buffer.from(encoding).toString() !== 'json/plain') return p;
-    let body: unknown;
-    try {
-      body = JSON.parse(Buffer.from(p.data).toString('utf8'));
-    } catch {
-      return p;
-    }
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return p;
-    const req = body as Record<string, unknown>;
-    const forged = Object.prototype.hasOwnProperty.call(req, 'opened');
-    if (!forged && typeof req.sealedCode !== 'string') return p;
-    delete req.opened;
-    if (typeof req.sealedCode === 'string') req.opened = this.openCode(req.sealedCode, req);
-    return { ...p, data: Buffer.from(JSON.stringify(req), 'utf8') };
+    return editJsonObject(p, (req) => {
+      const forged = Object.prototype.hasOwnProperty.call(req, 'opened');
+      if (!forged && typeof req.sealedCode !== 'string') return false;
+      delete req.opened;
+      if (typeof req.sealedCode === 'string') req.opened = this.openCode(req.sealedCode, req);
+      return true;
+    });
   }
 
   private openCode(sealed: string, req: Record<string, unknown>): OpenedCode {

@@ -24,6 +24,7 @@ import {
   setHandler,
   uuid4,
   workflowInfo,
+  type RetryPolicy,
 } from '@temporalio/workflow';
 import {
   IDEMPOTENCY_KEY_PATTERN,
@@ -80,17 +81,15 @@ const V2_LOCKOUT_PATCH = 'session-v2-lockout';
 /** A session a v2 client starts now runs as v3 (its protections are not the caller's choice). */
 const NEW_V2_AS_V3_PATCH = 'new-v2-sessions-run-as-v3';
 
-const { deliverFallback } = proxyActivities<OtpActivities>({
-  // A login code is useless after ~30 s, so fail fast and let the caller see it.
-  startToCloseTimeout: '10 seconds',
-  retry: {
-    initialInterval: '250 milliseconds',
-    backoffCoefficient: 2,
-    maximumInterval: '2 seconds',
-    maximumAttempts: 4,
-    nonRetryableErrorTypes: ['SmppPermanentError', 'InvalidMessage', 'InvalidRequest'],
-  },
-});
+/** A login code is useless after ~30 s: code deliveries fail fast and let the caller see it. */
+const DELIVERY_RETRY: RetryPolicy = {
+  initialInterval: '250 milliseconds',
+  backoffCoefficient: 2,
+  maximumInterval: '2 seconds',
+  maximumAttempts: 4,
+  nonRetryableErrorTypes: ['SmppPermanentError', 'InvalidMessage', 'InvalidRequest'],
+};
+const { deliverFallback } = proxyActivities<OtpActivities>({ startToCloseTimeout: '10 seconds', retry: DELIVERY_RETRY });
 const { deliverCallback } = proxyActivities<OtpActivities>({
   // Callbacks go to the caller's server: patient retries, deduplicated there by eventId.
   startToCloseTimeout: '10 seconds',
@@ -105,13 +104,7 @@ const { deliverCallback } = proxyActivities<OtpActivities>({
 const { sendCode, retryCode } = proxyLocalActivities<OtpActivities>({
   // Local: the whole critical path of a send skips the task-queue round trip; the worker running the session owns binds.
   startToCloseTimeout: '10 seconds',
-  retry: {
-    initialInterval: '250 milliseconds',
-    backoffCoefficient: 2,
-    maximumInterval: '2 seconds',
-    maximumAttempts: 4,
-    nonRetryableErrorTypes: ['SmppPermanentError', 'InvalidMessage', 'InvalidRequest'],
-  },
+  retry: DELIVERY_RETRY,
 });
 
 function validateSend(req: SendOtpRequest): void {

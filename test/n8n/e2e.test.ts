@@ -104,25 +104,59 @@ test('a flow sends a code, the handset gets it, a flow verifies it on the Valid 
   expect(no.data.resultData.runData['On Valid']).toBeUndefined();
 }, 10 * 60_000);
 
-test('fail closed: with Temporal unreachable, Verify OTP never takes Valid, whatever "On Error" says', async () => {
+test('fail closed: Temporal stopped, no worker polling, a wrong code or an empty code never reach Valid, under every "On Error" setting', async () => {
   const dead = { id: 'otpE2eDeadCred01', name: 'Temporal OTP (unreachable)' };
-  await n8n.importCredentials([{ ...dead, type: 'temporalOtpApi', data: { address: '127.0.0.1:1', namespace: 'default', taskQueue: 'otp', tls: false, hashSecret: '', payloadSecrets: '' } }]);
-  for (const onError of ['continueRegularOutput', 'continueErrorOutput'] as const) {
-    const id = onError === 'continueRegularOutput' ? 'otpE2eFailClosed1' : 'otpE2eFailClosed2';
-    const flow = verifyFlow(id, '+33612900003', '123456');
-    const node = flow.nodes.find((n) => n.name === 'Verify OTP')!;
-    Object.assign(node, { credentials: { temporalOtpApi: dead }, onError });
-    flow.nodes.push({ id: 'err', name: 'On Error', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [480, 300], parameters: {} });
-    const main = flow.connections['Verify OTP'].main as unknown[][];
-    if (onError === 'continueErrorOutput') main.push([{ node: 'On Error', type: 'main', index: 0 }]);
-    await n8n.importWorkflows([flow]);
-    const run = await n8n.execute(id);
-    expect(run.data.resultData.runData['On Valid']).toBeUndefined();
-    expect(output(run, 'Verify OTP', 0)).toEqual([]);
-    const refused = [...output(run, 'Verify OTP', 1), ...output(run, 'Verify OTP', 2)];
-    expect(refused).toEqual([expect.objectContaining({ json: expect.objectContaining({ valid: false }) })]);
+  const idle = { id: 'otpE2eIdleCred01', name: 'Temporal OTP (no worker)' };
+  await n8n.importCredentials([
+    { ...dead, type: 'temporalOtpApi', data: { address: '127.0.0.1:1', namespace: 'default', taskQueue: 'otp', tls: false, hashSecret: '', payloadSecrets: '' } },
+    { ...idle, type: 'temporalOtpApi', data: { address: temporalAddress(), namespace: 'default', taskQueue: 'otp-nobody-polls-this', tls: false, hashSecret: '', payloadSecrets: '' } },
+  ]);
+  const phone = '+33612900003';
+  await n8n.importWorkflows([sendFlow('otpE2eSendFlow03', phone)]);
+  await n8n.execute('otpE2eSendFlow03');
+  const code = codeFrom((await stack.waitForSms(phone))[0].text);
+  const wrong = code === '000000' ? '111111' : '000000';
+  // A session whose task queue no worker polls (its workers gone): a verify reaches it and waits.
+  const orphanPhone = '+33612900006';
+  const orphan = await stack.otp.temporal.workflow.start('otpSession', {
+    workflowId: stack.otp.sessionId(orphanPhone),
+    taskQueue: 'otp-nobody-polls-this',
+    args: [{ tenant: stack.config.tenant, maskedPhone: '', v: 3 }],
+  });
+  const scenarios = [
+    { name: 'Temporal stopped', creds: dead, phone, code, error: /not reachable|Temporal OTP request failed/ },
+    { name: 'no worker polling', creds: idle, phone: orphanPhone, code, error: /no OTP worker is polling task queue 'otp-nobody-polls-this'/ },
+    { name: 'a wrong code', creds: CRED, phone, code: wrong, error: undefined },
+    { name: 'an empty code', creds: CRED, phone, code: ' ', error: /Code is empty/ },
+  ];
+  let n = 0;
+  for (const s of scenarios) {
+    for (const onError of ['stopWorkflow', 'continueRegularOutput', 'continueErrorOutput'] as const) {
+      const id = `otpE2eFailClosed${String(++n).padStart(2, '0')}`;
+      const flow = verifyFlow(id, s.phone, s.code);
+      Object.assign(flow.nodes.find((x) => x.name === 'Verify OTP')!, { credentials: { temporalOtpApi: s.creds }, onError });
+      flow.nodes.push({ id: 'err', name: 'On Error', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [480, 300], parameters: {} });
+      if (onError === 'continueErrorOutput') (flow.connections['Verify OTP'].main as unknown[][]).push([{ node: 'On Error', type: 'main', index: 0 }]);
+      await n8n.importWorkflows([flow]);
+      // With "Stop Workflow" an error ends the execution: n8n prints no run data, and nothing ran after the node.
+      const run = await n8n.execute(id).catch((err: Error) => err);
+      const what = `${s.name}, On Error: ${onError}`;
+      if (run instanceof Error) {
+        expect({ what, stopped: onError === 'stopWorkflow' && s.error !== undefined }).toEqual({ what, stopped: true });
+        if (s.error) expect(run.message).toMatch(s.error);
+        continue;
+      }
+      expect({ what, valid: run.data.resultData.runData['On Valid'] }).toEqual({ what, valid: undefined });
+      expect({ what, out0: output(run, 'Verify OTP', 0) }).toEqual({ what, out0: [] });
+      const refused = [...output(run, 'Verify OTP', 1), ...output(run, 'Verify OTP', 2)];
+      expect(refused).toEqual([expect.objectContaining({ json: expect.objectContaining(s.error ? { error: expect.stringMatching(s.error) } : { valid: false, outcome: 'invalid_code' }) })]);
+    }
   }
-}, 5 * 60_000);
+  await orphan.terminate('test cleanup');
+  // The code was never used up: it still verifies.
+  await n8n.importWorkflows([verifyFlow('otpE2eFailClosedOk', phone, code)]);
+  expect(output(await n8n.execute('otpE2eFailClosedOk'), 'Verify OTP', 0)).toEqual([expect.objectContaining({ json: expect.objectContaining({ valid: true }) })]);
+}, 15 * 60_000);
 
 test('bad input is the flow’s error, named: an empty code, a phone that is no number, an empty phone in Send', async () => {
   const cases: [string, ReturnType<typeof verifyFlow> | ReturnType<typeof sendFlow>, string, RegExp][] = [
