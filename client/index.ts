@@ -202,6 +202,11 @@ export class OtpClient {
     return new OtpClient({ ...this.opts, defaultRegion: region }, this.limiter);
   }
 
+  /** The same client, waiting at most `ms` for each send, verify or cancel. */
+  withCallTimeout(ms: number): OtpClient {
+    return new OtpClient({ ...this.opts, callTimeoutMs: ms }, this.limiter);
+  }
+
   /** E.164 form of `phone`, or an InvalidPhoneError. */
   normalize(phone: string): string {
     return normalizePhone(phone, this.opts.defaultRegion);
