@@ -78,8 +78,8 @@ function resolveTemplate(p: ResolvedProfile, input: PrepareSendInput): { templat
     assertPlainText('messageText', input.messageText, { allowNewline: true, allowBraces: true });
     return { template: input.messageText, locale: input.locale ?? p.defaultLocale };
   }
-  // Own keys only: a locale such as "constructor" never picks an object property.
-  return pickTemplate(p.templates, input.locale, p.defaultLocale);
+  // Own keys only: a locale such as "constructor" never picks an object property; an unknown one is refused.
+  return pickTemplate(p.templates, input.locale, p.defaultLocale, p.name);
 }
 
 /** Resolves the profile and decides whether this send may go out at all. */

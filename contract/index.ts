@@ -95,7 +95,11 @@ export interface SendOtpRequest {
   phone: string;
   /** Policy profile name. Default "login"; presets: login, transaction, recovery. */
   profile?: string;
-  /** Template locale, e.g. "fr". Default: the profile's defaultLocale; unknown locales fall back to it. */
+  /**
+   * Template locale, e.g. "fr". Default: the profile's defaultLocale. An exact tag or its base
+   * language ("pt-BR" -> "pt") picks a template; any other locale is refused as an invalid request
+   * (`unknown locale "de" for profile "login" (known: en, fr, ru)`) and nothing is sent.
+   */
   locale?: string;
   /** Context line for {context}, e.g. "Confirm transfer of €500 to Alice". Required by transaction profiles. */
   context?: string;
