@@ -35,6 +35,7 @@ import { SendLimiter } from './send-limiter';
 export { DEFAULT_CLIENT_MAX_SENDS_IN_FLIGHT, DEFAULT_CLIENT_SEND_TARGET_MS, SendLimiter } from './send-limiter';
 
 export * from '../contract';
+export { verifyWebhookSignature, webhookSignature, WEBHOOK_MAX_SKEW_SECONDS } from '../contract/keys';
 
 /** TASK_QUEUE_TYPE_WORKFLOW, for describeTaskQueue (the proto package is only a type import: not a run-time dependency). */
 export const WORKFLOW_TASK_QUEUE = 1 as temporal.api.enums.v1.TaskQueueType;
@@ -96,9 +97,14 @@ export interface OtpClientOptions {
   sendLatencyTargetMs?: number;
 }
 
+/**
+ * `channel`: "sms" (default); "custom" (the code comes back to the caller, who delivers it);
+ * "webhook" (the workers POST the code, signed, to the profile's deliveryWebhookUrl, and the
+ * answer carries no code; check the POST with verifyWebhookSignature). See SendOtpRequest.channel.
+ */
 export interface SendOptions extends Omit<SendOtpRequest, 'phone' | 'sealedCode'> {
   tenant?: string;
-  /** The caller's own code (trigger mode, or channel "custom"); sealed here before it leaves. */
+  /** The caller's own code (trigger mode, or channel "custom"); sealed here before it leaves. Refused with channel "webhook". */
   code?: string;
   /** Becomes the update id: the same key within 24 h returns the first answer and sends nothing new. */
   idempotencyKey?: string;
@@ -219,8 +225,9 @@ export class OtpClient {
 
   /**
    * Sends a code. Refusals (rate limits, blocked or invalid numbers) come back
-   * as typed results; only requests that can never succeed as written throw
-   * an OtpRequestError.
+   * as typed results; requests that can never succeed as written throw an
+   * OtpRequestError of type InvalidRequest, and a dispatch that failed (the
+   * SMSC refused it, or a channel "webhook" POST got no 2xx) one of type DispatchFailed.
    */
   async send(phone: string, options: SendOptions = {}): Promise<SendOtpResult> {
     const { tenant = this.opts.tenant ?? DEFAULT_TENANT, idempotencyKey, customCodeLength, code: givenCode, ...rest } = options;

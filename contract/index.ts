@@ -125,8 +125,13 @@ export interface SendOtpRequest {
    * "sms" (default) sends the code over SMPP. "custom" sends nothing: the caller
    * supplies `code` and delivers it through a channel of its own (an n8n email or
    * chat node); the session still verifies it. Needs a profile with allowCustomChannel.
+   * "webhook": the workers make the code and POST it, signed, to the profile's
+   * `deliveryWebhookUrl` (a `WebhookDeliveryMessage`); the caller never sees it. Needs a
+   * profile with deliveryWebhookUrl; takes no `code`, `email` or `webhookUrl`. A POST
+   * that gets no 2xx fails the send (DispatchFailed) and the code stays recorded as
+   * `failed`; webhook codes are neither retried nor escalated.
    */
-  channel?: 'sms' | 'custom';
+  channel?: SendChannel;
   /**
    * Fallback contact: the same code goes by email if the SMS is not delivered in time (profile fallbackChannels).
    * Taken only from callers the profile trusts (`callerContacts`) or in a domain it lists (`fallbackEmailDomains`); otherwise the send is refused.
@@ -136,10 +141,19 @@ export interface SendOtpRequest {
   webhookUrl?: string;
 }
 
+/** Channels a send may ask for (SendOtpRequest.channel). */
+export const SEND_CHANNELS = ['sms', 'custom', 'webhook'] as const;
+export type SendChannel = (typeof SEND_CHANNELS)[number];
+/** The channel a code was issued on: a send's channel, or "sandbox" for configured test numbers. */
+export type CodeChannel = SendChannel | 'sandbox';
+
 /** Channels a code can take after SMS, in the order a profile lists them. */
 export type FallbackChannel = 'email' | 'webhook';
 
-/** Body of a webhook-channel POST: this one carries the code, because delivering it is its job. */
+/**
+ * Body of a webhook-channel POST: this one carries the code, because delivering it is its job.
+ * Signed like delivery callbacks (see WEBHOOK_SIGNATURE_HEADER).
+ */
 export interface WebhookChannelMessage {
   sessionId: string;
   codeSeq: number;
@@ -148,6 +162,31 @@ export interface WebhookChannelMessage {
   brand: string;
   expiresAt: string;
 }
+
+/**
+ * Body of a channel "webhook" send, POSTed to the profile's `deliveryWebhookUrl`: the
+ * webhook-channel message plus what the receiver needs to deliver the code itself.
+ * Headers: X-OTP-Event-Id (`<sessionId>:<codeSeq>:delivery`, the same on a repeat, so
+ * deduplicate on it), X-OTP-Timestamp (Unix seconds) and X-OTP-Signature =
+ * "sha256=" + hex(HMAC-SHA256(OTP_CALLBACK_KEY, X-OTP-Timestamp + "." + raw body)).
+ */
+export interface WebhookDeliveryMessage extends WebhookChannelMessage {
+  /** Tells it from a fallback webhook-channel message (which has no `kind`). */
+  kind: 'delivery';
+  /** E.164 number the code is for: the receiver finds its user by it. */
+  phone: string;
+  /** Profile name@revision and the template locale used for `text`. */
+  profile: string;
+  locale: string;
+  /** The profile's template rendered with the code, brand, TTL and context, ready to forward. */
+  text: string;
+}
+
+/** Headers of every signed POST (delivery callbacks, webhook channel, webhook delivery). */
+export const WEBHOOK_EVENT_ID_HEADER = 'x-otp-event-id';
+export const WEBHOOK_TIMESTAMP_HEADER = 'x-otp-timestamp';
+/** "sha256=" + hex(HMAC-SHA256(OTP_CALLBACK_KEY, timestamp + "." + raw body)). */
+export const WEBHOOK_SIGNATURE_HEADER = 'x-otp-signature';
 
 export type DeliveryStatus = 'pending' | 'submitted' | 'delivered' | 'failed';
 
@@ -159,8 +198,8 @@ export interface SendAccepted {
   /** True when this send re-delivered the code already issued (its delivery had failed). */
   sameCode: boolean;
   maskedPhone: string;
-  /** "sandbox" for configured test numbers and "custom" for caller-delivered codes: nothing was dispatched. */
-  channel: 'sms' | 'sandbox' | 'custom';
+  /** "sandbox" for configured test numbers and "custom" for caller-delivered codes: nothing was dispatched. "webhook": POSTed to the profile's deliveryWebhookUrl, which answered 2xx. */
+  channel: CodeChannel;
   /** SMSC message id of the first segment (absent in sandbox). */
   messageId?: string;
   segments: number;
@@ -302,7 +341,7 @@ export interface OtpSessionStatus {
     seq: number;
     /** Profile name@revision the code was issued under. */
     profile: string;
-    channel: 'sms' | 'sandbox' | 'custom';
+    channel: CodeChannel;
     state: CodeState;
     delivery: DeliveryStatus;
     deliveryStat?: string;

@@ -98,6 +98,11 @@ export interface OtpProfile {
   fallbackEmailDomains: string[];
   /** The operator's webhook-channel target; used when callerContacts is off. */
   fallbackWebhookUrl: string | null;
+  /**
+   * Where a send with channel "webhook" POSTs the code (signed, a WebhookDeliveryMessage).
+   * Default null: channel "webhook" is refused. Set by the operator only; never taken from a send.
+   */
+  deliveryWebhookUrl: string | null;
   /** An SMS not delivered this long after the first submit escalates to the next fallback channel (and again after as long). */
   escalateAfterSeconds: number;
   sandbox: SandboxPolicy;
@@ -157,6 +162,7 @@ const BASE: OtpProfile = {
   callerContacts: false,
   fallbackEmailDomains: [],
   fallbackWebhookUrl: null,
+  deliveryWebhookUrl: null,
   escalateAfterSeconds: 90,
   sandbox: { numbers: [], code: '000000' },
 };
@@ -248,8 +254,9 @@ export function validateProfile(name: string, p: OtpProfile): void {
   if (!Array.isArray(p.fallbackEmailDomains) || p.fallbackEmailDomains.some((d) => typeof d !== 'string' || !/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(d))) {
     fail('fallbackEmailDomains must list lower-case domains such as example.com');
   }
-  if (p.fallbackWebhookUrl !== null && (typeof p.fallbackWebhookUrl !== 'string' || !/^https?:\/\/[^\s]+$/.test(p.fallbackWebhookUrl) || p.fallbackWebhookUrl.length > 2048)) {
-    fail('fallbackWebhookUrl must be null or an http(s) URL');
+  for (const field of ['fallbackWebhookUrl', 'deliveryWebhookUrl'] as const) {
+    const url = p[field];
+    if (url !== null && (typeof url !== 'string' || !/^https?:\/\/[^\s]+$/.test(url) || url.length > 2048)) fail(`${field} must be null or an http(s) URL`);
   }
   int('resendCooldownSeconds', p.resendCooldownSeconds);
   int('maxSendsPerWindow', p.maxSendsPerWindow);

@@ -1,5 +1,5 @@
 /** The state of one OTP session: what continue-as-new carries, and nothing else. */
-import type { CodeState, DeliveryStatus, FallbackChannel, OtpSessionEvent, QuotaRequest, SendOtpResult, VerifyOtpResult } from '../../contract';
+import type { CodeChannel, CodeState, DeliveryStatus, FallbackChannel, OtpSessionEvent, QuotaRequest, SendOtpResult, VerifyOtpResult } from '../../contract';
 import type { RenderPlan } from '../../activities/types';
 import type { LockoutRules, LockoutState } from './lockout';
 
@@ -26,7 +26,7 @@ export interface IssuedCode {
   purpose?: 'login' | 'transaction' | 'recovery' | 'custom';
   /** The context line the code confirms (transactions); a verify must repeat it. */
   context?: string;
-  channel: 'sms' | 'sandbox' | 'custom';
+  channel: CodeChannel;
   /** Caller-supplied codes cannot be re-derived, so they are never re-delivered. */
   callerCode: boolean;
   issuedAtMs: number;
