@@ -11,14 +11,14 @@ import { MAX_CODE_LENGTH, MIN_CODE_LENGTH, RECEIPT_MAILBOX_WORKFLOW, mailboxSubm
 import { maskPhone, sessionWorkflowId } from '../contract/keys';
 import { MessageError, assertLocale, assertPlainText, pickTemplate, renderMessage, type RenderedMessage } from '../policy/message';
 import { checkPhone } from '../policy/phone';
-import { ALPHABETS, DEFAULT_PROFILE, LIMITS, isInAlphabet, sessionRules, type ResolvedProfile } from '../policy/profile';
+import { ALPHABETS, DEFAULT_PROFILE, LIMITS, catalogProfile, isInAlphabet, sessionRules, type ResolvedProfile } from '../policy/profile';
 import { resendDecision, shouldRedeliver } from '../policy/resend';
 import type { ProfileStore } from '../policy/store';
 import { SmppPermanentError } from '../smpp/errors';
 import type { SmscRouter } from '../smpp/smsc';
 import { codeDigest, deriveCode, SealError, type CodeKeyring, type SealOpener } from './code';
 import type { Transporter } from 'nodemailer';
-import type { WebhookChannelMessage, WebhookDeliveryMessage } from '../contract';
+import type { OtpCatalog, WebhookChannelMessage, WebhookDeliveryMessage } from '../contract';
 import type { SendAdmission } from './admission';
 import type { ReceiptLinks } from './receipt-links';
 import type { VelocityGate } from './velocity-gate';
@@ -403,6 +403,11 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
     /** v0.1 sessions: dispatch with a durable mailbox link per message. */
     async dispatchCode(input: DispatchCodeInput): Promise<DispatchCodeResult> {
       return dispatch(deps, input, 'mailbox');
+    },
+
+    async describeCatalog(): Promise<OtpCatalog> {
+      const profiles = deps.profiles.names().map((name) => catalogProfile(deps.profiles.get(name)!));
+      return { taskQueue: deps.taskQueue, defaultProfile: DEFAULT_PROFILE, profiles };
     },
 
     async deliverCallback({ url, event }): Promise<{ status: number }> {

@@ -1,5 +1,5 @@
 /** The activity interface the workflows call; implemented in ./index.ts. */
-import type { DeliveryCallbackEvent, DeliveryReceipt, QuotaRequest, QuotaResult, SendChannel, SendRefused } from '../contract';
+import type { DeliveryCallbackEvent, DeliveryReceipt, OtpCatalog, QuotaRequest, QuotaResult, SendChannel, SendRefused } from '../contract';
 import type { SendHistory } from '../policy/resend';
 import type { AutofillPolicy, CodeAlphabet, SessionRules } from '../policy/profile';
 
@@ -166,6 +166,8 @@ export interface OtpActivities {
   prepareSend(input: PrepareSendInput): Promise<PrepareSendResult>;
   acquireSendQuota(input: { tenant: string; request: QuotaRequest }): Promise<QuotaResult>;
   dispatchCode(input: DispatchCodeInput): Promise<DispatchCodeResult>;
+  /** Local, run by the otpCatalog workflow: the profiles this worker knows, as callers may see them. */
+  describeCatalog(): Promise<OtpCatalog>;
   /** POSTs one signed delivery event; throws on a non-2xx answer so Temporal retries it. */
   deliverCallback(input: { url: string; event: DeliveryCallbackEvent }): Promise<{ status: number }>;
 }

@@ -21,6 +21,10 @@ export const VELOCITY_WORKFLOW = 'otpVelocity';
 export const VELOCITY_SHARD_WORKFLOW = 'otpVelocityShard';
 /** Workflow type of the per-message receipt mailbox (see DESIGN.md decision 5). */
 export const RECEIPT_MAILBOX_WORKFLOW = 'deliveryReceiptMailbox';
+/** Workflow type that answers with the workers' OtpCatalog and ends (one local activity). */
+export const CATALOG_WORKFLOW = 'otpCatalog';
+/** Catalog workflow ids start with this; ":" never occurs in a session id, so none can be squatted. */
+export const CATALOG_WORKFLOW_ID_PREFIX = 'otp-catalog:';
 
 export const SEND_UPDATE = 'send';
 export const ACQUIRE_UPDATE = 'acquire';
@@ -87,6 +91,39 @@ export interface QuotaResult {
   retryAfterSeconds?: number;
   /** Limits that were exceeded but only reported (shadow mode). */
   shadowFlags: string[];
+}
+
+/** What a profile's codes confirm; a verify names it. */
+export type OtpPurpose = 'login' | 'transaction' | 'recovery' | 'custom';
+
+/** One profile as callers may see it: what to offer in a form, nothing secret (no URLs, no keys). */
+export interface OtpCatalogProfile {
+  name: string;
+  /** name@revision, as sends record it. */
+  revision: string;
+  purpose: OtpPurpose;
+  /** One line for a dropdown, e.g. "login: 6-digit code, valid 5 min". */
+  description: string;
+  /** Locales the profile has templates for, in its own order; a send's `locale` must be one of them or their base language. */
+  locales: string[];
+  defaultLocale: string;
+  /** Channels a send may ask for: "sms" always, "custom" with allowCustomChannel, "webhook" with a deliveryWebhookUrl. */
+  channels: SendChannel[];
+  allowCustomChannel: boolean;
+  /** The profile has a deliveryWebhookUrl, so channel "webhook" works (the URL itself is not listed). */
+  hasDeliveryWebhook: boolean;
+  /** Sends must carry a context line (transactions). */
+  requireContext: boolean;
+  codeLength: number;
+  ttlSeconds: number;
+}
+
+/** What the workers polling a task queue know: answered by the worker that ran the catalog workflow. */
+export interface OtpCatalog {
+  taskQueue: string;
+  /** The profile a send without `profile` uses. */
+  defaultProfile: string;
+  profiles: OtpCatalogProfile[];
 }
 
 /** Update `send`: issue a code under a policy profile and dispatch it. */
@@ -265,7 +302,7 @@ export interface VerifyOtpRequest {
   /** `sealCode(OTP_SEAL_PUBLIC_KEY, sessionId, code)`: only workers can open it. */
   sealedCode: string;
   /** What the code must confirm: the purpose of the profile it was sent under. Default "login": a transaction code never verifies a login. */
-  purpose?: 'login' | 'transaction' | 'recovery' | 'custom';
+  purpose?: OtpPurpose;
   /** Optionally, the exact profile name it must have been sent under. */
   profile?: string;
   /** The context line the code was sent with; required when it was sent with one (transactions). */
@@ -437,6 +474,11 @@ export const mailboxReceiptSignal = defineSignal<[DeliveryReceipt]>(MAILBOX_RECE
 export const mailboxReceiptsQuery = defineQuery<DeliveryReceipt[]>(MAILBOX_RECEIPTS_QUERY);
 export const velocityReportSignal = defineSignal<[VelocityReport]>(VELOCITY_REPORT_SIGNAL);
 export const velocitySnapshotQuery = defineQuery<VelocitySnapshot, [string[]]>(VELOCITY_SNAPSHOT_QUERY);
+
+/** Workflow id of one catalog request (`id` unique per call, e.g. a UUID). */
+export function catalogWorkflowId(id: string): string {
+  return `${CATALOG_WORKFLOW_ID_PREFIX}${id}`;
+}
 
 /** Workflow id of a tenant's velocity limiter. */
 export function velocityWorkflowId(tenant: string): string {
