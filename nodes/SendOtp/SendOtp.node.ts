@@ -13,7 +13,7 @@ export class SendOtp implements INodeType {
     // 2: Profile and Channel at the top, the Webhook channel, `sent`/`outcome` named like Verify OTP's.
     version: [1, 2],
     defaultVersion: 2,
-    subtitle: '={{ ({ send: "Send", resend: "Resend", cancel: "Cancel", getStatus: "Get status" })[$parameter["operation"]] + ($parameter["operation"] === "send" || $parameter["operation"] === "resend" ? " by " + ({ sms: "SMS", webhook: "webhook", custom: "your channel" })[$parameter["channel"] || "sms"] : "") }}',
+    subtitle: '={{ ({ send: "Send", resend: "Resend", cancel: "Cancel", getStatus: "Get status" })[$parameter["operation"]] + ($parameter["operation"] === "send" || $parameter["operation"] === "resend" ? " by " + ({ sms: "SMS", webhook: "webhook", custom: "your channel" })[$parameter["channel"] || ($parameter["options"] || {}).channel || "sms"] : "") }}',
     description:
       'Send a one-time passcode to a phone number, to prove the user holds it (login, transaction, recovery). Returns sent (true or false), outcome (sent, rate_limited, blocked, invalid_number, overloaded, locked), expiresAt, and retryAfterSeconds when refused. The code is never returned: the user reads it on their phone, then Verify OTP checks it.',
     defaults: { name: 'Send OTP' },

@@ -9,7 +9,7 @@ import {
 } from 'n8n-workflow';
 import { OtpRequestError } from '../../client';
 import { InvalidPhoneError } from '../../contract/keys';
-import { callTimeoutMs, otpMethods, resultItem } from '../shared/fields';
+import { callTimeoutMs, defaultRegion, otpMethods, resultItem } from '../shared/fields';
 import { withOtpClient } from '../shared/transport';
 import { verifyOtpProperties } from './description';
 import { configuredOutputs } from './outputs';
@@ -21,7 +21,9 @@ export class VerifyOtp implements INodeType {
     name: 'verifyOtp',
     icon: { light: 'file:verifyOtp.svg', dark: 'file:verifyOtp.dark.svg' },
     group: ['transform'],
-    version: 1,
+    // 1.1: Default Region as a country list (1 keeps its text field).
+    version: [1, 1.1],
+    defaultVersion: 1.1,
     subtitle: '={{ ($parameter["purpose"] || "login") + " code, by " + ($parameter["verifyBy"] === "session" ? "session ID" : "phone") }}',
     description:
       'Check the one-time passcode a user typed against the one Send OTP sent to their phone. Returns valid (true only for the right, unexpired code), outcome (verified, invalid_code, expired, locked, not_found, already_verified, cancelled, purpose_mismatch, context_mismatch, or error), attemptsRemaining, and retryAt when locked. Never treat anything but valid: true as proof.',
@@ -75,7 +77,7 @@ async function verifyItems(ctx: IExecuteFunctions, items: INodeExecutionData[], 
         if (by === 'session') {
           result = await bounded.verifySession((ctx.getNodeParameter('sessionId', i) as string).trim(), code, { responseMode, purpose, context });
         } else {
-          const region = (ctx.getNodeParameter('defaultRegion', i, '') as string).trim().toUpperCase() || undefined;
+          const region = defaultRegion(ctx, i);
           const otp = region ? bounded.withDefaultRegion(region) : bounded;
           const tenant = (ctx.getNodeParameter('tenant', i, 'default') as string).trim() || undefined;
           const phone = String(ctx.getNodeParameter('phone', i) ?? '');

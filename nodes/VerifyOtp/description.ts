@@ -13,7 +13,7 @@ export const verifyOtpProperties: INodeProperties[] = [
     ],
     default: 'phone',
   },
-  ...phoneFields('Number the code was sent to', { verifyBy: ['phone'] }),
+  ...phoneFields('Number the code was sent to', { verifyBy: ['phone'] }, 1.1),
   {
     displayName: 'Session ID',
     name: 'sessionId',

@@ -1,6 +1,6 @@
 /** What both OTP nodes share: the phone, its region and the tenant, the per-request options, and the credential test. */
 import { getCountries, getCountryCallingCode } from 'libphonenumber-js';
-import type { IDataObject, IDisplayOptions, IExecuteFunctions, INodeExecutionData, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+import { NodeOperationError, type IDataObject, type IDisplayOptions, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
 import { DEFAULT_CALL_TIMEOUT_MS } from '../../client';
 import { getLocales, getProfiles } from './methods/loadOptions';
 import { testTemporalOtpCredentials } from './transport';
@@ -14,9 +14,32 @@ export function regionOptions(): INodePropertyOptions[] {
   return [{ name: 'None (Numbers Start With +)', value: '' }, ...regions];
 }
 
-/** Phone, Default Region and Tenant; `show` limits them (Verify OTP shows them only when verifying by phone). */
-export function phoneFields(phoneDescription: string, show?: IDisplayOptions['show']): INodeProperties[] {
+/** Shown from a node's `since` version on (Send OTP 2), or in every version. */
+function fromVersion(since: number | undefined, show: IDisplayOptions['show'] = {}, older = false): { displayOptions?: IDisplayOptions } {
+  if (since === undefined) return Object.keys(show).length ? { displayOptions: { show } } : {};
+  return { displayOptions: { show: { ...show, '@version': older ? [{ _cnd: { lt: since } }] : [{ _cnd: { gte: since } }] } } };
+}
+
+/**
+ * Phone, Default Region and Tenant; `show` limits them (Verify OTP shows them only when verifying by phone).
+ * Default Region is a country list from `listSince` on; older versions keep the text field their flows were saved with.
+ */
+export function phoneFields(phoneDescription: string, show?: IDisplayOptions['show'], listSince?: number): INodeProperties[] {
   const displayOptions = show ? { displayOptions: { show } } : {};
+  const regionText: INodeProperties[] =
+    listSince === undefined
+      ? []
+      : [
+          {
+            displayName: 'Default Region',
+            name: 'defaultRegion',
+            type: 'string',
+            default: '',
+            placeholder: 'FR',
+            description: 'Two-letter country used for numbers written without +, e.g. FR for 06 12 34 56 78',
+            ...fromVersion(listSince, show, true),
+          },
+        ];
   return [
     {
       displayName: 'Phone',
@@ -36,8 +59,9 @@ export function phoneFields(phoneDescription: string, show?: IDisplayOptions['sh
       options: regionOptions(),
       default: '',
       description: 'Country of numbers written without +, e.g. France for 06 12 34 56 78',
-      ...displayOptions,
+      ...fromVersion(listSince, show),
     },
+    ...regionText,
     {
       displayName: 'Tenant',
       name: 'tenant',
@@ -78,9 +102,19 @@ function requestOptions(ctx: IExecuteFunctions, i: number): RequestOptions {
   return ctx.getNodeParameter('options', i, {}) as RequestOptions;
 }
 
-/** Item i's call timeout in ms. */
+/** Item i's call timeout in ms; a value from an expression is held to the field's bounds. */
 export function callTimeoutMs(ctx: IExecuteFunctions, i: number): number {
-  return Math.round((requestOptions(ctx, i).timeoutSeconds ?? DEFAULT_CALL_TIMEOUT_MS / 1000) * 1000);
+  const raw = requestOptions(ctx, i).timeoutSeconds;
+  const seconds = raw === undefined ? DEFAULT_CALL_TIMEOUT_MS / 1000 : Number(raw);
+  if (!Number.isFinite(seconds) || seconds < 1 || seconds > 120) {
+    throw new NodeOperationError(ctx.getNode(), `Timeout (Seconds) must be a number from 1 to 120 (got ${JSON.stringify(raw)})`, { itemIndex: i });
+  }
+  return Math.round(seconds * 1000);
+}
+
+/** Item i's Default Region, upper-cased; none when empty or an expression gave nothing. */
+export function defaultRegion(ctx: IExecuteFunctions, i: number): string | undefined {
+  return String(ctx.getNodeParameter('defaultRegion', i, '') ?? '').trim().toUpperCase() || undefined;
 }
 
 /** The output item for input i: the result, on top of the input's fields if asked. */

@@ -284,6 +284,14 @@ test('Send OTP v2: sent and outcome named like Verify OTP’s; the Custom channe
     expect('expiresAt' in item.json).toBe(include);
   }
 
+  // "Continue (using error output)": a failed send leaves on the error output, never on the success one.
+  const errorOut = sendFlowV2('otpE2eSendV2ErrOut', { phone: '+33612900018' }, { onError: 'continueErrorOutput', credentials: { temporalOtpApi: { id: 'otpE2eDeadCred01', name: 'Temporal OTP (unreachable)' } } });
+  await n8n.importWorkflows([errorOut]);
+  const errorRun = await n8n.execute('otpE2eSendV2ErrOut');
+  expect(output(errorRun, 'Send OTP', 0)).toEqual([]);
+  expect(output(errorRun, 'Send OTP', 1)).toEqual([expect.objectContaining({ json: { error: expect.stringMatching(/not reachable/) } })]);
+  expect(errorRun.data.resultData.runData.Next).toBeUndefined();
+
   // A 1 s timeout with no worker polling: the item fails with the cause, well before the 10 s default.
   const idle = { id: 'otpE2eIdleCred02', name: 'Temporal OTP (no worker, v2)' };
   await n8n.importCredentials([{ ...idle, type: 'temporalOtpApi', data: { address: temporalAddress(), namespace: 'default', taskQueue: 'otp-nobody-polls-v2', tls: false, hashSecret: '', payloadSecrets: '' } }]);

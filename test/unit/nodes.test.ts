@@ -1,7 +1,7 @@
 /** The n8n nodes' descriptions: defaults agree with the client's, the region list, versions. */
-import type { INodeProperties } from 'n8n-workflow';
+import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { DEFAULT_CALL_TIMEOUT_MS } from '../../client';
-import { regionOptions, requestOptionFields } from '../../nodes/shared/fields';
+import { callTimeoutMs, defaultRegion, regionOptions, requestOptionFields } from '../../nodes/shared/fields';
 import { SendOtp } from '../../nodes/SendOtp/SendOtp.node';
 import { VerifyOtp } from '../../nodes/VerifyOtp/VerifyOtp.node';
 
@@ -30,5 +30,30 @@ test('Send OTP is version 2 by default and keeps version 1; both nodes carry Opt
     expect(node.usableAsTool).toBe(true);
     // Written for an agent choosing a tool: what it does, and what it returns.
     expect(node.description).toMatch(/Returns .*outcome/);
+  }
+});
+
+test('a Timeout from an expression is held to 1–120 s, and a region from an expression that gave nothing is none', () => {
+  const ctx = (options: Record<string, unknown>, region?: unknown) =>
+    ({ getNode: () => ({ name: 'Send OTP' }), getNodeParameter: (name: string) => (name === 'options' ? options : region) }) as unknown as IExecuteFunctions;
+  expect(callTimeoutMs(ctx({}), 0)).toBe(DEFAULT_CALL_TIMEOUT_MS);
+  expect(callTimeoutMs(ctx({ timeoutSeconds: 2.5 }), 0)).toBe(2500);
+  for (const bad of [0, -5, 'abc', 1000, null]) expect(() => callTimeoutMs(ctx({ timeoutSeconds: bad }), 0)).toThrow(/Timeout \(Seconds\) must be a number from 1 to 120/);
+  expect(defaultRegion(ctx({}, undefined), 0)).toBeUndefined();
+  expect(defaultRegion(ctx({}, ' fr '), 0)).toBe('FR');
+});
+
+test('flows saved with older versions keep Default Region as text; newer ones get the country list', () => {
+  for (const [node, since] of [
+    [new SendOtp().description, 2],
+    [new VerifyOtp().description, 1.1],
+  ] as const) {
+    const regions = node.properties.filter((p) => p.name === 'defaultRegion');
+    expect(regions.map((p) => [p.type, p.displayOptions?.show?.['@version']])).toEqual(
+      expect.arrayContaining([
+        ['options', [{ _cnd: { gte: since } }]],
+        ['string', [{ _cnd: { lt: since } }]],
+      ]),
+    );
   }
 });

@@ -67,7 +67,7 @@ export const sendOtpProperties: INodeProperties[] = [
     ],
     default: 'send',
   },
-  ...phoneFields('Number to send the code to'),
+  ...phoneFields('Number to send the code to', undefined, 2),
   {
     displayName: 'Profile Name or ID',
     name: 'profile',
@@ -170,7 +170,16 @@ export const sendOtpProperties: INodeProperties[] = [
         default: '',
         description:
           'Language of the message, among the profile\'s templates ("pt-BR" also takes "pt"); another one is refused. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
-        displayOptions: { show: { '/operation': ['send', 'resend'] } },
+        displayOptions: { show: { '/operation': ['send', 'resend'], ...V2 } },
+      },
+      {
+        displayName: 'Locale',
+        name: 'locale',
+        type: 'string',
+        default: '',
+        placeholder: 'fr',
+        description: "Language of the message, among the profile's templates; another one is refused",
+        displayOptions: { show: { '/operation': ['send', 'resend'], ...V1 } },
       },
       {
         displayName: 'Profile',

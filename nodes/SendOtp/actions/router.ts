@@ -1,7 +1,7 @@
 import { NodeApiError, NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type IDataObject } from 'n8n-workflow';
 import { OtpClient, OtpRequestError } from '../../../client';
 import { InvalidPhoneError } from '../../../contract/keys';
-import { callTimeoutMs, resultItem } from '../../shared/fields';
+import { callTimeoutMs, defaultRegion, resultItem } from '../../shared/fields';
 import { withOtpClient } from '../../shared/transport';
 import { cancel } from './operations/cancel';
 import { getStatus } from './operations/getStatus';
@@ -11,9 +11,13 @@ import { send } from './operations/send';
 type Operation = (ctx: IExecuteFunctions, otp: OtpClient, i: number, phone: string) => Promise<IDataObject>;
 const operations: Record<string, Operation> = { send, resend, cancel, getStatus };
 
-/** What "On Error: Continue" puts out for a failed item: in version 2 named like Verify OTP's (`outcome: "error"`). */
+/**
+ * What "On Error: Continue" puts out for a failed item: in version 2 named like Verify OTP's
+ * (`sent: false, outcome: "error"`). "Continue (using error output)" routes only items holding
+ * nothing but `error` to the error output, so there it is `error` alone.
+ */
 function failedItem(ctx: IExecuteFunctions, i: number, message: string): IDataObject {
-  if (ctx.getNode().typeVersion < 2) return { error: message };
+  if (ctx.getNode().typeVersion < 2 || ctx.getNode().onError === 'continueErrorOutput') return { error: message };
   const operation = ctx.getNodeParameter('operation', i, 'send') as string;
   return operation === 'send' || operation === 'resend' ? { sent: false, outcome: 'error', error: message } : { outcome: 'error', error: message };
 }
@@ -30,7 +34,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
         const operation = this.getNodeParameter('operation', i) as string;
         const run = operations[operation];
         if (!run) throw new NodeOperationError(this.getNode(), `Unknown operation "${operation}"`, { itemIndex: i });
-        const region = (this.getNodeParameter('defaultRegion', i, '') as string).trim().toUpperCase() || undefined;
+        const region = defaultRegion(this, i);
         const bounded = base.withCallTimeout(callTimeoutMs(this, i));
         const otp = region ? bounded.withDefaultRegion(region) : bounded;
         const phone = String(this.getNodeParameter('phone', i) ?? '');

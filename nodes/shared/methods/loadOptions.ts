@@ -3,8 +3,11 @@ import { NodeOperationError, type ILoadOptionsFunctions, type INodePropertyOptio
 import type { OtpCatalog } from '../../../contract';
 import { withOtpClient } from '../transport';
 
+const DROPDOWN_TIMEOUT_MS = 5000;
+
 async function catalog(ctx: ILoadOptionsFunctions): Promise<OtpCatalog> {
-  return withOtpClient(ctx, (otp) => otp.catalog()).then(
+  // A dropdown should not keep the builder waiting as long as a send may.
+  return withOtpClient(ctx, (otp) => otp.withCallTimeout(DROPDOWN_TIMEOUT_MS).catalog()).then(
     (c) => c,
     (err: Error) => {
       throw new NodeOperationError(ctx.getNode(), `Could not list the workers' profiles: ${err.message}`, { description: 'Type the profile name as an expression, or check the credentials and that an OTP worker runs.' });
@@ -14,7 +17,11 @@ async function catalog(ctx: ILoadOptionsFunctions): Promise<OtpCatalog> {
 
 export async function getProfiles(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
   const { profiles } = await catalog(this);
-  return profiles.map((p) => ({ name: p.name, value: p.name, description: p.description }));
+  // Say what a profile adds to its base: the channels past SMS it allows.
+  return profiles.map((p) => {
+    const more = p.channels.filter((c) => c !== 'sms');
+    return { name: p.name, value: p.name, description: more.length ? `${p.description}; also ${more.join(', ')}` : p.description };
+  });
 }
 
 export async function getLocales(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
