@@ -163,6 +163,15 @@ export const sendOtpProperties: INodeProperties[] = [
         displayOptions: { show: { '/operation': ['send', 'resend'] } },
       },
       {
+        displayName: 'Locale',
+        name: 'locale',
+        type: 'string',
+        default: '',
+        placeholder: 'fr',
+        description: "Language of the message, among the profile's templates; another one is refused",
+        displayOptions: { show: { '/operation': ['send', 'resend'], ...V1 } },
+      },
+      {
         displayName: 'Locale Name or ID',
         name: 'locale',
         type: 'options',
@@ -171,15 +180,6 @@ export const sendOtpProperties: INodeProperties[] = [
         description:
           'Language of the message, among the profile\'s templates ("pt-BR" also takes "pt"); another one is refused. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
         displayOptions: { show: { '/operation': ['send', 'resend'], ...V2 } },
-      },
-      {
-        displayName: 'Locale',
-        name: 'locale',
-        type: 'string',
-        default: '',
-        placeholder: 'fr',
-        description: "Language of the message, among the profile's templates; another one is refused",
-        displayOptions: { show: { '/operation': ['send', 'resend'], ...V1 } },
       },
       {
         displayName: 'Profile',
