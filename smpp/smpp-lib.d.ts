@@ -36,6 +36,7 @@ declare module 'smpp' {
     [tlv: string]: unknown;
     isResponse(): boolean;
     response(options?: Record<string, unknown>): PDU;
+    toBuffer(): Buffer;
   }
 
   export type ResponseCallback = (pdu: PDU) => void;
