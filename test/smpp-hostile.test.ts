@@ -4,6 +4,7 @@
  * the interface_version we announce, a carrier that waits less for
  * deliver_sm_resp than our receipt handler takes, and submit_sm_resp without id.
  */
+import { SmppBind } from '../smpp/bind';
 import { SMPP_STATUS } from '../smpp/errors';
 import { isUnlinkedMessageId } from '../smpp/ids';
 import type { ParsedReceipt } from '../smpp/receipt';
@@ -95,8 +96,8 @@ describe('finding 1: a malformed PDU never stalls a bind', () => {
     const garbage = rawPdu(0x00000005, seq, Buffer.alloc(0));
     garbage.writeUInt32BE(8, 0);
     s.hostile.sendRaw(session, garbage, seq);
-    await until(() => bind.describe().pdu.parseTeardowns === 1, 'the teardown');
-    expect(bind.canSubmit).toBe(false); // down at once, not when the socket gets round to closing
+    await until(() => !bind.canSubmit, 'the bind marked down');
+    expect(bind.describe().pdu).toMatchObject({ parseTeardowns: 1 });
     // The next submit waits for the new session and is sent once.
     await r.submitText('+33612000005', 'after', SEND);
     expect(s.submits.filter((x) => x.to === '+33612000005')).toHaveLength(1);
@@ -114,6 +115,12 @@ describe('finding 2: interface_version', () => {
       [0x34, false],
       [0x34, false],
     ]);
+    // The check bites: a bind announcing 5.0 is refused.
+    const v5 = new SmppBind({ name: 'v5', host: '127.0.0.1', port: s.smppPort, systemId: 'otp', password: 'secret', interfaceVersion: 0x50, logger: quiet, reconnectInitialMs: 10_000 });
+    v5.start();
+    cleanup.push(() => v5.close());
+    expect(await until(() => s.hostile.bindsSeen.find((b) => b.refused), 'the 5.0 bind refused')).toEqual({ systemId: 'otp', interfaceVersion: 0x50, refused: true });
+    expect(v5.state).not.toBe('bound');
   });
 });
 
