@@ -15,6 +15,7 @@ import { ALPHABETS, DEFAULT_PROFILE, LIMITS, catalogProfile, isInAlphabet, sessi
 import { resendDecision, shouldRedeliver } from '../policy/resend';
 import type { ProfileStore } from '../policy/store';
 import { SmppPermanentError } from '../smpp/errors';
+import { isUnlinkedMessageId } from '../smpp/ids';
 import type { SmscRouter } from '../smpp/smsc';
 import { codeDigest, deriveCode, SealError, type CodeKeyring, type SealOpener } from './code';
 import type { Transporter } from 'nodemailer';
@@ -288,10 +289,11 @@ async function submitAndLink(deps: ActivityDeps, input: DispatchCodeInput, link:
     }
     throw err;
   }
-  // Link every segment's message id to this session before we report success.
+  // Link every segment's message id to this session before we report success
+  // (not an id we made up for an SMSC that gave none: no receipt can name it).
   const route = deps.smsc.route(submitted.route)!;
   await Promise.all(
-    submitted.messageIds.map((messageId) => {
+    submitted.messageIds.filter((id) => !isUnlinkedMessageId(id)).map((messageId) => {
       const submittedLink = { sessionWorkflowId: input.sessionWorkflowId, codeSeq: input.codeSeq, messageId };
       if (link === 'memory') return deps.links.register({ route: route.name, key: route.submitKey(messageId) }, submittedLink);
       return deps.client.workflow.signalWithStart(RECEIPT_MAILBOX_WORKFLOW, {

@@ -12,6 +12,7 @@ export class RouteConfigError extends Error {
 const KEYS = new Set([
   'name', 'host', 'port', 'systemId', 'password', 'systemType', 'bindMode', 'binds', 'tls', 'window', 'tps', 'countries', 'prefixes',
   'trafficClasses', 'longMessages', 'messageIds', 'responseTimeoutMs', 'enquireLinkMs', 'reconnectInitialMs', 'reconnectMaxMs', 'submitDeadlineMs',
+  'interfaceVersion', 'receiptAckDeadlineMs',
 ]);
 const ID_FORMATS = ['string', 'hex', 'decimal'];
 
@@ -95,6 +96,8 @@ function check(raw: Raw, i: number): RouteConfig {
     reconnectInitialMs: int('reconnectInitialMs', 10, 60000),
     reconnectMaxMs: int('reconnectMaxMs', 10, 600000),
     submitDeadlineMs: int('submitDeadlineMs', 100, 60000),
+    interfaceVersion: int('interfaceVersion', 0x33, 0x50),
+    receiptAckDeadlineMs: int('receiptAckDeadlineMs', 0, 60000),
   };
 }
 

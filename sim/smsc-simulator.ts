@@ -26,6 +26,7 @@ import * as smpp from 'smpp';
 import { SMTPServer } from 'smtp-server';
 import { STATE_CODES } from '../smpp/receipt';
 import { SMPP_STATUS } from '../smpp/errors';
+import { HostileScript } from './hostile-pdus';
 
 /** What the simulated network does with a message to one destination. */
 export type Behaviour = 'deliver' | 'undeliverable' | 'rejected' | 'expired' | 'no_receipt' | 'throttle' | 'queue_full' | 'refuse' | 'drop' | 'slow' | 'nack' | 'fail_once';
@@ -98,7 +99,7 @@ export interface ReceiptRecord {
   /** When the deliver_sm left, ms since the epoch. */
   at: number;
   session: number;
-  /** The ESME's command_status, once it answered. */
+  /** The ESME's command_status, once it answered; -1 when it did not answer in time (hostile receiptResponseTimeoutMs). */
   status?: number;
 }
 
@@ -219,6 +220,8 @@ export class SmscSimulator {
   /** Answers to deliver_sm with ids we never issued (see sendUnknownReceipt). */
   private readonly sessionIds = new WeakMap<smpp.Session, number>();
   private sessionSeq = 0;
+  /** Hostile mode: malformed PDUs, odd receipts, bind checks, per destination and per bind (see hostile-pdus.ts). */
+  readonly hostile = new HostileScript();
 
   constructor(options: SimulatorOptions = {}) {
     this.opts = {
@@ -293,6 +296,11 @@ export class SmscSimulator {
         (resp) => resolve(resp.command_status),
       );
     });
+  }
+
+  /** A bound session of one account (the first bound), for hostile PDUs aimed at one bind. */
+  boundSession(systemId: string): smpp.Session | undefined {
+    return [...this.bound.entries()].find(([, b]) => b.systemId === systemId)?.[0];
   }
 
   private receiverSessions(): smpp.Session[] {
@@ -446,6 +454,8 @@ export class SmscSimulator {
         this.log(`bind refused for system_id "${pdu.system_id}"`);
         return;
       }
+      const refusal = this.hostile.checkBind(pdu);
+      if (refusal !== undefined) return void session.send(pdu.response({ command_status: refusal }));
       systemId = pdu.system_id;
       mode = as;
       this.bound.set(session, { systemId: systemId!, mode: as });
@@ -545,7 +555,7 @@ export class SmscSimulator {
     const err = stat === 'DELIVRD' ? '000' : stat === 'REJECTD' ? '011' : '001';
     const receipt: PendingReceipt = { origin: session, submitId: messageId, receiptId, to, from, stat, err, submitted: new Date() };
 
-    const respond = () => session.send(pdu.response({ message_id: messageId }));
+    const respond = () => session.send(pdu.response({ message_id: this.hostile.submitMessageId(to, messageId) }));
     if (wantsReceipt && this.opts.receiptBeforeResponse) {
       // The receipt overtakes the response: the ESME learns of the delivery before it knows the id.
       this.sendReceipt(receipt);
@@ -611,22 +621,11 @@ export class SmscSimulator {
     this.receiptsSent.push(record);
     bound(this.receiptsSent);
     this.receiptFeed.push(record);
-    target.deliver_sm(
-      {
-        source_addr: r.to.replace(/^\+/, ''),
-        source_addr_ton: 1,
-        source_addr_npi: 1,
-        destination_addr: r.from,
-        esm_class: 0x04,
-        data_coding: 0,
-        short_message: { message: text },
-        ...(this.opts.receiptTlvs ? { receipted_message_id: r.submitId, message_state: STATE_CODES[r.stat] } : {}),
-      },
-      (resp) => {
-        record.status = resp.command_status;
-        if (resp.command_status !== 0) this.later(500, () => this.sendReceipt(r)); // the ESME asked us to retry
-      },
-    );
+    const fields = { submitId: r.submitId, text, stat: r.stat, messageState: STATE_CODES[r.stat], tlvs: this.opts.receiptTlvs, sourceAddr: r.to.replace(/^\+/, ''), destinationAddr: r.from };
+    this.hostile.deliverReceipt(target, this.bound.get(target)?.systemId ?? '', r.to, fields, (answer) => {
+      record.status = answer === 'timeout' ? -1 : answer;
+      if (answer !== 0) this.later(500, () => this.sendReceipt(r)); // the ESME asked us to retry, or did not answer in time
+    });
   }
 
   private onHttp(req: IncomingMessage, res: ServerResponse): void {

@@ -9,6 +9,8 @@
 import { EventEmitter } from 'node:events';
 import * as smpp from 'smpp';
 import { errorForStatus, SMPP_STATUS, SmppTransientError } from './errors';
+import { unlinkedMessageId } from './ids';
+import { countPduEvent, guardSession, newPduCounters, type PduGuardEvent } from './pdu-guard';
 import { parseDeliveryReceipt, type ParsedReceipt } from './receipt';
 
 export interface BindLogger {
@@ -53,6 +55,15 @@ export interface SmppBindOptions {
   reconnectMaxMs?: number;
   /** How long close() waits for outstanding submits before it unbinds. Default 5000 ms. */
   drainTimeoutMs?: number;
+  /** interface_version announced in bind_*: SMPP 3.4 (the library would say 5.0). @default 0x34 */
+  interfaceVersion?: number;
+  /**
+   * How long a receipt (deliver_sm / data_sm) may wait for the receipt handler before we answer
+   * ESME_RX_T_APPN, so the SMSC retries instead of timing us out; 0 waits for the handler. A late
+   * handler that did record the receipt costs a duplicate receipt (harmless), never a lost one.
+   * @default 2000
+   */
+  receiptAckDeadlineMs?: number;
   logger?: BindLogger;
 }
 
@@ -102,6 +113,8 @@ export class SmppBind extends EventEmitter {
   private readonly waiters: Waiter[] = [];
   /** Counters for observability. */
   readonly stats = { submitted: 0, throttled: 0, receipts: 0, reconnects: 0 };
+  /** PDUs refused, dropped or degraded, and sessions torn down for lost framing (see pdu-guard.ts). */
+  readonly pdu = newPduCounters();
 
   constructor(options: SmppBindOptions) {
     super();
@@ -116,6 +129,8 @@ export class SmppBind extends EventEmitter {
       reconnectInitialMs: 250,
       reconnectMaxMs: 10000,
       drainTimeoutMs: 5000,
+      interfaceVersion: 0x34,
+      receiptAckDeadlineMs: 2000,
       logger: consoleLogger,
       ...given,
       tls: options.tls ?? null,
@@ -136,8 +151,8 @@ export class SmppBind extends EventEmitter {
     return this.state === 'bound' && this.opts.mode !== 'receiver';
   }
 
-  describe(): { name: string; mode: BindMode; state: BindState; outstanding: number; queued: number; pausedMs: number } & SmppBind['stats'] {
-    return { name: this.name, mode: this.mode, state: this.state, outstanding: this.outstanding, queued: this.waiters.length, pausedMs: Math.max(0, this.pausedUntil - Date.now()), ...this.stats };
+  describe(): { name: string; mode: BindMode; state: BindState; outstanding: number; queued: number; pausedMs: number; pdu: SmppBind['pdu'] } & SmppBind['stats'] {
+    return { name: this.name, mode: this.mode, state: this.state, outstanding: this.outstanding, queued: this.waiters.length, pausedMs: Math.max(0, this.pausedUntil - Date.now()), ...this.stats, pdu: { ...this.pdu } };
   }
 
   onReceipt(handler: ReceiptHandler): void {
@@ -177,8 +192,13 @@ export class SmppBind extends EventEmitter {
         if (resp.command_status === SMPP_STATUS.ESME_RTHROTTLED || resp.command_status === SMPP_STATUS.ESME_RMSGQFUL) this.stats.throttled++;
         throw errorForStatus('submit_sm', resp.command_status);
       }
-      if (!resp.message_id) throw new SmppTransientError('submit_sm_resp carried no message_id');
       this.stats.submitted++;
+      if (!resp.message_id?.trim()) {
+        // Accepted: the code is out, so re-sending would duplicate it; only receipts cannot be linked.
+        this.pdu.acceptedWithoutId++;
+        this.opts.logger.warn('submit_sm accepted without message_id; not re-sent, its receipt cannot be linked', { bind: this.name });
+        return unlinkedMessageId();
+      }
       return resp.message_id;
     } finally {
       this.releaseSlot();
@@ -284,9 +304,10 @@ export class SmppBind extends EventEmitter {
     const { host, port, systemId, password, systemType, logger, mode, tls } = this.opts;
     const session = smpp.connect(tls ? { host, port, tls: true, ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized ?? true, servername: tls.servername ?? host } : { host, port });
     this.session = session;
+    guardSession(session, (e) => this.onPduEvent(session, e));
     session.on('error', (err: Error) => logger.warn('socket error', { bind: this.name, error: err.message }));
     session.on(tls ? 'secureConnect' : 'connect', () => {
-      this.request(session, `bind_${mode}`, { system_id: systemId, password, system_type: systemType })
+      this.request(session, `bind_${mode}`, { system_id: systemId, password, system_type: systemType, interface_version: this.opts.interfaceVersion })
         .then((resp) => {
           if (resp.command_status !== SMPP_STATUS.ESME_ROK) {
             logger.warn('bind refused', { bind: this.name, status: errorForStatus('bind', resp.command_status).message });
@@ -327,6 +348,14 @@ export class SmppBind extends EventEmitter {
       session.close();
     });
     session.on('deliver_sm', (pdu: smpp.PDU) => this.onDeliverSm(session, pdu));
+    session.on('data_sm', (pdu: smpp.PDU) => this.onDeliverSm(session, pdu));
+  }
+
+  private onPduEvent(session: smpp.Session, e: PduGuardEvent): void {
+    const { msg, meta } = countPduEvent(this.pdu, e);
+    this.opts.logger.warn(msg, { bind: this.name, ...meta });
+    // Down at once, before the socket reports its close: nothing more may be submitted on it.
+    if (e.kind === 'framing_lost' && this.session === session && this.state === 'bound') this.state = 'disconnected';
   }
 
   private startKeepAlive(session: smpp.Session): void {
@@ -363,12 +392,27 @@ export class SmppBind extends EventEmitter {
       session.send(pdu.response({ command_status: SMPP_STATUS.ESME_RX_T_APPN }));
       return;
     }
+    // Answer once: ROK when recorded; ESME_RX_T_APPN (temporary: the SMSC keeps the receipt and
+    // redelivers it) on failure or when the handler outlasts receiptAckDeadlineMs.
+    let answered = false;
+    const answer = (status: number) => {
+      if (answered) return;
+      answered = true;
+      clearTimeout(deadline);
+      session.send(pdu.response(status === SMPP_STATUS.ESME_ROK ? {} : { command_status: status }));
+    };
+    const ms = this.opts.receiptAckDeadlineMs;
+    const deadline = ms > 0 ? setTimeout(() => {
+      if (answered) return;
+      this.pdu.receiptsDeferred++;
+      this.opts.logger.warn('receipt handler slower than receiptAckDeadlineMs; asking SMSC to retry', { bind: this.name, messageId: receipt.messageId, deadlineMs: ms });
+      answer(SMPP_STATUS.ESME_RX_T_APPN);
+    }, ms) : undefined;
     handler(receipt, this.name).then(
-      () => session.send(pdu.response()),
+      () => answer(SMPP_STATUS.ESME_ROK),
       (err: Error) => {
-        // Temporary error: the SMSC keeps the receipt and redelivers it later.
         this.opts.logger.warn('receipt not recorded; asking SMSC to retry', { bind: this.name, messageId: receipt.messageId, error: err.message });
-        session.send(pdu.response({ command_status: SMPP_STATUS.ESME_RX_T_APPN }));
+        answer(SMPP_STATUS.ESME_RX_T_APPN);
       },
     );
   }

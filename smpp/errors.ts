@@ -26,6 +26,7 @@ export const SMPP_STATUS = {
   ESME_RX_T_APPN: 0x64,
   ESME_RX_P_APPN: 0x65,
   ESME_RX_R_APPN: 0x66,
+  ESME_RINVTLVLEN: 0xc2,
   ESME_RUNKNOWNERR: 0xff,
 } as const;
 

@@ -3,6 +3,8 @@
  * write the receipt text id in decimal (or the reverse). Numeric formats are
  * reduced to a decimal string, so both sides meet in one mailbox id.
  */
+import { randomUUID } from 'node:crypto';
+
 export type MessageIdFormat = 'string' | 'hex' | 'decimal';
 
 export function canonicalMessageId(id: string, format: MessageIdFormat): string {
@@ -14,4 +16,20 @@ export function canonicalMessageId(id: string, format: MessageIdFormat): string 
     // fall through to the string form
   }
   return trimmed.toLowerCase();
+}
+
+/** Prefix of the id we give a message the SMSC accepted (ESME_ROK) without a message_id. */
+const UNLINKED = 'unlinked:';
+
+/**
+ * An id for a submit_sm_resp that said ESME_ROK with no message_id: the
+ * message is out, so it must not be sent again, but no receipt can name it.
+ * Unique, so the segments of one text stay distinct.
+ */
+export function unlinkedMessageId(): string {
+  return `${UNLINKED}${randomUUID()}`;
+}
+
+export function isUnlinkedMessageId(id: string): boolean {
+  return id.startsWith(UNLINKED);
 }

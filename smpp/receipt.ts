@@ -1,7 +1,9 @@
 /**
  * Delivery receipt parsing. TLVs (receipted_message_id, message_state) win;
  * the SMSC text `id:… sub:… dlvrd:… submit date:… done date:… stat:… err:…`
- * is the fallback, parsed leniently (any field order, 10- or 12-digit dates).
+ * is the fallback, parsed leniently (any field order, 10- or 12-digit dates,
+ * stat words in the long forms carriers use). A receipt comes as deliver_sm
+ * or data_sm, marked in esm_class as Kannel reads it.
  */
 import type { ReceiptOutcome } from '../contract';
 
@@ -20,8 +22,38 @@ export const STATE_CODES: Record<string, number> = Object.fromEntries(
   Object.entries(MESSAGE_STATES).map(([k, v]) => [v, Number(k)]),
 );
 
+/**
+ * Every stat word we know -> its SMPP 3.4 form: the short words, their
+ * message_state numbers, and the long or vendor forms carriers write. The one
+ * table for stat words; a word not in it keeps outcome 'pending' (a receipt
+ * timeout is cheaper than a retry on a word we guessed wrong).
+ */
+export const STAT_WORDS: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(Object.entries(MESSAGE_STATES).flatMap(([n, w]) => [[w, w], [n, w]])),
+  DELIVERED: 'DELIVRD',
+  UNDELIVERABLE: 'UNDELIV',
+  UNDELIVERED: 'UNDELIV',
+  REJECTED: 'REJECTD',
+  ACCEPTED: 'ACCEPTD',
+  ACKED: 'ACCEPTD', // Kannel: buffered, not final
+  BUFFRED: 'ENROUTE',
+  BUFFERD: 'ENROUTE',
+  BUFFERED: 'ENROUTE',
+  // SMPP 5.0 message_state 0 (SCHEDULED) and 9 (SKIPPED: the SMSC gave up on it).
+  '0': 'ENROUTE',
+  SCHEDULED: 'ENROUTE',
+  '9': 'UNDELIV',
+  SKIPPED: 'UNDELIV',
+};
+
+/** The SMPP 3.4 stat word for a word or message_state number carriers use; undefined when unknown. */
+export function normalizeStat(word: string | number): string | undefined {
+  const w = String(word).trim().toUpperCase();
+  return STAT_WORDS[/^\d+$/.test(w) ? String(Number(w)) : w];
+}
+
 export function outcomeOf(stat: string): ReceiptOutcome {
-  switch (stat) {
+  switch (normalizeStat(stat) ?? stat) {
     case 'DELIVRD':
       return 'delivered';
     case 'UNDELIV':
@@ -52,9 +84,12 @@ export interface ReceiptPduFields {
   message_payload?: unknown;
 }
 
-/** True when esm_class marks the deliver_sm as an SMSC delivery receipt. */
+/** esm_class bits that mark a receipt, as Kannel reads them: SMSC delivery receipt, SME delivery acknowledgement, intermediate notification. */
+export const RECEIPT_ESM_BITS = 0x04 | 0x08 | 0x20;
+
+/** True when esm_class marks the deliver_sm or data_sm as a delivery receipt. */
 export function isDeliveryReceipt(pdu: ReceiptPduFields): boolean {
-  return ((pdu.esm_class ?? 0) & 0x3c) === 0x04;
+  return ((pdu.esm_class ?? 0) & RECEIPT_ESM_BITS) !== 0;
 }
 
 function textOf(value: unknown): string {
@@ -77,6 +112,6 @@ export function parseDeliveryReceipt(pdu: ReceiptPduFields): ParsedReceipt | und
   const tlvId = (pdu.receipted_message_id ?? '').trim();
   const messageId = tlvId || (fromText.id ?? '').trim();
   if (!messageId) return undefined;
-  const stat = (pdu.message_state !== undefined && MESSAGE_STATES[pdu.message_state]) || fromText.stat || 'UNKNOWN';
+  const stat = (pdu.message_state !== undefined && normalizeStat(pdu.message_state)) || (fromText.stat && (normalizeStat(fromText.stat) ?? fromText.stat)) || 'UNKNOWN';
   return { messageId, idSource: tlvId ? 'tlv' : 'text', stat, err: fromText.err ?? '000', outcome: outcomeOf(stat) };
 }

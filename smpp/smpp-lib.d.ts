@@ -11,6 +11,10 @@ declare module 'smpp' {
   /** A decoded PDU: header fields plus whatever parameters and TLVs the command carries. */
   export class PDU {
     constructor(command: string, options?: Record<string, unknown>);
+    /** Decodes a whole PDU; throws on a body it cannot read. */
+    constructor(buffer: Buffer);
+    /** Largest PDU the decoder accepts (16384). */
+    static maxLength: number;
     command: string;
     command_id: number;
     command_status: number;
@@ -36,6 +40,7 @@ declare module 'smpp' {
     [tlv: string]: unknown;
     isResponse(): boolean;
     response(options?: Record<string, unknown>): PDU;
+    toBuffer(): Buffer;
   }
 
   export type ResponseCallback = (pdu: PDU) => void;

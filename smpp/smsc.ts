@@ -13,7 +13,7 @@ import { canonicalMessageId, type MessageIdFormat } from './ids';
 import type { ParsedReceipt } from './receipt';
 
 /** The connection fields a route shares with each of its binds (see SmppBindOptions for their defaults). */
-type BindFields = 'host' | 'port' | 'systemId' | 'password' | 'systemType' | 'tls' | 'window' | 'responseTimeoutMs' | 'enquireLinkMs' | 'reconnectInitialMs' | 'reconnectMaxMs';
+type BindFields = 'host' | 'port' | 'systemId' | 'password' | 'systemType' | 'tls' | 'window' | 'responseTimeoutMs' | 'enquireLinkMs' | 'reconnectInitialMs' | 'reconnectMaxMs' | 'interfaceVersion' | 'receiptAckDeadlineMs';
 
 export interface RouteConfig extends Pick<SmppBindOptions, BindFields> {
   /** Route name; part of receipt mailbox ids, so keep it stable. */

@@ -1,4 +1,4 @@
-import { isDeliveryReceipt, outcomeOf, parseDeliveryReceipt, parseReceiptText } from '../../smpp/receipt';
+import { isDeliveryReceipt, normalizeStat, outcomeOf, parseDeliveryReceipt, parseReceiptText, STAT_WORDS } from '../../smpp/receipt';
 
 const TEXT = 'id:7f3a9c sub:001 dlvrd:001 submit date:2611211230 done date:2611211231 stat:DELIVRD err:000 text:';
 
@@ -41,5 +41,42 @@ describe('delivery receipts', () => {
     ['ENROUTE', 'pending'],
   ])('%s maps to %s', (stat, outcome) => {
     expect(outcomeOf(stat)).toBe(outcome);
+  });
+
+  test('esm_class as Kannel reads it: SMSC receipt 0x04, SME ack 0x08, intermediate notification 0x20', () => {
+    for (const esm of [0x04, 0x08, 0x20, 0x24, 0x48]) expect(isDeliveryReceipt({ esm_class: esm })).toBe(true);
+    for (const esm of [0x00, 0x10, 0x40, 0x03]) expect(isDeliveryReceipt({ esm_class: esm })).toBe(false);
+  });
+
+  test.each([
+    ['DELIVERED', 'DELIVRD', 'delivered'],
+    ['delivered', 'DELIVRD', 'delivered'],
+    ['UNDELIVERABLE', 'UNDELIV', 'failed'],
+    ['UNDELIVERED', 'UNDELIV', 'failed'],
+    ['REJECTED', 'REJECTD', 'failed'],
+    ['ACCEPTED', 'ACCEPTD', 'pending'],
+    ['ACKED', 'ACCEPTD', 'pending'],
+    ['BUFFERED', 'ENROUTE', 'pending'],
+    ['2', 'DELIVRD', 'delivered'],
+    ['05', 'UNDELIV', 'failed'],
+    ['8', 'REJECTD', 'failed'],
+    ['9', 'UNDELIV', 'failed'],
+  ])('stat word %s in the text reads as %s (%s)', (word, stat, outcome) => {
+    const r = parseDeliveryReceipt({ esm_class: 4, short_message: { message: `id:1 stat:${word} err:000` } });
+    expect(r).toMatchObject({ stat, outcome });
+    expect(normalizeStat(word)).toBe(stat);
+  });
+
+  test('message_state numbers from SMPP 5.0 (0 scheduled, 9 skipped) are read too; an unknown word stays pending, as written', () => {
+    expect(parseDeliveryReceipt({ esm_class: 4, receipted_message_id: 'A', message_state: 9 })).toMatchObject({ stat: 'UNDELIV', outcome: 'failed' });
+    expect(parseDeliveryReceipt({ esm_class: 4, receipted_message_id: 'A', message_state: 0 })).toMatchObject({ stat: 'ENROUTE', outcome: 'pending' });
+    expect(parseDeliveryReceipt({ esm_class: 4, short_message: { message: 'id:1 stat:WEIRDO' } })).toMatchObject({ stat: 'WEIRDO', outcome: 'pending' });
+  });
+
+  test('every word in the table maps to a word outcomeOf knows, and each SMPP 3.4 word to itself', () => {
+    for (const [word, stat] of Object.entries(STAT_WORDS)) {
+      expect(STAT_WORDS[stat]).toBe(stat);
+      expect(outcomeOf(word)).toBe(outcomeOf(stat));
+    }
   });
 });
