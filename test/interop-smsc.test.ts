@@ -89,13 +89,11 @@ describe('bind', () => {
     expect(bind[0]).toMatchObject({ system_id: 'otp', password: 'secret', system_type: 'OTP', accepted: true });
   });
 
-  // KNOWN BUG (smpp/bind.ts): the bind never sets interface_version, so node-smpp 0.5.1's default 0x50
-  // (SMPP 5.0) goes out while we speak 3.4. Fix: pass interface_version: 0x34 in the bind PDU params.
-  // Remove `.failing` with that fix.
-  test.failing('our bind announces interface_version 0x34 (SMPP 3.4), as Net::SMPP reads it', async () => {
+  // node-smpp 0.5.1 defaults to 0x50 (SMPP 5.0); binds set interfaceVersion (default 0x34).
+  test('our bind announces interface_version 0x34 (SMPP 3.4), as Net::SMPP reads it', async () => {
     const s = await smsc();
     await bound(s);
-    expect(s.all('bind_transceiver')[0].interface_version).toBe(0x34); // seen today: 0x50
+    expect(s.all('bind_transceiver')[0].interface_version).toBe(0x34);
   });
 
   test('transmitter+receiver: submits on bind_transmitter, receipts on bind_receiver', async () => {
@@ -210,11 +208,9 @@ describe('message ids and receipts', () => {
     expect(r.receiptKey(got)).toBe(r.submitKey(id));
   });
 
-  // KNOWN BUG (node-smpp 0.5.1, not covered by smpp/bind.ts): a TLV C-string is read up to the next NUL,
-  // ignoring the TLV length. A receipted_message_id sent without its NUL (some SMSCs do) swallows the next
-  // TLV's tag: "0A1B2C" arrives as "0A1B2C\x04'" and the receipt never meets its submit. Fix: bound the read
-  // by the TLV length (patch smpp's types.tlv.cstring.read). Remove `.failing` with that fix.
-  test.failing('TLV receipt whose receipted_message_id has no NUL, followed by message_state', async () => {
+  // node-smpp 0.5.1 reads a TLV C-string up to the next NUL; smpp/pdu-guard.ts bounds it by the TLV length,
+  // so a receipted_message_id sent without its NUL no longer swallows the next TLV's tag.
+  test('TLV receipt whose receipted_message_id has no NUL, followed by message_state', async () => {
     const s = await smsc();
     const { r, conn, receipts } = await bound(s, { messageIds: { submit: 'hex', receipt: 'decimal' } });
     const [id] = (await r.submitText('+33611120012', 'Acme code 777777', SEND)).messageIds;
