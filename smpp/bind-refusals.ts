@@ -99,7 +99,7 @@ export class BindRefusals extends EventEmitter {
   blocking(now = Date.now()): string | undefined {
     if (!this.reason || this.waitMs(now) === 0) return undefined;
     return this.stopped
-      ? `${this.reason}; stopped after ${this.count} refusals (fix the credentials, then restart the worker or POST /binds/reset)`
+      ? `${this.reason}; stopped after ${this.count} refusal${this.count === 1 ? '' : 's'} (fix the credentials, then restart the worker or POST /binds/reset)`
       : `${this.reason}; next bind in ${Math.ceil(this.waitMs(now) / 1000)} s`;
   }
 

@@ -10,6 +10,7 @@
  * the handset, and sending them again would be a duplicate.
  */
 import { randomInt } from 'node:crypto';
+import { concatUdh } from './encoding';
 
 /** 8-bit (UDH 00 03) or 16-bit (UDH 08 04) references. */
 export type ConcatRefBits = 8 | 16;
@@ -17,7 +18,7 @@ export type ConcatRefBits = 8 | 16;
 /** UDH for one segment: 05 00 03 ref total seq, or 06 08 04 refHi refLo total seq. */
 export function concatHeader(bits: ConcatRefBits, ref: number, total: number, seq: number): Buffer {
   if (bits === 16) return Buffer.from([0x06, 0x08, 0x04, (ref >> 8) & 0xff, ref & 0xff, total, seq]);
-  return Buffer.from([0x05, 0x00, 0x03, ref & 0xff, total, seq]);
+  return concatUdh(ref, total, seq);
 }
 
 interface MessageEntry {
