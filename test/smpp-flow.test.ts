@@ -134,11 +134,12 @@ describe('bind refusals', () => {
   test('refused credentials back off for minutes by default, and the reason is in the status and the error', async () => {
     const s = await sim();
     const r = route(s, { password: 'wrong' });
+    await expect(r.ready(500)).rejects.toThrow('bind refused by the SMSC: invalid password (0x0E)');
     await until(() => r.refusals.count === 1 || undefined, 'first refusal');
     expect(r.describe().bindRefusals).toMatchObject({ refusals: 1, stopped: false, reason: 'bind refused by the SMSC: invalid password (0x0E)' });
     expect(r.describe().bindRefusals.nextBindInMs).toBeGreaterThan(60_000);
     expect(r.binds[0].describe().lastError).toBe('bind refused by the SMSC: invalid password (0x0E)');
-    await expect(r.ready(200)).rejects.toThrow('bind refused by the SMSC: invalid password (0x0E)');
+    await expect(r.ready(200)).rejects.toThrow(/^no bind to route "r": bind refused by the SMSC: invalid password \(0x0E\); next bind in \d+ s$/);
     expect(s.hostile.bindAttempts.get('otp')).toBe(1);
   });
 
