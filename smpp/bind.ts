@@ -333,10 +333,13 @@ export class SmppBind extends EventEmitter {
         waiting.delete(fail);
         reject(err);
       };
+      let gaveUp = false;
       const giveUp = (why: string, closed: boolean) => {
-        if (!unanswered) return fail(new SmppTransientError(closed ? `bind ${this.name} connection closed before the response` : `${command} ${why} on bind ${this.name}`));
+        if (!unanswered) return fail(new SmppTransientError(`${command} ${why} on bind ${this.name}`));
+        if (gaveUp) return; // timed out first, then closed: `late` already covers the close
+        gaveUp = true;
         clearTimeout(timer);
-        waiting.delete(fail);
+        waiting.delete(onClose);
         const late = new Promise<smpp.PDU | null>((settle) => {
           const lost = () => {
             waiting.delete(lost);

@@ -74,6 +74,18 @@ describe('a slow or missing submit_sm_resp never duplicates the SMS', () => {
     expect(r.stats.snapshot()).toMatchObject({ inDoubt: 0, lateAnswers: 1, unconfirmedParts: 1, possibleDuplicates: 0 });
   });
 
+  test('a bind torn down with a submit in doubt: the submit is lost, its slot freed once, and only then may it go again', async () => {
+    const s = await sim();
+    s.hostile.setDestination('+33611120006', { responseDelayMs: null });
+    const r = route(s, { responseTimeoutMs: 150, submitDeadlineMs: 400 });
+    await r.ready();
+    const sent = await r.submitText('+33611120006', 'x', SEND);
+    s.dropAllConnections();
+    expect(await sent.late[0].answer).toEqual({ kind: 'lost' });
+    expect(r.binds[0].describe().outstanding).toBe(0);
+    expect(r.stats.snapshot()).toMatchObject({ inDoubt: 0, lost: 1 });
+  });
+
   test('an in-doubt submit is not sent again on another route', async () => {
     const a = await sim();
     const b = await sim();
