@@ -10,6 +10,7 @@ import { createActivities } from './activities';
 import { CodeKeyring, SealOpener } from './activities/code';
 import { SendAdmission } from './activities/admission';
 import { ReceiptLinks } from './activities/receipt-links';
+import { LateLinks } from './activities/late-links';
 import { VelocityGate } from './activities/velocity-gate';
 import { otpDataConverter } from './client';
 import { workerDataConverter } from './lib/worker-converter';
@@ -49,6 +50,7 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
 
   const smsc = new SmscRouter(config.routes);
   const links = new ReceiptLinks({ client, taskQueue: config.temporal.taskQueue, ...config.receipts });
+  const late = new LateLinks({ client, taskQueue: config.temporal.taskQueue });
   const gate = new VelocityGate({ client, taskQueue: config.temporal.taskQueue, ...config.velocity });
   const admission = new SendAdmission(config.admission);
   // Any bind of any route: straight to the session when this worker submitted the
@@ -80,6 +82,7 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
       callbackKey: config.keys.callback,
       gate,
       links,
+      late,
       admission,
       mail: {
         transport: createTransport({
@@ -110,9 +113,15 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
             worker: worker.getState(),
             routes: smsc.describe(),
             sends: { inFlight: admission.current, max: admission.maxInFlight, ...admission.stats },
-            receipts: { open: links.size, ...links.stats },
+            receipts: { open: links.size, ...links.stats, lateLinked: late.stats.linked, lateLinkFailures: late.stats.failures },
+            // Submits without an answer in time, and every SMS that may have gone out twice.
+            submits: smsc.stats.snapshot(),
           }),
         );
+      } else if (req.method === 'POST' && req.url === '/binds/reset') {
+        // Operator, after fixing credentials: binds stopped by refusals try again now.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ reset: smsc.resetBindRefusals() }));
       } else {
         res.writeHead(404, { 'content-type': 'application/json' });
         res.end('{"error":"try GET /status"}');

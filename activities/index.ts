@@ -16,6 +16,8 @@ import { resendDecision, shouldRedeliver } from '../policy/resend';
 import type { ProfileStore } from '../policy/store';
 import { SmppPermanentError } from '../smpp/errors';
 import { isUnlinkedMessageId } from '../smpp/ids';
+import { SmppUnconfirmedError, isInDoubtId } from '../smpp/submit-tracker';
+import { submitDeadline, type LateLinks } from './late-links';
 import type { SmscRouter } from '../smpp/smsc';
 import { codeDigest, deriveCode, SealError, type CodeKeyring, type SealOpener } from './code';
 import type { Transporter } from 'nodemailer';
@@ -49,6 +51,8 @@ export interface ActivityDeps {
   gate: VelocityGate;
   /** Pairs receipts with sessions (activities/receipt-links.ts). */
   links: ReceiptLinks;
+  /** Links late submit_sm_resp to the part their session knows (activities/late-links.ts). */
+  late: LateLinks;
   /** Bounds the sends this worker has in flight (activities/admission.ts). */
   admission: SendAdmission;
   /** Where callbacks and webhook-channel POSTs may go (OTP_OUTBOUND_ALLOW). */
@@ -282,16 +286,32 @@ async function submitAndLink(deps: ActivityDeps, input: DispatchCodeInput, link:
   const { render } = input;
   let submitted;
   try {
-    submitted = await deps.smsc.submitText(input.phone, text, { senderId: render.senderId, validitySeconds: remainingSeconds, country: input.country, trafficClass: 'otp' });
+    submitted = await deps.smsc.submitText(input.phone, text, {
+      senderId: render.senderId,
+      validitySeconds: remainingSeconds,
+      country: input.country,
+      trafficClass: 'otp',
+      // Inside this activity's timeout: a timed-out activity is retried while its submit still runs.
+      deadline: submitDeadline(Context.current().info),
+      // A retry of this code keeps a long text's reference and sends only its missing parts.
+      messageKey: `${input.sessionWorkflowId}:${input.codeSeq}`,
+    });
   } catch (err) {
     if (err instanceof SmppPermanentError) {
       throw ApplicationFailure.create({ type: 'SmppPermanentError', message: err.message, nonRetryable: true });
+    }
+    if (err instanceof SmppUnconfirmedError) {
+      // A retry could put a second SMS on the handset: the session decides (a resend, a staggered retry), not the activity's retry policy.
+      throw ApplicationFailure.create({ type: 'SmppUnconfirmed', message: err.message, nonRetryable: true });
     }
     throw err;
   }
   // Link every segment's message id to this session before we report success
   // (not an id we made up for an SMSC that gave none: no receipt can name it).
   const route = deps.smsc.route(submitted.route)!;
+  deps.late.follow(route, submitted.late, { sessionWorkflowId: input.sessionWorkflowId, codeSeq: input.codeSeq });
+  const inDoubt = submitted.messageIds.filter(isInDoubtId).length;
+  if (inDoubt) Context.current().log.warn('submit in doubt: no submit_sm_resp yet, not sent again; its late answer will be linked', { codeSeq: input.codeSeq, route: submitted.route, inDoubt });
   await Promise.all(
     submitted.messageIds.filter((id) => !isUnlinkedMessageId(id)).map((messageId) => {
       const submittedLink = { sessionWorkflowId: input.sessionWorkflowId, codeSeq: input.codeSeq, messageId };
@@ -380,7 +400,9 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
       const receipts = await deps.links.claim(
         input.unanswered.map((m) => {
           const route = deps.smsc.route(m.route);
-          return { route: m.route, key: route ? route.submitKey(m.messageId) : m.messageId, link: { sessionWorkflowId: input.sessionWorkflowId, codeSeq: input.codeSeq, messageId: m.messageId } };
+          // A stand-in id whose late answer came: look for the SMSC's id.
+          const id = deps.late.resolve(m.route, m.messageId);
+          return { route: m.route, key: route ? route.submitKey(id) : id, link: { sessionWorkflowId: input.sessionWorkflowId, codeSeq: input.codeSeq, messageId: m.messageId } };
         }),
       );
       if (receipts.length || input.claimOnly) return { receipts };

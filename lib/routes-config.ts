@@ -13,6 +13,7 @@ const KEYS = new Set([
   'name', 'host', 'port', 'systemId', 'password', 'systemType', 'bindMode', 'binds', 'tls', 'window', 'tps', 'countries', 'prefixes',
   'trafficClasses', 'longMessages', 'messageIds', 'responseTimeoutMs', 'enquireLinkMs', 'reconnectInitialMs', 'reconnectMaxMs', 'submitDeadlineMs',
   'interfaceVersion', 'receiptAckDeadlineMs',
+  'resubmitInDoubt', 'concatRefBits', 'throttleInitialMs', 'throttleMaxMs', 'bindStableMs', 'bindRefusedBackoffMs', 'maxBindRefusals',
 ]);
 const ID_FORMATS = ['string', 'hex', 'decimal'];
 
@@ -71,6 +72,10 @@ function check(raw: Raw, i: number): RouteConfig {
     }
     messageIds = { submit: m.submit as 'string', receipt: m.receipt as 'string' };
   }
+  const resubmitInDoubt = raw.resubmitInDoubt;
+  if (resubmitInDoubt !== undefined && typeof resubmitInDoubt !== 'boolean') fail('resubmitInDoubt must be true or false');
+  const concatRefBits = raw.concatRefBits;
+  if (concatRefBits !== undefined && concatRefBits !== 8 && concatRefBits !== 16) fail('concatRefBits must be 8 or 16');
   const classes = list('trafficClasses', /^(otp|bulk)$/, '"otp" and "bulk"') as RouteConfig['trafficClasses'];
   const password = str('password', false, 8) ?? '';
   const systemId = str('systemId', true, 15)!;
@@ -98,6 +103,13 @@ function check(raw: Raw, i: number): RouteConfig {
     submitDeadlineMs: int('submitDeadlineMs', 100, 60000),
     interfaceVersion: int('interfaceVersion', 0x33, 0x50),
     receiptAckDeadlineMs: int('receiptAckDeadlineMs', 0, 60000),
+    resubmitInDoubt: resubmitInDoubt as boolean | undefined,
+    concatRefBits: concatRefBits as RouteConfig['concatRefBits'],
+    throttleInitialMs: int('throttleInitialMs', 1, 60000),
+    throttleMaxMs: int('throttleMaxMs', 1, 600000),
+    bindStableMs: int('bindStableMs', 0, 3600000),
+    bindRefusedBackoffMs: int('bindRefusedBackoffMs', 1000, 86400000),
+    maxBindRefusals: int('maxBindRefusals', 1, 100),
   };
 }
 

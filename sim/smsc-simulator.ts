@@ -27,6 +27,7 @@ import { SMTPServer } from 'smtp-server';
 import { STATE_CODES } from '../smpp/receipt';
 import { SMPP_STATUS } from '../smpp/errors';
 import { HostileScript } from './hostile-pdus';
+import { HostileTiming, concatOf } from './hostile-timing';
 
 /** What the simulated network does with a message to one destination. */
 export type Behaviour = 'deliver' | 'undeliverable' | 'rejected' | 'expired' | 'no_receipt' | 'throttle' | 'queue_full' | 'refuse' | 'drop' | 'slow' | 'nack' | 'fail_once';
@@ -139,7 +140,7 @@ function bound<T>(list: T[]): void {
 
 export interface SubmitRecord {
   to: string;
-  /** command_status answered; -1 dropped the socket, -2 generic_nack. */
+  /** command_status answered; -1 dropped the socket, -2 generic_nack, -3 unbind (hostile window/TPS enforcement). */
   status: number;
   at: number;
   session: number;
@@ -150,6 +151,8 @@ export interface SubmitRecord {
   sourceNpi?: number;
   esmClass?: number;
   payload?: boolean;
+  /** Concatenation reference and segment number, for a segment of a long message. */
+  concat?: { ref: number; bits: 8 | 16; total: number; seq: number };
 }
 
 interface BoundSession {
@@ -222,6 +225,8 @@ export class SmscSimulator {
   private sessionSeq = 0;
   /** Hostile mode: malformed PDUs, odd receipts, bind checks, per destination and per bind (see hostile-pdus.ts). */
   readonly hostile = new HostileScript();
+  /** Slow and missing responses, refused and dropped binds, window and TPS enforcement (sim/hostile-timing.ts). */
+  readonly timing = new HostileTiming();
 
   constructor(options: SimulatorOptions = {}) {
     this.opts = {
@@ -352,6 +357,11 @@ export class SmscSimulator {
     this.submitFeed.push(r);
   }
 
+  /** Long messages a handset holds only part of (segments waiting for the rest under their reference). */
+  incompleteConcats(to: string): number {
+    return [...this.concat.keys()].filter((k) => k.startsWith(`${to}|`)).length;
+  }
+
   /** Number of bound ESME sessions. */
   get sessionCount(): number {
     return this.bound.size;
@@ -448,18 +458,24 @@ export class SmscSimulator {
     session.on('error', (err: Error) => this.log(`session error: ${err.message}`));
     session.on('close', () => this.bound.delete(session));
     const bind = (as: BoundSession['mode']) => (pdu: smpp.PDU) => {
+      const refusal = this.timing.onBind(pdu.system_id ?? '');
+      if (refusal !== null) {
+        session.send(pdu.response({ command_status: refusal }));
+        return;
+      }
       const expected = this.opts.accounts[pdu.system_id ?? ''];
       if (expected === undefined || expected !== pdu.password) {
         session.send(pdu.response({ command_status: expected === undefined ? SMPP_STATUS.ESME_RINVSYSID : SMPP_STATUS.ESME_RINVPASWD }));
         this.log(`bind refused for system_id "${pdu.system_id}"`);
         return;
       }
-      const refusal = this.hostile.checkBind(pdu);
-      if (refusal !== undefined) return void session.send(pdu.response({ command_status: refusal }));
+      const versionRefusal = this.hostile.checkBind(pdu);
+      if (versionRefusal !== undefined) return void session.send(pdu.response({ command_status: versionRefusal }));
       systemId = pdu.system_id;
       mode = as;
       this.bound.set(session, { systemId: systemId!, mode: as });
       session.send(pdu.response({ system_id: 'SMSCSIM' }));
+      this.timing.afterBind(systemId!, () => session.destroy(), (ms, fn) => this.later(ms, fn));
     };
     session.on('bind_transceiver', bind('transceiver'));
     session.on('bind_transmitter', bind('transmitter'));
@@ -482,12 +498,33 @@ export class SmscSimulator {
       this.outstanding.set(session, n);
       const no = this.sessionNumber(session);
       this.maxOutstanding.set(no, Math.max(this.maxOutstanding.get(no) ?? 0, n));
+      if (this.enforce(session, systemId, n, pdu)) return;
       this.onSubmit(session, pdu);
     });
     // Count a response as sent when it leaves: the window is what the ESME has in flight.
     session.on('send', (pdu: smpp.PDU) => {
       if (pdu.command === 'submit_sm_resp' || pdu.command === 'generic_nack') this.outstanding.set(session, Math.max(0, (this.outstanding.get(session) ?? 1) - 1));
     });
+  }
+
+  /** Window and TPS enforcement of a hostile account; true when the submit was answered here. */
+  private enforce(session: smpp.Session, systemId: string, outstanding: number, pdu: smpp.PDU): boolean {
+    const verdict = this.timing.admit(session, systemId, outstanding);
+    if (verdict.kind === 'accept') return false;
+    const to = `+${(pdu.destination_addr ?? '').replace(/^\+/, '')}`;
+    const sessionNo = this.sessionNumber(session);
+    if (verdict.kind === 'unbind') {
+      this.recordSubmit({ to, status: -3, at: Date.now(), session: sessionNo });
+      this.bound.delete(session);
+      session.unbind({}, () => session.close());
+    } else if (verdict.kind === 'generic_nack') {
+      this.recordSubmit({ to, status: -2, at: Date.now(), session: sessionNo });
+      session.send(new smpp.PDU('generic_nack', { sequence_number: pdu.sequence_number, command_status: verdict.status }));
+    } else {
+      this.recordSubmit({ to, status: verdict.status, at: Date.now(), session: sessionNo });
+      session.send(pdu.response({ command_status: verdict.status }));
+    }
+    return true;
   }
 
   private onSubmit(session: smpp.Session, pdu: smpp.PDU): void {
@@ -526,6 +563,14 @@ export class SmscSimulator {
       session.send(new smpp.PDU('generic_nack', { sequence_number: pdu.sequence_number, command_status: SMPP_STATUS.ESME_RSYSERR }));
       return;
     }
+    const sm0 = pdu.short_message;
+    const concat = typeof sm0 === 'object' && sm0 !== null && !Buffer.isBuffer(sm0) && sm0.udh ? concatOf(([] as Buffer[]).concat(sm0.udh as Buffer | Buffer[])) : undefined;
+    const segmentRefusal = this.timing.segmentRefusal(to, concat?.seq);
+    if (segmentRefusal !== null) {
+      this.recordSubmit({ to, status: segmentRefusal, at: Date.now(), session: sessionNo, concat });
+      session.send(pdu.response({ command_status: segmentRefusal }));
+      return;
+    }
     const n = this.nextId++;
     const messageId = this.formatId(n, this.opts.messageIds.submit);
     const receiptId = this.formatId(n, this.opts.messageIds.receipt);
@@ -540,14 +585,13 @@ export class SmscSimulator {
       sourceNpi: pdu.source_addr_npi,
       esmClass: pdu.esm_class,
       payload: pdu.message_payload !== undefined,
+      concat,
     });
 
     const sm = pdu.short_message;
     const payload = pdu.message_payload;
     const textOf = (v: unknown) => (typeof v === 'object' && v !== null && !Buffer.isBuffer(v) ? String((v as { message: unknown }).message ?? '') : v === undefined ? '' : String(v));
     const text = textOf(sm) || textOf(payload);
-    const udh = typeof sm === 'object' && sm !== null && !Buffer.isBuffer(sm) && sm.udh ? ([] as Buffer[]).concat(sm.udh as Buffer | Buffer[]) : [];
-    const concatIe = udh.find((u) => u[0] === 0x00 && u[1] === 0x03);
     const from = pdu.source_addr ?? '';
     const delivered = behaviour === 'deliver' || behaviour === 'no_receipt' || behaviour === 'slow';
     const wantsReceipt = ((pdu.registered_delivery ?? 0) & 0x03) !== 0 && behaviour !== 'no_receipt';
@@ -560,14 +604,16 @@ export class SmscSimulator {
       // The receipt overtakes the response: the ESME learns of the delivery before it knows the id.
       this.sendReceipt(receipt);
       this.later(100, respond);
+    } else if (this.timing.respond(to, respond, (ms, fn) => this.later(ms, fn))) {
+      // held back or delayed by a hostile destination script
     } else if (behaviour === 'slow') this.later(this.opts.slowResponseMs, respond);
     else respond();
 
     if (delivered) {
-      if (concatIe) {
-        const key = `${to}|${from}|${concatIe[2]}`;
-        const pending: PendingConcat = this.concat.get(key) ?? { parts: new Map<number, string>(), total: concatIe[3], ids: [] };
-        pending.parts.set(concatIe[4], text);
+      if (concat) {
+        const key = `${to}|${from}|${concat.ref}`;
+        const pending: PendingConcat = this.concat.get(key) ?? { parts: new Map<number, string>(), total: concat.total, ids: [] };
+        pending.parts.set(concat.seq, text);
         pending.ids.push(messageId);
         this.concat.set(key, pending);
         if (pending.parts.size === pending.total) {

@@ -8,9 +8,12 @@
  */
 import { EventEmitter } from 'node:events';
 import * as smpp from 'smpp';
-import { errorForStatus, SMPP_STATUS, SmppTransientError } from './errors';
+import { BindRefusals, isCredentialRefusal, describeBindRefusal, type BindRefusalOptions } from './bind-refusals';
+import { BACKOFF, errorForStatus, SMPP_STATUS, SmppTransientError } from './errors';
+import { ThrottlePause } from './flow-pause';
 import { unlinkedMessageId } from './ids';
 import { countPduEvent, guardSession, newPduCounters, type PduGuardEvent } from './pdu-guard';
+import { SmppInDoubtError, type LateAnswer } from './submit-tracker';
 import { parseDeliveryReceipt, type ParsedReceipt } from './receipt';
 
 export interface BindLogger {
@@ -30,7 +33,7 @@ export interface BindTlsOptions {
   servername?: string;
 }
 
-export interface SmppBindOptions {
+export interface SmppBindOptions extends BindRefusalOptions {
   /** Name used in logs. */
   name: string;
   host: string;
@@ -64,6 +67,12 @@ export interface SmppBindOptions {
    * @default 2000
    */
   receiptAckDeadlineMs?: number;
+  /** A bind must stay up this long before the reconnect backoff starts again from reconnectInitialMs (an SMSC that accepts then drops must not get a reconnect every 250 ms). @default 30000 */
+  bindStableMs?: number;
+  /** Refusal state shared by the binds of one account (route). @default one of its own */
+  refusals?: BindRefusals;
+  /** Throttling pause shared by the binds of one account (route). @default one of its own */
+  pause?: ThrottlePause;
   logger?: BindLogger;
 }
 
@@ -99,20 +108,24 @@ interface Waiter {
 
 export class SmppBind extends EventEmitter {
   state: BindState = 'disconnected';
-  /** The SMSC asked us to slow down: no submit before this instant. */
-  pausedUntil = 0;
+  /** Why the last bind attempt failed, for status and errors; cleared once bound. */
+  lastError?: string;
+  readonly refusals: BindRefusals;
+  readonly pause: ThrottlePause;
+  private stableTimer?: NodeJS.Timeout;
+  private backoffMs = 0;
   private session?: smpp.Session;
   private reconnectAttempt = 0;
   private reconnectTimer?: NodeJS.Timeout;
   private keepAliveTimer?: NodeJS.Timeout;
-  private readonly opts: Required<Omit<SmppBindOptions, 'logger' | 'tls'>> & { logger: BindLogger; tls: BindTlsOptions | null };
+  private readonly opts: Required<Omit<SmppBindOptions, 'logger' | 'tls' | 'refusals' | 'pause' | keyof BindRefusalOptions>> & { logger: BindLogger; tls: BindTlsOptions | null };
   private receiptHandler?: ReceiptHandler;
   /** Rejecters of requests still waiting for a response, per session, failed at once when it closes. */
   private readonly inFlight = new WeakMap<smpp.Session, Set<(err: Error) => void>>();
   private outstanding = 0;
   private readonly waiters: Waiter[] = [];
   /** Counters for observability. */
-  readonly stats = { submitted: 0, throttled: 0, receipts: 0, reconnects: 0 };
+  readonly stats = { submitted: 0, throttled: 0, receipts: 0, reconnects: 0, inDoubt: 0, lateAnswers: 0 };
   /** PDUs refused, dropped or degraded, and sessions torn down for lost framing (see pdu-guard.ts). */
   readonly pdu = newPduCounters();
 
@@ -131,10 +144,21 @@ export class SmppBind extends EventEmitter {
       drainTimeoutMs: 5000,
       interfaceVersion: 0x34,
       receiptAckDeadlineMs: 2000,
+      bindStableMs: 30000,
       logger: consoleLogger,
       ...given,
       tls: options.tls ?? null,
     };
+    this.refusals = options.refusals ?? new BindRefusals(options);
+    this.pause = options.pause ?? new ThrottlePause();
+    this.refusals.on('reset', () => {
+      if (this.state === 'disconnected') this.scheduleReconnect();
+    });
+  }
+
+  /** The SMSC asked us to slow down: no submit before this instant. */
+  get pausedUntil(): number {
+    return this.pause.until;
   }
 
   get name(): string {
@@ -151,8 +175,19 @@ export class SmppBind extends EventEmitter {
     return this.state === 'bound' && this.opts.mode !== 'receiver';
   }
 
-  describe(): { name: string; mode: BindMode; state: BindState; outstanding: number; queued: number; pausedMs: number; pdu: SmppBind['pdu'] } & SmppBind['stats'] {
-    return { name: this.name, mode: this.mode, state: this.state, outstanding: this.outstanding, queued: this.waiters.length, pausedMs: Math.max(0, this.pausedUntil - Date.now()), ...this.stats, pdu: { ...this.pdu } };
+  describe(): { name: string; mode: BindMode; state: BindState; outstanding: number; queued: number; pausedMs: number; lastError: string | null; reconnectBackoffMs: number; pdu: SmppBind['pdu'] } & SmppBind['stats'] {
+    return {
+      name: this.name,
+      mode: this.mode,
+      state: this.state,
+      outstanding: this.outstanding,
+      queued: this.waiters.length,
+      pausedMs: this.pause.remainingMs(),
+      lastError: this.lastError ?? null,
+      reconnectBackoffMs: this.backoffMs,
+      ...this.stats,
+      pdu: { ...this.pdu },
+    };
   }
 
   onReceipt(handler: ReceiptHandler): void {
@@ -180,29 +215,57 @@ export class SmppBind extends EventEmitter {
     });
   }
 
-  /** Submits one PDU inside the window; OTP traffic is served before bulk. */
-  async submit(params: SubmitParams, cls: TrafficClass = 'otp'): Promise<string> {
+  /**
+   * Submits one PDU inside the window, after any throttling pause; OTP traffic
+   * is served before bulk. Without an answer in time (or when the bind drops
+   * first) it throws SmppInDoubtError: the submit keeps its window slot until
+   * its late answer or the end of its session.
+   */
+  async submit(params: SubmitParams, cls: TrafficClass = 'otp', deadline = Infinity): Promise<string> {
     await this.acquireSlot(cls);
+    let inDoubt = false;
     try {
+      if (!(await this.pause.wait(deadline))) throw new SmppTransientError(`bind ${this.name} is paused by SMSC throttling past the submit deadline`, SMPP_STATUS.ESME_RTHROTTLED);
       const session = this.session;
       if (!this.canSubmit || !session) throw new SmppTransientError(`bind ${this.name} is ${this.state}`);
-      const resp = await this.request(session, 'submit_sm', params as unknown as Record<string, unknown>);
-      if (resp.command_id === GENERIC_NACK) throw new SmppTransientError(`submit_sm answered with generic_nack (${resp.command_status}) on bind ${this.name}`, resp.command_status);
-      if (resp.command_status !== SMPP_STATUS.ESME_ROK) {
-        if (resp.command_status === SMPP_STATUS.ESME_RTHROTTLED || resp.command_status === SMPP_STATUS.ESME_RMSGQFUL) this.stats.throttled++;
-        throw errorForStatus('submit_sm', resp.command_status);
-      }
-      this.stats.submitted++;
-      if (!resp.message_id?.trim()) {
-        // Accepted: the code is out, so re-sending would duplicate it; only receipts cannot be linked.
-        this.pdu.acceptedWithoutId++;
-        this.opts.logger.warn('submit_sm accepted without message_id; not re-sent, its receipt cannot be linked', { bind: this.name });
-        return unlinkedMessageId();
-      }
-      return resp.message_id;
+      const resp = await this.request(session, 'submit_sm', params as unknown as Record<string, unknown>, (late, why) => {
+        inDoubt = true;
+        this.stats.inDoubt++;
+        const answer = late.then((r): LateAnswer => {
+          this.releaseSlot();
+          if (!r) return { kind: 'lost' };
+          try {
+            const messageId = this.messageIdOf(r);
+            this.stats.lateAnswers++;
+            return { kind: 'accepted', messageId };
+          } catch (err) {
+            return { kind: 'refused', error: err as Error };
+          }
+        });
+        return new SmppInDoubtError(`submit_sm ${why} on bind ${this.name}: in doubt, the SMSC may have it`, answer);
+      });
+      return this.messageIdOf(resp);
     } finally {
-      this.releaseSlot();
+      if (!inDoubt) this.releaseSlot();
     }
+  }
+
+  private messageIdOf(resp: smpp.PDU): string {
+    if (BACKOFF.has(resp.command_status)) {
+      // Paused before this slot is freed, so the submit queued behind it waits too.
+      this.stats.throttled++;
+      this.pause.throttled();
+    }
+    if (resp.command_id === GENERIC_NACK) throw new SmppTransientError(`submit_sm answered with generic_nack (${resp.command_status}) on bind ${this.name}`, resp.command_status);
+    if (resp.command_status !== SMPP_STATUS.ESME_ROK) throw errorForStatus('submit_sm', resp.command_status);
+    this.stats.submitted++;
+    if (!resp.message_id?.trim()) {
+      // Accepted: the code is out, so re-sending would duplicate it; only receipts cannot be linked.
+      this.pdu.acceptedWithoutId++;
+      this.opts.logger.warn('submit_sm accepted without message_id; not re-sent, its receipt cannot be linked', { bind: this.name });
+      return unlinkedMessageId();
+    }
+    return resp.message_id;
   }
 
   /** Stop taking work, let outstanding submits finish, unbind politely, close. No reconnect afterwards. */
@@ -274,60 +337,110 @@ export class SmppBind extends EventEmitter {
     this.emit('slot');
   }
 
-  private request(session: smpp.Session, command: string, params: Record<string, unknown>): Promise<smpp.PDU> {
+  /**
+   * Sends one PDU and waits for its response. With `unanswered`, a PDU that was
+   * written but not answered in time (or before its session closed) rejects with
+   * the error it returns, and its response, if it ever comes, goes to `late`
+   * (null once the session is closed).
+   */
+  private request(session: smpp.Session, command: string, params: Record<string, unknown>, unanswered?: (late: Promise<smpp.PDU | null>, why: string) => Error): Promise<smpp.PDU> {
     let pending = this.inFlight.get(session);
     if (!pending) this.inFlight.set(session, (pending = new Set()));
     const waiting = pending;
     return new Promise<smpp.PDU>((resolve, reject) => {
+      let answer = resolve;
       const fail = (err: Error) => {
         clearTimeout(timer);
         waiting.delete(fail);
         reject(err);
       };
-      const timer = setTimeout(() => {
-        fail(new SmppTransientError(`${command} got no response within ${this.opts.responseTimeoutMs} ms on bind ${this.name}`));
-      }, this.opts.responseTimeoutMs);
-      waiting.add(fail);
+      let gaveUp = false;
+      const giveUp = (why: string, closed: boolean) => {
+        if (!unanswered) return fail(new SmppTransientError(`${command} ${why} on bind ${this.name}`));
+        if (gaveUp) return; // timed out first, then closed: `late` already covers the close
+        gaveUp = true;
+        clearTimeout(timer);
+        waiting.delete(onClose);
+        const late = new Promise<smpp.PDU | null>((settle) => {
+          const lost = () => {
+            waiting.delete(lost);
+            settle(null);
+          };
+          answer = (resp) => {
+            waiting.delete(lost);
+            settle(resp);
+          };
+          if (closed) settle(null);
+          else waiting.add(lost);
+        });
+        reject(unanswered(late, why));
+      };
+      const timer = setTimeout(() => giveUp(`got no response within ${this.opts.responseTimeoutMs} ms`, false), this.opts.responseTimeoutMs);
+      const onClose = () => giveUp('got no response before the connection closed', true);
+      waiting.add(unanswered ? onClose : fail);
       const pdu = new smpp.PDU(command, params);
       const sent = session.send(pdu, (resp) => {
         clearTimeout(timer);
         waiting.delete(fail);
-        resolve(resp);
+        waiting.delete(onClose);
+        answer(resp);
       });
-      if (!sent) fail(new SmppTransientError(`bind ${this.name} socket is not writable`));
+      if (!sent) {
+        waiting.delete(onClose);
+        fail(new SmppTransientError(`bind ${this.name} socket is not writable`));
+      }
     });
   }
 
   private connect(): void {
     if (this.state === 'closed' || this.state === 'closing') return;
+    // Another bind of this account was refused, or probes it now: wait.
+    if (!this.refusals.tryBind()) return this.scheduleReconnect();
+    let attempt = true;
+    const settled = () => {
+      if (attempt) this.refusals.settled();
+      attempt = false;
+    };
     this.state = 'connecting';
     const { host, port, systemId, password, systemType, logger, mode, tls } = this.opts;
     const session = smpp.connect(tls ? { host, port, tls: true, ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized ?? true, servername: tls.servername ?? host } : { host, port });
     this.session = session;
     guardSession(session, (e) => this.onPduEvent(session, e));
-    session.on('error', (err: Error) => logger.warn('socket error', { bind: this.name, error: err.message }));
+    session.on('error', (err: Error) => {
+      if (this.state === 'connecting') this.lastError = `cannot connect: ${err.message}`;
+      logger.warn('socket error', { bind: this.name, error: err.message });
+    });
     session.on(tls ? 'secureConnect' : 'connect', () => {
       this.request(session, `bind_${mode}`, { system_id: systemId, password, system_type: systemType, interface_version: this.opts.interfaceVersion })
         .then((resp) => {
           if (resp.command_status !== SMPP_STATUS.ESME_ROK) {
-            logger.warn('bind refused', { bind: this.name, status: errorForStatus('bind', resp.command_status).message });
+            this.lastError = describeBindRefusal(resp.command_status);
+            if (isCredentialRefusal(resp.command_status)) this.refusals.refused(resp.command_status);
+            settled();
+            logger.warn('bind refused', { bind: this.name, status: errorForStatus('bind', resp.command_status).message, reason: this.lastError, refusals: this.refusals.count, stopped: this.refusals.stopped });
             session.destroy();
             return;
           }
           if (this.state !== 'connecting' || this.session !== session) return;
           this.state = 'bound';
-          this.reconnectAttempt = 0;
+          this.lastError = undefined;
+          this.refusals.accepted();
+          settled();
+          this.markStableLater(session);
           this.startKeepAlive(session);
           logger.info('bound', { bind: this.name, mode, host, port, tls: !!tls });
           this.emit('bound');
         })
         .catch((err: Error) => {
+          this.lastError = `bind failed: ${err.message}`;
           logger.warn('bind failed', { bind: this.name, error: err.message });
           session.destroy();
         });
     });
     session.on('close', () => {
+      settled();
       clearInterval(this.keepAliveTimer);
+      clearTimeout(this.stableTimer);
       for (const fail of [...(this.inFlight.get(session) ?? [])]) fail(new SmppTransientError(`bind ${this.name} connection closed before the response`));
       if (this.session !== session) return;
       this.session = undefined;
@@ -369,12 +482,27 @@ export class SmppBind extends EventEmitter {
     this.keepAliveTimer.unref();
   }
 
+  /** The backoff starts over only once a bind stayed up: accept-then-drop must not reconnect at once, forever. */
+  private markStableLater(session: smpp.Session): void {
+    clearTimeout(this.stableTimer);
+    this.stableTimer = setTimeout(() => {
+      if (this.session === session && this.state === 'bound') this.reconnectAttempt = 0;
+    }, this.opts.bindStableMs);
+    this.stableTimer.unref();
+  }
+
   private scheduleReconnect(): void {
     const { reconnectInitialMs, reconnectMaxMs } = this.opts;
-    const base = Math.min(reconnectMaxMs, reconnectInitialMs * 2 ** this.reconnectAttempt++);
-    const delay = Math.round(base * (0.5 + Math.random() / 2)); // jitter: many workers must not reconnect in lockstep
-    this.stats.reconnects++;
     clearTimeout(this.reconnectTimer);
+    const held = this.refusals.waitMs();
+    if (held === Infinity) {
+      // Stopped after repeated refusals: nothing until reset() or a restart.
+      this.opts.logger.warn('bind stopped after repeated refusals', { bind: this.name, reason: this.refusals.reason, refusals: this.refusals.count });
+      return;
+    }
+    this.backoffMs = Math.min(reconnectMaxMs, reconnectInitialMs * 2 ** this.reconnectAttempt++);
+    const delay = Math.max(held, Math.round(this.backoffMs * (0.5 + Math.random() / 2))); // jitter: many workers must not reconnect in lockstep
+    this.stats.reconnects++;
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
 

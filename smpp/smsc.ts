@@ -4,18 +4,37 @@
  * route by destination country or prefix and traffic class, and fails over to
  * the next matching route when a route has no bound transmitter.
  */
-import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SmppBind, consoleLogger, type BindLogger, type BindMode, type BindState, type ReceiptHandler, type SmppBindOptions, type TrafficClass } from './bind';
-import { concatUdh, encodeText, type SmsEncoding } from './encoding';
+import { BindRefusals } from './bind-refusals';
+import { encodeText, type SmsEncoding } from './encoding';
 import { BACKOFF, SmppPermanentError, SmppTransientError } from './errors';
+import { ThrottlePause, type ThrottlePauseOptions } from './flow-pause';
 import { canonicalMessageId, type MessageIdFormat } from './ids';
+import { ConcatLedger, concatHeader, type ConcatRefBits } from './multipart';
 import type { ParsedReceipt } from './receipt';
+import { SmppInDoubtError, SmppUnconfirmedError, SubmitFlowStats, inDoubtId, type LateAnswer } from './submit-tracker';
 
 /** The connection fields a route shares with each of its binds (see SmppBindOptions for their defaults). */
-type BindFields = 'host' | 'port' | 'systemId' | 'password' | 'systemType' | 'tls' | 'window' | 'responseTimeoutMs' | 'enquireLinkMs' | 'reconnectInitialMs' | 'reconnectMaxMs' | 'interfaceVersion' | 'receiptAckDeadlineMs';
+type BindFields =
+  | 'host'
+  | 'port'
+  | 'systemId'
+  | 'password'
+  | 'systemType'
+  | 'tls'
+  | 'window'
+  | 'responseTimeoutMs'
+  | 'enquireLinkMs'
+  | 'reconnectInitialMs'
+  | 'reconnectMaxMs'
+  | 'interfaceVersion'
+  | 'receiptAckDeadlineMs'
+  | 'bindStableMs'
+  | 'bindRefusedBackoffMs'
+  | 'maxBindRefusals';
 
-export interface RouteConfig extends Pick<SmppBindOptions, BindFields> {
+export interface RouteConfig extends Pick<SmppBindOptions, BindFields>, ThrottlePauseOptions {
   /** Route name; part of receipt mailbox ids, so keep it stable. */
   name: string;
   /** "transceiver" (default), or "transmitter+receiver" for separate binds. */
@@ -36,13 +55,27 @@ export interface RouteConfig extends Pick<SmppBindOptions, BindFields> {
   messageIds?: { submit: MessageIdFormat; receipt: MessageIdFormat };
   /** How long a submit may wait for a bind and back off under throttling. Default 8000 ms. */
   submitDeadlineMs?: number;
+  /**
+   * Send a submit again when its submit_sm_resp is late (after responseTimeoutMs),
+   * on this route or the next, while the first may still be at the SMSC: lower
+   * latency, at the price of a possible duplicate SMS (each one counted and logged).
+   * When false, a late submit is waited for until the deadline, then reported with a
+   * stand-in id that its late answer is linked to.
+   * @default false
+   */
+  resubmitInDoubt?: boolean;
+  /** Concatenation reference size for long texts: 8 (UDH 00 03) or 16 (UDH 08 04, 1 in 65536 handsets' reassembly mix-ups instead of 1 in 256). @default 8 */
+  concatRefBits?: ConcatRefBits;
 }
 
 export interface SubmittedMessage {
   route: string;
+  /** One per part: the SMSC's id, or a stand-in (indoubt-…) for a part whose answer had not come back by the deadline. */
   messageIds: string[];
   segments: number;
   encoding: SmsEncoding;
+  /** Answers still to come for submits of this message: link each, once accepted, to `messageId` (the id the caller has for that part). */
+  late: { messageId: string; answer: Promise<LateAnswer> }[];
 }
 
 export interface SubmitOptions {
@@ -52,6 +85,33 @@ export interface SubmitOptions {
   trafficClass?: TrafficClass;
   /** ISO country of the destination, for routing. */
   country?: string;
+  /** The whole submit, failover included, ends by this instant (ms epoch), e.g. inside the calling activity's timeout. @default no limit but each route's submitDeadlineMs */
+  deadline?: number;
+  /** Names this message across retries (e.g. session and code number): a long text keeps its reference and a retry sends only the parts not yet accepted. */
+  messageKey?: string;
+}
+
+/** Shared by the routes of one router. */
+interface RouteShared {
+  stats: SubmitFlowStats;
+  ledger: ConcatLedger;
+}
+
+/** The answer to `p`, or undefined if it has not come by `deadline`. */
+async function byDeadline<T>(p: Promise<T>, deadline: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()))));
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** One part's outcome: its id, and the answers of earlier copies still to link to it. */
+interface PartResult {
+  id: string;
+  late: Promise<LateAnswer>[];
 }
 
 /** TON/NPI for a sender id: alphanumeric 5/0, short code 3/0, international 1/1. */
@@ -104,16 +164,28 @@ export class SmscRoute {
   private closed = false;
   private readonly throttle: Throttle;
   private readonly logger: BindLogger;
+  /** One account: a credential refusal holds back every bind, a throttle pauses every bind. */
+  readonly refusals: BindRefusals;
+  readonly pause: ThrottlePause;
+  readonly stats: SubmitFlowStats;
+  private readonly ledger: ConcatLedger;
 
-  constructor(config: RouteConfig, logger: BindLogger = consoleLogger) {
+  constructor(config: RouteConfig, logger: BindLogger = consoleLogger, shared?: RouteShared) {
     this.config = config;
     this.name = config.name;
     this.logger = logger;
     this.throttle = new Throttle(config.tps ?? 50);
+    this.refusals = new BindRefusals(config);
+    this.pause = new ThrottlePause(config);
+    this.stats = shared?.stats ?? new SubmitFlowStats(logger);
+    this.ledger = shared?.ledger ?? new ConcatLedger();
     const count = config.binds ?? 1;
     const modes: BindMode[] = config.bindMode === 'transmitter+receiver' ? ['transmitter', 'receiver'] : ['transceiver'];
     this.binds = modes.flatMap((mode) =>
-      Array.from({ length: count }, (_, i) => new SmppBind({ ...config, mode, logger, name: `${config.name}/${mode === 'transceiver' ? 'trx' : mode === 'transmitter' ? 'tx' : 'rx'}${i + 1}` })),
+      Array.from(
+        { length: count },
+        (_, i) => new SmppBind({ ...config, mode, logger, refusals: this.refusals, pause: this.pause, name: `${config.name}/${mode === 'transceiver' ? 'trx' : mode === 'transmitter' ? 'tx' : 'rx'}${i + 1}` }),
+      ),
     );
   }
 
@@ -150,9 +222,13 @@ export class SmscRoute {
   /** Resolves when a transmitter is bound; rejects after timeoutMs. */
   async ready(timeoutMs = 3000): Promise<void> {
     if (this.up) return;
+    // Refused credentials: say so at once, instead of waiting for a bind that is held back.
+    const held = this.refusals.blocking();
+    if (held) throw new SmppTransientError(`no bind to route "${this.name}": ${held}`);
     const tx = this.binds.filter((b) => b.mode !== 'receiver');
     await Promise.any(tx.map((b) => b.ready(timeoutMs))).catch(() => {
-      throw new SmppTransientError(`no bind to route "${this.name}" came up within ${timeoutMs} ms`);
+      const why = this.refusals.blocking() ?? tx.map((b) => b.lastError).find((e) => e !== undefined);
+      throw new SmppTransientError(`no bind to route "${this.name}" came up within ${timeoutMs} ms${why ? `: ${why}` : ''}`);
     });
   }
 
@@ -161,18 +237,17 @@ export class SmscRoute {
     await Promise.all(this.binds.map((b) => b.ready(timeoutMs)));
   }
 
-  describe(): { name: string; up: boolean; binds: ReturnType<SmppBind['describe']>[] } {
-    return { name: this.name, up: this.up, binds: this.binds.map((b) => b.describe()) };
+  describe(): { name: string; up: boolean; pausedMs: number; bindRefusals: ReturnType<BindRefusals['describe']>; binds: ReturnType<SmppBind['describe']>[] } {
+    return { name: this.name, up: this.up, pausedMs: this.pause.remainingMs(), bindRefusals: this.refusals.describe(), binds: this.binds.map((b) => b.describe()) };
   }
 
   bindStates(): Record<string, BindState> {
     return Object.fromEntries(this.binds.map((b) => [b.name, b.state]));
   }
 
-  /** The least loaded bound transmitter that is not paused, round robin among equals. */
+  /** The least loaded bound transmitter, round robin among equals (a throttling pause holds every bind alike). */
   private pick(): SmppBind | undefined {
-    const now = Date.now();
-    const ready = this.binds.filter((b) => b.canSubmit && b.pausedUntil <= now);
+    const ready = this.binds.filter((b) => b.canSubmit);
     if (!ready.length) return undefined;
     const start = this.next++ % ready.length;
     const ordered = [...ready.slice(start), ...ready.slice(0, start)];
@@ -180,43 +255,81 @@ export class SmscRoute {
   }
 
   /**
-   * One PDU: waits for a bind, honours the TPS budget, backs off on
-   * ESME_RTHROTTLED / ESME_RMSGQFUL (pausing that bind) and on a dropped bind,
-   * until the deadline; a permanent status fails at once.
+   * One PDU: waits for a bind, honours the TPS budget and the route's
+   * throttling pause, backs off on a dropped bind, until the deadline; a
+   * permanent status fails at once. A submit without an answer in time is not
+   * sent again while the SMSC may have it (unless resubmitInDoubt): its late
+   * answer is awaited until the deadline, then the part gets a stand-in id.
+   * Only once its bind is torn down is it sent again, as a possible duplicate.
    */
-  private async submitPdu(build: () => Parameters<SmppBind['submit']>[0], cls: TrafficClass, deadline: number): Promise<string> {
+  private async submitPdu(build: () => Parameters<SmppBind['submit']>[0], cls: TrafficClass, deadline: number): Promise<PartResult> {
     let backoff = 100;
     let last: Error | undefined;
+    /** Why an earlier copy of this PDU may be at the SMSC, if one may. */
+    let earlier: string | undefined;
+    const late: Promise<LateAnswer>[] = [];
     while (Date.now() < deadline) {
       if (this.closed) throw new SmppTransientError(`route "${this.name}" is shut down`);
+      if (this.pause.until >= deadline) break; // throttled past the deadline: the last answer says why
       const bind = this.pick();
       if (!bind) {
         await sleep(Math.min(50, Math.max(1, deadline - Date.now())));
         continue;
       }
       await this.throttle.take();
+      if (earlier) this.stats.possibleDuplicate({ route: this.name, bind: bind.name, reason: earlier });
+      let err: unknown;
       try {
-        return await bind.submit(build(), cls);
-      } catch (err) {
-        if (err instanceof SmppPermanentError) throw err;
-        last = err as Error;
-        const status = (err as SmppTransientError).commandStatus;
-        if (status !== undefined && BACKOFF.has(status)) {
-          bind.pausedUntil = Date.now() + backoff;
-          this.logger.warn('SMSC throttled us; backing off', { bind: bind.name, backoffMs: backoff });
-        }
-        await sleep(Math.min(backoff, Math.max(1, deadline - Date.now())));
-        backoff = Math.min(backoff * 2, 2000);
+        const id = await bind.submit(build(), cls, deadline);
+        this.pause.accepted();
+        return { id, late };
+      } catch (e) {
+        err = e;
       }
+      if (err instanceof SmppInDoubtError) {
+        this.stats.track(err.late, { route: this.name, bind: bind.name });
+        if (this.config.resubmitInDoubt) {
+          late.push(err.late);
+          earlier = 'resubmitInDoubt: sent again while an earlier copy had no answer';
+          last = err;
+          continue;
+        }
+        const answer = await byDeadline(err.late, deadline);
+        if (answer === undefined) {
+          // Still out at the deadline: the SMSC may have it; its late answer is linked to this stand-in.
+          this.stats.unconfirmedParts++;
+          this.logger.warn('submit in doubt at the deadline: not sent again', { route: this.name, bind: bind.name });
+          return { id: inDoubtId(), late: [...late, err.late] };
+        }
+        if (answer.kind === 'accepted') return { id: answer.messageId, late };
+        if (answer.kind === 'lost') {
+          earlier = 'sent again after its bind was torn down without an answer';
+          last = err;
+          continue;
+        }
+        err = answer.error;
+      }
+      if (err instanceof SmppPermanentError) throw err;
+      last = err as Error;
+      const status = (err as SmppTransientError).commandStatus;
+      if (status !== undefined && BACKOFF.has(status)) {
+        // The bind paused the route (smpp/flow-pause.ts): every submit waits it out, those queued for the window too.
+        this.logger.warn('SMSC throttled us; backing off', { route: this.name, bind: bind.name, pausedMs: this.pause.remainingMs() });
+        continue;
+      }
+      await sleep(Math.min(backoff, Math.max(1, deadline - Date.now())));
+      backoff = Math.min(backoff * 2, 2000);
     }
-    throw last ?? new SmppTransientError(`no bound transmitter on route "${this.name}" before the deadline`);
+    const why = last?.message ?? `no bound transmitter on route "${this.name}" before the deadline`;
+    if (earlier) throw new SmppUnconfirmedError(`${why} (an earlier copy may be at the SMSC)`, (last as SmppTransientError | undefined)?.commandStatus);
+    throw last ?? new SmppTransientError(why);
   }
 
   async submitText(destinationE164: string, text: string, opts: SubmitOptions): Promise<SubmittedMessage> {
     const encoded = encodeText(text);
     const sender = senderAddress(opts.senderId);
     const cls = opts.trafficClass ?? 'otp';
-    const deadline = Date.now() + (this.config.submitDeadlineMs ?? 8000);
+    const deadline = Math.min(Date.now() + (this.config.submitDeadlineMs ?? 8000), opts.deadline ?? Infinity);
     const base = {
       source_addr: sender.addr,
       source_addr_ton: sender.ton,
@@ -229,16 +342,37 @@ export class SmscRoute {
       validity_period: relativeValidity(opts.validitySeconds),
     };
     const total = encoded.segments.length;
+    const lateOf = (part: PartResult) => part.late.map((answer) => ({ messageId: part.id, answer }));
     if (total === 1 || this.config.longMessages === 'payload') {
-      const id = await this.submitPdu(() => (total === 1 ? { ...base, esm_class: 0, short_message: { message: text } } : { ...base, esm_class: 0, message_payload: { message: text } }), cls, deadline);
-      return { route: this.name, messageIds: [id], segments: total, encoding: encoded.encoding };
+      const part = await this.submitPdu(() => (total === 1 ? { ...base, esm_class: 0, short_message: { message: text } } : { ...base, esm_class: 0, message_payload: { message: text } }), cls, deadline);
+      return { route: this.name, messageIds: [part.id], segments: total, encoding: encoded.encoding, late: lateOf(part) };
     }
-    const ref = randomInt(0, 256);
+    const bits = this.config.concatRefBits ?? 8;
+    const plan = this.ledger.begin(destinationE164, opts.messageKey, total, bits, this.name);
+    if (plan.resent) this.stats.possibleDuplicate({ route: this.name, reason: 'parts of a long message accepted on another route or reference width sent again', count: plan.resent });
     const messageIds: string[] = [];
+    const late: SubmittedMessage['late'] = [];
     for (let i = 0; i < total; i++) {
-      messageIds.push(await this.submitPdu(() => ({ ...base, esm_class: 0x40, short_message: { message: encoded.segments[i], udh: concatUdh(ref, total, i + 1) } }), cls, deadline));
+      const known = plan.accepted[i];
+      if (known !== undefined) {
+        messageIds.push(known); // accepted by an earlier try: at the handset already
+        continue;
+      }
+      let part: PartResult;
+      try {
+        part = await this.submitPdu(() => ({ ...base, esm_class: 0x40, short_message: { message: encoded.segments[i], udh: concatHeader(bits, plan.ref, total, i + 1) } }), cls, deadline);
+      } catch (err) {
+        if (messageIds.length) {
+          this.logger.warn('long message failed part-way', { route: this.name, accepted: messageIds.length, total, retry: opts.messageKey ? 'sends only the missing parts, same reference' : 'no messageKey: sends every part again' });
+        }
+        throw err;
+      }
+      this.ledger.accepted(opts.messageKey, i + 1, part.id);
+      messageIds.push(part.id);
+      late.push(...lateOf(part));
     }
-    return { route: this.name, messageIds, segments: total, encoding: encoded.encoding };
+    this.ledger.complete(opts.messageKey);
+    return { route: this.name, messageIds, segments: total, encoding: encoded.encoding, late };
   }
 
   async close(): Promise<void> {
@@ -250,6 +384,8 @@ export class SmscRoute {
 /** Several routes in priority order. */
 export class SmscRouter {
   readonly routes: SmscRoute[];
+  /** In-doubt submits and possible duplicates over every route (GET /status `submits`). */
+  readonly stats: SubmitFlowStats;
 
   constructor(configs: RouteConfig[], logger: BindLogger = consoleLogger) {
     if (!configs.length) throw new Error('at least one SMSC route is required');
@@ -258,7 +394,16 @@ export class SmscRouter {
       if (names.has(c.name)) throw new Error(`SMSC route name "${c.name}" is used twice`);
       names.add(c.name);
     }
-    this.routes = configs.map((c) => new SmscRoute(c, logger));
+    const shared: RouteShared = { stats: new SubmitFlowStats(logger), ledger: new ConcatLedger() };
+    this.stats = shared.stats;
+    this.routes = configs.map((c) => new SmscRoute(c, logger, shared));
+  }
+
+  /** Operator: binds stopped after refused credentials try again now. */
+  resetBindRefusals(): string[] {
+    const held = this.routes.filter((r) => r.refusals.count > 0);
+    for (const r of held) r.refusals.reset();
+    return held.map((r) => r.name);
   }
 
   start(): void {
@@ -288,16 +433,22 @@ export class SmscRouter {
     const candidates = this.routes.filter((r) => r.serves(destinationE164, opts.country, cls));
     if (!candidates.length) throw new SmppPermanentError(`no SMSC route serves ${opts.country ?? 'this destination'} for ${cls} traffic`, 0x0b);
     let last: Error | undefined;
+    const deadline = opts.deadline ?? Infinity;
     for (const route of [...candidates.filter((r) => r.up), ...candidates.filter((r) => !r.up)]) {
+      // Failover shares one deadline: the whole submit must end inside the caller's own timeout.
+      const left = deadline - Date.now();
+      if (left <= 0) break;
       try {
-        if (!route.up) await route.ready(1000);
-        return await route.submitText(destinationE164, text, opts);
+        if (!route.up) await route.ready(Math.min(1000, left));
+        return await route.submitText(destinationE164, text, { ...opts, deadline });
       } catch (err) {
         if (err instanceof SmppPermanentError) throw err;
+        if (err instanceof SmppUnconfirmedError && !route.config.resubmitInDoubt) throw err; // the next route could send it twice
+        if (err instanceof SmppUnconfirmedError) this.stats.possibleDuplicate({ route: route.name, reason: 'failover after a submit that may be at the SMSC' });
         last = err as Error;
       }
     }
-    throw last ?? new SmppTransientError('no SMSC route is up');
+    throw last ?? new SmppTransientError('no SMSC route is up before the submit deadline');
   }
 
   async close(): Promise<void> {

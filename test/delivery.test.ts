@@ -222,21 +222,57 @@ test('bind state is observable, and a graceful shutdown unbinds', async () => {
 
 export type { OtpConfig };
 
-test('an SMSC that accepts but never answers in time causes bounded resends of the same code, then a clear failure', async () => {
+test('an SMSC that answers a submit late: one SMS, the send is accepted, the late id is linked and its receipt delivers the session', async () => {
   const phone = '+33612660001';
   // A simulator of our own, so the route can carry short timeouts (SMSC_ROUTES).
-  const sim = new SmscSimulator({ smppPort: 0, httpPort: 0, quiet: true, behaviours: { [phone]: 'slow' }, slowResponseMs: 2000 });
+  const sim = new SmscSimulator({ smppPort: 0, httpPort: 0, quiet: true });
   await sim.start();
   cleanup.push(() => sim.stop());
+  sim.timing.setDestination(phone, { responseDelayMs: null }); // accepted and delivered, submit_sm_resp held back
+  const port = await freePort();
   const t = await stack({}, {
+    OTP_STATUS_PORT: String(port),
     SMSC_ROUTES: JSON.stringify([{ name: 'smsc', host: '127.0.0.1', port: sim.smppPort, systemId: 'otp', password: 'secret', responseTimeoutMs: 300, submitDeadlineMs: 700 }]),
   });
-  await expect(t.otp.send(phone)).rejects.toThrow(/SMS dispatch failed: submit_sm got no response within 300 ms/);
-  const submits = sim.submits.filter((x) => x.to === phone);
-  // At most 3 submits per attempt within the 700 ms deadline, and 4 attempts: never a loop.
-  expect(submits.length).toBeGreaterThanOrEqual(4);
-  expect(submits.length).toBeLessThanOrEqual(12);
-  // The SMSC delivered every copy, and every copy carries the same code.
-  const codes = new Set(sim.messages(phone).map((m) => codeFrom(m.text)));
-  expect(codes.size).toBe(1);
+  const sent = accepted(await t.otp.send(phone));
+  expect(sent.maskedPhone).not.toContain('612660001');
+  // Not sent again while the SMSC may have it: not by the route, not by the activity's retries.
+  expect(sim.submits.filter((x) => x.to === phone)).toHaveLength(1);
+  expect(sim.timing.releaseResponses()).toBe(1);
+  const st = await delivered(t.otp, phone, 'delivered through the late answer');
+  expect(st?.code?.deliveryStat).toBe('DELIVRD');
+  expect(sim.messages(phone)).toHaveLength(1);
+  const status = (await (await fetch(t.worker.statusUrl!)).json()) as { submits: Record<string, number>; receipts: Record<string, number> };
+  expect(status.submits).toMatchObject({ inDoubt: 0, inDoubtTotal: 1, lateAnswers: 1, unconfirmedParts: 1, possibleDuplicates: 0 });
+  expect(status.receipts.lateLinked).toBe(1);
+}, 60_000);
+
+test('refused credentials: the send error and the status name the refusal, and the worker stops binding', async () => {
+  quietRuntime();
+  const sim = new SmscSimulator({ smppPort: 0, httpPort: 0, quiet: true });
+  await sim.start();
+  cleanup.push(() => sim.stop());
+  const port = await freePort();
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: temporalAddress(),
+    OTP_TASK_QUEUE: `otp-refused-${randomUUID()}`,
+    OTP_TENANT: `ref${randomUUID().slice(0, 8)}`,
+    OTP_STATUS_PORT: String(port),
+    OTP_PROFILES: JSON.stringify(TEST_PROFILES),
+    SMSC_ROUTES: JSON.stringify([{ name: 'smsc', host: '127.0.0.1', port: sim.smppPort, systemId: 'otp', password: 'wrong', maxBindRefusals: 1 }]),
+  });
+  const w = await startWorker(config, { workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! }, workerOptions: { shutdownGraceTime: '1 second' } });
+  cleanup.push(() => w.shutdown());
+  const otp = await connectOtpClient(config);
+  cleanup.push(() => otp.temporal.connection.close());
+  await waitFor(async () => w.smsc.routes[0].refusals.stopped, (x) => x, 'refused');
+  await expect(otp.send('+33612670001')).rejects.toThrow(/SMS dispatch failed: .*bind refused by the SMSC: invalid password \(0x0E\)/);
+  const status = (await (await fetch(w.statusUrl!)).json()) as { routes: { bindRefusals: { stopped: boolean; reason: string } }[] };
+  expect(status.routes[0].bindRefusals).toMatchObject({ stopped: true, reason: 'bind refused by the SMSC: invalid password (0x0E)' });
+  expect(sim.timing.bindAttempts.get('otp')).toBe(1);
+  // The operator fixes the password on the SMSC side and resets: the worker binds again.
+  sim.opts.accounts.otp = 'wrong';
+  const reset = await fetch(w.statusUrl!.replace('/status', '/binds/reset'), { method: 'POST' });
+  expect(await reset.json()).toEqual({ reset: ['smsc'] });
+  await w.smsc.ready(5000);
 }, 60_000);
