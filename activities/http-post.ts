@@ -5,13 +5,14 @@
  * connected to is the address checked: a DNS answer that changes between a
  * check and the connect (rebinding) cannot reach a blocked range.
  */
-import { createHmac } from 'node:crypto';
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { ApplicationFailure } from '@temporalio/activity';
 import { DestinationError, checkAddress, checkUrl, type OutboundPolicy } from '../policy/destination';
+import { WEBHOOK_EVENT_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER } from '../contract';
+import { webhookSignature } from '../contract/keys';
 
 /** Whole-request budget: connect, send and the response status line. */
 const TIMEOUT_MS = 5000;
@@ -60,7 +61,7 @@ export async function signedPost(key: string, url: string, body: string, eventId
     throw err;
   }
   const timestamp = String(Math.floor(Date.now() / 1000));
-  const signature = createHmac('sha256', key).update(`${timestamp}.${body}`).digest('hex');
+  const signature = webhookSignature(key, timestamp, body);
   const signal = AbortSignal.timeout(TIMEOUT_MS);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
   let res: IncomingMessage;
@@ -71,9 +72,9 @@ export async function signedPost(key: string, url: string, body: string, eventId
         headers: {
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(body),
-          'x-otp-event-id': eventId,
-          'x-otp-timestamp': timestamp,
-          'x-otp-signature': `sha256=${signature}`,
+          [WEBHOOK_EVENT_ID_HEADER]: eventId,
+          [WEBHOOK_TIMESTAMP_HEADER]: timestamp,
+          [WEBHOOK_SIGNATURE_HEADER]: signature,
         },
         lookup: guardedLookup(policy),
         // A fresh connection each time: the shared pool keys sockets by host and port, not by policy.

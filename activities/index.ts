@@ -9,16 +9,16 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { MAX_CODE_LENGTH, MIN_CODE_LENGTH, RECEIPT_MAILBOX_WORKFLOW, mailboxSubmittedSignal, receiptMailboxId, type QuotaRequest, type QuotaResult } from '../contract';
 import { maskPhone, sessionWorkflowId } from '../contract/keys';
-import { MessageError, assertLocale, assertPlainText, pickTemplate, renderMessage } from '../policy/message';
+import { MessageError, assertLocale, assertPlainText, pickTemplate, renderMessage, type RenderedMessage } from '../policy/message';
 import { checkPhone } from '../policy/phone';
-import { ALPHABETS, DEFAULT_PROFILE, isInAlphabet, sessionRules, type ResolvedProfile } from '../policy/profile';
+import { ALPHABETS, DEFAULT_PROFILE, LIMITS, catalogProfile, isInAlphabet, sessionRules, type ResolvedProfile } from '../policy/profile';
 import { resendDecision, shouldRedeliver } from '../policy/resend';
 import type { ProfileStore } from '../policy/store';
 import { SmppPermanentError } from '../smpp/errors';
 import type { SmscRouter } from '../smpp/smsc';
 import { codeDigest, deriveCode, SealError, type CodeKeyring, type SealOpener } from './code';
 import type { Transporter } from 'nodemailer';
-import type { WebhookChannelMessage } from '../contract';
+import type { OtpCatalog, WebhookChannelMessage, WebhookDeliveryMessage } from '../contract';
 import type { SendAdmission } from './admission';
 import type { ReceiptLinks } from './receipt-links';
 import type { VelocityGate } from './velocity-gate';
@@ -78,8 +78,8 @@ function resolveTemplate(p: ResolvedProfile, input: PrepareSendInput): { templat
     assertPlainText('messageText', input.messageText, { allowNewline: true, allowBraces: true });
     return { template: input.messageText, locale: input.locale ?? p.defaultLocale };
   }
-  // Own keys only: a locale such as "constructor" never picks an object property.
-  return pickTemplate(p.templates, input.locale, p.defaultLocale);
+  // Own keys only: a locale such as "constructor" never picks an object property; an unknown one is refused.
+  return pickTemplate(p.templates, input.locale, p.defaultLocale, p.name);
 }
 
 /** Resolves the profile and decides whether this send may go out at all. */
@@ -92,6 +92,19 @@ function prepare(deps: ActivityDeps, input: PrepareSendInput): PrepareSendResult
   if (!phone.ok) return { status: phone.status, reason: phone.reason, profile: label };
 
   const custom = input.channel === 'custom';
+  const webhook = input.channel === 'webhook';
+  if (webhook) {
+    if (p.deliveryWebhookUrl === null) throw invalidRequest(`profile "${p.name}" has no deliveryWebhookUrl: channel "webhook" needs one in the profile`);
+    if (input.sealedCode !== undefined) throw invalidRequest('channel "webhook" sends a code the workers make: drop the code');
+    if (input.email !== undefined || input.webhookUrl !== undefined) throw invalidRequest('channel "webhook" has no fallback channels: drop email and webhookUrl');
+    try {
+      checkUrl(p.deliveryWebhookUrl, deps.outbound);
+    } catch (err) {
+      // The operator's URL, not the caller's: say which setting to fix.
+      if (err instanceof DestinationError) throw invalidRequest(`profile "${p.name}" deliveryWebhookUrl ${err.message} (see OTP_OUTBOUND_ALLOW)`);
+      throw err;
+    }
+  }
   if (custom) {
     if (!p.allowCustomChannel) throw invalidRequest(`profile "${p.name}" does not allow the custom channel`);
     if (input.sealedCode === undefined) throw invalidRequest('channel "custom" needs the code the caller will deliver');
@@ -144,7 +157,8 @@ function prepare(deps: ActivityDeps, input: PrepareSendInput): PrepareSendResult
   // Dry run with a stand-in code of the same length: a template over budget sends nothing.
   let dry;
   try {
-    dry = renderMessage({ ...render, code: ALPHABETS[p.alphabet][0].repeat(codeLength) });
+    const standIn = ALPHABETS[p.alphabet][0].repeat(codeLength);
+    dry = webhook ? renderNonSms(render, standIn) : renderMessage({ ...render, code: standIn });
   } catch (err) {
     if (err instanceof MessageError) throw invalidRequest(err.message);
     throw err;
@@ -174,7 +188,13 @@ function prepare(deps: ActivityDeps, input: PrepareSendInput): PrepareSendResult
     country: phone.country,
     fallback,
     callerCode,
+    ...(webhook && !sandbox ? { deliveryWebhookUrl: p.deliveryWebhookUrl! } : {}),
   };
+}
+
+/** Email and webhook text: the SMS template, without the SMS segment budget or autofill lines. */
+function renderNonSms(render: RenderPlan, code: string): RenderedMessage {
+  return renderMessage({ ...render, code, maxSegments: LIMITS.maxSegments[1], autofill: { iosDomain: null, androidAppHash: null } });
 }
 
 /** Opens a sealed code for this session, or fails the request naming what is wrong with it. */
@@ -207,6 +227,23 @@ function fallbackDestinations(p: ResolvedProfile, input: PrepareSendInput): { em
   }
   const webhookUrl = input.webhookUrl ?? p.fallbackWebhookUrl ?? undefined;
   return email || webhookUrl ? { email, webhookUrl } : undefined;
+}
+
+/**
+ * POSTs a channel "webhook" code once. A failure is an answer, not an exception: retrying
+ * the local activity would charge the send again; the session records the code as failed.
+ */
+async function postDelivery(deps: ActivityDeps, url: string, message: WebhookDeliveryMessage): Promise<{ delivered: boolean; detail: string }> {
+  try {
+    const status = await signedPost(deps.callbackKey, url, JSON.stringify(message), `${message.sessionId}:${message.codeSeq}:delivery`, 'webhook delivery', deps.outbound);
+    Context.current().log.info('code posted to the delivery webhook', { codeSeq: message.codeSeq, status });
+    return { delivered: true, detail: `HTTP ${status}` };
+  } catch (err) {
+    // signedPost's messages name only the host, never the body.
+    const detail = err instanceof Error ? err.message : String(err);
+    Context.current().log.warn('delivery webhook failed', { codeSeq: message.codeSeq, detail });
+    return { delivered: false, detail };
+  }
 }
 
 /** The number must be the one the session id was made from: a send cannot redirect another number's session. */
@@ -301,6 +338,24 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
         const base = { status: 'ok' as const, rules, render: prep.render, country: prep.country, shadowFlags, maskedPhone, quota: prep.quota, fallback: prep.fallback, keyId };
         if (prep.sandboxDigest) return { ...base, kind: 'sandbox', digest: prep.sandboxDigest, segments: prep.segments, encoding: prep.encoding };
         if (prep.customDigest) return { ...base, kind: 'custom', digest: prep.customDigest, segments: 0, encoding: prep.encoding };
+        if (prep.deliveryWebhookUrl) {
+          // Always a new code: a webhook code is never re-delivered, retried or escalated.
+          const code = deriveCode(deps.codeKeys.secret(keyId), input.sessionWorkflowId, input.next.nonce, prep.render.codeLength, prep.render.alphabet);
+          const post = await postDelivery(deps, prep.deliveryWebhookUrl, {
+            sessionId: input.sessionWorkflowId,
+            codeSeq: input.next.seq,
+            channel: 'webhook',
+            kind: 'delivery',
+            code,
+            brand: prep.render.brand,
+            expiresAt: new Date(input.nowMs + rules.ttlSeconds * 1000).toISOString(),
+            phone: input.phone,
+            profile: rules.profile,
+            locale: prep.render.locale,
+            text: renderNonSms(prep.render, code).text,
+          });
+          return { ...base, kind: 'webhook', ...post, digest: codeDigest(deps.codeKeys.secret(keyId), input.sessionWorkflowId, code), segments: 0, encoding: prep.encoding };
+        }
         const current = input.session.current;
         const redeliver = current !== undefined && shouldRedeliver(current, rules.profile, prep.callerCode, input.nowMs);
         const target = redeliver ? { seq: current.seq, nonce: current.nonce, keyId: current.keyId, expiresAtMs: current.expiresAtMs } : { ...input.next, keyId, expiresAtMs: input.nowMs + rules.ttlSeconds * 1000 };
@@ -350,6 +405,11 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
       return dispatch(deps, input, 'mailbox');
     },
 
+    async describeCatalog(): Promise<OtpCatalog> {
+      const profiles = deps.profiles.names().map((name) => catalogProfile(deps.profiles.get(name)!));
+      return { taskQueue: deps.taskQueue, defaultProfile: DEFAULT_PROFILE, profiles };
+    },
+
     async deliverCallback({ url, event }): Promise<{ status: number }> {
       return { status: await signedPost(deps.callbackKey, url, JSON.stringify(event), event.eventId, 'delivery callback', deps.outbound) };
     },
@@ -364,7 +424,7 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
       const code = deriveCode(deps.codeKeys.secret(input.keyId), input.sessionWorkflowId, input.nonce, render.codeLength, render.alphabet);
       if (input.channel === 'email') {
         // Same template as the SMS, so the wording, brand and locale match; no segment budget for email.
-        const text = renderMessage({ ...render, code, maxSegments: 10, autofill: { iosDomain: null, androidAppHash: null } }).text;
+        const text = renderNonSms(render, code).text;
         const info = await deps.mail.transport.sendMail({ from: deps.mail.from, to: input.to, subject: `${render.brand} verification code`, text });
         Context.current().log.info('code emailed', { codeSeq: input.codeSeq, messageId: info.messageId });
         return { channel: 'email', id: String(info.messageId) };

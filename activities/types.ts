@@ -1,5 +1,5 @@
 /** The activity interface the workflows call; implemented in ./index.ts. */
-import type { DeliveryCallbackEvent, DeliveryReceipt, QuotaRequest, QuotaResult, SendRefused } from '../contract';
+import type { DeliveryCallbackEvent, DeliveryReceipt, OtpCatalog, QuotaRequest, QuotaResult, SendChannel, SendRefused } from '../contract';
 import type { SendHistory } from '../policy/resend';
 import type { AutofillPolicy, CodeAlphabet, SessionRules } from '../policy/profile';
 
@@ -30,7 +30,7 @@ export interface PrepareSendInput {
   sealedCode?: string;
   messageText?: string;
   callbackUrl?: string;
-  channel?: 'sms' | 'custom';
+  channel?: SendChannel;
   email?: string;
   webhookUrl?: string;
 }
@@ -54,6 +54,8 @@ export type PrepareSendResult =
       fallback?: { email?: string; webhookUrl?: string };
       /** The caller's code, opened (never leaves the worker). */
       callerCode?: string;
+      /** Set for channel "webhook": the profile's deliveryWebhookUrl, checked against the outbound policy. */
+      deliveryWebhookUrl?: string;
     }
   | { status: 'invalid_number' | 'blocked'; reason: string; profile: string };
 
@@ -132,7 +134,12 @@ export type SendCodeResult =
       keyId: string;
       segments: number;
       encoding: 'GSM7' | 'UCS2';
-    } & ({ kind: 'sandbox' | 'custom' } | { kind: 'sms'; redeliver: boolean; route: string; messageIds: string[] }));
+    } & (
+      | { kind: 'sandbox' | 'custom' }
+      | { kind: 'sms'; redeliver: boolean; route: string; messageIds: string[] }
+      /** Channel "webhook": a new code, POSTed once; `detail` names the answer (HTTP status or the failure, host only). */
+      | { kind: 'webhook'; delivered: boolean; detail: string }
+    ));
 
 export interface RetryCodeInput extends DispatchCodeInput {
   /** Charged to the tenant rate and velocity like a send; a refusal skips the retry. */
@@ -159,6 +166,8 @@ export interface OtpActivities {
   prepareSend(input: PrepareSendInput): Promise<PrepareSendResult>;
   acquireSendQuota(input: { tenant: string; request: QuotaRequest }): Promise<QuotaResult>;
   dispatchCode(input: DispatchCodeInput): Promise<DispatchCodeResult>;
+  /** Local, run by the otpCatalog workflow: the profiles this worker knows, as callers may see them. */
+  describeCatalog(): Promise<OtpCatalog>;
   /** POSTs one signed delivery event; throws on a non-2xx answer so Temporal retries it. */
   deliverCallback(input: { url: string; event: DeliveryCallbackEvent }): Promise<{ status: number }>;
 }

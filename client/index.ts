@@ -4,8 +4,8 @@
  * of the number, and codes (entered, or the caller's own) travel sealed for
  * the workers: nothing a client holds can open them again.
  */
-import { randomInt } from 'node:crypto';
-import { Client, Connection, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcCancelledError, isGrpcDeadlineError, type ConnectionOptions } from '@temporalio/client';
+import { randomInt, randomUUID } from 'node:crypto';
+import { Client, Connection, WithStartWorkflowOperation, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcCancelledError, isGrpcDeadlineError, type ConnectionOptions } from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 
 import type { DataConverter } from '@temporalio/common';
@@ -13,12 +13,16 @@ import {
   DEFAULT_TENANT,
   MAX_CODE_LENGTH,
   MIN_CODE_LENGTH,
+  CATALOG_WORKFLOW,
+  catalogWorkflowId,
   OTP_SESSION_WORKFLOW,
   SESSION_VERSION,
   cancelUpdate,
   sendUpdate,
   statusQuery,
   verifyUpdate,
+  type OtpCatalog,
+  type OtpPurpose,
   type OtpSessionInput,
   type OtpSessionStatus,
   type SendOtpRequest,
@@ -35,14 +39,18 @@ import { SendLimiter } from './send-limiter';
 export { DEFAULT_CLIENT_MAX_SENDS_IN_FLIGHT, DEFAULT_CLIENT_SEND_TARGET_MS, SendLimiter } from './send-limiter';
 
 export * from '../contract';
+export { verifyWebhookSignature, webhookSignature, WEBHOOK_MAX_SKEW_SECONDS } from '../contract/keys';
 
 /** TASK_QUEUE_TYPE_WORKFLOW, for describeTaskQueue (the proto package is only a type import: not a run-time dependency). */
 export const WORKFLOW_TASK_QUEUE = 1 as temporal.api.enums.v1.TaskQueueType;
 
 /** Public-mode verify answers take at least this long (see OtpClientOptions.publicAnswerFloorMs). */
 export const DEFAULT_PUBLIC_ANSWER_FLOOR_MS = 300;
-/** Longest a send, verify or cancel waits (see OtpClientOptions.callTimeoutMs). */
+/** Longest a send, verify, cancel or catalog call waits (see OtpClientOptions.callTimeoutMs). */
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
+
+/** The catalog workflow times out this long after the call would have: see OtpClient.catalog. */
+const CATALOG_TIMEOUT_MARGIN_MS = 5_000;
 
 /** The data converter every client and worker of one deployment must share. */
 export function otpDataConverter(payloadKeys: PayloadKey[]): DataConverter {
@@ -72,7 +80,7 @@ export interface OtpClientOptions {
    */
   sealClock?: () => number | Promise<number>;
   /**
-   * Longest a send, verify or cancel waits for its answer. Past it the call
+   * Longest a send, verify, cancel or catalog call waits for its answer. Past it the call
    * fails with an OtpRequestError (type "Timeout") that names the cause, e.g.
    * "no OTP worker is polling task queue 'otp' on 127.0.0.1:7233". A send that
    * reaches a worker later is refused there as too old (OTP_MAX_SEND_WAIT_MS): no late SMS.
@@ -96,9 +104,14 @@ export interface OtpClientOptions {
   sendLatencyTargetMs?: number;
 }
 
+/**
+ * `channel`: "sms" (default); "custom" (the code comes back to the caller, who delivers it);
+ * "webhook" (the workers POST the code, signed, to the profile's deliveryWebhookUrl, and the
+ * answer carries no code; check the POST with verifyWebhookSignature). See SendOtpRequest.channel.
+ */
 export interface SendOptions extends Omit<SendOtpRequest, 'phone' | 'sealedCode'> {
   tenant?: string;
-  /** The caller's own code (trigger mode, or channel "custom"); sealed here before it leaves. */
+  /** The caller's own code (trigger mode, or channel "custom"); sealed here before it leaves. Refused with channel "webhook". */
   code?: string;
   /** Becomes the update id: the same key within 24 h returns the first answer and sends nothing new. */
   idempotencyKey?: string;
@@ -125,7 +138,7 @@ export interface CallOptions {
 export interface VerifyOptions extends CallOptions {
   responseMode?: ResponseMode;
   /** What the code must confirm: the purpose of the profile it was sent under. @default "login" */
-  purpose?: 'login' | 'transaction' | 'recovery' | 'custom';
+  purpose?: OtpPurpose;
   /** Optionally, the exact profile it must have been sent under. */
   profile?: string;
   /** The context line the code was sent with (transaction profiles). */
@@ -202,6 +215,11 @@ export class OtpClient {
     return new OtpClient({ ...this.opts, defaultRegion: region }, this.limiter);
   }
 
+  /** The same client, waiting at most `ms` for each send, verify or cancel. */
+  withCallTimeout(ms: number): OtpClient {
+    return new OtpClient({ ...this.opts, callTimeoutMs: ms }, this.limiter);
+  }
+
   /** E.164 form of `phone`, or an InvalidPhoneError. */
   normalize(phone: string): string {
     return normalizePhone(phone, this.opts.defaultRegion);
@@ -219,8 +237,9 @@ export class OtpClient {
 
   /**
    * Sends a code. Refusals (rate limits, blocked or invalid numbers) come back
-   * as typed results; only requests that can never succeed as written throw
-   * an OtpRequestError.
+   * as typed results; requests that can never succeed as written throw an
+   * OtpRequestError of type InvalidRequest, and a dispatch that failed (the
+   * SMSC refused it, or a channel "webhook" POST got no 2xx) one of type DispatchFailed.
    */
   async send(phone: string, options: SendOptions = {}): Promise<SendOtpResult> {
     const { tenant = this.opts.tenant ?? DEFAULT_TENANT, idempotencyKey, customCodeLength, code: givenCode, ...rest } = options;
@@ -334,6 +353,29 @@ export class OtpClient {
     } catch (err) {
       if (isGone(err)) return { sessionId: workflowId, valid: false, outcome: 'not_found', attemptsRemaining: 0 };
       explain(err);
+    }
+  }
+
+  /**
+   * What the workers polling this task queue know: each profile with its locales, default
+   * locale and channels (for n8n dropdowns). Runs the short otpCatalog workflow; with no
+   * worker polling it fails like a send, with an OtpRequestError of type "Timeout".
+   */
+  async catalog(): Promise<OtpCatalog> {
+    const ms = this.opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    try {
+      return await this.bounded(() =>
+        this.temporal.workflow.execute<() => Promise<OtpCatalog>>(CATALOG_WORKFLOW, {
+          workflowId: catalogWorkflowId(randomUUID()),
+          taskQueue: this.opts.taskQueue,
+          // Outlives the call a little, so the client's timeout (which names the cause) comes first;
+          // then it ends on its own and no worker picks up a stale request.
+          workflowExecutionTimeout: ms + CATALOG_TIMEOUT_MARGIN_MS,
+        }),
+      );
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) throw new OtpRequestError(`catalog failed: ${err.cause?.message ?? err.message}`, (err.cause as { type?: string } | undefined)?.type ?? 'CatalogFailed');
+      throw err;
     }
   }
 

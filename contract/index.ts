@@ -21,6 +21,10 @@ export const VELOCITY_WORKFLOW = 'otpVelocity';
 export const VELOCITY_SHARD_WORKFLOW = 'otpVelocityShard';
 /** Workflow type of the per-message receipt mailbox (see DESIGN.md decision 5). */
 export const RECEIPT_MAILBOX_WORKFLOW = 'deliveryReceiptMailbox';
+/** Workflow type that answers with the workers' OtpCatalog and ends (one local activity). */
+export const CATALOG_WORKFLOW = 'otpCatalog';
+/** Catalog workflow ids start with this; ":" never occurs in a session id, so none can be squatted. */
+export const CATALOG_WORKFLOW_ID_PREFIX = 'otp-catalog:';
 
 export const SEND_UPDATE = 'send';
 export const ACQUIRE_UPDATE = 'acquire';
@@ -89,13 +93,50 @@ export interface QuotaResult {
   shadowFlags: string[];
 }
 
+/** What a profile's codes confirm; a verify names it. */
+export type OtpPurpose = 'login' | 'transaction' | 'recovery' | 'custom';
+
+/** One profile as callers may see it: what to offer in a form, nothing secret (no URLs, no keys). */
+export interface OtpCatalogProfile {
+  name: string;
+  /** name@revision, as sends record it. */
+  revision: string;
+  purpose: OtpPurpose;
+  /** One line for a dropdown, e.g. "login: 6-digit code, valid 5 min". */
+  description: string;
+  /** Locales the profile has templates for, in its own order; a send's `locale` must be one of them or their base language. */
+  locales: string[];
+  defaultLocale: string;
+  /** Channels a send may ask for: "sms" always, "custom" with allowCustomChannel, "webhook" with a deliveryWebhookUrl. */
+  channels: SendChannel[];
+  allowCustomChannel: boolean;
+  /** The profile has a deliveryWebhookUrl, so channel "webhook" works (the URL itself is not listed). */
+  hasDeliveryWebhook: boolean;
+  /** Sends must carry a context line (transactions). */
+  requireContext: boolean;
+  codeLength: number;
+  ttlSeconds: number;
+}
+
+/** What the workers polling a task queue know: answered by the worker that ran the catalog workflow. */
+export interface OtpCatalog {
+  taskQueue: string;
+  /** The profile a send without `profile` uses. */
+  defaultProfile: string;
+  profiles: OtpCatalogProfile[];
+}
+
 /** Update `send`: issue a code under a policy profile and dispatch it. */
 export interface SendOtpRequest {
   /** E.164 destination, e.g. +33612345678 (clients normalise before sending). */
   phone: string;
   /** Policy profile name. Default "login"; presets: login, transaction, recovery. */
   profile?: string;
-  /** Template locale, e.g. "fr". Default: the profile's defaultLocale; unknown locales fall back to it. */
+  /**
+   * Template locale, e.g. "fr". Default: the profile's defaultLocale. An exact tag or its base
+   * language ("pt-BR" -> "pt") picks a template; any other locale is refused as an invalid request
+   * (`unknown locale "de" for profile "login" (known: en, fr, ru)`) and nothing is sent.
+   */
   locale?: string;
   /** Context line for {context}, e.g. "Confirm transfer of €500 to Alice". Required by transaction profiles. */
   context?: string;
@@ -121,8 +162,13 @@ export interface SendOtpRequest {
    * "sms" (default) sends the code over SMPP. "custom" sends nothing: the caller
    * supplies `code` and delivers it through a channel of its own (an n8n email or
    * chat node); the session still verifies it. Needs a profile with allowCustomChannel.
+   * "webhook": the workers make the code and POST it, signed, to the profile's
+   * `deliveryWebhookUrl` (a `WebhookDeliveryMessage`); the caller never sees it. Needs a
+   * profile with deliveryWebhookUrl; takes no `code`, `email` or `webhookUrl`. A POST
+   * that gets no 2xx fails the send (DispatchFailed) and the code stays recorded as
+   * `failed`; webhook codes are neither retried nor escalated.
    */
-  channel?: 'sms' | 'custom';
+  channel?: SendChannel;
   /**
    * Fallback contact: the same code goes by email if the SMS is not delivered in time (profile fallbackChannels).
    * Taken only from callers the profile trusts (`callerContacts`) or in a domain it lists (`fallbackEmailDomains`); otherwise the send is refused.
@@ -132,10 +178,19 @@ export interface SendOtpRequest {
   webhookUrl?: string;
 }
 
+/** Channels a send may ask for (SendOtpRequest.channel). */
+export const SEND_CHANNELS = ['sms', 'custom', 'webhook'] as const;
+export type SendChannel = (typeof SEND_CHANNELS)[number];
+/** The channel a code was issued on: a send's channel, or "sandbox" for configured test numbers. */
+export type CodeChannel = SendChannel | 'sandbox';
+
 /** Channels a code can take after SMS, in the order a profile lists them. */
 export type FallbackChannel = 'email' | 'webhook';
 
-/** Body of a webhook-channel POST: this one carries the code, because delivering it is its job. */
+/**
+ * Body of a webhook-channel POST: this one carries the code, because delivering it is its job.
+ * Signed like delivery callbacks (see WEBHOOK_SIGNATURE_HEADER).
+ */
 export interface WebhookChannelMessage {
   sessionId: string;
   codeSeq: number;
@@ -144,6 +199,31 @@ export interface WebhookChannelMessage {
   brand: string;
   expiresAt: string;
 }
+
+/**
+ * Body of a channel "webhook" send, POSTed to the profile's `deliveryWebhookUrl`: the
+ * webhook-channel message plus what the receiver needs to deliver the code itself.
+ * Headers: X-OTP-Event-Id (`<sessionId>:<codeSeq>:delivery`, the same on a repeat, so
+ * deduplicate on it), X-OTP-Timestamp (Unix seconds) and X-OTP-Signature =
+ * "sha256=" + hex(HMAC-SHA256(OTP_CALLBACK_KEY, X-OTP-Timestamp + "." + raw body)).
+ */
+export interface WebhookDeliveryMessage extends WebhookChannelMessage {
+  /** Tells it from a fallback webhook-channel message (which has no `kind`). */
+  kind: 'delivery';
+  /** E.164 number the code is for: the receiver finds its user by it. */
+  phone: string;
+  /** Profile name@revision and the template locale used for `text`. */
+  profile: string;
+  locale: string;
+  /** The profile's template rendered with the code, brand, TTL and context, ready to forward. */
+  text: string;
+}
+
+/** Headers of every signed POST (delivery callbacks, webhook channel, webhook delivery). */
+export const WEBHOOK_EVENT_ID_HEADER = 'x-otp-event-id';
+export const WEBHOOK_TIMESTAMP_HEADER = 'x-otp-timestamp';
+/** "sha256=" + hex(HMAC-SHA256(OTP_CALLBACK_KEY, timestamp + "." + raw body)). */
+export const WEBHOOK_SIGNATURE_HEADER = 'x-otp-signature';
 
 export type DeliveryStatus = 'pending' | 'submitted' | 'delivered' | 'failed';
 
@@ -155,8 +235,8 @@ export interface SendAccepted {
   /** True when this send re-delivered the code already issued (its delivery had failed). */
   sameCode: boolean;
   maskedPhone: string;
-  /** "sandbox" for configured test numbers and "custom" for caller-delivered codes: nothing was dispatched. */
-  channel: 'sms' | 'sandbox' | 'custom';
+  /** "sandbox" for configured test numbers and "custom" for caller-delivered codes: nothing was dispatched. "webhook": POSTed to the profile's deliveryWebhookUrl, which answered 2xx. */
+  channel: CodeChannel;
   /** SMSC message id of the first segment (absent in sandbox). */
   messageId?: string;
   segments: number;
@@ -222,7 +302,7 @@ export interface VerifyOtpRequest {
   /** `sealCode(OTP_SEAL_PUBLIC_KEY, sessionId, code)`: only workers can open it. */
   sealedCode: string;
   /** What the code must confirm: the purpose of the profile it was sent under. Default "login": a transaction code never verifies a login. */
-  purpose?: 'login' | 'transaction' | 'recovery' | 'custom';
+  purpose?: OtpPurpose;
   /** Optionally, the exact profile name it must have been sent under. */
   profile?: string;
   /** The context line the code was sent with; required when it was sent with one (transactions). */
@@ -298,7 +378,7 @@ export interface OtpSessionStatus {
     seq: number;
     /** Profile name@revision the code was issued under. */
     profile: string;
-    channel: 'sms' | 'sandbox' | 'custom';
+    channel: CodeChannel;
     state: CodeState;
     delivery: DeliveryStatus;
     deliveryStat?: string;
@@ -394,6 +474,11 @@ export const mailboxReceiptSignal = defineSignal<[DeliveryReceipt]>(MAILBOX_RECE
 export const mailboxReceiptsQuery = defineQuery<DeliveryReceipt[]>(MAILBOX_RECEIPTS_QUERY);
 export const velocityReportSignal = defineSignal<[VelocityReport]>(VELOCITY_REPORT_SIGNAL);
 export const velocitySnapshotQuery = defineQuery<VelocitySnapshot, [string[]]>(VELOCITY_SNAPSHOT_QUERY);
+
+/** Workflow id of one catalog request (`id` unique per call, e.g. a UUID). */
+export function catalogWorkflowId(id: string): string {
+  return `${CATALOG_WORKFLOW_ID_PREFIX}${id}`;
+}
 
 /** Workflow id of a tenant's velocity limiter. */
 export function velocityWorkflowId(tenant: string): string {

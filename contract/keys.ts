@@ -5,7 +5,7 @@
  * - The session workflow id carries a keyed hash of the phone (OTP_HASH_KEY), never the number.
  * - Codes travel sealed for the workers (OTP_SEAL_PUBLIC_KEY): clients can seal, only workers can open.
  */
-import { constants, createHash, createHmac, createPublicKey, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
+import { constants, createHash, createHmac, createPublicKey, publicEncrypt, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { parsePhoneNumberWithError, ParseError, type CountryCode } from 'libphonenumber-js/max';
 
 /** HMAC-SHA256 as base64url. */
@@ -127,4 +127,24 @@ export function maskPhone(e164: string): string {
   const rest = digits.slice(cc.length);
   const tail = rest.slice(-3);
   return `+${cc}${'•'.repeat(Math.max(rest.length - tail.length, 0))}${tail}`;
+}
+
+/** Value of X-OTP-Signature for a signed POST: "sha256=" + hex(HMAC-SHA256(OTP_CALLBACK_KEY, timestamp + "." + body)). */
+export function webhookSignature(callbackKey: string, timestamp: string, body: string): string {
+  return `sha256=${createHmac('sha256', callbackKey).update(`${timestamp}.${body}`).digest('hex')}`;
+}
+
+/** How far X-OTP-Timestamp may be from the receiver's clock before verifyWebhookSignature refuses it (replays). */
+export const WEBHOOK_MAX_SKEW_SECONDS = 300;
+
+/**
+ * For receivers of callbacks and webhook POSTs: true when `signature` (X-OTP-Signature) signs
+ * `timestamp` (X-OTP-Timestamp) and the raw `body` under the callback key, and the timestamp is
+ * within WEBHOOK_MAX_SKEW_SECONDS of `nowMs`. Compared in constant time.
+ */
+export function verifyWebhookSignature(callbackKey: string, input: { timestamp: string; signature: string; body: string }, nowMs = Date.now()): boolean {
+  if (!/^\d{1,12}$/.test(input.timestamp) || Math.abs(nowMs / 1000 - Number(input.timestamp)) > WEBHOOK_MAX_SKEW_SECONDS) return false;
+  const expected = Buffer.from(webhookSignature(callbackKey, input.timestamp, input.body));
+  const given = Buffer.from(input.signature);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

@@ -88,7 +88,7 @@ export class TemporalOtpApi implements ICredentialType {
       type: 'string',
       typeOptions: { password: true },
       default: '',
-      description: "The workers' OTP_HASH_KEY. Leave empty only for the local dev stack (npm start).",
+      description: "The workers' OTP_HASH_KEY. Leave empty only for a local development stack, which runs on built-in keys.",
     },
     {
       displayName: 'Payload Keys',
@@ -96,7 +96,7 @@ export class TemporalOtpApi implements ICredentialType {
       type: 'string',
       typeOptions: { password: true },
       default: '',
-      description: "The workers' OTP_PAYLOAD_KEYS (id:base64, comma-separated). Leave empty only for the local dev stack.",
+      description: "The workers' OTP_PAYLOAD_KEYS (id:base64, comma-separated). Leave empty only for a local development stack.",
     },
     {
       displayName: 'Seal Public Key',
@@ -104,7 +104,7 @@ export class TemporalOtpApi implements ICredentialType {
       type: 'string',
       typeOptions: { rows: 3 },
       default: '',
-      description: "The workers' OTP_SEAL_PUBLIC_KEY: codes are sealed with it, so no one holding this credential can read them back from history. Leave empty only for the local dev stack.",
+      description: "The workers' OTP_SEAL_PUBLIC_KEY: codes are sealed with it, so no one holding this credential can read them back from history. Leave empty only for a local development stack.",
     },
   ];
 }

@@ -121,18 +121,21 @@ export function assertLocale(locale: string): void {
 }
 
 /**
- * The template for a locale: the exact tag, then its base language, then the
- * default. Own keys only, case-insensitive, so "toString" or "__proto__" can
- * never pick an inherited property.
+ * The template for a locale: the exact tag, else its base language ("pt-BR" ->
+ * "pt"); no locale means the default. Any other locale is a MessageError that
+ * names it, the profile and the known locales: a silent fallback would send a
+ * language the caller did not ask for. Own keys only, case-insensitive, so
+ * "toString" or "__proto__" can never pick an inherited property.
  */
-export function pickTemplate(templates: Record<string, string>, wanted: string | undefined, defaultLocale: string): { template: string; locale: string } {
+export function pickTemplate(templates: Record<string, string>, wanted: string | undefined, defaultLocale: string, profile: string): { template: string; locale: string } {
   const own = Object.keys(templates).filter((k) => Object.hasOwn(templates, k) && typeof templates[k] === 'string');
   const find = (tag: string): string | undefined => own.find((k) => k === tag) ?? own.find((k) => k.toLowerCase() === tag.toLowerCase());
-  const candidates = wanted ? [wanted, wanted.split(/[-_]/)[0], defaultLocale] : [defaultLocale];
+  const candidates = wanted ? [wanted, wanted.split(/[-_]/)[0]] : [defaultLocale];
   for (const tag of candidates) {
     const key = find(tag);
     if (key !== undefined) return { template: templates[key], locale: key };
   }
+  if (wanted) throw new MessageError(`unknown locale "${wanted}" for profile "${profile}" (known: ${own.join(', ')})`);
   throw new MessageError(`no template for locale "${defaultLocale}"`);
 }
 

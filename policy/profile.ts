@@ -4,10 +4,10 @@
  * types and the validation. Loading and revision hashing are in ./store.ts.
  */
 
-import { MAX_CODE_LENGTH, MIN_CODE_LENGTH } from '../contract';
+import { MAX_CODE_LENGTH, MIN_CODE_LENGTH, type OtpCatalogProfile, type OtpPurpose, type SendChannel } from '../contract';
 
 export type CodeAlphabet = 'numeric' | 'alphanumeric';
-export type Purpose = 'login' | 'transaction' | 'recovery' | 'custom';
+export type Purpose = OtpPurpose;
 
 export interface VelocityPolicy {
   /** Sends allowed per destination country per hour, across the tenant. null = no limit. */
@@ -98,6 +98,11 @@ export interface OtpProfile {
   fallbackEmailDomains: string[];
   /** The operator's webhook-channel target; used when callerContacts is off. */
   fallbackWebhookUrl: string | null;
+  /**
+   * Where a send with channel "webhook" POSTs the code (signed, a WebhookDeliveryMessage).
+   * Default null: channel "webhook" is refused. Set by the operator only; never taken from a send.
+   */
+  deliveryWebhookUrl: string | null;
   /** An SMS not delivered this long after the first submit escalates to the next fallback channel (and again after as long). */
   escalateAfterSeconds: number;
   sandbox: SandboxPolicy;
@@ -157,6 +162,7 @@ const BASE: OtpProfile = {
   callerContacts: false,
   fallbackEmailDomains: [],
   fallbackWebhookUrl: null,
+  deliveryWebhookUrl: null,
   escalateAfterSeconds: 90,
   sandbox: { numbers: [], code: '000000' },
 };
@@ -248,8 +254,9 @@ export function validateProfile(name: string, p: OtpProfile): void {
   if (!Array.isArray(p.fallbackEmailDomains) || p.fallbackEmailDomains.some((d) => typeof d !== 'string' || !/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(d))) {
     fail('fallbackEmailDomains must list lower-case domains such as example.com');
   }
-  if (p.fallbackWebhookUrl !== null && (typeof p.fallbackWebhookUrl !== 'string' || !/^https?:\/\/[^\s]+$/.test(p.fallbackWebhookUrl) || p.fallbackWebhookUrl.length > 2048)) {
-    fail('fallbackWebhookUrl must be null or an http(s) URL');
+  for (const field of ['fallbackWebhookUrl', 'deliveryWebhookUrl'] as const) {
+    const url = p[field];
+    if (url !== null && (typeof url !== 'string' || !/^https?:\/\/[^\s]+$/.test(url) || url.length > 2048)) fail(`${field} must be null or an http(s) URL`);
   }
   int('resendCooldownSeconds', p.resendCooldownSeconds);
   int('maxSendsPerWindow', p.maxSendsPerWindow);
@@ -324,4 +331,33 @@ export type SessionRules = Pick<OtpProfile, (typeof SESSION_RULE_FIELDS)[number]
 export function sessionRules(p: ResolvedProfile): SessionRules {
   const picked = Object.fromEntries(SESSION_RULE_FIELDS.map((f) => [f, p[f]])) as Pick<OtpProfile, (typeof SESSION_RULE_FIELDS)[number]>;
   return { profile: `${p.name}@${p.revision}`, ...picked };
+}
+
+/** A TTL as people read it: "45 s", "5 min", "2 h". */
+function readableSeconds(s: number): string {
+  if (s < 120) return `${s} s`;
+  if (s < 7200 || s % 3600 !== 0) return `${Math.round(s / 60)} min`;
+  return `${s / 3600} h`;
+}
+
+/** What callers may see of a profile (OtpCatalogProfile): no URLs, no sandbox numbers, nothing secret. */
+export function catalogProfile(p: ResolvedProfile): OtpCatalogProfile {
+  const channels: SendChannel[] = ['sms'];
+  if (p.allowCustomChannel) channels.push('custom');
+  if (p.deliveryWebhookUrl !== null) channels.push('webhook');
+  const code = `${p.codeLength}-${p.alphabet === 'numeric' ? 'digit' : 'character'} code`;
+  return {
+    name: p.name,
+    revision: `${p.name}@${p.revision}`,
+    purpose: p.purpose,
+    description: `${p.purpose}: ${code}, valid ${readableSeconds(p.ttlSeconds)}${p.requireContext ? ', needs a context line' : ''}`,
+    locales: Object.keys(p.templates).filter((k) => Object.hasOwn(p.templates, k)),
+    defaultLocale: p.defaultLocale,
+    channels,
+    allowCustomChannel: p.allowCustomChannel,
+    hasDeliveryWebhook: p.deliveryWebhookUrl !== null,
+    requireContext: p.requireContext,
+    codeLength: p.codeLength,
+    ttlSeconds: p.ttlSeconds,
+  };
 }

@@ -3,7 +3,7 @@
  * window, and when a send re-delivers the code already issued. Pure: the
  * send activity decides with them, the workflow reports `nextSendAt` with them.
  */
-import type { CodeState, DeliveryStatus, SendRefused } from '../contract';
+import type { CodeChannel, CodeState, DeliveryStatus, SendRefused } from '../contract';
 import type { SessionRules } from './profile';
 
 type ResendRules = Pick<SessionRules, 'resendCooldownSeconds' | 'sendWindowSeconds' | 'maxSendsPerWindow'>;
@@ -24,7 +24,7 @@ export interface CurrentCode {
   state: CodeState;
   delivery: DeliveryStatus;
   profile: string;
-  channel: 'sms' | 'sandbox' | 'custom';
+  channel: CodeChannel;
   callerCode: boolean;
   expiresAtMs: number;
 }

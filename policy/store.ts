@@ -19,8 +19,13 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** Fields added after profiles were first revisioned: hashed only when set, so unchanged profiles keep their revision. */
+const HASHED_WHEN_SET = ['deliveryWebhookUrl'] as const satisfies readonly (keyof OtpProfile)[];
+
 export function profileRevision(p: OtpProfile): string {
-  return createHash('sha256').update(canonical(p)).digest('hex').slice(0, 12);
+  const hashed: Partial<OtpProfile> = { ...p };
+  for (const f of HASHED_WHEN_SET) if (hashed[f] === null) delete hashed[f];
+  return createHash('sha256').update(canonical(hashed)).digest('hex').slice(0, 12);
 }
 
 const NESTED = new Set(['velocity', 'autofill', 'sandbox', 'templates']);

@@ -47,12 +47,22 @@ test('every SMS names the brand and never the phone number', async () => {
   expect(shop.sms.from).toBe('ShopOTP');
 });
 
-test('templates per locale, with fallback to the base language and then the default', async () => {
+test('templates per locale: the exact tag, else its base language; no locale is the default', async () => {
   const fr = await sendAndRead({ locale: 'fr' });
   expect(fr.sms.text).toMatch(/^Acme : votre code de vérification est \d{6}\. Il expire dans 5 min\./);
   expect(fr.sent).toMatchObject({ locale: 'fr', encoding: 'GSM7' });
   expect((await sendAndRead({ locale: 'fr-CA' })).sent.locale).toBe('fr');
-  expect((await sendAndRead({ locale: 'de' })).sent.locale).toBe('en');
+  expect((await sendAndRead({})).sent.locale).toBe('en');
+});
+
+test('a locale the profile has no template for is an invalid request naming it, and nothing is sent', async () => {
+  const to = phone();
+  const err = await stack.otp.send(to, { locale: 'de' }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(OtpRequestError);
+  expect(err).toMatchObject({ type: 'InvalidRequest', message: 'unknown locale "de" for profile "login" (known: en, fr, ru)' });
+  await expect(stack.otp.send(to, { profile: 'transaction', context: 'Pay €5 to Bob', locale: 'ru-RU' })).rejects.toThrow('unknown locale "ru-RU" for profile "transaction" (known: en, fr)');
+  await new Promise((r) => setTimeout(r, 200));
+  expect(stack.sim.messages(to)).toHaveLength(0);
 });
 
 test('a UCS-2 locale is sent with data_coding 8 and its segment count is reported', async () => {

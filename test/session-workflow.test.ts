@@ -59,6 +59,7 @@ function activities(m: Mocks): OtpActivities {
     prepareSend: unused,
     acquireSendQuota: unused,
     dispatchCode: unused,
+    describeCatalog: unused,
   };
 }
 

@@ -2,5 +2,6 @@
 export { otpSession } from './otp-session';
 export { deliveryReceiptMailbox } from './receipt-mailbox';
 export { otpVelocityShard } from './velocity-shard';
+export { otpCatalog } from './catalog';
 // v0.1 workflows: kept so that their running instances replay and finish.
 export { otpVelocity } from './v1/velocity';

@@ -33,6 +33,7 @@ import {
   SEAL_MAX_SKEW_MS,
   isUnencrypted,
   SESSION_VERSION,
+  SEND_CHANNELS,
   cancelUpdate,
   deliveryReceiptSignal,
   sendUpdate,
@@ -111,7 +112,7 @@ function validateSend(req: SendOtpRequest): void {
   if (typeof req !== 'object' || req === null) throw new Error('send request must be an object');
   if (isUnencrypted(req)) throw new Error(UNENCRYPTED_REFUSAL);
   if (typeof req.phone !== 'string' || !E164.test(req.phone)) throw new Error('phone must be an E.164 number such as +33612345678');
-  if (req.channel !== undefined && req.channel !== 'sms' && req.channel !== 'custom') throw new Error('channel must be "sms" or "custom"');
+  if (req.channel !== undefined && !(SEND_CHANNELS as readonly string[]).includes(req.channel)) throw new Error(`channel must be one of ${SEND_CHANNELS.map((c) => `"${c}"`).join(', ')}`);
   for (const f of ['profile', 'locale', 'context', 'brand', 'sealedCode', 'messageText', 'idempotencyKey', 'callbackUrl', 'email', 'webhookUrl', 'requestedAt'] as const) {
     if (req[f] !== undefined && typeof req[f] !== 'string') throw new Error(`${f} must be a string`);
   }
@@ -384,6 +385,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     if (r.kind === 'sandbox') note('sent', `code #${seq} issued for a sandbox number (not dispatched), profile ${rules.profile}`);
     else if (r.kind === 'custom') note('sent', `code #${seq} issued for the custom channel (the caller delivers it), profile ${rules.profile}`);
     else if (r.kind === 'sms') note('sent', `code #${seq} submitted on route ${r.route} as ${r.segments} ${r.encoding} segment(s), message ${r.messageIds.join(',')}, profile ${rules.profile}`);
+    else if (r.kind === 'webhook') note('sent', `code #${seq} posted to the profile's delivery webhook: ${r.delivered ? 'delivered' : 'failed'} (${r.detail}), profile ${rules.profile}`);
     // The replaced code stays valid for a short grace window: its SMS may be the one that arrives.
     const old = s.current;
     if (old && old.state === 'active' && old.expiresAtMs > now) {
@@ -408,7 +410,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       maxAttempts: rules.maxAttempts,
       attemptsUsed: 0,
       state: 'active',
-      delivery: r.kind === 'sandbox' ? 'delivered' : r.kind === 'custom' ? 'pending' : 'submitted',
+      delivery: r.kind === 'sandbox' ? 'delivered' : r.kind === 'custom' ? 'pending' : r.kind === 'webhook' ? (r.delivered ? 'delivered' : 'failed') : 'submitted',
       segments: r.segments,
       encoding: r.encoding,
       locale: r.render.locale,
@@ -435,6 +437,11 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     };
     s.current = code;
     if (r.kind === 'sms') addAttempt(code, r);
+    if (r.kind === 'webhook') {
+      deliveryChanged(code);
+      // The code stays recorded (a receiver may have taken it and still failed): the caller sees the failure.
+      if (!r.delivered) throw ApplicationFailure.create({ type: 'DispatchFailed', message: `webhook delivery failed: ${r.detail}`, nonRetryable: true });
+    }
     return {
       sessionId,
       status: 'sent',

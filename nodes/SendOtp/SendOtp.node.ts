@@ -10,15 +10,18 @@ export class SendOtp implements INodeType {
     name: 'sendOtp',
     icon: { light: 'file:sendOtp.svg', dark: 'file:sendOtp.dark.svg' },
     group: ['output'],
-    version: 1,
-    subtitle: '={{$parameter["operation"]}}',
-    description: 'Send a one-time code by SMS through your own SMSC, durably, with receipts and retries',
+    // 2: Profile and Channel at the top, the Webhook channel, `sent`/`outcome` named like Verify OTP's.
+    version: [1, 2],
+    defaultVersion: 2,
+    subtitle: '={{ ({ send: "Send", resend: "Resend", cancel: "Cancel", getStatus: "Get status" })[$parameter["operation"]] + ($parameter["operation"] === "send" || $parameter["operation"] === "resend" ? " by " + ({ sms: "SMS", webhook: "webhook", custom: "your channel" })[$parameter["channel"] || "sms"] : "") }}',
+    description:
+      'Send a one-time passcode to a phone number, to prove the user holds it (login, transaction, recovery). Returns sent (true or false), outcome (sent, rate_limited, blocked, invalid_number, overloaded, locked), expiresAt, and retryAfterSeconds when refused. The code is never returned: the user reads it on their phone, then Verify OTP checks it.',
     defaults: { name: 'Send OTP' },
     inputs: [NodeConnectionTypes.Main],
     outputs: [NodeConnectionTypes.Main],
     usableAsTool: true,
     credentials: [{ name: 'temporalOtpApi', required: true, testedBy: 'temporalOtpApiTest' }],
-    // The custom channel hands the code to the next node; n8n redacts it from saved executions.
+    // Redacts the Custom channel's code on n8n editions that support it; elsewhere the node asks for an acknowledgement.
     sensitiveOutputFields: ['code'],
     properties: sendOtpProperties,
   };

@@ -9,7 +9,7 @@ import {
 } from 'n8n-workflow';
 import { OtpRequestError } from '../../client';
 import { InvalidPhoneError } from '../../contract/keys';
-import { otpMethods } from '../shared/fields';
+import { callTimeoutMs, otpMethods, resultItem } from '../shared/fields';
 import { withOtpClient } from '../shared/transport';
 import { verifyOtpProperties } from './description';
 import { configuredOutputs } from './outputs';
@@ -22,8 +22,9 @@ export class VerifyOtp implements INodeType {
     icon: { light: 'file:verifyOtp.svg', dark: 'file:verifyOtp.dark.svg' },
     group: ['transform'],
     version: 1,
-    subtitle: '={{$parameter["verifyBy"] === "session" ? "by session ID" : "by phone"}}',
-    description: 'Check a one-time code; continues on Valid or Invalid (with the reason and attempts left)',
+    subtitle: '={{ ($parameter["purpose"] || "login") + " code, by " + ($parameter["verifyBy"] === "session" ? "session ID" : "phone") }}',
+    description:
+      'Check the one-time passcode a user typed against the one Send OTP sent to their phone. Returns valid (true only for the right, unexpired code), outcome (verified, invalid_code, expired, locked, not_found, already_verified, cancelled, purpose_mismatch, context_mismatch, or error), attemptsRemaining, and retryAt when locked. Never treat anything but valid: true as proof.',
     defaults: { name: 'Verify OTP' },
     inputs: [NodeConnectionTypes.Main],
     outputs: `={{(${configuredOutputs})($parameter)}}`,
@@ -69,19 +70,20 @@ async function verifyItems(ctx: IExecuteFunctions, items: INodeExecutionData[], 
         const responseMode = (ctx.getNodeParameter('publicResponse', i, false) as boolean) ? 'public' : 'full';
         const purpose = ctx.getNodeParameter('purpose', i, 'login') as 'login' | 'transaction' | 'recovery' | 'custom';
         const context = purpose === 'transaction' ? (ctx.getNodeParameter('context', i, '') as string) : undefined;
+        const bounded = base.withCallTimeout(callTimeoutMs(ctx, i));
         let result;
         if (by === 'session') {
-          result = await base.verifySession((ctx.getNodeParameter('sessionId', i) as string).trim(), code, { responseMode, purpose, context });
+          result = await bounded.verifySession((ctx.getNodeParameter('sessionId', i) as string).trim(), code, { responseMode, purpose, context });
         } else {
           const region = (ctx.getNodeParameter('defaultRegion', i, '') as string).trim().toUpperCase() || undefined;
-          const otp = region ? base.withDefaultRegion(region) : base;
+          const otp = region ? bounded.withDefaultRegion(region) : bounded;
           const tenant = (ctx.getNodeParameter('tenant', i, 'default') as string).trim() || undefined;
           const phone = String(ctx.getNodeParameter('phone', i) ?? '');
           if (!phone.trim()) throw new NodeOperationError(ctx.getNode(), 'Phone is empty: map the number the code was sent to', { itemIndex: i });
           otp.normalize(phone);
           result = await otp.verify(phone, code, { tenant, responseMode, purpose, context });
         }
-        (result.valid ? valid : invalid).push({ json: { ...result }, pairedItem: { item: i } });
+        (result.valid === true ? valid : invalid).push(resultItem(ctx, i, { ...result }));
       } catch (err) {
         if (ctx.continueOnFail()) {
           invalid.push({ json: { valid: false, outcome: 'error', error: (err as Error).message }, pairedItem: { item: i } });

@@ -1,5 +1,5 @@
 import type { INodeProperties } from 'n8n-workflow';
-import { phoneFields } from '../shared/fields';
+import { phoneFields, requestOptionFields } from '../shared/fields';
 
 export const verifyOtpProperties: INodeProperties[] = [
   {
@@ -73,5 +73,13 @@ export const verifyOtpProperties: INodeProperties[] = [
     type: 'boolean',
     default: false,
     description: 'Whether Invalid should only say "rejected", with no reason and no attempt count, so answers to the public cannot reveal which numbers are registered',
+  },
+  {
+    displayName: 'Options',
+    name: 'options',
+    type: 'collection',
+    placeholder: 'Add option',
+    default: {},
+    options: requestOptionFields,
   },
 ];

@@ -9,6 +9,7 @@ import {
   type ICredentialsDecrypted,
   type ICredentialTestFunctions,
   type IExecuteFunctions,
+  type ILoadOptionsFunctions,
   type INodeCredentialTestResult,
   type JsonObject,
 } from 'n8n-workflow';
@@ -70,7 +71,20 @@ function connectionOptions(creds: TemporalOtpCredentials, address: string): Conn
         clientCertPair: creds.clientCert && creds.clientPrivateKey ? { crt: Buffer.from(creds.clientCert), key: Buffer.from(creds.clientPrivateKey) } : undefined,
       }
     : undefined;
-  return { address, tls, apiKey: creds.apiKey || undefined, connectTimeout: '5 seconds' };
+  return { address, tls, apiKey: creds.apiKey || undefined, connectTimeout: '5 seconds', channelArgs: RECONNECT_NOW };
+}
+
+/**
+ * gRPC shares one subchannel per address across a process by default, with its
+ * reconnect backoff (up to 2 minutes): n8n is long-lived, so after a Temporal
+ * restart every new connection would wait that out while the server already
+ * answers. A connection of our own starts fresh.
+ */
+export const RECONNECT_NOW = { 'grpc.use_local_subchannel_pool': 1 } as const;
+
+/** Opens a connection the way the nodes do (exported for the reconnect test). */
+export async function connectTemporal(creds: TemporalOtpCredentials, address: string): Promise<Connection> {
+  return Connection.connect(connectionOptions(creds, address));
 }
 
 /** A builder-readable reason a connection failed. */
@@ -79,17 +93,18 @@ function unreachable(address: string, err: unknown): string {
   return `Temporal server at ${address} is not reachable (${detail})`;
 }
 
-export async function withOtpClient<T>(ctx: IExecuteFunctions, fn: (otp: OtpClient) => Promise<T>): Promise<T> {
+/** Runs `fn` with an OtpClient on a connection of its own, closed afterwards. */
+export async function withOtpClient<T>(ctx: IExecuteFunctions | ILoadOptionsFunctions, fn: (otp: OtpClient) => Promise<T>): Promise<T> {
   const creds = (await ctx.getCredentials('temporalOtpApi')) as unknown as TemporalOtpCredentials;
   const { config, problem } = configFrom(creds);
   if (!config) throw new NodeOperationError(ctx.getNode(), `Temporal OTP API credentials: ${problem}`);
   let connection: Connection;
   try {
-    connection = await Connection.connect(connectionOptions(creds, config.temporal.address));
+    connection = await connectTemporal(creds, config.temporal.address);
   } catch (err) {
     throw new NodeApiError(ctx.getNode(), { message: (err as Error).message } as JsonObject, {
       message: unreachable(config.temporal.address, err),
-      description: 'Check the address in the "Temporal OTP API" credentials, and that the OTP stack (npm start) or your Temporal cluster is running.',
+      description: 'Check the address in the "Temporal OTP API" credentials, and that your Temporal server and the OTP workers are running.',
     });
   }
   try {
@@ -107,7 +122,7 @@ export async function testTemporalOtpCredentials(this: ICredentialTestFunctions,
   if (!config) return { status: 'Error', message: problem };
   let connection: Connection | undefined;
   try {
-    connection = await Connection.connect(connectionOptions(creds, config.temporal.address));
+    connection = await connectTemporal(creds, config.temporal.address);
     await connection.workflowService.describeNamespace({ namespace: config.temporal.namespace });
     const { pollers } = await connection.workflowService.describeTaskQueue({
       namespace: config.temporal.namespace,

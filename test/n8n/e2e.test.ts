@@ -210,3 +210,103 @@ test('one output for AI agents: a wrong and a right code both come out of output
     expect(output(run, 'Verify OTP', 0)).toEqual([expect.objectContaining({ json: expect.objectContaining(expected) })]);
   }
 }, 5 * 60_000);
+
+/** A Send OTP typeVersion 2 node, Start → Send OTP → Next. */
+function sendFlowV2(id: string, parameters: Record<string, unknown>, node: Record<string, unknown> = {}) {
+  return {
+    id,
+    name: `Send v2 ${id}`,
+    active: false,
+    settings: {},
+    nodes: [
+      trigger,
+      { id: 's', name: 'Send OTP', type: `${PKG}.sendOtp`, typeVersion: 2, position: [240, 0], credentials, parameters: { operation: 'send', tenant: stack.config.tenant, ...parameters }, ...node },
+      { id: 'n', name: 'Next', type: 'n8n-nodes-base.noOp', typeVersion: 1, position: [480, 0], parameters: {} },
+    ],
+    connections: { Start: { main: [[{ node: 'Send OTP', type: 'main', index: 0 }]] }, 'Send OTP': { main: [[{ node: 'Next', type: 'main', index: 0 }]] } },
+  };
+}
+
+test('Send OTP v2: sent and outcome named like Verify OTP’s; the Custom channel only when acknowledged; Include Input Fields; the timeout option', async () => {
+  const continueOnError = { onError: 'continueRegularOutput' };
+  const cases: [string, ReturnType<typeof sendFlowV2>, Record<string, unknown>][] = [
+    ['otpE2eSendV2Sms01', sendFlowV2('otpE2eSendV2Sms01', { phone: '+33612900010' }), { sent: true, outcome: 'sent', channel: 'sms', maskedPhone: '+33••••••010' }],
+    [
+      'otpE2eSendV2Ack01',
+      sendFlowV2('otpE2eSendV2Ack01', { phone: '+33612900011', profile: 'fast', channel: 'custom' }, continueOnError),
+      { sent: false, outcome: 'error', error: expect.stringMatching(/Accept Code in Saved Executions/) },
+    ],
+    [
+      'otpE2eSendV2Ack02',
+      sendFlowV2('otpE2eSendV2Ack02', { phone: '+33612900012', profile: 'fast', channel: 'custom', storedCodeAcknowledged: true, customCodeLength: 8 }),
+      { sent: true, outcome: 'sent', channel: 'custom', code: expect.stringMatching(/^\d{8}$/) },
+    ],
+    [
+      // Version 1 flows with the Custom channel are refused too until acknowledged.
+      'otpE2eSendV1Ack01',
+      { ...sendFlowV2('otpE2eSendV1Ack01', { phone: '+33612900013', options: { profile: 'fast', channel: 'custom' } }, { ...continueOnError, typeVersion: 1 }) },
+      { error: expect.stringMatching(/Accept Code in Saved Executions/) },
+    ],
+    [
+      'otpE2eSendV2Prof01',
+      sendFlowV2('otpE2eSendV2Prof01', { phone: '+33612900016', profile: 'no-such-profile' }, continueOnError),
+      { sent: false, outcome: 'error', error: expect.stringMatching(/unknown profile "no-such-profile"/) },
+    ],
+    [
+      'otpE2eSendV2Loc01',
+      sendFlowV2('otpE2eSendV2Loc01', { phone: '+33612900016', options: { locale: 'de' } }, continueOnError),
+      { sent: false, outcome: 'error', error: expect.stringMatching(/unknown locale "de" for profile "login"/) },
+    ],
+    [
+      'otpE2eSendV2Hook01',
+      sendFlowV2('otpE2eSendV2Hook01', { phone: '+33612900017', channel: 'webhook' }, continueOnError),
+      { sent: false, outcome: 'error', error: expect.stringMatching(/profile "login" has no deliveryWebhookUrl/) },
+    ],
+    [
+      // Temporal unreachable under "Continue": a failed send, never the input passed on as if sent.
+      'otpE2eSendV2Dead01',
+      sendFlowV2('otpE2eSendV2Dead01', { phone: '+33612900014' }, { ...continueOnError, credentials: { temporalOtpApi: { id: 'otpE2eDeadCred01', name: 'Temporal OTP (unreachable)' } } }),
+      { sent: false, outcome: 'error', error: expect.stringMatching(/not reachable/) },
+    ],
+  ];
+  await n8n.importCredentials([
+    { id: 'otpE2eDeadCred01', name: 'Temporal OTP (unreachable)', type: 'temporalOtpApi', data: { address: '127.0.0.1:1', namespace: 'default', taskQueue: 'otp', tls: false, hashSecret: '', payloadSecrets: '' } },
+  ]);
+  for (const [id, flow, expected] of cases) {
+    await n8n.importWorkflows([flow]);
+    const [item, ...more] = output(await n8n.execute(id), 'Send OTP');
+    expect({ id, json: item?.json, more }).toEqual({ id, json: expect.objectContaining(expected), more: [] });
+    if (expected.outcome === 'sent') expect(item.json).not.toHaveProperty('status');
+  }
+  expect(await stack.waitForSms('+33612900010')).toHaveLength(1);
+
+  // Include Input Fields: Verify OTP keeps what Send OTP said (expiresAt) beside its own answer; off, it does not.
+  for (const [id, include] of [
+    ['otpE2eInclude01', true],
+    ['otpE2eInclude02', false],
+  ] as const) {
+    const flow = sendFlowV2(id, { phone: '+33612900010' });
+    flow.nodes[2] = {
+      id: 'v',
+      name: 'Next',
+      type: `${PKG}.verifyOtp`,
+      typeVersion: 1,
+      position: [480, 0],
+      credentials,
+      parameters: { verifyBy: 'phone', phone: '+33612900010', code: '000000', tenant: stack.config.tenant, output: 'single', options: { includeInputFields: include } },
+    } as never;
+    await n8n.importWorkflows([flow]);
+    const [item] = output(await n8n.execute(id), 'Next');
+    expect(item.json).toMatchObject({ valid: false });
+    expect('expiresAt' in item.json).toBe(include);
+  }
+
+  // A 1 s timeout with no worker polling: the item fails with the cause, well before the 10 s default.
+  const idle = { id: 'otpE2eIdleCred02', name: 'Temporal OTP (no worker, v2)' };
+  await n8n.importCredentials([{ ...idle, type: 'temporalOtpApi', data: { address: temporalAddress(), namespace: 'default', taskQueue: 'otp-nobody-polls-v2', tls: false, hashSecret: '', payloadSecrets: '' } }]);
+  await n8n.importWorkflows([sendFlowV2('otpE2eTimeout01', { phone: '+33612900015', options: { timeoutSeconds: 1 } }, { ...continueOnError, credentials: { temporalOtpApi: idle } })]);
+  const timedOut = await n8n.execute('otpE2eTimeout01');
+  expect(output(timedOut, 'Send OTP')[0].json).toMatchObject({ sent: false, outcome: 'error', error: expect.stringMatching(/no OTP worker is polling task queue 'otp-nobody-polls-v2'/) });
+  const took = (timedOut.data.resultData.runData['Send OTP'][0] as { executionTime?: number }).executionTime ?? 0;
+  expect(took).toBeLessThan(8000);
+}, 10 * 60_000);

@@ -126,24 +126,32 @@ describe('renderMessage refuses injected input', () => {
 describe('locales', () => {
   const templates = { en: 'en {brand} {code}', fr: 'fr {brand} {code}', 'pt-BR': 'pt-BR {brand} {code}' };
 
-  test('exact tag, then base language, then the default', () => {
-    expect(pickTemplate(templates, 'fr', 'en')).toEqual({ template: templates.fr, locale: 'fr' });
-    expect(pickTemplate(templates, 'fr-CA', 'en')).toEqual({ template: templates.fr, locale: 'fr' });
-    expect(pickTemplate(templates, 'fr_BE', 'en')).toEqual({ template: templates.fr, locale: 'fr' });
-    expect(pickTemplate(templates, 'pt-BR', 'en')).toEqual({ template: templates['pt-BR'], locale: 'pt-BR' });
-    expect(pickTemplate(templates, 'pt-br', 'en')).toEqual({ template: templates['pt-BR'], locale: 'pt-BR' });
-    expect(pickTemplate(templates, 'de-DE', 'en')).toEqual({ template: templates.en, locale: 'en' });
-    expect(pickTemplate(templates, undefined, 'en')).toEqual({ template: templates.en, locale: 'en' });
+  test('exact tag, then base language; no locale is the default', () => {
+    expect(pickTemplate(templates, 'fr', 'en', 'login')).toEqual({ template: templates.fr, locale: 'fr' });
+    expect(pickTemplate(templates, 'fr-CA', 'en', 'login')).toEqual({ template: templates.fr, locale: 'fr' });
+    expect(pickTemplate(templates, 'fr_BE', 'en', 'login')).toEqual({ template: templates.fr, locale: 'fr' });
+    expect(pickTemplate(templates, 'pt-BR', 'en', 'login')).toEqual({ template: templates['pt-BR'], locale: 'pt-BR' });
+    expect(pickTemplate(templates, 'pt-br', 'en', 'login')).toEqual({ template: templates['pt-BR'], locale: 'pt-BR' });
+    expect(pickTemplate(templates, undefined, 'en', 'login')).toEqual({ template: templates.en, locale: 'en' });
+    expect(pickTemplate(templates, '', 'en', 'login')).toEqual({ template: templates.en, locale: 'en' });
+  });
+
+  test('a locale whose base language has no template is refused, naming it, the profile and the known locales', () => {
+    expect(problem(() => pickTemplate(templates, 'de', 'en', 'login'))).toBe('unknown locale "de" for profile "login" (known: en, fr, pt-BR)');
+    expect(problem(() => pickTemplate(templates, 'de-DE', 'en', 'login'))).toBe('unknown locale "de-DE" for profile "login" (known: en, fr, pt-BR)');
+    // The base of "pt-PT" is "pt", and only "pt-BR" exists: a sibling region is not the base language.
+    expect(problem(() => pickTemplate(templates, 'pt-PT', 'en', 'login'))).toBe('unknown locale "pt-PT" for profile "login" (known: en, fr, pt-BR)');
+    expect(() => pickTemplate(templates, 'de', 'en', 'login')).toThrow(MessageError);
   });
 
   test.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf'])('%s never picks an inherited property', (wanted) => {
-    expect(pickTemplate(templates, wanted, 'en')).toEqual({ template: templates.en, locale: 'en' });
+    expect(problem(() => pickTemplate(templates, wanted, 'en', 'login'))).toBe(`unknown locale "${wanted}" for profile "login" (known: en, fr, pt-BR)`);
     expect(problem(() => assertLocale(wanted))).toBe('locale must be a language tag such as "en" or "pt-BR"');
   });
 
   test('a default missing from the table is a MessageError, not undefined', () => {
-    expect(problem(() => pickTemplate({ fr: 'x' }, 'toString', 'en'))).toBe('no template for locale "en"');
-    expect(problem(() => pickTemplate(Object.create({ en: 'inherited' }) as Record<string, string>, 'en', 'en'))).toBe('no template for locale "en"');
+    expect(problem(() => pickTemplate({ fr: 'x' }, undefined, 'en', 'p'))).toBe('no template for locale "en"');
+    expect(problem(() => pickTemplate(Object.create({ en: 'inherited' }) as Record<string, string>, undefined, 'en', 'p'))).toBe('no template for locale "en"');
   });
 
   test('assertLocale accepts BCP-47 shapes and refuses the rest', () => {

@@ -1,6 +1,6 @@
 import { normalizeLookalikes, renderMessage } from '../../policy/message';
 import { checkPhone } from '../../policy/phone';
-import { PRESETS, validateProfile, type OtpProfile } from '../../policy/profile';
+import { PRESETS, catalogProfile, validateProfile, type OtpProfile } from '../../policy/profile';
 import { ProfileStore, profileRevision } from '../../policy/store';
 import { decide, type VelocityState } from '../../workflows/v1/velocity';
 
@@ -39,6 +39,8 @@ describe('profile validation names the field', () => {
     [{ deniedNumberTypes: ['EXPENSIVE'] }, /unknown type "EXPENSIVE"/],
     [{ autofill: { iosDomain: 'example.com', androidAppHash: 'FA+9qCX9VSu' } }, /choose iosDomain or androidAppHash/],
     [{ sandbox: { numbers: ['+33600000001'], code: '12' } }, /sandbox.code must be 6 characters/],
+    [{ deliveryWebhookUrl: 'ftp://example.com/otp' }, /deliveryWebhookUrl must be null or an http\(s\) URL/],
+    [{ deliveryWebhookUrl: 42 as never }, /deliveryWebhookUrl must be null or an http\(s\) URL/],
   ])('%p', (patch, message) => {
     expect(bad(patch)).toThrow(message);
   });
@@ -49,6 +51,20 @@ describe('profile store', () => {
     const store = new ProfileStore({ shop: { extends: 'recovery', brand: 'Shop', velocity: { shadow: true } } });
     expect(store.get('shop')).toMatchObject({ name: 'shop', codeLength: 8, brand: 'Shop', velocity: { shadow: true, prefixDigits: 6 } });
     expect(store.get('shop')!.revision).not.toBe(store.get('recovery')!.revision);
+  });
+  test('deliveryWebhookUrl defaults to null and, unset, leaves a profile’s revision as it was before the field existed', () => {
+    const store = new ProfileStore({ hooked: { extends: 'login', deliveryWebhookUrl: 'https://hooks.example.com/otp' } });
+    expect(PRESETS.login.deliveryWebhookUrl).toBeNull();
+    // Revisions of the presets as released before deliveryWebhookUrl: a send records the same login@<rev>.
+    expect(['login', 'transaction', 'recovery'].map((n) => store.get(n)!.revision)).toEqual(['f96d5f5c4260', '1df96c576969', '02e160f1f6d4']);
+    expect(store.get('hooked')!.revision).not.toBe(store.get('login')!.revision);
+  });
+  test('the catalog view of a profile: TTL in words, channels it allows, no URL', () => {
+    const store = new ProfileStore({ long: { extends: 'recovery', ttlSeconds: 7200, allowCustomChannel: true, deliveryWebhookUrl: 'https://hooks.example.com/x' } });
+    const view = catalogProfile(store.get('long')!);
+    expect(view).toMatchObject({ description: 'recovery: 8-digit code, valid 2 h', channels: ['sms', 'custom', 'webhook'], hasDeliveryWebhook: true });
+    expect(JSON.stringify(view)).not.toContain('hooks.example.com');
+    expect(catalogProfile({ ...store.get('long')!, ttlSeconds: 5400 }).description).toBe('recovery: 8-digit code, valid 90 min');
   });
   test('overriding a preset by name keeps its other fields', () => {
     expect(new ProfileStore({ login: { ttlSeconds: 60 } }).get('login')).toMatchObject({ ttlSeconds: 60, codeLength: 6 });

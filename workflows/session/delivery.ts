@@ -12,6 +12,8 @@ export const RETRYABLE_STATS = new Set(['UNDELIV', 'EXPIRED', 'DELETED', 'UNKNOW
 export function aggregate(c: IssuedCode): { status: DeliveryStatus; stat?: string } {
   if (c.channel === 'sandbox') return { status: 'delivered' };
   if (c.channel === 'custom') return { status: 'pending' };
+  // Decided once, by the POST's answer: no receipts follow.
+  if (c.channel === 'webhook') return { status: c.delivery };
   if (c.attempts.some((a) => Object.values(a.parts).length > 0 && Object.values(a.parts).every((o) => o === 'delivered'))) return { status: 'delivered', stat: 'DELIVRD' };
   const last = c.attempts[c.attempts.length - 1];
   if (last && Object.values(last.parts).some((o) => o === 'failed')) return { status: 'failed', stat: last.stat };

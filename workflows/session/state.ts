@@ -1,5 +1,5 @@
 /** The state of one OTP session: what continue-as-new carries, and nothing else. */
-import type { CodeState, DeliveryStatus, FallbackChannel, OtpSessionEvent, QuotaRequest, SendOtpResult, VerifyOtpResult } from '../../contract';
+import type { CodeChannel, CodeState, OtpPurpose, DeliveryStatus, FallbackChannel, OtpSessionEvent, QuotaRequest, SendOtpResult, VerifyOtpResult } from '../../contract';
 import type { RenderPlan } from '../../activities/types';
 import type { LockoutRules, LockoutState } from './lockout';
 
@@ -23,10 +23,10 @@ export interface IssuedCode {
   /** Profile name@revision; a verify may name the profile. */
   profile: string;
   /** The profile's purpose; a verify must name it (absent in v2 sessions: login). */
-  purpose?: 'login' | 'transaction' | 'recovery' | 'custom';
+  purpose?: OtpPurpose;
   /** The context line the code confirms (transactions); a verify must repeat it. */
   context?: string;
-  channel: 'sms' | 'sandbox' | 'custom';
+  channel: CodeChannel;
   /** Caller-supplied codes cannot be re-derived, so they are never re-delivered. */
   callerCode: boolean;
   issuedAtMs: number;

@@ -1,5 +1,46 @@
 import type { INodeProperties } from 'n8n-workflow';
-import { phoneFields } from '../../shared/fields';
+import { phoneFields, requestOptionFields } from '../../shared/fields';
+
+/** Shown from typeVersion 2 on; version 1 keeps Channel and Profile inside Options. */
+const V2 = { '@version': [{ _cnd: { gte: 2 } }] };
+const V1 = { '@version': [1] };
+const SENDING = { operation: ['send', 'resend'] };
+
+/** Where a sent code goes, as the node offers it. */
+export type Channel = 'sms' | 'webhook' | 'custom';
+
+const channelV1: INodeProperties = {
+  displayName: 'Channel',
+  name: 'channel',
+  type: 'options',
+  options: [
+    { name: 'SMS', value: 'sms', description: 'Send over your SMSC' },
+    { name: 'Custom', value: 'custom', description: 'Send nothing: the code comes out of this node. Needs Stored Code Acknowledged and a profile with allowCustomChannel.' },
+  ],
+  default: 'sms',
+  description: 'How the code reaches the user',
+};
+
+const customCodeLength: INodeProperties = {
+  displayName: 'Code Length',
+  name: 'customCodeLength',
+  type: 'number',
+  typeOptions: { minValue: 6, maxValue: 10 },
+  default: 6,
+  description: 'Digits of the code made for your channel',
+};
+
+/** What n8n keeps of the custom channel's output: said where the builder chooses it. */
+export const STORED_CODE_NOTICE =
+  "This node's output carries the code in clear text, and n8n saves it with the execution (execution list, database) unless the workflow's settings save no execution data. Set Save Successful/Failed Production Executions to \"Do Not Save\", or use the Webhook channel, which keeps the code out of n8n.";
+
+const storedCodeAcknowledged: INodeProperties = {
+  displayName: 'Accept Code in Saved Executions',
+  name: 'storedCodeAcknowledged',
+  type: 'boolean',
+  default: false,
+  description: 'Whether you accept that the code passes through this workflow and may be saved with its executions; the node refuses the Custom channel until you do',
+};
 
 /** Send OTP parameters, apart from execute (as in n8n's Postgres v2 node). */
 export const sendOtpProperties: INodeProperties[] = [
@@ -9,48 +50,82 @@ export const sendOtpProperties: INodeProperties[] = [
     type: 'options',
     noDataExpression: true,
     options: [
-      { name: 'Send', value: 'send', action: 'Send a code', description: 'Issue a code and send it by SMS (or hand it to your own channel)' },
-      { name: 'Resend', value: 'resend', action: 'Resend a code', description: 'Send again to a number that already has a session, under the resend rules' },
-      { name: 'Cancel', value: 'cancel', action: 'Cancel a code', description: 'Stop the current code from verifying and from being re-sent' },
-      { name: 'Get Status', value: 'getStatus', action: 'Get session status', description: 'Delivery and verification state of the session' },
+      {
+        name: 'Send',
+        value: 'send',
+        action: 'Send a verification code to a phone number',
+        description: 'Make a code and deliver it. Returns sent, outcome and expiresAt, or why not (outcome, retryAfterSeconds); never the code, except on the Custom channel.',
+      },
+      {
+        name: 'Resend',
+        value: 'resend',
+        action: 'Resend a verification code',
+        description: 'Send again to a number that already has a session, under the resend rules (cooldown, limits)',
+      },
+      { name: 'Cancel', value: 'cancel', action: 'Cancel a verification code', description: 'Stop the current code from verifying and from being re-sent' },
+      { name: 'Get Status', value: 'getStatus', action: 'Get the status of a verification code', description: 'Delivery and verification state of the number’s session' },
     ],
     default: 'send',
   },
   ...phoneFields('Number to send the code to'),
+  {
+    displayName: 'Profile Name or ID',
+    name: 'profile',
+    type: 'options',
+    typeOptions: { loadOptionsMethod: 'getProfiles' },
+    default: 'login',
+    displayOptions: { show: { ...SENDING, ...V2 } },
+    description: 'Policy of the workers the code is made under: length, lifetime, limits, templates. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+  },
+  {
+    displayName: 'Channel',
+    name: 'channel',
+    type: 'options',
+    noDataExpression: true,
+    options: [
+      { name: 'SMS', value: 'sms', description: 'The workers send it over your SMSC, follow receipts and retry' },
+      {
+        name: 'Webhook (From the Workers)',
+        value: 'webhook',
+        description: "The workers POST it, signed, to the profile's deliveryWebhookUrl; it never passes through n8n",
+      },
+      {
+        name: 'Custom (This Node Outputs It)',
+        value: 'custom',
+        description: 'Nothing is sent: the code comes out of this node for an email or chat node to deliver. n8n may save it.',
+      },
+    ],
+    default: 'sms',
+    displayOptions: { show: { ...SENDING, ...V2 } },
+    description: 'How the code reaches the user',
+  },
+  {
+    displayName: "The workers post the code to the URL set in the profile (deliveryWebhookUrl), signed with their callback key. The code is not in this node's output.",
+    name: 'webhookNotice',
+    type: 'notice',
+    default: '',
+    displayOptions: { show: { ...SENDING, channel: ['webhook'], ...V2 } },
+  },
+  { displayName: STORED_CODE_NOTICE, name: 'storedCodeNotice', type: 'notice', default: '', displayOptions: { show: { ...SENDING, channel: ['custom'], ...V2 } } },
+  { ...storedCodeAcknowledged, displayOptions: { show: { ...SENDING, channel: ['custom'], ...V2 } } },
+  { ...customCodeLength, displayOptions: { show: { ...SENDING, channel: ['custom'], ...V2 } } },
   {
     displayName: 'Options',
     name: 'options',
     type: 'collection',
     placeholder: 'Add option',
     default: {},
-    displayOptions: { show: { operation: ['send', 'resend'] } },
     options: [
       {
         displayName: 'Brand',
         name: 'brand',
         type: 'string',
         default: '',
-        description: 'Name shown in the SMS; default: the profile\'s brand, then the worker\'s OTP_BRAND',
+        description: "Name shown in the message; default: the profile's brand, then the worker's OTP_BRAND",
+        displayOptions: { show: { '/operation': ['send', 'resend'] } },
       },
-      {
-        displayName: 'Channel',
-        name: 'channel',
-        type: 'options',
-        options: [
-          { name: 'SMS', value: 'sms', description: 'Send over your SMSC' },
-          { name: 'Custom', value: 'custom', description: 'Send nothing: the code comes out of this node so another node (email, chat) can deliver it. Needs a profile with allowCustomChannel.' },
-        ],
-        default: 'sms',
-        description: 'How the code reaches the user',
-      },
-      {
-        displayName: 'Code Length (Custom Channel)',
-        name: 'customCodeLength',
-        type: 'number',
-        typeOptions: { minValue: 6, maxValue: 10 },
-        default: 6,
-        description: 'Digits of the code made for the custom channel',
-      },
+      { ...channelV1, displayOptions: { show: { '/operation': ['send', 'resend'], ...V1 } } },
+      { ...customCodeLength, displayName: 'Code Length (Custom Channel)', displayOptions: { show: { '/operation': ['send', 'resend'], ...V1 } } },
       {
         displayName: 'Context',
         name: 'context',
@@ -58,6 +133,7 @@ export const sendOtpProperties: INodeProperties[] = [
         default: '',
         placeholder: 'Confirm transfer of €500 to Alice',
         description: 'Line shown with the code; required by the transaction profile',
+        displayOptions: { show: { '/operation': ['send', 'resend'] } },
       },
       {
         displayName: 'Delivery Callback URL',
@@ -66,6 +142,7 @@ export const sendOtpProperties: INodeProperties[] = [
         default: '',
         placeholder: 'https://example.com/otp/dlr',
         description: 'Receives a signed POST for each change of delivery status',
+        displayOptions: { show: { '/operation': ['send', 'resend'] } },
       },
       {
         displayName: 'Email (Fallback)',
@@ -73,7 +150,9 @@ export const sendOtpProperties: INodeProperties[] = [
         type: 'string',
         placeholder: 'name@email.com',
         default: '',
-        description: "If the SMS is not delivered in time, the same code goes to this address. Taken only by profiles that trust their callers' contacts (callerContacts) or list its domain: never pass an address an anonymous caller typed.",
+        description:
+          "If the SMS is not delivered in time, the same code goes to this address. Taken only by profiles that trust their callers' contacts (callerContacts) or list its domain: never pass an address an anonymous caller typed.",
+        displayOptions: { show: { '/operation': ['send', 'resend'] } },
       },
       {
         displayName: 'Idempotency Key',
@@ -81,14 +160,17 @@ export const sendOtpProperties: INodeProperties[] = [
         type: 'string',
         default: '',
         description: 'Within 24 hours the same key returns the first answer and sends no second code. Use the ID of the request that asked for the code.',
+        displayOptions: { show: { '/operation': ['send', 'resend'] } },
       },
       {
-        displayName: 'Locale',
+        displayName: 'Locale Name or ID',
         name: 'locale',
-        type: 'string',
+        type: 'options',
+        typeOptions: { loadOptionsMethod: 'getLocales', loadOptionsDependsOn: ['profile'] },
         default: '',
-        placeholder: 'fr',
-        description: "Language of the SMS template; falls back to the profile's default",
+        description:
+          'Language of the message, among the profile\'s templates ("pt-BR" also takes "pt"); another one is refused. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+        displayOptions: { show: { '/operation': ['send', 'resend'] } },
       },
       {
         displayName: 'Profile',
@@ -96,15 +178,20 @@ export const sendOtpProperties: INodeProperties[] = [
         type: 'string',
         default: 'login',
         description: 'Policy profile: login (6 digits, 5 min), transaction (needs Context), recovery (8 digits, 10 min), or one defined on the worker',
+        displayOptions: { show: { '/operation': ['send', 'resend'], ...V1 } },
       },
+      { ...storedCodeAcknowledged, displayName: 'Stored Code Acknowledged (Custom Channel)', displayOptions: { show: { '/operation': ['send', 'resend'], ...V1 } } },
       {
         displayName: 'Webhook (Fallback)',
         name: 'webhookUrl',
         type: 'string',
         default: '',
         placeholder: 'https://example.com/otp/deliver',
-        description: "Last resort: receives the same code in a signed POST if neither SMS nor email got through. Taken only by profiles with callerContacts; others use the profile's own fallbackWebhookUrl.",
+        description:
+          "Last resort: receives the same code in a signed POST if neither SMS nor email got through. Taken only by profiles with callerContacts; others use the profile's own fallbackWebhookUrl.",
+        displayOptions: { show: { '/operation': ['send', 'resend'] } },
       },
+      ...requestOptionFields,
     ],
   },
 ];

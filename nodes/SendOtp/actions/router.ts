@@ -1,6 +1,7 @@
-import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type IDataObject } from 'n8n-workflow';
+import { NodeApiError, NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type IDataObject } from 'n8n-workflow';
 import { OtpClient, OtpRequestError } from '../../../client';
 import { InvalidPhoneError } from '../../../contract/keys';
+import { callTimeoutMs, resultItem } from '../../shared/fields';
 import { withOtpClient } from '../../shared/transport';
 import { cancel } from './operations/cancel';
 import { getStatus } from './operations/getStatus';
@@ -10,25 +11,35 @@ import { send } from './operations/send';
 type Operation = (ctx: IExecuteFunctions, otp: OtpClient, i: number, phone: string) => Promise<IDataObject>;
 const operations: Record<string, Operation> = { send, resend, cancel, getStatus };
 
+/** What "On Error: Continue" puts out for a failed item: in version 2 named like Verify OTP's (`outcome: "error"`). */
+function failedItem(ctx: IExecuteFunctions, i: number, message: string): IDataObject {
+  if (ctx.getNode().typeVersion < 2) return { error: message };
+  const operation = ctx.getNodeParameter('operation', i, 'send') as string;
+  return operation === 'send' || operation === 'resend' ? { sent: false, outcome: 'error', error: message } : { outcome: 'error', error: message };
+}
+
 /** Runs the chosen operation for every item, with one Temporal connection per execution. */
 export async function router(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
   const items = this.getInputData();
   const out: INodeExecutionData[] = [];
-  await withOtpClient(this, async (base) => {
+  // With "On Error: Continue", n8n would pass the input items on as if sent: a failure before the
+  // items ran (credentials, connection) marks every item not yet answered as failed instead.
+  const failed = await withOtpClient(this, async (base) => {
     for (let i = 0; i < items.length; i++) {
       try {
         const operation = this.getNodeParameter('operation', i) as string;
         const run = operations[operation];
         if (!run) throw new NodeOperationError(this.getNode(), `Unknown operation "${operation}"`, { itemIndex: i });
         const region = (this.getNodeParameter('defaultRegion', i, '') as string).trim().toUpperCase() || undefined;
-        const otp = region ? base.withDefaultRegion(region) : base;
+        const bounded = base.withCallTimeout(callTimeoutMs(this, i));
+        const otp = region ? bounded.withDefaultRegion(region) : bounded;
         const phone = String(this.getNodeParameter('phone', i) ?? '');
         // A broken expression (empty phone) is the flow's error, not an "invalid_number" answer.
         if (!phone.trim()) throw new NodeOperationError(this.getNode(), 'Phone is empty: map the number to send the code to (e.g. {{ $json.phone }})', { itemIndex: i });
-        out.push({ json: await run(this, otp, i, phone), pairedItem: { item: i } });
+        out.push(resultItem(this, i, await run(this, otp, i, phone)));
       } catch (err) {
         if (this.continueOnFail()) {
-          out.push({ json: { error: (err as Error).message }, pairedItem: { item: i } });
+          out.push({ json: failedItem(this, i, (err as Error).message), pairedItem: { item: i } });
           continue;
         }
         const known = err instanceof NodeOperationError || err instanceof OtpRequestError || err instanceof InvalidPhoneError;
@@ -38,6 +49,14 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
         });
       }
     }
-  });
+  }).then(
+    () => undefined,
+    (reason: unknown) => (reason instanceof NodeOperationError || reason instanceof NodeApiError ? reason : new NodeOperationError(this.getNode(), reason as Error)),
+  );
+  if (failed) {
+    if (!this.continueOnFail()) throw failed;
+    const answered = new Set(out.map((d) => (d.pairedItem as { item: number }).item));
+    for (let i = 0; i < items.length; i++) if (!answered.has(i)) out.push({ json: failedItem(this, i, failed.message), pairedItem: { item: i } });
+  }
   return [out];
 }

@@ -1,6 +1,6 @@
 import { NodeOperationError, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
 import type { OtpClient } from '../../../../client';
-import { sendOptions } from './send';
+import { sendOptions, sendResult } from './send';
 
 /** A send that insists on an existing session, so a typo in the number cannot start a new one. */
 export async function resend(ctx: IExecuteFunctions, otp: OtpClient, i: number, phone: string): Promise<IDataObject> {
@@ -12,5 +12,5 @@ export async function resend(ctx: IExecuteFunctions, otp: OtpClient, i: number, 
       description: 'Use the Send operation first. Sessions close 24 hours after their last send.',
     });
   }
-  return { ...(await otp.send(phone, options)) };
+  return sendResult(ctx, await otp.send(phone, options));
 }

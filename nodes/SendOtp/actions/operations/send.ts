@@ -1,9 +1,10 @@
-import type { IDataObject, IExecuteFunctions } from 'n8n-workflow';
-import type { OtpClient, SendOptions } from '../../../../client';
+import { NodeOperationError, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
+import type { OtpClient, SendOptions, SendOtpResult } from '../../../../client';
+import type { Channel } from '../description';
 
 interface SendParameters {
   brand?: string;
-  channel?: 'sms' | 'custom';
+  channel?: Channel;
   customCodeLength?: number;
   context?: string;
   callbackUrl?: string;
@@ -12,11 +13,33 @@ interface SendParameters {
   profile?: string;
   email?: string;
   webhookUrl?: string;
+  storedCodeAcknowledged?: boolean;
 }
 
-/** Reads the Send / Resend options of item i, leaving out empty strings. */
+/** Version 2 has Profile, Channel and the custom channel's fields at the top; version 1 in Options. */
+function parameters(ctx: IExecuteFunctions, i: number): SendParameters {
+  const options = ctx.getNodeParameter('options', i, {}) as SendParameters;
+  if (ctx.getNode().typeVersion < 2) return options;
+  const channel = ctx.getNodeParameter('channel', i, 'sms') as Channel;
+  return {
+    ...options,
+    profile: ctx.getNodeParameter('profile', i, 'login') as string,
+    channel,
+    customCodeLength: channel === 'custom' ? (ctx.getNodeParameter('customCodeLength', i, 6) as number) : undefined,
+    storedCodeAcknowledged: channel === 'custom' ? (ctx.getNodeParameter('storedCodeAcknowledged', i, false) as boolean) : undefined,
+  };
+}
+
+/** Reads the Send / Resend parameters of item i, leaving out empty strings. */
 export function sendOptions(ctx: IExecuteFunctions, i: number): SendOptions {
-  const o = ctx.getNodeParameter('options', i, {}) as SendParameters;
+  const o = parameters(ctx, i);
+  // The custom channel's code lands in n8n's saved executions: only on purpose.
+  if (o.channel === 'custom' && !o.storedCodeAcknowledged) {
+    throw new NodeOperationError(ctx.getNode(), 'The Custom channel puts the code in this node\'s output, which n8n saves with the execution: turn on "Accept Code in Saved Executions"', {
+      itemIndex: i,
+      description: 'Or use the Webhook channel, in which the workers deliver the code and it never passes through n8n.',
+    });
+  }
   const text = (v?: string) => (v && v.trim() ? v.trim() : undefined);
   return {
     tenant: text(ctx.getNodeParameter('tenant', i, 'default') as string),
@@ -33,6 +56,13 @@ export function sendOptions(ctx: IExecuteFunctions, i: number): SendOptions {
   };
 }
 
+/** Version 2 answers like Verify OTP: `sent` and `outcome` (the status), `reason` when refused. */
+export function sendResult(ctx: IExecuteFunctions, result: SendOtpResult): IDataObject {
+  if (ctx.getNode().typeVersion < 2) return { ...result };
+  const { status, ...rest } = result;
+  return { sent: status === 'sent', outcome: status, ...rest };
+}
+
 export async function send(ctx: IExecuteFunctions, otp: OtpClient, i: number, phone: string): Promise<IDataObject> {
-  return { ...(await otp.send(phone, sendOptions(ctx, i))) };
+  return sendResult(ctx, await otp.send(phone, sendOptions(ctx, i)));
 }

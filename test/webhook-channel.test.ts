@@ -1,0 +1,153 @@
+/**
+ * Channel "webhook": the workers make the code and POST it, signed, to the
+ * profile's deliveryWebhookUrl; the caller never sees it. A real HTTP receiver
+ * on loopback (allowed by OTP_OUTBOUND_ALLOW in the test stack).
+ */
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { temporal } from '@temporalio/proto';
+import { OtpRequestError, verifyWebhookSignature, type WebhookDeliveryMessage } from '../client';
+import { AesGcmPayloadCodec } from '../lib/payload-codec';
+import { accepted, startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
+
+const CALLBACK_KEY = 'webhook-delivery-key-0123456789';
+let stack: TestStack;
+let receiver: { url: string; posts: { path: string; headers: IncomingHttpHeaders; raw: string }[]; close: () => Promise<void> };
+let n = 0;
+const phone = () => `+336127${String(++n).padStart(5, '0')}`;
+
+beforeAll(async () => {
+  const posts: (typeof receiver)['posts'] = [];
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (d: Buffer) => (raw += d.toString()));
+    req.on('end', () => {
+      posts.push({ path: req.url ?? '', headers: req.headers, raw });
+      res.writeHead(req.url === '/broken' ? 500 : 204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  receiver = { url: `${base}/otp`, posts, close: () => new Promise((r) => server.close(() => r())) };
+  stack = await startStack({}, {
+    OTP_CALLBACK_KEY: CALLBACK_KEY,
+    OTP_PROFILES: JSON.stringify({
+      ...TEST_PROFILES,
+      hooked: { extends: 'fast', deliveryWebhookUrl: receiver.url, templates: { en: '{brand}: your code is {code}.', fr: '{brand} : votre code est {code}.' } },
+      broken: { extends: 'fast', deliveryWebhookUrl: `${base}/broken` },
+      outside: { extends: 'fast', deliveryWebhookUrl: 'http://10.1.2.3/otp' },
+    }),
+  });
+});
+afterAll(async () => {
+  await stack?.stop();
+  await receiver?.close();
+});
+
+const postsFor = (sessionId: string) => receiver.posts.filter((p) => (JSON.parse(p.raw) as WebhookDeliveryMessage).sessionId === sessionId);
+
+async function rawHistory(workflowId: string): Promise<Buffer> {
+  const history = await stack.otp.temporal.workflow.getHandle(workflowId).fetchHistory();
+  return Buffer.from(temporal.api.history.v1.History.encode(temporal.api.history.v1.History.fromObject(history)).finish());
+}
+
+test('the code goes to the profile’s webhook, signed; the caller never sees it; it verifies; history holds no code', async () => {
+  const to = phone();
+  const sent = accepted(await stack.otp.send(to, { profile: 'hooked', channel: 'webhook', locale: 'fr' }));
+  expect(sent).toMatchObject({ status: 'sent', channel: 'webhook', codeSeq: 1, segments: 0, locale: 'fr' });
+  expect(JSON.stringify(sent)).not.toMatch(/"code"/);
+
+  const [post] = postsFor(sent.sessionId);
+  expect(post.path).toBe('/otp');
+  const body = JSON.parse(post.raw) as WebhookDeliveryMessage;
+  expect(body).toEqual({
+    sessionId: sent.sessionId,
+    codeSeq: 1,
+    channel: 'webhook',
+    kind: 'delivery',
+    code: expect.stringMatching(/^\d{6}$/),
+    brand: 'Acme',
+    expiresAt: sent.expiresAt,
+    phone: to,
+    profile: sent.profile,
+    locale: 'fr',
+    text: `Acme : votre code est ${body.code}.`,
+  });
+  // The signature a receiver checks: HMAC-SHA256 of "<timestamp>.<raw body>" under OTP_CALLBACK_KEY.
+  const timestamp = String(post.headers['x-otp-timestamp']);
+  const signature = String(post.headers['x-otp-signature']);
+  expect(signature).toBe(`sha256=${createHmac('sha256', CALLBACK_KEY).update(`${timestamp}.${post.raw}`).digest('hex')}`);
+  expect(verifyWebhookSignature(CALLBACK_KEY, { timestamp, signature, body: post.raw })).toBe(true);
+  expect(verifyWebhookSignature(CALLBACK_KEY, { timestamp, signature, body: post.raw.replace(body.code, '000000') })).toBe(false);
+  expect(verifyWebhookSignature('another-key-0123456789', { timestamp, signature, body: post.raw })).toBe(false);
+  expect(post.headers['x-otp-event-id']).toBe(`${sent.sessionId}:1:delivery`);
+
+  // Nothing went by SMS; the session says webhook, delivered.
+  expect(stack.sim.messages(to)).toHaveLength(0);
+  const status = await stack.otp.status(to);
+  expect(status?.code).toMatchObject({ seq: 1, channel: 'webhook', delivery: 'delivered', state: 'active', escalatedTo: [] });
+  expect(status?.events.map((e) => e.detail).join('\n')).toContain("posted to the profile's delivery webhook: delivered (HTTP 204)");
+
+  expect(await stack.otp.verify(to, body.code)).toMatchObject({ valid: true, outcome: 'verified' });
+
+  // No code and no number in the raw history; no code even decrypted with the payload keys.
+  const bytes = (await rawHistory(sent.sessionId)).toString('latin1');
+  for (const secret of [body.code, to, to.slice(1)]) {
+    for (const form of [secret, Buffer.from(secret).toString('base64'), Buffer.from(JSON.stringify(secret)).toString('base64')]) expect(bytes).not.toContain(form);
+  }
+  const history = await stack.otp.temporal.workflow.getHandle(sent.sessionId).fetchHistory();
+  const payloads = collectPayloads(history);
+  expect(payloads.length).toBeGreaterThan(3);
+  const decoded = (await new AesGcmPayloadCodec(stack.config.keys.payload).decode(payloads)).map((p) => Buffer.from(p.data ?? []).toString()).join('\n');
+  expect(decoded).toContain('"digest"');
+  expect(decoded).not.toContain(body.code);
+});
+
+test('a profile without deliveryWebhookUrl refuses channel "webhook", naming the field; nothing is sent', async () => {
+  const to = phone();
+  const before = receiver.posts.length;
+  const err = await stack.otp.send(to, { profile: 'fast', channel: 'webhook' }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(OtpRequestError);
+  expect(err).toMatchObject({ type: 'InvalidRequest', message: 'profile "fast" has no deliveryWebhookUrl: channel "webhook" needs one in the profile' });
+  await new Promise((r) => setTimeout(r, 200));
+  expect(receiver.posts.length).toBe(before);
+  expect(stack.sim.messages(to)).toHaveLength(0);
+  expect((await stack.otp.status(to))?.code).toBeUndefined();
+});
+
+test('channel "webhook" takes no caller code or fallback contact, and a URL outside OTP_OUTBOUND_ALLOW is refused before anything is sent', async () => {
+  const to = phone();
+  const before = receiver.posts.length;
+  await expect(stack.otp.send(to, { profile: 'hooked', channel: 'webhook', code: '123456' })).rejects.toThrow('channel "webhook" sends a code the workers make: drop the code');
+  await expect(stack.otp.send(to, { profile: 'hooked', channel: 'webhook', email: 'a@example.com' })).rejects.toThrow('channel "webhook" has no fallback channels: drop email and webhookUrl');
+  await expect(stack.otp.send(to, { profile: 'outside', channel: 'webhook' })).rejects.toThrow(/^profile "outside" deliveryWebhookUrl .*OTP_OUTBOUND_ALLOW/);
+  expect(receiver.posts.length).toBe(before);
+  expect(stack.sim.messages(to)).toHaveLength(0);
+});
+
+test('a receiver that answers 500 fails the send; the code is recorded as failed and never goes by SMS', async () => {
+  const to = phone();
+  const err = await stack.otp.send(to, { profile: 'broken', channel: 'webhook' }).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(OtpRequestError);
+  expect(err).toMatchObject({ type: 'DispatchFailed', message: expect.stringMatching(/^webhook delivery failed: webhook delivery to 127\.0\.0\.1:\d+ answered HTTP 500$/) });
+  const sessionId = stack.otp.sessionId(to);
+  expect(postsFor(sessionId)).toHaveLength(1);
+  const status = await stack.otp.status(to);
+  expect(status?.code).toMatchObject({ seq: 1, channel: 'webhook', delivery: 'failed', escalatedTo: [] });
+  await new Promise((r) => setTimeout(r, 300));
+  expect(stack.sim.messages(to)).toHaveLength(0);
+  expect(postsFor(sessionId)).toHaveLength(1);
+});
+
+type Payload = { metadata?: Record<string, Uint8Array> | null; data?: Uint8Array | null };
+function collectPayloads(node: unknown, out: Payload[] = []): Payload[] {
+  if (!node || typeof node !== 'object' || node instanceof Uint8Array) return out;
+  const obj = node as Record<string, unknown>;
+  if (obj.metadata && typeof obj.metadata === 'object' && 'encoding' in (obj.metadata as object)) {
+    out.push(obj as Payload);
+    return out;
+  }
+  for (const v of Object.values(obj)) collectPayloads(v, out);
+  return out;
+}
