@@ -143,6 +143,16 @@ describe('2FA login API (POST /webhook/otp/send)', () => {
     expect(await stack.waitForSms(phone)).toHaveLength(1);
   });
 
+  test('a language the profile has picks its template; any other gets the default language, not an error', async () => {
+    for (const [phone, locale, text] of [
+      ['+33612910006', 'fr-FR', /votre code de vérification est/],
+      ['+33612910007', 'de', /code is/],
+    ] as const) {
+      expect((await sendCode({ phone, requestId: `locale-${locale}`, locale })).status).toBe(202);
+      expect((await stack.waitForSms(phone))[0].text).toMatch(text);
+    }
+  });
+
   test('429 with Retry-After past the send window', async () => {
     const phone = '+33612910002';
     for (const requestId of ['window-1', 'window-2']) expect((await sendCode({ phone, requestId })).status).toBe(202);
