@@ -95,8 +95,10 @@ export async function setUpN8n(): Promise<N8nHarness> {
   const installed = await installLikeN8n(tarball, join(userFolder, '.n8n', 'nodes'), env);
 
   const cli = async (args: string[], timeoutMs = 120_000, extraEnv: NodeJS.ProcessEnv = {}) => {
+    // `n8n execute` starts a task broker (default port 5679) even with runners off: two n8n at once would collide.
+    const broker = { N8N_RUNNERS_BROKER_PORT: String(await freePort()) };
     try {
-      const { stdout, stderr } = await run(join(bin, 'n8n'), args, { env: { ...env, ...extraEnv }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+      const { stdout, stderr } = await run(join(bin, 'n8n'), args, { env: { ...env, ...broker, ...extraEnv }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
       return `${stdout}${stderr ? `\n${stderr}` : ''}`;
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string; message: string };
