@@ -7,25 +7,10 @@
  *   node dist/scripts/screenshot-n8n.js [flow-id] [out.png]
  *   flow ids: otpExampleVerifyEp (default), otpExample2faLogin, otpExampleCustomCh
  */
-import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withChromiumPage } from '../lib/chromium';
-import { freePort } from '../lib/temporal-server';
 import { ROOT, setUpN8n } from './n8n-harness';
-
-async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 async function main(): Promise<void> {
   const [flowId = 'otpExampleVerifyEp', out = join(ROOT, 'docs', 'n8n-editor.png')] = process.argv.slice(2);
@@ -36,14 +21,9 @@ async function main(): Promise<void> {
   const examples = join(ROOT, 'examples', 'n8n');
   await n8n.importWorkflows(readdirSync(examples).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(examples, f), 'utf8'))));
 
-  const port = await freePort();
-  const server = spawn(n8n.bin, ['start'], {
-    env: { ...n8n.env, N8N_PORT: String(port), N8N_HOST: '127.0.0.1', N8N_SECURE_COOKIE: 'false', N8N_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
+  const server = await n8n.startServer();
+  const base = server.url;
   try {
-    await waitForHttp(`${base}/rest/settings`, 180_000); // /healthz answers before the REST API is mounted
     await withChromiumPage({ width: 1600, height: 900 }, async (page, context) => {
       const owner = { email: 'builder@example.com', firstName: 'OTP', lastName: 'Builder', password: 'Screenshot-123' };
       const setup = await context.request.post(`${base}/rest/owner/setup`, { data: owner });
@@ -57,7 +37,7 @@ async function main(): Promise<void> {
     });
     console.log(`saved ${out}`);
   } finally {
-    server.kill('SIGTERM');
+    await server.stop();
   }
 }
 

@@ -6,8 +6,8 @@
  * phone inbox as a handset would; a second flow verifies it and the Valid
  * branch fires; a wrong code takes the Invalid branch.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { codeFrom, startStack, temporalAddress, type TestStack } from '../helpers/stack';
 import { setUpN8n, type N8nHarness, type N8nRun } from '../../scripts/n8n-harness';
 
@@ -34,6 +34,23 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stack?.stop();
+});
+
+test('installed as n8n installs a community package: the nodes, their icons and codex, only the client, under 50 MB', () => {
+  const { dir, bytes, packages } = n8n.installed;
+  console.log(`n8n-nodes-temporal-otp as n8n 2.40.7 installs it: ${(bytes / 1e6).toFixed(1)} MB (${bytes} bytes) in ${packages} packages`);
+  expect(bytes).toBeLessThan(50e6);
+  const root = join(__dirname, '..', '..');
+  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { optionalDependencies: Record<string, string> };
+  // Everything built for n8n (node and credential classes, codex files, icons) is in the tarball.
+  const built = ['nodes', 'credentials'].flatMap((d) =>
+    readdirSync(join(root, 'dist', d), { recursive: true, encoding: 'utf8' })
+      .filter((f) => /\.(js|json|svg)$/.test(f))
+      .map((f) => relative(root, join(root, 'dist', d, f))),
+  );
+  expect(built.length).toBeGreaterThan(6);
+  expect(built.filter((f) => !existsSync(join(dir, f)))).toEqual([]);
+  expect(Object.keys(pkg.optionalDependencies).filter((name) => existsSync(join(dir, 'node_modules', name)))).toEqual([]);
 });
 
 const credentials = { temporalOtpApi: CRED };
