@@ -8,7 +8,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { codeFrom, startStack, temporalAddress, type TestStack } from '../helpers/stack';
+import { codeFrom, startStack, temporalAddress, TEST_PROFILES, type TestStack } from '../helpers/stack';
 import { setUpN8n, type N8nHarness, type N8nRun } from '../../scripts/n8n-harness';
 
 const PKG = 'n8n-nodes-temporal-otp';
@@ -17,7 +17,10 @@ let stack: TestStack;
 let n8n: N8nHarness;
 
 beforeAll(async () => {
-  [stack, n8n] = await Promise.all([startStack(), setUpN8n()]);
+  // Real n8n is slow to start each execution, more so on a loaded machine: codes live 15 min (the
+  // fail-closed matrix takes minutes) and a send may wait 10 s before it counts as too old.
+  const profiles = { ...TEST_PROFILES, login: { ttlSeconds: 900 } };
+  [stack, n8n] = await Promise.all([startStack({}, { OTP_PROFILES: JSON.stringify(profiles), OTP_MAX_SEND_WAIT_MS: '10000' }), setUpN8n()]);
   await n8n.importCredentials([
     {
       ...CRED,
