@@ -150,6 +150,8 @@ export interface SubmitRecord {
   sourceNpi?: number;
   esmClass?: number;
   payload?: boolean;
+  /** The account (bind system_id) that submitted it. */
+  systemId?: string;
 }
 
 interface BoundSession {
@@ -212,6 +214,8 @@ export class SmscSimulator {
   private inboxSize = 0;
   /** enquire_link and unbind PDUs the ESMEs sent us. */
   readonly received = { enquireLinks: 0, unbinds: 0 };
+  /** Most sessions bound at once per system_id: carriers limit binds per account. */
+  readonly peakBinds = new Map<string, number>();
   /** Highest number of submit_sm a session had waiting for their response at once. */
   readonly maxOutstanding = new Map<number, number>();
   private readonly outstanding = new Map<smpp.Session, number>();
@@ -352,6 +356,17 @@ export class SmscSimulator {
     this.submitFeed.push(r);
   }
 
+  /** Most accepted submit_sm of one account inside any window of `windowMs` (by arrival time). */
+  maxSubmitsInWindow(systemId: string, windowMs = 1000): number {
+    const at = this.submits.filter((r) => r.systemId === systemId).map((r) => r.at).sort((a, b) => a - b);
+    let max = 0;
+    for (let i = 0, j = 0; i < at.length; i++) {
+      while (at[i] - at[j] >= windowMs) j++;
+      max = Math.max(max, i - j + 1);
+    }
+    return max;
+  }
+
   /** Number of bound ESME sessions. */
   get sessionCount(): number {
     return this.bound.size;
@@ -459,6 +474,8 @@ export class SmscSimulator {
       systemId = pdu.system_id;
       mode = as;
       this.bound.set(session, { systemId: systemId!, mode: as });
+      const now = [...this.bound.values()].filter((b) => b.systemId === systemId).length;
+      this.peakBinds.set(systemId!, Math.max(this.peakBinds.get(systemId!) ?? 0, now));
       session.send(pdu.response({ system_id: 'SMSCSIM' }));
     };
     session.on('bind_transceiver', bind('transceiver'));
@@ -540,6 +557,7 @@ export class SmscSimulator {
       sourceNpi: pdu.source_addr_npi,
       esmClass: pdu.esm_class,
       payload: pdu.message_payload !== undefined,
+      systemId: this.bound.get(session)?.systemId,
     });
 
     const sm = pdu.short_message;

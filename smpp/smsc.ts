@@ -11,6 +11,8 @@ import { concatUdh, encodeText, type SmsEncoding } from './encoding';
 import { BACKOFF, SmppPermanentError, SmppTransientError } from './errors';
 import { canonicalMessageId, type MessageIdFormat } from './ids';
 import type { ParsedReceipt } from './receipt';
+import { RateLimiter } from './rate-limit';
+import { DEFAULT_ROUTE_TPS } from './account-share';
 
 /** The connection fields a route shares with each of its binds (see SmppBindOptions for their defaults). */
 type BindFields = 'host' | 'port' | 'systemId' | 'password' | 'systemType' | 'tls' | 'window' | 'responseTimeoutMs' | 'enquireLinkMs' | 'reconnectInitialMs' | 'reconnectMaxMs' | 'interfaceVersion' | 'receiptAckDeadlineMs';
@@ -22,7 +24,7 @@ export interface RouteConfig extends Pick<SmppBindOptions, BindFields> {
   bindMode?: 'transceiver' | 'transmitter+receiver';
   /** Binds of each kind. Default 1. */
   binds?: number;
-  /** submit_sm per second for the whole route; 0 = unlimited. Default 50. */
+  /** submit_sm per second for the whole route (the account's, see account-share.ts); 0 = unlimited. No 1 s window exceeds it. @default 50 */
   tps?: number;
   /** ISO countries this route serves; empty = any. */
   countries?: string[];
@@ -74,42 +76,20 @@ export function relativeValidity(seconds: number): string {
   return `0000${p(dd)}${p(hh)}${p(mm)}${p(s)}000R`;
 }
 
-/** A token bucket: at most `rate` takes per second, with a burst of `rate`. */
-class Throttle {
-  private tokens: number;
-  private last = Date.now();
-  constructor(private readonly rate: number) {
-    this.tokens = rate;
-  }
-  async take(): Promise<void> {
-    if (this.rate <= 0) return;
-    for (;;) {
-      const now = Date.now();
-      this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) / 1000) * this.rate);
-      this.last = now;
-      if (this.tokens >= 1) {
-        this.tokens -= 1;
-        return;
-      }
-      await sleep(Math.ceil(((1 - this.tokens) / this.rate) * 1000));
-    }
-  }
-}
-
 export class SmscRoute {
   readonly name: string;
   readonly binds: SmppBind[];
   readonly config: RouteConfig;
   private next = 0;
   private closed = false;
-  private readonly throttle: Throttle;
+  private readonly throttle: RateLimiter;
   private readonly logger: BindLogger;
 
   constructor(config: RouteConfig, logger: BindLogger = consoleLogger) {
     this.config = config;
     this.name = config.name;
     this.logger = logger;
-    this.throttle = new Throttle(config.tps ?? 50);
+    this.throttle = new RateLimiter(config.tps ?? DEFAULT_ROUTE_TPS);
     const count = config.binds ?? 1;
     const modes: BindMode[] = config.bindMode === 'transmitter+receiver' ? ['transmitter', 'receiver'] : ['transceiver'];
     this.binds = modes.flatMap((mode) =>
