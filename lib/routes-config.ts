@@ -12,8 +12,9 @@ export class RouteConfigError extends Error {
 const KEYS = new Set([
   'name', 'host', 'port', 'systemId', 'password', 'systemType', 'bindMode', 'binds', 'tls', 'window', 'tps', 'countries', 'prefixes',
   'trafficClasses', 'longMessages', 'messageIds', 'responseTimeoutMs', 'enquireLinkMs', 'reconnectInitialMs', 'reconnectMaxMs', 'submitDeadlineMs',
-  'interfaceVersion', 'receiptAckDeadlineMs',
+  'interfaceVersion', 'receiptAckDeadlineMs', 'connectTimeoutMs',
 ]);
+const TLS_KEYS = ['caFile', 'rejectUnauthorized', 'servername', 'certFile', 'keyFile'];
 const ID_FORMATS = ['string', 'hex', 'decimal'];
 
 type Raw = Record<string, unknown>;
@@ -52,17 +53,19 @@ function check(raw: Raw, i: number): RouteConfig {
   if (raw.tls === true) tls = {};
   else if (raw.tls && typeof raw.tls === 'object') {
     const t = raw.tls as Raw;
-    for (const k of Object.keys(t)) if (!['caFile', 'rejectUnauthorized', 'servername'].includes(k)) fail(`tls: unknown field "${k}"`);
-    let ca: Buffer | undefined;
-    if (t.caFile !== undefined) {
+    for (const k of Object.keys(t)) if (!TLS_KEYS.includes(k)) fail(`tls: unknown field "${k}"`);
+    const pem = (k: string): Buffer | undefined => {
+      if (t[k] === undefined) return undefined;
       try {
-        ca = readFileSync(String(t.caFile));
+        return readFileSync(String(t[k]));
       } catch (err) {
-        fail(`tls.caFile ${String(t.caFile)} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+        return fail(`tls.${k} ${String(t[k])} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       }
-    }
-    tls = { ca, rejectUnauthorized: t.rejectUnauthorized === undefined ? true : t.rejectUnauthorized === true, servername: t.servername === undefined ? undefined : String(t.servername) };
-  } else if (raw.tls !== undefined && raw.tls !== false && raw.tls !== null) fail('tls must be true, false, or {"caFile", "rejectUnauthorized", "servername"}');
+    };
+    // Mutual TLS needs both halves; one alone would fail at every handshake instead of here.
+    if ((t.certFile === undefined) !== (t.keyFile === undefined)) fail('tls.certFile and tls.keyFile go together');
+    tls = { ca: pem('caFile'), cert: pem('certFile'), key: pem('keyFile'), rejectUnauthorized: t.rejectUnauthorized === undefined ? true : t.rejectUnauthorized === true, servername: t.servername === undefined ? undefined : String(t.servername) };
+  } else if (raw.tls !== undefined && raw.tls !== false && raw.tls !== null) fail(`tls must be true, false, or {${TLS_KEYS.map((k) => `"${k}"`).join(', ')}}`);
   let messageIds: RouteConfig['messageIds'];
   if (raw.messageIds !== undefined) {
     const m = raw.messageIds as Raw;
@@ -98,6 +101,7 @@ function check(raw: Raw, i: number): RouteConfig {
     submitDeadlineMs: int('submitDeadlineMs', 100, 60000),
     interfaceVersion: int('interfaceVersion', 0x33, 0x50),
     receiptAckDeadlineMs: int('receiptAckDeadlineMs', 0, 60000),
+    connectTimeoutMs: int('connectTimeoutMs', 100, 600000),
   };
 }
 

@@ -53,8 +53,8 @@ export interface SimulatorOptions {
   defaultBehaviour?: Behaviour;
   /** Silence logs. Default false. */
   quiet?: boolean;
-  /** Serve SMPP over TLS with this key and certificate (PEM). */
-  tls?: { key: string | Buffer; cert: string | Buffer } | null;
+  /** Serve SMPP over TLS with this key and certificate (PEM); with `clientCa`, demand a client certificate it signed (mutual TLS). */
+  tls?: { key: string | Buffer; cert: string | Buffer; clientCa?: string | Buffer } | null;
   /** How long a 'slow' destination's submit_sm_resp takes. Default 1000 ms. */
   slowResponseMs?: number;
   /** Send receipts on the session that submitted ('same') or on another bound receiver ('other'). Default 'same'. */
@@ -377,7 +377,7 @@ export class SmscSimulator {
   }
 
   async start(): Promise<void> {
-    this.smppServer = smpp.createServer(this.opts.tls ? { key: this.opts.tls.key, cert: this.opts.tls.cert } : {}, (session) => this.onSession(session));
+    this.smppServer = smpp.createServer(this.opts.tls ? { key: this.opts.tls.key, cert: this.opts.tls.cert, ...(this.opts.tls.clientCa ? { ca: this.opts.tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) } : {}, (session) => this.onSession(session));
     this.smppServer.on('error', (err: Error) => this.log(`smpp server error: ${err.message}`));
     await new Promise<void>((resolve, reject) => {
       this.smppServer!.once('error', reject);

@@ -15,7 +15,7 @@ import { RateLimiter } from './rate-limit';
 import { DEFAULT_ROUTE_TPS } from './account-share';
 
 /** The connection fields a route shares with each of its binds (see SmppBindOptions for their defaults). */
-type BindFields = 'host' | 'port' | 'systemId' | 'password' | 'systemType' | 'tls' | 'window' | 'responseTimeoutMs' | 'enquireLinkMs' | 'reconnectInitialMs' | 'reconnectMaxMs' | 'interfaceVersion' | 'receiptAckDeadlineMs';
+type BindFields = 'host' | 'port' | 'systemId' | 'password' | 'systemType' | 'tls' | 'window' | 'responseTimeoutMs' | 'enquireLinkMs' | 'reconnectInitialMs' | 'reconnectMaxMs' | 'interfaceVersion' | 'receiptAckDeadlineMs' | 'connectTimeoutMs';
 
 export interface RouteConfig extends Pick<SmppBindOptions, BindFields> {
   /** Route name; part of receipt mailbox ids, so keep it stable. */

@@ -2,12 +2,18 @@
  * Account-wide limits, connect timeouts, mutual TLS, charsets and TON/NPI,
  * over real TCP against the simulator, without Temporal.
  */
-import { SmscRouter, type RouteConfig } from '../smpp/smsc';
+import { readFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { SmppBind } from '../smpp/bind';
+import { parseRoutes } from '../lib/routes-config';
+import { SmscRoute, SmscRouter, type RouteConfig } from '../smpp/smsc';
 import { workerShare } from '../smpp/account-share';
 import { SmscSimulator, type SimulatorOptions } from '../sim/smsc-simulator';
 
 const quiet = { info: () => undefined, warn: () => undefined };
 const SEND = { senderId: 'Acme', validitySeconds: 300 };
+const TLS = join(__dirname, 'fixtures', 'tls');
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
@@ -40,4 +46,80 @@ describe('account-wide limits', () => {
     expect(s.maxSubmitsInWindow('otp', 950)).toBeLessThanOrEqual(10);
     expect(s.maxSubmitsInWindow('otp', 950)).toBeGreaterThanOrEqual(5);
   }, 20000);
+});
+
+async function until<T>(fn: () => T | undefined, what: string, ms = 10000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Accepts TCP and never says a word: no bind_resp, no TLS ServerHello. */
+async function silentServer(): Promise<{ port: number; connections: () => number }> {
+  let n = 0;
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((sock) => {
+    n++;
+    sockets.add(sock);
+    sock.on('error', () => undefined);
+    sock.on('close', () => sockets.delete(sock));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanup.push(async () => {
+    for (const s of sockets) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return { port: (server.address() as { port: number }).port, connections: () => n };
+}
+
+describe('connect timeout', () => {
+  test.each([
+    ['bind_resp never comes', null],
+    ['the TLS handshake never completes', { servername: 'localhost' }],
+  ])('%s: the bind gives up after connectTimeoutMs and reconnects with backoff', async (_what, tls) => {
+    const silent = await silentServer();
+    // responseTimeoutMs is far longer than the test: only connectTimeoutMs can end each attempt.
+    const bind = new SmppBind({ name: 'silent', host: '127.0.0.1', port: silent.port, systemId: 'otp', password: 'secret', tls, connectTimeoutMs: 200, responseTimeoutMs: 120000, reconnectInitialMs: 20, reconnectMaxMs: 100, logger: quiet });
+    bind.start();
+    cleanup.push(() => bind.close());
+    await until(() => silent.connections() >= 3, 'three connection attempts');
+    expect(bind.state).not.toBe('bound');
+    expect(bind.describe().connectTimeouts).toBeGreaterThanOrEqual(2);
+    expect(bind.describe().reconnects).toBeGreaterThanOrEqual(2);
+  }, 20000);
+
+  test('connectTimeoutMs is a route field', () => {
+    const [r] = parseRoutes(JSON.stringify([{ name: 'r', host: 'h', port: 1, systemId: 's', connectTimeoutMs: 3000 }]), 'test');
+    expect(r.connectTimeoutMs).toBe(3000);
+  });
+});
+
+describe('mutual TLS', () => {
+  test('a route with tls.certFile/keyFile binds to an SMSC that demands a client certificate; without one it cannot', async () => {
+    const s = await sim({ tls: { key: readFileSync(join(TLS, 'server-key.pem')), cert: readFileSync(join(TLS, 'server-cert.pem')), clientCa: readFileSync(join(TLS, 'client-ca.pem')) } });
+    const [config] = parseRoutes(
+      JSON.stringify([{ name: 'mtls', host: '127.0.0.1', port: s.smppPort, systemId: 'otp', password: 'secret', tls: { caFile: join(TLS, 'ca.pem'), servername: 'localhost', certFile: join(TLS, 'client-cert.pem'), keyFile: join(TLS, 'client-key.pem') } }]),
+      'test',
+    );
+    const good = new SmscRoute(config, quiet);
+    good.start();
+    cleanup.push(() => good.close());
+    await good.ready(5000);
+    expect((await good.submitText('+33611119001', 'Acme over mTLS', SEND)).messageIds).toHaveLength(1);
+    expect(s.messages('+33611119001')[0].text).toBe('Acme over mTLS');
+
+    const anonymous = new SmppBind({ name: 'anon', host: '127.0.0.1', port: s.smppPort, systemId: 'otp', password: 'secret', tls: { ca: readFileSync(join(TLS, 'ca.pem')), servername: 'localhost' }, logger: quiet, reconnectInitialMs: 5000 });
+    anonymous.start();
+    cleanup.push(() => anonymous.close());
+    await expect(anonymous.ready(700)).rejects.toThrow(/not ready/);
+    expect(s.boundSessions()).toHaveLength(1);
+  });
+
+  test('tls.certFile without tls.keyFile is refused at start-up', () => {
+    expect(() => parseRoutes(JSON.stringify([{ name: 'r', host: 'h', port: 1, systemId: 's', tls: { certFile: join(TLS, 'client-cert.pem') } }]), 'test')).toThrow(/certFile and tls.keyFile go together/);
+  });
 });
