@@ -1,6 +1,7 @@
 /** Parses and checks SMSC route definitions (SMSC_ROUTES / SMSC_ROUTES_FILE). */
 import { readFileSync } from 'node:fs';
 import type { RouteConfig } from '../smpp/smsc';
+import { ROUTE_CHARSETS, type RouteCharset } from '../smpp/charset';
 
 export class RouteConfigError extends Error {
   constructor(message: string) {
@@ -12,7 +13,7 @@ export class RouteConfigError extends Error {
 const KEYS = new Set([
   'name', 'host', 'port', 'systemId', 'password', 'systemType', 'bindMode', 'binds', 'tls', 'window', 'tps', 'countries', 'prefixes',
   'trafficClasses', 'longMessages', 'messageIds', 'responseTimeoutMs', 'enquireLinkMs', 'reconnectInitialMs', 'reconnectMaxMs', 'submitDeadlineMs',
-  'interfaceVersion', 'receiptAckDeadlineMs', 'connectTimeoutMs',
+  'interfaceVersion', 'receiptAckDeadlineMs', 'connectTimeoutMs', 'charset', 'sourceTon', 'sourceNpi', 'destTon', 'destNpi',
 ]);
 const TLS_KEYS = ['caFile', 'rejectUnauthorized', 'servername', 'certFile', 'keyFile'];
 const ID_FORMATS = ['string', 'hex', 'decimal'];
@@ -74,6 +75,7 @@ function check(raw: Raw, i: number): RouteConfig {
     }
     messageIds = { submit: m.submit as 'string', receipt: m.receipt as 'string' };
   }
+  if (raw.charset !== undefined && !ROUTE_CHARSETS.includes(raw.charset as RouteCharset)) fail(`charset must be ${ROUTE_CHARSETS.map((c) => `"${c}"`).join(', ')}`);
   const classes = list('trafficClasses', /^(otp|bulk)$/, '"otp" and "bulk"') as RouteConfig['trafficClasses'];
   const password = str('password', false, 8) ?? '';
   const systemId = str('systemId', true, 15)!;
@@ -102,6 +104,12 @@ function check(raw: Raw, i: number): RouteConfig {
     interfaceVersion: int('interfaceVersion', 0x33, 0x50),
     receiptAckDeadlineMs: int('receiptAckDeadlineMs', 0, 60000),
     connectTimeoutMs: int('connectTimeoutMs', 100, 600000),
+    charset: raw.charset as RouteCharset | undefined,
+    // SMPP 3.4 §5.2.5 / §5.2.6: TON 0–6, NPI up to 18 (private).
+    sourceTon: int('sourceTon', 0, 6),
+    sourceNpi: int('sourceNpi', 0, 18),
+    destTon: int('destTon', 0, 6),
+    destNpi: int('destNpi', 0, 18),
   };
 }
 

@@ -137,6 +137,18 @@ function bound<T>(list: T[]): void {
   if (list.length > MAX_RECORDS + MAX_RECORDS / 10) list.splice(0, list.length - MAX_RECORDS);
 }
 
+/** The library's own coders, to turn a decoded short_message back into the bytes that came on the wire. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const libEncodings = (require('smpp/lib/defs') as { encodings: Record<'ASCII' | 'LATIN1' | 'UCS2', { encode(s: string): Buffer }> }).encodings;
+
+function wireBytes(dataCoding: number, sm: unknown): Buffer | undefined {
+  const message = typeof sm === 'object' && sm !== null && !Buffer.isBuffer(sm) ? (sm as { message?: unknown }).message : sm;
+  if (Buffer.isBuffer(message)) return message;
+  if (typeof message !== 'string') return undefined;
+  // As the library decodes: 3 Latin-1, 8 UCS-2, anything else through its GSM table.
+  return libEncodings[dataCoding === 3 ? 'LATIN1' : dataCoding === 8 ? 'UCS2' : 'ASCII'].encode(message);
+}
+
 export interface SubmitRecord {
   to: string;
   /** command_status answered; -1 dropped the socket, -2 generic_nack. */
@@ -152,6 +164,11 @@ export interface SubmitRecord {
   payload?: boolean;
   /** The account (bind system_id) that submitted it. */
   systemId?: string;
+  dataCoding?: number;
+  destTon?: number;
+  destNpi?: number;
+  /** short_message bytes after the UDH, as hex (what the SMSC would convert for the handset). */
+  bytesHex?: string;
 }
 
 interface BoundSession {
@@ -558,12 +575,17 @@ export class SmscSimulator {
       esmClass: pdu.esm_class,
       payload: pdu.message_payload !== undefined,
       systemId: this.bound.get(session)?.systemId,
+      dataCoding: pdu.data_coding,
+      destTon: pdu.dest_addr_ton,
+      destNpi: pdu.dest_addr_npi,
+      bytesHex: wireBytes(pdu.data_coding ?? 0, pdu.short_message)?.toString('hex'),
     });
 
     const sm = pdu.short_message;
     const payload = pdu.message_payload;
     const textOf = (v: unknown) => (typeof v === 'object' && v !== null && !Buffer.isBuffer(v) ? String((v as { message: unknown }).message ?? '') : v === undefined ? '' : String(v));
-    const text = textOf(sm) || textOf(payload);
+    // The library reads data_coding 1 as GSM; IA5 is ASCII.
+    const text = pdu.data_coding === 1 ? (wireBytes(1, sm ?? payload)?.toString('latin1') ?? '') : textOf(sm) || textOf(payload);
     const udh = typeof sm === 'object' && sm !== null && !Buffer.isBuffer(sm) && sm.udh ? ([] as Buffer[]).concat(sm.udh as Buffer | Buffer[]) : [];
     const concatIe = udh.find((u) => u[0] === 0x00 && u[1] === 0x03);
     const from = pdu.source_addr ?? '';

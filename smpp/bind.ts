@@ -93,8 +93,9 @@ export interface SubmitParams {
   registered_delivery: number;
   esm_class?: number;
   validity_period?: string;
-  short_message?: { message: string; udh?: Buffer };
-  message_payload?: { message: string };
+  /** A string is encoded by the library per data_coding; a Buffer goes as is (IA5, Latin-1). */
+  short_message?: { message: string | Buffer; udh?: Buffer };
+  message_payload?: { message: string | Buffer };
 }
 
 export const consoleLogger: BindLogger = {

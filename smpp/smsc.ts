@@ -7,12 +7,13 @@
 import { randomInt } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SmppBind, consoleLogger, type BindLogger, type BindMode, type BindState, type ReceiptHandler, type SmppBindOptions, type TrafficClass } from './bind';
-import { concatUdh, encodeText, type SmsEncoding } from './encoding';
+import { concatUdh, type SmsEncoding } from './encoding';
 import { BACKOFF, SmppPermanentError, SmppTransientError } from './errors';
 import { canonicalMessageId, type MessageIdFormat } from './ids';
 import type { ParsedReceipt } from './receipt';
 import { RateLimiter } from './rate-limit';
 import { DEFAULT_ROUTE_TPS } from './account-share';
+import { encodeForRoute, type RouteCharset } from './charset';
 
 /** The connection fields a route shares with each of its binds (see SmppBindOptions for their defaults). */
 type BindFields = 'host' | 'port' | 'systemId' | 'password' | 'systemType' | 'tls' | 'window' | 'responseTimeoutMs' | 'enquireLinkMs' | 'reconnectInitialMs' | 'reconnectMaxMs' | 'interfaceVersion' | 'receiptAckDeadlineMs' | 'connectTimeoutMs';
@@ -38,6 +39,14 @@ export interface RouteConfig extends Pick<SmppBindOptions, BindFields> {
   messageIds?: { submit: MessageIdFormat; receipt: MessageIdFormat };
   /** How long a submit may wait for a bind and back off under throttling. Default 8000 ms. */
   submitDeadlineMs?: number;
+  /** How this SMSC reads non-Unicode text (see charset.ts). @default 'gsm7' */
+  charset?: RouteCharset;
+  /** source_addr_ton / _npi for every sender. @default derived from the sender id (see senderAddress) */
+  sourceTon?: number;
+  sourceNpi?: number;
+  /** dest_addr_ton / _npi. @default 1 / 1 (international, E.164) */
+  destTon?: number;
+  destNpi?: number;
 }
 
 export interface SubmittedMessage {
@@ -45,6 +54,8 @@ export interface SubmittedMessage {
   messageIds: string[];
   segments: number;
   encoding: SmsEncoding;
+  /** data_coding sent: 0 GSM-7, 1 IA5, 3 Latin-1, 8 UCS-2. */
+  dataCoding: number;
 }
 
 export interface SubmitOptions {
@@ -193,32 +204,32 @@ export class SmscRoute {
   }
 
   async submitText(destinationE164: string, text: string, opts: SubmitOptions): Promise<SubmittedMessage> {
-    const encoded = encodeText(text);
+    const encoded = encodeForRoute(text, this.config.charset);
     const sender = senderAddress(opts.senderId);
     const cls = opts.trafficClass ?? 'otp';
     const deadline = Date.now() + (this.config.submitDeadlineMs ?? 8000);
     const base = {
       source_addr: sender.addr,
-      source_addr_ton: sender.ton,
-      source_addr_npi: sender.npi,
+      source_addr_ton: this.config.sourceTon ?? sender.ton,
+      source_addr_npi: this.config.sourceNpi ?? sender.npi,
       destination_addr: destinationE164.replace(/^\+/, ''),
-      dest_addr_ton: 1,
-      dest_addr_npi: 1,
+      dest_addr_ton: this.config.destTon ?? 1,
+      dest_addr_npi: this.config.destNpi ?? 1,
       data_coding: encoded.dataCoding,
       registered_delivery: 1,
       validity_period: relativeValidity(opts.validitySeconds),
     };
     const total = encoded.segments.length;
     if (total === 1 || this.config.longMessages === 'payload') {
-      const id = await this.submitPdu(() => (total === 1 ? { ...base, esm_class: 0, short_message: { message: text } } : { ...base, esm_class: 0, message_payload: { message: text } }), cls, deadline);
-      return { route: this.name, messageIds: [id], segments: total, encoding: encoded.encoding };
+      const id = await this.submitPdu(() => (total === 1 ? { ...base, esm_class: 0, short_message: { message: encoded.body(text) } } : { ...base, esm_class: 0, message_payload: { message: encoded.body(text) } }), cls, deadline);
+      return { route: this.name, messageIds: [id], segments: total, encoding: encoded.encoding, dataCoding: encoded.dataCoding };
     }
     const ref = randomInt(0, 256);
     const messageIds: string[] = [];
     for (let i = 0; i < total; i++) {
-      messageIds.push(await this.submitPdu(() => ({ ...base, esm_class: 0x40, short_message: { message: encoded.segments[i], udh: concatUdh(ref, total, i + 1) } }), cls, deadline));
+      messageIds.push(await this.submitPdu(() => ({ ...base, esm_class: 0x40, short_message: { message: encoded.body(encoded.segments[i]), udh: concatUdh(ref, total, i + 1) } }), cls, deadline));
     }
-    return { route: this.name, messageIds, segments: total, encoding: encoded.encoding };
+    return { route: this.name, messageIds, segments: total, encoding: encoded.encoding, dataCoding: encoded.dataCoding };
   }
 
   async close(): Promise<void> {

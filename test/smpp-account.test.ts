@@ -123,3 +123,75 @@ describe('mutual TLS', () => {
     expect(() => parseRoutes(JSON.stringify([{ name: 'r', host: 'h', port: 1, systemId: 's', tls: { certFile: join(TLS, 'client-cert.pem') } }]), 'test')).toThrow(/certFile and tls.keyFile go together/);
   });
 });
+
+describe('route charset and TON/NPI', () => {
+  const AUTOFILL = 'Your Acme code is 482913.\n\n@acme.example #482913';
+  async function send(s: SmscSimulator, extra: Partial<RouteConfig>, to: string, text: string) {
+    const r = new SmscRoute({ name: 'c', host: '127.0.0.1', port: s.smppPort, systemId: 'otp', password: 'secret', ...extra }, quiet);
+    r.start();
+    cleanup.push(() => r.close());
+    await r.ready();
+    const sent = await r.submitText(to, text, SEND);
+    return { sent, records: s.submits.filter((x) => x.to === to) };
+  }
+  const hex = (t: string, enc: BufferEncoding = 'latin1') => Buffer.from(t, enc).toString('hex');
+
+  test('gsm7 (default): data_coding 0, unpacked GSM 03.38 with @ as 0x00', async () => {
+    const s = await sim();
+    const { sent, records } = await send(s, {}, '+33611118001', AUTOFILL);
+    expect(sent.dataCoding).toBe(0);
+    expect(records[0].dataCoding).toBe(0);
+    expect(records[0].bytesHex).toBe(hex(AUTOFILL).replace('40', '00'));
+    expect(s.messages('+33611118001')[0].text).toBe(AUTOFILL);
+  });
+
+  test.each([
+    ['latin1', 3],
+    ['ia5', 1],
+  ] as const)('%s: data_coding %p, @ goes as 0x40 so the autofill line survives', async (charset, dc) => {
+    const s = await sim();
+    const { sent, records } = await send(s, { charset }, '+33611118002', AUTOFILL);
+    expect(sent).toMatchObject({ dataCoding: dc, encoding: 'GSM7', segments: 1 });
+    expect(records[0].dataCoding).toBe(dc);
+    expect(records[0].bytesHex).toBe(hex(AUTOFILL));
+    expect(records[0].bytesHex).toContain(hex('@acme.example #482913'));
+    expect(s.messages('+33611118002')[0].text).toBe(AUTOFILL);
+  });
+
+  test('latin1 long text: every UDH part in data_coding 3, 153 characters a part', async () => {
+    const s = await sim();
+    const text = `${'Votre code Acme est 482913, valable 5 minutes. '.repeat(5)}@acme.example #482913`;
+    const { sent, records } = await send(s, { charset: 'latin1' }, '+33611118003', text);
+    expect(sent.segments).toBe(2);
+    expect(records.map((r) => r.dataCoding)).toEqual([3, 3]);
+    expect(s.messages('+33611118003')[0].text).toBe(text);
+  });
+
+  test.each([
+    ['ia5', 'Code: 482913 (é)'],
+    ['latin1', 'Code: 482913, 5 €'],
+    ['latin1', 'Code: 482913 Δ'],
+    ['latin1', 'Code: 482913 😀'],
+  ] as const)('%s: a text the charset cannot hold goes UCS-2 (%p)', async (charset, text) => {
+    const s = await sim();
+    const { sent, records } = await send(s, { charset }, '+33611118004', text);
+    expect(sent.dataCoding).toBe(8);
+    expect(records[0].dataCoding).toBe(8);
+    expect(s.messages('+33611118004')[0].text).toBe(text);
+  });
+
+  test('sourceTon/sourceNpi/destTon/destNpi override the derived values; without them TON/NPI are derived', async () => {
+    const s = await sim();
+    const derived = await send(s, {}, '+33611118005', 'Acme 1');
+    expect(derived.records[0]).toMatchObject({ sourceTon: 5, sourceNpi: 0, destTon: 1, destNpi: 1 });
+    const over = await send(s, { sourceTon: 0, sourceNpi: 1, destTon: 0, destNpi: 1 }, '+33611118006', 'Acme 2');
+    expect(over.records[0]).toMatchObject({ sourceTon: 0, sourceNpi: 1, destTon: 0, destNpi: 1 });
+  });
+
+  test('charset and TON/NPI are route fields, checked at start-up', () => {
+    const [r] = parseRoutes(JSON.stringify([{ name: 'r', host: 'h', port: 1, systemId: 's', charset: 'latin1', sourceTon: 1, sourceNpi: 1, destTon: 0, destNpi: 1 }]), 'test');
+    expect(r).toMatchObject({ charset: 'latin1', sourceTon: 1, sourceNpi: 1, destTon: 0, destNpi: 1 });
+    expect(() => parseRoutes(JSON.stringify([{ name: 'r', host: 'h', port: 1, systemId: 's', charset: 'utf8' }]), 'test')).toThrow(/charset must be/);
+    expect(() => parseRoutes(JSON.stringify([{ name: 'r', host: 'h', port: 1, systemId: 's', destTon: 7 }]), 'test')).toThrow(/destTon must be an integer from 0 to 6/);
+  });
+});
