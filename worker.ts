@@ -18,6 +18,7 @@ import { loadConfig, ConfigError, type OtpConfig } from './lib/config';
 import { createServer, type Server } from 'node:http';
 import { createTransport } from 'nodemailer';
 import { SmscRouter } from './smpp/smsc';
+import { oversubscribedRoutes, workerShare } from './smpp/account-share';
 
 export interface OtpWorkerOverrides {
   /** Reuse a prebuilt bundle (tests bundle once per run). */
@@ -48,7 +49,10 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
   // Workflows get sealed codes opened into digests by the worker's codec, never the code.
   const dataConverter = workerDataConverter(config);
 
-  const smsc = new SmscRouter(config.routes);
+  // Route limits are the account's; this process takes its share of them.
+  const over = oversubscribedRoutes(config.routes, config.workers);
+  if (over.length) console.warn(`worker: OTP_WORKERS=${config.workers} exceeds the binds of route(s) ${over.join(', ')}; each worker still opens one bind of each kind`);
+  const smsc = new SmscRouter(config.routes.map((r) => workerShare(r, config.workers)));
   const links = new ReceiptLinks({ client, taskQueue: config.temporal.taskQueue, ...config.receipts });
   const late = new LateLinks({ client, taskQueue: config.temporal.taskQueue });
   const gate = new VelocityGate({ client, taskQueue: config.temporal.taskQueue, ...config.velocity });

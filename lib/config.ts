@@ -11,6 +11,7 @@ import { PolicyError } from '../policy/profile';
 import { ProfileStore } from '../policy/store';
 import type { RouteConfig } from '../smpp/smsc';
 import { parseRoutes, RouteConfigError } from './routes-config';
+import { DEFAULT_OTP_WORKERS } from '../smpp/account-share';
 import { parseSealPublicKey } from '../contract/keys';
 import { SealOpener } from '../activities/code';
 import { parseOutboundPolicy, type OutboundPolicy } from '../policy/destination';
@@ -71,6 +72,7 @@ export const SETTINGS = {
   SMTP_PASSWORD: { kind: 'string', default: '', doc: 'Worker only. SMTP password.' },
   OTP_EMAIL_FROM: { kind: 'string', default: 'otp@localhost', doc: 'Worker only. From address of code emails.' },
   OTP_CALLBACK_KEY: { kind: 'secret', doc: 'Worker only. HMAC key that signs delivery callbacks (X-OTP-Signature). ≥ 16 characters.' },
+  OTP_WORKERS: { kind: 'count', default: String(DEFAULT_OTP_WORKERS), doc: 'Worker only. Worker processes that bind the same SMSC accounts; each opens floor(binds / N) binds of each kind (at least 1) and sends tps / N, so together they keep to each route\'s numbers.' },
   OTP_STATUS_PORT: { kind: 'port', default: '0', doc: 'Worker only. Port of the worker status endpoint (GET /status: routes and binds); 0 = off.' },
   OTP_MAX_SENDS_IN_FLIGHT: { kind: 'count', default: String(DEFAULT_MAX_SENDS_IN_FLIGHT), doc: 'Worker only. Sends one worker works on at once; past it a send is refused at once as `overloaded` (reason worker_busy).' },
   OTP_MAX_SEND_WAIT_MS: { kind: 'ms', default: String(DEFAULT_MAX_SEND_WAIT_MS), doc: 'Worker only. A send whose `requestedAt` is older than this is refused as `overloaded` (reason request_too_old) instead of sending a late code. Keep clocks in sync (NTP).' },
@@ -118,6 +120,8 @@ export interface OtpConfig {
   };
   /** SMSC routes in priority order: SMSC_ROUTES, or one route built from the SMSC_* settings. */
   routes: RouteConfig[];
+  /** OTP_WORKERS: processes sharing each route's binds and TPS (see smpp/account-share.ts). */
+  workers: number;
   /** Worker status endpoint port; 0 = off. */
   statusPort: number;
   /** Admission control: worker bound and stale-request limit, and the client's own bound. */
@@ -336,6 +340,7 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
       from,
     },
     routes,
+    workers: int('OTP_WORKERS', 1, 1000),
     statusPort: int('OTP_STATUS_PORT', 0, 65535),
     admission: { maxInFlight: int('OTP_MAX_SENDS_IN_FLIGHT', 1, 100000), maxWaitMs: int('OTP_MAX_SEND_WAIT_MS', 100, 600000), clientMaxInFlight: int('OTP_CLIENT_MAX_SENDS_IN_FLIGHT', 1, 100000), clientTargetMs: int('OTP_CLIENT_SEND_TARGET_MS', 50, 600000) },
     velocity: { shards: int('OTP_VELOCITY_SHARDS', 1, 64), syncMs: int('OTP_VELOCITY_SYNC_MS', 50, 60000) },

@@ -1,6 +1,7 @@
 /** Parses and checks SMSC route definitions (SMSC_ROUTES / SMSC_ROUTES_FILE). */
 import { readFileSync } from 'node:fs';
 import type { RouteConfig } from '../smpp/smsc';
+import { ROUTE_CHARSETS, type RouteCharset } from '../smpp/charset';
 
 export class RouteConfigError extends Error {
   constructor(message: string) {
@@ -14,7 +15,9 @@ const KEYS = new Set([
   'trafficClasses', 'longMessages', 'messageIds', 'responseTimeoutMs', 'enquireLinkMs', 'reconnectInitialMs', 'reconnectMaxMs', 'submitDeadlineMs',
   'interfaceVersion', 'receiptAckDeadlineMs',
   'resubmitInDoubt', 'concatRefBits', 'throttleInitialMs', 'throttleMaxMs', 'bindStableMs', 'bindRefusedBackoffMs', 'maxBindRefusals',
+  'connectTimeoutMs', 'charset', 'sourceTon', 'sourceNpi', 'destTon', 'destNpi',
 ]);
+const TLS_KEYS = ['caFile', 'rejectUnauthorized', 'servername', 'certFile', 'keyFile'];
 const ID_FORMATS = ['string', 'hex', 'decimal'];
 
 type Raw = Record<string, unknown>;
@@ -53,17 +56,19 @@ function check(raw: Raw, i: number): RouteConfig {
   if (raw.tls === true) tls = {};
   else if (raw.tls && typeof raw.tls === 'object') {
     const t = raw.tls as Raw;
-    for (const k of Object.keys(t)) if (!['caFile', 'rejectUnauthorized', 'servername'].includes(k)) fail(`tls: unknown field "${k}"`);
-    let ca: Buffer | undefined;
-    if (t.caFile !== undefined) {
+    for (const k of Object.keys(t)) if (!TLS_KEYS.includes(k)) fail(`tls: unknown field "${k}"`);
+    const pem = (k: string): Buffer | undefined => {
+      if (t[k] === undefined) return undefined;
       try {
-        ca = readFileSync(String(t.caFile));
+        return readFileSync(String(t[k]));
       } catch (err) {
-        fail(`tls.caFile ${String(t.caFile)} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+        return fail(`tls.${k} ${String(t[k])} cannot be read: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
       }
-    }
-    tls = { ca, rejectUnauthorized: t.rejectUnauthorized === undefined ? true : t.rejectUnauthorized === true, servername: t.servername === undefined ? undefined : String(t.servername) };
-  } else if (raw.tls !== undefined && raw.tls !== false && raw.tls !== null) fail('tls must be true, false, or {"caFile", "rejectUnauthorized", "servername"}');
+    };
+    // Mutual TLS needs both halves; one alone would fail at every handshake instead of here.
+    if ((t.certFile === undefined) !== (t.keyFile === undefined)) fail('tls.certFile and tls.keyFile go together');
+    tls = { ca: pem('caFile'), cert: pem('certFile'), key: pem('keyFile'), rejectUnauthorized: t.rejectUnauthorized === undefined ? true : t.rejectUnauthorized === true, servername: t.servername === undefined ? undefined : String(t.servername) };
+  } else if (raw.tls !== undefined && raw.tls !== false && raw.tls !== null) fail(`tls must be true, false, or {${TLS_KEYS.map((k) => `"${k}"`).join(', ')}}`);
   let messageIds: RouteConfig['messageIds'];
   if (raw.messageIds !== undefined) {
     const m = raw.messageIds as Raw;
@@ -76,6 +81,7 @@ function check(raw: Raw, i: number): RouteConfig {
   if (resubmitInDoubt !== undefined && typeof resubmitInDoubt !== 'boolean') fail('resubmitInDoubt must be true or false');
   const concatRefBits = raw.concatRefBits;
   if (concatRefBits !== undefined && concatRefBits !== 8 && concatRefBits !== 16) fail('concatRefBits must be 8 or 16');
+  if (raw.charset !== undefined && !ROUTE_CHARSETS.includes(raw.charset as RouteCharset)) fail(`charset must be ${ROUTE_CHARSETS.map((c) => `"${c}"`).join(', ')}`);
   const classes = list('trafficClasses', /^(otp|bulk)$/, '"otp" and "bulk"') as RouteConfig['trafficClasses'];
   const password = str('password', false, 8) ?? '';
   const systemId = str('systemId', true, 15)!;
@@ -110,6 +116,13 @@ function check(raw: Raw, i: number): RouteConfig {
     bindStableMs: int('bindStableMs', 0, 3600000),
     bindRefusedBackoffMs: int('bindRefusedBackoffMs', 1000, 86400000),
     maxBindRefusals: int('maxBindRefusals', 1, 100),
+    connectTimeoutMs: int('connectTimeoutMs', 100, 600000),
+    charset: raw.charset as RouteCharset | undefined,
+    // SMPP 3.4 §5.2.5 / §5.2.6: TON 0–6, NPI up to 18 (private).
+    sourceTon: int('sourceTon', 0, 6),
+    sourceNpi: int('sourceNpi', 0, 18),
+    destTon: int('destTon', 0, 6),
+    destNpi: int('destNpi', 0, 18),
   };
 }
 

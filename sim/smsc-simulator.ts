@@ -54,8 +54,8 @@ export interface SimulatorOptions {
   defaultBehaviour?: Behaviour;
   /** Silence logs. Default false. */
   quiet?: boolean;
-  /** Serve SMPP over TLS with this key and certificate (PEM). */
-  tls?: { key: string | Buffer; cert: string | Buffer } | null;
+  /** Serve SMPP over TLS with this key and certificate (PEM); with `clientCa`, demand a client certificate it signed (mutual TLS). */
+  tls?: { key: string | Buffer; cert: string | Buffer; clientCa?: string | Buffer } | null;
   /** How long a 'slow' destination's submit_sm_resp takes. Default 1000 ms. */
   slowResponseMs?: number;
   /** Send receipts on the session that submitted ('same') or on another bound receiver ('other'). Default 'same'. */
@@ -138,6 +138,18 @@ function bound<T>(list: T[]): void {
   if (list.length > MAX_RECORDS + MAX_RECORDS / 10) list.splice(0, list.length - MAX_RECORDS);
 }
 
+/** The library's own coders, to turn a decoded short_message back into the bytes that came on the wire. */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const libEncodings = (require('smpp/lib/defs') as { encodings: Record<'ASCII' | 'LATIN1' | 'UCS2', { encode(s: string): Buffer }> }).encodings;
+
+function wireBytes(dataCoding: number, sm: unknown): Buffer | undefined {
+  const message = typeof sm === 'object' && sm !== null && !Buffer.isBuffer(sm) ? (sm as { message?: unknown }).message : sm;
+  if (Buffer.isBuffer(message)) return message;
+  if (typeof message !== 'string') return undefined;
+  // As the library decodes: 3 Latin-1, 8 UCS-2, anything else through its GSM table.
+  return libEncodings[dataCoding === 3 ? 'LATIN1' : dataCoding === 8 ? 'UCS2' : 'ASCII'].encode(message);
+}
+
 export interface SubmitRecord {
   to: string;
   /** command_status answered; -1 dropped the socket, -2 generic_nack, -3 unbind (hostile window/TPS enforcement). */
@@ -153,6 +165,13 @@ export interface SubmitRecord {
   payload?: boolean;
   /** Concatenation reference and segment number, for a segment of a long message. */
   concat?: { ref: number; bits: 8 | 16; total: number; seq: number };
+  /** The account (bind system_id) that submitted it. */
+  systemId?: string;
+  dataCoding?: number;
+  destTon?: number;
+  destNpi?: number;
+  /** short_message bytes after the UDH, as hex (what the SMSC would convert for the handset). */
+  bytesHex?: string;
 }
 
 interface BoundSession {
@@ -215,6 +234,8 @@ export class SmscSimulator {
   private inboxSize = 0;
   /** enquire_link and unbind PDUs the ESMEs sent us. */
   readonly received = { enquireLinks: 0, unbinds: 0 };
+  /** Most sessions bound at once per system_id: carriers limit binds per account. */
+  readonly peakBinds = new Map<string, number>();
   /** Highest number of submit_sm a session had waiting for their response at once. */
   readonly maxOutstanding = new Map<number, number>();
   private readonly outstanding = new Map<smpp.Session, number>();
@@ -362,6 +383,17 @@ export class SmscSimulator {
     return [...this.concat.keys()].filter((k) => k.startsWith(`${to}|`)).length;
   }
 
+  /** Most accepted submit_sm of one account inside any window of `windowMs` (by arrival time). */
+  maxSubmitsInWindow(systemId: string, windowMs = 1000): number {
+    const at = this.submits.filter((r) => r.systemId === systemId).map((r) => r.at).sort((a, b) => a - b);
+    let max = 0;
+    for (let i = 0, j = 0; i < at.length; i++) {
+      while (at[i] - at[j] >= windowMs) j++;
+      max = Math.max(max, i - j + 1);
+    }
+    return max;
+  }
+
   /** Number of bound ESME sessions. */
   get sessionCount(): number {
     return this.bound.size;
@@ -372,7 +404,7 @@ export class SmscSimulator {
   }
 
   async start(): Promise<void> {
-    this.smppServer = smpp.createServer(this.opts.tls ? { key: this.opts.tls.key, cert: this.opts.tls.cert } : {}, (session) => this.onSession(session));
+    this.smppServer = smpp.createServer(this.opts.tls ? { key: this.opts.tls.key, cert: this.opts.tls.cert, ...(this.opts.tls.clientCa ? { ca: this.opts.tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) } : {}, (session) => this.onSession(session));
     this.smppServer.on('error', (err: Error) => this.log(`smpp server error: ${err.message}`));
     await new Promise<void>((resolve, reject) => {
       this.smppServer!.once('error', reject);
@@ -474,6 +506,8 @@ export class SmscSimulator {
       systemId = pdu.system_id;
       mode = as;
       this.bound.set(session, { systemId: systemId!, mode: as });
+      const now = [...this.bound.values()].filter((b) => b.systemId === systemId).length;
+      this.peakBinds.set(systemId!, Math.max(this.peakBinds.get(systemId!) ?? 0, now));
       session.send(pdu.response({ system_id: 'SMSCSIM' }));
       this.timing.afterBind(systemId!, () => session.destroy(), (ms, fn) => this.later(ms, fn));
     };
@@ -586,12 +620,18 @@ export class SmscSimulator {
       esmClass: pdu.esm_class,
       payload: pdu.message_payload !== undefined,
       concat,
+      systemId: this.bound.get(session)?.systemId,
+      dataCoding: pdu.data_coding,
+      destTon: pdu.dest_addr_ton,
+      destNpi: pdu.dest_addr_npi,
+      bytesHex: wireBytes(pdu.data_coding ?? 0, pdu.short_message)?.toString('hex'),
     });
 
     const sm = pdu.short_message;
     const payload = pdu.message_payload;
     const textOf = (v: unknown) => (typeof v === 'object' && v !== null && !Buffer.isBuffer(v) ? String((v as { message: unknown }).message ?? '') : v === undefined ? '' : String(v));
-    const text = textOf(sm) || textOf(payload);
+    // The library reads data_coding 1 as GSM; IA5 is ASCII.
+    const text = pdu.data_coding === 1 ? (wireBytes(1, sm ?? payload)?.toString('latin1') ?? '') : textOf(sm) || textOf(payload);
     const from = pdu.source_addr ?? '';
     const delivered = behaviour === 'deliver' || behaviour === 'no_receipt' || behaviour === 'slow';
     const wantsReceipt = ((pdu.registered_delivery ?? 0) & 0x03) !== 0 && behaviour !== 'no_receipt';

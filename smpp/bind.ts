@@ -31,6 +31,10 @@ export interface BindTlsOptions {
   rejectUnauthorized?: boolean;
   /** SNI / certificate name. Default: host. */
   servername?: string;
+  /** PEM client certificate (chain) for mutual TLS, with `key`. @default none */
+  cert?: string | Buffer;
+  /** PEM private key of `cert`. @default none */
+  key?: string | Buffer;
 }
 
 export interface SmppBindOptions extends BindRefusalOptions {
@@ -50,6 +54,12 @@ export interface SmppBindOptions extends BindRefusalOptions {
   window?: number;
   /** Time allowed for any response PDU. Default 5000 ms. */
   responseTimeoutMs?: number;
+  /**
+   * Time from opening the socket to bound: TCP connect, TLS handshake and bind_resp. A host that
+   * accepts TCP and then says nothing would otherwise hold the bind in 'connecting' for ever.
+   * @default 10000
+   */
+  connectTimeoutMs?: number;
   /** Keep-alive period. Default 30000 ms. */
   enquireLinkMs?: number;
   /** First reconnect delay; doubles up to reconnectMaxMs. Default 250 ms. */
@@ -92,8 +102,9 @@ export interface SubmitParams {
   registered_delivery: number;
   esm_class?: number;
   validity_period?: string;
-  short_message?: { message: string; udh?: Buffer };
-  message_payload?: { message: string };
+  /** A string is encoded by the library per data_coding; a Buffer goes as is (IA5, Latin-1). */
+  short_message?: { message: string | Buffer; udh?: Buffer };
+  message_payload?: { message: string | Buffer };
 }
 
 export const consoleLogger: BindLogger = {
@@ -125,7 +136,7 @@ export class SmppBind extends EventEmitter {
   private outstanding = 0;
   private readonly waiters: Waiter[] = [];
   /** Counters for observability. */
-  readonly stats = { submitted: 0, throttled: 0, receipts: 0, reconnects: 0, inDoubt: 0, lateAnswers: 0 };
+  readonly stats = { submitted: 0, throttled: 0, receipts: 0, reconnects: 0, inDoubt: 0, lateAnswers: 0, connectTimeouts: 0 };
   /** PDUs refused, dropped or degraded, and sessions torn down for lost framing (see pdu-guard.ts). */
   readonly pdu = newPduCounters();
 
@@ -138,6 +149,7 @@ export class SmppBind extends EventEmitter {
       mode: 'transceiver',
       window: 10,
       responseTimeoutMs: 5000,
+      connectTimeoutMs: 10000,
       enquireLinkMs: 30000,
       reconnectInitialMs: 250,
       reconnectMaxMs: 10000,
@@ -403,8 +415,9 @@ export class SmppBind extends EventEmitter {
     };
     this.state = 'connecting';
     const { host, port, systemId, password, systemType, logger, mode, tls } = this.opts;
-    const session = smpp.connect(tls ? { host, port, tls: true, ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized ?? true, servername: tls.servername ?? host } : { host, port });
+    const session = smpp.connect(tls ? { host, port, tls: true, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized ?? true, servername: tls.servername ?? host } : { host, port });
     this.session = session;
+    this.armConnectTimeout(session);
     guardSession(session, (e) => this.onPduEvent(session, e));
     session.on('error', (err: Error) => {
       if (this.state === 'connecting') this.lastError = `cannot connect: ${err.message}`;
@@ -462,6 +475,19 @@ export class SmppBind extends EventEmitter {
     });
     session.on('deliver_sm', (pdu: smpp.PDU) => this.onDeliverSm(session, pdu));
     session.on('data_sm', (pdu: smpp.PDU) => this.onDeliverSm(session, pdu));
+  }
+
+  /** Tears the socket down (and so reconnects with backoff) when it is not bound in time. */
+  private armConnectTimeout(session: smpp.Session): void {
+    const ms = this.opts.connectTimeoutMs;
+    const timer = setTimeout(() => {
+      if (this.session !== session || this.state !== 'connecting') return;
+      this.stats.connectTimeouts++;
+      this.opts.logger.warn('not bound within connectTimeoutMs (TCP connect, TLS handshake or bind); reconnecting', { bind: this.name, connectTimeoutMs: ms });
+      session.destroy();
+    }, ms);
+    timer.unref();
+    session.once('close', () => clearTimeout(timer));
   }
 
   private onPduEvent(session: smpp.Session, e: PduGuardEvent): void {

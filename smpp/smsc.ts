@@ -7,12 +7,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SmppBind, consoleLogger, type BindLogger, type BindMode, type BindState, type ReceiptHandler, type SmppBindOptions, type TrafficClass } from './bind';
 import { BindRefusals } from './bind-refusals';
-import { encodeText, type SmsEncoding } from './encoding';
+import { type SmsEncoding } from './encoding';
 import { BACKOFF, SmppPermanentError, SmppTransientError } from './errors';
 import { ThrottlePause, type ThrottlePauseOptions } from './flow-pause';
 import { canonicalMessageId, type MessageIdFormat } from './ids';
 import { ConcatLedger, concatHeader, type ConcatRefBits } from './multipart';
 import type { ParsedReceipt } from './receipt';
+import { RateLimiter } from './rate-limit';
+import { DEFAULT_ROUTE_TPS } from './account-share';
+import { encodeForRoute, type RouteCharset } from './charset';
 import { SmppInDoubtError, SmppUnconfirmedError, SubmitFlowStats, inDoubtId, type LateAnswer } from './submit-tracker';
 
 /** The connection fields a route shares with each of its binds (see SmppBindOptions for their defaults). */
@@ -30,6 +33,7 @@ type BindFields =
   | 'reconnectMaxMs'
   | 'interfaceVersion'
   | 'receiptAckDeadlineMs'
+  | 'connectTimeoutMs'
   | 'bindStableMs'
   | 'bindRefusedBackoffMs'
   | 'maxBindRefusals';
@@ -41,7 +45,7 @@ export interface RouteConfig extends Pick<SmppBindOptions, BindFields>, Throttle
   bindMode?: 'transceiver' | 'transmitter+receiver';
   /** Binds of each kind. Default 1. */
   binds?: number;
-  /** submit_sm per second for the whole route; 0 = unlimited. Default 50. */
+  /** submit_sm per second for the whole route (the account's, see account-share.ts); 0 = unlimited. No 1 s window exceeds it. @default 50 */
   tps?: number;
   /** ISO countries this route serves; empty = any. */
   countries?: string[];
@@ -66,6 +70,14 @@ export interface RouteConfig extends Pick<SmppBindOptions, BindFields>, Throttle
   resubmitInDoubt?: boolean;
   /** Concatenation reference size for long texts: 8 (UDH 00 03) or 16 (UDH 08 04, 1 in 65536 handsets' reassembly mix-ups instead of 1 in 256). @default 8 */
   concatRefBits?: ConcatRefBits;
+  /** How this SMSC reads non-Unicode text (see charset.ts). @default 'gsm7' */
+  charset?: RouteCharset;
+  /** source_addr_ton / _npi for every sender. @default derived from the sender id (see senderAddress) */
+  sourceTon?: number;
+  sourceNpi?: number;
+  /** dest_addr_ton / _npi. @default 1 / 1 (international, E.164) */
+  destTon?: number;
+  destNpi?: number;
 }
 
 export interface SubmittedMessage {
@@ -76,6 +88,8 @@ export interface SubmittedMessage {
   encoding: SmsEncoding;
   /** Answers still to come for submits of this message: link each, once accepted, to `messageId` (the id the caller has for that part). */
   late: { messageId: string; answer: Promise<LateAnswer> }[];
+  /** data_coding sent: 0 GSM-7, 1 IA5, 3 Latin-1, 8 UCS-2. */
+  dataCoding: number;
 }
 
 export interface SubmitOptions {
@@ -134,35 +148,13 @@ export function relativeValidity(seconds: number): string {
   return `0000${p(dd)}${p(hh)}${p(mm)}${p(s)}000R`;
 }
 
-/** A token bucket: at most `rate` takes per second, with a burst of `rate`. */
-class Throttle {
-  private tokens: number;
-  private last = Date.now();
-  constructor(private readonly rate: number) {
-    this.tokens = rate;
-  }
-  async take(): Promise<void> {
-    if (this.rate <= 0) return;
-    for (;;) {
-      const now = Date.now();
-      this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) / 1000) * this.rate);
-      this.last = now;
-      if (this.tokens >= 1) {
-        this.tokens -= 1;
-        return;
-      }
-      await sleep(Math.ceil(((1 - this.tokens) / this.rate) * 1000));
-    }
-  }
-}
-
 export class SmscRoute {
   readonly name: string;
   readonly binds: SmppBind[];
   readonly config: RouteConfig;
   private next = 0;
   private closed = false;
-  private readonly throttle: Throttle;
+  private readonly throttle: RateLimiter;
   private readonly logger: BindLogger;
   /** One account: a credential refusal holds back every bind, a throttle pauses every bind. */
   readonly refusals: BindRefusals;
@@ -174,7 +166,7 @@ export class SmscRoute {
     this.config = config;
     this.name = config.name;
     this.logger = logger;
-    this.throttle = new Throttle(config.tps ?? 50);
+    this.throttle = new RateLimiter(config.tps ?? DEFAULT_ROUTE_TPS);
     this.refusals = new BindRefusals(config);
     this.pause = new ThrottlePause(config);
     this.stats = shared?.stats ?? new SubmitFlowStats(logger);
@@ -326,17 +318,17 @@ export class SmscRoute {
   }
 
   async submitText(destinationE164: string, text: string, opts: SubmitOptions): Promise<SubmittedMessage> {
-    const encoded = encodeText(text);
+    const encoded = encodeForRoute(text, this.config.charset);
     const sender = senderAddress(opts.senderId);
     const cls = opts.trafficClass ?? 'otp';
     const deadline = Math.min(Date.now() + (this.config.submitDeadlineMs ?? 8000), opts.deadline ?? Infinity);
     const base = {
       source_addr: sender.addr,
-      source_addr_ton: sender.ton,
-      source_addr_npi: sender.npi,
+      source_addr_ton: this.config.sourceTon ?? sender.ton,
+      source_addr_npi: this.config.sourceNpi ?? sender.npi,
       destination_addr: destinationE164.replace(/^\+/, ''),
-      dest_addr_ton: 1,
-      dest_addr_npi: 1,
+      dest_addr_ton: this.config.destTon ?? 1,
+      dest_addr_npi: this.config.destNpi ?? 1,
       data_coding: encoded.dataCoding,
       registered_delivery: 1,
       validity_period: relativeValidity(opts.validitySeconds),
@@ -344,8 +336,8 @@ export class SmscRoute {
     const total = encoded.segments.length;
     const lateOf = (part: PartResult) => part.late.map((answer) => ({ messageId: part.id, answer }));
     if (total === 1 || this.config.longMessages === 'payload') {
-      const part = await this.submitPdu(() => (total === 1 ? { ...base, esm_class: 0, short_message: { message: text } } : { ...base, esm_class: 0, message_payload: { message: text } }), cls, deadline);
-      return { route: this.name, messageIds: [part.id], segments: total, encoding: encoded.encoding, late: lateOf(part) };
+      const part = await this.submitPdu(() => (total === 1 ? { ...base, esm_class: 0, short_message: { message: encoded.body(text) } } : { ...base, esm_class: 0, message_payload: { message: encoded.body(text) } }), cls, deadline);
+      return { route: this.name, messageIds: [part.id], segments: total, encoding: encoded.encoding, dataCoding: encoded.dataCoding, late: lateOf(part) };
     }
     const bits = this.config.concatRefBits ?? 8;
     const plan = this.ledger.begin(destinationE164, opts.messageKey, total, bits, this.name);
@@ -360,7 +352,7 @@ export class SmscRoute {
       }
       let part: PartResult;
       try {
-        part = await this.submitPdu(() => ({ ...base, esm_class: 0x40, short_message: { message: encoded.segments[i], udh: concatHeader(bits, plan.ref, total, i + 1) } }), cls, deadline);
+        part = await this.submitPdu(() => ({ ...base, esm_class: 0x40, short_message: { message: encoded.body(encoded.segments[i]), udh: concatHeader(bits, plan.ref, total, i + 1) } }), cls, deadline);
       } catch (err) {
         if (messageIds.length) {
           this.logger.warn('long message failed part-way', { route: this.name, accepted: messageIds.length, total, retry: opts.messageKey ? 'sends only the missing parts, same reference' : 'no messageKey: sends every part again' });
@@ -372,7 +364,7 @@ export class SmscRoute {
       late.push(...lateOf(part));
     }
     this.ledger.complete(opts.messageKey);
-    return { route: this.name, messageIds, segments: total, encoding: encoded.encoding, late };
+    return { route: this.name, messageIds, segments: total, encoding: encoded.encoding, dataCoding: encoded.dataCoding, late };
   }
 
   async close(): Promise<void> {
