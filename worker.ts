@@ -3,7 +3,10 @@
  * activities around them, and routes every delivery receipt into its
  * durable mailbox workflow. Run with `node dist/worker.js` (npm start does).
  */
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { MO_WORKFLOW, type MobileOriginatedInput } from './contract';
+import { moWorkflowId, normalizePhone } from './contract/keys';
+import { matchKeyword, type ParsedMo } from './smpp/mo';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { DeliveryReceipt } from './contract';
 import { createActivities } from './activities';
@@ -33,6 +36,8 @@ export interface RunningOtpWorker {
   links: ReceiptLinks;
   gate: VelocityGate;
   admission: SendAdmission;
+  /** Mobile-originated messages: received, handed to Temporal, not forwarded, re-sent copies, hand-offs that failed. */
+  mo: { received: number; handedOver: number; notForwarded: number; duplicates: number; failures: number };
   /** URL of GET /status when OTP_STATUS_PORT is set. */
   statusUrl?: string;
   client: Client;
@@ -63,6 +68,34 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
     const receipt: DeliveryReceipt = { messageId: r.messageId, stat: r.stat, outcome: r.outcome, err: r.err, receivedAt: new Date().toISOString() };
     await links.route({ route: route.name, key: route.receiptKey(r) }, receipt);
   });
+  // Mobile-originated messages: handed to a durable workflow before the deliver_sm is acknowledged.
+  const mo = { received: 0, handedOver: 0, notForwarded: 0, duplicates: 0, failures: 0 };
+  smsc.onMobileOriginated(async (m, route, bind) => {
+    mo.received++;
+    const sender = moSender(m, config.defaultRegion);
+    const kw = sender.e164 ? matchKeyword(m.text, config.mo.stopKeywords, config.mo.startKeywords) : undefined;
+    const forward = config.mo.webhookUrl !== undefined;
+    if (!forward && !kw) {
+      // Never the number or the text in a log.
+      mo.notForwarded++;
+      console.log(`worker: MO message on ${bind} acknowledged, not forwarded (OTP_MO_WEBHOOK_URL is not set)`);
+      return;
+    }
+    const eventId = moWorkflowId(config.keys.hash[0], route.name, [sender.from, m.to, m.text, m.reference]);
+    const input: MobileOriginatedInput = { eventId, from: sender.from, fromIsE164: sender.e164, to: m.to, text: m.text, route: route.name, receivedAt: new Date().toISOString(), ...(kw ?? {}), forward };
+    try {
+      await client.workflow.start(MO_WORKFLOW, { workflowId: eventId, taskQueue: config.temporal.taskQueue, args: [input] });
+      mo.handedOver++;
+    } catch (err) {
+      // The SMSC re-sent one we already hold: acknowledge it.
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        mo.duplicates++;
+        return;
+      }
+      mo.failures++;
+      throw err; // answered ESME_RX_T_APPN: the SMSC re-sends it
+    }
+  });
   smsc.start();
   links.start();
   gate.start();
@@ -80,6 +113,7 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
       idKeys: config.keys.hash,
       seal: new SealOpener(config.keys.sealPrivate),
       outbound: config.outbound,
+      moWebhookUrl: config.mo.webhookUrl,
       brand: config.brand,
       senderId: config.smsc.senderId,
       profiles: config.profiles,
@@ -117,6 +151,7 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
             worker: worker.getState(),
             routes: smsc.describe(),
             sends: { inFlight: admission.current, max: admission.maxInFlight, ...admission.stats },
+            mo,
             receipts: { open: links.size, ...links.stats, lateLinked: late.stats.linked, lateLinkFailures: late.stats.failures },
             // Submits without an answer in time, and every SMS that may have gone out twice.
             submits: smsc.stats.snapshot(),
@@ -151,6 +186,7 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
     links,
     gate,
     admission,
+    mo,
     statusUrl,
     client,
     done,
@@ -162,6 +198,17 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
       return stopping;
     },
   };
+}
+
+/** The MO sender in E.164 when it reads as a valid number (TON international, or national in OTP_DEFAULT_REGION). */
+function moSender(m: ParsedMo, region?: string): { from: string; e164: boolean } {
+  const raw = m.from.trim();
+  const candidate = raw.startsWith('+') || (m.fromTon !== 1 && region) ? raw : `+${raw}`;
+  try {
+    return { from: normalizePhone(candidate, region), e164: true };
+  } catch {
+    return { from: raw, e164: false };
+  }
 }
 
 async function main(): Promise<void> {

@@ -8,7 +8,9 @@ import { signedPost } from './http-post';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { MAX_CODE_LENGTH, MIN_CODE_LENGTH, RECEIPT_MAILBOX_WORKFLOW, mailboxSubmittedSignal, receiptMailboxId, type QuotaRequest, type QuotaResult } from '../contract';
-import { maskPhone, sessionWorkflowId } from '../contract/keys';
+import { maskPhone, optOutWorkflowId, sessionWorkflowId } from '../contract/keys';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { OPT_OUT_WORKFLOW, optOutSignal, type MobileOriginatedEvent } from '../contract';
 import { MessageError, assertLocale, assertPlainText, pickTemplate, renderMessage, type RenderedMessage } from '../policy/message';
 import { checkPhone } from '../policy/phone';
 import { ALPHABETS, DEFAULT_PROFILE, LIMITS, catalogProfile, isInAlphabet, sessionRules, type ResolvedProfile } from '../policy/profile';
@@ -57,6 +59,29 @@ export interface ActivityDeps {
   admission: SendAdmission;
   /** Where callbacks and webhook-channel POSTs may go (OTP_OUTBOUND_ALLOW). */
   outbound: OutboundPolicy;
+  /** OTP_MO_WEBHOOK_URL: where MO messages are POSTed; undefined = not forwarded. */
+  moWebhookUrl?: string;
+}
+
+/**
+ * True when the number is on the suppression list: its opt-out workflow is running. One
+ * DescribeWorkflowExecution per id key (in parallel: one round trip; two while OTP_HASH_KEY_PREVIOUS
+ * is set), answered by the history service without a workflow task or a worker. No cache: a STOP
+ * applies to the very next send on every worker.
+ */
+async function isOptedOut(deps: ActivityDeps, phone: string): Promise<boolean> {
+  const states = await Promise.all(
+    deps.idKeys.map(async (key) => {
+      try {
+        const d = await deps.client.workflow.getHandle(optOutWorkflowId(key, phone)).describe();
+        return d.status.name === 'RUNNING';
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err;
+      }
+    }),
+  );
+  return states.some(Boolean);
 }
 
 /** A request that can never succeed as sent: the update fails with this message, nothing is sent. */
@@ -194,6 +219,8 @@ function prepare(deps: ActivityDeps, input: PrepareSendInput): PrepareSendResult
     fallback,
     callerCode,
     ...(webhook && !sandbox ? { deliveryWebhookUrl: p.deliveryWebhookUrl! } : {}),
+    // Custom sends reach no one through us; sandbox numbers get nothing.
+    checkOptOut: p.respectOptOut && !custom && !sandbox,
   };
 }
 
@@ -350,6 +377,8 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
         const { rules } = prep;
         const refusal = resendDecision(rules, input.session, input.nowMs);
         if (refusal) return { ...refusal, profile: rules.profile, maskedPhone };
+        // Before the quota: a refused send is not charged. Nothing is sent to a number that texted STOP.
+        if (prep.checkOptOut && (await isOptedOut(deps, input.phone))) return { status: 'blocked', reason: 'opted_out', profile: rules.profile, maskedPhone };
         let shadowFlags: string[] = [];
         if (prep.quota) {
           const quota = deps.gate.acquire(input.tenant, prep.quota);
@@ -432,6 +461,48 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
     async describeCatalog(): Promise<OtpCatalog> {
       const profiles = deps.profiles.names().map((name) => catalogProfile(deps.profiles.get(name)!));
       return { taskQueue: deps.taskQueue, defaultProfile: DEFAULT_PROFILE, profiles };
+    },
+
+    async applyOptOut({ phone, optOut, at }): Promise<void> {
+      const change = { optedOut: optOut === 'stop', at };
+      if (optOut === 'stop') {
+        // Idempotent: a running entry just gets another STOP; a closed one (after START) starts again.
+        await deps.client.workflow.signalWithStart(OPT_OUT_WORKFLOW, {
+          workflowId: optOutWorkflowId(deps.idKeys[0], phone),
+          taskQueue: deps.taskQueue,
+          args: [change],
+          signal: optOutSignal,
+          signalArgs: [change],
+        });
+      } else {
+        // Entries made under a previous id key end too.
+        await Promise.all(
+          deps.idKeys.map(async (key) => {
+            try {
+              await deps.client.workflow.getHandle(optOutWorkflowId(key, phone)).signal(optOutSignal, change);
+            } catch (err) {
+              if (!(err instanceof WorkflowNotFoundError)) throw err;
+            }
+          }),
+        );
+      }
+      Context.current().log.info(optOut === 'stop' ? 'number added to the suppression list' : 'number removed from the suppression list', { maskedPhone: maskPhone(phone) });
+    },
+
+    async postMobileOriginated(input): Promise<{ status: number } | { skipped: string }> {
+      const url = deps.moWebhookUrl;
+      if (!url) return { skipped: 'OTP_MO_WEBHOOK_URL is not set' };
+      const event: MobileOriginatedEvent = {
+        kind: 'mo',
+        eventId: input.eventId,
+        from: input.from,
+        to: input.to,
+        text: input.text,
+        route: input.route,
+        receivedAt: input.receivedAt,
+        ...(input.keyword ? { keyword: input.keyword, optOut: input.optOut } : {}),
+      };
+      return { status: await signedPost(deps.callbackKey, url, JSON.stringify(event), input.eventId, 'MO webhook', deps.outbound) };
     },
 
     async deliverCallback({ url, event }): Promise<{ status: number }> {

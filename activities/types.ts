@@ -1,5 +1,5 @@
 /** The activity interface the workflows call; implemented in ./index.ts. */
-import type { DeliveryCallbackEvent, DeliveryReceipt, OtpCatalog, QuotaRequest, QuotaResult, SendChannel, SendRefused } from '../contract';
+import type { MobileOriginatedInput, DeliveryCallbackEvent, DeliveryReceipt, OtpCatalog, QuotaRequest, QuotaResult, SendChannel, SendRefused } from '../contract';
 import type { SendHistory } from '../policy/resend';
 import type { AutofillPolicy, CodeAlphabet, SessionRules } from '../policy/profile';
 
@@ -56,6 +56,8 @@ export type PrepareSendResult =
       callerCode?: string;
       /** Set for channel "webhook": the profile's deliveryWebhookUrl, checked against the outbound policy. */
       deliveryWebhookUrl?: string;
+      /** The profile respects STOP and this send would reach the number: look the number up on the suppression list. */
+      checkOptOut?: boolean;
     }
   | { status: 'invalid_number' | 'blocked'; reason: string; profile: string };
 
@@ -170,4 +172,8 @@ export interface OtpActivities {
   describeCatalog(): Promise<OtpCatalog>;
   /** POSTs one signed delivery event; throws on a non-2xx answer so Temporal retries it. */
   deliverCallback(input: { url: string; event: DeliveryCallbackEvent }): Promise<{ status: number }>;
+  /** Puts the number on the suppression list (stop) or takes it off (start). */
+  applyOptOut(input: { phone: string; optOut: 'stop' | 'start'; at: string }): Promise<void>;
+  /** POSTs one MO message to OTP_MO_WEBHOOK_URL, signed; throws on a non-2xx answer so Temporal retries it. */
+  postMobileOriginated(input: MobileOriginatedInput): Promise<{ status: number } | { skipped: string }>;
 }

@@ -25,6 +25,16 @@ export const RECEIPT_MAILBOX_WORKFLOW = 'deliveryReceiptMailbox';
 export const CATALOG_WORKFLOW = 'otpCatalog';
 /** Catalog workflow ids start with this; ":" never occurs in a session id, so none can be squatted. */
 export const CATALOG_WORKFLOW_ID_PREFIX = 'otp-catalog:';
+/** Workflow type of one mobile-originated message: applies its STOP/START keyword and posts it to OTP_MO_WEBHOOK_URL, with retries. */
+export const MO_WORKFLOW = 'otpMobileOriginated';
+/** MO workflow ids start with this (then the route and a keyed hash: never the number). */
+export const MO_WORKFLOW_ID_PREFIX = 'otp-mo:';
+/** Workflow type of one number's opt-out (STOP): running means suppressed; START ends it. */
+export const OPT_OUT_WORKFLOW = 'otpOptOut';
+/** Opt-out workflow ids start with this (then a keyed hash of the number). */
+export const OPT_OUT_WORKFLOW_ID_PREFIX = 'otp-optout:';
+export const OPT_OUT_SIGNAL = 'optOut';
+export const OPT_OUT_QUERY = 'optedOut';
 
 export const SEND_UPDATE = 'send';
 export const ACQUIRE_UPDATE = 'acquire';
@@ -220,6 +230,47 @@ export interface WebhookDeliveryMessage extends WebhookChannelMessage {
 }
 
 /** Headers of every signed POST (delivery callbacks, webhook channel, webhook delivery). */
+/** A mobile-originated message as the MO workflow receives it (an encrypted payload: it holds the number and the text). */
+export interface MobileOriginatedInput {
+  /** Unique per MO event: the MO workflow id. */
+  eventId: string;
+  /** Sender, E.164 when it could be read as a number, else the address as the SMSC gave it. */
+  from: string;
+  /** Whether `from` is a valid E.164 number (only then can a keyword change the suppression list). */
+  fromIsE164: boolean;
+  /** The short code / sender id it was sent to. */
+  to: string;
+  text: string;
+  route: string;
+  receivedAt: string;
+  /** Matched STOP or START keyword, upper-cased. */
+  keyword?: string;
+  /** What the keyword does to the suppression list. */
+  optOut?: 'stop' | 'start';
+  /** True when OTP_MO_WEBHOOK_URL is set: post the message. */
+  forward: boolean;
+}
+
+/** Body of the MO webhook POST (docs/webhooks.md). */
+export interface MobileOriginatedEvent {
+  kind: 'mo';
+  eventId: string;
+  from: string;
+  to: string;
+  text: string;
+  route: string;
+  receivedAt: string;
+  keyword?: string;
+  /** What the keyword did to the suppression list. */
+  optOut?: 'stop' | 'start';
+}
+
+/** Signal to an opt-out workflow: `optedOut: false` (START) ends it. */
+export interface OptOutChange {
+  optedOut: boolean;
+  at: string;
+}
+
 export const WEBHOOK_EVENT_ID_HEADER = 'x-otp-event-id';
 export const WEBHOOK_TIMESTAMP_HEADER = 'x-otp-timestamp';
 /** "sha256=" + hex(HMAC-SHA256(OTP_CALLBACK_KEY, timestamp + "." + raw body)). */
@@ -260,7 +311,7 @@ export interface SendRefused {
   /** Absent when the number could not even be parsed (no session exists). */
   sessionId?: string;
   status: SendRefusalStatus;
-  /** Stable machine-readable reason, e.g. worker_busy, request_too_old, client_busy, resend_cooldown, too_many_sends, too_many_failures, tenant_rate, country_denied:RU, number_type_denied:PREMIUM_RATE, velocity_country:FR, not_a_valid_number. */
+  /** Stable machine-readable reason, e.g. worker_busy, request_too_old, opted_out, client_busy, resend_cooldown, too_many_sends, too_many_failures, tenant_rate, country_denied:RU, number_type_denied:PREMIUM_RATE, velocity_country:FR, not_a_valid_number. */
   reason: string;
   maskedPhone?: string;
   /** Seconds until a send can succeed (rate_limited, overloaded, locked). */
@@ -473,6 +524,8 @@ export const mailboxSubmittedSignal = defineSignal<[MailboxSubmitted]>(MAILBOX_S
 export const mailboxReceiptSignal = defineSignal<[DeliveryReceipt]>(MAILBOX_RECEIPT_SIGNAL);
 export const mailboxReceiptsQuery = defineQuery<DeliveryReceipt[]>(MAILBOX_RECEIPTS_QUERY);
 export const velocityReportSignal = defineSignal<[VelocityReport]>(VELOCITY_REPORT_SIGNAL);
+export const optOutSignal = defineSignal<[OptOutChange]>(OPT_OUT_SIGNAL);
+export const optOutQuery = defineQuery<boolean>(OPT_OUT_QUERY);
 export const velocitySnapshotQuery = defineQuery<VelocitySnapshot, [string[]]>(VELOCITY_SNAPSHOT_QUERY);
 
 /** Workflow id of one catalog request (`id` unique per call, e.g. a UUID). */

@@ -36,6 +36,22 @@ export function sessionWorkflowId(hashKey: string, tenant: string, e164: string)
 }
 
 /**
+ * `otp-optout:<first 32 chars of base64url(HMAC-SHA256(hashKey, "optout|" + e164))>`: the one
+ * suppression-list entry of a number, for every tenant (an MO carries no tenant).
+ */
+export function optOutWorkflowId(hashKey: string, e164: string): string {
+  return `otp-optout:${hmac(hashKey, `optout|${e164}`).slice(0, 32)}`;
+}
+
+/**
+ * `otp-mo:<route>:<first 32 chars of base64url(HMAC-SHA256(hashKey, parts joined by "|"))>`: one
+ * mobile-originated message, the same id when the SMSC re-sends it, never the number.
+ */
+export function moWorkflowId(hashKey: string, route: string, parts: string[]): string {
+  return `otp-mo:${route}:${hmac(hashKey, ['mo', route, ...parts].join('|')).slice(0, 32)}`;
+}
+
+/**
  * What a person may add while typing a code: spaces, tabs, line breaks,
  * no-break spaces and dashes are dropped, and ASCII letters are upper-cased.
  */

@@ -14,11 +14,17 @@ import { parseRoutes, RouteConfigError } from './routes-config';
 import { DEFAULT_OTP_WORKERS } from '../smpp/account-share';
 import { parseSealPublicKey } from '../contract/keys';
 import { SealOpener } from '../activities/code';
-import { parseOutboundPolicy, type OutboundPolicy } from '../policy/destination';
+import { checkUrl, parseOutboundPolicy, type OutboundPolicy } from '../policy/destination';
+import { parseKeywords } from '../smpp/mo';
 import { DEFAULT_MAX_SEND_WAIT_MS, DEFAULT_MAX_SENDS_IN_FLIGHT } from '../activities/admission';
 import { DEFAULT_RECEIPT_HOLD_MS, DEFAULT_RECEIPT_LINK_AFTER_MS } from '../activities/receipt-links';
 import { DEFAULT_VELOCITY_SHARDS, DEFAULT_VELOCITY_SYNC_MS } from '../activities/velocity-gate';
 import { DEFAULT_CLIENT_MAX_SENDS_IN_FLIGHT, DEFAULT_CLIENT_SEND_TARGET_MS } from '../client/send-limiter';
+
+/** @default STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT (the CTIA / US carrier set) */
+export const DEFAULT_STOP_KEYWORDS = 'STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT';
+/** @default START,UNSTOP */
+export const DEFAULT_START_KEYWORDS = 'START,UNSTOP';
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -89,6 +95,9 @@ export const SETTINGS = {
   OTP_CODEC_PORT: { kind: 'port', default: '8234', doc: 'Port of the codec server that lets the Web UI decrypt payloads (`npm start`, `npm run codec-server`).' },
   OTP_CODEC_TOKEN: { kind: 'string', default: '', doc: 'Token the codec server requires (16+ characters of A–Z a–z 0–9 . _ ~ -): as `Authorization: Bearer`, or as the first path segment of the Web UI\'s codec endpoint. Required beyond loopback and when NODE_ENV=production.' },
   OTP_OUTBOUND_ALLOW: { kind: 'string', default: '', doc: 'Worker only. Destinations callbacks and webhook-channel POSTs may reach beyond the public internet: host names, `*.example.com`, addresses or networks (`10.0.0.0/8`), comma-separated. Loopback, private, link-local (cloud metadata) and reserved addresses are refused unless an address or network entry covers them.' },
+  OTP_MO_WEBHOOK_URL: { kind: 'string', default: '', doc: 'Worker only. Where mobile-originated messages (replies, STOP) are POSTed, signed like every webhook (docs/webhooks.md), with retries until it answers 2xx; must pass OTP_OUTBOUND_ALLOW. Empty: MO messages are counted and logged without content, not forwarded (STOP/START keywords still apply).' },
+  OTP_MO_STOP_KEYWORDS: { kind: 'string', default: DEFAULT_STOP_KEYWORDS, doc: 'Worker only. Comma-separated keywords (the first word of an MO, trimmed and case-folded) that add the sender to the suppression list; profiles with respectOptOut refuse sends to it as `blocked` (reason opted_out). Empty: none.' },
+  OTP_MO_START_KEYWORDS: { kind: 'string', default: DEFAULT_START_KEYWORDS, doc: 'Worker only. Comma-separated keywords that take the sender off the suppression list.' },
   OTP_CODEC_ALLOW_ORIGIN: { kind: 'string', default: 'http://localhost:8233', doc: 'Web UI origin the codec server allows (CORS).' },
   OTP_CODEC_ALLOW_ENCODE: { kind: 'string', default: 'false', doc: 'Serve POST /encode (the Web UI needs it only to send signals or start workflows with input). Off: encoding lets any caller of the codec server write payloads as a key holder.' },
   OTP_PROFILES: { kind: 'string', default: '', doc: 'Worker only. Policy profiles as inline JSON (see "Policy profiles"); wins over OTP_PROFILES_FILE.' },
@@ -136,6 +145,8 @@ export interface OtpConfig {
   codecServer: { port: number; token?: string; allowOrigin: string; allowEncode: boolean };
   /** Where callbacks and webhook-channel POSTs may go. */
   outbound: OutboundPolicy;
+  /** Mobile-originated messages: the webhook (none = not forwarded) and the suppression keywords. */
+  mo: { webhookUrl?: string; stopKeywords: string[]; startKeywords: string[] };
   defaultRegion?: string;
   /**
    * `code`, `sealPrivate` and `callback` are empty for the client role. `code` and `hash` list the
@@ -330,6 +341,13 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
   const from = nonEmpty('OTP_EMAIL_FROM');
   if (!/^[^\s@<>]+@[^\s@<>]+$/.test(from)) throw new ConfigError(`OTP_EMAIL_FROM must be an email address (got "${from}")`);
 
+  let outbound: OutboundPolicy;
+  try {
+    outbound = parseOutboundPolicy(str('OTP_OUTBOUND_ALLOW'));
+  } catch (err) {
+    throw new ConfigError(`OTP_OUTBOUND_ALLOW: ${(err as Error).message}`);
+  }
+
   return {
     smtp: {
       host: nonEmpty('SMTP_HOST'),
@@ -361,12 +379,21 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
     },
     brand: nonEmpty('OTP_BRAND'),
     codecServer: { port: int('OTP_CODEC_PORT', 0, 65535), token: str('OTP_CODEC_TOKEN') || undefined, allowOrigin: nonEmpty('OTP_CODEC_ALLOW_ORIGIN'), allowEncode: bool('OTP_CODEC_ALLOW_ENCODE') },
-    outbound: (() => {
-      try {
-        return parseOutboundPolicy(str('OTP_OUTBOUND_ALLOW'));
-      } catch (err) {
-        throw new ConfigError(`OTP_OUTBOUND_ALLOW: ${(err as Error).message}`);
+    outbound,
+    mo: (() => {
+      const webhookUrl = str('OTP_MO_WEBHOOK_URL');
+      if (webhookUrl && role === 'worker') {
+        try {
+          checkUrl(webhookUrl, outbound);
+        } catch (err) {
+          throw new ConfigError(`OTP_MO_WEBHOOK_URL ${(err as Error).message} (see OTP_OUTBOUND_ALLOW)`);
+        }
       }
+      const stopKeywords = parseKeywords(str('OTP_MO_STOP_KEYWORDS'));
+      const startKeywords = parseKeywords(str('OTP_MO_START_KEYWORDS'));
+      const both = stopKeywords.filter((k) => startKeywords.includes(k));
+      if (both.length) throw new ConfigError(`OTP_MO_STOP_KEYWORDS and OTP_MO_START_KEYWORDS both list ${both.join(', ')}`);
+      return { webhookUrl: webhookUrl || undefined, stopKeywords, startKeywords };
     })(),
     tenant: nonEmpty('OTP_TENANT'),
     defaultRegion: region || undefined,

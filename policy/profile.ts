@@ -96,6 +96,12 @@ export interface OtpProfile {
   callerContacts: boolean;
   /** A caller's `email` in one of these domains is accepted even without callerContacts (e.g. your staff domain). */
   fallbackEmailDomains: string[];
+  /**
+   * Refuse sends to a number that texted a STOP keyword (OTP_MO_STOP_KEYWORDS) as `blocked`, reason
+   * `opted_out`, until it texts START. Whether transactional codes must respect STOP depends on the
+   * market: turn it off only where the law and your carrier allow. @default true
+   */
+  respectOptOut: boolean;
   /** The operator's webhook-channel target; used when callerContacts is off. */
   fallbackWebhookUrl: string | null;
   /**
@@ -161,6 +167,7 @@ const BASE: OtpProfile = {
   fallbackChannels: ['email', 'webhook'],
   callerContacts: false,
   fallbackEmailDomains: [],
+  respectOptOut: true,
   fallbackWebhookUrl: null,
   deliveryWebhookUrl: null,
   escalateAfterSeconds: 90,
@@ -251,6 +258,7 @@ export function validateProfile(name: string, p: OtpProfile): void {
   if (p.maxFailuresPerDay < p.maxFailures) fail('maxFailuresPerDay must be at least maxFailures');
   if (p.maxFailures < p.maxAttempts) fail('maxFailures must be at least maxAttempts (the session locks no sooner than one code)');
   if (typeof p.callerContacts !== 'boolean') fail('callerContacts must be true or false');
+  if (typeof p.respectOptOut !== 'boolean') fail('respectOptOut must be true or false');
   if (!Array.isArray(p.fallbackEmailDomains) || p.fallbackEmailDomains.some((d) => typeof d !== 'string' || !/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(d))) {
     fail('fallbackEmailDomains must list lower-case domains such as example.com');
   }

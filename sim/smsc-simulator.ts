@@ -324,6 +324,23 @@ export class SmscSimulator {
     });
   }
 
+  /**
+   * Sends a mobile-originated message (deliver_sm with esm_class 0, or data_sm) from a handset
+   * (`from` without "+", TON international) to `to` (a short code); resolves with the ESME's
+   * command_status and when it answered.
+   */
+  sendMobileOriginated(msg: { from: string; to: string; text: string; pdu?: 'deliver_sm' | 'data_sm' }): Promise<{ status: number; answeredAt: number }> {
+    const target = this.receiverSessions()[0];
+    if (!target) return Promise.reject(new Error('no bound receiver'));
+    const from = msg.from.replace(/^\+/, '');
+    const fields = { source_addr_ton: 1, source_addr_npi: 1, source_addr: from, dest_addr_ton: 3, dest_addr_npi: 0, destination_addr: msg.to, esm_class: 0, data_coding: 0 };
+    return new Promise((resolve) => {
+      const done = (resp: smpp.PDU) => resolve({ status: resp.command_status, answeredAt: Date.now() });
+      if (msg.pdu === 'data_sm') target.send(new smpp.PDU('data_sm', { ...fields, message_payload: { message: msg.text } }), done);
+      else target.deliver_sm({ ...fields, short_message: { message: msg.text } }, done);
+    });
+  }
+
   /** A bound session of one account (the first bound), for hostile PDUs aimed at one bind. */
   boundSession(systemId: string): smpp.Session | undefined {
     return [...this.bound.entries()].find(([, b]) => b.systemId === systemId)?.[0];

@@ -15,6 +15,7 @@ import { unlinkedMessageId } from './ids';
 import { countPduEvent, guardSession, newPduCounters, type PduGuardEvent } from './pdu-guard';
 import { SmppInDoubtError, type LateAnswer } from './submit-tracker';
 import { parseDeliveryReceipt, type ParsedReceipt } from './receipt';
+import { isMobileOriginated, parseMobileOriginated, type ParsedMo } from './mo';
 
 export interface BindLogger {
   info(msg: string, meta?: Record<string, unknown>): void;
@@ -89,6 +90,12 @@ export interface SmppBindOptions extends BindRefusalOptions {
 /** Called for every delivery receipt; the deliver_sm is acknowledged only after it resolves. */
 export type ReceiptHandler = (receipt: ParsedReceipt, bindName: string) => Promise<void>;
 
+/**
+ * Called for every mobile-originated deliver_sm / data_sm; it is acknowledged only after it resolves
+ * (ESME_RX_T_APPN when it rejects or outlasts receiptAckDeadlineMs, so the SMSC re-sends it).
+ */
+export type MoHandler = (mo: ParsedMo, bindName: string) => Promise<void>;
+
 export type BindState = 'disconnected' | 'connecting' | 'bound' | 'closing' | 'closed';
 
 export interface SubmitParams {
@@ -131,12 +138,13 @@ export class SmppBind extends EventEmitter {
   private keepAliveTimer?: NodeJS.Timeout;
   private readonly opts: Required<Omit<SmppBindOptions, 'logger' | 'tls' | 'refusals' | 'pause' | keyof BindRefusalOptions>> & { logger: BindLogger; tls: BindTlsOptions | null };
   private receiptHandler?: ReceiptHandler;
+  private moHandler?: MoHandler;
   /** Rejecters of requests still waiting for a response, per session, failed at once when it closes. */
   private readonly inFlight = new WeakMap<smpp.Session, Set<(err: Error) => void>>();
   private outstanding = 0;
   private readonly waiters: Waiter[] = [];
   /** Counters for observability. */
-  readonly stats = { submitted: 0, throttled: 0, receipts: 0, reconnects: 0, inDoubt: 0, lateAnswers: 0, connectTimeouts: 0 };
+  readonly stats = { submitted: 0, throttled: 0, receipts: 0, mo: 0, moDeferred: 0, reconnects: 0, inDoubt: 0, lateAnswers: 0, connectTimeouts: 0 };
   /** PDUs refused, dropped or degraded, and sessions torn down for lost framing (see pdu-guard.ts). */
   readonly pdu = newPduCounters();
 
@@ -204,6 +212,10 @@ export class SmppBind extends EventEmitter {
 
   onReceipt(handler: ReceiptHandler): void {
     this.receiptHandler = handler;
+  }
+
+  onMobileOriginated(handler: MoHandler): void {
+    this.moHandler = handler;
   }
 
   start(): void {
@@ -533,9 +545,10 @@ export class SmppBind extends EventEmitter {
   }
 
   private onDeliverSm(session: smpp.Session, pdu: smpp.PDU): void {
+    if (isMobileOriginated(pdu)) return this.onMobileOriginatedPdu(session, pdu);
     const receipt = parseDeliveryReceipt(pdu);
     if (!receipt) {
-      // Mobile-originated text or an unparseable receipt: acknowledge so the SMSC does not resend forever.
+      // An unparseable receipt: acknowledge so the SMSC does not resend forever.
       this.opts.logger.info('deliver_sm that is not a usable receipt acknowledged', { bind: this.name, esm_class: pdu.esm_class });
       session.send(pdu.response());
       return;
@@ -546,8 +559,35 @@ export class SmppBind extends EventEmitter {
       session.send(pdu.response({ command_status: SMPP_STATUS.ESME_RX_T_APPN }));
       return;
     }
-    // Answer once: ROK when recorded; ESME_RX_T_APPN (temporary: the SMSC keeps the receipt and
-    // redelivers it) on failure or when the handler outlasts receiptAckDeadlineMs.
+    this.answerAfter(session, pdu, () => handler(receipt, this.name), (why, err) => {
+      if (why === 'deadline') {
+        this.pdu.receiptsDeferred++;
+        this.opts.logger.warn('receipt handler slower than receiptAckDeadlineMs; asking SMSC to retry', { bind: this.name, messageId: receipt.messageId, deadlineMs: this.opts.receiptAckDeadlineMs });
+      } else this.opts.logger.warn('receipt not recorded; asking SMSC to retry', { bind: this.name, messageId: receipt.messageId, error: err?.message });
+    });
+  }
+
+  /** A mobile-originated message: acknowledged once its handler has handed it over (never logged with its content). */
+  private onMobileOriginatedPdu(session: smpp.Session, pdu: smpp.PDU): void {
+    this.stats.mo++;
+    const handler = this.moHandler;
+    if (!handler) {
+      this.opts.logger.info('mobile-originated message acknowledged and dropped (no handler)', { bind: this.name });
+      session.send(pdu.response());
+      return;
+    }
+    const mo = parseMobileOriginated(pdu);
+    this.answerAfter(session, pdu, () => handler(mo, this.name), (why, err) => {
+      this.stats.moDeferred++;
+      this.opts.logger.warn(why === 'deadline' ? 'MO handler slower than receiptAckDeadlineMs; asking SMSC to retry' : 'MO not handed over; asking SMSC to retry', { bind: this.name, error: err?.message });
+    });
+  }
+
+  /**
+   * Answers the PDU once: ROK when `work` resolves; ESME_RX_T_APPN (temporary: the SMSC keeps the
+   * message and redelivers it) when it rejects or outlasts receiptAckDeadlineMs.
+   */
+  private answerAfter(session: smpp.Session, pdu: smpp.PDU, work: () => Promise<void>, deferred: (why: 'deadline' | 'error', err?: Error) => void): void {
     let answered = false;
     const answer = (status: number) => {
       if (answered) return;
@@ -558,14 +598,13 @@ export class SmppBind extends EventEmitter {
     const ms = this.opts.receiptAckDeadlineMs;
     const deadline = ms > 0 ? setTimeout(() => {
       if (answered) return;
-      this.pdu.receiptsDeferred++;
-      this.opts.logger.warn('receipt handler slower than receiptAckDeadlineMs; asking SMSC to retry', { bind: this.name, messageId: receipt.messageId, deadlineMs: ms });
+      deferred('deadline');
       answer(SMPP_STATUS.ESME_RX_T_APPN);
     }, ms) : undefined;
-    handler(receipt, this.name).then(
+    work().then(
       () => answer(SMPP_STATUS.ESME_ROK),
       (err: Error) => {
-        this.opts.logger.warn('receipt not recorded; asking SMSC to retry', { bind: this.name, messageId: receipt.messageId, error: err.message });
+        if (!answered) deferred('error', err);
         answer(SMPP_STATUS.ESME_RX_T_APPN);
       },
     );

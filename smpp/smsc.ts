@@ -5,7 +5,7 @@
  * the next matching route when a route has no bound transmitter.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SmppBind, consoleLogger, type BindLogger, type BindMode, type BindState, type ReceiptHandler, type SmppBindOptions, type TrafficClass } from './bind';
+import { SmppBind, consoleLogger, type BindLogger, type BindMode, type BindState, type MoHandler, type ReceiptHandler, type SmppBindOptions, type TrafficClass } from './bind';
 import { BindRefusals } from './bind-refusals';
 import { type SmsEncoding } from './encoding';
 import { BACKOFF, SmppPermanentError, SmppTransientError } from './errors';
@@ -13,6 +13,7 @@ import { ThrottlePause, type ThrottlePauseOptions } from './flow-pause';
 import { canonicalMessageId, type MessageIdFormat } from './ids';
 import { ConcatLedger, concatHeader, type ConcatRefBits } from './multipart';
 import type { ParsedReceipt } from './receipt';
+import type { ParsedMo } from './mo';
 import { RateLimiter } from './rate-limit';
 import { DEFAULT_ROUTE_TPS } from './account-share';
 import { encodeForRoute, type RouteCharset } from './charset';
@@ -187,6 +188,10 @@ export class SmscRoute {
 
   onReceipt(handler: ReceiptHandler): void {
     for (const b of this.binds) b.onReceipt(handler);
+  }
+
+  onMobileOriginated(handler: MoHandler): void {
+    for (const b of this.binds) b.onMobileOriginated(handler);
   }
 
   /** A receipt's id in the same canonical form as the submit side's (see smpp/ids.ts). */
@@ -408,6 +413,11 @@ export class SmscRouter {
 
   onReceipt(handler: (receipt: ParsedReceipt, route: SmscRoute, bindName: string) => Promise<void>): void {
     for (const r of this.routes) r.onReceipt((receipt, bind) => handler(receipt, r, bind));
+  }
+
+  /** Mobile-originated messages from any bind of any route; each is acknowledged once the handler resolves. */
+  onMobileOriginated(handler: (mo: ParsedMo, route: SmscRoute, bindName: string) => Promise<void>): void {
+    for (const r of this.routes) r.onMobileOriginated((mo, bind) => handler(mo, r, bind));
   }
 
   /** Resolves when every route has a bound transmitter. */

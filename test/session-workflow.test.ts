@@ -60,6 +60,8 @@ function activities(m: Mocks): OtpActivities {
     acquireSendQuota: unused,
     dispatchCode: unused,
     describeCatalog: unused,
+    applyOptOut: unused,
+    postMobileOriginated: unused,
   };
 }
 

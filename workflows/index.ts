@@ -5,3 +5,5 @@ export { otpVelocityShard } from './velocity-shard';
 export { otpCatalog } from './catalog';
 // v0.1 workflows: kept so that their running instances replay and finish.
 export { otpVelocity } from './v1/velocity';
+export { otpMobileOriginated } from './mobile-originated';
+export { otpOptOut } from './opt-out';

@@ -1,0 +1,145 @@
+/**
+ * Mobile-originated messages (issue: MO to a signed webhook; STOP / START and
+ * the suppression list). The simulator sends deliver_sm / data_sm from a
+ * handset; a node:http receiver on a free port plays the n8n webhook.
+ */
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { temporal } from '@temporalio/proto';
+import { MO_WORKFLOW, WEBHOOK_EVENT_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER, type MobileOriginatedEvent } from '../contract';
+import { optOutWorkflowId, verifyWebhookSignature } from '../contract/keys';
+import { freePort } from '../lib/temporal-server';
+import { startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
+
+interface Hit {
+  headers: IncomingHttpHeaders;
+  body: string;
+  answered: number;
+}
+
+let stack: TestStack;
+let receiver: Server;
+let up = true;
+const hits: Hit[] = [];
+const accepted = (): MobileOriginatedEvent[] => hits.filter((h) => h.answered === 200).map((h) => JSON.parse(h.body) as MobileOriginatedEvent);
+
+beforeAll(async () => {
+  const port = await freePort();
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      const answered = up ? 200 : 503;
+      hits.push({ headers: req.headers, body, answered });
+      res.writeHead(answered).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(port, '127.0.0.1', r));
+  stack = await startStack({}, { OTP_MO_WEBHOOK_URL: `http://127.0.0.1:${port}/mo`, OTP_PROFILES: JSON.stringify({ ...TEST_PROFILES, 'fast-nostop': { extends: 'fast', respectOptOut: false } }) });
+  await Promise.all(stack.worker.smsc.routes[0].binds.map((b) => b.ready(5000)));
+});
+afterAll(async () => {
+  await stack?.stop();
+  receiver?.close();
+});
+
+async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 10000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function rawHistory(workflowId: string): Promise<Buffer> {
+  const history = await stack.otp.temporal.workflow.getHandle(workflowId).fetchHistory();
+  return Buffer.from(temporal.api.history.v1.History.encode(temporal.api.history.v1.History.fromObject(history)).finish());
+}
+
+function expectAbsent(bytes: Buffer, secret: string, what: string): void {
+  const text = bytes.toString('latin1');
+  for (const f of [secret, Buffer.from(secret).toString('base64'), Buffer.from(JSON.stringify(secret)).toString('base64')]) {
+    if (text.includes(f)) throw new Error(`${what} found in history as "${f}"`);
+  }
+}
+
+const moIds: string[] = [];
+
+test('an MO reaches the webhook signed, and the deliver_sm is answered only after the hand-off', async () => {
+  const phone = '+33612345601';
+  const answer = await stack.sim.sendMobileOriginated({ from: phone, to: '38000', text: 'Hello there, need help' });
+  expect(answer.status).toBe(0);
+  const event = await until('the MO POST', () => accepted().find((e) => e.from === phone));
+  expect(event).toMatchObject({ kind: 'mo', from: phone, to: '38000', text: 'Hello there, need help', route: stack.config.routes[0].name });
+  expect(event.keyword).toBeUndefined();
+  expect(event.eventId.startsWith('otp-mo:')).toBe(true);
+  const hit = hits.find((h) => h.answered === 200 && (JSON.parse(h.body) as MobileOriginatedEvent).eventId === event.eventId)!;
+  expect(hit.headers[WEBHOOK_EVENT_ID_HEADER]).toBe(event.eventId);
+  expect(verifyWebhookSignature(stack.config.keys.callback, { timestamp: String(hit.headers[WEBHOOK_TIMESTAMP_HEADER]), signature: String(hit.headers[WEBHOOK_SIGNATURE_HEADER]), body: hit.body })).toBe(true);
+  expect(verifyWebhookSignature('another-key-0000000000', { timestamp: String(hit.headers[WEBHOOK_TIMESTAMP_HEADER]), signature: String(hit.headers[WEBHOOK_SIGNATURE_HEADER]), body: hit.body })).toBe(false);
+  // The workflow existed before the SMSC got its deliver_sm_resp.
+  const d = await stack.otp.temporal.workflow.getHandle(event.eventId).describe();
+  expect(d.type).toBe(MO_WORKFLOW);
+  expect(d.startTime.getTime()).toBeLessThanOrEqual(answer.answeredAt);
+  moIds.push(event.eventId);
+
+  // data_sm is an MO too.
+  const viaData = await stack.sim.sendMobileOriginated({ from: phone, to: '38000', text: 'via data_sm', pdu: 'data_sm' });
+  expect(viaData.status).toBe(0);
+  moIds.push((await until('the data_sm MO', () => accepted().find((e) => e.text === 'via data_sm'))).eventId);
+  expect(stack.worker.mo.handedOver).toBeGreaterThanOrEqual(2);
+});
+
+test('STOP refuses the next send as blocked/opted_out with no SMS; START lets sends through again', async () => {
+  const phone = '+33612345602';
+  const first = await stack.otp.send(phone, { profile: 'fast' });
+  expect(first.status).toBe('sent');
+  await stack.waitForSms(phone, 1);
+
+  expect((await stack.sim.sendMobileOriginated({ from: phone, to: '38000', text: '  stop. ' })).status).toBe(0);
+  const stop = await until('the STOP POST', () => accepted().find((e) => e.from === phone && e.keyword === 'STOP'));
+  expect(stop.optOut).toBe('stop');
+  moIds.push(stop.eventId);
+  const optOutId = optOutWorkflowId(stack.config.keys.hash[0], phone);
+  expect((await stack.otp.temporal.workflow.getHandle(optOutId).describe()).status.name).toBe('RUNNING');
+
+  const refused = await stack.otp.send(phone, { profile: 'fast' });
+  expect(refused).toMatchObject({ status: 'blocked', reason: 'opted_out' });
+  await new Promise((r) => setTimeout(r, 300));
+  expect(stack.sim.messages(phone)).toHaveLength(1);
+
+  // A profile that does not respect STOP still sends (markets where codes are exempt).
+  expect((await stack.otp.send(phone, { profile: 'fast-nostop' })).status).toBe('sent');
+  await stack.waitForSms(phone, 2);
+
+  expect((await stack.sim.sendMobileOriginated({ from: phone, to: '38000', text: 'Start' })).status).toBe(0);
+  const start = await until('the START POST', () => accepted().find((e) => e.from === phone && e.keyword === 'START'));
+  moIds.push(start.eventId);
+  await until('the opt-out to end', async () => ((await stack.otp.temporal.workflow.getHandle(optOutId).describe()).status.name === 'COMPLETED' ? true : undefined));
+  const again = await stack.otp.send(phone, { profile: 'fast' });
+  expect(again.status).toBe('sent');
+  await stack.waitForSms(phone, 3);
+
+  // No full number in any id, nor in plain text in any history of this number.
+  const ids = [...moIds, optOutId, again.sessionId!];
+  for (const id of ids) {
+    expect(id).not.toContain(phone.slice(1));
+    expect(id).not.toContain(phone.slice(3));
+    const bytes = await rawHistory(id);
+    for (const secret of [phone, phone.slice(1), 'Hello there, need help', 'via data_sm']) expectAbsent(bytes, secret, `${secret} (${id})`);
+  }
+});
+
+test('with the webhook down, the MO is delivered once it comes back', async () => {
+  up = false;
+  const phone = '+33612345603';
+  expect((await stack.sim.sendMobileOriginated({ from: phone, to: '38000', text: 'while you were down' })).status).toBe(0);
+  await until('a refused POST', () => hits.some((h) => h.answered === 503 && (JSON.parse(h.body) as MobileOriginatedEvent).from === phone) || undefined);
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(accepted().some((e) => e.from === phone)).toBe(false);
+  up = true;
+  const event = await until('the retried MO POST', () => accepted().find((e) => e.from === phone), 15000);
+  expect(event.text).toBe('while you were down');
+  expect(hits.filter((h) => (JSON.parse(h.body) as MobileOriginatedEvent).from === phone).length).toBeGreaterThanOrEqual(2);
+});
