@@ -19,12 +19,12 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** Fields added after profiles were first revisioned: hashed only when set, so unchanged profiles keep their revision. */
-const HASHED_WHEN_SET = ['deliveryWebhookUrl'] as const satisfies readonly (keyof OtpProfile)[];
+/** Fields added after profiles were first revisioned, with their defaults: hashed only when not the default, so unchanged profiles keep their revision. */
+const HASHED_WHEN_SET: Partial<Record<keyof OtpProfile, unknown>> = { deliveryWebhookUrl: null, respectOptOut: true };
 
 export function profileRevision(p: OtpProfile): string {
   const hashed: Partial<OtpProfile> = { ...p };
-  for (const f of HASHED_WHEN_SET) if (hashed[f] === null) delete hashed[f];
+  for (const [f, unset] of Object.entries(HASHED_WHEN_SET)) if (hashed[f as keyof OtpProfile] === unset) delete hashed[f as keyof OtpProfile];
   return createHash('sha256').update(canonical(hashed)).digest('hex').slice(0, 12);
 }
 
