@@ -183,6 +183,7 @@ function prepare(deps: ActivityDeps, input: PrepareSendInput): PrepareSendResult
     codeLength,
     alphabet: p.alphabet,
     locale,
+    ...(p.respectOptOut ? { respectOptOut: true } : {}),
   };
   // Dry run with a stand-in code of the same length: a template over budget sends nothing.
   let dry;
@@ -435,6 +436,8 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
         }),
       );
       if (receipts.length || input.claimOnly) return { receipts };
+      // A STOP since the first send: the same code is not sent again (one describe per retry).
+      if (input.render.respectOptOut && (await isOptedOut(deps, input.phone))) return { refused: 'opted_out' };
       // A staggered retry is an SMS like any other: the tenant rate and velocity pay for it.
       if (input.quota && input.tenant) {
         const quota = deps.gate.acquire(input.tenant, input.quota);

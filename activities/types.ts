@@ -16,6 +16,8 @@ export interface RenderPlan {
   codeLength: number;
   alphabet: CodeAlphabet;
   locale: string;
+  /** The profile respects STOP: a staggered retry of this code looks the number up on the suppression list again. */
+  respectOptOut?: boolean;
 }
 
 export interface PrepareSendInput {

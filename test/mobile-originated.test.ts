@@ -34,7 +34,7 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((r) => receiver.listen(port, '127.0.0.1', r));
-  stack = await startStack({}, { OTP_MO_WEBHOOK_URL: `http://127.0.0.1:${port}/mo`, OTP_PROFILES: JSON.stringify({ ...TEST_PROFILES, 'fast-nostop': { extends: 'fast', respectOptOut: false } }) });
+  stack = await startStack({}, { OTP_MO_WEBHOOK_URL: `http://127.0.0.1:${port}/mo`, OTP_PROFILES: JSON.stringify({ ...TEST_PROFILES, 'fast-nostop': { extends: 'fast', respectOptOut: false }, 'fast-retry5': { extends: 'fast', retrySchedule: [5], receiptTimeoutSeconds: 5 } }) });
   await Promise.all(stack.worker.smsc.routes[0].binds.map((b) => b.ready(5000)));
 });
 afterAll(async () => {
@@ -130,6 +130,24 @@ test('STOP refuses the next send as blocked/opted_out with no SMS; START lets se
     for (const secret of [phone, phone.slice(1), 'Hello there, need help', 'via data_sm']) expectAbsent(bytes, secret, `${secret} (${id})`);
   }
 });
+
+test('a STOP after a send stops its staggered retry', async () => {
+  const phone = '+33612345604';
+  stack.sim.setBehaviour(phone, 'no_receipt');
+  expect((await stack.otp.send(phone, { profile: 'fast-retry5' })).status).toBe('sent');
+  await stack.waitForSms(phone, 1);
+  expect((await stack.sim.sendMobileOriginated({ from: phone, to: '38000', text: 'QUIT' })).status).toBe(0);
+  await until('the opt-out', async () => {
+    try {
+      return (await stack.otp.temporal.workflow.getHandle(optOutWorkflowId(stack.config.keys.hash[0], phone)).describe()).status.name === 'RUNNING' || undefined;
+    } catch {
+      return undefined;
+    }
+  });
+  // The retry was due 5 s after the first submit.
+  await new Promise((r) => setTimeout(r, 6500));
+  expect(stack.sim.messages(phone)).toHaveLength(1);
+}, 20000);
 
 test('with the webhook down, the MO is delivered once it comes back', async () => {
   up = false;
