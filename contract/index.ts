@@ -230,14 +230,12 @@ export interface WebhookDeliveryMessage extends WebhookChannelMessage {
 }
 
 /** Headers of every signed POST (delivery callbacks, webhook channel, webhook delivery). */
-/** A mobile-originated message as the MO workflow receives it (an encrypted payload: it holds the number and the text). */
-export interface MobileOriginatedInput {
+/** What an MO message says, as the webhook body carries it (docs/webhooks.md). */
+interface MobileOriginatedFields {
   /** Unique per MO event: the MO workflow id. */
   eventId: string;
   /** Sender, E.164 when it could be read as a number, else the address as the SMSC gave it. */
   from: string;
-  /** Whether `from` is a valid E.164 number (only then can a keyword change the suppression list). */
-  fromIsE164: boolean;
   /** The short code / sender id it was sent to. */
   to: string;
   text: string;
@@ -247,22 +245,19 @@ export interface MobileOriginatedInput {
   keyword?: string;
   /** What the keyword does to the suppression list. */
   optOut?: 'stop' | 'start';
+}
+
+/** A mobile-originated message as the MO workflow receives it (an encrypted payload: it holds the number and the text). */
+export interface MobileOriginatedInput extends MobileOriginatedFields {
+  /** Whether `from` is a valid E.164 number (only then can a keyword change the suppression list). */
+  fromIsE164: boolean;
   /** True when OTP_MO_WEBHOOK_URL is set: post the message. */
   forward: boolean;
 }
 
 /** Body of the MO webhook POST (docs/webhooks.md). */
-export interface MobileOriginatedEvent {
+export interface MobileOriginatedEvent extends MobileOriginatedFields {
   kind: 'mo';
-  eventId: string;
-  from: string;
-  to: string;
-  text: string;
-  route: string;
-  receivedAt: string;
-  keyword?: string;
-  /** What the keyword did to the suppression list. */
-  optOut?: 'stop' | 'start';
 }
 
 /** Signal to an opt-out workflow: `optedOut: false` (START) ends it. */

@@ -6,6 +6,7 @@
 import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { AesGcmPayloadCodec } from '../lib/payload-codec';
+import { collectPayloads, expectAbsent, rawHistory } from './helpers/history';
 import { startStack, codeFrom, TEST_PROFILES, type TestStack } from './helpers/stack';
 
 let stack: TestStack;
@@ -16,35 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 });
-
-async function rawHistory(workflowId: string): Promise<Buffer> {
-  const history = await stack.otp.temporal.workflow.getHandle(workflowId).fetchHistory();
-  return Buffer.from(temporal.api.history.v1.History.encode(temporal.api.history.v1.History.fromObject(history)).finish());
-}
-
-type Payload = { metadata?: Record<string, Uint8Array> | null; data?: Uint8Array | null };
-function collectPayloads(node: unknown, out: Payload[] = []): Payload[] {
-  if (!node || typeof node !== 'object' || node instanceof Uint8Array) return out;
-  const obj = node as Record<string, unknown>;
-  if (obj.metadata && typeof obj.metadata === 'object' && 'encoding' in (obj.metadata as object)) {
-    out.push(obj as Payload);
-    return out;
-  }
-  for (const v of Object.values(obj)) collectPayloads(v, out);
-  return out;
-}
-
-/** Every form a secret could leak in: clear text, base64 of it, and JSON-quoted. */
-function forms(secret: string): string[] {
-  return [secret, Buffer.from(secret).toString('base64'), Buffer.from(JSON.stringify(secret)).toString('base64')];
-}
-
-function expectAbsent(bytes: Buffer, secret: string, what: string): void {
-  const text = bytes.toString('latin1');
-  for (const f of forms(secret)) {
-    if (text.includes(f)) throw new Error(`${what} found in history as "${f}"`);
-  }
-}
 
 test('codes and phone numbers never appear in any fetched history', async () => {
   const verifiedPhone = '+33612345001';
@@ -90,7 +62,7 @@ test('codes and phone numbers never appear in any fetched history', async () => 
 
   let bytesChecked = 0;
   for (const id of [...sessions, ...mailboxIds]) {
-    const bytes = await rawHistory(id);
+    const bytes = await rawHistory(stack.otp.temporal, id);
     bytesChecked += bytes.length;
     for (const code of [...codes, lockedCode, callerCode]) expectAbsent(bytes, code, `code of ${id}`);
     for (const phone of phones) {

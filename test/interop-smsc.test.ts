@@ -12,8 +12,8 @@ import type { ParsedReceipt } from '../smpp/receipt';
 import { SmscRoute, type RouteConfig } from '../smpp/smsc';
 import { NetSmppSmsc, type SmscEvent } from './helpers/net-smpp-smsc';
 import { accepted, codeFrom, startStack } from './helpers/stack';
+import { quiet, until } from './helpers/smpp';
 
-const quiet = { info: () => undefined, warn: () => undefined };
 const AUTH = { systemId: 'otp', password: 'secret' };
 const SEND = { senderId: 'Acme', validitySeconds: 300 };
 const cleanup: (() => Promise<void>)[] = [];
@@ -39,16 +39,6 @@ function collect(r: SmscRoute): ParsedReceipt[] {
   const got: ParsedReceipt[] = [];
   r.onReceipt(async (x) => void got.push(x));
   return got;
-}
-
-async function until<T>(fn: () => T | undefined | Promise<T | undefined>, what: string, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** Bound route plus the connection number the SMSC gave its one bind. */

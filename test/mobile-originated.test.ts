@@ -4,10 +4,10 @@
  * handset; a node:http receiver on a free port plays the n8n webhook.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import { temporal } from '@temporalio/proto';
 import { MO_WORKFLOW, WEBHOOK_EVENT_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER, type MobileOriginatedEvent } from '../contract';
 import { optOutWorkflowId, verifyWebhookSignature } from '../contract/keys';
 import { freePort } from '../lib/temporal-server';
+import { expectAbsent, rawHistory } from './helpers/history';
 import { startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
 
 interface Hit {
@@ -49,18 +49,6 @@ async function until<T>(what: string, fn: () => T | undefined | Promise<T | unde
     if (v !== undefined && v !== false) return v;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function rawHistory(workflowId: string): Promise<Buffer> {
-  const history = await stack.otp.temporal.workflow.getHandle(workflowId).fetchHistory();
-  return Buffer.from(temporal.api.history.v1.History.encode(temporal.api.history.v1.History.fromObject(history)).finish());
-}
-
-function expectAbsent(bytes: Buffer, secret: string, what: string): void {
-  const text = bytes.toString('latin1');
-  for (const f of [secret, Buffer.from(secret).toString('base64'), Buffer.from(JSON.stringify(secret)).toString('base64')]) {
-    if (text.includes(f)) throw new Error(`${what} found in history as "${f}"`);
   }
 }
 
@@ -126,7 +114,7 @@ test('STOP refuses the next send as blocked/opted_out with no SMS; START lets se
   for (const id of ids) {
     expect(id).not.toContain(phone.slice(1));
     expect(id).not.toContain(phone.slice(3));
-    const bytes = await rawHistory(id);
+    const bytes = await rawHistory(stack.otp.temporal, id);
     for (const secret of [phone, phone.slice(1), 'Hello there, need help', 'via data_sm']) expectAbsent(bytes, secret, `${secret} (${id})`);
   }
 });

@@ -9,22 +9,11 @@ import { SmppBind } from '../smpp/bind';
 import { parseRoutes } from '../lib/routes-config';
 import { SmscRoute, SmscRouter, type RouteConfig } from '../smpp/smsc';
 import { workerShare } from '../smpp/account-share';
-import { SmscSimulator, type SimulatorOptions } from '../sim/smsc-simulator';
+import { SmscSimulator } from '../sim/smsc-simulator';
+import { quiet, SEND, smppKit, TLS_FIXTURES as TLS, until as waitUntil } from './helpers/smpp';
 
-const quiet = { info: () => undefined, warn: () => undefined };
-const SEND = { senderId: 'Acme', validitySeconds: 300 };
-const TLS = join(__dirname, 'fixtures', 'tls');
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
-
-async function sim(options: SimulatorOptions = {}): Promise<SmscSimulator> {
-  const s = new SmscSimulator({ smppPort: 0, httpPort: 0, quiet: true, receiptDelayMs: 10, ...options });
-  await s.start();
-  cleanup.push(() => s.stop());
-  return s;
-}
+const { cleanup, sim } = smppKit();
+const until = <T>(fn: () => T | undefined | false, what: string, ms = 10000) => waitUntil(fn, what, ms);
 
 describe('account-wide limits', () => {
   test('two workers on one system_id keep, together, to the route binds and TPS', async () => {
@@ -47,16 +36,6 @@ describe('account-wide limits', () => {
     expect(s.maxSubmitsInWindow('otp', 950)).toBeGreaterThanOrEqual(5);
   }, 20000);
 });
-
-async function until<T>(fn: () => T | undefined, what: string, ms = 10000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** Accepts TCP and never says a word: no bind_resp, no TLS ServerHello. */
 async function silentServer(): Promise<{ port: number; connections: () => number }> {

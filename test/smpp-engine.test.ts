@@ -9,46 +9,16 @@ import { SmppBind } from '../smpp/bind';
 import { errorForStatus, isTransientStatus, SMPP_STATUS } from '../smpp/errors';
 import { canonicalMessageId } from '../smpp/ids';
 import type { ParsedReceipt } from '../smpp/receipt';
-import { SmscRoute, SmscRouter, type RouteConfig } from '../smpp/smsc';
-import { SmscSimulator, type SimulatorOptions } from '../sim/smsc-simulator';
+import { SmscRoute, SmscRouter } from '../smpp/smsc';
+import { quiet, SEND, smppKit, TLS_FIXTURES as TLS, until } from './helpers/smpp';
 
-const quiet = { info: () => undefined, warn: () => undefined };
-const SEND = { senderId: 'Acme', validitySeconds: 300 };
-const TLS = join(__dirname, 'fixtures', 'tls');
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
-
-async function sim(options: SimulatorOptions = {}): Promise<SmscSimulator> {
-  const s = new SmscSimulator({ smppPort: 0, httpPort: 0, quiet: true, receiptDelayMs: 10, ...options });
-  await s.start();
-  cleanup.push(() => s.stop());
-  return s;
-}
-
-function route(s: SmscSimulator, extra: Partial<RouteConfig> = {}): SmscRoute {
-  const r = new SmscRoute({ name: 'r', host: '127.0.0.1', port: s.smppPort, systemId: 'otp', password: 'secret', reconnectInitialMs: 50, submitDeadlineMs: 2000, ...extra }, quiet);
-  r.start();
-  cleanup.push(() => r.close());
-  return r;
-}
+const { cleanup, sim, route } = smppKit();
 
 function collect(r: SmscRoute | SmscRouter): ParsedReceipt[] {
   const got: ParsedReceipt[] = [];
   if (r instanceof SmscRoute) r.onReceipt(async (x) => void got.push(x));
   else r.onReceipt(async (x) => void got.push(x));
   return got;
-}
-
-async function until<T>(fn: () => T | undefined, what: string, ms = 3000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('binds', () => {

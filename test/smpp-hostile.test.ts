@@ -8,45 +8,17 @@ import { SmppBind } from '../smpp/bind';
 import { SMPP_STATUS } from '../smpp/errors';
 import { isUnlinkedMessageId } from '../smpp/ids';
 import type { ParsedReceipt } from '../smpp/receipt';
-import { SmscRoute, type RouteConfig } from '../smpp/smsc';
+import { SmscRoute } from '../smpp/smsc';
 import { rawPdu } from '../sim/hostile-pdus';
-import { SmscSimulator, type SimulatorOptions } from '../sim/smsc-simulator';
+import { SmscSimulator } from '../sim/smsc-simulator';
+import { quiet, SEND, smppKit, until } from './helpers/smpp';
 
-const quiet = { info: () => undefined, warn: () => undefined };
-const SEND = { senderId: 'Acme', validitySeconds: 300 };
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanup.splice(0).reverse()) await c();
-});
-
-async function sim(options: SimulatorOptions = {}): Promise<SmscSimulator> {
-  const s = new SmscSimulator({ smppPort: 0, httpPort: 0, quiet: true, receiptDelayMs: 10, ...options });
-  await s.start();
-  cleanup.push(() => s.stop());
-  return s;
-}
-
-function route(s: SmscSimulator, extra: Partial<RouteConfig> = {}): SmscRoute {
-  const r = new SmscRoute({ name: 'h', host: '127.0.0.1', port: s.smppPort, systemId: 'otp', password: 'secret', reconnectInitialMs: 50, responseTimeoutMs: 1000, submitDeadlineMs: 3000, ...extra }, quiet);
-  r.start();
-  cleanup.push(() => r.close());
-  return r;
-}
+const { cleanup, sim, route } = smppKit({ name: 'h', responseTimeoutMs: 1000, submitDeadlineMs: 3000 });
 
 function collect(r: SmscRoute): ParsedReceipt[] {
   const got: ParsedReceipt[] = [];
   r.onReceipt(async (x) => void got.push(x));
   return got;
-}
-
-async function until<T>(fn: () => T | undefined | false, what: string, ms = 3000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 /** The ESME's answers to the receipts of one message, in order (-1: none in time). */

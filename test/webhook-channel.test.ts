@@ -6,9 +6,9 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { temporal } from '@temporalio/proto';
 import { OtpRequestError, verifyWebhookSignature, type WebhookDeliveryMessage } from '../client';
 import { AesGcmPayloadCodec } from '../lib/payload-codec';
+import { collectPayloads, expectAbsent, rawHistory } from './helpers/history';
 import { accepted, startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
 
 const CALLBACK_KEY = 'webhook-delivery-key-0123456789';
@@ -46,11 +46,6 @@ afterAll(async () => {
 });
 
 const postsFor = (sessionId: string) => receiver.posts.filter((p) => (JSON.parse(p.raw) as WebhookDeliveryMessage).sessionId === sessionId);
-
-async function rawHistory(workflowId: string): Promise<Buffer> {
-  const history = await stack.otp.temporal.workflow.getHandle(workflowId).fetchHistory();
-  return Buffer.from(temporal.api.history.v1.History.encode(temporal.api.history.v1.History.fromObject(history)).finish());
-}
 
 test('the code goes to the profile’s webhook, signed; the caller never sees it; it verifies; history holds no code', async () => {
   const to = phone();
@@ -92,10 +87,8 @@ test('the code goes to the profile’s webhook, signed; the caller never sees it
   expect(await stack.otp.verify(to, body.code)).toMatchObject({ valid: true, outcome: 'verified' });
 
   // No code and no number in the raw history; no code even decrypted with the payload keys.
-  const bytes = (await rawHistory(sent.sessionId)).toString('latin1');
-  for (const secret of [body.code, to, to.slice(1)]) {
-    for (const form of [secret, Buffer.from(secret).toString('base64'), Buffer.from(JSON.stringify(secret)).toString('base64')]) expect(bytes).not.toContain(form);
-  }
+  const bytes = await rawHistory(stack.otp.temporal, sent.sessionId);
+  for (const [secret, what] of [[body.code, 'the code'], [to, 'the number'], [to.slice(1), 'the number without +']]) expectAbsent(bytes, secret, what);
   const history = await stack.otp.temporal.workflow.getHandle(sent.sessionId).fetchHistory();
   const payloads = collectPayloads(history);
   expect(payloads.length).toBeGreaterThan(3);
@@ -140,14 +133,3 @@ test('a receiver that answers 500 fails the send; the code is recorded as failed
   expect(postsFor(sessionId)).toHaveLength(1);
 });
 
-type Payload = { metadata?: Record<string, Uint8Array> | null; data?: Uint8Array | null };
-function collectPayloads(node: unknown, out: Payload[] = []): Payload[] {
-  if (!node || typeof node !== 'object' || node instanceof Uint8Array) return out;
-  const obj = node as Record<string, unknown>;
-  if (obj.metadata && typeof obj.metadata === 'object' && 'encoding' in (obj.metadata as object)) {
-    out.push(obj as Payload);
-    return out;
-  }
-  for (const v of Object.values(obj)) collectPayloads(v, out);
-  return out;
-}
