@@ -18,6 +18,7 @@ import { VelocityGate } from './activities/velocity-gate';
 import { otpDataConverter } from './client';
 import { workerDataConverter } from './lib/worker-converter';
 import { loadConfig, ConfigError, type OtpConfig } from './lib/config';
+import { drainingCalls } from './lib/draining-calls';
 import { createServer, type Server } from 'node:http';
 import { createTransport } from 'nodemailer';
 import { SmscRouter } from './smpp/smsc';
@@ -49,7 +50,8 @@ export interface RunningOtpWorker {
 
 export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrides = {}): Promise<RunningOtpWorker> {
   const connection = await NativeConnection.connect({ address: config.temporal.address });
-  const clientConnection = await Connection.connect({ address: config.temporal.address });
+  const calls = drainingCalls();
+  const clientConnection = await Connection.connect({ address: config.temporal.address, interceptors: calls.interceptors });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter: otpDataConverter(config.keys.payload) });
   // Workflows get sealed codes opened into digests by the worker's codec, never the code.
   const dataConverter = workerDataConverter(config);
@@ -177,6 +179,8 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
     await Promise.all([links.close(), gate.close()]);
     await smsc.close();
     await connection.close();
+    // A call still in its retry backoff would throw from its timer once the channel is closed.
+    await calls.drain();
     await clientConnection.close();
   });
   let stopping: Promise<void> | undefined;
