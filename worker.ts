@@ -15,6 +15,7 @@ import { SendAdmission } from './activities/admission';
 import { ReceiptLinks } from './activities/receipt-links';
 import { LateLinks } from './activities/late-links';
 import { VelocityGate } from './activities/velocity-gate';
+import { SuppressionList } from './activities/suppression-list';
 import { otpDataConverter } from './client';
 import { workerDataConverter } from './lib/worker-converter';
 import { loadConfig, ConfigError, type OtpConfig } from './lib/config';
@@ -36,6 +37,8 @@ export interface RunningOtpWorker {
   smsc: SmscRouter;
   links: ReceiptLinks;
   gate: VelocityGate;
+  /** This worker's copy of the STOP list. */
+  suppression: SuppressionList;
   admission: SendAdmission;
   /** Mobile-originated messages: received, handed to Temporal, not forwarded, re-sent copies, hand-offs that failed. */
   mo: { received: number; handedOver: number; notForwarded: number; duplicates: number; failures: number };
@@ -63,6 +66,7 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
   const links = new ReceiptLinks({ client, taskQueue: config.temporal.taskQueue, ...config.receipts });
   const late = new LateLinks({ client, taskQueue: config.temporal.taskQueue });
   const gate = new VelocityGate({ client, taskQueue: config.temporal.taskQueue, ...config.velocity });
+  const suppression = new SuppressionList({ client, syncMs: config.suppressionSyncMs });
   const admission = new SendAdmission(config.admission);
   // Any bind of any route: straight to the session when this worker submitted the
   // message, else to its durable mailbox; acknowledged only once that is done.
@@ -101,6 +105,7 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
   smsc.start();
   links.start();
   gate.start();
+  suppression.start();
 
   const worker = await Worker.create({
     connection,
@@ -123,6 +128,7 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
       gate,
       links,
       late,
+      suppression,
       admission,
       mail: {
         transport: createTransport({
@@ -154,6 +160,7 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
             routes: smsc.describe(),
             sends: { inFlight: admission.current, max: admission.maxInFlight, ...admission.stats },
             mo,
+            suppressionList: suppression.stats(),
             receipts: { open: links.size, ...links.stats, lateLinked: late.stats.linked, lateLinkFailures: late.stats.failures },
             // Submits without an answer in time, and every SMS that may have gone out twice.
             submits: smsc.stats.snapshot(),
@@ -175,6 +182,7 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
   // Graceful: the worker stops polling and finishes its activities, then binds drain their windows and unbind.
   const done = worker.run().finally(async () => {
     status?.close();
+    suppression.close();
     // Link open messages in mailboxes and report counts, so whoever comes next misses nothing.
     await Promise.all([links.close(), gate.close()]);
     await smsc.close();
@@ -189,6 +197,7 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
     smsc,
     links,
     gate,
+    suppression,
     admission,
     mo,
     statusUrl,

@@ -27,6 +27,7 @@ import type { OtpCatalog, WebhookChannelMessage, WebhookDeliveryMessage } from '
 import type { SendAdmission } from './admission';
 import type { ReceiptLinks } from './receipt-links';
 import type { VelocityGate } from './velocity-gate';
+import type { SuppressionList } from './suppression-list';
 import type { DispatchCodeInput, DispatchCodeResult, FallbackInput, OtpActivities, PrepareSendInput, PrepareSendResult, RenderPlan, RetryCodeInput, RetryCodeResult, SendCodeInput, SendCodeResult } from './types';
 
 export type * from './types';
@@ -55,6 +56,8 @@ export interface ActivityDeps {
   links: ReceiptLinks;
   /** Links late submit_sm_resp to the part their session knows (activities/late-links.ts). */
   late: LateLinks;
+  /** The worker's copy of the STOP list (activities/suppression-list.ts); without it every check is a describe. */
+  suppression?: SuppressionList;
   /** Bounds the sends this worker has in flight (activities/admission.ts). */
   admission: SendAdmission;
   /** Where callbacks and webhook-channel POSTs may go (OTP_OUTBOUND_ALLOW). */
@@ -64,16 +67,18 @@ export interface ActivityDeps {
 }
 
 /**
- * True when the number is on the suppression list: its opt-out workflow is running. One
- * DescribeWorkflowExecution per id key (in parallel: one round trip; two while OTP_HASH_KEY_PREVIOUS
- * is set), answered by the history service without a workflow task or a worker. No cache: a STOP
- * applies to the very next send on every worker.
+ * True when the number is on the suppression list: its opt-out workflow is running (one id per id
+ * key). Answered from the worker's copy of the list when it is fresh; otherwise, failing closed, by
+ * one DescribeWorkflowExecution per id key (in parallel), which needs no workflow task or worker.
  */
 async function isOptedOut(deps: ActivityDeps, phone: string): Promise<boolean> {
+  const ids = deps.idKeys.map((key) => optOutWorkflowId(key, phone));
+  const known = deps.suppression?.lookup(ids);
+  if (known !== undefined) return known;
   const states = await Promise.all(
-    deps.idKeys.map(async (key) => {
+    ids.map(async (id) => {
       try {
-        const d = await deps.client.workflow.getHandle(optOutWorkflowId(key, phone)).describe();
+        const d = await deps.client.workflow.getHandle(id).describe();
         return d.status.name === 'RUNNING';
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return false;
@@ -470,22 +475,20 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
       const change = { optedOut: optOut === 'stop', at };
       if (optOut === 'stop') {
         // Idempotent: a running entry just gets another STOP; a closed one (after START) starts again.
-        await deps.client.workflow.signalWithStart(OPT_OUT_WORKFLOW, {
-          workflowId: optOutWorkflowId(deps.idKeys[0], phone),
-          taskQueue: deps.taskQueue,
-          args: [change],
-          signal: optOutSignal,
-          signalArgs: [change],
-        });
+        const workflowId = optOutWorkflowId(deps.idKeys[0], phone);
+        await deps.client.workflow.signalWithStart(OPT_OUT_WORKFLOW, { workflowId, taskQueue: deps.taskQueue, args: [change], signal: optOutSignal, signalArgs: [change] });
+        deps.suppression?.applied(workflowId, true);
       } else {
         // Entries made under a previous id key end too.
         await Promise.all(
           deps.idKeys.map(async (key) => {
+            const workflowId = optOutWorkflowId(key, phone);
             try {
-              await deps.client.workflow.getHandle(optOutWorkflowId(key, phone)).signal(optOutSignal, change);
+              await deps.client.workflow.getHandle(workflowId).signal(optOutSignal, change);
             } catch (err) {
               if (!(err instanceof WorkflowNotFoundError)) throw err;
             }
+            deps.suppression?.applied(workflowId, false);
           }),
         );
       }
