@@ -44,6 +44,14 @@ export interface PayloadCodecOptions {
    * @default "refuse"
    */
   plaintext?: 'refuse' | 'pass';
+  /**
+   * A payload marked encrypted that this process cannot open (a key it does not hold, a failed
+   * tag). "throw": decoding fails (clients: the caller sees why). "refuse": it decodes to
+   * UNENCRYPTED_PAYLOAD like a plain one (workers: else one forged signal or update argument
+   * fails the session's workflow task again and again, stalling it).
+   * @default "throw"
+   */
+  unreadable?: 'throw' | 'refuse';
 }
 
 export class AesGcmPayloadCodec implements PayloadCodec {
@@ -74,19 +82,37 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     return payloads.map((p) => {
       const encoding = p.metadata?.[METADATA_ENCODING_KEY];
       if (!encoding || Buffer.from(encoding).toString() !== ENCRYPTED_ENCODING) return this.options.plaintext === 'pass' ? p : UNENCRYPTED;
-      const keyId = Buffer.from(p.metadata?.[KEY_ID_METADATA] ?? []).toString();
-      const key = this.byId.get(keyId);
-      if (!key) throw new Error(`payload was encrypted with key "${keyId}", which this process does not hold`);
-      const buf = Buffer.from(p.data ?? []);
-      const decipher = createDecipheriv('aes-256-gcm', key, buf.subarray(0, 12));
-      decipher.setAuthTag(buf.subarray(buf.length - 16));
-      const plain = Buffer.concat([decipher.update(buf.subarray(12, buf.length - 16)), decipher.final()]);
-      const parsed = JSON.parse(plain.toString()) as { metadata: Record<string, string>; data?: string };
-      return {
-        metadata: Object.fromEntries(Object.entries(parsed.metadata).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
-        data: parsed.data === undefined ? undefined : Buffer.from(parsed.data, 'base64'),
-      };
+      if (this.options.unreadable !== 'refuse') return this.open(p);
+      try {
+        return this.open(p);
+      } catch (err) {
+        this.warnOnce((err as Error).message);
+        return UNENCRYPTED;
+      }
     });
+  }
+
+  private open(p: Payload): Payload {
+    const keyId = Buffer.from(p.metadata?.[KEY_ID_METADATA] ?? []).toString();
+    const key = this.byId.get(keyId);
+    if (!key) throw new Error(`payload was encrypted with key "${keyId}", which this process does not hold`);
+    const buf = Buffer.from(p.data ?? []);
+    const decipher = createDecipheriv('aes-256-gcm', key, buf.subarray(0, 12));
+    decipher.setAuthTag(buf.subarray(buf.length - 16));
+    const plain = Buffer.concat([decipher.update(buf.subarray(12, buf.length - 16)), decipher.final()]);
+    const parsed = JSON.parse(plain.toString()) as { metadata: Record<string, string>; data?: string };
+    return {
+      metadata: Object.fromEntries(Object.entries(parsed.metadata).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+      data: parsed.data === undefined ? undefined : Buffer.from(parsed.data, 'base64'),
+    };
+  }
+
+  private readonly warned = new Set<string>();
+  /** Once per reason (which key, or a failed tag), never any content. */
+  private warnOnce(reason: string): void {
+    if (this.warned.has(reason) || this.warned.size >= 100) return;
+    this.warned.add(reason);
+    console.warn(`payload codec: refused a payload it cannot open (${reason}): a forgery, or a key missing from OTP_PAYLOAD_KEYS`);
   }
 }
 

@@ -15,7 +15,8 @@ export function workerDataConverter(config: OtpConfig): DataConverter {
     payloadCodecs: [
       new SealedCodeCodec(new SealOpener(config.keys.sealPrivate), new CodeKeyring(config.keys.code)),
       new CarriedStateCodec(new CodeKeyring(config.keys.code)),
-      new AesGcmPayloadCodec(config.keys.payload),
+      // What the workers cannot open is refused like a plain payload, never a failed workflow task.
+      new AesGcmPayloadCodec(config.keys.payload, { unreadable: 'refuse' }),
     ],
     failureConverterPath: require.resolve('./failure-converter'),
   };

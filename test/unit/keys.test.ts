@@ -2,6 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { maskPhone, normalizeCode, normalizePhone, parseSealPublicKey, sealCode, sessionWorkflowId } from '../../contract/keys';
 import { CodeKeyring, SealError, SealOpener, codeDigest, codeKeyId } from '../../activities/code';
 import { AesGcmPayloadCodec, parsePayloadKeys } from '../../lib/payload-codec';
+import { UNENCRYPTED_PAYLOAD } from '../../contract';
 
 describe('session ids and digests', () => {
   test('the session id is stable per (tenant, phone) and hides the number', () => {
@@ -110,6 +111,19 @@ describe('AES-GCM payload codec', () => {
     const bad = Buffer.from(enc.data!);
     bad[20] ^= 1;
     await expect(new AesGcmPayloadCodec(k0).decode([{ ...enc, data: bad }])).rejects.toThrow();
+  });
+  test("in the workers' mode, what cannot be opened decodes to the unencrypted marker the workflows refuse", async () => {
+    const [enc] = await new AesGcmPayloadCodec(k0).encode([payload]);
+    const worker = new AesGcmPayloadCodec(k1, { unreadable: 'refuse' });
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    const bad = Buffer.from(enc.data!);
+    bad[20] ^= 1;
+    for (const p of [enc, { ...enc, data: bad, metadata: { ...enc.metadata, 'encryption-key-id': Buffer.from('new') } }]) {
+      const [dec] = await worker.decode([p]);
+      expect(JSON.parse(Buffer.from(dec.data!).toString())).toEqual(UNENCRYPTED_PAYLOAD);
+    }
+    expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).not.toContain('612345678');
+    warn.mockRestore();
   });
   test('a key of the wrong size is refused by name', () => {
     expect(() => parsePayloadKeys('x:AAAA')).toThrow(/payload key "x" must be 32 bytes/);
