@@ -484,11 +484,14 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
           deps.idKeys.map(async (key) => {
             const workflowId = optOutWorkflowId(key, phone);
             try {
-              await deps.client.workflow.getHandle(workflowId).signal(optOutSignal, change);
+              // The run this START ends, so the worker's copy can tell it from a newer STOP.
+              const handle = deps.client.workflow.getHandle(workflowId);
+              const { runId } = await handle.describe();
+              await handle.signal(optOutSignal, change);
+              deps.suppression?.applied(workflowId, false, runId);
             } catch (err) {
               if (!(err instanceof WorkflowNotFoundError)) throw err;
             }
-            deps.suppression?.applied(workflowId, false);
           }),
         );
       }

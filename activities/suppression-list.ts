@@ -47,6 +47,7 @@ export const DEFAULT_SUPPRESSION_MAX_STALE_MS = 5000;
 /** Visibility rows as far as the list needs them. */
 interface EntryRow {
   workflowId: string;
+  runId: string;
   running: boolean;
 }
 
@@ -68,6 +69,8 @@ export class SuppressionList {
   private fullAt?: number;
   /** STOPs this worker applied (id → when), kept until a read shows them. */
   private readonly local = new Map<string, number>();
+  /** Runs this worker ended with a START (id → run), kept until a read shows them closed. */
+  private readonly ended = new Map<string, { runId: string; at: number }>();
   private timer?: NodeJS.Timeout;
   private syncing?: Promise<void>;
   private failedReads = 0;
@@ -104,15 +107,18 @@ export class SuppressionList {
   }
 
   /**
-   * A STOP or START this worker applied holds here at once. A STOP also holds until a read shows
-   * it; a START does not (a read that still shows the entry keeps it a little longer: fail closed).
+   * A STOP or START this worker applied holds here at once, and until a read shows it (at most
+   * `overlapMs`). A START names the run it ended: a read that still shows that run running is
+   * behind, while any other running run is a newer STOP and counts.
    */
-  applied(id: string, optedOut: boolean, now = Date.now()): void {
+  applied(id: string, optedOut: boolean, endedRunId?: string, now = Date.now()): void {
     if (optedOut) {
       this.local.set(id, now);
+      this.ended.delete(id);
       this.entries.add(id);
     } else {
       this.local.delete(id);
+      if (endedRunId) this.ended.set(id, { runId: endedRunId, at: now });
       this.entries.delete(id);
     }
   }
@@ -137,7 +143,7 @@ export class SuppressionList {
     try {
       if (this.fullAt === undefined || startedAt - this.fullAt >= this.fullSyncMs) {
         const running = new Set<string>();
-        for (const row of await this.read(`WorkflowType = '${OPT_OUT_WORKFLOW}' AND ExecutionStatus = 'Running'`)) running.add(row.workflowId);
+        for (const row of await this.read(`WorkflowType = '${OPT_OUT_WORKFLOW}' AND ExecutionStatus = 'Running'`)) if (row.running) running.add(row.workflowId);
         this.entries = running;
         this.fullAt = startedAt;
         this.reapplyLocal(startedAt, running);
@@ -162,7 +168,15 @@ export class SuppressionList {
 
   private async read(query: string): Promise<EntryRow[]> {
     const rows: EntryRow[] = [];
-    for await (const w of this.opts.client.workflow.list({ query })) rows.push({ workflowId: w.workflowId, running: w.status.name === 'RUNNING' });
+    const now = Date.now();
+    for await (const w of this.opts.client.workflow.list({ query })) {
+      const row = { workflowId: w.workflowId, runId: w.runId, running: w.status.name === 'RUNNING' };
+      const ended = this.ended.get(row.workflowId);
+      if (ended && (now - ended.at > this.overlapMs || (ended.runId === row.runId && !row.running))) this.ended.delete(row.workflowId);
+      // The run this worker ended, not yet closed in visibility.
+      else if (ended?.runId === row.runId) row.running = false;
+      rows.push(row);
+    }
     return rows;
   }
 

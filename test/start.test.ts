@@ -33,6 +33,8 @@ test('starts simulator, worker and codec server; an OTP goes through; SIGINT sto
     SMSC_PORT: String(smppPort),
     SIM_HTTP_PORT: String(httpPort),
     OTP_CODEC_PORT: String(codecPort),
+    // A cold worker on a loaded CI machine can take over the default 1.5 s to its first send.
+    OTP_MAX_SEND_WAIT_MS: '10000',
   };
   const child: ChildProcess = spawn(process.execPath, [join(__dirname, '..', 'dist', 'scripts', 'start.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';

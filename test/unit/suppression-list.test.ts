@@ -9,6 +9,8 @@ import { SuppressionList } from '../../activities/suppression-list';
 interface Row {
   workflowId: string;
   running: boolean;
+  /** @default "r1" */
+  runId?: string;
 }
 
 /** A client whose visibility answers from `rows` (full reads: the running ones), or throws while `down`. */
@@ -22,7 +24,7 @@ function visibility() {
         const rows = state.rows.filter((r) => !full || r.running);
         return (async function* () {
           if (state.down) throw new Error('visibility unavailable');
-          for (const r of rows) yield { workflowId: r.workflowId, status: { name: r.running ? 'RUNNING' : 'TERMINATED' } };
+          for (const r of rows) yield { workflowId: r.workflowId, runId: r.runId ?? 'r1', status: { name: r.running ? 'RUNNING' : 'COMPLETED' } };
         })();
       },
     },
@@ -116,7 +118,27 @@ test('a STOP applied here that no read ever shows is dropped after overlapMs', a
   expect(list.lookup(['otp-optout:lost'])).toBe(false);
 });
 
-test('a START applied here removes at once, and a read that still shows the entry running keeps it (fail closed)', async () => {
+test('a START applied here removes at once; a read still showing the run it ended is behind, a newer run is a new STOP', async () => {
+  const { state, client } = visibility();
+  state.rows = [{ workflowId: 'otp-optout:s', running: true, runId: 'r1' }];
+  const list = new SuppressionList({ client });
+  await list.sync();
+  list.applied('otp-optout:s', false, 'r1');
+  expect(list.lookup(['otp-optout:s'])).toBe(false);
+  jest.setSystemTime(T0 + 1000);
+  await list.sync(); // visibility behind: r1 still running
+  expect(list.lookup(['otp-optout:s'])).toBe(false);
+  // STOP again elsewhere: a new run.
+  state.rows = [
+    { workflowId: 'otp-optout:s', running: false, runId: 'r1' },
+    { workflowId: 'otp-optout:s', running: true, runId: 'r2' },
+  ];
+  jest.setSystemTime(T0 + 2000);
+  await list.sync();
+  expect(list.lookup(['otp-optout:s'])).toBe(true);
+});
+
+test('a START applied here without the run it ended: a read that still shows the entry running keeps it (fail closed)', async () => {
   const { state, client } = visibility();
   state.rows = [{ workflowId: 'otp-optout:s', running: true }];
   const list = new SuppressionList({ client });
