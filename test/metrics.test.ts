@@ -9,6 +9,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { installSdkMetrics } from '../lib/metrics';
 import { METRICS, SDK_METRIC_PREFIX } from '../lib/metric-names';
 import { freePort } from '../lib/temporal-server';
+import { matches, parseExposition, sumOf, type Sample } from '../lib/prom-text';
 import { until } from './helpers/smpp';
 import { accepted, codeFrom, startStack, type TestStack } from './helpers/stack';
 
@@ -16,41 +17,18 @@ const PHONE = '+33612345678';
 let stack: TestStack;
 let metricsPort: number;
 
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Prometheus text exposition -> samples (comments and HELP/TYPE lines skipped). */
-function parse(text: string): Sample[] {
-  return text
-    .split('\n')
-    .filter((line) => line && !line.startsWith('#'))
-    .map((line) => {
-      const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)/.exec(line);
-      if (!m) throw new Error(`not an exposition line: ${line}`);
-      const labels: Record<string, string> = {};
-      for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2];
-      return { name: m[1], labels, value: Number(m[3]) };
-    });
-}
-
 async function scrape(): Promise<{ text: string; samples: Sample[] }> {
   const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toContain('text/plain');
   const text = await res.text();
-  return { text, samples: parse(text) };
+  return { text, samples: parseExposition(text) };
 }
 
-/** Sum of the samples named `name` whose labels include `labels` (0 when there is none). */
-function value(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
-  return samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0);
-}
+const value = sumOf;
 
 function has(samples: Sample[], name: string, labels: Record<string, string> = {}): boolean {
-  return samples.some((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
+  return samples.some((s) => s.name === name && matches(s, labels));
 }
 
 beforeAll(async () => {
