@@ -194,7 +194,11 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
   }
 
   let metricsServer: MetricsServer | undefined;
-  if (config.metrics.port) metricsServer = await serveMetrics(metrics, { host: config.metrics.host, port: config.metrics.port, sdkAddress: sdkMetricsAddress() });
+  if (config.metrics.port) {
+    const sdkAddress = sdkMetricsAddress();
+    if (!sdkAddress) console.warn(`worker: the Temporal Runtime exports no Prometheus metrics (created before the worker, or 127.0.0.1:${config.metrics.sdkPort} was taken): /metrics has no temporal_* series`);
+    metricsServer = await serveMetrics(metrics, { host: config.metrics.host, port: config.metrics.port, sdkAddress });
+  }
 
   // Graceful: the worker stops polling and finishes its activities, then binds drain their windows and unbind.
   const done = worker.run().finally(async () => {

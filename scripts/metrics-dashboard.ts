@@ -5,8 +5,9 @@
  *   record  scrapes a worker's GET /metrics every --every seconds for --seconds,
  *           optionally driving a mixed load through the stack meanwhile (--load N
  *           sends per second: several countries, most codes verified, some wrong
- *           codes, some never verified, a few resends refused, a few undeliverable
- *           numbers), and writes the scrapes as JSON;
+ *           codes, some never verified, a few resends refused, and a few numbers the
+ *           simulator fails: undeliverable, refused, throttled, failed once, or
+ *           dropping the connection), and writes the scrapes as JSON;
  *   render  evaluates every panel's PromQL over those scrapes (scripts/promql-lite.ts)
  *           and draws the panels in the dashboard's grid as one SVG.
  *
@@ -63,7 +64,9 @@ async function user(otp: OtpClient, inbox: string, tally: Map<string, number>): 
   const bump = (k: string): void => void tally.set(k, (tally.get(k) ?? 0) + 1);
   const phone = randomNumber();
   const roll = Math.random();
-  if (roll < 0.05) await fetch(`${inbox}/behaviours?to=${encodeURIComponent(phone)}&mode=undeliverable`, { method: 'PUT' });
+  // A few numbers the carrier cannot reach, refuses, throttles, fails once or drops the connection for.
+  const mode = roll < 0.05 ? 'undeliverable' : roll < 0.06 ? 'refuse' : roll < 0.067 ? 'throttle' : roll < 0.074 ? 'drop' : roll < 0.094 ? 'fail_once' : undefined;
+  if (mode) await fetch(`${inbox}/behaviours?to=${encodeURIComponent(phone)}&mode=${mode}`, { method: 'PUT' });
   const sent = await otp.send(phone);
   bump(`send ${sent.status}`);
   if (sent.status !== 'sent') return;
@@ -72,7 +75,7 @@ async function user(otp: OtpClient, inbox: string, tally: Map<string, number>): 
     await sleep(2500);
     bump(`resend ${(await otp.send(phone)).status}`);
   }
-  if (roll < 0.05 || roll > 0.8) return bump('abandoned');
+  if (roll < 0.074 || roll > 0.8) return bump('abandoned');
   let code: string | undefined;
   for (let i = 0; i < 40 && !code; i++) {
     const messages = (await (await fetch(`${inbox}/messages?to=${encodeURIComponent(phone)}`)).json()) as { text: string }[];
@@ -139,7 +142,15 @@ interface Panel {
   gridPos: { h: number; w: number; x: number; y: number };
   targets?: Target[];
   fieldConfig?: { defaults?: { unit?: string; min?: number; max?: number } };
+  options?: { legend?: { calcs?: string[] } };
 }
+
+/** The legend's figure per series, as Grafana's legend calcs name them. */
+const CALCS: Record<string, (values: number[]) => number> = {
+  lastNotNull: (v) => v[v.length - 1] ?? NaN,
+  mean: (v) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN),
+  max: (v) => (v.length ? Math.max(...v) : NaN),
+};
 
 const COLORS = ['#73BF69', '#F2CC0C', '#8AB8FF', '#FF780A', '#F2495C', '#5794F2', '#B877D9', '#FF9830', '#96D98D', '#CA95E5'];
 const W = 1800;
@@ -209,8 +220,9 @@ function drawPanel(p: Panel, scrapes: Scrape[], x0: number, y0: number, w: numbe
     out.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"/>`);
     const lx = x0 + 12 + (i % 3) * ((w - 24) / 3);
     const ly = plot.y + plot.h + 32 + Math.floor(i / 3) * 16;
-    const last = l.points[l.points.length - 1]?.[1] ?? NaN;
-    out.push(`<rect x="${lx}" y="${ly - 8}" width="12" height="4" fill="${color}"/><text x="${lx + 16}" y="${ly - 2}" fill="#ccccdc" font-size="11">${esc(l.name)} <tspan fill="#8e8e8e">${esc(fmt(last, unit))}</tspan></text>`);
+    const calc = p.options?.legend?.calcs?.[0] ?? 'lastNotNull';
+    const figure = (CALCS[calc] ?? CALCS.lastNotNull)(l.points.map(([, v]) => v));
+    out.push(`<rect x="${lx}" y="${ly - 8}" width="12" height="4" fill="${color}"/><text x="${lx + 16}" y="${ly - 2}" fill="#ccccdc" font-size="11">${esc(l.name)} <tspan fill="#8e8e8e">${calc === 'lastNotNull' ? '' : `${calc} `}${esc(fmt(figure, unit))}</tspan></text>`);
   });
   return out.join('\n');
 }
