@@ -14,7 +14,7 @@ export const METRICS = {
   sends: { name: 'otp_sends_total', help: 'Send decisions by channel, destination country calling code and outcome (sent = a new code; redelivered = the same code again).', labels: ['channel', 'country', 'outcome'] },
   receipts: { name: 'otp_receipts_total', help: 'Delivery receipts by SMPP state word (DELIVRD, UNDELIV, …; OTHER for a word we do not know).', labels: ['state'] },
   verifies: { name: 'otp_verifies_total', help: 'Verify answers by outcome and country calling code (answers replayed under an idempotency key are not counted).', labels: ['outcome', 'country'] },
-  sendToSubmit: { name: 'otp_send_to_submit_seconds', help: "From the send request (its requestedAt, else the session's time) to the SMSC's submit_sm_resp, for new SMS sends.", labels: ['country'] },
+  sendToSubmit: { name: 'otp_send_to_submit_seconds', help: "From the send request (its requestedAt, else the session's time) to the SMSC's submit_sm_resp, for SMS sends (new codes and redeliveries).", labels: ['country'] },
   submitToReceipt: { name: 'otp_submit_to_receipt_seconds', help: 'From submit_sm_resp to a final delivery receipt, for messages this worker submitted.', labels: ['state'] },
   sendToVerified: { name: 'otp_send_to_verified_seconds', help: 'From issuing a code to its successful verify (session time).', labels: ['country'] },
   sendsInFlight: { name: 'otp_sends_in_flight', help: 'Sends this worker works on now (admission control; refused as overloaded past OTP_MAX_SENDS_IN_FLIGHT).', labels: [] },
