@@ -24,6 +24,7 @@ import { createServer, type Server } from 'node:http';
 import { createTransport } from 'nodemailer';
 import { SmscRouter } from './smpp/smsc';
 import { oversubscribedRoutes, workerShare } from './smpp/account-share';
+import { OtpMetrics, installSdkMetrics, sdkMetricsAddress, serveMetrics, type MetricsServer } from './lib/metrics';
 
 export interface OtpWorkerOverrides {
   /** Reuse a prebuilt bundle (tests bundle once per run). */
@@ -44,6 +45,10 @@ export interface RunningOtpWorker {
   mo: { received: number; handedOver: number; notForwarded: number; duplicates: number; failures: number };
   /** URL of GET /status when OTP_STATUS_PORT is set. */
   statusUrl?: string;
+  /** What the worker records for Prometheus (served when OTP_METRICS_PORT is set). */
+  metrics: OtpMetrics;
+  /** URL of GET /metrics when OTP_METRICS_PORT is set. */
+  metricsUrl?: string;
   client: Client;
   /** Resolves when the worker has stopped (after shutdown()). */
   done: Promise<void>;
@@ -52,6 +57,8 @@ export interface RunningOtpWorker {
 }
 
 export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrides = {}): Promise<RunningOtpWorker> {
+  // Before the first connection creates the Runtime: only then can the SDK export its own metrics.
+  if (config.metrics.port) installSdkMetrics(config.metrics.sdkPort);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const calls = drainingCalls();
   const clientConnection = await Connection.connect({ address: config.temporal.address, interceptors: calls.interceptors });
@@ -68,11 +75,15 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
   const gate = new VelocityGate({ client, taskQueue: config.temporal.taskQueue, ...config.velocity });
   const suppression = new SuppressionList({ client, syncMs: config.suppressionSyncMs });
   const admission = new SendAdmission(config.admission);
+  const metrics = new OtpMetrics({ smsc, admission });
   // Any bind of any route: straight to the session when this worker submitted the
   // message, else to its durable mailbox; acknowledged only once that is done.
   smsc.onReceipt(async (r, route) => {
     const receipt: DeliveryReceipt = { messageId: r.messageId, stat: r.stat, outcome: r.outcome, err: r.err, receivedAt: new Date().toISOString() };
-    await links.route({ route: route.name, key: route.receiptKey(r) }, receipt);
+    const key = route.receiptKey(r);
+    await links.route({ route: route.name, key }, receipt);
+    // Counted once it is handed on: a receipt that fails here is redelivered by the SMSC and counted then.
+    metrics.receipt(route.name, key, r.stat, r.outcome);
   });
   // Mobile-originated messages: handed to a durable workflow before the deliver_sm is acknowledged.
   const mo = { received: 0, handedOver: 0, notForwarded: 0, duplicates: 0, failures: 0 };
@@ -130,6 +141,7 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
       late,
       suppression,
       admission,
+      metrics,
       mail: {
         transport: createTransport({
           host: config.smtp.host,
@@ -142,6 +154,8 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
         from: config.smtp.from,
       },
     }),
+    // Verify outcomes are known only in the session: it reports them through this sink (never during replay).
+    sinks: metrics.sinks(),
     ...(overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
     ...overrides.workerOptions,
   });
@@ -179,9 +193,17 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
     statusUrl = `http://127.0.0.1:${config.statusPort}/status`;
   }
 
+  let metricsServer: MetricsServer | undefined;
+  if (config.metrics.port) {
+    const sdkAddress = sdkMetricsAddress();
+    if (!sdkAddress) console.warn(`worker: the Temporal Runtime exports no Prometheus metrics (created before the worker, or 127.0.0.1:${config.metrics.sdkPort} was taken): /metrics has no temporal_* series`);
+    metricsServer = await serveMetrics(metrics, { host: config.metrics.host, port: config.metrics.port, sdkAddress });
+  }
+
   // Graceful: the worker stops polling and finishes its activities, then binds drain their windows and unbind.
   const done = worker.run().finally(async () => {
     status?.close();
+    await metricsServer?.close();
     suppression.close();
     // Link open messages in mailboxes and report counts, so whoever comes next misses nothing.
     await Promise.all([links.close(), gate.close()]);
@@ -201,6 +223,8 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
     admission,
     mo,
     statusUrl,
+    metrics,
+    metricsUrl: metricsServer?.url,
     client,
     done,
     shutdown() {
@@ -238,7 +262,7 @@ async function main(): Promise<void> {
   if (config.usingDevKeys) console.warn('worker: using dev-only keys (set OTP_CODE_KEY, OTP_HASH_KEY, OTP_PAYLOAD_KEYS, OTP_CALLBACK_KEY for real use)');
   const running = await startWorker(config);
   const routes = config.routes.map((r) => `${r.name} ${r.tls ? 'smpps' : 'smpp'}://${r.host}:${r.port}`).join(', ');
-  console.log(`worker: polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}, SMSC routes: ${routes}${running.statusUrl ? `, status on ${running.statusUrl}` : ''}`);
+  console.log(`worker: polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}, SMSC routes: ${routes}${running.statusUrl ? `, status on ${running.statusUrl}` : ''}${running.metricsUrl ? `, metrics on ${running.metricsUrl}` : ''}`);
   const stop = () => void running.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -28,6 +28,8 @@ import type { SendAdmission } from './admission';
 import type { ReceiptLinks } from './receipt-links';
 import type { VelocityGate } from './velocity-gate';
 import type { SuppressionList } from './suppression-list';
+import type { OtpMetrics } from '../lib/metrics';
+import { countryLabel } from '../lib/metric-names';
 import type { DispatchCodeInput, DispatchCodeResult, FallbackInput, OtpActivities, PrepareSendInput, PrepareSendResult, RenderPlan, RetryCodeInput, RetryCodeResult, SendCodeInput, SendCodeResult } from './types';
 
 export type * from './types';
@@ -64,6 +66,8 @@ export interface ActivityDeps {
   outbound: OutboundPolicy;
   /** OTP_MO_WEBHOOK_URL: where MO messages are POSTed; undefined = not forwarded. */
   moWebhookUrl?: string;
+  /** Prometheus series (lib/metrics.ts); absent: nothing recorded. */
+  metrics?: OtpMetrics;
 }
 
 /**
@@ -342,6 +346,7 @@ async function submitAndLink(deps: ActivityDeps, input: DispatchCodeInput, link:
   // Link every segment's message id to this session before we report success
   // (not an id we made up for an SMSC that gave none: no receipt can name it).
   const route = deps.smsc.route(submitted.route)!;
+  for (const id of submitted.messageIds) if (!isUnlinkedMessageId(id)) deps.metrics?.trackSubmit(route.name, route.submitKey(id));
   deps.late.follow(route, submitted.late, { sessionWorkflowId: input.sessionWorkflowId, codeSeq: input.codeSeq });
   const inDoubt = submitted.messageIds.filter(isInDoubtId).length;
   if (inDoubt) Context.current().log.warn('submit in doubt: no submit_sm_resp yet, not sent again; its late answer will be linked', { codeSeq: input.codeSeq, route: submitted.route, inDoubt });
@@ -368,61 +373,99 @@ async function submitAndLink(deps: ActivityDeps, input: DispatchCodeInput, link:
   };
 }
 
+/** The whole critical path of a send: admission, policy, resend rules, quota, dispatch. */
+async function sendCode(deps: ActivityDeps, input: SendCodeInput): Promise<SendCodeResult> {
+  // The age check is for the first attempt only: a retry of a send already under way is not stale.
+  assertPhoneOwnsSession(deps, input);
+  const maskedPhone = maskPhone(input.phone);
+  const admission = deps.admission.enter(Context.current().info.attempt === 1 ? input.requestedAtMs : undefined);
+  if (!admission.admitted) return { status: 'overloaded', reason: admission.reason, retryAfterSeconds: admission.retryAfterSeconds, maskedPhone };
+  try {
+    const prep = prepare(deps, input);
+    if (prep.status !== 'ok') return { ...prep, maskedPhone };
+    const { rules } = prep;
+    const refusal = resendDecision(rules, input.session, input.nowMs);
+    if (refusal) return { ...refusal, profile: rules.profile, maskedPhone };
+    // Before the quota: a refused send is not charged. Nothing is sent to a number that texted STOP.
+    if (prep.checkOptOut && (await isOptedOut(deps, input.phone))) return { status: 'blocked', reason: 'opted_out', profile: rules.profile, maskedPhone };
+    let shadowFlags: string[] = [];
+    if (prep.quota) {
+      const quota = deps.gate.acquire(input.tenant, prep.quota);
+      if (!quota.allowed) return { status: quota.status ?? 'blocked', reason: quota.reason ?? 'velocity', retryAfterSeconds: quota.retryAfterSeconds, profile: rules.profile, maskedPhone };
+      shadowFlags = quota.shadowFlags;
+    }
+    const keyId = deps.codeKeys.current.id;
+    const base = { status: 'ok' as const, rules, render: prep.render, country: prep.country, shadowFlags, maskedPhone, quota: prep.quota, fallback: prep.fallback, keyId };
+    if (prep.sandboxDigest) return { ...base, kind: 'sandbox', digest: prep.sandboxDigest, segments: prep.segments, encoding: prep.encoding };
+    if (prep.customDigest) return { ...base, kind: 'custom', digest: prep.customDigest, segments: 0, encoding: prep.encoding };
+    if (prep.deliveryWebhookUrl) {
+      // Always a new code: a webhook code is never re-delivered, retried or escalated.
+      const code = deriveCode(deps.codeKeys.secret(keyId), input.sessionWorkflowId, input.next.nonce, prep.render.codeLength, prep.render.alphabet);
+      const post = await postDelivery(deps, prep.deliveryWebhookUrl, {
+        sessionId: input.sessionWorkflowId,
+        codeSeq: input.next.seq,
+        channel: 'webhook',
+        kind: 'delivery',
+        code,
+        brand: prep.render.brand,
+        expiresAt: new Date(input.nowMs + rules.ttlSeconds * 1000).toISOString(),
+        phone: input.phone,
+        profile: rules.profile,
+        locale: prep.render.locale,
+        text: renderNonSms(prep.render, code).text,
+      });
+      return { ...base, kind: 'webhook', ...post, digest: codeDigest(deps.codeKeys.secret(keyId), input.sessionWorkflowId, code), segments: 0, encoding: prep.encoding };
+    }
+    const current = input.session.current;
+    const redeliver = current !== undefined && shouldRedeliver(current, rules.profile, prep.callerCode, input.nowMs);
+    const target = redeliver ? { seq: current.seq, nonce: current.nonce, keyId: current.keyId, expiresAtMs: current.expiresAtMs } : { ...input.next, keyId, expiresAtMs: input.nowMs + rules.ttlSeconds * 1000 };
+    // Without staggered retries no claim will ever look for this message's receipt: link it durably now.
+    const link = rules.retrySchedule.length > 0 && prep.callerCode === undefined ? 'memory' : 'mailbox';
+    const d = await dispatch(deps, { sessionWorkflowId: input.sessionWorkflowId, codeSeq: target.seq, nonce: target.nonce, keyId: target.keyId, phone: input.phone, expiresAtMs: target.expiresAtMs, render: prep.render, callerCode: prep.callerCode, country: prep.country }, link);
+    return { ...base, kind: 'sms', redeliver, digest: d.codeDigest, keyId: d.keyId, route: d.route, messageIds: d.messageIds, segments: d.segments, encoding: d.encoding };
+  } finally {
+    admission.release();
+  }
+}
+
+/** Records one send decision: its channel, country calling code and outcome, and for an SMS the time from request to submit. */
+async function measuredSend(metrics: OtpMetrics, input: SendCodeInput, run: () => Promise<SendCodeResult>): Promise<SendCodeResult> {
+  const country = countryLabel(maskPhone(input.phone));
+  let r: SendCodeResult;
+  try {
+    r = await run();
+  } catch (err) {
+    // A failure the local activity's retry policy will retry is not the send's outcome yet.
+    if (isFinalFailure(err, Context.current().info)) metrics.send(input.channel ?? 'sms', country, err instanceof ApplicationFailure && err.type === 'InvalidRequest' ? 'invalid_request' : 'failed');
+    throw err;
+  }
+  if (r.status !== 'ok') {
+    metrics.send(input.channel ?? 'sms', country, r.status);
+    return r;
+  }
+  if (r.kind === 'webhook') metrics.send('webhook', country, r.delivered ? 'sent' : 'failed');
+  else if (r.kind === 'sms') {
+    metrics.send('sms', country, r.redeliver ? 'redelivered' : 'sent');
+    // From the caller's request when it says when (a clock ahead of ours counts from the session's time).
+    const from = input.requestedAtMs !== undefined && input.requestedAtMs <= Date.now() ? input.requestedAtMs : input.nowMs;
+    metrics.submitted(country, (Date.now() - from) / 1000);
+  } else metrics.send(r.kind, country, 'sent');
+  return r;
+}
+
+/** True when the activity will not be attempted again after this error. */
+function isFinalFailure(err: unknown, info: { attempt: number; retryPolicy?: { maximumAttempts?: number; nonRetryableErrorTypes?: string[] } }): boolean {
+  if (err instanceof ApplicationFailure && (err.nonRetryable || (err.type !== undefined && err.type !== null && info.retryPolicy?.nonRetryableErrorTypes?.includes(err.type)))) return true;
+  const max = info.retryPolicy?.maximumAttempts;
+  return max !== undefined && max > 0 && info.attempt >= max;
+}
+
 export function createActivities(deps: ActivityDeps): OtpActivities {
   return {
     /** Local activity, the whole critical path of a send: admission, policy, resend rules, quota, dispatch. */
     async sendCode(input: SendCodeInput): Promise<SendCodeResult> {
-      // The age check is for the first attempt only: a retry of a send already under way is not stale.
-      assertPhoneOwnsSession(deps, input);
-      const maskedPhone = maskPhone(input.phone);
-      const admission = deps.admission.enter(Context.current().info.attempt === 1 ? input.requestedAtMs : undefined);
-      if (!admission.admitted) return { status: 'overloaded', reason: admission.reason, retryAfterSeconds: admission.retryAfterSeconds, maskedPhone };
-      try {
-        const prep = prepare(deps, input);
-        if (prep.status !== 'ok') return { ...prep, maskedPhone };
-        const { rules } = prep;
-        const refusal = resendDecision(rules, input.session, input.nowMs);
-        if (refusal) return { ...refusal, profile: rules.profile, maskedPhone };
-        // Before the quota: a refused send is not charged. Nothing is sent to a number that texted STOP.
-        if (prep.checkOptOut && (await isOptedOut(deps, input.phone))) return { status: 'blocked', reason: 'opted_out', profile: rules.profile, maskedPhone };
-        let shadowFlags: string[] = [];
-        if (prep.quota) {
-          const quota = deps.gate.acquire(input.tenant, prep.quota);
-          if (!quota.allowed) return { status: quota.status ?? 'blocked', reason: quota.reason ?? 'velocity', retryAfterSeconds: quota.retryAfterSeconds, profile: rules.profile, maskedPhone };
-          shadowFlags = quota.shadowFlags;
-        }
-        const keyId = deps.codeKeys.current.id;
-        const base = { status: 'ok' as const, rules, render: prep.render, country: prep.country, shadowFlags, maskedPhone, quota: prep.quota, fallback: prep.fallback, keyId };
-        if (prep.sandboxDigest) return { ...base, kind: 'sandbox', digest: prep.sandboxDigest, segments: prep.segments, encoding: prep.encoding };
-        if (prep.customDigest) return { ...base, kind: 'custom', digest: prep.customDigest, segments: 0, encoding: prep.encoding };
-        if (prep.deliveryWebhookUrl) {
-          // Always a new code: a webhook code is never re-delivered, retried or escalated.
-          const code = deriveCode(deps.codeKeys.secret(keyId), input.sessionWorkflowId, input.next.nonce, prep.render.codeLength, prep.render.alphabet);
-          const post = await postDelivery(deps, prep.deliveryWebhookUrl, {
-            sessionId: input.sessionWorkflowId,
-            codeSeq: input.next.seq,
-            channel: 'webhook',
-            kind: 'delivery',
-            code,
-            brand: prep.render.brand,
-            expiresAt: new Date(input.nowMs + rules.ttlSeconds * 1000).toISOString(),
-            phone: input.phone,
-            profile: rules.profile,
-            locale: prep.render.locale,
-            text: renderNonSms(prep.render, code).text,
-          });
-          return { ...base, kind: 'webhook', ...post, digest: codeDigest(deps.codeKeys.secret(keyId), input.sessionWorkflowId, code), segments: 0, encoding: prep.encoding };
-        }
-        const current = input.session.current;
-        const redeliver = current !== undefined && shouldRedeliver(current, rules.profile, prep.callerCode, input.nowMs);
-        const target = redeliver ? { seq: current.seq, nonce: current.nonce, keyId: current.keyId, expiresAtMs: current.expiresAtMs } : { ...input.next, keyId, expiresAtMs: input.nowMs + rules.ttlSeconds * 1000 };
-        // Without staggered retries no claim will ever look for this message's receipt: link it durably now.
-        const link = rules.retrySchedule.length > 0 && prep.callerCode === undefined ? 'memory' : 'mailbox';
-        const d = await dispatch(deps, { sessionWorkflowId: input.sessionWorkflowId, codeSeq: target.seq, nonce: target.nonce, keyId: target.keyId, phone: input.phone, expiresAtMs: target.expiresAtMs, render: prep.render, callerCode: prep.callerCode, country: prep.country }, link);
-        return { ...base, kind: 'sms', redeliver, digest: d.codeDigest, keyId: d.keyId, route: d.route, messageIds: d.messageIds, segments: d.segments, encoding: d.encoding };
-      } finally {
-        admission.release();
-      }
+      if (!deps.metrics) return sendCode(deps, input);
+      return measuredSend(deps.metrics, input, () => sendCode(deps, input));
     },
 
     /**

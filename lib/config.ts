@@ -81,6 +81,9 @@ export const SETTINGS = {
   OTP_CALLBACK_KEY: { kind: 'secret', doc: 'Worker only. HMAC key that signs delivery callbacks (X-OTP-Signature). ≥ 16 characters.' },
   OTP_WORKERS: { kind: 'count', default: String(DEFAULT_OTP_WORKERS), doc: 'Worker only. Worker processes that bind the same SMSC accounts; each opens floor(binds / N) binds of each kind (at least 1) and sends tps / N, so together they keep to each route\'s numbers.' },
   OTP_STATUS_PORT: { kind: 'port', default: '0', doc: 'Worker only. Port of the worker status endpoint (GET /status: routes and binds); 0 = off.' },
+  OTP_METRICS_PORT: { kind: 'port', default: '0', doc: 'Worker only. Port of the Prometheus endpoint (GET /metrics: sends, receipts, verifies, latencies, binds, and the Temporal SDK\'s worker metrics); 0 = off. `npm start` uses 9464 unless set.' },
+  OTP_METRICS_HOST: { kind: 'string', default: '127.0.0.1', doc: 'Worker only. Address the metrics endpoint listens on; `0.0.0.0` lets a Prometheus on another host scrape it.' },
+  OTP_SDK_METRICS_PORT: { kind: 'port', default: '0', doc: 'Worker only. Loopback port where the Temporal SDK exports its own worker metrics; GET /metrics appends them. 0 = OTP_METRICS_PORT + 1. Unused when metrics are off.' },
   OTP_MAX_SENDS_IN_FLIGHT: { kind: 'count', default: String(DEFAULT_MAX_SENDS_IN_FLIGHT), doc: 'Worker only. Sends one worker works on at once; past it a send is refused at once as `overloaded` (reason worker_busy).' },
   OTP_MAX_SEND_WAIT_MS: { kind: 'ms', default: String(DEFAULT_MAX_SEND_WAIT_MS), doc: 'Worker only. A send whose `requestedAt` is older than this is refused as `overloaded` (reason request_too_old) instead of sending a late code. Keep clocks in sync (NTP).' },
   OTP_CLIENT_MAX_SENDS_IN_FLIGHT: { kind: 'count', default: String(DEFAULT_CLIENT_MAX_SENDS_IN_FLIGHT), doc: 'Clients only. Most sends one client process has in flight; its adaptive limit (AIMD on latency) stays at or below it, and past that limit `send` answers `overloaded` (reason client_busy) without calling Temporal.' },
@@ -135,6 +138,8 @@ export interface OtpConfig {
   workers: number;
   /** Worker status endpoint port; 0 = off. */
   statusPort: number;
+  /** Prometheus endpoint (port 0 = off) and the loopback port of the Temporal SDK's own exporter. */
+  metrics: { port: number; host: string; sdkPort: number };
   /** Admission control: worker bound and stale-request limit, and the client's own bound. */
   admission: { maxInFlight: number; maxWaitMs: number; clientMaxInFlight: number; clientTargetMs: number };
   /** Velocity shards per tenant and the workers' sync period. */
@@ -364,6 +369,13 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
     routes,
     workers: int('OTP_WORKERS', 1, 1000),
     statusPort: int('OTP_STATUS_PORT', 0, 65535),
+    metrics: (() => {
+      const port = int('OTP_METRICS_PORT', 0, 65535);
+      const sdk = int('OTP_SDK_METRICS_PORT', 0, 65535);
+      if (port === 65535 && sdk === 0) throw new ConfigError('OTP_SDK_METRICS_PORT must be set when OTP_METRICS_PORT is 65535 (the default is OTP_METRICS_PORT + 1)');
+      if (port !== 0 && sdk === port) throw new ConfigError(`OTP_SDK_METRICS_PORT must differ from OTP_METRICS_PORT (both ${port})`);
+      return { port, host: nonEmpty('OTP_METRICS_HOST'), sdkPort: port === 0 ? 0 : sdk || port + 1 };
+    })(),
     admission: { maxInFlight: int('OTP_MAX_SENDS_IN_FLIGHT', 1, 100000), maxWaitMs: int('OTP_MAX_SEND_WAIT_MS', 100, 600000), clientMaxInFlight: int('OTP_CLIENT_MAX_SENDS_IN_FLIGHT', 1, 100000), clientTargetMs: int('OTP_CLIENT_SEND_TARGET_MS', 50, 600000) },
     velocity: { shards: int('OTP_VELOCITY_SHARDS', 1, 64), syncMs: int('OTP_VELOCITY_SYNC_MS', 50, 60000) },
     suppressionSyncMs: int('OTP_SUPPRESSION_SYNC_MS', 50, 60000),

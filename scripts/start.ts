@@ -3,7 +3,7 @@
  *   - Temporal dev server (gRPC 7233, Web UI 8233, SQLite in data/ so a restart keeps state),
  *     unless TEMPORAL_ADDRESS points at a server of your own;
  *   - the SMSC simulator (SMPP 2775, phone inbox on HTTP 2780), unless OTP_START_SIMULATOR=false;
- *   - the worker.
+ *   - the worker, with its Prometheus endpoint on 9464 unless OTP_METRICS_PORT is set.
  * Ctrl-C stops every child process, worker first.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -23,6 +23,8 @@ const children: Child[] = [];
 let server: DevServer | undefined;
 let codecServer: RunningCodecServer | undefined;
 let stopping = false;
+/** The embedded stack exports metrics by default (the port OpenTelemetry's Prometheus exporter uses); a production worker's default is off. */
+const START_METRICS_PORT = '9464';
 
 function prefix(name: string, stream: NodeJS.ReadableStream | null, out: NodeJS.WriteStream): void {
   let buf = '';
@@ -98,7 +100,9 @@ async function main(): Promise<void> {
     launch('smsc-sim', join('sim', 'main.js'), { ...process.env, SIM_SMPP_PORT: process.env.SIM_SMPP_PORT || String(config.smsc.port), SIM_SMTP_PORT: process.env.SIM_SMTP_PORT || String(config.smtp.port) });
     await waitForPort(config.smsc.host, config.smsc.port, 10_000);
   }
-  launch('worker', 'worker.js');
+  const metricsPort = process.env.OTP_METRICS_PORT ?? (config.metrics.port ? String(config.metrics.port) : START_METRICS_PORT);
+  launch('worker', 'worker.js', { ...process.env, OTP_METRICS_PORT: metricsPort });
+  const metricsHost = config.metrics.host === '0.0.0.0' ? '127.0.0.1' : config.metrics.host;
 
   const lines = [
     '',
@@ -110,6 +114,7 @@ async function main(): Promise<void> {
     simulate ? `  Phone inbox       http://127.0.0.1:${process.env.SIM_HTTP_PORT || 2780}/messages?to=+33612345678` : undefined,
     simulate ? `  Mailbox (SMTP)    smtp://127.0.0.1:${config.smtp.port}, read at http://127.0.0.1:${process.env.SIM_HTTP_PORT || 2780}/mail?to=you@example.com` : undefined,
     `  Worker            task queue "${config.temporal.taskQueue}"`,
+    metricsPort !== '0' ? `  Metrics           http://${metricsHost}:${metricsPort}/metrics (Prometheus; Temporal SDK series included)` : undefined,
     '',
     'Try:  npm run otp -- send +33612345678',
     'Stop: Ctrl-C',

@@ -195,12 +195,13 @@ export class SmppBind extends EventEmitter {
     return this.state === 'bound' && this.opts.mode !== 'receiver';
   }
 
-  describe(): { name: string; mode: BindMode; state: BindState; outstanding: number; queued: number; pausedMs: number; lastError: string | null; reconnectBackoffMs: number; pdu: SmppBind['pdu'] } & SmppBind['stats'] {
+  describe(): { name: string; mode: BindMode; state: BindState; outstanding: number; window: number; queued: number; pausedMs: number; lastError: string | null; reconnectBackoffMs: number; pdu: SmppBind['pdu'] } & SmppBind['stats'] {
     return {
       name: this.name,
       mode: this.mode,
       state: this.state,
       outstanding: this.outstanding,
+      window: this.opts.window,
       queued: this.waiters.length,
       pausedMs: this.pause.remainingMs(),
       lastError: this.lastError ?? null,

@@ -12,6 +12,7 @@ import type { OtpActivities, RetryCodeInput, RetryCodeResult, SendCodeInput, Sen
 import { PRESETS, sessionRules } from '../policy/profile';
 import { freePort, temporalTestServerPath } from '../lib/temporal-server';
 import { quietRuntime } from './helpers/stack';
+import { OtpMetrics } from '../lib/metrics';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
@@ -67,7 +68,7 @@ function activities(m: Mocks): OtpActivities {
 
 async function withSession<T>(m: Mocks, fn: (h: { send: (r?: Partial<SendOtpRequest>) => Promise<unknown>; id: string; tq: string }) => Promise<T>): Promise<T> {
   const tq = `wf-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: tq, workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! }, activities: activities(m) });
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: tq, workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! }, activities: activities(m), sinks: new OtpMetrics().sinks() });
   const id = `otp-t-${randomUUID()}`;
   const send = (r: Partial<SendOtpRequest> = {}) =>
     env.client.workflow.executeUpdateWithStart(sendUpdate, {

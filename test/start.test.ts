@@ -1,7 +1,8 @@
 /**
  * `npm start`'s launcher (dist/scripts/start.js) against the run's Temporal
  * server (TEMPORAL_ADDRESS: start none): it brings up the simulator, the worker
- * and the codec server, an OTP goes through, and SIGINT stops every child.
+ * and the codec server, an OTP goes through and shows in the worker's
+ * GET /metrics, and SIGINT stops every child.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -11,6 +12,8 @@ import { connectOtpClient } from '../client';
 import { loadConfig } from '../lib/config';
 import { freePort } from '../lib/temporal-server';
 import { temporalAddress } from './helpers/stack';
+import { METRICS, SDK_METRIC_PREFIX } from '../lib/metric-names';
+import { parseExposition, sumOf } from '../lib/prom-text';
 
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -24,7 +27,7 @@ function listening(port: number): Promise<boolean> {
 }
 
 test('starts simulator, worker and codec server; an OTP goes through; SIGINT stops them all', async () => {
-  const [smppPort, httpPort, codecPort] = [await freePort(), await freePort(), await freePort()];
+  const [smppPort, httpPort, codecPort, metricsPort, sdkMetricsPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   const env = {
     ...process.env,
     TEMPORAL_ADDRESS: temporalAddress(),
@@ -35,6 +38,9 @@ test('starts simulator, worker and codec server; an OTP goes through; SIGINT sto
     OTP_CODEC_PORT: String(codecPort),
     // A cold worker on a loaded CI machine can take over the default 1.5 s to its first send.
     OTP_MAX_SEND_WAIT_MS: '10000',
+    // npm start serves metrics on 9464 by default: a test takes ports of its own.
+    OTP_METRICS_PORT: String(metricsPort),
+    OTP_SDK_METRICS_PORT: String(sdkMetricsPort),
   };
   const child: ChildProcess = spawn(process.execPath, [join(__dirname, '..', 'dist', 'scripts', 'start.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -67,6 +73,18 @@ test('starts simulator, worker and codec server; an OTP goes through; SIGINT sto
       expect(output).toContain('code dispatched');
       expect(output).not.toContain('612398765');
       expect(output).not.toMatch(new RegExp(`\\b${code}\\b`));
+
+      // The issue's acceptance: curl of the metrics endpoint during npm start shows the series after one send.
+      expect(output).toContain(`Metrics           http://127.0.0.1:${metricsPort}/metrics`);
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const samples = parseExposition(text);
+      expect(sumOf(samples, METRICS.sends.name, { channel: 'sms', country: '33', outcome: 'sent' })).toBe(1);
+      expect(sumOf(samples, METRICS.verifies.name, { outcome: 'verified', country: '33' })).toBe(1);
+      expect(sumOf(samples, METRICS.verifies.name, { outcome: 'invalid_code', country: '33' })).toBe(1);
+      expect(sumOf(samples, `${METRICS.sendToSubmit.name}_count`, { country: '33' })).toBe(1);
+      expect(sumOf(samples, METRICS.bindUp.name)).toBeGreaterThan(0);
+      expect(samples.some((x) => x.name.startsWith(SDK_METRIC_PREFIX) && x.labels.task_queue === env.OTP_TASK_QUEUE)).toBe(true);
+      expect(text).not.toContain('612398765');
     } finally {
       await otp.temporal.connection.close();
     }
@@ -78,4 +96,5 @@ test('starts simulator, worker and codec server; an OTP goes through; SIGINT sto
   expect(await listening(smppPort)).toBe(false);
   expect(await listening(httpPort)).toBe(false);
   expect(await listening(codecPort)).toBe(false);
+  expect(await listening(metricsPort)).toBe(false);
 });

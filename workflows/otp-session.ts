@@ -20,6 +20,7 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  proxySinks,
   setCurrentDetails,
   setHandler,
   uuid4,
@@ -58,6 +59,7 @@ import { attemptsRemaining, expireIfDue, newSession, profileName, type IssuedCod
 import { WakeUp } from './session/timer';
 import { keyIdsToCheck, verifyCode } from './session/verify';
 import { otpSessionV1 } from './v1/otp-session';
+import { METRICS_SINK, countryLabel, type OtpMetricsSink } from '../lib/metric-names';
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 const UNENCRYPTED_REFUSAL = 'the request was not encrypted with the payload keys (OTP_PAYLOAD_KEYS): use the payload codec';
@@ -107,6 +109,14 @@ const { sendCode, retryCode } = proxyLocalActivities<OtpActivities>({
   startToCloseTimeout: '10 seconds',
   retry: DELIVERY_RETRY,
 });
+
+// Verify outcomes are decided here, so the worker's metrics hear of them through a sink: no command, no history.
+const { [METRICS_SINK]: metricsSink } = proxySinks<{ [METRICS_SINK]: OtpMetricsSink }>();
+
+/** Reports to the worker's metrics, never while replaying (replay workers have no such sink, and nothing counts twice). */
+function report(record: (sink: OtpMetricsSink) => void): void {
+  if (!workflowInfo().unsafe.isReplaying) record(metricsSink);
+}
 
 function validateSend(req: SendOtpRequest): void {
   if (typeof req !== 'object' || req === null) throw new Error('send request must be an object');
@@ -497,6 +507,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       // (A lockout exists only in v3 sessions, and in v2 ones from their first verify after the upgrade.)
       if (until !== undefined) {
         version++;
+        report((m) => m.sendRefused({ channel: req.channel ?? 'sms', country: countryLabel(masked()), outcome: 'locked' }));
         return refuse({
           status: 'locked',
           reason: 'too_many_failures',
@@ -552,6 +563,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       const seen = key && keys[key] && Date.now() - keys[key].atMs < IDEMPOTENCY_RETENTION_MS ? keys[key] : undefined;
       const answer = (outcome: VerifyOutcome, c?: IssuedCode, until?: number): VerifyOtpResult => {
         note('verify', `${outcome}${c ? ` (code #${c.seq})` : ''}`);
+        reportVerify(outcome, c);
         version++;
         return {
           sessionId,
@@ -597,7 +609,12 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     },
   );
 
-  /** v2 sessions (replay only): the caller's digest, compared as v2 did. */
+  /** One verify answer for the worker's metrics: outcome, country calling code, and for a match the time since the code was issued. */
+  function reportVerify(outcome: VerifyOutcome, c: IssuedCode | undefined): void {
+    const sinceIssuedSeconds = outcome === 'verified' && c ? (Date.now() - c.issuedAtMs) / 1000 : undefined;
+    report((m) => m.verified({ outcome, country: countryLabel(masked()), ...(sinceIssuedSeconds !== undefined ? { sinceIssuedSeconds } : {}) }));
+  }
+
   /** Remembers a sealed code a verify took, for as long as it could be taken. */
   function takeSeal(opened: VerifyOtpRequest['opened']): void {
     if (!opened) return;
@@ -637,6 +654,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     );
     if (d.lockedNow && d.code) note('locked', `code #${d.code.seq} locked after ${d.code.attemptsUsed} wrong attempts`);
     note('verify', `${d.outcome}${d.code ? ` (code #${d.code.seq})` : ''}`);
+    reportVerify(d.outcome, d.code);
     version++;
     return {
       sessionId,

@@ -47,6 +47,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OTP_OUTBOUND_ALLOW: '10.0.0.1/8' })).toThrow(/OTP_OUTBOUND_ALLOW/);
   });
 
+  test('metrics are off by default; the SDK exporter takes the next port unless named', () => {
+    expect(loadConfig({}).metrics).toEqual({ port: 0, host: '127.0.0.1', sdkPort: 0 });
+    expect(loadConfig({ OTP_METRICS_PORT: '9464' }).metrics).toEqual({ port: 9464, host: '127.0.0.1', sdkPort: 9465 });
+    expect(loadConfig({ OTP_METRICS_PORT: '9464', OTP_SDK_METRICS_PORT: '9999', OTP_METRICS_HOST: '0.0.0.0' }).metrics).toEqual({ port: 9464, host: '0.0.0.0', sdkPort: 9999 });
+    expect(() => loadConfig({ OTP_METRICS_PORT: '9464', OTP_SDK_METRICS_PORT: '9464' })).toThrow(/OTP_SDK_METRICS_PORT must differ from OTP_METRICS_PORT/);
+    expect(() => loadConfig({ OTP_METRICS_PORT: 'x' })).toThrow(/OTP_METRICS_PORT must be an integer/);
+  });
+
   test('reads one JSON file; the environment wins over it', () => {
     const dir = mkdtempSync(join(tmpdir(), 'otp-config-'));
     const file = join(dir, 'otp.json');
