@@ -22,6 +22,7 @@ import {
   proxyLocalActivities,
   setCurrentDetails,
   setHandler,
+  upsertSearchAttributes,
   uuid4,
   workflowInfo,
   type RetryPolicy,
@@ -55,6 +56,7 @@ import { aggregate, applyReceipt, finalSmsFailure, nextEscalationAtMs, nextRetry
 import { constantTimeEqual } from './constant-time';
 import { lockedUntil, lockoutRulesOf, newLockout, recordFailure } from './session/lockout';
 import { attemptsRemaining, expireIfDue, newSession, profileName, type IssuedCode, type SessionState } from './session/state';
+import { changedSearchAttributes, searchValues } from './session/search';
 import { WakeUp } from './session/timer';
 import { keyIdsToCheck, verifyCode } from './session/verify';
 import { otpSessionV1 } from './v1/otp-session';
@@ -81,6 +83,8 @@ const MAX_SEALS_SEEN = 1000;
 const V2_LOCKOUT_PATCH = 'session-v2-lockout';
 /** A session a v2 client starts now runs as v3 (its protections are not the caller's choice). */
 const NEW_V2_AS_V3_PATCH = 'new-v2-sessions-run-as-v3';
+/** Search attributes (issue 12): sessions whose history has no upserts replay without them. */
+const SEARCH_ATTRIBUTES_PATCH = 'session-search-attributes';
 
 /** A login code is useless after ~30 s: code deliveries fail fast and let the caller see it. */
 const DELIVERY_RETRY: RetryPolicy = {
@@ -283,6 +287,16 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     };
   };
   setHandler(statusQuery, status);
+
+  /** Decided once per run, at the first write, so a history recorded without upserts replays without them. */
+  let indexed: boolean | undefined;
+  /** Writes the search attributes that changed (each upsert is one history event); called from the main loop only, so one per activation. */
+  const syncSearchAttributes = () => {
+    const changed = changedSearchAttributes(searchValues(s, input.tenant, masked(), Date.now()), workflowInfo().typedSearchAttributes);
+    if (changed.length === 0) return;
+    indexed ??= patched(SEARCH_ATTRIBUTES_PATCH);
+    if (indexed) upsertSearchAttributes(changed);
+  };
 
   const refuse = (r: SendCodeRefusal): SendOtpResult => {
     note('refused', `${r.status}: ${r.reason}${r.retryAfterSeconds ? ` (retry in ${r.retryAfterSeconds} s)` : ''}`);
@@ -784,6 +798,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     const now = Date.now();
     const c = s.current;
     if (expireIfDue(c, now)) note('expired', `code #${c!.seq} expired`);
+    syncSearchAttributes();
     if (c && c.state === 'active') {
       const retryAt = nextRetryAtMs(c);
       if (retryAt !== undefined && now >= retryAt) {
