@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { OTP_SEARCH_ATTRIBUTES, OTP_SEARCH_ATTRIBUTE_KEYS, callingCodeOfMasked, searchAttributeCreateCommands } from '../../contract';
@@ -76,6 +78,12 @@ test('registration flags and create commands come from the contract', () => {
     'temporal operator search-attribute create --namespace prod --name OtpTenant --name OtpProfile --name OtpPurpose --name OtpStatus --name OtpChannel --name OtpCountryCode --name OtpDelivery --type Keyword',
     'temporal operator search-attribute create --namespace prod --name OtpCodeExpiresAt --type Datetime',
   ]);
+});
+
+test('the PostgreSQL cluster script registers the same attributes as the contract', () => {
+  const script = readFileSync(join(__dirname, '..', '..', 'scripts', 'temporal-postgres.sh'), 'utf8');
+  const listed = /^SEARCH_ATTRIBUTES=\((.*)\)$/m.exec(script)?.[1].split(' ');
+  expect(listed).toEqual(devServerSearchAttributeArgs().filter((a) => a !== '--search-attribute'));
 });
 
 describe('the worker checks the namespace at start', () => {
