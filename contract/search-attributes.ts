@@ -64,11 +64,9 @@ export function searchAttributeCliType(type: SearchAttributeType): string {
   return type === SearchAttributeType.KEYWORD_LIST ? 'KeywordList' : `${type.charAt(0)}${type.slice(1).toLowerCase()}`;
 }
 
-/** `temporal operator search-attribute create` commands that register every key in a namespace, one per type. */
+/** `temporal operator search-attribute create` commands that register the keys in a namespace, one per key (CLI 1.9 takes only the first of repeated --name flags). */
 export function searchAttributeCreateCommands(namespace: string, keys: readonly SearchAttributeKey<SearchAttributeType>[] = OTP_SEARCH_ATTRIBUTE_KEYS): string[] {
-  const byType = new Map<SearchAttributeType, string[]>();
-  for (const k of keys) byType.set(k.type, [...(byType.get(k.type) ?? []), k.name]);
-  return [...byType].map(([type, names]) => `temporal operator search-attribute create --namespace ${namespace} ${names.map((n) => `--name ${n}`).join(' ')} --type ${searchAttributeCliType(type)}`);
+  return keys.map((k) => `temporal operator search-attribute create --namespace ${namespace} --name ${k.name} --type ${searchAttributeCliType(k.type)}`);
 }
 
 /** "+33••••••678" -> "33": the calling code of a masked number (see maskPhone), or undefined when it has no masked part. */
