@@ -5,7 +5,8 @@
  * session/verify.ts, policy/resend.ts (decided by the sendCode activity).
  *
  * Send is one local activity (sendCode): admission, policy, resend rules,
- * quota and dispatch. A send + receipt + verify costs about 19 history events.
+ * quota and dispatch. A send + receipt + verify costs about 24 history events
+ * (19, plus the search-attributes patch marker with its TemporalChangeVersion upsert, and 3 upserts).
  *
  * Determinism: no I/O here; codes are derived in activities from a nonce made
  * with the workflow's seeded uuid4(), and only their digest comes back.

@@ -80,6 +80,11 @@ test('registration flags and create commands come from the contract', () => {
   expect(commands).toContain('temporal operator search-attribute create --namespace prod --name OtpCodeExpiresAt --type Datetime');
 });
 
+test('the README gives the create command of every attribute', () => {
+  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+  for (const command of searchAttributeCreateCommands('default')) expect(readme).toContain(command);
+});
+
 test('the PostgreSQL cluster script registers the same attributes as the contract', () => {
   const script = readFileSync(join(__dirname, '..', '..', 'scripts', 'temporal-postgres.sh'), 'utf8');
   const listed = /^SEARCH_ATTRIBUTES=\((.*)\)$/m.exec(script)?.[1].split(' ');
