@@ -293,7 +293,8 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
   let indexed: boolean | undefined;
   /** Writes the search attributes that changed (each upsert is one history event); called from the main loop only, so one per activation. */
   const syncSearchAttributes = () => {
-    const changed = changedSearchAttributes(searchValues(s, input.tenant, masked(), Date.now()), workflowInfo().typedSearchAttributes);
+    const values = searchValues(s, input.tenant, masked(), Date.now());
+    const changed = values ? changedSearchAttributes(values, workflowInfo().typedSearchAttributes) : [];
     if (changed.length === 0) return;
     indexed ??= patched(SEARCH_ATTRIBUTES_PATCH);
     if (indexed) upsertSearchAttributes(changed);

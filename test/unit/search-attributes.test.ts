@@ -35,7 +35,7 @@ test('the country calling code comes from the masked number only, never more dig
 });
 
 test('status follows the code: pending, delivered, verified, failed, expired, locked, cancelled, refused', () => {
-  const status = (s: SessionState, now = NOW) => searchValues(s, 't1', MASKED, now).status;
+  const status = (s: SessionState, now = NOW) => searchValues(s, 't1', MASKED, now)?.status;
   expect(searchValues(session(), 't1', MASKED, NOW)).toEqual({
     tenant: 't1', countryCode: '33', profile: 'login', purpose: 'login', status: 'pending', channel: 'sms', delivery: 'submitted', codeExpiresAt: new Date(NOW + 300_000),
   });
@@ -54,18 +54,20 @@ test('status follows the code: pending, delivered, verified, failed, expired, lo
   // A newer send whose dispatch failed: its code number has no code.
   expect(status(session({ codeSeq: 2 }))).toBe('failed');
   expect(status({ ...newSession(), codeSeq: 1 })).toBe('failed');
-  expect(status({ ...newSession(), events: [{ at: '', type: 'refused', detail: 'blocked: opted_out' }] })).toBe('refused');
-  expect(searchValues(newSession(), 't1', undefined, NOW)).toEqual({ tenant: 't1' });
+  expect(searchValues({ ...newSession(), events: [{ at: '', type: 'refused', detail: 'blocked: opted_out' }] }, 't1', MASKED, NOW)).toEqual({ tenant: 't1', countryCode: '33', status: 'refused' });
+  // Nothing to find a session by yet, or only overloaded refusals (the session ends at once): no upsert at all.
+  expect(searchValues(newSession(), 't1', MASKED, NOW)).toBeUndefined();
+  expect(searchValues({ ...newSession(), events: [{ at: '', type: 'refused', detail: 'overloaded: worker_busy' }] }, 't1', MASKED, NOW)).toBeUndefined();
   expect(status(session({ lockout: { failures: [], day: [], locks: [], lockedUntilMs: NOW + 1000 } }))).toBe('locked');
 });
 
 test('only changed values are upserted', () => {
-  const values = searchValues(session(), 't1', MASKED, NOW);
+  const values = searchValues(session(), 't1', MASKED, NOW)!;
   const all = changedSearchAttributes(values, new TypedSearchAttributes());
   expect(all.map((p) => p.key.name).sort()).toEqual(OTP_SEARCH_ATTRIBUTE_KEYS.map((k) => k.name).sort());
   const current = new TypedSearchAttributes().updateCopy(all);
   expect(changedSearchAttributes(values, current)).toEqual([]);
-  const delivered = searchValues(session({ current: code({ delivery: 'delivered' }) }), 't1', MASKED, NOW);
+  const delivered = searchValues(session({ current: code({ delivery: 'delivered' }) }), 't1', MASKED, NOW)!;
   expect(changedSearchAttributes(delivered, current)).toEqual([
     { key: OTP_SEARCH_ATTRIBUTES.status, value: 'delivered' },
     { key: OTP_SEARCH_ATTRIBUTES.delivery, value: 'delivered' },

@@ -9,8 +9,13 @@ import { finalSmsFailure } from './delivery';
 import { lockedUntil } from './lockout';
 import { profileName, type SessionState } from './state';
 
-export function searchValues(s: SessionState, tenant: string, masked: string | undefined, now: number): OtpSearchValues {
+/** A refusal worth finding: an overloaded one leaves nothing behind (the session ends), so it is not indexed. */
+const refusedForGood = (s: SessionState) => s.events.some((e) => e.type === 'refused' && !e.detail.startsWith('overloaded'));
+
+/** The values for the session's state, or undefined while there is nothing to find it by (no code, no refusal but overloaded). */
+export function searchValues(s: SessionState, tenant: string, masked: string | undefined, now: number): OtpSearchValues | undefined {
   const c = s.current;
+  if (!c && s.codeSeq === 0 && !refusedForGood(s)) return undefined;
   const countryCode = callingCodeOfMasked(masked);
   const base: OtpSearchValues = { tenant, ...(countryCode ? { countryCode } : {}) };
   const sessionLocked = lockedUntil(s.lockout, now) !== undefined;
@@ -18,7 +23,7 @@ export function searchValues(s: SessionState, tenant: string, masked: string | u
     if (sessionLocked) return { ...base, status: 'locked' };
     // codeSeq counts codes whose dispatch failed too: a first send that never got out.
     if (s.codeSeq > 0) return { ...base, status: 'failed' };
-    return s.events.some((e) => e.type === 'refused') ? { ...base, status: 'refused' } : base;
+    return { ...base, status: 'refused' };
   }
   return {
     ...base,
