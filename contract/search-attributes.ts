@@ -20,7 +20,7 @@ import type { CodeChannel, DeliveryStatus, FallbackChannel, OtpPurpose } from '.
  * - expired: the current code expired unverified (written at the session's next step: a send, a verify, a retry or its close);
  * - locked: too many wrong codes (the code or the whole session);
  * - cancelled: the current code was cancelled;
- * - refused: no code yet, every send was refused (rate limits, blocked, invalid number, opted out).
+ * - refused: no code yet, a send was refused (rate limits, blocked, opted out); only-overloaded sessions end at once and are not indexed.
  */
 export const OTP_SEARCH_STATUSES = ['pending', 'delivered', 'failed', 'verified', 'expired', 'locked', 'cancelled', 'refused'] as const;
 export type OtpSearchStatus = (typeof OTP_SEARCH_STATUSES)[number];
