@@ -20,6 +20,7 @@ import { otpDataConverter } from './client';
 import { workerDataConverter } from './lib/worker-converter';
 import { loadConfig, ConfigError, type OtpConfig } from './lib/config';
 import { drainingCalls } from './lib/draining-calls';
+import { checkSearchAttributes } from './lib/search-attributes';
 import { createServer, type Server } from 'node:http';
 import { createTransport } from 'nodemailer';
 import { SmscRouter } from './smpp/smsc';
@@ -63,6 +64,16 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
   const calls = drainingCalls();
   const clientConnection = await Connection.connect({ address: config.temporal.address, interceptors: calls.interceptors });
   const client = new Client({ connection: clientConnection, namespace: config.temporal.namespace, dataConverter: otpDataConverter(config.keys.payload) });
+  // Before anything binds: sessions upsert search attributes, and an unknown one fails every workflow task.
+  try {
+    if ((await checkSearchAttributes(clientConnection.operatorService, config.temporal.namespace, config.temporal.address)) === 'unchecked') {
+      console.warn(`worker: the Temporal server at ${config.temporal.address} cannot list search attributes; make sure the session's exist (README, Search attributes)`);
+    }
+  } catch (err) {
+    await clientConnection.close();
+    await connection.close();
+    throw err;
+  }
   // Workflows get sealed codes opened into digests by the worker's codec, never the code.
   const dataConverter = workerDataConverter(config);
 

@@ -8,6 +8,8 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
+export * from './search-attributes';
+
 /** Default task queue the worker polls. */
 export const DEFAULT_TASK_QUEUE = 'otp';
 /** Default tenant when a caller does not name one. */

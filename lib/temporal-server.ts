@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join, resolve } from 'node:path';
+import { devServerSearchAttributeArgs } from './search-attributes';
 
 export const PROJECT_ROOT = resolve(__dirname, '..', __dirname.includes(`${join('dist', 'lib')}`) ? '..' : '');
 
@@ -94,6 +95,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
   args.push('--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true');
   args.push('--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true');
+  // The session's search attributes (contract/search-attributes.ts), in the default namespace; registering them again is a no-op.
+  args.push(...devServerSearchAttributeArgs());
   let uiUrl: string | undefined;
   if (options.headless) args.push('--headless');
   else {

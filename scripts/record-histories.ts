@@ -1,70 +1,114 @@
 /**
  * Records workflow histories for the replay tests (test/replay.test.ts).
- * Starts its own dev server, simulator and worker, runs fixed scenarios, and
- * writes test/histories/<name>.history.pb. Re-record only when adding a scenario
- * or a workflow version (the files of v0.1 stay: new code must replay them).
+ * Starts its own dev server, simulator and worker, runs the named scenarios,
+ * and writes test/histories/<name>.history.pb. Record only a scenario you add
+ * (or a new workflow version): the files of earlier versions stay as they are,
+ * because today's code must keep replaying them. Without names it lists them.
  *
- *   npm run build && node dist/scripts/record-histories.js
+ *   npm run build && node dist/scripts/record-histories.js <name>…
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { startLocalStack } from '../lib/local-stack';
+import { startLocalStack, type LocalStack } from '../lib/local-stack';
 import { PROJECT_ROOT } from '../lib/temporal-server';
 
+const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Each scenario runs on the shared stack and returns the workflow id whose history is saved under its name. */
+const SCENARIOS: Record<string, (stack: LocalStack) => Promise<string>> = {
+  // v3 (sealed codes, session lockout, purpose binding), recorded before search attributes (recorded again now, they would hold its marker).
+  // Send, receipt, a wrong code, the right code under an idempotency key, its replay, then a wrong code under it.
+  'session-v3-verified-idempotent': async ({ otp, sim }) => {
+    const p = '+33612000011';
+    const s = await otp.send(p);
+    if (s.status !== 'sent') throw new Error(`send refused: ${s.reason}`);
+    await pause(300);
+    await otp.verify(p, wrong(sim, p));
+    await otp.verify(p, codeOf(sim, p), { idempotencyKey: 'v-1' });
+    await otp.verify(p, codeOf(sim, p), { idempotencyKey: 'v-1' });
+    await otp.verify(p, wrong(sim, p), { idempotencyKey: 'v-1' });
+    return otp.sessionId(p);
+  },
+  // The lockout across resends: a code locks, a resend, one more wrong code locks the session, a send is refused.
+  'session-v3-lockout': async ({ otp, sim }) => {
+    const p = '+33612000012';
+    await otp.send(p, { profile: 'lockout-fast' });
+    await pause(300);
+    await otp.verify(p, wrong(sim, p));
+    await otp.verify(p, wrong(sim, p));
+    await otp.send(p, { profile: 'lockout-fast' });
+    await pause(300);
+    await otp.verify(p, '00000000');
+    await otp.send(p, { profile: 'lockout-fast' });
+    return otp.sessionId(p);
+  },
+  // A transaction code: a login verify is refused (purpose), then the right context verifies.
+  'session-v3-transaction': async ({ otp, sim }) => {
+    const p = '+33612000013';
+    await otp.send(p, { profile: 'transaction', context: 'Pay €500 to Alice' });
+    await pause(300);
+    await otp.verify(p, codeOf(sim, p));
+    await otp.verify(p, codeOf(sim, p), { purpose: 'transaction', context: 'Pay €500 to Alice' });
+    return otp.sessionId(p);
+  },
+  // No receipt: the staggered retry at +20 s claims (finds nothing), is charged to the tenant and re-sends.
+  'session-v3-retried': async ({ otp, sim }) => {
+    const p = '+33612000014';
+    sim.setBehaviour(p, 'no_receipt');
+    await otp.send(p);
+    await pause(21_500);
+    await otp.verify(p, codeOf(sim, p));
+    return otp.sessionId(p);
+  },
+  // Search attributes (issue 12): the patch marker, then an upsert per change: sent (pending), delivered, a wrong code (no change), verified.
+  'session-search-attributes': async ({ otp, sim }) => {
+    const p = '+33612000015';
+    const s = await otp.send(p);
+    if (s.status !== 'sent') throw new Error(`send refused: ${s.reason}`);
+    await pause(300);
+    await otp.verify(p, wrong(sim, p));
+    await otp.verify(p, codeOf(sim, p));
+    return otp.sessionId(p);
+  },
+  // A code the SMSC rejects for good: status failed.
+  'session-search-attributes-failed': async ({ otp, sim }) => {
+    const p = '+33612000016';
+    sim.setBehaviour(p, 'rejected');
+    await otp.send(p);
+    await pause(500);
+    return otp.sessionId(p);
+  },
+};
+
+function codeOf(sim: LocalStack['sim'], phone: string, i = 0): string {
+  return /code is (\d+)/.exec(sim.messages(phone)[i].text)![1];
+}
+function wrong(sim: LocalStack['sim'], phone: string): string {
+  return codeOf(sim, phone) === '000000' ? '111111' : '000000';
+}
+
 async function main(): Promise<void> {
+  const names = process.argv.slice(2);
+  const unknown = names.filter((n) => !(n in SCENARIOS));
+  if (!names.length || unknown.length) {
+    console.error(`${unknown.length ? `unknown scenario(s): ${unknown.join(', ')}\n` : ''}usage: record-histories <name>…  (names: ${Object.keys(SCENARIOS).join(', ')})`);
+    process.exit(2);
+  }
   // Dev keys on purpose: the replay test must be able to decode these histories.
   const stack = await startLocalStack({
     // Every message also linked in its mailbox, so a mailbox history exists to record.
     env: { OTP_TASK_QUEUE: 'otp-record', OTP_RECEIPT_LINK_AFTER_MS: '0', OTP_PROFILES: JSON.stringify({ 'lockout-fast': { resendCooldownSeconds: 0, maxAttempts: 2, maxFailures: 3 } }) },
   });
-  const { sim, otp } = stack;
   const out = join(PROJECT_ROOT, 'test', 'histories');
-  const codeOf = (phone: string, i = 0) => /code is (\d+)/.exec(sim.messages(phone)[i].text)![1];
-  const save = async (name: string, workflowId: string) => {
-    const history = await otp.temporal.workflow.getHandle(workflowId).fetchHistory();
-    // Binary protobuf: exact, and what `History.decode` reads back in the replay test.
-    writeFileSync(join(out, `${name}.history.pb`), temporal.api.history.v1.History.encode(temporal.api.history.v1.History.fromObject(history)).finish());
-    console.log(`recorded ${name} (${history.events?.length} events)`);
-  };
   try {
-    // v3 (sealed codes, session lockout, purpose binding). The v0.1 and v2 files stay as recorded.
-    // 1. send, receipt, a wrong code, the right code under an idempotency key, its replay, then a wrong code under it.
-    const p1 = '+33612000011';
-    const s1 = await otp.send(p1);
-    if (s1.status !== 'sent') throw new Error(`send refused: ${s1.reason}`);
-    await new Promise((r) => setTimeout(r, 300));
-    const wrong = (p: string) => (codeOf(p) === '000000' ? '111111' : '000000');
-    await otp.verify(p1, wrong(p1));
-    await otp.verify(p1, codeOf(p1), { idempotencyKey: 'v-1' });
-    await otp.verify(p1, codeOf(p1), { idempotencyKey: 'v-1' });
-    await otp.verify(p1, wrong(p1), { idempotencyKey: 'v-1' });
-    // 2. the lockout across resends: a code locks, a resend, one more wrong code locks the session, a send is refused.
-    const p2 = '+33612000012';
-    await otp.send(p2, { profile: 'lockout-fast' });
-    await new Promise((r) => setTimeout(r, 300));
-    await otp.verify(p2, wrong(p2));
-    await otp.verify(p2, wrong(p2));
-    await otp.send(p2, { profile: 'lockout-fast' });
-    await new Promise((r) => setTimeout(r, 300));
-    await otp.verify(p2, '00000000');
-    await otp.send(p2, { profile: 'lockout-fast' });
-    // 3. a transaction code: a login verify is refused (purpose), then the right context verifies.
-    const p3 = '+33612000013';
-    await otp.send(p3, { profile: 'transaction', context: 'Pay €500 to Alice' });
-    await new Promise((r) => setTimeout(r, 300));
-    await otp.verify(p3, codeOf(p3));
-    await otp.verify(p3, codeOf(p3), { purpose: 'transaction', context: 'Pay €500 to Alice' });
-    // 4. no receipt: the staggered retry at +20 s claims (finds nothing), is charged to the tenant and re-sends.
-    const p4 = '+33612000014';
-    sim.setBehaviour(p4, 'no_receipt');
-    await otp.send(p4);
-    await new Promise((r) => setTimeout(r, 21_500));
-    await otp.verify(p4, codeOf(p4));
-    await save('session-v3-verified-idempotent', s1.sessionId!);
-    await save('session-v3-lockout', otp.sessionId(p2));
-    await save('session-v3-transaction', otp.sessionId(p3));
-    await save('session-v3-retried', otp.sessionId(p4));
+    for (const name of names) {
+      const workflowId = await SCENARIOS[name](stack);
+      const history = await stack.otp.temporal.workflow.getHandle(workflowId).fetchHistory();
+      // Binary protobuf: exact, and what `History.decode` reads back in the replay test.
+      writeFileSync(join(out, `${name}.history.pb`), temporal.api.history.v1.History.encode(temporal.api.history.v1.History.fromObject(history)).finish());
+      console.log(`recorded ${name} (${history.events?.length} events)`);
+    }
   } finally {
     await stack.stop();
   }

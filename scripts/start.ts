@@ -1,6 +1,6 @@
 /**
  * `npm start`: the full local stack on embedded defaults.
- *   - Temporal dev server (gRPC 7233, Web UI 8233, SQLite in data/ so a restart keeps state),
+ *   - Temporal dev server (gRPC 7233, Web UI 8233, SQLite in data/ so a restart keeps state, the session's search attributes registered),
  *     unless TEMPORAL_ADDRESS points at a server of your own;
  *   - the SMSC simulator (SMPP 2775, phone inbox on HTTP 2780), unless OTP_START_SIMULATOR=false;
  *   - the worker, with its Prometheus endpoint on 9464 unless OTP_METRICS_PORT is set.
@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { startCodecServer, type RunningCodecServer } from '../lib/codec-server';
 import { ConfigError, loadConfig } from '../lib/config';
 import { AesGcmPayloadCodec } from '../lib/payload-codec';
+import { OTP_SEARCH_ATTRIBUTE_KEYS } from '../contract';
 import { PROJECT_ROOT, startDevServer, waitForPort, type DevServer } from '../lib/temporal-server';
 
 interface Child {
@@ -109,6 +110,7 @@ async function main(): Promise<void> {
     'OTP stack is up:',
     `  Temporal gRPC     ${config.temporal.address}${external ? ' (external, from TEMPORAL_ADDRESS)' : ' (dev server, state in data/temporal.sqlite)'}`,
     server?.uiUrl ? `  Temporal Web UI   ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows` : undefined,
+    server ? `  Search attributes ${OTP_SEARCH_ATTRIBUTE_KEYS.map((k) => k.name).join(', ')} (e.g. OtpStatus = "failed" in the Web UI)` : undefined,
     `  Codec server      ${codecServer.url} (lets the Web UI decrypt payloads${config.codecServer.token ? '; bearer token required' : ''})`,
     simulate ? `  SMSC simulator    smpp://${config.smsc.host}:${config.smsc.port}  (system_id ${config.smsc.systemId})` : `  SMSC              smpp://${config.smsc.host}:${config.smsc.port}`,
     simulate ? `  Phone inbox       http://127.0.0.1:${process.env.SIM_HTTP_PORT || 2780}/messages?to=+33612345678` : undefined,

@@ -28,7 +28,8 @@ PORT="${TEMPORAL_PG_PORT:-7333}"
 PG_VERSION="${TEMPORAL_PG_VERSION:-15}"
 PG_CLUSTER="${TEMPORAL_PG_CLUSTER:-main}"
 NAMESPACE="default"
-SEARCH_ATTRIBUTES=(OtpStatus=Keyword OtpTenant=Keyword)
+# The session's search attributes: contract/search-attributes.ts (test/unit/search-attributes.test.ts keeps this list equal to it).
+SEARCH_ATTRIBUTES=(OtpTenant=Keyword OtpProfile=Keyword OtpPurpose=Keyword OtpStatus=Keyword OtpChannel=Keyword OtpCountryCode=Keyword OtpDelivery=Keyword OtpCodeExpiresAt=Datetime)
 ADDRESS="127.0.0.1:$PORT"
 # Temporal's default ports; ours are these plus SHIFT (frontend gRPC = PORT).
 DEFAULT_PORTS=(7233 7234 7235 7239 7243 6933 6934 6935 6939 7936 8000)

@@ -22,7 +22,7 @@ const load = (file: string) => temporal.api.history.v1.History.decode(readFileSy
 
 beforeAll(() => quietRuntime());
 
-test('there are recorded histories for sessions and mailboxes, of v0.1, v2 and today (v3)', () => {
+test('there are recorded histories for sessions and mailboxes, of v0.1, v2, v3 and today (v3 with search attributes)', () => {
   expect(files).toEqual(
     expect.arrayContaining([
       'session-verified.history.pb',
@@ -38,6 +38,8 @@ test('there are recorded histories for sessions and mailboxes, of v0.1, v2 and t
       'session-v3-lockout.history.pb',
       'session-v3-transaction.history.pb',
       'session-v3-retried.history.pb',
+      'session-search-attributes.history.pb',
+      'session-search-attributes-failed.history.pb',
     ]),
   );
 });

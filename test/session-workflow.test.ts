@@ -10,14 +10,13 @@ import { WithStartWorkflowOperation } from '@temporalio/client';
 import { OTP_SESSION_WORKFLOW, SESSION_VERSION, deliveryReceiptSignal, sendUpdate, statusQuery, verifyUpdate, type SendOtpRequest } from '../contract';
 import type { OtpActivities, RetryCodeInput, RetryCodeResult, SendCodeInput, SendCodeResult } from '../activities/types';
 import { PRESETS, sessionRules } from '../policy/profile';
-import { freePort, temporalTestServerPath } from '../lib/temporal-server';
-import { quietRuntime } from './helpers/stack';
 import { OtpMetrics } from '../lib/metrics';
+import { SESSION_EVENT_BUDGET, createTimeSkippingEnv, quietRuntime } from './helpers/stack';
 
 let env: TestWorkflowEnvironment;
 beforeAll(async () => {
   quietRuntime();
-  env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() }, port: await freePort() } });
+  env = await createTimeSkippingEnv();
 }, 60_000);
 afterAll(async () => {
   await env?.teardown();
@@ -111,7 +110,7 @@ test('a final receipt found before the retry decides: nothing is re-sent', async
   });
 });
 
-test('a receipt in time means no retry at all, and a send + receipt + verify session stays within 20 events', async () => {
+test(`a receipt in time means no retry at all, and a send + receipt + verify session stays within ${SESSION_EVENT_BUDGET} events`, async () => {
   const m: Mocks = { sends: [], retries: [] };
   await withSession(m, async ({ send, id }) => {
     await send();
@@ -119,7 +118,7 @@ test('a receipt in time means no retry at all, and a send + receipt + verify ses
     await handle.signal(deliveryReceiptSignal, { messageId: 'm1', stat: 'DELIVRD', outcome: 'delivered', err: '000', receivedAt: '', codeSeq: 1 });
     // No codec here: the test plays the worker's codec and hands the session the opened code.
     expect(await handle.executeUpdate(verifyUpdate, { args: [{ sealedCode: GOOD, opened: { sealedFor: id, use: 'verify', sealedAtMs: await env.currentTimeMs(), sealId: 's1', digests: { k1: DIGEST }, fingerprint: 'f' } }] })).toMatchObject({ valid: true, outcome: 'verified' });
-    expect((await handle.describe()).historyLength).toBeLessThanOrEqual(20);
+    expect((await handle.describe()).historyLength).toBeLessThanOrEqual(SESSION_EVENT_BUDGET);
     await env.sleep('5 minutes');
     expect(m.retries).toHaveLength(0);
   });

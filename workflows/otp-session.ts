@@ -5,7 +5,8 @@
  * session/verify.ts, policy/resend.ts (decided by the sendCode activity).
  *
  * Send is one local activity (sendCode): admission, policy, resend rules,
- * quota and dispatch. A send + receipt + verify costs about 19 history events.
+ * quota and dispatch. A send + receipt + verify costs about 24 history events
+ * (19, plus the search-attributes patch marker with its TemporalChangeVersion upsert, and 3 upserts).
  *
  * Determinism: no I/O here; codes are derived in activities from a nonce made
  * with the workflow's seeded uuid4(), and only their digest comes back.
@@ -23,6 +24,7 @@ import {
   proxySinks,
   setCurrentDetails,
   setHandler,
+  upsertSearchAttributes,
   uuid4,
   workflowInfo,
   type RetryPolicy,
@@ -56,6 +58,7 @@ import { aggregate, applyReceipt, finalSmsFailure, nextEscalationAtMs, nextRetry
 import { constantTimeEqual } from './constant-time';
 import { lockedUntil, lockoutRulesOf, newLockout, recordFailure } from './session/lockout';
 import { attemptsRemaining, expireIfDue, newSession, profileName, type IssuedCode, type SessionState } from './session/state';
+import { changedSearchAttributes, searchValues } from './session/search';
 import { WakeUp } from './session/timer';
 import { keyIdsToCheck, verifyCode } from './session/verify';
 import { otpSessionV1 } from './v1/otp-session';
@@ -83,6 +86,8 @@ const MAX_SEALS_SEEN = 1000;
 const V2_LOCKOUT_PATCH = 'session-v2-lockout';
 /** A session a v2 client starts now runs as v3 (its protections are not the caller's choice). */
 const NEW_V2_AS_V3_PATCH = 'new-v2-sessions-run-as-v3';
+/** Search attributes (issue 12): sessions whose history has no upserts replay without them. */
+const SEARCH_ATTRIBUTES_PATCH = 'session-search-attributes';
 
 /** A login code is useless after ~30 s: code deliveries fail fast and let the caller see it. */
 const DELIVERY_RETRY: RetryPolicy = {
@@ -293,6 +298,17 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     };
   };
   setHandler(statusQuery, status);
+
+  /** Decided once per run, at the first write, so a history recorded without upserts replays without them. */
+  let indexed: boolean | undefined;
+  /** Writes the search attributes that changed (each upsert is one history event); called from the main loop only, so one per activation. */
+  const syncSearchAttributes = () => {
+    const values = searchValues(s, input.tenant, masked(), Date.now());
+    const changed = values ? changedSearchAttributes(values, workflowInfo().typedSearchAttributes) : [];
+    if (changed.length === 0) return;
+    indexed ??= patched(SEARCH_ATTRIBUTES_PATCH);
+    if (indexed) upsertSearchAttributes(changed);
+  };
 
   const refuse = (r: SendCodeRefusal): SendOtpResult => {
     note('refused', `${r.status}: ${r.reason}${r.retryAfterSeconds ? ` (retry in ${r.retryAfterSeconds} s)` : ''}`);
@@ -802,6 +818,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     const now = Date.now();
     const c = s.current;
     if (expireIfDue(c, now)) note('expired', `code #${c!.seq} expired`);
+    syncSearchAttributes();
     if (c && c.state === 'active') {
       const retryAt = nextRetryAtMs(c);
       if (retryAt !== undefined && now >= retryAt) {

@@ -9,6 +9,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { OtpClient, type SendAccepted, type SendOtpResult } from '../../client';
 import type { OtpConfig } from '../../lib/config';
 import { startLocalStack } from '../../lib/local-stack';
+import { registerSearchAttributes } from '../../lib/search-attributes';
 import { freePort, temporalTestServerPath } from '../../lib/temporal-server';
 import type { SmscSimulator, SimulatorOptions, InboxMessage } from '../../sim/smsc-simulator';
 import type { RunningOtpWorker } from '../../worker';
@@ -47,6 +48,13 @@ export const TEST_PROFILES = {
   'fast-ttl60': { extends: 'fast', ttlSeconds: 60 },
 };
 
+/**
+ * History events of a session that sends, gets its receipt and verifies: 19 for the work itself, 2 for the
+ * search-attributes patch (its marker and the TemporalChangeVersion upsert the SDK adds, once per run) and
+ * 3 upserts of changed search attributes (after the send, the receipt and the verify).
+ */
+export const SESSION_EVENT_BUDGET = 24;
+
 export function temporalAddress(): string {
   const address = process.env.OTP_TEST_TEMPORAL_ADDRESS;
   if (!address) throw new Error('OTP_TEST_TEMPORAL_ADDRESS is not set: run tests through jest (global setup starts the server)');
@@ -79,10 +87,17 @@ export async function startStack(simOptions: SimulatorOptions = {}, env: Record<
   };
 }
 
+/** The real time-skipping test server, with the session's search attributes registered (it cannot list them, so workers do not check). */
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() }, port: await freePort() } });
+  await registerSearchAttributes(env.client.connection.operatorService, env.namespace ?? 'default');
+  return env;
+}
+
 /** The same stack on the real time-skipping test server, for timers of minutes or hours. */
 export async function startTimeSkippingStack(env: Record<string, string> = {}): Promise<TestStack & { env: TestWorkflowEnvironment }> {
   quietRuntime();
-  const testEnv = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() }, port: await freePort() } });
+  const testEnv = await createTimeSkippingEnv();
   try {
     const stack = await startStack({ receiptDelayMs: 10 }, { TEMPORAL_ADDRESS: testEnv.address, OTP_TENANT: 'default', ...env });
     // Sessions take a sealed code for 10 minutes of their own (skipped) time: seal on that clock.

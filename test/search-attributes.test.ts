@@ -1,0 +1,82 @@
+/**
+ * Issue 12: sessions are found by their search attributes through a visibility
+ * query on the real dev server (global setup registers them), and no attribute
+ * value carries the number or the code.
+ */
+import { OTP_SEARCH_ATTRIBUTES, OTP_SEARCH_ATTRIBUTE_KEYS, type OtpSearchStatus } from '../contract';
+import { accepted, codeFrom, startStack, type TestStack } from './helpers/stack';
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await startStack({ behaviours: { '+33612830002': 'rejected' } });
+}, 60_000);
+afterAll(async () => {
+  await stack?.stop();
+});
+
+/** Session ids the visibility query returns, polled until `expected` shows up (visibility lags a little). */
+async function listUntil(query: string, expected: string[], timeoutMs = 15_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ids: string[] = [];
+    for await (const wf of stack.otp.temporal.workflow.list({ query })) ids.push(wf.workflowId);
+    if (expected.every((id) => ids.includes(id)) && ids.length === expected.length) return ids.sort();
+    if (Date.now() > deadline) return ids.sort();
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function waitForStatus(phone: string, ok: (delivery: string | undefined) => boolean): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (ok((await stack.otp.status(phone))?.code?.delivery)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`delivery of ${phone} never settled`);
+}
+
+test('sessions are listed by status, tenant and country with a visibility query; no value holds the number or the code', async () => {
+  const s = stack;
+  const tenant = s.config.tenant;
+  const verified = '+33612830001';
+  const failed = '+33612830002';
+  const delivered = '+447911123456';
+  const locked = '+33612830004';
+
+  accepted(await s.otp.send(verified));
+  accepted(await s.otp.send(failed));
+  accepted(await s.otp.send(delivered));
+  accepted(await s.otp.send(locked, { profile: 'fast-lock1' }));
+  await waitForStatus(verified, (d) => d === 'delivered');
+  await waitForStatus(failed, (d) => d === 'failed');
+  await waitForStatus(delivered, (d) => d === 'delivered');
+  const [sms] = await s.waitForSms(verified);
+  const code = codeFrom(sms.text);
+  expect(await s.otp.verify(verified, code)).toMatchObject({ valid: true });
+  const codes = [code, codeFrom((await s.waitForSms(delivered))[0].text), codeFrom((await s.waitForSms(locked))[0].text)];
+  // One wrong code locks a fast-lock1 code.
+  expect(await s.otp.verify(locked, codes[2] === '000000' ? '111111' : '000000')).toMatchObject({ valid: false });
+
+  const id = (p: string) => s.otp.sessionId(p);
+  const byStatus = (status: OtpSearchStatus) => `${OTP_SEARCH_ATTRIBUTES.tenant.name} = '${tenant}' AND ${OTP_SEARCH_ATTRIBUTES.status.name} = '${status}'`;
+  expect(await listUntil(byStatus('verified'), [id(verified)])).toEqual([id(verified)]);
+  expect(await listUntil(byStatus('failed'), [id(failed)])).toEqual([id(failed)]);
+  expect(await listUntil(byStatus('delivered'), [id(delivered)])).toEqual([id(delivered)]);
+  expect(await listUntil(`${byStatus('locked')} AND OtpProfile = 'fast-lock1'`, [id(locked)])).toEqual([id(locked)]);
+  // What ops type in the Web UI: failed today for a tenant, and French numbers by their calling code.
+  const today = new Date(Date.now() - 24 * 3600_000).toISOString();
+  expect(await listUntil(`${byStatus('failed')} AND StartTime > '${today}'`, [id(failed)])).toEqual([id(failed)]);
+  expect(await listUntil(`OtpTenant = '${tenant}' AND OtpCountryCode = '33'`, [id(verified), id(failed), id(locked)])).toEqual([id(verified), id(failed), id(locked)].sort());
+  expect(await listUntil(`OtpTenant = '${tenant}' AND OtpCountryCode = '44' AND OtpDelivery = 'delivered' AND OtpChannel = 'sms'`, [id(delivered)])).toEqual([id(delivered)]);
+
+  for (const phone of [verified, failed, delivered, locked]) {
+    const d = await s.otp.temporal.workflow.getHandle(id(phone)).describe();
+    const values = Object.fromEntries(d.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value instanceof Date ? p.value.toISOString() : String(p.value)]));
+    // Every session attribute is set: a missing one would make the query above miss sessions.
+    for (const k of OTP_SEARCH_ATTRIBUTE_KEYS) expect(values[k.name]).toBeDefined();
+    expect(values).toMatchObject({ OtpTenant: tenant, OtpProfile: phone === locked ? 'fast-lock1' : 'login', OtpPurpose: 'login', OtpChannel: 'sms', OtpCountryCode: phone.startsWith('+33') ? '33' : '44' });
+    const text = JSON.stringify(Object.values(values));
+    const digits = phone.slice(1);
+    // The number in any form (E.164, without "+", its national part, its last 6 digits) and every code: nowhere.
+    for (const secret of [phone, digits, digits.slice(2), digits.slice(-6), ...codes]) expect(text).not.toContain(secret);
+  }
+}, 90_000);
