@@ -61,8 +61,11 @@ export function isUnencrypted(value: unknown): boolean {
   return typeof value === 'object' && value !== null && (value as Record<string, unknown>).$unencrypted === true;
 }
 
-/** Version of the session workflow a client starts; clients that omit it get the same, one marker later. */
-export const SESSION_VERSION = 3;
+/**
+ * Version of the session workflow a client starts; clients that omit it get the same, with a patch
+ * marker per feature. 3: sealed codes and the lockout; 4: search attributes with no patch marker.
+ */
+export const SESSION_VERSION = 4;
 
 /** Code lengths accepted: 6 digits at least (NIST SP 800-63B), 10 at most. */
 export const MIN_CODE_LENGTH = 6;

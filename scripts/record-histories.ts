@@ -71,6 +71,16 @@ const SCENARIOS: Record<string, (stack: LocalStack) => Promise<string>> = {
     await otp.verify(p, codeOf(sim, p));
     return otp.sessionId(p);
   },
+  // v4 (the client's version): the same steps as session-search-attributes, its upserts without the patch marker.
+  'session-v4-verified': async ({ otp, sim }) => {
+    const p = '+33612000017';
+    const s = await otp.send(p);
+    if (s.status !== 'sent') throw new Error(`send refused: ${s.reason}`);
+    await pause(300);
+    await otp.verify(p, wrong(sim, p));
+    await otp.verify(p, codeOf(sim, p));
+    return otp.sessionId(p);
+  },
   // A code the SMSC rejects for good: status failed.
   'session-search-attributes-failed': async ({ otp, sim }) => {
     const p = '+33612000016';

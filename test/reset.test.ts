@@ -10,11 +10,13 @@ import Long from 'long';
 import { temporal } from '@temporalio/proto';
 import { OTP_SEARCH_ATTRIBUTES } from '../contract';
 import { accepted, codeFrom, startStack, type TestStack } from './helpers/stack';
+import { DEFAULT_MAX_SEND_WAIT_MS } from '../activities/admission';
 
 const { EventType } = temporal.api.enums.v1;
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await startStack();
+  // The product's default wait (test stacks allow more): the guard a reset to before the send relies on.
+  stack = await startStack({}, { OTP_MAX_SEND_WAIT_MS: String(DEFAULT_MAX_SEND_WAIT_MS) });
 }, 60_000);
 afterAll(async () => {
   await stack?.stop();

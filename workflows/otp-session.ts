@@ -194,10 +194,12 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'carried state is accepted only from continue-as-new', nonRetryable: true });
   }
   // Sessions started by v0.1 replay the code they ran; new ones take this path (clients that set v skip the marker).
-  if (input.v !== 2 && input.v !== SESSION_VERSION && !patched(SESSION_V2_PATCH)) return otpSessionV1(input);
+  // A version the client states needs no patch marker: only workers that know it run it (upgrade workers first).
+  const atLeast = (v: number) => typeof input.v === 'number' && input.v >= v && input.v <= SESSION_VERSION;
+  if (input.v !== 2 && !atLeast(3) && !patched(SESSION_V2_PATCH)) return otpSessionV1(input);
   // Clients that set v skip the marker; v2 sessions keep the v2 handlers, so their histories replay.
   // A session started as v2 after this version (not a continue-as-new of one) runs as v3: v2 is only for replaying old ones.
-  const v3 = input.v === SESSION_VERSION || (input.v !== 2 && patched(SESSION_V3_PATCH)) || (input.v === 2 && input.carried === undefined && patched(NEW_V2_AS_V3_PATCH));
+  const v3 = atLeast(3) || (input.v !== 2 && patched(SESSION_V3_PATCH)) || (input.v === 2 && input.carried === undefined && patched(NEW_V2_AS_V3_PATCH));
 
   const sessionId = workflowInfo().workflowId;
   const s: SessionState = (input.carried as SessionState | undefined) ?? newSession();
@@ -306,7 +308,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     const values = searchValues(s, input.tenant, masked(), Date.now());
     const changed = values ? changedSearchAttributes(values, workflowInfo().typedSearchAttributes) : [];
     if (changed.length === 0) return;
-    indexed ??= patched(SEARCH_ATTRIBUTES_PATCH);
+    indexed ??= atLeast(4) || patched(SEARCH_ATTRIBUTES_PATCH);
     if (indexed) upsertSearchAttributes(changed);
   };
 
