@@ -14,6 +14,9 @@ import { ConfigError, loadConfig } from '../lib/config';
 import { AesGcmPayloadCodec } from '../lib/payload-codec';
 import { PROJECT_ROOT, startDevServer, waitForPort, type DevServer } from '../lib/temporal-server';
 
+/** `npm start`'s development switch: the one place approval is off by default (set OTP_SENDER_APPROVAL=required to try it). */
+const EMBEDDED_SENDER_APPROVAL = 'off';
+
 interface Child {
   name: string;
   proc: ChildProcess;
@@ -98,7 +101,8 @@ async function main(): Promise<void> {
     launch('smsc-sim', join('sim', 'main.js'), { ...process.env, SIM_SMPP_PORT: process.env.SIM_SMPP_PORT || String(config.smsc.port), SIM_SMTP_PORT: process.env.SIM_SMTP_PORT || String(config.smtp.port) });
     await waitForPort(config.smsc.host, config.smsc.port, 10_000);
   }
-  launch('worker', 'worker.js');
+  // The embedded stack sends with no approval step; production workers keep the default, required.
+  launch('worker', 'worker.js', { ...process.env, OTP_SENDER_APPROVAL: process.env.OTP_SENDER_APPROVAL || EMBEDDED_SENDER_APPROVAL });
 
   const lines = [
     '',
