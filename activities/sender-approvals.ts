@@ -22,6 +22,8 @@ export interface SenderApprovalsOptions {
   maxStaleMs?: number;
   /** Longest one query may take. @default 2000 */
   queryTimeoutMs?: number;
+  /** The worker's clock (tests pass their own). @default Date.now */
+  clock?: () => number;
 }
 
 export const DEFAULT_SENDER_APPROVAL_SYNC_MS = 1000;
@@ -53,7 +55,10 @@ export class SenderApprovals {
   readonly syncMs: number;
   readonly maxStaleMs: number;
 
+  private readonly now: () => number;
+
   constructor(private readonly opts: SenderApprovalsOptions) {
+    this.now = opts.clock ?? Date.now;
     this.syncMs = opts.syncMs ?? DEFAULT_SENDER_APPROVAL_SYNC_MS;
     this.maxStaleMs = opts.maxStaleMs ?? DEFAULT_SENDER_APPROVAL_MAX_STALE_MS;
   }
@@ -74,10 +79,10 @@ export class SenderApprovals {
    */
   async check(tenant: string, profile: string, contentHash: string): Promise<ApprovalRefusal | null> {
     let copy = this.tenants.get(tenant);
-    if (!copy) this.tenants.set(tenant, (copy = { lastUsed: Date.now() }));
-    copy.lastUsed = Date.now();
+    if (!copy) this.tenants.set(tenant, (copy = { lastUsed: this.now() }));
+    copy.lastUsed = this.now();
     if (copy.goodAt === undefined) await this.load(tenant);
-    const now = Date.now();
+    const now = this.now();
     const refusal = approvalRefusal(copy.view, copy.goodAt === undefined ? undefined : now - copy.goodAt, this.maxStaleMs, profile, contentHash);
     if (refusal?.reason === 'sender_approvals_unavailable') this.unavailable++;
     return refusal;
@@ -86,7 +91,7 @@ export class SenderApprovals {
   /** Refreshes every tenant that sent within the last hour. Concurrent calls share one pass. */
   sync(): Promise<void> {
     this.syncing ??= (async () => {
-      const now = Date.now();
+      const now = this.now();
       await Promise.all(
         [...this.tenants].map(async ([tenant, copy]) => {
           if (now - copy.lastUsed > IDLE_MS) this.tenants.delete(tenant);
@@ -111,12 +116,12 @@ export class SenderApprovals {
   }
 
   private async read(tenant: string): Promise<void> {
-    const startedAt = Date.now();
+    const startedAt = this.now();
     let view: ApprovalView;
     try {
       const handle = this.opts.client.workflow.getHandle(senderApprovalWorkflowId(tenant));
       // A query needs a worker to answer it: never wait long for one.
-      const trail = await this.opts.client.withDeadline(startedAt + (this.opts.queryTimeoutMs ?? 2000), () => handle.query(revisionsQuery, {}));
+      const trail = await this.opts.client.withDeadline(Date.now() + (this.opts.queryTimeoutMs ?? 2000), () => handle.query(revisionsQuery, {}));
       view = approvalView(Array.isArray(trail) ? trail : []);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) view = approvalView([]);
