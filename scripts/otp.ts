@@ -121,7 +121,9 @@ main().then(
     const known = err instanceof ConfigError || err instanceof InvalidPhoneError || err instanceof InvalidTenantError || err instanceof OtpRequestError;
     const message = err instanceof Error ? err.message : String(err);
     const hint = /connect|ECONNREFUSED|Failed to connect|unavailable/i.test(message) ? ' (is the stack running? start it with "npm start")' : '';
-    console.error(JSON.stringify({ error: known ? (err as Error).name : 'Error', message: message + hint }));
+    // The request error's type (SelfApproval, RevisionNotFound, InvalidRequest…) lets scripts branch on it.
+    const type = err instanceof OtpRequestError && err.type ? { type: err.type } : {};
+    console.error(JSON.stringify({ error: known ? (err as Error).name : 'Error', ...type, message: message + hint }));
     process.exit(1);
   },
 );

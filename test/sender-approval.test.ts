@@ -3,7 +3,9 @@
  * OTP_SENDER_APPROVAL=required: only a revision another identity approved sends; the trail is in
  * the approval workflow's query and history, and survives continue-as-new.
  */
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { OtpRequestError, SENDER_APPROVAL_WORKFLOW, senderApprovalWorkflowId, type SenderApprovalInput, type SenderRevision } from '../client';
 import { AesGcmPayloadCodec } from '../lib/payload-codec';
 import { ProfileStore } from '../policy/store';
@@ -164,4 +166,22 @@ test('the trail survives continue-as-new: carried to the next run, the earlier r
   const phone = '+33612710004';
   accepted(await stack.otp.send(phone, { tenant, profile: 'fast' }));
   expect((await stack.otp.send('+33612710005', { tenant, profile: 'shop' })).status).toBe('blocked');
+});
+
+test('the CLI proposes, refuses a self-approval with the typed error on stderr, approves and lists', async () => {
+  const tenant = `cli${randomUUID().slice(0, 8)}`;
+  const env = { ...process.env, TEMPORAL_ADDRESS: stack.config.temporal.address, OTP_TASK_QUEUE: stack.config.temporal.taskQueue, OTP_TENANT: tenant };
+  const cli = (...args: string[]) =>
+    new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
+      execFile(process.execPath, [join(__dirname, '..', 'dist', 'scripts', 'otp.js'), 'profile', ...args], { env }, (error, out, err) => resolve({ code: error ? (error.code as number) : 0, out, err }));
+    });
+  const proposed = await cli('propose', 'fast', '--by', 'alice@example.com');
+  expect(proposed.code).toBe(0);
+  const hash = (JSON.parse(proposed.out) as SenderRevision).contentHash;
+  const self = await cli('approve', 'fast', hash.slice(0, 10), '--by', 'alice@example.com');
+  expect(self.code).toBe(1);
+  expect(JSON.parse(self.err)).toMatchObject({ error: 'OtpRequestError', type: 'SelfApproval', message: expect.stringContaining('cannot approve it') });
+  expect((await cli('approve', 'fast', hash.slice(0, 10), '--by', 'bob@example.com')).code).toBe(0);
+  const list = JSON.parse((await cli('list', 'fast')).out) as SenderRevision[];
+  expect(list.map((r) => [r.state, r.proposedBy, r.decidedBy])).toEqual([['approved', 'alice@example.com', 'bob@example.com']]);
 });
