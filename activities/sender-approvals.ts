@@ -2,9 +2,10 @@
  * The worker's copy of each tenant's sender approvals, so a send checks its profile revision in
  * memory instead of asking the approval workflow on its critical path.
  *
- * A tenant's copy is loaded by its first send on this worker (one query, shared by concurrent
- * sends), then refreshed in the background every `syncMs` while the tenant sends. An approval
- * therefore reaches sends on every worker within `syncMs` plus one query.
+ * A tenant's copy is loaded by its first send on this worker (one describe and one query, shared
+ * by concurrent sends), then refreshed in the background every `syncMs` while the tenant sends:
+ * a describe (no worker needed), and the query only when the workflow's history grew. An approval
+ * therefore reaches sends on every worker within `syncMs` plus one describe and one query.
  *
  * Fails closed (policy/approval.ts approvalRefusal): a copy that could not be loaded, or not
  * refreshed within `maxStaleMs`, refuses sends as `overloaded` / `sender_approvals_unavailable`.
@@ -35,6 +36,8 @@ interface TenantCopy {
   view?: ApprovalView;
   /** Local time the last good read started. */
   goodAt?: number;
+  /** Run id and history length the view was read at: unchanged, the trail is unchanged. */
+  seen?: string;
   lastUsed: number;
 }
 
@@ -118,10 +121,20 @@ export class SenderApprovals {
   private async read(tenant: string): Promise<void> {
     const startedAt = this.now();
     let view: ApprovalView;
+    let seen: string | undefined;
     try {
       const handle = this.opts.client.workflow.getHandle(senderApprovalWorkflowId(tenant));
+      const deadline = Date.now() + (this.opts.queryTimeoutMs ?? 2000);
+      // A describe needs no worker and no workflow task: the trail is queried only when its history grew.
+      const d = await this.opts.client.withDeadline(deadline, () => handle.describe());
+      seen = `${d.runId}:${d.historyLength}`;
+      const known = this.tenants.get(tenant);
+      if (known?.view && known.seen === seen) {
+        known.goodAt = startedAt;
+        return;
+      }
       // A query needs a worker to answer it: never wait long for one.
-      const trail = await this.opts.client.withDeadline(Date.now() + (this.opts.queryTimeoutMs ?? 2000), () => handle.query(revisionsQuery, {}));
+      const trail = await this.opts.client.withDeadline(deadline, () => handle.query(revisionsQuery, {}));
       view = approvalView(Array.isArray(trail) ? trail : []);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) view = approvalView([]);
@@ -135,6 +148,7 @@ export class SenderApprovals {
     if (copy) {
       copy.view = view;
       copy.goodAt = startedAt;
+      copy.seen = seen;
     }
   }
 }

@@ -132,8 +132,13 @@ describe('OTP_SENDER_APPROVAL', () => {
 
 describe("the worker's copy (activities/sender-approvals.ts)", () => {
   /** A Temporal client whose approval query answers `reply` (a trail, or an error to throw). */
+  let queries = 0;
   function fakeClient(reply: { current: SenderRevision[] | Error }): Client {
-    const handle = { query: async () => (reply.current instanceof Error ? Promise.reject(reply.current) : reply.current) };
+    const answer = async <T>(ok: (trail: SenderRevision[]) => T): Promise<T> => (reply.current instanceof Error ? Promise.reject(reply.current) : ok(reply.current));
+    const handle = {
+      describe: () => answer((trail) => ({ runId: 'r1', historyLength: 10 + trail.length })),
+      query: () => answer((trail) => (queries++, trail)),
+    };
     return { workflow: { getHandle: () => handle }, withDeadline: <T>(_d: number, fn: () => Promise<T>) => fn() } as unknown as Client;
   }
   const approved: SenderRevision[] = [{ ...content('login', H1), state: 'approved', previous: null, proposedBy: 'alice', proposedAt: 't1', decidedBy: 'bob', decidedAt: 't2' }];
@@ -144,6 +149,10 @@ describe("the worker's copy (activities/sender-approvals.ts)", () => {
     const copy = new SenderApprovals({ client: fakeClient(reply), maxStaleMs: 10_000, clock: () => now });
     expect(await copy.check('t', 'login', H1)).toBeNull();
     expect(await copy.check('t', 'login', H2)).toEqual({ status: 'blocked', reason: 'sender_not_approved' });
+    // An unchanged history is not queried again.
+    const before = queries;
+    await copy.sync();
+    expect(queries).toBe(before);
     reply.current = new Error('14 UNAVAILABLE');
     now += 5_000;
     await copy.sync();
