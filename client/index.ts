@@ -39,7 +39,7 @@ import {
   type SenderRevision,
   type VerifyOtpResult,
 } from '../contract';
-import { InvalidPhoneError, maskPhone, normalizeCode, normalizePhone, parseSealPublicKey, sealCode, sessionWorkflowId, type SealKey } from '../contract/keys';
+import { InvalidPhoneError, assertTenant, maskPhone, normalizeCode, normalizePhone, parseSealPublicKey, sealCode, sessionWorkflowId, type SealKey } from '../contract/keys';
 import type { OtpConfig } from '../lib/config';
 import { AesGcmPayloadCodec, type PayloadKey } from '../lib/payload-codec';
 import { SendLimiter } from './send-limiter';
@@ -431,7 +431,9 @@ export class OtpClient {
 
   /** The tenant's approval trail, oldest first (`profile` narrows it); [] when nothing was ever proposed. */
   async senderRevisions(options: { tenant?: string; profile?: string } = {}): Promise<SenderRevision[]> {
-    const handle = this.temporal.workflow.getHandle(senderApprovalWorkflowId(options.tenant ?? this.opts.tenant ?? DEFAULT_TENANT));
+    const tenant = options.tenant ?? this.opts.tenant ?? DEFAULT_TENANT;
+    assertTenant(tenant);
+    const handle = this.temporal.workflow.getHandle(senderApprovalWorkflowId(tenant));
     try {
       return await this.bounded(() => handle.query(revisionsQuery, options.profile !== undefined ? { profile: options.profile } : {}));
     } catch (err) {
@@ -458,6 +460,7 @@ export class OtpClient {
 
   /** Every approval change is an update-with-start on the tenant's approval workflow. */
   private async approvalUpdate(kind: 'propose' | 'approve' | 'reject', request: { profile: string; by: string; note?: string; contentHash?: string }, tenant = this.opts.tenant ?? DEFAULT_TENANT): Promise<SenderRevision> {
+    assertTenant(tenant);
     const input: SenderApprovalInput = { tenant };
     const start = new WithStartWorkflowOperation<(i: SenderApprovalInput) => Promise<void>>(SENDER_APPROVAL_WORKFLOW, {
       workflowId: senderApprovalWorkflowId(tenant),
