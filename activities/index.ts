@@ -29,6 +29,7 @@ import type { ReceiptLinks } from './receipt-links';
 import type { VelocityGate } from './velocity-gate';
 import type { SuppressionList } from './suppression-list';
 import type { SenderApprovals } from './sender-approvals';
+import type { ApprovalRefusal } from '../policy/approval';
 import { profileContentHash } from '../policy/store';
 import type { SenderRevisionContent } from '../contract';
 import type { DispatchCodeInput, DispatchCodeResult, FallbackInput, OtpActivities, PrepareSendInput, PrepareSendResult, RenderPlan, RetryCodeInput, RetryCodeResult, SendCodeInput, SendCodeResult } from './types';
@@ -107,16 +108,18 @@ function revisionContent(deps: ActivityDeps, p: ResolvedProfile): SenderRevision
   };
 }
 
-/** Content hashes per profile: profiles are fixed for the worker's life, so each is hashed once. */
-const contentHashes = new WeakMap<ResolvedProfile, string>();
+/** Content hashes per worker and profile: a worker's profiles and defaults are fixed for its life, so each is hashed once. */
+const contentHashes = new WeakMap<ActivityDeps, Map<string, string>>();
 
 /** With approval required, a refusal for a profile revision nobody approved (from the worker's cache, no call). */
-async function approvalRefused(deps: ActivityDeps, tenant: string, profileName: string | undefined): Promise<{ status: 'blocked' | 'overloaded'; reason: string; retryAfterSeconds?: number } | null> {
+async function approvalRefused(deps: ActivityDeps, tenant: string, profileName: string | undefined): Promise<ApprovalRefusal | null> {
   if (!deps.approvals) return null;
   const p = deps.profiles.get(profileName ?? DEFAULT_PROFILE);
   if (!p) return null; // prepare() refuses unknown profiles
-  let hash = contentHashes.get(p);
-  if (hash === undefined) contentHashes.set(p, (hash = revisionContent(deps, p).contentHash));
+  let hashes = contentHashes.get(deps);
+  if (!hashes) contentHashes.set(deps, (hashes = new Map()));
+  let hash = hashes.get(p.name);
+  if (hash === undefined) hashes.set(p.name, (hash = revisionContent(deps, p).contentHash));
   return deps.approvals.check(tenant, p.name, hash);
 }
 

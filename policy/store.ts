@@ -37,7 +37,7 @@ export function profileContentHash(p: OtpProfile, defaults: SenderDefaults): str
   return createHash('sha256').update(canonical(effectiveContent(p, defaults))).digest('hex');
 }
 
-export function effectiveContent(p: OtpProfile, defaults: SenderDefaults): OtpProfile {
+function effectiveContent(p: OtpProfile, defaults: SenderDefaults): OtpProfile {
   // Only the OtpProfile fields: a ResolvedProfile's name and short revision are not content.
   const { name: _name, revision: _revision, ...content } = p as Partial<ResolvedProfile> & OtpProfile;
   return { ...content, senderId: p.senderId ?? defaults.senderId, brand: p.brand ?? defaults.brand };

@@ -102,7 +102,8 @@ async function main(): Promise<void> {
     await waitForPort(config.smsc.host, config.smsc.port, 10_000);
   }
   // The embedded stack sends with no approval step; production workers keep the default, required.
-  launch('worker', 'worker.js', { ...process.env, OTP_SENDER_APPROVAL: process.env.OTP_SENDER_APPROVAL || EMBEDDED_SENDER_APPROVAL });
+  const senderApproval = process.env.OTP_SENDER_APPROVAL || EMBEDDED_SENDER_APPROVAL;
+  launch('worker', 'worker.js', { ...process.env, OTP_SENDER_APPROVAL: senderApproval });
 
   const lines = [
     '',
@@ -114,6 +115,7 @@ async function main(): Promise<void> {
     simulate ? `  Phone inbox       http://127.0.0.1:${process.env.SIM_HTTP_PORT || 2780}/messages?to=+33612345678` : undefined,
     simulate ? `  Mailbox (SMTP)    smtp://127.0.0.1:${config.smtp.port}, read at http://127.0.0.1:${process.env.SIM_HTTP_PORT || 2780}/mail?to=you@example.com` : undefined,
     `  Worker            task queue "${config.temporal.taskQueue}"`,
+    `  Sender approval   ${senderApproval}${senderApproval === 'off' ? ' (development switch; production workers default to required)' : ': npm run otp -- profile propose login --by you@example.com'}`,
     '',
     'Try:  npm run otp -- send +33612345678',
     'Stop: Ctrl-C',
