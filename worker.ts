@@ -111,6 +111,7 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
   gate.start();
   suppression.start();
   approvals?.start();
+  approvals?.preload(config.tenant);
 
   const worker = await Worker.create({
     connection,

@@ -71,6 +71,12 @@ export class SenderApprovals {
     this.timer.unref();
   }
 
+  /** Loads a tenant's copy now, in the background (the worker's OTP_TENANT at start), so its first send waits for nothing. */
+  preload(tenant: string): void {
+    if (!this.tenants.has(tenant)) this.tenants.set(tenant, { lastUsed: this.now() });
+    void this.load(tenant);
+  }
+
   close(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;

@@ -173,3 +173,15 @@ describe("the worker's copy (activities/sender-approvals.ts)", () => {
     expect(await none.check('t', 'login', H1)).toEqual({ status: 'blocked', reason: 'sender_not_approved' });
   });
 });
+
+test('a preloaded tenant answers its first send from memory', async () => {
+  let queried = 0;
+  const handle = { describe: async () => ({ runId: 'r', historyLength: 3 }), query: async () => (queried++, [] as SenderRevision[]) };
+  const client = { workflow: { getHandle: () => handle }, withDeadline: <T>(_d: number, fn: () => Promise<T>) => fn() } as unknown as Client;
+  const copy = new SenderApprovals({ client });
+  copy.preload('t');
+  await copy.sync();
+  const before = queried;
+  expect(await copy.check('t', 'login', H1)).toEqual({ status: 'blocked', reason: 'sender_not_approved' });
+  expect(queried).toBe(before);
+});
