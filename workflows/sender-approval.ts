@@ -6,7 +6,7 @@
  * their cache (activities/sender-approvals.ts); no send waits for this workflow.
  */
 import { ActivityFailure, ApplicationFailure, allHandlersFinished, condition, continueAsNew, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import { SENDER_APPROVAL_WORKFLOW_ID_PREFIX, approveRevisionUpdate, isUnencrypted, proposeRevisionUpdate, rejectRevisionUpdate, revisionsQuery, type SenderApprovalInput, type SenderRevision } from '../contract';
+import { SENDER_APPROVAL_WORKFLOW_ID_PREFIX, approveRevisionUpdate, isUnencrypted, proposeRevisionUpdate, rejectRevisionUpdate, revisionsQuery, type SenderApprovalInput, type SenderRevision, type SenderRevisionContent } from '../contract';
 import { ApprovalError, applyDecision, applyProposal, checkDecision, checkProposal } from '../policy/approval';
 import type { OtpActivities } from '../activities/types';
 
@@ -43,8 +43,8 @@ export async function otpSenderApproval(input: SenderApprovalInput): Promise<voi
   setHandler(
     proposeRevisionUpdate,
     async (req) => {
-      const { profile, by, note } = checkProposal(req);
-      let content;
+      const { profile, by, note } = typed(() => checkProposal(req));
+      let content: SenderRevisionContent;
       try {
         // What the workers have for the profile now: the proposer cannot name a hash of its own.
         content = await describeProfileRevision({ profile });
