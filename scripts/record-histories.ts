@@ -4,13 +4,19 @@
  * writes test/histories/<name>.history.pb. Re-record only when adding a scenario
  * or a workflow version (the files of v0.1 stay: new code must replay them).
  *
- *   npm run build && node dist/scripts/record-histories.js
+ *   npm run build && node dist/scripts/record-histories.js [session-v3] [sender-approval]
+ *
+ * Naming groups records only those (a new scenario without re-recording the others).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { startLocalStack } from '../lib/local-stack';
+import { SENDER_APPROVAL_WORKFLOW, senderApprovalWorkflowId, type SenderApprovalInput } from '../contract';
 import { PROJECT_ROOT } from '../lib/temporal-server';
+
+const only = process.argv.slice(2);
+const want = (group: string) => only.length === 0 || only.includes(group);
 
 async function main(): Promise<void> {
   // Dev keys on purpose: the replay test must be able to decode these histories.
@@ -21,13 +27,26 @@ async function main(): Promise<void> {
   const { sim, otp } = stack;
   const out = join(PROJECT_ROOT, 'test', 'histories');
   const codeOf = (phone: string, i = 0) => /code is (\d+)/.exec(sim.messages(phone)[i].text)![1];
-  const save = async (name: string, workflowId: string) => {
-    const history = await otp.temporal.workflow.getHandle(workflowId).fetchHistory();
+  const save = async (name: string, workflowId: string, runId?: string) => {
+    const history = await otp.temporal.workflow.getHandle(workflowId, runId).fetchHistory();
     // Binary protobuf: exact, and what `History.decode` reads back in the replay test.
     writeFileSync(join(out, `${name}.history.pb`), temporal.api.history.v1.History.encode(temporal.api.history.v1.History.fromObject(history)).finish());
     console.log(`recorded ${name} (${history.events?.length} events)`);
   };
   try {
+    if (want('sender-approval')) {
+      // Sender approval: propose, a refused self-approval (not in history), approve, propose, reject; the fourth change continues as new.
+      const input: SenderApprovalInput = { tenant: 'default', changesPerRun: 4 };
+      const first = await otp.temporal.workflow.start(SENDER_APPROVAL_WORKFLOW, { workflowId: senderApprovalWorkflowId('default'), taskQueue: stack.config.temporal.taskQueue, args: [input] });
+      const login = await otp.proposeRevision('login', { by: 'alice@example.com', note: 'recorded' });
+      await otp.approveRevision('login', login.contentHash, { by: 'alice@example.com' }).catch(() => undefined);
+      await otp.approveRevision('login', login.contentHash, { by: 'bob@example.com' });
+      const fast = await otp.proposeRevision('lockout-fast', { by: 'alice@example.com' });
+      await otp.rejectRevision('lockout-fast', fast.contentHash, { by: 'bob@example.com', note: 'recorded' });
+      await otp.senderRevisions();
+      await save('sender-approval', first.workflowId, first.firstExecutionRunId);
+    }
+    if (!want('session-v3')) return;
     // v3 (sealed codes, session lockout, purpose binding). The v0.1 and v2 files stay as recorded.
     // 1. send, receipt, a wrong code, the right code under an idempotency key, its replay, then a wrong code under it.
     const p1 = '+33612000011';
