@@ -16,6 +16,7 @@ import { ReceiptLinks } from './activities/receipt-links';
 import { LateLinks } from './activities/late-links';
 import { VelocityGate } from './activities/velocity-gate';
 import { SuppressionList } from './activities/suppression-list';
+import { SenderApprovals } from './activities/sender-approvals';
 import { otpDataConverter } from './client';
 import { workerDataConverter } from './lib/worker-converter';
 import { loadConfig, ConfigError, type OtpConfig } from './lib/config';
@@ -41,6 +42,8 @@ export interface RunningOtpWorker {
   gate: VelocityGate;
   /** This worker's copy of the STOP list. */
   suppression: SuppressionList;
+  /** This worker's copy of sender approvals; absent when OTP_SENDER_APPROVAL=off. */
+  approvals?: SenderApprovals;
   admission: SendAdmission;
   /** Mobile-originated messages: received, handed to Temporal, not forwarded, re-sent copies, hand-offs that failed. */
   mo: { received: number; handedOver: number; notForwarded: number; duplicates: number; failures: number };
@@ -85,6 +88,7 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
   const late = new LateLinks({ client, taskQueue: config.temporal.taskQueue });
   const gate = new VelocityGate({ client, taskQueue: config.temporal.taskQueue, ...config.velocity });
   const suppression = new SuppressionList({ client, syncMs: config.suppressionSyncMs });
+  const approvals = config.senderApproval.mode === 'required' ? new SenderApprovals({ client, syncMs: config.senderApproval.syncMs }) : undefined;
   const admission = new SendAdmission(config.admission);
   const metrics = new OtpMetrics({ smsc, admission });
   // Any bind of any route: straight to the session when this worker submitted the
@@ -128,6 +132,8 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
   links.start();
   gate.start();
   suppression.start();
+  approvals?.start();
+  approvals?.preload(config.tenant);
 
   const worker = await Worker.create({
     connection,
@@ -151,6 +157,7 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
       links,
       late,
       suppression,
+      approvals,
       admission,
       metrics,
       mail: {
@@ -186,6 +193,7 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
             sends: { inFlight: admission.current, max: admission.maxInFlight, ...admission.stats },
             mo,
             suppressionList: suppression.stats(),
+            senderApproval: approvals ? { mode: 'required', ...approvals.stats() } : { mode: 'off' },
             receipts: { open: links.size, ...links.stats, lateLinked: late.stats.linked, lateLinkFailures: late.stats.failures },
             // Submits without an answer in time, and every SMS that may have gone out twice.
             submits: smsc.stats.snapshot(),
@@ -216,6 +224,7 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
     status?.close();
     await metricsServer?.close();
     suppression.close();
+    approvals?.close();
     // Link open messages in mailboxes and report counts, so whoever comes next misses nothing.
     await Promise.all([links.close(), gate.close()]);
     await smsc.close();
@@ -231,6 +240,7 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
     links,
     gate,
     suppression,
+    approvals,
     admission,
     mo,
     statusUrl,
@@ -270,6 +280,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  if (config.senderApproval.mode === 'off') console.warn('worker: OTP_SENDER_APPROVAL=off: profile revisions send without approval (development only)');
   if (config.usingDevKeys) console.warn('worker: using dev-only keys (set OTP_CODE_KEY, OTP_HASH_KEY, OTP_PAYLOAD_KEYS, OTP_CALLBACK_KEY for real use)');
   const running = await startWorker(config);
   const routes = config.routes.map((r) => `${r.name} ${r.tls ? 'smpps' : 'smpp'}://${r.host}:${r.port}`).join(', ');

@@ -30,6 +30,10 @@ import type { VelocityGate } from './velocity-gate';
 import type { SuppressionList } from './suppression-list';
 import type { OtpMetrics } from '../lib/metrics';
 import { countryLabel } from '../lib/metric-names';
+import type { SenderApprovals } from './sender-approvals';
+import type { ApprovalRefusal } from '../policy/approval';
+import { profileContentHash } from '../policy/store';
+import type { SenderRevisionContent } from '../contract';
 import type { DispatchCodeInput, DispatchCodeResult, FallbackInput, OtpActivities, PrepareSendInput, PrepareSendResult, RenderPlan, RetryCodeInput, RetryCodeResult, SendCodeInput, SendCodeResult } from './types';
 
 export type * from './types';
@@ -60,6 +64,8 @@ export interface ActivityDeps {
   late: LateLinks;
   /** The worker's copy of the STOP list (activities/suppression-list.ts); without it every check is a describe. */
   suppression?: SuppressionList;
+  /** The worker's copy of sender approvals (activities/sender-approvals.ts); absent when OTP_SENDER_APPROVAL=off. */
+  approvals?: SenderApprovals;
   /** Bounds the sends this worker has in flight (activities/admission.ts). */
   admission: SendAdmission;
   /** Where callbacks and webhook-channel POSTs may go (OTP_OUTBOUND_ALLOW). */
@@ -91,6 +97,34 @@ async function isOptedOut(deps: ActivityDeps, phone: string): Promise<boolean> {
     }),
   );
   return states.some(Boolean);
+}
+
+/** The profile's revision as an approver sees it: effective sender, brand and templates, named by its content hash. */
+function revisionContent(deps: ActivityDeps, p: ResolvedProfile): SenderRevisionContent {
+  const defaults = { senderId: deps.senderId, brand: deps.brand };
+  return {
+    profile: p.name,
+    contentHash: profileContentHash(p, defaults),
+    revision: `${p.name}@${p.revision}`,
+    senderId: p.senderId ?? deps.senderId,
+    brand: p.brand ?? deps.brand,
+    templates: { ...p.templates },
+  };
+}
+
+/** Content hashes per worker and profile: a worker's profiles and defaults are fixed for its life, so each is hashed once. */
+const contentHashes = new WeakMap<ActivityDeps, Map<string, string>>();
+
+/** With approval required, a refusal for a profile revision nobody approved (from the worker's cache, no call). */
+async function approvalRefused(deps: ActivityDeps, tenant: string, profileName: string | undefined): Promise<ApprovalRefusal | null> {
+  if (!deps.approvals) return null;
+  const p = deps.profiles.get(profileName ?? DEFAULT_PROFILE);
+  if (!p) return null; // prepare() refuses unknown profiles
+  let hashes = contentHashes.get(deps);
+  if (!hashes) contentHashes.set(deps, (hashes = new Map()));
+  let hash = hashes.get(p.name);
+  if (hash === undefined) hashes.set(p.name, (hash = revisionContent(deps, p).contentHash));
+  return deps.approvals.check(tenant, p.name, hash);
 }
 
 /** A request that can never succeed as sent: the update fails with this message, nothing is sent. */
@@ -384,6 +418,9 @@ async function sendCode(deps: ActivityDeps, input: SendCodeInput): Promise<SendC
     const prep = prepare(deps, input);
     if (prep.status !== 'ok') return { ...prep, maskedPhone };
     const { rules } = prep;
+    // Only an approved revision sends (issue 12): decided from the worker's cache, nothing sent otherwise.
+    const unapproved = await approvalRefused(deps, input.tenant, input.profile);
+    if (unapproved) return { ...unapproved, profile: rules.profile, maskedPhone };
     const refusal = resendDecision(rules, input.session, input.nowMs);
     if (refusal) return { ...refusal, profile: rules.profile, maskedPhone };
     // Before the quota: a refused send is not charged. Nothing is sent to a number that texted STOP.
@@ -496,7 +533,11 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
 
     /** v0.1 sessions: policy only (sendCode does it all now). */
     async prepareSend(input: PrepareSendInput): Promise<PrepareSendResult> {
-      return prepare(deps, input);
+      const prep = prepare(deps, input);
+      if (prep.status !== 'ok') return prep;
+      // v0.1 sessions know no `overloaded` here: any refusal is `blocked` for them.
+      const unapproved = await approvalRefused(deps, input.tenant, input.profile);
+      return unapproved ? { status: 'blocked', reason: unapproved.reason, profile: prep.rules.profile } : prep;
     },
 
     /** v0.1 sessions: tenant rate and velocity, now from the worker's gate. */
@@ -507,6 +548,12 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
     /** v0.1 sessions: dispatch with a durable mailbox link per message. */
     async dispatchCode(input: DispatchCodeInput): Promise<DispatchCodeResult> {
       return dispatch(deps, input, 'mailbox');
+    },
+
+    async describeProfileRevision({ profile }: { profile: string }): Promise<SenderRevisionContent> {
+      const p = deps.profiles.get(profile);
+      if (!p) throw invalidRequest(`unknown profile "${profile}" (known: ${deps.profiles.names().join(', ')})`);
+      return revisionContent(deps, p);
     },
 
     async describeCatalog(): Promise<OtpCatalog> {

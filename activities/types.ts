@@ -1,5 +1,5 @@
 /** The activity interface the workflows call; implemented in ./index.ts. */
-import type { MobileOriginatedInput, DeliveryCallbackEvent, DeliveryReceipt, OtpCatalog, QuotaRequest, QuotaResult, SendChannel, SendRefused } from '../contract';
+import type { SenderRevisionContent, MobileOriginatedInput, DeliveryCallbackEvent, DeliveryReceipt, OtpCatalog, QuotaRequest, QuotaResult, SendChannel, SendRefused } from '../contract';
 import type { SendHistory } from '../policy/resend';
 import type { AutofillPolicy, CodeAlphabet, SessionRules } from '../policy/profile';
 
@@ -170,6 +170,8 @@ export interface OtpActivities {
   prepareSend(input: PrepareSendInput): Promise<PrepareSendResult>;
   acquireSendQuota(input: { tenant: string; request: QuotaRequest }): Promise<QuotaResult>;
   dispatchCode(input: DispatchCodeInput): Promise<DispatchCodeResult>;
+  /** Local, run by the sender approval workflow's proposals: the profile's revision as this worker has it. */
+  describeProfileRevision(input: { profile: string }): Promise<SenderRevisionContent>;
   /** Local, run by the otpCatalog workflow: the profiles this worker knows, as callers may see them. */
   describeCatalog(): Promise<OtpCatalog>;
   /** POSTs one signed delivery event; throws on a non-2xx answer so Temporal retries it. */

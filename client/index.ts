@@ -16,7 +16,13 @@ import {
   CATALOG_WORKFLOW,
   catalogWorkflowId,
   OTP_SESSION_WORKFLOW,
+  SENDER_APPROVAL_WORKFLOW,
   SESSION_VERSION,
+  approveRevisionUpdate,
+  proposeRevisionUpdate,
+  rejectRevisionUpdate,
+  revisionsQuery,
+  senderApprovalWorkflowId,
   cancelUpdate,
   sendUpdate,
   statusQuery,
@@ -29,9 +35,11 @@ import {
   type CancelOtpResult,
   type SendAccepted,
   type SendOtpResult,
+  type SenderApprovalInput,
+  type SenderRevision,
   type VerifyOtpResult,
 } from '../contract';
-import { InvalidPhoneError, maskPhone, normalizeCode, normalizePhone, parseSealPublicKey, sealCode, sessionWorkflowId, type SealKey } from '../contract/keys';
+import { InvalidPhoneError, assertTenant, maskPhone, normalizeCode, normalizePhone, parseSealPublicKey, sealCode, sessionWorkflowId, type SealKey } from '../contract/keys';
 import type { OtpConfig } from '../lib/config';
 import { AesGcmPayloadCodec, type PayloadKey } from '../lib/payload-codec';
 import { SendLimiter } from './send-limiter';
@@ -102,6 +110,21 @@ export interface OtpClientOptions {
   maxSendsInFlight?: number;
   /** Sends slower than this shrink the adaptive limit. @default 1000 */
   sendLatencyTargetMs?: number;
+  /**
+   * Who this client proposes, approves and rejects sender revisions as, when a call names no `by`
+   * (e.g. "backend:billing-service" or the signed-in operator's e-mail). Asserted, not proven:
+   * see the README, "Sender approval".
+   */
+  identity?: string;
+}
+
+/** Options of the sender approval calls. */
+export interface RevisionCallOptions {
+  tenant?: string;
+  /** The identity acting; default OtpClientOptions.identity. */
+  by?: string;
+  /** Why, for the trail (at most 500 characters). */
+  note?: string;
 }
 
 /**
@@ -218,6 +241,11 @@ export class OtpClient {
   /** The same client, waiting at most `ms` for each send, verify or cancel. */
   withCallTimeout(ms: number): OtpClient {
     return new OtpClient({ ...this.opts, callTimeoutMs: ms }, this.limiter);
+  }
+
+  /** The same client, acting as `identity` in sender approval calls (e.g. the signed-in operator). */
+  withIdentity(identity: string): OtpClient {
+    return new OtpClient({ ...this.opts, identity }, this.limiter);
   }
 
   /** E.164 form of `phone`, or an InvalidPhoneError. */
@@ -376,6 +404,77 @@ export class OtpClient {
     } catch (err) {
       if (err instanceof WorkflowFailedError) throw new OtpRequestError(`catalog failed: ${err.cause?.message ?? err.message}`, (err.cause as { type?: string } | undefined)?.type ?? 'CatalogFailed');
       throw err;
+    }
+  }
+
+  /**
+   * Proposes the profile's revision as the workers have it now (its content hash is computed by a
+   * worker, never taken from the caller). Another identity must approve it before it sends.
+   */
+  async proposeRevision(profile: string, options: RevisionCallOptions = {}): Promise<SenderRevision> {
+    return this.approvalUpdate('propose', { profile, by: this.identity(options), note: options.note }, options.tenant);
+  }
+
+  /**
+   * Approves a proposed revision (`contentHash`: the 64 hex digits, or a prefix of at least 8 that
+   * names one revision of the profile). Refused with an OtpRequestError of type SelfApproval when
+   * `by` proposed it, RevisionNotFound or InvalidState otherwise; a refusal leaves no trace in history.
+   */
+  async approveRevision(profile: string, contentHash: string, options: RevisionCallOptions = {}): Promise<SenderRevision> {
+    return this.approvalUpdate('approve', { profile, contentHash: await this.fullHash(profile, contentHash, options.tenant), by: this.identity(options), note: options.note }, options.tenant);
+  }
+
+  /** Rejects a proposed revision, or revokes an approved one; same rules as approveRevision. */
+  async rejectRevision(profile: string, contentHash: string, options: RevisionCallOptions = {}): Promise<SenderRevision> {
+    return this.approvalUpdate('reject', { profile, contentHash: await this.fullHash(profile, contentHash, options.tenant), by: this.identity(options), note: options.note }, options.tenant);
+  }
+
+  /** The tenant's approval trail, oldest first (`profile` narrows it); [] when nothing was ever proposed. */
+  async senderRevisions(options: { tenant?: string; profile?: string } = {}): Promise<SenderRevision[]> {
+    const tenant = options.tenant ?? this.opts.tenant ?? DEFAULT_TENANT;
+    assertTenant(tenant);
+    const handle = this.temporal.workflow.getHandle(senderApprovalWorkflowId(tenant));
+    try {
+      return await this.bounded(() => handle.query(revisionsQuery, options.profile !== undefined ? { profile: options.profile } : {}));
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return [];
+      throw err;
+    }
+  }
+
+  private identity(options: RevisionCallOptions): string {
+    const by = options.by ?? this.opts.identity;
+    if (!by?.trim()) throw new OtpRequestError('name who acts: pass `by`, or set the client\'s `identity`', 'InvalidRequest');
+    return by;
+  }
+
+  /** A hash prefix names the one revision of the profile it starts. */
+  private async fullHash(profile: string, hash: string, tenant?: string): Promise<string> {
+    const h = hash.trim().toLowerCase();
+    if (/^[0-9a-f]{64}$/.test(h)) return h;
+    if (!/^[0-9a-f]{8,63}$/.test(h)) throw new OtpRequestError('contentHash must be hex: the 64 digits, or a prefix of at least 8', 'InvalidRequest');
+    const matches = (await this.senderRevisions({ tenant, profile })).filter((r) => r.contentHash.startsWith(h));
+    if (matches.length !== 1) throw new OtpRequestError(matches.length ? `contentHash prefix ${h} names ${matches.length} revisions of profile "${profile}": give more digits` : `no revision of profile "${profile}" starts with ${h}`, matches.length ? 'InvalidRequest' : 'RevisionNotFound');
+    return matches[0].contentHash;
+  }
+
+  /** Every approval change is an update-with-start on the tenant's approval workflow. */
+  private async approvalUpdate(kind: 'propose' | 'approve' | 'reject', request: { profile: string; by: string; note?: string; contentHash?: string }, tenant = this.opts.tenant ?? DEFAULT_TENANT): Promise<SenderRevision> {
+    assertTenant(tenant);
+    const input: SenderApprovalInput = { tenant };
+    const start = new WithStartWorkflowOperation<(i: SenderApprovalInput) => Promise<void>>(SENDER_APPROVAL_WORKFLOW, {
+      workflowId: senderApprovalWorkflowId(tenant),
+      taskQueue: this.opts.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    const req = Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined)) as typeof request;
+    try {
+      if (kind === 'propose') return await this.bounded(() => this.temporal.workflow.executeUpdateWithStart(proposeRevisionUpdate, { args: [req], startWorkflowOperation: start }));
+      const update = kind === 'approve' ? approveRevisionUpdate : rejectRevisionUpdate;
+      return await this.bounded(() => this.temporal.workflow.executeUpdateWithStart(update, { args: [{ ...req, contentHash: req.contentHash! }], startWorkflowOperation: start }));
+    } catch (err) {
+      explain(err);
     }
   }
 

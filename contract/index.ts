@@ -38,6 +38,15 @@ export const OPT_OUT_WORKFLOW_ID_PREFIX = 'otp-optout:';
 export const OPT_OUT_SIGNAL = 'optOut';
 export const OPT_OUT_QUERY = 'optedOut';
 
+/** Workflow type of a tenant's sender approvals: its history is the trail of who proposed and who approved which profile revision. */
+export const SENDER_APPROVAL_WORKFLOW = 'otpSenderApproval';
+/** Sender approval workflow ids: this, then the tenant. */
+export const SENDER_APPROVAL_WORKFLOW_ID_PREFIX = 'otp-approval:';
+export const PROPOSE_REVISION_UPDATE = 'proposeRevision';
+export const APPROVE_REVISION_UPDATE = 'approveRevision';
+export const REJECT_REVISION_UPDATE = 'rejectRevision';
+export const REVISIONS_QUERY = 'revisions';
+
 export const SEND_UPDATE = 'send';
 export const ACQUIRE_UPDATE = 'acquire';
 export const VERIFY_UPDATE = 'verify';
@@ -311,7 +320,7 @@ export interface SendRefused {
   /** Absent when the number could not even be parsed (no session exists). */
   sessionId?: string;
   status: SendRefusalStatus;
-  /** Stable machine-readable reason, e.g. worker_busy, request_too_old, opted_out, client_busy, resend_cooldown, too_many_sends, too_many_failures, tenant_rate, country_denied:RU, number_type_denied:PREMIUM_RATE, velocity_country:FR, not_a_valid_number. */
+  /** Stable machine-readable reason, e.g. worker_busy, request_too_old, opted_out, sender_not_approved, sender_rejected, sender_approvals_unavailable, client_busy, resend_cooldown, too_many_sends, too_many_failures, tenant_rate, country_denied:RU, number_type_denied:PREMIUM_RATE, velocity_country:FR, not_a_valid_number. */
   reason: string;
   maskedPhone?: string;
   /** Seconds until a send can succeed (rate_limited, overloaded, locked). */
@@ -514,6 +523,68 @@ export interface SessionReceipt extends DeliveryReceipt {
   codeSeq: number;
 }
 
+/** Input of the sender approval workflow. */
+export interface SenderApprovalInput {
+  tenant: string;
+  /** The trail so far, carried by continue-as-new (the earlier runs' histories stay as they were). */
+  carried?: SenderRevision[];
+  /** Set by the workers' codec when `carried` came without a valid signature: the workflow fails at once. */
+  carriedRefused?: boolean;
+  /** Continue-as-new after this many decisions and proposals (default 500); tests make it small. */
+  changesPerRun?: number;
+}
+
+/** A profile revision as the workers have it: what an approver approves, named by its content hash. */
+export interface SenderRevisionContent {
+  profile: string;
+  /** sha256 (hex) of the canonical JSON of the profile's effective content: every rule, template and the sender and brand it sends with. */
+  contentHash: string;
+  /** name@revision, as sends record it (e.g. "login@3f2a9c0b1d4e"). */
+  revision: string;
+  /** The sender id and brand the revision sends with (the profile's, else the worker's OTP_SENDER_ID / OTP_BRAND). */
+  senderId: string;
+  brand: string;
+  /** Locale -> template. */
+  templates: Record<string, string>;
+}
+
+export type SenderRevisionState = 'proposed' | 'approved' | 'rejected';
+
+/** One entry of the approval trail. */
+export interface SenderRevision extends SenderRevisionContent {
+  state: SenderRevisionState;
+  /** contentHash of the profile's revision approved last when this one was proposed (null: none). */
+  previous: string | null;
+  proposedBy: string;
+  proposedAt: string;
+  note?: string;
+  /** Who approved or rejected it, and when (the last decision; every one is in the workflow's history). */
+  decidedBy?: string;
+  decidedAt?: string;
+  decisionNote?: string;
+}
+
+/** Update `proposeRevision`: propose the profile's revision as the workers have it now. */
+export interface ProposeRevisionRequest {
+  profile: string;
+  /** Who proposes: asserted by the caller (see the README, "Sender approval"). */
+  by: string;
+  note?: string;
+}
+
+/** Updates `approveRevision` and `rejectRevision`: by another identity than the proposer's. */
+export interface DecideRevisionRequest {
+  profile: string;
+  contentHash: string;
+  by: string;
+  note?: string;
+}
+
+/** Query `revisions`: the trail, oldest first; `profile` narrows it. */
+export interface RevisionsQuery {
+  profile?: string;
+}
+
 export const acquireUpdate = defineUpdate<QuotaResult, [QuotaRequest]>(ACQUIRE_UPDATE);
 export const sendUpdate = defineUpdate<SendOtpResult, [SendOtpRequest]>(SEND_UPDATE);
 export const verifyUpdate = defineUpdate<VerifyOtpResult, [VerifyOtpRequest]>(VERIFY_UPDATE);
@@ -527,6 +598,10 @@ export const velocityReportSignal = defineSignal<[VelocityReport]>(VELOCITY_REPO
 export const optOutSignal = defineSignal<[OptOutChange]>(OPT_OUT_SIGNAL);
 export const optOutQuery = defineQuery<boolean>(OPT_OUT_QUERY);
 export const velocitySnapshotQuery = defineQuery<VelocitySnapshot, [string[]]>(VELOCITY_SNAPSHOT_QUERY);
+export const proposeRevisionUpdate = defineUpdate<SenderRevision, [ProposeRevisionRequest]>(PROPOSE_REVISION_UPDATE);
+export const approveRevisionUpdate = defineUpdate<SenderRevision, [DecideRevisionRequest]>(APPROVE_REVISION_UPDATE);
+export const rejectRevisionUpdate = defineUpdate<SenderRevision, [DecideRevisionRequest]>(REJECT_REVISION_UPDATE);
+export const revisionsQuery = defineQuery<SenderRevision[], [RevisionsQuery?]>(REVISIONS_QUERY);
 
 /** Workflow id of one catalog request (`id` unique per call, e.g. a UUID). */
 export function catalogWorkflowId(id: string): string {
@@ -546,4 +621,9 @@ export function velocityShardId(tenant: string, shard: number): string {
 /** Workflow id of the receipt mailbox for one SMSC message. */
 export function receiptMailboxId(smsc: string, messageId: string): string {
   return `dlr-${smsc}-${messageId}`;
+}
+
+/** Workflow id of a tenant's sender approvals. */
+export function senderApprovalWorkflowId(tenant: string): string {
+  return `${SENDER_APPROVAL_WORKFLOW_ID_PREFIX}${tenant}`;
 }

@@ -106,5 +106,14 @@ export class TemporalOtpApi implements ICredentialType {
       default: '',
       description: "The workers' OTP_SEAL_PUBLIC_KEY: codes are sealed with it, so no one holding this credential can read them back from history. Leave empty only for a local development stack.",
     },
+    {
+      displayName: 'Identity',
+      name: 'identity',
+      type: 'string',
+      default: '',
+      placeholder: 'alice@example.com',
+      description:
+        "Who Send OTP's sender revision operations act as: propose, approve, reject. The workers refuse an approval by the revision's proposer, so give the people or teams who approve their own credential. Empty: the flow (n8n-flow:<workflow ID>).",
+    },
   ];
 }

@@ -20,6 +20,8 @@ import { DEFAULT_MAX_SEND_WAIT_MS, DEFAULT_MAX_SENDS_IN_FLIGHT } from '../activi
 import { DEFAULT_RECEIPT_HOLD_MS, DEFAULT_RECEIPT_LINK_AFTER_MS } from '../activities/receipt-links';
 import { DEFAULT_VELOCITY_SHARDS, DEFAULT_VELOCITY_SYNC_MS } from '../activities/velocity-gate';
 import { DEFAULT_SUPPRESSION_SYNC_MS } from '../activities/suppression-list';
+import { DEFAULT_SENDER_APPROVAL_SYNC_MS } from '../activities/sender-approvals';
+import type { SenderApprovalMode } from '../policy/approval';
 import { DEFAULT_CLIENT_MAX_SENDS_IN_FLIGHT, DEFAULT_CLIENT_SEND_TARGET_MS } from '../client/send-limiter';
 
 /** @default STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT (the CTIA / US carrier set) */
@@ -102,6 +104,8 @@ export const SETTINGS = {
   OTP_MO_WEBHOOK_URL: { kind: 'string', default: '', doc: 'Worker only. Where mobile-originated messages (replies, STOP) are POSTed, signed like every webhook (docs/webhooks.md), with retries until it answers 2xx; must pass OTP_OUTBOUND_ALLOW. Empty: MO messages are counted and logged without content, not forwarded (STOP/START keywords still apply).' },
   OTP_MO_STOP_KEYWORDS: { kind: 'string', default: DEFAULT_STOP_KEYWORDS, doc: 'Worker only. Comma-separated keywords (the first word of an MO, trimmed and case-folded) that add the sender to the suppression list; profiles with respectOptOut refuse sends to it as `blocked` (reason opted_out). Empty: none.' },
   OTP_SUPPRESSION_SYNC_MS: { kind: 'ms', default: String(DEFAULT_SUPPRESSION_SYNC_MS), doc: 'Worker only. How often a worker reads new STOP and START entries into its copy of the suppression list. A STOP reaches sends on every worker within this plus the cluster\'s visibility lag (at once on the worker that received it); while the copy is more than 5 s old, each send asks Temporal instead.' },
+  OTP_SENDER_APPROVAL: { kind: 'string', default: 'required', doc: 'Worker only. `required`: a send on a profile revision that no second identity approved is refused (`blocked`, reason sender_not_approved or sender_rejected) and nothing is sent (see "Sender approval"). `off`: no approval step, the development switch `npm start` and the test stacks set.' },
+  OTP_SENDER_APPROVAL_SYNC_MS: { kind: 'ms', default: String(DEFAULT_SENDER_APPROVAL_SYNC_MS), doc: 'Worker only. How often a worker refreshes its copy of each sending tenant\'s approvals: an approval reaches sends within this plus one describe and one query. A copy not refreshed for 10 s refuses sends (`overloaded`, reason sender_approvals_unavailable): fail closed.' },
   OTP_MO_START_KEYWORDS: { kind: 'string', default: DEFAULT_START_KEYWORDS, doc: 'Worker only. Comma-separated keywords that take the sender off the suppression list.' },
   OTP_CODEC_ALLOW_ORIGIN: { kind: 'string', default: 'http://localhost:8233', doc: 'Web UI origin the codec server allows (CORS).' },
   OTP_CODEC_ALLOW_ENCODE: { kind: 'string', default: 'false', doc: 'Serve POST /encode (the Web UI needs it only to send signals or start workflows with input). Off: encoding lets any caller of the codec server write payloads as a key holder.' },
@@ -146,6 +150,8 @@ export interface OtpConfig {
   velocity: { shards: number; syncMs: number };
   /** How often the worker's copy of the suppression list reads new entries (OTP_SUPPRESSION_SYNC_MS). */
   suppressionSyncMs: number;
+  /** Sender approval (OTP_SENDER_APPROVAL, OTP_SENDER_APPROVAL_SYNC_MS): required in production, off for the embedded stack. */
+  senderApproval: { mode: SenderApprovalMode; syncMs: number };
   /** Receipt correlation (activities/receipt-links.ts). */
   receipts: { linkAfterMs: number; holdMs: number };
   smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string };
@@ -379,6 +385,11 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
     admission: { maxInFlight: int('OTP_MAX_SENDS_IN_FLIGHT', 1, 100000), maxWaitMs: int('OTP_MAX_SEND_WAIT_MS', 100, 600000), clientMaxInFlight: int('OTP_CLIENT_MAX_SENDS_IN_FLIGHT', 1, 100000), clientTargetMs: int('OTP_CLIENT_SEND_TARGET_MS', 50, 600000) },
     velocity: { shards: int('OTP_VELOCITY_SHARDS', 1, 64), syncMs: int('OTP_VELOCITY_SYNC_MS', 50, 60000) },
     suppressionSyncMs: int('OTP_SUPPRESSION_SYNC_MS', 50, 60000),
+    senderApproval: (() => {
+      const mode = str('OTP_SENDER_APPROVAL').trim().toLowerCase();
+      if (mode !== 'off' && mode !== 'required') throw new ConfigError(`OTP_SENDER_APPROVAL must be "required" or "off" (got "${mode}")`);
+      return { mode, syncMs: int('OTP_SENDER_APPROVAL_SYNC_MS', 50, 60000) };
+    })(),
     receipts: { linkAfterMs: int('OTP_RECEIPT_LINK_AFTER_MS', 0, 3600000), holdMs: int('OTP_RECEIPT_HOLD_MS', 0, 60000) },
     profiles,
     temporal: { address, namespace: nonEmpty('TEMPORAL_NAMESPACE'), taskQueue: nonEmpty('OTP_TASK_QUEUE') },

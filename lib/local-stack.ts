@@ -43,6 +43,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       TEMPORAL_ADDRESS: options.temporalAddress ?? server!.address,
       SMSC_PORT: String(sim.smppPort),
       SMTP_PORT: String(sim.smtpPort ?? 2525),
+      // A development stack: no approval step unless the caller asks for one.
+      OTP_SENDER_APPROVAL: 'off',
       ...options.env,
     });
     worker = await startWorker(config, options.worker);

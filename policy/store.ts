@@ -22,6 +22,27 @@ function canonical(v: unknown): string {
 /** Fields added after profiles were first revisioned, with their defaults: hashed only when not the default, so unchanged profiles keep their revision. */
 const HASHED_WHEN_SET: Partial<Record<keyof OtpProfile, unknown>> = { deliveryWebhookUrl: null, respectOptOut: true };
 
+/** The sender and brand a profile sends with when it names none (OTP_SENDER_ID, OTP_BRAND). */
+export interface SenderDefaults {
+  senderId: string;
+  brand: string;
+}
+
+/**
+ * Revision identity for sender approval: sha256 (hex) of the canonical JSON of the profile's
+ * effective content, with the sender and brand resolved as sends resolve them, so a new
+ * OTP_SENDER_ID behind a profile that names none needs a new approval too.
+ */
+export function profileContentHash(p: OtpProfile, defaults: SenderDefaults): string {
+  return createHash('sha256').update(canonical(effectiveContent(p, defaults))).digest('hex');
+}
+
+function effectiveContent(p: OtpProfile, defaults: SenderDefaults): OtpProfile {
+  // Only the OtpProfile fields: a ResolvedProfile's name and short revision are not content.
+  const { name: _name, revision: _revision, ...content } = p as Partial<ResolvedProfile> & OtpProfile;
+  return { ...content, senderId: p.senderId ?? defaults.senderId, brand: p.brand ?? defaults.brand };
+}
+
 export function profileRevision(p: OtpProfile): string {
   const hashed: Partial<OtpProfile> = { ...p };
   for (const [f, unset] of Object.entries(HASHED_WHEN_SET)) if (hashed[f as keyof OtpProfile] === unset) delete hashed[f as keyof OtpProfile];

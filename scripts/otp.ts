@@ -4,24 +4,31 @@
  *   npm run otp -- send <phone> [--tenant T] [--key KEY] [--profile P] [--locale L] [--context TEXT] [--brand B] [--code C] [--message TEXT] [--email E] [--webhook URL]
  *   npm run otp -- verify <phone> <code> [--tenant T] [--key KEY] [--purpose P] [--context TEXT] [--public]
  *   npm run otp -- status <phone> [--tenant T]
+ *   npm run otp -- profile propose <profile> [--tenant T] [--by WHO] [--note TEXT]
+ *   npm run otp -- profile approve|reject <profile> <contentHash> [--tenant T] [--by WHO] [--note TEXT]
+ *   npm run otp -- profile list [<profile>] [--tenant T]
  *
  * Settings come from the same environment / OTP_CONFIG_FILE as the worker.
  */
-import { connectOtpClient, OtpRequestError } from '../client';
+import { userInfo } from 'node:os';
+import { connectOtpClient, OtpRequestError, type OtpClient } from '../client';
 import { InvalidPhoneError, InvalidTenantError } from '../contract/keys';
 import { ConfigError, loadConfig } from '../lib/config';
 
 const USAGE = `usage:
   otp send <phone> [--tenant T] [--key IDEMPOTENCY_KEY] [--profile P] [--locale L] [--context TEXT] [--brand B] [--code C] [--message TEXT] [--email E] [--webhook URL]
   otp verify <phone> <code> [--tenant T] [--key IDEMPOTENCY_KEY] [--purpose login|transaction|recovery|custom] [--context TEXT] [--public]
-  otp status <phone> [--tenant T]`;
+  otp status <phone> [--tenant T]
+  otp profile propose <profile> [--tenant T] [--by WHO] [--note TEXT]
+  otp profile approve|reject <profile> <contentHash> [--tenant T] [--by WHO] [--note TEXT]
+  otp profile list [<profile>] [--tenant T]`;
 
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): { positional: string[]; flags: Record<string, string> } {
   const positional: string[] = [];
   const flags: Record<string, string> = {};
-  const known = new Set(['tenant', 'key', 'profile', 'purpose', 'locale', 'context', 'brand', 'code', 'message', 'email', 'webhook']);
+  const known = new Set(['tenant', 'key', 'profile', 'purpose', 'locale', 'context', 'brand', 'code', 'message', 'email', 'webhook', 'by', 'note']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--public') {
@@ -39,8 +46,37 @@ function parseArgs(argv: string[]): { positional: string[]; flags: Record<string
   return { positional, flags };
 }
 
+/** Default identity of a terminal: the OS user, marked as such in the trail. */
+function cliIdentity(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return 'cli:unknown';
+  }
+}
+
+/** `otp profile …`: sender approval (see the README, "Sender approval"). */
+async function profileCommand(otp: OtpClient, args: string[], flags: Record<string, string>): Promise<unknown> {
+  const [action, profile, hash] = args;
+  const opts = { tenant: flags.tenant, by: flags.by ?? cliIdentity(), note: flags.note };
+  if (action === 'propose' && profile) return otp.proposeRevision(profile, opts);
+  if (action === 'approve' && profile && hash) return otp.approveRevision(profile, hash, opts);
+  if (action === 'reject' && profile && hash) return otp.rejectRevision(profile, hash, opts);
+  if (action === 'list') return otp.senderRevisions({ tenant: flags.tenant, profile });
+  throw new UsageError(USAGE);
+}
+
 async function main(): Promise<number> {
   const { positional, flags } = parseArgs(process.argv.slice(2));
+  if (positional[0] === 'profile') {
+    const otp = await connectOtpClient(loadConfig(process.env, 'client'));
+    try {
+      console.log(JSON.stringify(await profileCommand(otp, positional.slice(1), flags), null, 2));
+      return 0;
+    } finally {
+      await otp.temporal.connection.close();
+    }
+  }
   const [command, phone, code] = positional;
   if (!command || !phone || (command === 'verify' && !code) || !['send', 'verify', 'status'].includes(command)) throw new UsageError(USAGE);
   const config = loadConfig(process.env, 'client');
@@ -85,7 +121,9 @@ main().then(
     const known = err instanceof ConfigError || err instanceof InvalidPhoneError || err instanceof InvalidTenantError || err instanceof OtpRequestError;
     const message = err instanceof Error ? err.message : String(err);
     const hint = /connect|ECONNREFUSED|Failed to connect|unavailable/i.test(message) ? ' (is the stack running? start it with "npm start")' : '';
-    console.error(JSON.stringify({ error: known ? (err as Error).name : 'Error', message: message + hint }));
+    // The request error's type (SelfApproval, RevisionNotFound, InvalidRequest…) lets scripts branch on it.
+    const type = err instanceof OtpRequestError && err.type ? { type: err.type } : {};
+    console.error(JSON.stringify({ error: known ? (err as Error).name : 'Error', ...type, message: message + hint }));
     process.exit(1);
   },
 );

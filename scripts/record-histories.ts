@@ -11,12 +11,25 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { startLocalStack, type LocalStack } from '../lib/local-stack';
+import { SENDER_APPROVAL_WORKFLOW, senderApprovalWorkflowId, type SenderApprovalInput } from '../contract';
 import { PROJECT_ROOT } from '../lib/temporal-server';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Each scenario runs on the shared stack and returns the workflow id whose history is saved under its name. */
-const SCENARIOS: Record<string, (stack: LocalStack) => Promise<string>> = {
+/** Each scenario runs on the shared stack and returns the workflow id (and run, if not the latest) whose history is saved under its name. */
+const SCENARIOS: Record<string, (stack: LocalStack) => Promise<string | { workflowId: string; runId: string }>> = {
+  // Sender approval: propose, a refused self-approval (not in history), approve, propose, reject; the fourth change continues as new.
+  'sender-approval': async ({ otp, config }) => {
+    const input: SenderApprovalInput = { tenant: 'default', changesPerRun: 4 };
+    const first = await otp.temporal.workflow.start(SENDER_APPROVAL_WORKFLOW, { workflowId: senderApprovalWorkflowId('default'), taskQueue: config.temporal.taskQueue, args: [input] });
+    const login = await otp.proposeRevision('login', { by: 'alice@example.com', note: 'recorded' });
+    await otp.approveRevision('login', login.contentHash, { by: 'alice@example.com' }).catch(() => undefined);
+    await otp.approveRevision('login', login.contentHash, { by: 'bob@example.com' });
+    const fast = await otp.proposeRevision('lockout-fast', { by: 'alice@example.com' });
+    await otp.rejectRevision('lockout-fast', fast.contentHash, { by: 'bob@example.com', note: 'recorded' });
+    await otp.senderRevisions();
+    return { workflowId: first.workflowId, runId: first.firstExecutionRunId };
+  },
   // v3 (sealed codes, session lockout, purpose binding), recorded before search attributes (recorded again now, they would hold its marker).
   // Send, receipt, a wrong code, the right code under an idempotency key, its replay, then a wrong code under it.
   'session-v3-verified-idempotent': async ({ otp, sim }) => {
@@ -113,8 +126,9 @@ async function main(): Promise<void> {
   const out = join(PROJECT_ROOT, 'test', 'histories');
   try {
     for (const name of names) {
-      const workflowId = await SCENARIOS[name](stack);
-      const history = await stack.otp.temporal.workflow.getHandle(workflowId).fetchHistory();
+      const recorded = await SCENARIOS[name](stack);
+      const { workflowId, runId } = typeof recorded === 'string' ? { workflowId: recorded, runId: undefined } : recorded;
+      const history = await stack.otp.temporal.workflow.getHandle(workflowId, runId).fetchHistory();
       // Binary protobuf: exact, and what `History.decode` reads back in the replay test.
       writeFileSync(join(out, `${name}.history.pb`), temporal.api.history.v1.History.encode(temporal.api.history.v1.History.fromObject(history)).finish());
       console.log(`recorded ${name} (${history.events?.length} events)`);

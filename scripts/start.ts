@@ -15,6 +15,9 @@ import { AesGcmPayloadCodec } from '../lib/payload-codec';
 import { OTP_SEARCH_ATTRIBUTE_KEYS } from '../contract';
 import { PROJECT_ROOT, startDevServer, waitForPort, type DevServer } from '../lib/temporal-server';
 
+/** `npm start`'s development switch: the one place approval is off by default (set OTP_SENDER_APPROVAL=required to try it). */
+const EMBEDDED_SENDER_APPROVAL = 'off';
+
 interface Child {
   name: string;
   proc: ChildProcess;
@@ -102,7 +105,9 @@ async function main(): Promise<void> {
     await waitForPort(config.smsc.host, config.smsc.port, 10_000);
   }
   const metricsPort = process.env.OTP_METRICS_PORT ?? (config.metrics.port ? String(config.metrics.port) : START_METRICS_PORT);
-  launch('worker', 'worker.js', { ...process.env, OTP_METRICS_PORT: metricsPort });
+  // The embedded stack sends with no approval step; production workers keep the default, required.
+  const senderApproval = process.env.OTP_SENDER_APPROVAL || EMBEDDED_SENDER_APPROVAL;
+  launch('worker', 'worker.js', { ...process.env, OTP_METRICS_PORT: metricsPort, OTP_SENDER_APPROVAL: senderApproval });
   const metricsHost = config.metrics.host === '0.0.0.0' ? '127.0.0.1' : config.metrics.host;
 
   const lines = [
@@ -117,6 +122,7 @@ async function main(): Promise<void> {
     simulate ? `  Mailbox (SMTP)    smtp://127.0.0.1:${config.smtp.port}, read at http://127.0.0.1:${process.env.SIM_HTTP_PORT || 2780}/mail?to=you@example.com` : undefined,
     `  Worker            task queue "${config.temporal.taskQueue}"`,
     metricsPort !== '0' ? `  Metrics           http://${metricsHost}:${metricsPort}/metrics (Prometheus; Temporal SDK series included)` : undefined,
+    `  Sender approval   ${senderApproval}${senderApproval === 'off' ? ' (development switch; production workers default to required)' : ': npm run otp -- profile propose login --by you@example.com'}`,
     '',
     'Try:  npm run otp -- send +33612345678',
     'Stop: Ctrl-C',

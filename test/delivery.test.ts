@@ -62,6 +62,7 @@ test('two workers with two binds each: receipts land on a bind that did not subm
     SMSC_PORT: String(sim.smppPort),
     SMSC_BINDS: '2',
     OTP_PROFILES: JSON.stringify(TEST_PROFILES),
+    OTP_SENDER_APPROVAL: 'off',
   });
   const workers: RunningOtpWorker[] = [];
   for (let i = 0; i < 2; i++) {
@@ -97,6 +98,7 @@ test('a worker killed while it waits for a receipt: after a restart the session 
     OTP_TENANT: `kill${randomUUID().slice(0, 8)}`,
     SMSC_PORT: String(sim.smppPort),
     OTP_PROFILES: JSON.stringify(TEST_PROFILES),
+    OTP_SENDER_APPROVAL: 'off',
   };
   const spawnWorker = async (): Promise<ChildProcess> => {
     const child = spawn(process.execPath, [join(__dirname, '..', 'dist', 'worker.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -259,6 +261,7 @@ test('refused credentials: the send error and the status name the refusal, and t
     OTP_TENANT: `ref${randomUUID().slice(0, 8)}`,
     OTP_STATUS_PORT: String(port),
     OTP_PROFILES: JSON.stringify(TEST_PROFILES),
+    OTP_SENDER_APPROVAL: 'off',
     SMSC_ROUTES: JSON.stringify([{ name: 'smsc', host: '127.0.0.1', port: sim.smppPort, systemId: 'otp', password: 'wrong', maxBindRefusals: 1 }]),
   });
   const w = await startWorker(config, { workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! }, workerOptions: { shutdownGraceTime: '1 second' } });

@@ -17,7 +17,8 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.history.pb'));
 // The histories were recorded with the dev payload key.
 const dataConverter = workerDataConverter(loadConfig({}));
 /** Mailboxes and shards check their id's prefix (a squat under a session id ends at once): replay under a real-looking one. */
-const workflowIdOf = (file: string) => (file.startsWith('receipt-mailbox') ? 'dlr-smsc-replayed' : file.startsWith('velocity-shard') ? 'otp-velocity:default:0' : `otp-default-${file.replace(/\W/g, '').padEnd(32, 'x').slice(0, 32)}`);
+const workflowIdOf = (file: string) =>
+  file.startsWith('receipt-mailbox') ? 'dlr-smsc-replayed' : file.startsWith('velocity-shard') ? 'otp-velocity:default:0' : file.startsWith('sender-approval') ? 'otp-approval:default' : `otp-default-${file.replace(/\W/g, '').padEnd(32, 'x').slice(0, 32)}`;
 const load = (file: string) => temporal.api.history.v1.History.decode(readFileSync(join(dir, file)));
 
 beforeAll(() => quietRuntime());
@@ -40,6 +41,8 @@ test('there are recorded histories for sessions and mailboxes, of v0.1, v2, v3 a
       'session-v3-retried.history.pb',
       'session-search-attributes.history.pb',
       'session-search-attributes-failed.history.pb',
+      'session-v4-verified.history.pb',
+      'sender-approval.history.pb',
     ]),
   );
 });

@@ -60,6 +60,7 @@ function activities(m: Mocks): OtpActivities {
     acquireSendQuota: unused,
     dispatchCode: unused,
     describeCatalog: unused,
+    describeProfileRevision: unused,
     applyOptOut: unused,
     postMobileOriginated: unused,
   };

@@ -7,3 +7,4 @@ export { otpCatalog } from './catalog';
 export { otpVelocity } from './v1/velocity';
 export { otpMobileOriginated } from './mobile-originated';
 export { otpOptOut } from './opt-out';
+export { otpSenderApproval } from './sender-approval';

@@ -89,6 +89,8 @@ export class BenchStack {
       SMSC_TPS: String(this.opts.smscTps),
       OTP_STATUS_PORT: '0',
       OTP_TASK_QUEUE: this.taskQueue,
+      // The bench measures the send path as `npm start` runs it: no approval step.
+      OTP_SENDER_APPROVAL: 'off',
       ...(this.opts.profiles !== undefined ? { OTP_PROFILES: this.opts.profiles } : {}),
     };
     const ready: Promise<void>[] = [this.launchWorker('worker', ['worker.js'], this.workerEnv)];

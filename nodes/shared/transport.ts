@@ -28,6 +28,8 @@ export interface TemporalOtpCredentials {
   hashSecret?: string;
   payloadSecrets?: string;
   sealPublicKey?: string;
+  /** Who sender approval calls act as (an operator's e-mail); empty: the flow. */
+  identity?: string;
 }
 
 /** Setting names in the worker's vocabulary -> the credential's field labels. */

@@ -69,7 +69,8 @@ export async function startStack(simOptions: SimulatorOptions = {}, env: Record<
     sim: simOptions,
     // Tests receive callbacks and webhooks on loopback, which workers refuse unless allowed. A
     // loaded CI machine can take over 1.5 s to start a session: tests of freshness set their own wait.
-    env: { OTP_TASK_QUEUE: `otp-test-${randomUUID()}`, OTP_TENANT: `t${randomUUID().slice(0, 8)}`, OTP_PROFILES: JSON.stringify(TEST_PROFILES), OTP_OUTBOUND_ALLOW: '127.0.0.1', OTP_MAX_SEND_WAIT_MS: '10000', ...env },
+    // Approval off unless a test turns it on (test/sender-approval.test.ts).
+    env: { OTP_TASK_QUEUE: `otp-test-${randomUUID()}`, OTP_TENANT: `t${randomUUID().slice(0, 8)}`, OTP_PROFILES: JSON.stringify(TEST_PROFILES), OTP_OUTBOUND_ALLOW: '127.0.0.1', OTP_MAX_SEND_WAIT_MS: '10000', OTP_SENDER_APPROVAL: 'off', ...env },
     worker: { workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! }, workerOptions: { shutdownGraceTime: '1 second' } },
   });
   const { sim } = stack;

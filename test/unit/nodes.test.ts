@@ -1,6 +1,7 @@
 /** The n8n nodes' descriptions: defaults agree with the client's, the region list, versions. */
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
-import { DEFAULT_CALL_TIMEOUT_MS } from '../../client';
+import { DEFAULT_CALL_TIMEOUT_MS, type OtpClient } from '../../client';
+import { n8nIdentity, senderRevision } from '../../nodes/SendOtp/actions/operations/senderRevision';
 import { callTimeoutMs, defaultRegion, regionOptions, requestOptionFields } from '../../nodes/shared/fields';
 import { SendOtp } from '../../nodes/SendOtp/SendOtp.node';
 import { VerifyOtp } from '../../nodes/VerifyOtp/VerifyOtp.node';
@@ -56,4 +57,30 @@ test('flows saved with older versions keep Default Region as text; newer ones ge
       ]),
     );
   }
+});
+
+describe('Send OTP sender revision operations (issue 12)', () => {
+  function ctx(params: Record<string, unknown>, identity?: string) {
+    return {
+      getNode: () => ({ name: 'Send OTP' }),
+      getNodeParameter: (name: string, _i: number, fallback?: unknown) => params[name] ?? fallback,
+      getCredentials: async () => ({ identity }),
+      getWorkflow: () => ({ id: 'wf42' }),
+    } as unknown as IExecuteFunctions;
+  }
+  test("the identity is the credential's, else the flow", async () => {
+    expect(await n8nIdentity(ctx({}, ' alice@example.com '))).toBe('alice@example.com');
+    expect(await n8nIdentity(ctx({}, ''))).toBe('n8n-flow:wf42');
+  });
+  test('approve passes the profile, hash, identity and note on; an empty hash is the flow’s error', async () => {
+    const calls: unknown[] = [];
+    const otp = { approveRevision: async (...args: unknown[]) => (calls.push(args), { profile: 'login', templates: {} }) } as unknown as OtpClient;
+    await senderRevision(ctx({ tenant: 'acme', revisionProfile: 'login', contentHash: 'abcdef0123', revisionNote: 'ok' }), otp, 0, 'approveRevision', 'bob');
+    expect(calls).toEqual([['login', 'abcdef0123', { tenant: 'acme', by: 'bob', note: 'ok' }]]);
+    await expect(senderRevision(ctx({ revisionProfile: 'login' }), otp, 0, 'approveRevision', 'bob')).rejects.toThrow(/Content Hash is empty/);
+  });
+  test('the phone is asked only by the operations on a session', () => {
+    const phone = new SendOtp().description.properties.find((p) => p.name === 'phone')!;
+    expect(phone.displayOptions?.show?.operation).toEqual(['send', 'resend', 'cancel', 'getStatus']);
+  });
 });

@@ -1,10 +1,13 @@
 import type { INodeProperties } from 'n8n-workflow';
 import { phoneFields, requestOptionFields } from '../../shared/fields';
+import { REVISION_OPERATIONS } from './operations/senderRevision';
 
 /** Shown from typeVersion 2 on; version 1 keeps Channel and Profile inside Options. */
 const V2 = { '@version': [{ _cnd: { gte: 2 } }] };
 const V1 = { '@version': [1] };
 const SENDING = { operation: ['send', 'resend'] };
+const REVISIONS = { operation: [...REVISION_OPERATIONS] };
+const DECIDING = { operation: ['approveRevision', 'rejectRevision'] };
 
 /** Where a sent code goes, as the node offers it. */
 export type Channel = 'sms' | 'webhook' | 'custom';
@@ -42,6 +45,9 @@ const storedCodeAcknowledged: INodeProperties = {
   description: 'Whether you accept that the code passes through this workflow and may be saved with its executions; the node refuses the Custom channel until you do',
 };
 
+/** Operations on a number's session: the ones that take a phone. */
+const SESSION_OPERATIONS = ['send', 'resend', 'cancel', 'getStatus'];
+
 /** Send OTP parameters, apart from execute (as in n8n's Postgres v2 node). */
 export const sendOtpProperties: INodeProperties[] = [
   {
@@ -51,10 +57,25 @@ export const sendOtpProperties: INodeProperties[] = [
     noDataExpression: true,
     options: [
       {
-        name: 'Send',
-        value: 'send',
-        action: 'Send a verification code to a phone number',
-        description: 'Make a code and deliver it. Returns sent, outcome and expiresAt, or why not (outcome, retryAfterSeconds); never the code, except on the Custom channel.',
+        name: 'Approve Sender Revision',
+        value: 'approveRevision',
+        action: 'Approve a sender revision',
+        description: 'Let a proposed revision send. Refused when this identity proposed it.',
+      },
+      { name: 'Cancel', value: 'cancel', action: 'Cancel a verification code', description: 'Stop the current code from verifying and from being re-sent' },
+      { name: 'Get Status', value: 'getStatus', action: 'Get the status of a verification code', description: 'Delivery and verification state of the number’s session' },
+      { name: 'List Sender Revisions', value: 'listRevisions', action: 'List sender revisions', description: "The profile's approval trail: who proposed and decided each revision, when, and its content hash" },
+      {
+        name: 'Propose Sender Revision',
+        value: 'proposeRevision',
+        action: 'Propose a sender revision for approval',
+        description: "Propose the profile's sender, templates and rules as the workers have them now; another identity must approve them before they send",
+      },
+      {
+        name: 'Reject Sender Revision',
+        value: 'rejectRevision',
+        action: 'Reject a sender revision',
+        description: 'Refuse a proposed revision, or revoke an approved one; its sends are refused. Refused when this identity proposed it.',
       },
       {
         name: 'Resend',
@@ -62,12 +83,58 @@ export const sendOtpProperties: INodeProperties[] = [
         action: 'Resend a verification code',
         description: 'Send again to a number that already has a session, under the resend rules (cooldown, limits)',
       },
-      { name: 'Cancel', value: 'cancel', action: 'Cancel a verification code', description: 'Stop the current code from verifying and from being re-sent' },
-      { name: 'Get Status', value: 'getStatus', action: 'Get the status of a verification code', description: 'Delivery and verification state of the number’s session' },
+      {
+        name: 'Send',
+        value: 'send',
+        action: 'Send a verification code to a phone number',
+        description: 'Make a code and deliver it. Returns sent, outcome and expiresAt, or why not (outcome, retryAfterSeconds); never the code, except on the Custom channel.',
+      },
     ],
     default: 'send',
   },
-  ...phoneFields('Number to send the code to', undefined, 2),
+  ...phoneFields('Number to send the code to', { operation: SESSION_OPERATIONS }, 2),
+  {
+    displayName: 'Tenant',
+    name: 'tenant',
+    type: 'string',
+    default: 'default',
+    description: 'Whose sender approvals these are: each tenant approves its own revisions',
+    displayOptions: { show: REVISIONS },
+  },
+  {
+    displayName: 'Profile Name or ID',
+    name: 'revisionProfile',
+    type: 'options',
+    typeOptions: { loadOptionsMethod: 'getProfiles' },
+    default: 'login',
+    displayOptions: { show: REVISIONS },
+    description: 'The profile whose revision this is. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+  },
+  {
+    displayName: 'Content Hash',
+    name: 'contentHash',
+    type: 'string',
+    default: '',
+    required: true,
+    placeholder: '3f2a9c0b1d4e…',
+    displayOptions: { show: DECIDING },
+    description: 'The contentHash of the revision (from Propose or List): all 64 hex digits, or a prefix of at least 8',
+  },
+  {
+    displayName: 'Note',
+    name: 'revisionNote',
+    type: 'string',
+    default: '',
+    displayOptions: { show: { operation: ['proposeRevision', 'approveRevision', 'rejectRevision'] } },
+    description: 'Why, for the approval trail (at most 500 characters)',
+  },
+  {
+    displayName: "These operations act as the credential's Identity (or, without one, as this flow). The workers refuse an approval or rejection by the revision's proposer.",
+    name: 'revisionIdentityNotice',
+    type: 'notice',
+    default: '',
+    displayOptions: { show: REVISIONS },
+  },
   {
     displayName: 'Profile Name or ID',
     name: 'profile',

@@ -7,9 +7,14 @@ import { cancel } from './operations/cancel';
 import { getStatus } from './operations/getStatus';
 import { resend } from './operations/resend';
 import { send } from './operations/send';
+import { n8nIdentity, REVISION_OPERATIONS, senderRevision, type RevisionOperation } from './operations/senderRevision';
 
 type Operation = (ctx: IExecuteFunctions, otp: OtpClient, i: number, phone: string) => Promise<IDataObject>;
 const operations: Record<string, Operation> = { send, resend, cancel, getStatus };
+
+function isRevisionOperation(operation: string): operation is RevisionOperation {
+  return (REVISION_OPERATIONS as readonly string[]).includes(operation);
+}
 
 /**
  * What "On Error: Continue" puts out for a failed item: in version 2 named like Verify OTP's
@@ -33,9 +38,13 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
       try {
         const operation = this.getNodeParameter('operation', i) as string;
         const run = operations[operation];
-        if (!run) throw new NodeOperationError(this.getNode(), `Unknown operation "${operation}"`, { itemIndex: i });
-        const region = defaultRegion(this, i);
+        if (!run && !isRevisionOperation(operation)) throw new NodeOperationError(this.getNode(), `Unknown operation "${operation}"`, { itemIndex: i });
         const bounded = base.withCallTimeout(callTimeoutMs(this, i));
+        if (isRevisionOperation(operation)) {
+          out.push(resultItem(this, i, await senderRevision(this, bounded, i, operation, await n8nIdentity(this))));
+          continue;
+        }
+        const region = defaultRegion(this, i);
         const otp = region ? bounded.withDefaultRegion(region) : bounded;
         const phone = String(this.getNodeParameter('phone', i) ?? '');
         // A broken expression (empty phone) is the flow's error, not an "invalid_number" answer.
