@@ -1,0 +1,94 @@
+/**
+ * Streams the audit lines of one tenant's sends in a time window from a
+ * Temporal cluster: visibility is read page by page, and histories one session
+ * (one run, and the runs it continued as) at a time, so memory stays flat
+ * whatever the number of sessions.
+ */
+import type { Client } from '@temporalio/client';
+import { loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
+import { OTP_SESSION_WORKFLOW } from '../contract';
+import { otpDataConverter } from '../client';
+import type { PayloadKey } from '../lib/payload-codec';
+import { decodeRun, type DecodedRun } from './history';
+import { auditLines, csvHeader, formatLine, linesInWindow, type AuditEvent } from './lines';
+import type { AuditOptions } from './options';
+
+/** Length of the keyed hash at the end of a session id (contract/keys.ts sessionWorkflowId). */
+const SESSION_HASH_LENGTH = 32;
+/** Visibility page size: large enough to keep round trips few, small enough to start writing at once. */
+const DEFAULT_PAGE_SIZE = 200;
+
+export interface AuditExportInput extends AuditOptions {
+  /** Any client of the namespace; histories are decoded with `payloadKeys`, not with the client's converter. */
+  client: Client;
+  payloadKeys: PayloadKey[];
+  /** Receives each line with its newline; await it for backpressure. */
+  write: (chunk: string) => void | Promise<void>;
+  /** Told about a session that could not be read (e.g. a payload key missing); the export goes on. */
+  onSkip?: (sessionId: string, reason: string) => void;
+  pageSize?: number;
+}
+
+export interface AuditExportSummary {
+  sessions: number;
+  lines: number;
+  skipped: number;
+}
+
+/**
+ * Runs that may hold a send requested in [from, to): started before `to`, and not closed before `from`.
+ * A session continues as new and lives 24 h after its last send, so start times alone would miss sends.
+ */
+export function auditQuery(tenant: string, fromMs: number, toMs: number): string {
+  const from = new Date(fromMs).toISOString();
+  const to = new Date(toMs).toISOString();
+  return `WorkflowType = '${OTP_SESSION_WORKFLOW}' AND WorkflowId STARTS_WITH 'otp-${tenant}-' AND StartTime < '${to}' AND (CloseTime >= '${from}' OR ExecutionStatus = 'Running')`;
+}
+
+/** STARTS_WITH 'otp-acme-' also matches tenant "acme-eu": a session id of this tenant has exactly the hash after the prefix. */
+export function isTenantSession(tenant: string, workflowId: string): boolean {
+  const prefix = `otp-${tenant}-`;
+  return workflowId.startsWith(prefix) && workflowId.length === prefix.length + SESSION_HASH_LENGTH;
+}
+
+/** True when a run issued a new code: later runs can no longer change the lines of earlier sends. */
+function issuesNewCode(events: readonly AuditEvent[]): boolean {
+  return events.some((e) => e.kind === 'sendCompleted' && e.result?.status === 'sent' && !e.result.sameCode);
+}
+
+export async function exportAudit(input: AuditExportInput): Promise<AuditExportSummary> {
+  const { client, tenant, format, idKey } = input;
+  const converter = loadDataConverter(otpDataConverter(input.payloadKeys));
+  const window = { fromMs: input.fromMs, toMs: input.toMs };
+  const summary: AuditExportSummary = { sessions: 0, lines: 0, skipped: 0 };
+  if (format === 'csv') await input.write(`${csvHeader()}\n`);
+  const executions = client.workflow.list({ query: auditQuery(tenant, input.fromMs, input.toMs), pageSize: input.pageSize ?? DEFAULT_PAGE_SIZE });
+  for await (const info of executions) {
+    if (!isTenantSession(tenant, info.workflowId)) continue;
+    const sessionId = info.workflowId;
+    const decode = async (runId: string): Promise<DecodedRun> =>
+      decodeRun((await client.workflow.getHandle(sessionId, runId).fetchHistory()).events ?? [], { converter, sessionId, runId, tenant, idKey });
+    try {
+      const run = await decode(info.runId);
+      if (run.input !== null && run.input.tenant !== tenant) continue;
+      summary.sessions++;
+      const events = [...run.events];
+      // Retries, receipts and verifies of this run's last code may sit in the runs it continued as.
+      const inWindow = run.events.some((e) => e.kind === 'sendAccepted' && Date.parse(e.at) >= window.fromMs && Date.parse(e.at) < window.toMs);
+      let next = inWindow ? run.continuedAs : null;
+      while (next !== null) {
+        const later = await decode(next);
+        events.push(...later.events);
+        next = issuesNewCode(later.events) ? null : later.continuedAs;
+      }
+      for (const line of linesInWindow(auditLines(sessionId, events, run.input?.maskedPhone ?? null), info.runId, window)) {
+        await input.write(`${formatLine(line, format)}\n`);
+        summary.lines++;
+      }
+    } catch (err) {
+      summary.skipped++;
+      input.onSkip?.(sessionId, err instanceof Error ? err.message : String(err));
+    }
+  }
+  return summary;
+}
