@@ -99,7 +99,7 @@ export async function decodeRun(history: readonly HistoryEvent[], opts: DecodeRu
       const args = await first(req.input.args);
       const phone = isObject(args) && typeof args.phone === 'string' ? args.phone : null;
       const shown = opts.idKey !== undefined && phone !== null && sessionWorkflowId(opts.idKey, opts.tenant, phone) === opts.sessionId ? phone : null;
-      events.push({ kind: 'sendAccepted', at, runId: opts.runId, updateId: req.meta?.updateId ?? '', identity: req.meta?.identity || null, phone: shown });
+      events.push({ kind: 'sendAccepted', at, runId: opts.runId, updateId: req.meta?.updateId ?? '', identity: req.meta?.identity || null, phone: shown, clientRequestedAt: isObject(args) ? str(args.requestedAt) : null });
     } else if (e.workflowExecutionUpdateCompletedEventAttributes) {
       const { meta, outcome } = e.workflowExecutionUpdateCompletedEventAttributes;
       const updateId = meta?.updateId ?? '';

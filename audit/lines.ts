@@ -17,7 +17,7 @@ export interface AuditReceipt {
 
 /** What one session's history says, in history order, with only the fields the export needs. */
 export type AuditEvent =
-  | { kind: 'sendAccepted'; at: string; runId: string; updateId: string; identity: string | null; phone: string | null }
+  | { kind: 'sendAccepted'; at: string; runId: string; updateId: string; identity: string | null; phone: string | null; clientRequestedAt: string | null }
   | { kind: 'sendCompleted'; at: string; updateId: string; result: SendOtpResult | null; failure: string | null }
   /** A sendCode or retryCode local activity that put an SMS on a route. */
   | { kind: 'smsDispatched'; at: string; activity: 'sendCode' | 'retryCode'; route: string; messageIds: string[]; senderId: string | null }
@@ -77,7 +77,10 @@ export interface AuditLine {
   sender: string | null;
   /** Identity of the client that called the send update. */
   identity: string | null;
+  /** When the server accepted the send update (written with the workflow task that ran the send, so it can equal answeredAt). */
   requestedAt: string;
+  /** The caller's own clock when it asked (SendOtpRequest.requestedAt), if it said. */
+  clientRequestedAt: string | null;
   answeredAt: string | null;
   expiresAt: string | null;
   attempts: AuditAttempt[];
@@ -99,9 +102,9 @@ export interface AuditWindow {
 export function auditLines(sessionId: string, events: readonly AuditEvent[], maskedPhone: string | null): AuditLine[] {
   const lines: AuditLine[] = [];
   const pending = new Map<string, AuditLine>();
-  /** sendCode dispatches not yet claimed by a send's answer, by their first message id. */
+  /** sendCode dispatches by their first message id (the id a send's answer names). */
   const dispatches = new Map<string, Extract<AuditEvent, { kind: 'smsDispatched' }>>();
-  const claimed = new Set<string>();
+  const answers = new Set<string>();
   const byMessage = new Map<string, AuditAttempt>();
   /** The line that owns each code's later attempts, and the sender its retries reuse. */
   const owner = new Map<number, AuditLine>();
@@ -134,6 +137,7 @@ export function auditLines(sessionId: string, events: readonly AuditEvent[], mas
           sender: null,
           identity: e.identity,
           requestedAt: e.at,
+          clientRequestedAt: e.clientRequestedAt,
           answeredAt: null,
           expiresAt: null,
           attempts: [],
@@ -168,18 +172,14 @@ export function auditLines(sessionId: string, events: readonly AuditEvent[], mas
         line.expiresAt = r.expiresAt;
         const dispatch = r.messageId !== undefined ? dispatches.get(r.messageId) : undefined;
         if (dispatch) line.sender = dispatch.senderId;
-        if (r.channel === 'sms') {
-          line.repeat = r.messageId === undefined || claimed.has(r.messageId) || !dispatch;
-          if (!line.repeat && dispatch && r.messageId !== undefined) {
-            claimed.add(r.messageId);
-            attach(line, smsAttempt(dispatch, r.sameCode ? 'resend' : 'first', line.sender));
-          }
-        } else {
-          line.repeat = lines.some((l) => l !== line && l.status === 'sent' && l.codeSeq === r.codeSeq && !l.repeat);
-          if (!line.repeat && r.channel === 'webhook' && lastWebhook) {
-            attach(line, { channel: 'webhook', kind: 'first', at: lastWebhook.at, route: null, messageIds: [], sender: null, outcome: lastWebhook.delivered ? 'delivered' : 'failed', detail: null, receipts: [] });
-            lastWebhook = undefined;
-          }
+        // The same code and message as an earlier answer: that send's answer again, nothing new went out.
+        const answer = `${r.codeSeq}|${r.messageId ?? ''}`;
+        line.repeat = answers.has(answer);
+        answers.add(answer);
+        if (!line.repeat && dispatch) attach(line, smsAttempt(dispatch, r.sameCode ? 'resend' : 'first', line.sender));
+        if (!line.repeat && r.channel === 'webhook' && lastWebhook) {
+          attach(line, { channel: 'webhook', kind: 'first', at: lastWebhook.at, route: null, messageIds: [], sender: null, outcome: lastWebhook.delivered ? 'delivered' : 'failed', detail: null, receipts: [] });
+          lastWebhook = undefined;
         }
         if (!line.repeat) owner.set(r.codeSeq, line);
         if (!r.sameCode && (current === null || r.codeSeq > current)) current = r.codeSeq;
@@ -274,6 +274,7 @@ export const CSV_COLUMNS = [
   'sender',
   'identity',
   'requestedAt',
+  'clientRequestedAt',
   'answeredAt',
   'expiresAt',
   'attempts',
@@ -312,6 +313,7 @@ export function formatLine(line: AuditLine, format: AuditFormat): string {
     sender: line.sender,
     identity: line.identity,
     requestedAt: line.requestedAt,
+    clientRequestedAt: line.clientRequestedAt,
     answeredAt: line.answeredAt,
     expiresAt: line.expiresAt,
     attempts: JSON.stringify(line.attempts),

@@ -47,6 +47,7 @@ describe('recorded histories to audit lines', () => {
       expiresAt: '2026-11-27T07:03:05.103Z',
     });
     expect(Date.parse(l.answeredAt!)).toBeGreaterThanOrEqual(Date.parse(l.requestedAt));
+    expect(l.clientRequestedAt).toBe('2026-11-27T06:58:05.097Z');
     expect(l.attempts.map((a) => [a.kind, a.channel, a.route, a.messageIds, a.sender, a.outcome])).toEqual([
       ['first', 'sms', 'smsc', ['6613c94a4bc24'], 'OTPDemo', 'pending'],
       ['retry', 'sms', 'smsc', ['6613c94a4bc25'], 'OTPDemo', 'pending'],
@@ -78,6 +79,19 @@ describe('recorded histories to audit lines', () => {
     expect(shown[0].verify).toMatchObject({ outcome: 'verified', count: 2 });
   });
 
+  test('a same-code resend after an undelivered SMS, each with its failed receipt (v2 session)', async () => {
+    const lines = await recordedLines('session-v2-resent-failed-locked');
+    expect(lines.map((l) => [l.codeSeq, l.sameCode, l.repeat, l.attempts.map((a) => [a.kind, a.outcome, a.receipts.map((r) => r.stat)])])).toEqual([
+      [1, false, false, [['first', 'failed', ['UNDELIV']]]],
+      [1, true, false, [['resend', 'failed', ['UNDELIV']]]],
+    ]);
+  });
+
+  test('v0.1 sessions: sends and verifies, no attempts', async () => {
+    const lines = await recordedLines('session-verified');
+    expect(lines.map((l) => [l.status, l.codeSeq, l.attempts, l.verify?.outcome])).toEqual([['sent', 1, [], 'already_verified']]);
+  });
+
   test('idempotent verifies: the last answer wins', async () => {
     const [l] = await recordedLines('session-v3-verified-idempotent');
     expect(l.verify).toMatchObject({ outcome: 'idempotency_conflict', valid: false, count: 4 });
@@ -105,11 +119,11 @@ describe('attribution on built events', () => {
 
   test('a failed SMS, its retry, an email escalation, a same-code resend and a double click', () => {
     const events: AuditEvent[] = [
-      { kind: 'sendAccepted', at: at(0), runId: 'r', updateId: 'u1', identity: 'backend-a', phone: null },
+      { kind: 'sendAccepted', at: at(0), runId: 'r', updateId: 'u1', identity: 'backend-a', phone: null, clientRequestedAt: null },
       { kind: 'smsDispatched', at: at(0), activity: 'sendCode', route: 'eu', messageIds: ['m1', 'm1b'], senderId: 'ACME' },
       { kind: 'sendCompleted', at: at(1), updateId: 'u1', result: sent(1, 'm1'), failure: null },
       // The same click again: the same answer, nothing dispatched.
-      { kind: 'sendAccepted', at: at(1), runId: 'r', updateId: 'u1b', identity: 'backend-a', phone: null },
+      { kind: 'sendAccepted', at: at(1), runId: 'r', updateId: 'u1b', identity: 'backend-a', phone: null, clientRequestedAt: null },
       { kind: 'sendCompleted', at: at(1), updateId: 'u1b', result: sent(1, 'm1'), failure: null },
       receipt('m1', 'delivered', 2),
       receipt('m1b', 'failed', 2),
@@ -117,13 +131,13 @@ describe('attribution on built events', () => {
       { kind: 'fallbackScheduled', at: at(90), scheduledEventId: '40', channel: 'email', codeSeq: 1 },
       { kind: 'fallbackDone', at: at(91), scheduledEventId: '40', ok: true, id: '<mail-1@x>', failure: null },
       { kind: 'verifyCompleted', at: at(95), result: { sessionId: 's', valid: false, outcome: 'invalid_code', attemptsRemaining: 4 }, failure: null },
-      { kind: 'sendAccepted', at: at(100), runId: 'r', updateId: 'u2', identity: 'backend-b', phone: null },
+      { kind: 'sendAccepted', at: at(100), runId: 'r', updateId: 'u2', identity: 'backend-b', phone: null, clientRequestedAt: null },
       { kind: 'smsDispatched', at: at(100), activity: 'sendCode', route: 'eu', messageIds: ['m3'], senderId: 'ACME' },
       { kind: 'sendCompleted', at: at(101), updateId: 'u2', result: sent(1, 'm3', { sameCode: true }), failure: null },
       receipt('m3', 'delivered', 103),
       receipt('m2', 'delivered', 104),
       { kind: 'verifyCompleted', at: at(110), result: { sessionId: 's', valid: true, outcome: 'verified', attemptsRemaining: 4 }, failure: null },
-      { kind: 'sendAccepted', at: at(120), runId: 'r', updateId: 'u3', identity: null, phone: null },
+      { kind: 'sendAccepted', at: at(120), runId: 'r', updateId: 'u3', identity: null, phone: null, clientRequestedAt: null },
       { kind: 'sendCompleted', at: at(121), updateId: 'u3', result: null, failure: 'DispatchFailed: SMS dispatch failed: bind down' },
     ];
     const lines = auditLines('s', events, '+33••••••678');
@@ -146,11 +160,11 @@ describe('attribution on built events', () => {
 
   test('a verify belongs to the code current when it was answered', () => {
     const lines = auditLines('s', [
-      { kind: 'sendAccepted', at: at(0), runId: 'r', updateId: 'u1', identity: 'x', phone: null },
+      { kind: 'sendAccepted', at: at(0), runId: 'r', updateId: 'u1', identity: 'x', phone: null, clientRequestedAt: null },
       { kind: 'smsDispatched', at: at(0), activity: 'sendCode', route: 'eu', messageIds: ['m1'], senderId: 'S' },
       { kind: 'sendCompleted', at: at(1), updateId: 'u1', result: sent(1, 'm1'), failure: null },
       { kind: 'verifyCompleted', at: at(5), result: { sessionId: 's', valid: false, outcome: 'invalid_code', attemptsRemaining: 4 }, failure: null },
-      { kind: 'sendAccepted', at: at(40), runId: 'r2', updateId: 'u2', identity: 'x', phone: null },
+      { kind: 'sendAccepted', at: at(40), runId: 'r2', updateId: 'u2', identity: 'x', phone: null, clientRequestedAt: null },
       { kind: 'smsDispatched', at: at(40), activity: 'sendCode', route: 'eu', messageIds: ['m2'], senderId: 'S' },
       { kind: 'sendCompleted', at: at(41), updateId: 'u2', result: sent(2, 'm2'), failure: null },
       { kind: 'verifyCompleted', at: at(45), result: { sessionId: 's', valid: true, outcome: 'verified', attemptsRemaining: 5 }, failure: null },
@@ -173,9 +187,9 @@ describe('output formats', () => {
     expect(csvCell(3)).toBe('3');
   });
   test('a CSV row has one cell per header column; JSONL is the line as JSON', () => {
-    const line: AuditLine = { sessionId: 's', runId: 'r', maskedPhone: '+33••••••678', phone: null, status: 'sent', reason: null, codeSeq: 1, sameCode: false, repeat: false, channel: 'sms', profile: 'login@abc', sender: 'ACME', identity: 'a,b', requestedAt: 't0', answeredAt: 't1', expiresAt: 't2', attempts: [], verify: null };
-    expect(formatLine(line, 'csv')).toBe('s,r,+33••••••678,,sent,,1,false,false,sms,login@abc,ACME,"a,b",t0,t1,t2,[],,,,');
-    expect(csvHeader().split(',')).toHaveLength(21);
+    const line: AuditLine = { sessionId: 's', runId: 'r', maskedPhone: '+33••••••678', phone: null, status: 'sent', reason: null, codeSeq: 1, sameCode: false, repeat: false, channel: 'sms', profile: 'login@abc', sender: 'ACME', identity: 'a,b', requestedAt: 't0', clientRequestedAt: null, answeredAt: 't1', expiresAt: 't2', attempts: [], verify: null };
+    expect(formatLine(line, 'csv')).toBe('s,r,+33••••••678,,sent,,1,false,false,sms,login@abc,ACME,"a,b",t0,,t1,t2,[],,,,');
+    expect(csvHeader().split(',')).toHaveLength(22);
     expect(JSON.parse(formatLine(line, 'jsonl'))).toEqual(line);
   });
 });
