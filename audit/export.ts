@@ -6,6 +6,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
+import type { temporal } from '@temporalio/proto';
 import { OTP_SESSION_WORKFLOW } from '../contract';
 import { otpDataConverter } from '../client';
 import type { PayloadKey } from '../lib/payload-codec';
@@ -18,9 +19,24 @@ const SESSION_HASH_LENGTH = 32;
 /** Visibility page size: large enough to keep round trips few, small enough to start writing at once. */
 const DEFAULT_PAGE_SIZE = 200;
 
+/** Where sessions come from: a Temporal namespace (temporalAuditSource), or recorded histories in tests. */
+export interface AuditSource {
+  /** Executions matching a visibility query, read page by page as they are iterated. */
+  list(query: string, pageSize: number): AsyncIterable<{ workflowId: string; runId: string }>;
+  /** One run's whole history (itself read in pages). */
+  history(workflowId: string, runId: string): Promise<temporal.api.history.v1.IHistoryEvent[]>;
+}
+
+/** Any client of the namespace: histories are decoded with the export's payload keys, not with the client's converter. */
+export function temporalAuditSource(client: Client): AuditSource {
+  return {
+    list: (query, pageSize) => client.workflow.list({ query, pageSize }),
+    history: async (workflowId, runId) => (await client.workflow.getHandle(workflowId, runId).fetchHistory()).events ?? [],
+  };
+}
+
 export interface AuditExportInput extends AuditOptions {
-  /** Any client of the namespace; histories are decoded with `payloadKeys`, not with the client's converter. */
-  client: Client;
+  source: AuditSource;
   payloadKeys: PayloadKey[];
   /** Receives each line with its newline; await it for backpressure. */
   write: (chunk: string) => void | Promise<void>;
@@ -30,7 +46,8 @@ export interface AuditExportInput extends AuditOptions {
 }
 
 export interface AuditExportSummary {
-  sessions: number;
+  /** Runs read (visibility lists each run of a session that continued as new). */
+  runs: number;
   lines: number;
   skipped: number;
 }
@@ -57,21 +74,21 @@ function issuesNewCode(events: readonly AuditEvent[]): boolean {
 }
 
 export async function exportAudit(input: AuditExportInput): Promise<AuditExportSummary> {
-  const { client, tenant, format, idKey } = input;
+  const { source, tenant, format, idKey } = input;
   const converter = loadDataConverter(otpDataConverter(input.payloadKeys));
   const window = { fromMs: input.fromMs, toMs: input.toMs };
-  const summary: AuditExportSummary = { sessions: 0, lines: 0, skipped: 0 };
+  const summary: AuditExportSummary = { runs: 0, lines: 0, skipped: 0 };
   if (format === 'csv') await input.write(`${csvHeader()}\n`);
-  const executions = client.workflow.list({ query: auditQuery(tenant, input.fromMs, input.toMs), pageSize: input.pageSize ?? DEFAULT_PAGE_SIZE });
+  const executions = source.list(auditQuery(tenant, input.fromMs, input.toMs), input.pageSize ?? DEFAULT_PAGE_SIZE);
   for await (const info of executions) {
     if (!isTenantSession(tenant, info.workflowId)) continue;
     const sessionId = info.workflowId;
     const decode = async (runId: string): Promise<DecodedRun> =>
-      decodeRun((await client.workflow.getHandle(sessionId, runId).fetchHistory()).events ?? [], { converter, sessionId, runId, tenant, idKey });
+      decodeRun(await source.history(sessionId, runId), { converter, sessionId, runId, tenant, idKey });
     try {
       const run = await decode(info.runId);
       if (run.input !== null && run.input.tenant !== tenant) continue;
-      summary.sessions++;
+      summary.runs++;
       const events = [...run.events];
       // Retries, receipts and verifies of this run's last code may sit in the runs it continued as.
       const inWindow = run.events.some((e) => e.kind === 'sendAccepted' && Date.parse(e.at) >= window.fromMs && Date.parse(e.at) < window.toMs);

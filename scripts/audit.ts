@@ -7,7 +7,7 @@
  * environment / OTP_CONFIG_FILE as the otp CLI. Exit codes: 0 done, 1 failed or sessions skipped, 2 bad arguments.
  */
 import { Client, Connection } from '@temporalio/client';
-import { exportAudit } from '../audit/export';
+import { exportAudit, temporalAuditSource } from '../audit/export';
 import { AuditUsageError, parseAuditArgs } from '../audit/options';
 import { ConfigError, loadConfig } from '../lib/config';
 
@@ -25,7 +25,7 @@ async function main(): Promise<number> {
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const summary = await exportAudit({
       ...options,
-      client,
+      source: temporalAuditSource(client),
       payloadKeys: config.keys.payload,
       write: writeOut,
       onSkip: (sessionId, reason) => console.error(JSON.stringify({ skipped: sessionId, reason })),

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from '@temporalio/client';
 import { OtpClient, otpDataConverter } from '../client';
-import { exportAudit } from '../audit/export';
+import { exportAudit, temporalAuditSource } from '../audit/export';
 import { CSV_COLUMNS, type AuditLine } from '../audit/lines';
 import { accepted, codeFrom, startStack, temporalAddress, type TestStack } from './helpers/stack';
 
@@ -55,7 +55,7 @@ async function exportLines(options: { format?: 'jsonl' | 'csv'; idKey?: string }
   const deadline = Date.now() + 10_000;
   for (;;) {
     let out = '';
-    const summary = await exportAudit({ client: stack.otp.temporal, payloadKeys: stack.config.keys.payload, tenant, fromMs, toMs: Date.now() + 60_000, format: options.format ?? 'jsonl', idKey: options.idKey, write: (s) => void (out += s) });
+    const summary = await exportAudit({ source: temporalAuditSource(stack.otp.temporal), payloadKeys: stack.config.keys.payload, tenant, fromMs, toMs: Date.now() + 60_000, format: options.format ?? 'jsonl', idKey: options.idKey, write: (s) => void (out += s) });
     expect(summary.skipped).toBe(0);
     if (summary.lines >= 2 || Date.now() > deadline) return out;
     await new Promise((r) => setTimeout(r, 200));
