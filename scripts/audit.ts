@@ -17,6 +17,9 @@ function writeOut(chunk: string): Promise<void> | void {
   return new Promise((resolve) => process.stdout.once('drain', resolve));
 }
 
+// `npm run audit … | head` closes the pipe early: that is the reader's choice, not a failure.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => process.exit(err.code === 'EPIPE' ? 0 : 1));
+
 async function main(): Promise<number> {
   const config = loadConfig(process.env, 'client');
   const options = parseAuditArgs(process.argv.slice(2), config.keys.hash);

@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import Long from 'long';
-import { defaultPayloadConverter } from '@temporalio/common';
-import { encodeToPayloads, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
+import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
+import { encodeErrorToFailure, encodeToPayloads, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
 import { msNumberToTs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
 import { otpDataConverter } from '../../client';
@@ -110,4 +110,22 @@ test('with the id key the number is shown; sends outside the window give no line
   const summary = await exportAudit({ source, payloadKeys: keys, tenant: 'acme', fromMs: T0 + 2000, toMs: T0 + 3600_000, format: 'csv', write });
   expect(summary.lines).toBe(0);
   expect(out.split('\n')).toHaveLength(2);
+});
+
+test('a send that failed: its failure type and message', async () => {
+  const failure = (type: string, message: string) => encodeErrorToFailure(converter, ApplicationFailure.create({ type, message, nonRetryable: true }));
+  const history: HistoryEvent[] = [
+    event(0, { workflowExecutionStartedEventAttributes: { input: await payloads({ tenant: 'acme', maskedPhone: '+33••••••001', v: 3 }) } }),
+    event(1, { workflowExecutionUpdateAcceptedEventAttributes: { acceptedRequest: { meta: { updateId: 'u1', identity: 'crm@eu' }, input: { name: 'send', args: await payloads({ phone: PHONE }) } } } }),
+    event(1, { workflowExecutionUpdateCompletedEventAttributes: { meta: { updateId: 'u1' }, outcome: { failure: await failure('DispatchFailed', 'SMS dispatch failed: no bind') } } }),
+  ];
+  const source: AuditSource = {
+    async *list() {
+      yield { workflowId: SESSION, runId: 'f' };
+    },
+    history: async () => history,
+  };
+  let out = '';
+  await exportAudit({ source, payloadKeys: keys, tenant: 'acme', fromMs: T0, toMs: T0 + 3600_000, format: 'jsonl', write: (s) => void (out += s) });
+  expect(JSON.parse(out)).toMatchObject({ status: 'failed', reason: 'DispatchFailed: SMS dispatch failed: no bind', identity: 'crm@eu', attempts: [], maskedPhone: '+33••••••001' });
 });
