@@ -5,6 +5,7 @@
  * whatever the number of sessions.
  */
 import type { Client } from '@temporalio/client';
+import type { LoadedDataConverter } from '@temporalio/common';
 import { loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
 import type { temporal } from '@temporalio/proto';
 import { OTP_SESSION_WORKFLOW } from '../contract';
@@ -18,6 +19,8 @@ import type { AuditOptions } from './options';
 const SESSION_HASH_LENGTH = 32;
 /** Visibility page size: large enough to keep round trips few, small enough to start writing at once. */
 const DEFAULT_PAGE_SIZE = 200;
+/** Histories read at once: round trips overlap, memory stays a few sessions. */
+const DEFAULT_CONCURRENCY = 4;
 
 /** Where sessions come from: a Temporal namespace (temporalAuditSource), or recorded histories in tests. */
 export interface AuditSource {
@@ -43,6 +46,8 @@ export interface AuditExportInput extends AuditOptions {
   /** Told about a session that could not be read (e.g. a payload key missing); the export goes on. */
   onSkip?: (sessionId: string, reason: string) => void;
   pageSize?: number;
+  /** Histories read at once (each a run and its continuations). @default 4 */
+  concurrency?: number;
 }
 
 export interface AuditExportSummary {
@@ -73,39 +78,57 @@ function issuesNewCode(events: readonly AuditEvent[]): boolean {
   return events.some((e) => e.kind === 'sendCompleted' && e.result?.status === 'sent' && !e.result.sameCode);
 }
 
-export async function exportAudit(input: AuditExportInput): Promise<AuditExportSummary> {
-  const { source, tenant, format, idKey } = input;
-  const converter = loadDataConverter(otpDataConverter(input.payloadKeys));
+/** One run's lines, formatted, or why it could not be read; never rejects. */
+type RunResult = { counted: boolean; lines: string[] } | { skipped: string; sessionId: string };
+
+async function readRun(input: AuditExportInput, converter: LoadedDataConverter, info: { workflowId: string; runId: string }): Promise<RunResult> {
+  const { source, tenant, idKey, format } = input;
+  const sessionId = info.workflowId;
   const window = { fromMs: input.fromMs, toMs: input.toMs };
-  const summary: AuditExportSummary = { runs: 0, lines: 0, skipped: 0 };
-  if (format === 'csv') await input.write(`${csvHeader()}\n`);
-  const executions = source.list(auditQuery(tenant, input.fromMs, input.toMs), input.pageSize ?? DEFAULT_PAGE_SIZE);
-  for await (const info of executions) {
-    if (!isTenantSession(tenant, info.workflowId)) continue;
-    const sessionId = info.workflowId;
-    const decode = async (runId: string): Promise<DecodedRun> =>
-      decodeRun(await source.history(sessionId, runId), { converter, sessionId, runId, tenant, idKey });
-    try {
-      const run = await decode(info.runId);
-      if (run.input !== null && run.input.tenant !== tenant) continue;
-      summary.runs++;
-      const events = [...run.events];
-      // Retries, receipts and verifies of this run's last code may sit in the runs it continued as.
-      const inWindow = run.events.some((e) => e.kind === 'sendAccepted' && Date.parse(e.at) >= window.fromMs && Date.parse(e.at) < window.toMs);
-      let next = inWindow ? run.continuedAs : null;
-      while (next !== null) {
-        const later = await decode(next);
-        events.push(...later.events);
-        next = issuesNewCode(later.events) ? null : later.continuedAs;
-      }
-      for (const line of linesInWindow(auditLines(sessionId, events, run.input?.maskedPhone ?? null), info.runId, window)) {
-        await input.write(`${formatLine(line, format)}\n`);
-        summary.lines++;
-      }
-    } catch (err) {
-      summary.skipped++;
-      input.onSkip?.(sessionId, err instanceof Error ? err.message : String(err));
+  const decode = async (runId: string): Promise<DecodedRun> => decodeRun(await source.history(sessionId, runId), { converter, sessionId, runId, tenant, idKey });
+  try {
+    const run = await decode(info.runId);
+    if (run.input !== null && run.input.tenant !== tenant) return { counted: false, lines: [] };
+    const events = [...run.events];
+    // Retries, receipts and verifies of this run's last code may sit in the runs it continued as.
+    const inWindow = run.events.some((e) => e.kind === 'sendAccepted' && Date.parse(e.at) >= window.fromMs && Date.parse(e.at) < window.toMs);
+    let next = inWindow ? run.continuedAs : null;
+    while (next !== null) {
+      const later = await decode(next);
+      events.push(...later.events);
+      next = issuesNewCode(later.events) ? null : later.continuedAs;
     }
+    const lines = linesInWindow(auditLines(sessionId, events, run.input?.maskedPhone ?? null), info.runId, window);
+    return { counted: true, lines: lines.map((l) => `${formatLine(l, format)}\n`) };
+  } catch (err) {
+    return { skipped: err instanceof Error ? err.message : String(err), sessionId };
   }
+}
+
+export async function exportAudit(input: AuditExportInput): Promise<AuditExportSummary> {
+  const converter = loadDataConverter(otpDataConverter(input.payloadKeys));
+  const summary: AuditExportSummary = { runs: 0, lines: 0, skipped: 0 };
+  const concurrency = Math.max(1, input.concurrency ?? DEFAULT_CONCURRENCY);
+  if (input.format === 'csv') await input.write(`${csvHeader()}\n`);
+  const write = async (result: RunResult) => {
+    if ('skipped' in result) {
+      summary.skipped++;
+      input.onSkip?.(result.sessionId, result.skipped);
+      return;
+    }
+    if (result.counted) summary.runs++;
+    for (const line of result.lines) {
+      await input.write(line);
+      summary.lines++;
+    }
+  };
+  // A few histories in flight, written in listing order: memory holds at most `concurrency` runs.
+  const reading: Promise<RunResult>[] = [];
+  for await (const info of input.source.list(auditQuery(input.tenant, input.fromMs, input.toMs), input.pageSize ?? DEFAULT_PAGE_SIZE)) {
+    if (!isTenantSession(input.tenant, info.workflowId)) continue;
+    reading.push(readRun(input, converter, info));
+    if (reading.length >= concurrency) await write(await reading.shift()!);
+  }
+  while (reading.length) await write(await reading.shift()!);
   return summary;
 }

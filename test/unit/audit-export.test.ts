@@ -80,6 +80,7 @@ test('streams one session at a time, follows continue-as-new, skips other tenant
     format: 'jsonl',
     write: (s) => void log.push(`write ${s}`),
     onSkip: (id) => skipped.push(id),
+    concurrency: 1,
   });
   expect(summary).toEqual({ runs: 2, lines: 1, skipped: 1 });
   expect(skipped).toEqual([unreadable]);
@@ -92,6 +93,30 @@ test('streams one session at a time, follows continue-as-new, skips other tenant
     ['retry', 'backup', 'ACME', 'pending'],
   ]);
   expect(log.join('\n')).not.toMatch(/612349001|secret context|someone@example/);
+});
+
+test('a bounded number of histories in flight, lines in listing order', async () => {
+  const runs = await sessionRuns();
+  let inFlight = 0;
+  let most = 0;
+  const ids = Array.from({ length: 12 }, (_, i) => sessionWorkflowId(ID_KEY, 'acme', `+336123491${String(i).padStart(2, '0')}`));
+  const source: AuditSource = {
+    async *list() {
+      for (const workflowId of ids) yield { workflowId, runId: 'r1' };
+    },
+    async history(id, runId) {
+      most = Math.max(most, ++inFlight);
+      // Later sessions answer sooner: the output must still follow the listing.
+      await new Promise((r) => setTimeout(r, runId === 'r1' ? 40 - 3 * ids.indexOf(id) : 1));
+      inFlight--;
+      return runs[runId];
+    },
+  };
+  let out = '';
+  const summary = await exportAudit({ source, payloadKeys: keys, tenant: 'acme', fromMs: T0, toMs: T0 + 3600_000, format: 'jsonl', write: (s) => void (out += s), concurrency: 3 });
+  expect(summary).toEqual({ runs: 12, lines: 12, skipped: 0 });
+  expect(most).toBe(3);
+  expect(out.trim().split('\n').map((l) => (JSON.parse(l) as AuditLine).sessionId)).toEqual(ids);
 });
 
 test('with the id key the number is shown; sends outside the window give no line', async () => {
