@@ -156,6 +156,9 @@ export function auditLines(sessionId: string, events: readonly AuditEvent[], mas
         if (!r) {
           line.status = 'failed';
           line.reason = e.failure;
+          // A webhook-channel POST without a 2xx fails the send: its attempt is the reason.
+          if (lastWebhook) attach(line, webhookAttempt(lastWebhook));
+          lastWebhook = undefined;
           break;
         }
         line.maskedPhone = r.maskedPhone ?? line.maskedPhone;
@@ -178,7 +181,7 @@ export function auditLines(sessionId: string, events: readonly AuditEvent[], mas
         answers.add(answer);
         if (!line.repeat && dispatch) attach(line, smsAttempt(dispatch, r.sameCode ? 'resend' : 'first', line.sender));
         if (!line.repeat && r.channel === 'webhook' && lastWebhook) {
-          attach(line, { channel: 'webhook', kind: 'first', at: lastWebhook.at, route: null, messageIds: [], sender: null, outcome: lastWebhook.delivered ? 'delivered' : 'failed', detail: null, receipts: [] });
+          attach(line, webhookAttempt(lastWebhook));
           lastWebhook = undefined;
         }
         if (!line.repeat) owner.set(r.codeSeq, line);
@@ -236,6 +239,10 @@ export function auditLines(sessionId: string, events: readonly AuditEvent[], mas
 
 function smsAttempt(d: Extract<AuditEvent, { kind: 'smsDispatched' }>, kind: AuditAttempt['kind'], sender: string | null): AuditAttempt {
   return { channel: 'sms', kind, at: d.at, route: d.route, messageIds: [...d.messageIds], sender: d.senderId ?? sender, outcome: 'pending', detail: null, receipts: [] };
+}
+
+function webhookAttempt(w: Extract<AuditEvent, { kind: 'webhookDelivered' }>): AuditAttempt {
+  return { channel: 'webhook', kind: 'first', at: w.at, route: null, messageIds: [], sender: null, outcome: w.delivered ? 'delivered' : 'failed', detail: null, receipts: [] };
 }
 
 /** Every part delivered: delivered; any part failed: failed; otherwise still pending. */

@@ -158,6 +158,21 @@ describe('attribution on built events', () => {
     expect(lines[3]).toMatchObject({ reason: 'DispatchFailed: SMS dispatch failed: bind down', verify: null, attempts: [] });
   });
 
+  test('the webhook channel: a delivered POST, and one without a 2xx that failed the send', () => {
+    const lines = auditLines('s', [
+      { kind: 'sendAccepted', at: at(0), runId: 'r', updateId: 'u1', identity: 'x', phone: null, clientRequestedAt: null },
+      { kind: 'webhookDelivered', at: at(0), delivered: true },
+      { kind: 'sendCompleted', at: at(1), updateId: 'u1', result: sent(1, undefined, { channel: 'webhook' }), failure: null },
+      { kind: 'sendAccepted', at: at(10), runId: 'r', updateId: 'u2', identity: 'x', phone: null, clientRequestedAt: null },
+      { kind: 'webhookDelivered', at: at(10), delivered: false },
+      { kind: 'sendCompleted', at: at(11), updateId: 'u2', result: null, failure: 'DispatchFailed: webhook delivery failed: HTTP 500' },
+    ], null);
+    expect(lines.map((l) => [l.status, l.channel, l.sender, l.attempts.map((a) => [a.channel, a.outcome])])).toEqual([
+      ['sent', 'webhook', null, [['webhook', 'delivered']]],
+      ['failed', null, null, [['webhook', 'failed']]],
+    ]);
+  });
+
   test('a verify belongs to the code current when it was answered', () => {
     const lines = auditLines('s', [
       { kind: 'sendAccepted', at: at(0), runId: 'r', updateId: 'u1', identity: 'x', phone: null, clientRequestedAt: null },
