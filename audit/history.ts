@@ -9,7 +9,7 @@ import { defaultPayloadConverter, fromPayloadsAtIndex, type LoadedDataConverter,
 import { decodeArrayFromPayloads, decodeOptionalFailureToOptionalError } from '@temporalio/common/lib/internal-non-workflow';
 import { tsToMs } from '@temporalio/common/lib/time';
 import type { temporal } from '@temporalio/proto';
-import { DELIVERY_RECEIPT_SIGNAL, SEND_UPDATE, VERIFY_UPDATE, isUnencrypted, type OtpSessionInput, type SendOtpResult, type VerifyOtpResult } from '../contract';
+import { DELIVERY_RECEIPT_SIGNAL, SEND_UPDATE, VERIFY_UPDATE, isUnencrypted, type SendOtpResult, type VerifyOtpResult } from '../contract';
 import { sessionWorkflowId } from '../contract/keys';
 import type { AuditEvent, AuditReceipt } from './lines';
 
@@ -91,7 +91,9 @@ export async function decodeRun(history: readonly HistoryEvent[], opts: DecodeRu
     const at = iso(e);
     if (e.workflowExecutionStartedEventAttributes) {
       const i = await first(e.workflowExecutionStartedEventAttributes.input);
-      if (isObject(i) && typeof i.tenant === 'string' && typeof i.maskedPhone === 'string') input = { tenant: (i as unknown as OtpSessionInput).tenant, maskedPhone: i.maskedPhone };
+      const tenant = isObject(i) ? str(i.tenant) : null;
+      const maskedPhone = isObject(i) ? str(i.maskedPhone) : null;
+      if (tenant !== null && maskedPhone !== null) input = { tenant, maskedPhone };
     } else if (e.workflowExecutionUpdateAcceptedEventAttributes) {
       const req = e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest;
       updates.set(req?.meta?.updateId ?? '', req?.input?.name ?? '');
