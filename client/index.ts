@@ -18,6 +18,9 @@ import {
   OTP_SESSION_WORKFLOW,
   SENDER_APPROVAL_WORKFLOW,
   SESSION_VERSION,
+  SESSION_MEMO_MASKED_PHONE,
+  OTP_SEARCH_ATTRIBUTES,
+  OTP_SEARCH_STATUSES,
   approveRevisionUpdate,
   proposeRevisionUpdate,
   rejectRevisionUpdate,
@@ -38,7 +41,12 @@ import {
   type SenderApprovalInput,
   type SenderRevision,
   type VerifyOtpResult,
+  type RecentSend,
+  type RecentSendsPage,
+  type DeliveryStatus,
 } from '../contract';
+import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
+import { decodeMapFromPayloads, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
 import { InvalidPhoneError, assertTenant, maskPhone, normalizeCode, normalizePhone, parseSealPublicKey, sealCode, sessionWorkflowId, type SealKey } from '../contract/keys';
 import type { OtpConfig } from '../lib/config';
 import { AesGcmPayloadCodec, type PayloadKey } from '../lib/payload-codec';
@@ -174,6 +182,31 @@ export interface PublicVerifyResult {
 }
 
 /** A request Temporal or the session refused; `message` says why, without secrets. */
+/**
+ * Sessions per page of `recentSends`.
+ * @default 20
+ */
+export const DEFAULT_RECENT_PAGE_SIZE = 20;
+export const MAX_RECENT_PAGE_SIZE = 100;
+
+export interface RecentSendsOptions {
+  /** @default the client's tenant */
+  tenant?: string;
+  /** Only sessions of this profile (name without revision). */
+  profile?: string;
+  /** Only sessions in this state: one of OTP_SEARCH_STATUSES (pending, delivered, failed, verified, …). */
+  status?: string;
+  /** 1–100. @default 20 */
+  pageSize?: number;
+  /** `nextPageToken` of the previous page. */
+  pageToken?: string;
+}
+
+function timestampIso(t: temporal.api.workflow.v1.IWorkflowExecutionInfo['startTime']): string | null {
+  if (!t?.seconds) return null;
+  return new Date(Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString();
+}
+
 export class OtpRequestError extends Error {
   constructor(message: string, readonly type?: string) {
     super(message);
@@ -292,6 +325,8 @@ export class OtpClient {
       taskQueue: this.opts.taskQueue,
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
+      // For recipients listings (recentSends); encrypted by the payload codec like every payload.
+      memo: { [SESSION_MEMO_MASKED_PHONE]: input.maskedPhone },
     });
     // Admission: past the bound, refuse now rather than queue behind a busy server.
     if (!this.limiter.tryAcquire()) return { sessionId: workflowId, status: 'overloaded', reason: 'client_busy', maskedPhone: maskPhone(e164), retryAfterSeconds: 1 };
@@ -477,6 +512,67 @@ export class OtpClient {
       explain(err);
     }
   }
+
+  /**
+   * Recipients listing (as the seed's recipients API): the tenant's sessions, newest first, with
+   * their delivery and verification state from visibility, a page at a time. Filters by profile
+   * and status (`OTP_SEARCH_STATUSES`). Needs the session search attributes on the namespace.
+   */
+  async recentSends(options: RecentSendsOptions = {}): Promise<RecentSendsPage> {
+    const tenant = options.tenant ?? this.opts.tenant ?? DEFAULT_TENANT;
+    assertTenant(tenant);
+    const pageSize = options.pageSize ?? DEFAULT_RECENT_PAGE_SIZE;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_RECENT_PAGE_SIZE) throw new OtpRequestError(`pageSize must be an integer from 1 to ${MAX_RECENT_PAGE_SIZE}`, 'InvalidRequest');
+    const clauses = [`WorkflowType = '${OTP_SESSION_WORKFLOW}'`, `${OTP_SEARCH_ATTRIBUTES.tenant.name} = '${tenant}'`];
+    if (options.profile !== undefined) {
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(options.profile)) throw new OtpRequestError(`profile "${options.profile}" is not a profile name`, 'InvalidRequest');
+      clauses.push(`${OTP_SEARCH_ATTRIBUTES.profile.name} = '${options.profile}'`);
+    }
+    if (options.status !== undefined) {
+      if (!(OTP_SEARCH_STATUSES as readonly string[]).includes(options.status)) throw new OtpRequestError(`status must be one of ${OTP_SEARCH_STATUSES.join(', ')}`, 'InvalidRequest');
+      clauses.push(`${OTP_SEARCH_ATTRIBUTES.status.name} = '${options.status}'`);
+    }
+    let nextPageToken: Uint8Array | undefined;
+    if (options.pageToken) {
+      if (!/^[A-Za-z0-9_-]+$/.test(options.pageToken)) throw new OtpRequestError('pageToken is not a token this listing gave', 'InvalidRequest');
+      nextPageToken = Buffer.from(options.pageToken, 'base64url');
+    }
+    const res = await this.bounded(() =>
+      this.temporal.workflowService.listWorkflowExecutions({ namespace: this.temporal.options.namespace, query: clauses.join(' AND '), pageSize, nextPageToken }),
+    );
+    this.converter ??= loadDataConverter(this.temporal.options.dataConverter);
+    const converter = this.converter;
+    const sends = await Promise.all(
+      (res.executions ?? []).map(async (e): Promise<RecentSend> => {
+        const attrs = decodeTypedSearchAttributes(e.searchAttributes?.indexedFields);
+        let maskedPhone: string | null = null;
+        try {
+          const memo = await decodeMapFromPayloads(converter, e.memo?.fields);
+          const m = memo?.[SESSION_MEMO_MASKED_PHONE];
+          if (typeof m === 'string') maskedPhone = m;
+        } catch {
+          // A memo this client cannot open (another deployment's key): no number, still listed.
+        }
+        const expires = attrs.get(OTP_SEARCH_ATTRIBUTES.codeExpiresAt);
+        return {
+          sessionId: e.execution?.workflowId ?? '',
+          maskedPhone,
+          status: attrs.get(OTP_SEARCH_ATTRIBUTES.status) ?? null,
+          delivery: (attrs.get(OTP_SEARCH_ATTRIBUTES.delivery) as DeliveryStatus | undefined) ?? null,
+          channel: attrs.get(OTP_SEARCH_ATTRIBUTES.channel) ?? null,
+          profile: attrs.get(OTP_SEARCH_ATTRIBUTES.profile) ?? null,
+          purpose: attrs.get(OTP_SEARCH_ATTRIBUTES.purpose) ?? null,
+          countryCode: attrs.get(OTP_SEARCH_ATTRIBUTES.countryCode) ?? null,
+          codeExpiresAt: expires ? expires.toISOString() : null,
+          startedAt: timestampIso(e.startTime) ?? '',
+          closedAt: timestampIso(e.closeTime),
+        };
+      }),
+    );
+    const token = res.nextPageToken && res.nextPageToken.length ? Buffer.from(res.nextPageToken).toString('base64url') : null;
+    return { sends, nextPageToken: token };
+  }
+  private converter?: ReturnType<typeof loadDataConverter>;
 
   /** The session's status, or null when there is no open session for this number. */
   async status(phone: string, options: Omit<CallOptions, 'idempotencyKey'> = {}): Promise<OtpSessionStatus | null> {

@@ -429,6 +429,33 @@ export interface CancelOtpResult {
   codeSeq?: number;
 }
 
+/** Memo key under which clients store the masked number at a session's start (encrypted like every payload). */
+export const SESSION_MEMO_MASKED_PHONE = 'maskedPhone';
+
+/** One session in a recipients listing (`OtpClient.recentSends`): what visibility holds, nothing secret. */
+export interface RecentSend {
+  sessionId: string;
+  /** From the session's memo; null for sessions started by a client that sets none. */
+  maskedPhone: string | null;
+  /** The search attributes (contract/search-attributes.ts); null until the session wrote them. */
+  status: string | null;
+  delivery: DeliveryStatus | null;
+  channel: string | null;
+  profile: string | null;
+  purpose: string | null;
+  countryCode: string | null;
+  codeExpiresAt: string | null;
+  startedAt: string;
+  /** Set once the session closed (24 h after its last send). */
+  closedAt: string | null;
+}
+
+export interface RecentSendsPage {
+  sends: RecentSend[];
+  /** Pass back as `pageToken` for the next page; null on the last one. */
+  nextPageToken: string | null;
+}
+
 export interface OtpSessionStatus {
   sessionId: string;
   tenant: string;

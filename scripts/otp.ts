@@ -21,14 +21,15 @@ const USAGE = `usage:
   otp status <phone> [--tenant T]
   otp profile propose <profile> [--tenant T] [--by WHO] [--note TEXT]
   otp profile approve|reject <profile> <contentHash> [--tenant T] [--by WHO] [--note TEXT]
-  otp profile list [<profile>] [--tenant T]`;
+  otp profile list [<profile>] [--tenant T]
+  otp recent [--tenant T] [--profile P] [--status pending|delivered|failed|verified|expired|locked|cancelled|refused] [--limit N] [--page TOKEN]`;
 
 class UsageError extends Error {}
 
 function parseArgs(argv: string[]): { positional: string[]; flags: Record<string, string> } {
   const positional: string[] = [];
   const flags: Record<string, string> = {};
-  const known = new Set(['tenant', 'key', 'profile', 'purpose', 'locale', 'context', 'brand', 'code', 'message', 'email', 'webhook', 'by', 'note']);
+  const known = new Set(['tenant', 'key', 'profile', 'purpose', 'locale', 'context', 'brand', 'code', 'message', 'email', 'webhook', 'by', 'note', 'status', 'limit', 'page']);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--public') {
@@ -72,6 +73,16 @@ async function main(): Promise<number> {
     const otp = await connectOtpClient(loadConfig(process.env, 'client'));
     try {
       console.log(JSON.stringify(await profileCommand(otp, positional.slice(1), flags), null, 2));
+      return 0;
+    } finally {
+      await otp.temporal.connection.close();
+    }
+  }
+  if (positional[0] === 'recent') {
+    const limit = flags.limit === undefined ? undefined : Number(flags.limit);
+    const otp = await connectOtpClient(loadConfig(process.env, 'client'));
+    try {
+      console.log(JSON.stringify(await otp.recentSends({ tenant: flags.tenant, profile: flags.profile, status: flags.status, pageSize: limit, pageToken: flags.page }), null, 2));
       return 0;
     } finally {
       await otp.temporal.connection.close();

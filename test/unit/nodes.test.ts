@@ -1,7 +1,8 @@
 /** The n8n nodes' descriptions: defaults agree with the client's, the region list, versions. */
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
-import { DEFAULT_CALL_TIMEOUT_MS, type OtpClient } from '../../client';
+import { DEFAULT_CALL_TIMEOUT_MS, OTP_SEARCH_STATUSES, type OtpClient } from '../../client';
 import { n8nIdentity, senderRevision } from '../../nodes/SendOtp/actions/operations/senderRevision';
+import { listRecentSends } from '../../nodes/SendOtp/actions/operations/listRecentSends';
 import { callTimeoutMs, defaultRegion, regionOptions, requestOptionFields } from '../../nodes/shared/fields';
 import { SendOtp } from '../../nodes/SendOtp/SendOtp.node';
 import { VerifyOtp } from '../../nodes/VerifyOtp/VerifyOtp.node';
@@ -82,5 +83,23 @@ describe('Send OTP sender revision operations (issue 12)', () => {
   test('the phone is asked only by the operations on a session', () => {
     const phone = new SendOtp().description.properties.find((p) => p.name === 'phone')!;
     expect(phone.displayOptions?.show?.operation).toEqual(['send', 'resend', 'cancel', 'getStatus']);
+  });
+});
+
+describe('Send OTP List Recent Sends (issue 12, the recipients listing)', () => {
+  test('passes tenant, profile, status, limit and the next-page token on; empty fields are no filter', async () => {
+    const calls: unknown[] = [];
+    const page = { sends: [{ sessionId: 'otp-acme-x', maskedPhone: '+33••••••001', status: 'delivered' }], nextPageToken: 'tok' };
+    const otp = { recentSends: async (o: unknown) => (calls.push(o), page) } as unknown as OtpClient;
+    const params: Record<string, unknown> = { recentTenant: 'acme', recentProfile: ' ', recentStatus: 'delivered', recentLimit: 5, recentNextPage: 'tok0' };
+    const ctx = { getNodeParameter: (name: string, _i: number, fallback?: unknown) => params[name] ?? fallback } as unknown as IExecuteFunctions;
+    expect(await listRecentSends(ctx, otp, 0)).toEqual(page);
+    expect(calls).toEqual([{ tenant: 'acme', profile: undefined, status: 'delivered', pageSize: 5, pageToken: 'tok0' }]);
+  });
+  test('its fields show for it only, and its statuses are the search attribute statuses', () => {
+    const props = new SendOtp().description.properties;
+    const status = props.find((p) => p.name === 'recentStatus')!;
+    expect(status.displayOptions?.show?.operation).toEqual(['listRecentSends']);
+    expect((status.options as { value: string }[]).map((o) => o.value)).toEqual(['', ...OTP_SEARCH_STATUSES]);
   });
 });

@@ -1,6 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 import { phoneFields, requestOptionFields } from '../../shared/fields';
 import { REVISION_OPERATIONS } from './operations/senderRevision';
+import { MAX_RECENT_PAGE_SIZE, OTP_SEARCH_STATUSES } from '../../../client';
 
 /** Shown from typeVersion 2 on; version 1 keeps Channel and Profile inside Options. */
 const V2 = { '@version': [{ _cnd: { gte: 2 } }] };
@@ -8,6 +9,7 @@ const V1 = { '@version': [1] };
 const SENDING = { operation: ['send', 'resend'] };
 const REVISIONS = { operation: [...REVISION_OPERATIONS] };
 const DECIDING = { operation: ['approveRevision', 'rejectRevision'] };
+const RECENT = { operation: ['listRecentSends'] };
 
 /** Where a sent code goes, as the node offers it. */
 export type Channel = 'sms' | 'webhook' | 'custom';
@@ -64,6 +66,12 @@ export const sendOtpProperties: INodeProperties[] = [
       },
       { name: 'Cancel', value: 'cancel', action: 'Cancel a verification code', description: 'Stop the current code from verifying and from being re-sent' },
       { name: 'Get Status', value: 'getStatus', action: 'Get the status of a verification code', description: 'Delivery and verification state of the number’s session' },
+      {
+        name: 'List Recent Sends',
+        value: 'listRecentSends',
+        action: 'List recent sends',
+        description: "The tenant's recent sessions, newest first, with masked number, delivery and verification state; a page per run",
+      },
       { name: 'List Sender Revisions', value: 'listRevisions', action: 'List sender revisions', description: "The profile's approval trail: who proposed and decided each revision, when, and its content hash" },
       {
         name: 'Propose Sender Revision',
@@ -93,6 +101,49 @@ export const sendOtpProperties: INodeProperties[] = [
     default: 'send',
   },
   ...phoneFields('Number to send the code to', { operation: SESSION_OPERATIONS }, 2),
+  {
+    displayName: 'Tenant',
+    name: 'recentTenant',
+    type: 'string',
+    default: 'default',
+    description: 'Whose sessions to list',
+    displayOptions: { show: RECENT },
+  },
+  {
+    displayName: 'Profile',
+    name: 'recentProfile',
+    type: 'string',
+    default: '',
+    placeholder: 'login',
+    description: 'Only sessions of this profile; empty for all',
+    displayOptions: { show: RECENT },
+  },
+  {
+    displayName: 'Status',
+    name: 'recentStatus',
+    type: 'options',
+    default: '',
+    options: [{ name: 'Any', value: '' }, ...OTP_SEARCH_STATUSES.map((s) => ({ name: s.charAt(0).toUpperCase() + s.slice(1), value: s }))],
+    description: 'Only sessions in this state',
+    displayOptions: { show: RECENT },
+  },
+  {
+    displayName: 'Limit',
+    name: 'recentLimit',
+    type: 'number',
+    default: 50,
+    typeOptions: { minValue: 1, maxValue: MAX_RECENT_PAGE_SIZE },
+    description: 'Max number of results to return',
+    displayOptions: { show: RECENT },
+  },
+  {
+    displayName: 'Next Page',
+    name: 'recentNextPage',
+    type: 'string',
+    default: '',
+    description: 'For the next page: the nextPageToken the previous run returned; empty for the newest',
+    displayOptions: { show: RECENT },
+  },
   {
     displayName: 'Tenant',
     name: 'tenant',

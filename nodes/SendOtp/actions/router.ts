@@ -5,6 +5,7 @@ import { callTimeoutMs, defaultRegion, resultItem } from '../../shared/fields';
 import { withOtpClient } from '../../shared/transport';
 import { cancel } from './operations/cancel';
 import { getStatus } from './operations/getStatus';
+import { listRecentSends } from './operations/listRecentSends';
 import { resend } from './operations/resend';
 import { send } from './operations/send';
 import { n8nIdentity, REVISION_OPERATIONS, senderRevision, type RevisionOperation } from './operations/senderRevision';
@@ -38,8 +39,12 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
       try {
         const operation = this.getNodeParameter('operation', i) as string;
         const run = operations[operation];
-        if (!run && !isRevisionOperation(operation)) throw new NodeOperationError(this.getNode(), `Unknown operation "${operation}"`, { itemIndex: i });
+        if (!run && !isRevisionOperation(operation) && operation !== 'listRecentSends') throw new NodeOperationError(this.getNode(), `Unknown operation "${operation}"`, { itemIndex: i });
         const bounded = base.withCallTimeout(callTimeoutMs(this, i));
+        if (operation === 'listRecentSends') {
+          out.push(resultItem(this, i, await listRecentSends(this, bounded, i)));
+          continue;
+        }
         if (isRevisionOperation(operation)) {
           out.push(resultItem(this, i, await senderRevision(this, bounded, i, operation, await n8nIdentity(this))));
           continue;
