@@ -74,26 +74,10 @@ const SCENARIOS: Record<string, (stack: LocalStack) => Promise<string | { workfl
     await otp.verify(p, codeOf(sim, p));
     return otp.sessionId(p);
   },
-  // Search attributes (issue 12): the patch marker, then an upsert per change: sent (pending), delivered, a wrong code (no change), verified.
-  'session-search-attributes': async ({ otp, sim }) => {
-    const p = '+33612000015';
-    const s = await otp.send(p);
-    if (s.status !== 'sent') throw new Error(`send refused: ${s.reason}`);
-    await pause(300);
-    await otp.verify(p, wrong(sim, p));
-    await otp.verify(p, codeOf(sim, p));
-    return otp.sessionId(p);
-  },
-  // v4 (the client's version): the same steps as session-search-attributes, its upserts without the patch marker.
-  'session-v4-verified': async ({ otp, sim }) => {
-    const p = '+33612000017';
-    const s = await otp.send(p);
-    if (s.status !== 'sent') throw new Error(`send refused: ${s.reason}`);
-    await pause(300);
-    await otp.verify(p, wrong(sim, p));
-    await otp.verify(p, codeOf(sim, p));
-    return otp.sessionId(p);
-  },
+  // Search attributes (issue 12), recorded by a v3 client: the patch marker, then an upsert per change: sent (pending), delivered, a wrong code (no change), verified.
+  'session-search-attributes': (stack) => sendWrongThenRight(stack, '+33612000015'),
+  // v4 (the client's version since): the same steps, the upserts without the patch marker.
+  'session-v4-verified': (stack) => sendWrongThenRight(stack, '+33612000017'),
   // A code the SMSC rejects for good: status failed.
   'session-search-attributes-failed': async ({ otp, sim }) => {
     const p = '+33612000016';
@@ -103,6 +87,16 @@ const SCENARIOS: Record<string, (stack: LocalStack) => Promise<string | { workfl
     return otp.sessionId(p);
   },
 };
+
+/** Send, receipt, a wrong code, the right code. */
+async function sendWrongThenRight({ otp, sim }: LocalStack, p: string): Promise<string> {
+  const s = await otp.send(p);
+  if (s.status !== 'sent') throw new Error(`send refused: ${s.reason}`);
+  await pause(300);
+  await otp.verify(p, wrong(sim, p));
+  await otp.verify(p, codeOf(sim, p));
+  return otp.sessionId(p);
+}
 
 function codeOf(sim: LocalStack['sim'], phone: string, i = 0): string {
   return /code is (\d+)/.exec(sim.messages(phone)[i].text)![1];
