@@ -30,7 +30,7 @@ export interface AuditSource {
   history(workflowId: string, runId: string): Promise<temporal.api.history.v1.IHistoryEvent[]>;
 }
 
-/** Any client of the namespace: histories are decoded with the export's payload keys, not with the client's converter. */
+/** A client with the deployment's data converter (listings decode each session's encrypted memo); histories are decoded with the export's payload keys. */
 export function temporalAuditSource(client: Client): AuditSource {
   return {
     list: (query, pageSize) => client.workflow.list({ query, pageSize }),
