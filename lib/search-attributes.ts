@@ -58,3 +58,15 @@ export async function registerSearchAttributes(operator: OperatorService, namesp
   const searchAttributes = Object.fromEntries(OTP_SEARCH_ATTRIBUTE_KEYS.map((k) => [k.name, encodeSearchAttributeIndexedValueType(k.type)!]));
   await operator.addSearchAttributes({ namespace, searchAttributes });
 }
+
+/**
+ * Registers the session attributes a dev server lacks. Its `--search-attribute` flags apply to a new
+ * database only: a `data/temporal.sqlite` made before they existed keeps lacking them.
+ */
+export async function ensureSearchAttributes(operator: OperatorService, namespace: string): Promise<void> {
+  const custom = (await operator.listSearchAttributes({ namespace })).customAttributes ?? {};
+  const missing = OTP_SEARCH_ATTRIBUTE_KEYS.filter((k) => custom[k.name] === undefined);
+  if (!missing.length) return;
+  const searchAttributes = Object.fromEntries(missing.map((k) => [k.name, encodeSearchAttributeIndexedValueType(k.type)!]));
+  await operator.addSearchAttributes({ namespace, searchAttributes });
+}

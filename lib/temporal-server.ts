@@ -7,7 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join, resolve } from 'node:path';
-import { devServerSearchAttributeArgs } from './search-attributes';
+import { Connection } from '@temporalio/client';
+import { devServerSearchAttributeArgs, ensureSearchAttributes } from './search-attributes';
 
 export const PROJECT_ROOT = resolve(__dirname, '..', __dirname.includes(`${join('dist', 'lib')}`) ? '..' : '');
 
@@ -120,6 +121,15 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         throw failed ?? new Error(`temporal server start-dev exited early (code ${child.exitCode}); is port ${port} already in use?`);
       }),
     ]);
+    if (options.dbFile) {
+      // A database kept from before the attributes existed ignores the flags: add what it lacks.
+      const connection = await Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: '10 seconds' });
+      try {
+        await ensureSearchAttributes(connection.operatorService, 'default');
+      } finally {
+        await connection.close();
+      }
+    }
   } catch (err) {
     child.kill('SIGKILL');
     throw err;

@@ -6,7 +6,11 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startDevServer, type DevServer } from '../lib/temporal-server';
+import { spawn } from 'node:child_process';
+import { Connection } from '@temporalio/client';
+import { freePort, startDevServer, temporalCliPath, type DevServer } from '../lib/temporal-server';
+import { checkSearchAttributes } from '../lib/search-attributes';
+import { until } from './helpers/smpp';
 import { accepted, codeFrom, startStack, type TestStack } from './helpers/stack';
 
 const dir = mkdtempSync(join(tmpdir(), 'otp-wal-'));
@@ -39,3 +43,28 @@ test('a session survives a restart of the dev server (SQLite in WAL mode)', asyn
   expect(await stack.otp.verify(phone, code)).toMatchObject({ valid: true, outcome: 'verified' });
   expect(await stack.otp.verify(phone, code)).toMatchObject({ valid: false, outcome: 'already_verified' });
 }, 120_000);
+
+test("a database made before the search attributes existed gets them at npm start's next start", async () => {
+  const port = await freePort();
+  const dbFile = join(dir, 'old.sqlite');
+  // The dev server as an earlier version started it: no --search-attribute flags.
+  const old = spawn(temporalCliPath(), ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--db-filename', dbFile, '--log-level', 'error'], { stdio: 'ignore' });
+  const exited = new Promise((r) => old.once('exit', r));
+  try {
+    const connection = await until(() => Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: '1 second' }).catch(() => undefined), 'the old server', 30_000);
+    const custom = async (c: Connection) => Object.keys((await c.operatorService.listSearchAttributes({ namespace: 'default' })).customAttributes ?? {});
+    expect(await custom(connection)).not.toContain('OtpStatus');
+    await connection.close();
+  } finally {
+    old.kill('SIGTERM');
+    await exited;
+  }
+  const again = await startDevServer({ port, headless: true, dbFile });
+  try {
+    const connection = await Connection.connect({ address: again.address });
+    await expect(checkSearchAttributes(connection.operatorService, 'default', again.address)).resolves.toBe('ok');
+    await connection.close();
+  } finally {
+    await again.stop();
+  }
+});
