@@ -99,7 +99,9 @@ export class SuppressionList {
    * copy cannot say: not loaded yet, or not refreshed within `maxStaleMs`.
    */
   lookup(ids: readonly string[], now = Date.now()): boolean | undefined {
-    if (this.goodAt === undefined || now - this.goodAt > this.maxStaleMs) {
+    // Stale, or a START here whose run visibility does not show closed yet (a STOP elsewhere may
+    // have reached that run first and kept it running): only a describe can tell.
+    if (this.goodAt === undefined || now - this.goodAt > this.maxStaleMs || ids.some((id) => this.ended.has(id))) {
       this.unanswered++;
       return undefined;
     }
@@ -108,8 +110,9 @@ export class SuppressionList {
 
   /**
    * A STOP or START this worker applied holds here at once, and until a read shows it (at most
-   * `overlapMs`). A START names the run it ended: a read that still shows that run running is
-   * behind, while any other running run is a newer STOP and counts.
+   * `overlapMs`). A START names the run it signalled: until a read shows that run closed, lookups
+   * of the number answer nothing (the send describes it), since a STOP on another worker may have
+   * reached the same run first and kept it running; any other running run is a newer STOP.
    */
   applied(id: string, optedOut: boolean, endedRunId?: string, now = Date.now()): void {
     if (optedOut) {

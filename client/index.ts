@@ -523,7 +523,9 @@ export class OtpClient {
     assertTenant(tenant);
     const pageSize = options.pageSize ?? DEFAULT_RECENT_PAGE_SIZE;
     if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_RECENT_PAGE_SIZE) throw new OtpRequestError(`pageSize must be an integer from 1 to ${MAX_RECENT_PAGE_SIZE}`, 'InvalidRequest');
-    const clauses = [`WorkflowType = '${OTP_SESSION_WORKFLOW}'`, `${OTP_SEARCH_ATTRIBUTES.tenant.name} = '${tenant}'`];
+    // This deployment's task queue too: deployments sharing a namespace may share tenant names.
+    if (!/^[A-Za-z0-9_.:\/-]{1,200}$/.test(this.opts.taskQueue)) throw new OtpRequestError(`task queue "${this.opts.taskQueue}" cannot be listed`, 'InvalidRequest');
+    const clauses = [`WorkflowType = '${OTP_SESSION_WORKFLOW}'`, `TaskQueue = '${this.opts.taskQueue}'`, `${OTP_SEARCH_ATTRIBUTES.tenant.name} = '${tenant}'`];
     if (options.profile !== undefined) {
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(options.profile)) throw new OtpRequestError(`profile "${options.profile}" is not a profile name`, 'InvalidRequest');
       clauses.push(`${OTP_SEARCH_ATTRIBUTES.profile.name} = '${options.profile}'`);

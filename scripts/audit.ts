@@ -7,7 +7,7 @@
  * environment / OTP_CONFIG_FILE as the otp CLI. Exit codes: 0 done, 1 failed or sessions skipped, 2 bad arguments.
  */
 import { Client, Connection } from '@temporalio/client';
-import { otpDataConverter } from '../client';
+import { AesGcmPayloadCodec } from '../lib/payload-codec';
 import { exportAudit, temporalAuditSource } from '../audit/export';
 import { AuditUsageError, parseAuditArgs } from '../audit/options';
 import { ConfigError, loadConfig } from '../lib/config';
@@ -26,8 +26,8 @@ async function main(): Promise<number> {
   const options = parseAuditArgs(process.argv.slice(2), config.keys.hash);
   const connection = await Connection.connect({ address: config.temporal.address });
   try {
-    // The deployment's codec: listings decode each session's memo (encrypted like every payload).
-    const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: otpDataConverter(config.keys.payload) });
+    // Listings decode each session's memo (encrypted): one under a key no longer held must not stop the export.
+    const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: { payloadCodecs: [new AesGcmPayloadCodec(config.keys.payload, { unreadable: 'refuse' })] } });
     const summary = await exportAudit({
       ...options,
       source: temporalAuditSource(client),
