@@ -21,6 +21,7 @@ import {
   SESSION_MEMO_MASKED_PHONE,
   OTP_SEARCH_ATTRIBUTES,
   OTP_SEARCH_STATUSES,
+  sessionStartSearchAttributes,
   approveRevisionUpdate,
   proposeRevisionUpdate,
   rejectRevisionUpdate,
@@ -327,6 +328,8 @@ export class OtpClient {
       workflowIdConflictPolicy: 'USE_EXISTING',
       // For recipients listings (recentSends); encrypted by the payload codec like every payload.
       memo: { [SESSION_MEMO_MASKED_PHONE]: input.maskedPhone },
+      // Indexed with the start (no history event); the session writes the rest at its next step.
+      typedSearchAttributes: sessionStartSearchAttributes(tenant, input.maskedPhone),
     });
     // Admission: past the bound, refuse now rather than queue behind a busy server.
     if (!this.limiter.tryAcquire()) return { sessionId: workflowId, status: 'overloaded', reason: 'client_busy', maskedPhone: maskPhone(e164), retryAfterSeconds: 1 };

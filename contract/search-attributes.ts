@@ -7,7 +7,7 @@
  *
  * Workflow-safe (no Node built-ins): workflow code imports it.
  */
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 import type { SearchAttributeKey } from '@temporalio/common/lib/search-attributes';
 import type { CodeChannel, DeliveryStatus, FallbackChannel, OtpPurpose } from './index';
 
@@ -72,4 +72,18 @@ export function searchAttributeCreateCommands(namespace: string, keys: readonly 
 /** "+33••••••678" -> "33": the calling code of a masked number (see maskPhone), or undefined when it has no masked part. */
 export function callingCodeOfMasked(masked: string | undefined): string | undefined {
   return /^\+([1-9]\d{0,2})•/.exec(masked ?? '')?.[1];
+}
+
+/**
+ * What a client sets when it starts a session (v5): the facts it knows, and `pending`. They are
+ * written with the start, so a new session is found at once; the session writes the rest at its
+ * next step (the code's receipt, a verify, a retry), which saves an upsert per send.
+ */
+export function sessionStartSearchAttributes(tenant: string, maskedPhone: string): SearchAttributePair[] {
+  const countryCode = callingCodeOfMasked(maskedPhone);
+  return [
+    { key: OTP_SEARCH_ATTRIBUTES.tenant, value: tenant },
+    { key: OTP_SEARCH_ATTRIBUTES.status, value: 'pending' },
+    ...(countryCode ? [{ key: OTP_SEARCH_ATTRIBUTES.countryCode, value: countryCode }] : []),
+  ];
 }

@@ -76,8 +76,19 @@ const SCENARIOS: Record<string, (stack: LocalStack) => Promise<string | { workfl
   },
   // Search attributes (issue 12), recorded by a v3 client: the patch marker, then an upsert per change: sent (pending), delivered, a wrong code (no change), verified.
   'session-search-attributes': (stack) => sendWrongThenRight(stack, '+33612000015'),
-  // v4 (the client's version since): the same steps, the upserts without the patch marker.
+  // v4: the same steps, the upserts without the patch marker.
   'session-v4-verified': (stack) => sendWrongThenRight(stack, '+33612000017'),
+  // v5 (the client's version since): indexed at start; no upsert after the send, one after the receipt, one after the verify.
+  'session-v5-verified': (stack) => sendWrongThenRight(stack, '+33612000018'),
+  // v5 without a receipt: the send writes nothing, the retry at +20 s writes the pending code's details, then the verify.
+  'session-v5-retried': async ({ otp, sim }) => {
+    const p = '+33612000019';
+    sim.setBehaviour(p, 'no_receipt');
+    await otp.send(p);
+    await pause(21_500);
+    await otp.verify(p, codeOf(sim, p));
+    return otp.sessionId(p);
+  },
   // A code the SMSC rejects for good: status failed.
   'session-search-attributes-failed': async ({ otp, sim }) => {
     const p = '+33612000016';

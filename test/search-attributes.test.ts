@@ -3,6 +3,7 @@
  * query on the real dev server (global setup registers them), and no attribute
  * value carries the number or the code.
  */
+import { temporal } from '@temporalio/proto';
 import { OTP_SEARCH_ATTRIBUTES, OTP_SEARCH_ATTRIBUTE_KEYS, type OtpSearchStatus } from '../contract';
 import { accepted, codeFrom, startStack, type TestStack } from './helpers/stack';
 
@@ -80,3 +81,18 @@ test('sessions are listed by status, tenant and country with a visibility query;
     for (const secret of [phone, digits, digits.slice(2), digits.slice(-6), ...codes]) expect(text).not.toContain(secret);
   }
 }, 90_000);
+
+test('a new session is listed as pending at once, from the attributes its client set at start: the send writes no upsert', async () => {
+  const s = stack;
+  const phone = '+33612830005';
+  s.sim.setBehaviour(phone, 'no_receipt');
+  accepted(await s.otp.send(phone));
+  const id = s.otp.sessionId(phone);
+  const query = `${OTP_SEARCH_ATTRIBUTES.tenant.name} = '${s.config.tenant}' AND ${OTP_SEARCH_ATTRIBUTES.status.name} = 'pending' AND ${OTP_SEARCH_ATTRIBUTES.countryCode.name} = '33'`;
+  expect(await listUntil(query, [id])).toEqual([id]);
+  const history = await s.otp.temporal.workflow.getHandle(id).fetchHistory();
+  const types = (history.events ?? []).map((e) => e.eventType);
+  expect(types).not.toContain(temporal.api.enums.v1.EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES);
+  // The send went out all the same.
+  expect((await s.otp.status(phone))?.code?.delivery).toBe('submitted');
+}, 30_000);

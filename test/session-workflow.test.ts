@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WithStartWorkflowOperation } from '@temporalio/client';
-import { OTP_SESSION_WORKFLOW, SESSION_VERSION, deliveryReceiptSignal, sendUpdate, statusQuery, verifyUpdate, type SendOtpRequest } from '../contract';
+import { OTP_SESSION_WORKFLOW, SESSION_VERSION, deliveryReceiptSignal, sessionStartSearchAttributes, sendUpdate, statusQuery, verifyUpdate, type SendOtpRequest } from '../contract';
 import type { OtpActivities, RetryCodeInput, RetryCodeResult, SendCodeInput, SendCodeResult } from '../activities/types';
 import { PRESETS, sessionRules } from '../policy/profile';
 import { OtpMetrics } from '../lib/metrics';
@@ -73,7 +73,7 @@ async function withSession<T>(m: Mocks, fn: (h: { send: (r?: Partial<SendOtpRequ
   const send = (r: Partial<SendOtpRequest> = {}) =>
     env.client.workflow.executeUpdateWithStart(sendUpdate, {
       args: [{ phone: '+33612345678', ...r }],
-      startWorkflowOperation: new WithStartWorkflowOperation(OTP_SESSION_WORKFLOW, { workflowId: id, taskQueue: tq, workflowIdConflictPolicy: 'USE_EXISTING', args: [{ tenant: 't', maskedPhone: '+33••••••678', v: SESSION_VERSION }] }),
+      startWorkflowOperation: new WithStartWorkflowOperation(OTP_SESSION_WORKFLOW, { workflowId: id, taskQueue: tq, workflowIdConflictPolicy: 'USE_EXISTING', args: [{ tenant: 't', maskedPhone: '+33••••••678', v: SESSION_VERSION }], typedSearchAttributes: sessionStartSearchAttributes('t', '+33••••••678') }),
     });
   return worker.runUntil(fn({ send, id, tq }));
 }

@@ -58,7 +58,7 @@ import { aggregate, applyReceipt, finalSmsFailure, nextEscalationAtMs, nextRetry
 import { constantTimeEqual } from './constant-time';
 import { lockedUntil, lockoutRulesOf, newLockout, recordFailure } from './session/lockout';
 import { attemptsRemaining, expireIfDue, newSession, profileName, type IssuedCode, type SessionState } from './session/state';
-import { changedSearchAttributes, searchValues } from './session/search';
+import { changedSearchAttributes, pendingStaysIndexed, searchValues } from './session/search';
 import { WakeUp } from './session/timer';
 import { keyIdsToCheck, verifyCode } from './session/verify';
 import { otpSessionV1 } from './v1/otp-session';
@@ -305,8 +305,12 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
   let indexed: boolean | undefined;
   /** Writes the search attributes that changed (each upsert is one history event); called from the main loop only, so one per activation. */
   const syncSearchAttributes = () => {
-    const values = searchValues(s, input.tenant, masked(), Date.now());
-    const changed = values ? changedSearchAttributes(values, workflowInfo().typedSearchAttributes) : [];
+    const now = Date.now();
+    const v5 = atLeast(5);
+    const values = searchValues(s, input.tenant, masked(), now, v5);
+    const current = workflowInfo().typedSearchAttributes;
+    if (!values || (v5 && pendingStaysIndexed(values, current, s, now))) return;
+    const changed = changedSearchAttributes(values, current);
     if (changed.length === 0) return;
     indexed ??= atLeast(4) || patched(SEARCH_ATTRIBUTES_PATCH);
     if (indexed) upsertSearchAttributes(changed);

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { OTP_SEARCH_ATTRIBUTES, OTP_SEARCH_ATTRIBUTE_KEYS, callingCodeOfMasked, searchAttributeCreateCommands } from '../../contract';
+import { OTP_SEARCH_ATTRIBUTES, OTP_SEARCH_ATTRIBUTE_KEYS, callingCodeOfMasked, searchAttributeCreateCommands, sessionStartSearchAttributes } from '../../contract';
 import { maskPhone } from '../../contract/keys';
 import { SearchAttributesMissingError, checkSearchAttributes, devServerSearchAttributeArgs } from '../../lib/search-attributes';
-import { changedSearchAttributes, searchValues } from '../../workflows/session/search';
+import { PENDING_INDEX_GRACE_MS, changedSearchAttributes, pendingStaysIndexed, searchValues } from '../../workflows/session/search';
 import { newSession, type IssuedCode, type SessionState } from '../../workflows/session/state';
 
 const NOW = Date.parse('2026-01-01T12:00:00Z');
@@ -72,6 +72,36 @@ test('only changed values are upserted', () => {
     { key: OTP_SEARCH_ATTRIBUTES.status, value: 'delivered' },
     { key: OTP_SEARCH_ATTRIBUTES.delivery, value: 'delivered' },
   ]);
+});
+
+test('v5: the client indexes a new session at start; its send writes nothing until the next step changes more than the details', () => {
+  const start = new TypedSearchAttributes(sessionStartSearchAttributes('t1', MASKED));
+  expect(start.get(OTP_SEARCH_ATTRIBUTES.tenant)).toBe('t1');
+  expect(start.get(OTP_SEARCH_ATTRIBUTES.status)).toBe('pending');
+  expect(start.get(OTP_SEARCH_ATTRIBUTES.countryCode)).toBe('33');
+  // No calling code from a caller's unmasked text: nothing of the number is indexed.
+  expect(sessionStartSearchAttributes('t1', '+33612345678').map((p) => p.key.name)).toEqual(['OtpTenant', 'OtpStatus']);
+
+  const sent = session({ current: code({ issuedAtMs: NOW }) });
+  const pending = searchValues(sent, 't1', MASKED, NOW, true)!;
+  expect(pendingStaysIndexed(pending, start, sent, NOW)).toBe(true);
+  // Still pending past the grace (no receipt yet, a retry is due): written.
+  expect(pendingStaysIndexed(pending, start, sent, NOW + PENDING_INDEX_GRACE_MS)).toBe(false);
+  // Delivered, refused or failed: written at once.
+  const delivered = session({ current: code({ issuedAtMs: NOW, delivery: 'delivered' }) });
+  expect(pendingStaysIndexed(searchValues(delivered, 't1', MASKED, NOW, true)!, start, delivered, NOW)).toBe(false);
+  const refused = { ...newSession(), events: [{ at: '', type: 'refused' as const, detail: 'rate_limited: tenant_rate' }] };
+  expect(pendingStaysIndexed(searchValues(refused, 't1', MASKED, NOW, true)!, start, refused, NOW)).toBe(false);
+  // A session the client did not index at start (another SDK's client): written at once.
+  expect(pendingStaysIndexed(pending, new TypedSearchAttributes(), sent, NOW)).toBe(false);
+  // A resend over a verified code: the index says verified, so the new pending code is written at once.
+  const verifiedIndex = start.updateCopy([{ key: OTP_SEARCH_ATTRIBUTES.status, value: 'verified' }]);
+  expect(pendingStaysIndexed(pending, verifiedIndex, sent, NOW)).toBe(false);
+
+  // Refused only as overloaded: the session ends at once; indexed at start, it must not stay listed as pending.
+  const overloaded = { ...newSession(), events: [{ at: '', type: 'refused' as const, detail: 'overloaded: worker_busy' }] };
+  expect(searchValues(overloaded, 't1', MASKED, NOW, true)).toEqual({ tenant: 't1', countryCode: '33', status: 'refused' });
+  expect(searchValues(newSession(), 't1', MASKED, NOW, true)).toBeUndefined();
 });
 
 test('registration flags and create commands come from the contract', () => {

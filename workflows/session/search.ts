@@ -12,10 +12,15 @@ import { profileName, type SessionState } from './state';
 /** A refusal worth finding: an overloaded one leaves nothing behind (the session ends), so it is not indexed. */
 const refusedForGood = (s: SessionState) => s.events.some((e) => e.type === 'refused' && !e.detail.startsWith('overloaded'));
 
-/** The values for the session's state, or undefined while there is nothing to find it by (no code, no refusal but overloaded). */
-export function searchValues(s: SessionState, tenant: string, masked: string | undefined, now: number): OtpSearchValues | undefined {
+/**
+ * The values for the session's state, or undefined while there is nothing to find it by (no code,
+ * no refusal but overloaded). With `startIndexed` (v5: the client set `pending` at start), a session
+ * refused only as overloaded is `refused`, so it does not stay listed as pending.
+ */
+export function searchValues(s: SessionState, tenant: string, masked: string | undefined, now: number, startIndexed = false): OtpSearchValues | undefined {
   const c = s.current;
-  if (!c && s.codeSeq === 0 && !refusedForGood(s)) return undefined;
+  const overloadedOnly = !c && s.codeSeq === 0 && !refusedForGood(s);
+  if (overloadedOnly && !(startIndexed && s.events.some((e) => e.type === 'refused'))) return undefined;
   const countryCode = callingCodeOfMasked(masked);
   const base: OtpSearchValues = { tenant, ...(countryCode ? { countryCode } : {}) };
   const sessionLocked = lockedUntil(s.lockout, now) !== undefined;
@@ -34,6 +39,19 @@ export function searchValues(s: SessionState, tenant: string, masked: string | u
     delivery: c.delivery,
     codeExpiresAt: new Date(c.expiresAtMs),
   };
+}
+
+/** How long after a code's issue a `pending` index may wait for the session's next step (a receipt usually lands well within). */
+export const PENDING_INDEX_GRACE_MS = 10_000;
+
+/**
+ * v5: the send's own step writes nothing while the index already says `pending` and the code is
+ * fresh: its receipt, a verify or a retry writes the details in the same upsert as its own change,
+ * one history event fewer per send. A refusal or a failure is written at once (it is not pending).
+ */
+export function pendingStaysIndexed(values: OtpSearchValues, current: TypedSearchAttributes, s: SessionState, now: number): boolean {
+  const c = s.current;
+  return values.status === 'pending' && current.get(OTP_SEARCH_ATTRIBUTES.status) === 'pending' && c !== undefined && now - c.issuedAtMs < PENDING_INDEX_GRACE_MS;
 }
 
 function codeStatus(c: NonNullable<SessionState['current']>, now: number): OtpSearchStatus {
