@@ -20,6 +20,8 @@ import { ProcSampler, machineCpu } from './lib/proc-stats';
 import { humanReport, markdownReport } from './lib/report';
 import { SimFeed } from './lib/sim-feed';
 import { BenchStack } from './lib/stack';
+import { scrapeMetrics } from '../lib/metrics-scrapes';
+import { numberInRange, rangeAt } from '../sim/sample-numbers';
 import { sleep } from './lib/stats';
 import { bareSmppTarget, leastDurableTarget, productTarget, type BareSmpp, type Target } from './lib/targets';
 import { runTrial, type TrialContext, type TrialRun, type TrialSpec } from './lib/trial';
@@ -28,7 +30,8 @@ import type { BenchResult, MachineInfo, NumbersMode, OverloadResult, SearchResul
 const USAGE = `usage: npm run bench -- [--rate N] [--duration S] [--numbers distinct|hot] [--hot-numbers N]
                       [--search] [--overload] [--baselines on|off] [--verify on|off] [--verify-after MS]
                       [--json FILE] [--svg FILE] [--smsc-tps N] [--tenant-rate N] [--receipt-delay MS]
-                      [--receipt-sample N] [--search-from N] [--threshold MS] [--drain S] [--server-pid PID] [--verbose]`;
+                      [--receipt-sample N] [--search-from N] [--threshold MS] [--drain S] [--server-pid PID]
+                      [--countries fr|mixed] [--scrapes FILE] [--verbose]`;
 
 interface Options {
   rate: number;
@@ -50,6 +53,8 @@ interface Options {
   threshold: number;
   drain: number;
   serverPid?: number;
+  countries: 'fr' | 'mixed';
+  scrapes?: string;
   verbose: boolean;
 }
 
@@ -76,6 +81,8 @@ function parseOptions(argv: string[]): Options {
       threshold: { type: 'string', default: '500' },
       drain: { type: 'string', default: '30' },
       'server-pid': { type: 'string' },
+      countries: { type: 'string', default: 'fr' },
+      scrapes: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -100,6 +107,7 @@ function parseOptions(argv: string[]): Options {
     return v === 'on';
   };
   if (values.numbers !== 'distinct' && values.numbers !== 'hot') throw new UsageError(`--numbers must be "distinct" or "hot" (got "${values.numbers}")`);
+  if (values.countries !== 'fr' && values.countries !== 'mixed') throw new UsageError(`--countries must be "fr" or "mixed" (got "${values.countries}")`);
   return {
     rate: positive('rate', values.rate),
     duration: positive('duration', values.duration),
@@ -120,6 +128,8 @@ function parseOptions(argv: string[]): Options {
     threshold: positive('threshold', values.threshold),
     drain: positive('drain', values.drain),
     serverPid: values['server-pid'] !== undefined ? positive('server-pid', values['server-pid'], true) : undefined,
+    countries: values.countries,
+    scrapes: values.scrapes,
     verbose: values.verbose,
   };
 }
@@ -183,6 +193,7 @@ async function main(): Promise<void> {
     smscTps: opts.smscTps,
     receiptDelayMs: opts.receiptDelay,
     profiles: process.env.OTP_PROFILES ?? profiles,
+    metrics: opts.scrapes !== undefined,
     verbose: opts.verbose,
   });
   const sampler = new ProcSampler();
@@ -225,7 +236,11 @@ async function main(): Promise<void> {
     const ctx: TrialContext = { feed, sampler, temporal: otp.temporal, failure: () => stack.failure, log };
     // Numbers never repeat within a run: a distinct trial's duplicates are its own.
     let nextNumber = 0;
-    const newPhone = () => `+336${String(10_000_000 + nextNumber++)}`;
+    // French mobiles, or (--countries mixed) five countries by weight, for a dashboard by country.
+    const newPhone = () => {
+      const n = nextNumber++;
+      return opts.countries === 'mixed' ? numberInRange(rangeAt((n * 0.618034) % 1), 10_000_000 + n) : `+336${String(10_000_000 + n)}`;
+    };
     let trialNo = 0;
     const spec = (target: Target, label: string, phases: TrialSpec['phases'], extra: Partial<TrialSpec> = {}): TrialSpec => {
       const tenant = `bench-${runId}-${++trialNo}`;
@@ -286,12 +301,22 @@ async function main(): Promise<void> {
       return run.result;
     };
     const trials: TrialResult[] = [];
+    // --scrapes: the product worker's /metrics every 3 s through the main trials, for the dashboard (scripts/metrics-dashboard.ts render).
+    let scraper: ReturnType<typeof scrapeMetrics> | undefined;
     for (const t of mainOrder) {
+      if (t.name === 'product' && stack.metricsUrl) scraper = scrapeMetrics(stack.metricsUrl, 3, log);
       log(`main trial: ${t.name} at ${opts.rate}/s for ${opts.duration} s (${opts.numbers} numbers)`);
       const r = await trial(spec(t, `${t.name} @ ${opts.rate}/s`, [{ rate: opts.rate, seconds: opts.duration }], { receiptSample: t.name === 'product' ? opts.receiptSample : 0, history: historyOf(t) }));
       log(`  send->submit p50 ${r.sendToSubmit.p50} p99 ${r.sendToSubmit.p99} ms; call p99 ${r.sendCall.p99} ms; errors ${JSON.stringify(r.errors)}; refusals ${JSON.stringify(r.refusals)}`);
       trials.push(r);
       await sleep(2000);
+    }
+    if (scraper && opts.scrapes) {
+      await sleep(6000); // the last receipts and verifies land in two more scrapes
+      const recording = await scraper.stop();
+      mkdirSync(dirname(opts.scrapes), { recursive: true });
+      writeFileSync(opts.scrapes, JSON.stringify(recording));
+      log(`${recording.scrapes.length} metrics scrapes written to ${opts.scrapes} (render: node dist/scripts/metrics-dashboard.js render --in ${opts.scrapes} --out FILE.svg)`);
     }
 
     let search: BenchResult['search'];

@@ -21,9 +21,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectOtpClient, type OtpClient } from '../client';
 import { loadConfig } from '../lib/config';
-import { parseExposition } from '../lib/prom-text';
 import { PROJECT_ROOT } from '../lib/temporal-server';
 import { evaluate, parse, type Scrape } from './promql-lite';
+import { randomMobileNumber } from '../sim/sample-numbers';
+import { scrapeMetrics } from '../lib/metrics-scrapes';
 
 /** Window that stands in for Grafana's $__rate_interval (4 scrapes of 5 s, as Grafana would pick). */
 const RATE_INTERVAL = '30s';
@@ -42,27 +43,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------- record
 
-/** Valid mobile numbers per calling code (libphonenumber checks them): a prefix and how many random digits follow. */
-const COUNTRIES: { prefix: string; digits: number; weight: number }[] = [
-  { prefix: '+336', digits: 8, weight: 5 },
-  { prefix: '+4479', digits: 8, weight: 3 },
-  { prefix: '+49151', digits: 8, weight: 2 },
-  { prefix: '+346', digits: 8, weight: 2 },
-  { prefix: '+5511', digits: 9, weight: 1 },
-];
-
-function randomNumber(): string {
-  let r = Math.random() * COUNTRIES.reduce((a, c) => a + c.weight, 0);
-  const c = COUNTRIES.find((x) => (r -= x.weight) < 0) ?? COUNTRIES[0];
-  let digits = String(Math.floor(Math.random() * 10 ** c.digits)).padStart(c.digits, '0');
-  if (c.prefix === '+5511') digits = `9${digits.slice(1)}`;
-  return c.prefix + digits;
-}
-
 /** One user: a send, then (usually) the code typed after a while; counts what happened, never the number. */
 async function user(otp: OtpClient, inbox: string, tally: Map<string, number>): Promise<void> {
   const bump = (k: string): void => void tally.set(k, (tally.get(k) ?? 0) + 1);
-  const phone = randomNumber();
+  const phone = randomMobileNumber();
   const roll = Math.random();
   // A few numbers the carrier cannot reach, refuses, throttles, fails once or drops the connection for.
   const mode = roll < 0.05 ? 'undeliverable' : roll < 0.06 ? 'refuse' : roll < 0.067 ? 'throttle' : roll < 0.074 ? 'drop' : roll < 0.094 ? 'fail_once' : undefined;
@@ -95,7 +79,6 @@ async function record(a: Args): Promise<void> {
   const every = Number(a.every ?? 5);
   const load = Number(a.load ?? 0);
   const out = a.out ?? join(PROJECT_ROOT, 'data', 'metrics-scrapes.json');
-  const scrapes: Scrape[] = [];
   const end = Date.now() + seconds * 1000;
   const tally = new Map<string, number>();
   const users: Promise<void>[] = [];
@@ -112,21 +95,13 @@ async function record(a: Args): Promise<void> {
       }
     })();
   }
-  while (Date.now() < end) {
-    const t = Date.now();
-    try {
-      const text = await (await fetch(url)).text();
-      // Only the series the dashboard can use: OTP and Temporal SDK.
-      scrapes.push({ t, samples: parseExposition(text).filter((s) => s.name.startsWith('otp_') || s.name.startsWith('temporal_')) });
-    } catch (err) {
-      console.error(`scrape failed: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    await sleep(Math.max(0, every * 1000 - (Date.now() - t)));
-  }
+  const scraper = scrapeMetrics(url, every);
+  await sleep(Math.max(0, end - Date.now()));
+  const recording = await scraper.stop();
   await Promise.all(users);
   await otp?.temporal.connection.close();
-  writeFileSync(out, JSON.stringify({ url, every, scrapes }));
-  console.log(`${scrapes.length} scrapes written to ${out}`);
+  writeFileSync(out, JSON.stringify(recording));
+  console.log(`${recording.scrapes.length} scrapes written to ${out}`);
   if (tally.size) console.log(JSON.stringify(Object.fromEntries([...tally].sort()), null, 2));
 }
 

@@ -5,13 +5,10 @@
  * a range, `sum`/`max`/`min` `by (…)`, `histogram_quantile`, and `/` between
  * two vectors with the same labels. Anything else is refused by name.
  */
+import type { Scrape } from '../lib/metrics-scrapes';
 import type { Sample } from '../lib/prom-text';
 
-export interface Scrape {
-  /** Unix ms. */
-  t: number;
-  samples: Sample[];
-}
+export type { Scrape };
 
 export type Vector = { labels: Record<string, string>; value: number }[];
 

@@ -21,6 +21,8 @@ export interface StackOptions {
   receiptDelayMs: number;
   /** OTP_PROFILES for the product worker (raises the tenant's send rate so the bench measures capacity, not the policy). */
   profiles?: string;
+  /** Serve the product worker's GET /metrics (OTP_METRICS_PORT on a free port), for `--scrapes`. @default false */
+  metrics?: boolean;
   verbose: boolean;
 }
 
@@ -40,6 +42,8 @@ export class BenchStack {
   baselineTaskQueue: string;
   /** Env the workers got; the generator's clients load their config from the same. */
   workerEnv: NodeJS.ProcessEnv = {};
+  /** The product worker's metrics endpoint, when `metrics` is on. */
+  metricsUrl?: string;
   readonly children: ChildInfo[] = [];
   private dataDir?: string;
   private stopping = false;
@@ -93,8 +97,11 @@ export class BenchStack {
       OTP_SENDER_APPROVAL: 'off',
       ...(this.opts.profiles !== undefined ? { OTP_PROFILES: this.opts.profiles } : {}),
     };
-    const ready: Promise<void>[] = [this.launchWorker('worker', ['worker.js'], this.workerEnv)];
-    if (this.opts.baselines) ready.push(this.launchWorker('baseline-worker', ['bench', 'baseline', 'worker.js'], { ...this.workerEnv, OTP_TASK_QUEUE: this.baselineTaskQueue }));
+    // Metrics only where asked, and only on the product worker: the baseline has none to compare.
+    const metrics = this.opts.metrics ? { OTP_METRICS_PORT: String(await freePort()), OTP_SDK_METRICS_PORT: String(await freePort()) } : { OTP_METRICS_PORT: '0' };
+    if (this.opts.metrics) this.metricsUrl = `http://127.0.0.1:${metrics.OTP_METRICS_PORT}/metrics`;
+    const ready: Promise<void>[] = [this.launchWorker('worker', ['worker.js'], { ...this.workerEnv, ...metrics })];
+    if (this.opts.baselines) ready.push(this.launchWorker('baseline-worker', ['bench', 'baseline', 'worker.js'], { ...this.workerEnv, OTP_METRICS_PORT: '0', OTP_TASK_QUEUE: this.baselineTaskQueue }));
     await Promise.all(ready);
   }
 
