@@ -13,6 +13,7 @@ import type { RouteConfig } from '../smpp/smsc';
 import { parseRoutes, RouteConfigError } from './routes-config';
 import { DEFAULT_OTP_WORKERS } from '../smpp/account-share';
 import { parseSealPublicKey } from '../contract/keys';
+import { SENDER_ID_RULE, senderKind } from '../contract/sender-id';
 import { SealOpener } from '../activities/code';
 import { checkUrl, parseOutboundPolicy, type OutboundPolicy } from '../policy/destination';
 import { parseKeywords } from '../smpp/mo';
@@ -279,9 +280,7 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
   const systemId = nonEmpty('SMSC_SYSTEM_ID');
   if (systemId.length > 15) throw new ConfigError('SMSC_SYSTEM_ID must be at most 15 characters (SMPP 3.4 limit)');
   const senderId = nonEmpty('OTP_SENDER_ID');
-  if (!/^(\+\d{6,15}|\d{3,15}|[A-Za-z0-9 ._-]{1,11})$/.test(senderId)) {
-    throw new ConfigError(`OTP_SENDER_ID must be up to 11 letters/digits, a short code, or +E.164 (got "${senderId}")`);
-  }
+  if (!senderKind(senderId)) throw new ConfigError(`OTP_SENDER_ID must be ${SENDER_ID_RULE} (got "${senderId.slice(0, 40)}")`);
   const region = str('OTP_DEFAULT_REGION').trim().toUpperCase();
   if (region && !/^[A-Z]{2}$/.test(region)) throw new ConfigError(`OTP_DEFAULT_REGION must be a two-letter ISO country code (got "${region}")`);
 

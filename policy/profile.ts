@@ -4,6 +4,7 @@
  * types and the validation. Loading and revision hashing are in ./store.ts.
  */
 
+import { SENDER_ID_RULE, senderKind } from '../contract/sender-id';
 import { MAX_CODE_LENGTH, MIN_CODE_LENGTH, type OtpCatalogProfile, type OtpPurpose, type SendChannel } from '../contract';
 
 export type CodeAlphabet = 'numeric' | 'alphanumeric';
@@ -290,7 +291,7 @@ export function validateProfile(name: string, p: OtpProfile): void {
   }
   for (const c of [...p.allowedCountries, ...p.deniedCountries]) if (!COUNTRY.test(c)) fail(`country "${c}" must be a two-letter ISO code in capitals`);
   for (const t of p.deniedNumberTypes) if (!NUMBER_TYPES.includes(t)) fail(`deniedNumberTypes: unknown type "${t}" (one of ${NUMBER_TYPES.join(', ')})`);
-  if (p.senderId !== null && !/^(\+\d{6,15}|\d{3,15}|[A-Za-z0-9 ._-]{1,11})$/.test(p.senderId)) fail('senderId must be up to 11 letters/digits, a short code, or +E.164');
+  if (p.senderId !== null && !senderKind(p.senderId)) fail(`senderId must be ${SENDER_ID_RULE}`);
   if (p.brand !== null && (p.brand.length < 1 || p.brand.length > 40)) fail('brand must be 1–40 characters');
   if (!p.templates[p.defaultLocale]) fail(`templates must hold the defaultLocale "${p.defaultLocale}"`);
   for (const [locale, t] of Object.entries(p.templates)) {
