@@ -22,6 +22,7 @@ import {
   OTP_SEARCH_ATTRIBUTES,
   OTP_SEARCH_STATUSES,
   sessionStartSearchAttributes,
+  NAME_PATTERN,
   approveRevisionUpdate,
   proposeRevisionUpdate,
   rejectRevisionUpdate,
@@ -530,7 +531,7 @@ export class OtpClient {
     if (!/^[A-Za-z0-9_.:\/-]{1,200}$/.test(this.opts.taskQueue)) throw new OtpRequestError(`task queue "${this.opts.taskQueue}" cannot be listed`, 'InvalidRequest');
     const clauses = [`WorkflowType = '${OTP_SESSION_WORKFLOW}'`, `TaskQueue = '${this.opts.taskQueue}'`, `${OTP_SEARCH_ATTRIBUTES.tenant.name} = '${tenant}'`];
     if (options.profile !== undefined) {
-      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(options.profile)) throw new OtpRequestError(`profile "${options.profile}" is not a profile name`, 'InvalidRequest');
+      if (!NAME_PATTERN.test(options.profile)) throw new OtpRequestError(`profile "${options.profile}" is not a profile name`, 'InvalidRequest');
       clauses.push(`${OTP_SEARCH_ATTRIBUTES.profile.name} = '${options.profile}'`);
     }
     if (options.status !== undefined) {

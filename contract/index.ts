@@ -15,6 +15,13 @@ export const DEFAULT_TASK_QUEUE = 'otp';
 /** Default tenant when a caller does not name one. */
 export const DEFAULT_TENANT = 'default';
 
+/** A phone number in E.164: "+", a country code that does not start with 0, 7–15 digits in all. */
+export const E164_PATTERN = /^\+[1-9]\d{6,14}$/;
+/** Tenant and profile names: part of workflow ids and visibility queries, so a safe alphabet. */
+export const NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+/** How NAME_PATTERN reads in an error message. */
+export const NAME_RULE = '1–64 characters from A–Z, a–z, 0–9, "_", ".", "-"';
+
 /** Workflow type of the per-(tenant, phone) entity workflow. */
 export const OTP_SESSION_WORKFLOW = 'otpSession';
 /** Workflow type of the v0.1 per-tenant velocity limiter; kept so its running instances can finish. */

@@ -5,6 +5,7 @@
  * - The session workflow id carries a keyed hash of the phone (OTP_HASH_KEY), never the number.
  * - Codes travel sealed for the workers (OTP_SEAL_PUBLIC_KEY): clients can seal, only workers can open.
  */
+import { NAME_PATTERN, NAME_RULE } from './index';
 import { constants, createHash, createHmac, createPublicKey, publicEncrypt, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { parsePhoneNumberWithError, ParseError, type CountryCode } from 'libphonenumber-js/max';
 
@@ -14,11 +15,11 @@ function hmac(key: string, message: string): string {
 }
 
 /** Tenants are part of the workflow id, so keep them to a safe alphabet. */
-const TENANT_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+const TENANT_PATTERN = NAME_PATTERN;
 
 export class InvalidTenantError extends Error {
   constructor(tenant: string) {
-    super(`tenant "${tenant.slice(0, 70)}" is invalid: use 1–64 characters from A–Z, a–z, 0–9, "_", ".", "-"`);
+    super(`tenant "${tenant.slice(0, 70)}" is invalid: use ${NAME_RULE}`);
     this.name = 'InvalidTenantError';
   }
 }

@@ -4,7 +4,7 @@
  * revisions send. Pure (no Node built-ins): the approval workflow and the workers' cache both
  * apply these rules. The hash itself is computed in ./store.ts (profileContentHash).
  */
-import type { SendRefusalStatus, SenderRevision, SenderRevisionContent } from '../contract';
+import { NAME_PATTERN, type SendRefusalStatus, type SenderRevision, type SenderRevisionContent } from '../contract';
 
 /** `required`: sends on a revision nobody approved are refused. `off`: the embedded stack's development switch. */
 export type SenderApprovalMode = 'off' | 'required';
@@ -21,7 +21,7 @@ export class ApprovalError extends Error {
 
 /** Printable, no control characters: identities sit in the trail verbatim. */
 const IDENTITY = /^[^\p{Cc}\p{Cf}]{1,200}$/u;
-const PROFILE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+const PROFILE_NAME = NAME_PATTERN;
 const CONTENT_HASH = /^[0-9a-f]{64}$/;
 
 /** The identity as recorded: trimmed; refused when empty, too long or holding control characters. */

@@ -5,7 +5,7 @@
  */
 
 import { SENDER_ID_RULE, senderKind } from '../contract/sender-id';
-import { MAX_CODE_LENGTH, MIN_CODE_LENGTH, type OtpCatalogProfile, type OtpPurpose, type SendChannel } from '../contract';
+import { E164_PATTERN, MAX_CODE_LENGTH, MIN_CODE_LENGTH, type OtpCatalogProfile, type OtpPurpose, type SendChannel } from '../contract';
 
 export type CodeAlphabet = 'numeric' | 'alphanumeric';
 export type Purpose = OtpPurpose;
@@ -304,7 +304,7 @@ export function validateProfile(name: string, p: OtpProfile): void {
   if (p.autofill.iosDomain !== null && !/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(p.autofill.iosDomain)) fail('autofill.iosDomain must be a domain such as example.com');
   if (p.autofill.androidAppHash !== null && !/^[A-Za-z0-9+/]{11}$/.test(p.autofill.androidAppHash)) fail('autofill.androidAppHash must be the 11-character SMS Retriever hash');
   if (p.autofill.iosDomain && p.autofill.androidAppHash) fail('autofill: choose iosDomain or androidAppHash per profile; both want the last line');
-  for (const n of p.sandbox.numbers) if (!/^\+[1-9]\d{6,14}$/.test(n)) fail(`sandbox number "${n}" must be E.164`);
+  for (const n of p.sandbox.numbers) if (!E164_PATTERN.test(n)) fail(`sandbox number "${n}" must be E.164`);
   if (!isInAlphabet(p.sandbox.code, p.alphabet) || p.sandbox.code.length !== p.codeLength) {
     if (p.sandbox.numbers.length) fail(`sandbox.code must be ${p.codeLength} characters of the ${p.alphabet} alphabet`);
   }

@@ -51,6 +51,7 @@ import {
   type VerifyOtpRequest,
   type VerifyOtpResult,
   type VerifyOutcome,
+  E164_PATTERN,
 } from '../contract';
 import type { DispatchCodeResult, OtpActivities, SendCodeRefusal } from '../activities/types';
 import { nextSendAtMs, recentSends } from '../policy/resend';
@@ -64,7 +65,7 @@ import { keyIdsToCheck, verifyCode } from './session/verify';
 import { otpSessionV1 } from './v1/otp-session';
 import { METRICS_SINK, countryLabel, type OtpMetricsSink } from '../lib/metric-names';
 
-const E164 = /^\+[1-9]\d{6,14}$/;
+const E164 = E164_PATTERN;
 const UNENCRYPTED_REFUSAL = 'the request was not encrypted with the payload keys (OTP_PAYLOAD_KEYS): use the payload codec';
 const MAX_EVENTS = 100;
 /** A send refused by the cooldown this soon after an accepted one is the same click twice: it gets the accepted answer. */
