@@ -2,6 +2,7 @@
  * Activities, built by a factory that closes over what the worker process
  * owns: the SMPP binds, a Temporal client, the keys and the policy profiles.
  */
+import { PLACEHOLDER_LIST, unknownPlaceholders } from '../policy/placeholders';
 import { createHmac } from 'node:crypto';
 import { DestinationError, checkUrl, type OutboundPolicy } from '../policy/destination';
 import { signedPost } from './http-post';
@@ -147,7 +148,7 @@ function resolveTemplate(p: ResolvedProfile, input: PrepareSendInput): { templat
   if (input.messageText !== undefined) {
     if (!p.allowCallerMessage) throw invalidRequest(`profile "${p.name}" does not allow caller message text`);
     if (!input.messageText.includes('{code}')) throw invalidRequest('messageText must contain the {code} placeholder');
-    if (/\{(?!code\}|brand\}|ttlMinutes\}|context\})[^}]*\}/.test(input.messageText)) throw invalidRequest('messageText may use only {code}, {brand}, {ttlMinutes} and {context}');
+    if (unknownPlaceholders(input.messageText).length) throw invalidRequest(`messageText may use only ${PLACEHOLDER_LIST}`);
     assertPlainText('messageText', input.messageText, { allowNewline: true, allowBraces: true });
     return { template: input.messageText, locale: input.locale ?? p.defaultLocale };
   }

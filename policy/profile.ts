@@ -5,6 +5,7 @@
  */
 
 import { SENDER_ID_RULE, senderKind } from '../contract/sender-id';
+import { PLACEHOLDER_LIST, unknownPlaceholders } from './placeholders';
 import { E164_PATTERN, MAX_CODE_LENGTH, MIN_CODE_LENGTH, type OtpCatalogProfile, type OtpPurpose, type SendChannel } from '../contract';
 
 export type CodeAlphabet = 'numeric' | 'alphanumeric';
@@ -297,8 +298,8 @@ export function validateProfile(name: string, p: OtpProfile): void {
   for (const [locale, t] of Object.entries(p.templates)) {
     if (!t.includes('{code}')) fail(`template "${locale}" must contain {code}`);
     if (!t.includes('{brand}')) fail(`template "${locale}" must contain {brand}: the brand is always named`);
-    const unknown = [...t.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((k) => !['code', 'brand', 'ttlMinutes', 'context'].includes(k));
-    if (unknown.length) fail(`template "${locale}" has unknown placeholder {${unknown[0]}}`);
+    const unknown = unknownPlaceholders(t);
+    if (unknown.length) fail(`template "${locale}" has unknown placeholder ${unknown[0].slice(0, 40)} (known: ${PLACEHOLDER_LIST})`);
   }
   if (p.requireContext && !Object.values(p.templates).every((t) => t.includes('{context}'))) fail('requireContext needs {context} in every template');
   if (p.autofill.iosDomain !== null && !/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(p.autofill.iosDomain)) fail('autofill.iosDomain must be a domain such as example.com');
