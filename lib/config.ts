@@ -4,6 +4,7 @@
  * the file. Every default works for the embedded stack (`npm start`). A missing
  * or malformed setting fails at start-up with a message that names it.
  */
+import { isEmailAddress } from '../policy/email';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_TASK_QUEUE, DEFAULT_TENANT } from '../contract';
 import { parsePayloadKeys, type PayloadKey } from './payload-codec';
@@ -353,7 +354,7 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
   const smtpSecure = str('SMTP_SECURE').toLowerCase();
   if (!['true', 'false'].includes(smtpSecure)) throw new ConfigError(`SMTP_SECURE must be "true" or "false" (got "${smtpSecure}")`);
   const from = nonEmpty('OTP_EMAIL_FROM');
-  if (!/^[^\s@<>]+@[^\s@<>]+$/.test(from)) throw new ConfigError(`OTP_EMAIL_FROM must be an email address (got "${from}")`);
+  if (!isEmailAddress(from, { local: true })) throw new ConfigError(`OTP_EMAIL_FROM must be one email address (got "${from.slice(0, 80)}")`);
 
   let outbound: OutboundPolicy;
   try {

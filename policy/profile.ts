@@ -4,6 +4,7 @@
  * types and the validation. Loading and revision hashing are in ./store.ts.
  */
 
+import { DOMAIN_PATTERN } from './email';
 import { SENDER_ID_RULE, senderKind } from '../contract/sender-id';
 import { PLACEHOLDER_LIST, unknownPlaceholders } from './placeholders';
 import { E164_PATTERN, MAX_CODE_LENGTH, MIN_CODE_LENGTH, type OtpCatalogProfile, type OtpPurpose, type SendChannel } from '../contract';
@@ -261,7 +262,7 @@ export function validateProfile(name: string, p: OtpProfile): void {
   if (p.maxFailures < p.maxAttempts) fail('maxFailures must be at least maxAttempts (the session locks no sooner than one code)');
   if (typeof p.callerContacts !== 'boolean') fail('callerContacts must be true or false');
   if (typeof p.respectOptOut !== 'boolean') fail('respectOptOut must be true or false');
-  if (!Array.isArray(p.fallbackEmailDomains) || p.fallbackEmailDomains.some((d) => typeof d !== 'string' || !/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(d))) {
+  if (!Array.isArray(p.fallbackEmailDomains) || p.fallbackEmailDomains.some((d) => typeof d !== 'string' || !DOMAIN_PATTERN.test(d))) {
     fail('fallbackEmailDomains must list lower-case domains such as example.com');
   }
   for (const field of ['fallbackWebhookUrl', 'deliveryWebhookUrl'] as const) {
