@@ -123,7 +123,7 @@ export interface OtpClientOptions {
   /**
    * Who this client proposes, approves and rejects sender revisions as, when a call names no `by`
    * (e.g. "backend:billing-service" or the signed-in operator's e-mail). Asserted, not proven:
-   * see the README, "Sender approval".
+   * see docs/policy-profiles.md, "Sender approval".
    */
   identity?: string;
 }

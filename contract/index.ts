@@ -2,7 +2,7 @@
  * The OTP contract: workflow types, task queue, update / query / signal names
  * and their JSON shapes. The n8n nodes, the typed client, the CLI, the worker
  * and the tests all import from here; backends in other languages read the
- * same contract in the README.
+ * same contract in docs/contract.md.
  *
  * This module must stay free of Node built-ins: workflow code imports it.
  */
@@ -602,7 +602,7 @@ export interface SenderRevision extends SenderRevisionContent {
 /** Update `proposeRevision`: propose the profile's revision as the workers have it now. */
 export interface ProposeRevisionRequest {
   profile: string;
-  /** Who proposes: asserted by the caller (see the README, "Sender approval"). */
+  /** Who proposes: asserted by the caller (see docs/policy-profiles.md, "Sender approval"). */
   by: string;
   note?: string;
 }

@@ -43,7 +43,7 @@ type Kind = 'string' | 'port' | 'count' | 'secret' | 'region' | 'payloadKeys' | 
 interface Setting {
   kind: Kind;
   default?: string;
-  /** Shown in the README table. */
+  /** Shown in the table of docs/configuration.md. */
   doc: string;
 }
 

@@ -177,7 +177,7 @@ const BASE: OtpProfile = {
   sandbox: { numbers: [], code: '000000' },
 };
 
-/** Presets by purpose, with defaults from the seeds (see README's policy table). */
+/** Presets by purpose, with defaults from the seeds (see the policy table in docs/policy-profiles.md). */
 export const PRESETS: Record<'login' | 'transaction' | 'recovery', OtpProfile> = {
   login: BASE,
   transaction: {
@@ -210,7 +210,7 @@ export const ALPHABETS: Record<CodeAlphabet, string> = {
   alphanumeric: '34679ACDEFGHJKMNPQRTUVWXY',
 };
 
-/** Allowed ranges; the README's policy table is checked against this. */
+/** Allowed ranges; the policy table in docs/policy-profiles.md is checked against this. */
 export const LIMITS = {
   codeLength: [MIN_CODE_LENGTH, MAX_CODE_LENGTH],
   ttlSeconds: [10, 86_400],
