@@ -90,9 +90,9 @@ describe('delivery receipt PDUs', () => {
   const pduArb: fc.Arbitrary<ReceiptPduFields> = fc.record(
     {
       esm_class: fc.integer({ min: 0, max: 255 }),
-      receipted_message_id: fc.string({ maxLength: 70 }),
+      receipted_message_id: fc.oneof(fc.string({ maxLength: 70 }), fc.string({ unit: 'binary', maxLength: 70 })),
       message_state: fc.oneof(fc.integer({ min: -5, max: 300 }), fc.constant(Number.NaN)),
-      short_message: fc.oneof(fc.string({ maxLength: 200 }), fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)), fc.record({ message: fc.string({ maxLength: 200 }) }), fc.constant(null), fc.integer()),
+      short_message: fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 200 }), fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)), fc.record({ message: fc.string({ maxLength: 200 }) }), fc.constant(null), fc.integer()),
       message_payload: fc.oneof(fc.string({ maxLength: 200 }), fc.record({ message: fc.anything() })),
     },
     { requiredKeys: [] },

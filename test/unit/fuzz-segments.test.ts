@@ -121,6 +121,19 @@ describe('segment counter', () => {
     );
   });
 
+  test('any text: GSM-7 only when the library writes it back unchanged, else UCS-2 that round-trips (numRuns 2000)', () => {
+    const anyText = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.array(fc.oneof(gsmChar, fc.constantFrom(...NON_GSM, '`', '\u00A0', '\x1B', '\0', 'ç', 'Ç', 'ì')), { maxLength: 40 }).map((a) => a.join('')));
+    fc.assert(
+      fc.property(anyText, (text) => {
+        const encoding = detectEncoding(text);
+        const codec = encoding === 'GSM7' ? lib.ASCII : lib.UCS2;
+        expect(codec.decode(codec.encode(text))).toBe(text);
+        expect(splitSegments(text, encoding).join('')).toBe(text);
+      }),
+      fuzz(2000, 1406),
+    );
+  });
+
   test('the UDH is 05 00 03 ref total seq, or 06 08 04 refHi refLo total seq (numRuns 500)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 2, max: 255 }), fc.integer({ min: 1, max: 255 }), (ref, total, seq) => {

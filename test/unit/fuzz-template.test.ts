@@ -20,7 +20,7 @@ const piece = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom('Your', ' code', ' is ', ': ', '.', '\n', 'é', 'ж', '€', '’', '…', '\u00A0') },
   { weight: 3, arbitrary: fc.constantFrom(...KNOWN.map((k) => `{${k}}`)) },
   { weight: 1, arbitrary: fc.constantFrom('{', '}', '{{', '}}', '{code', 'code}', '{Code}', '{foo}', '{ code }', '{brand}}', '{{code}}') },
-  { weight: 1, arbitrary: fc.string({ maxLength: 6 }) },
+  { weight: 1, arbitrary: fc.oneof(fc.string({ maxLength: 6 }), fc.string({ unit: 'binary', maxLength: 6 }), fc.string({ unit: 'grapheme', maxLength: 3 })) },
   { weight: 1, arbitrary: fc.constantFrom('\r', '\u0007', '\u202E', '\u200B', '\uE000', '\u2028') },
 );
 const templateArb = fc.array(piece, { maxLength: 30 }).map((p) => p.join(''));
@@ -28,7 +28,7 @@ const templateArb = fc.array(piece, { maxLength: 30 }).map((p) => p.join(''));
 const valueArb = fc.oneof(
   { weight: 3, arbitrary: fc.stringMatching(/^[A-Za-z][A-Za-z .'&-]{0,20}$/) },
   { weight: 1, arbitrary: fc.constantFrom('{code}', 'Acme {code}', '{brand}', '{ttlMinutes}{context}', '}{', 'Ac\u202Eme', 'Ac\nme', '…', 'Ω', '$&', "$'", '$1') },
-  { weight: 1, arbitrary: fc.string({ maxLength: 20 }) },
+  { weight: 1, arbitrary: fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 20 }), fc.string({ unit: 'grapheme', maxLength: 8 })) },
 );
 const codeArb = fc.oneof(fc.stringMatching(/^[0-9]{4,10}$/), fc.array(fc.constantFrom(...ALPHABETS.alphanumeric), { minLength: 4, maxLength: 10 }).map((a) => a.join('')));
 const autofillArb = fc.record({ iosDomain: fc.option(fc.constantFrom('acme.example', 'login.acme.example'), { nil: null }), androidAppHash: fc.option(fc.constantFrom('FA+9qCX9VSu'), { nil: null }) });
