@@ -8,10 +8,11 @@
 import fc from 'fast-check';
 import { encodeText } from '../../smpp/encoding';
 import { MessageError, normalizeLookalikes, renderMessage, type RenderInput } from '../../policy/message';
+import { TEMPLATE_PLACEHOLDERS, unknownPlaceholders } from '../../policy/placeholders';
 import { ALPHABETS } from '../../policy/profile';
 import { fuzz } from '../helpers/fuzz';
 
-const KNOWN = ['code', 'brand', 'ttlMinutes', 'context'] as const;
+const KNOWN = TEMPLATE_PLACEHOLDERS;
 const KNOWN_PLACEHOLDER = /\{(code|brand|ttlMinutes|context)\}/;
 const BRAND = 'Acme';
 
@@ -75,6 +76,8 @@ describe('template renderer', () => {
         rendered++;
         expect(out.text).toBe(expectedText(input));
         expect(out.text).not.toMatch(KNOWN_PLACEHOLDER);
+        // Only the known set expands: a template the profile check passes (no unknown placeholder) leaves no brace at all.
+        if (unknownPlaceholders(input.template).length === 0) expect(out.text).not.toMatch(/[{}]/);
         const encoded = encodeText(out.text);
         expect(out.segments).toBe(encoded.segments.length);
         expect(out.encoding).toBe(encoded.encoding);
