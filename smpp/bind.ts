@@ -80,6 +80,14 @@ export interface SmppBindOptions extends BindRefusalOptions {
   receiptAckDeadlineMs?: number;
   /** A bind must stay up this long before the reconnect backoff starts again from reconnectInitialMs (an SMSC that accepts then drops must not get a reconnect every 250 ms). @default 30000 */
   bindStableMs?: number;
+  /**
+   * How long a submit_sm may stay in doubt (no submit_sm_resp within responseTimeoutMs) before its
+   * session is torn down, as Kannel's wait-ack does. A response swallowed by a garbage PDU on a
+   * session that still answers enquire_link would otherwise hold its window slot for the life of
+   * the session; a window full of them stalls the bind. 0: never.
+   * @default 60000
+   */
+  waitAckMs?: number;
   /** Refusal state shared by the binds of one account (route). @default one of its own */
   refusals?: BindRefusals;
   /** Throttling pause shared by the binds of one account (route). @default one of its own */
@@ -165,6 +173,7 @@ export class SmppBind extends EventEmitter {
       interfaceVersion: 0x34,
       receiptAckDeadlineMs: 2000,
       bindStableMs: 30000,
+      waitAckMs: 60000,
       logger: consoleLogger,
       ...given,
       tls: options.tls ?? null,
@@ -247,7 +256,7 @@ export class SmppBind extends EventEmitter {
    * its late answer or the end of its session.
    */
   async submit(params: SubmitParams, cls: TrafficClass = 'otp', deadline = Infinity): Promise<string> {
-    await this.acquireSlot(cls);
+    await this.acquireSlot(cls, deadline);
     let inDoubt = false;
     try {
       if (!(await this.pause.wait(deadline))) throw new SmppTransientError(`bind ${this.name} is paused by SMSC throttling past the submit deadline`, SMPP_STATUS.ESME_RTHROTTLED);
@@ -256,6 +265,7 @@ export class SmppBind extends EventEmitter {
       const resp = await this.request(session, 'submit_sm', params as unknown as Record<string, unknown>, (late, why) => {
         inDoubt = true;
         this.stats.inDoubt++;
+        this.expireInDoubt(session, late);
         const answer = late.then((r): LateAnswer => {
           this.releaseSlot();
           if (!r) return { kind: 'lost' };
@@ -335,15 +345,18 @@ export class SmppBind extends EventEmitter {
     });
   }
 
-  private acquireSlot(cls: TrafficClass): Promise<void> {
+  /** A window slot; rejects (nothing sent) when none frees up before `deadline`. */
+  private acquireSlot(cls: TrafficClass, deadline = Infinity): Promise<void> {
     if (this.outstanding < this.opts.window && this.waiters.length === 0) {
       this.outstanding++;
       return Promise.resolve();
     }
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
       const waiter: Waiter = {
         cls,
         resolve: () => {
+          clearTimeout(timer);
           this.outstanding++;
           resolve();
         },
@@ -352,6 +365,34 @@ export class SmppBind extends EventEmitter {
       const firstBulk = cls === 'otp' ? this.waiters.findIndex((w) => w.cls === 'bulk') : -1;
       if (firstBulk === -1) this.waiters.push(waiter);
       else this.waiters.splice(firstBulk, 0, waiter);
+      if (deadline === Infinity) return;
+      timer = setTimeout(() => {
+        const at = this.waiters.indexOf(waiter);
+        if (at === -1) return;
+        this.waiters.splice(at, 1);
+        reject(new SmppTransientError(`bind ${this.name} had no free window slot before the submit deadline`));
+      }, Math.max(0, deadline - Date.now()));
+    });
+  }
+
+  /**
+   * Tears `session` down when an in-doubt submit is still unanswered after waitAckMs: its
+   * response was lost on a session that looks alive, and only the close frees its window slot
+   * (its late answer then settles as lost).
+   */
+  private expireInDoubt(session: smpp.Session, late: Promise<smpp.PDU | null>): void {
+    const ms = this.opts.waitAckMs;
+    if (!(ms > 0)) return;
+    let settled = false;
+    const timer = setTimeout(() => {
+      if (settled || session.socket.destroyed) return;
+      this.opts.logger.warn('submit_sm in doubt past waitAckMs; tearing the session down to free its window slot', { bind: this.name, waitAckMs: ms });
+      session.destroy();
+    }, ms);
+    timer.unref();
+    void late.then(() => {
+      settled = true;
+      clearTimeout(timer);
     });
   }
 

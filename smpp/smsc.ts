@@ -326,7 +326,7 @@ export class SmscRoute {
   }
 
   async submitText(destinationE164: string, text: string, opts: SubmitOptions): Promise<SubmittedMessage> {
-    const encoded = encodeForRoute(text, this.config.charset);
+    const encoded = encodeForRoute(text, this.config.charset, this.config.concatRefBits ?? 8);
     const sender = sourceAddress(opts.senderId);
     const cls = opts.trafficClass ?? 'otp';
     const deadline = Math.min(Date.now() + (this.config.submitDeadlineMs ?? 8000), opts.deadline ?? Infinity);
