@@ -11,6 +11,7 @@ import { parsePayloadKeys, type PayloadKey } from './payload-codec';
 import { PolicyError } from '../policy/profile';
 import { ProfileStore } from '../policy/store';
 import type { RouteConfig } from '../smpp/smsc';
+import { BIND_DEFAULTS, BIND_RANGES } from '../smpp/bind';
 import { parseRoutes, RouteConfigError } from './routes-config';
 import { DEFAULT_OTP_WORKERS } from '../smpp/account-share';
 import { parseSealPublicKey } from '../contract/keys';
@@ -67,10 +68,10 @@ export const SETTINGS = {
   SMSC_SYSTEM_TYPE: { kind: 'string', default: '', doc: 'SMPP system_type.' },
   SMSC_BINDS: { kind: 'count', default: '1', doc: 'Transceiver binds the worker opens to the SMSC.' },
   SMSC_NAME: { kind: 'string', default: 'smsc', doc: 'Name of this SMSC route; part of receipt mailbox workflow ids.' },
-  SMSC_RESPONSE_TIMEOUT_MS: { kind: 'ms', default: '5000', doc: 'Time allowed for any SMPP response.' },
-  SMSC_ENQUIRE_LINK_MS: { kind: 'ms', default: '30000', doc: 'enquire_link keep-alive period.' },
+  SMSC_RESPONSE_TIMEOUT_MS: { kind: 'ms', default: String(BIND_DEFAULTS.responseTimeoutMs), doc: 'Time allowed for any SMPP response.' },
+  SMSC_ENQUIRE_LINK_MS: { kind: 'ms', default: String(BIND_DEFAULTS.enquireLinkMs), doc: 'enquire_link keep-alive period.' },
   SMSC_BIND_MODE: { kind: 'string', default: 'transceiver', doc: '"transceiver", or "transmitter+receiver" for separate binds.' },
-  SMSC_WINDOW: { kind: 'count', default: '10', doc: 'Outstanding submit_sm allowed per bind.' },
+  SMSC_WINDOW: { kind: 'count', default: String(BIND_DEFAULTS.window), doc: 'Outstanding submit_sm allowed per bind.' },
   SMSC_TPS: { kind: 'count', default: '50', doc: 'submit_sm per second for the connection; 0 = unlimited.' },
   SMSC_TLS: { kind: 'string', default: 'false', doc: '"true" for SMPP over TLS.' },
   SMSC_TLS_CA_FILE: { kind: 'string', default: '', doc: 'PEM file of the CA that signed the SMSC certificate (default: system CAs).' },
@@ -336,11 +337,11 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
             systemType: str('SMSC_SYSTEM_TYPE'),
             bindMode,
             binds: int('SMSC_BINDS', 1, 32),
-            window: int('SMSC_WINDOW', 1, 1000),
+            window: int('SMSC_WINDOW', ...BIND_RANGES.window),
             tps: int('SMSC_TPS', 0, 100000),
             tls: tlsFlag === 'true' ? (caFile ? { caFile } : true) : false,
-            responseTimeoutMs: int('SMSC_RESPONSE_TIMEOUT_MS', 100, 120000),
-            enquireLinkMs: int('SMSC_ENQUIRE_LINK_MS', 1000, 3600000),
+            responseTimeoutMs: int('SMSC_RESPONSE_TIMEOUT_MS', ...BIND_RANGES.responseTimeoutMs),
+            enquireLinkMs: int('SMSC_ENQUIRE_LINK_MS', ...BIND_RANGES.enquireLinkMs),
           },
         ]),
         'SMSC_* settings',
@@ -402,8 +403,8 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
       systemType: str('SMSC_SYSTEM_TYPE'),
       binds: int('SMSC_BINDS', 1, 32),
       senderId,
-      responseTimeoutMs: int('SMSC_RESPONSE_TIMEOUT_MS', 100, 120000),
-      enquireLinkMs: int('SMSC_ENQUIRE_LINK_MS', 1000, 3600000),
+      responseTimeoutMs: int('SMSC_RESPONSE_TIMEOUT_MS', ...BIND_RANGES.responseTimeoutMs),
+      enquireLinkMs: int('SMSC_ENQUIRE_LINK_MS', ...BIND_RANGES.enquireLinkMs),
     },
     brand: nonEmpty('OTP_BRAND'),
     codecServer: { port: int('OTP_CODEC_PORT', 0, 65535), token: str('OTP_CODEC_TOKEN') || undefined, allowOrigin: nonEmpty('OTP_CODEC_ALLOW_ORIGIN'), allowEncode: bool('OTP_CODEC_ALLOW_ENCODE') },

@@ -45,15 +45,15 @@ export interface SmppBindOptions extends BindRefusalOptions {
   port: number;
   systemId: string;
   password: string;
-  /** Default ''. */
+  /** system_type in bind_*. @default '' */
   systemType?: string;
-  /** Default 'transceiver'. */
+  /** @default 'transceiver' */
   mode?: BindMode;
-  /** SMPP over TLS. Default: plain TCP. */
+  /** SMPP over TLS. @default null (plain TCP) */
   tls?: BindTlsOptions | null;
-  /** Outstanding submit_sm allowed on this bind. Default 10. */
+  /** Outstanding submit_sm allowed on this bind. @default 10 */
   window?: number;
-  /** Time allowed for any response PDU. Default 5000 ms. */
+  /** Time allowed for any response PDU, in ms. @default 5000 */
   responseTimeoutMs?: number;
   /**
    * Time from opening the socket to bound: TCP connect, TLS handshake and bind_resp. A host that
@@ -61,13 +61,13 @@ export interface SmppBindOptions extends BindRefusalOptions {
    * @default 10000
    */
   connectTimeoutMs?: number;
-  /** Keep-alive period. Default 30000 ms. */
+  /** Keep-alive period (enquire_link), in ms. @default 30000 */
   enquireLinkMs?: number;
-  /** First reconnect delay; doubles up to reconnectMaxMs. Default 250 ms. */
+  /** First reconnect delay in ms; doubles, with jitter, up to reconnectMaxMs. @default 250 */
   reconnectInitialMs?: number;
-  /** Default 10000 ms. */
+  /** Longest reconnect delay, in ms. @default 10000 */
   reconnectMaxMs?: number;
-  /** How long close() waits for outstanding submits before it unbinds. Default 5000 ms. */
+  /** How long close() waits for outstanding submits before it unbinds, in ms. @default 5000 */
   drainTimeoutMs?: number;
   /** interface_version announced in bind_*: SMPP 3.4 (the library would say 5.0). @default 0x34 */
   interfaceVersion?: number;
@@ -94,6 +94,37 @@ export interface SmppBindOptions extends BindRefusalOptions {
   pause?: ThrottlePause;
   logger?: BindLogger;
 }
+
+/** The defaults of SmppBindOptions (documented with each option above): the bind, the SMSC_* settings and route files take them from here. */
+export const BIND_DEFAULTS = {
+  systemType: '',
+  mode: 'transceiver',
+  window: 10,
+  responseTimeoutMs: 5000,
+  connectTimeoutMs: 10000,
+  enquireLinkMs: 30000,
+  reconnectInitialMs: 250,
+  reconnectMaxMs: 10000,
+  drainTimeoutMs: 5000,
+  interfaceVersion: 0x34,
+  receiptAckDeadlineMs: 2000,
+  bindStableMs: 30000,
+  waitAckMs: 60000,
+} as const satisfies Partial<SmppBindOptions>;
+
+/** What settings and route files accept for the numeric options, [min, max]. */
+export const BIND_RANGES = {
+  window: [1, 1000],
+  responseTimeoutMs: [100, 120000],
+  connectTimeoutMs: [100, 600000],
+  enquireLinkMs: [1000, 3600000],
+  reconnectInitialMs: [10, 60000],
+  reconnectMaxMs: [10, 600000],
+  interfaceVersion: [0x33, 0x50],
+  receiptAckDeadlineMs: [0, 60000],
+  bindStableMs: [0, 3600000],
+  waitAckMs: [0, 3600000],
+} as const satisfies Partial<Record<keyof SmppBindOptions, readonly [number, number]>>;
 
 /** Called for every delivery receipt; the deliver_sm is acknowledged only after it resolves. */
 export type ReceiptHandler = (receipt: ParsedReceipt, bindName: string) => Promise<void>;
@@ -161,19 +192,7 @@ export class SmppBind extends EventEmitter {
     // An option given as undefined (e.g. a route without systemType) must not wipe out its default.
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SmppBindOptions;
     this.opts = {
-      systemType: '',
-      mode: 'transceiver',
-      window: 10,
-      responseTimeoutMs: 5000,
-      connectTimeoutMs: 10000,
-      enquireLinkMs: 30000,
-      reconnectInitialMs: 250,
-      reconnectMaxMs: 10000,
-      drainTimeoutMs: 5000,
-      interfaceVersion: 0x34,
-      receiptAckDeadlineMs: 2000,
-      bindStableMs: 30000,
-      waitAckMs: 60000,
+      ...BIND_DEFAULTS,
       logger: consoleLogger,
       ...given,
       tls: options.tls ?? null,

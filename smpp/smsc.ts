@@ -37,6 +37,7 @@ type BindFields =
   | 'receiptAckDeadlineMs'
   | 'connectTimeoutMs'
   | 'bindStableMs'
+  | 'waitAckMs'
   | 'bindRefusedBackoffMs'
   | 'maxBindRefusals';
 
