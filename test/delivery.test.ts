@@ -7,8 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
 import { connectOtpClient, type DeliveryCallbackEvent, type OtpClient } from '../client';
 import { loadConfig, type OtpConfig } from '../lib/config';
@@ -16,21 +15,13 @@ import { freePort } from '../lib/temporal-server';
 import { SmscSimulator } from '../sim/smsc-simulator';
 import { startWorker, type RunningOtpWorker } from '../worker';
 import { accepted, codeFrom, quietRuntime, startStack, temporalAddress, TEST_PROFILES, type TestStack } from './helpers/stack';
+import { waitFor } from './helpers/wait';
+import { startHttpReceiver } from './helpers/http-receiver';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined);
 });
-
-async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: condition not met in ${timeoutMs} ms; last ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function stack(simOptions: ConstructorParameters<typeof SmscSimulator>[0] = {}, env: Record<string, string> = {}): Promise<TestStack> {
   const s = await startStack(simOptions, env);
@@ -155,26 +146,16 @@ describe('delivery callbacks', () => {
   async function callbackServer(failFirst: (e: DeliveryCallbackEvent) => number): Promise<{ url: string; received: Received[] }> {
     const received: Received[] = [];
     const failures = new Map<string, number>();
-    const server: Server = createServer((req, res) => {
-      let raw = '';
-      req.on('data', (d: Buffer) => (raw += d.toString()));
-      req.on('end', () => {
-        const event = JSON.parse(raw) as DeliveryCallbackEvent;
-        received.push({ event, headers: req.headers, raw });
-        const n = failures.get(event.eventId) ?? 0;
-        if (n < failFirst(event)) {
-          failures.set(event.eventId, n + 1);
-          res.writeHead(503);
-          res.end();
-          return;
-        }
-        res.writeHead(204);
-        res.end();
-      });
+    const http = await startHttpReceiver((r) => {
+      const event = JSON.parse(r.raw) as DeliveryCallbackEvent;
+      received.push({ event, headers: r.headers, raw: r.raw });
+      const n = failures.get(event.eventId) ?? 0;
+      if (n >= failFirst(event)) return 204;
+      failures.set(event.eventId, n + 1);
+      return 503;
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    cleanup.push(() => new Promise((r) => server.close(() => r())));
-    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/dlr`, received };
+    cleanup.push(http.close);
+    return { url: `${http.base}/dlr`, received };
   }
 
   test('each status change is POSTed, signed, retried on failure and deduplicable by eventId', async () => {

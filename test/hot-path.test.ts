@@ -8,22 +8,13 @@ import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import { OTP_SESSION_WORKFLOW, sendUpdate, type SendOtpResult } from '../client';
 import { SESSION_EVENT_BUDGET, accepted, codeFrom, startStack, type TestStack } from './helpers/stack';
+import { waitFor } from './helpers/wait';
 
 let stack: TestStack | undefined;
 afterEach(async () => {
   await stack?.stop();
   stack = undefined;
 });
-
-async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`${what}: not met in ${timeoutMs} ms; last ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** Every workflow on the stack's task queue, with its history length. */
 async function workflowsOf(s: TestStack): Promise<{ type: string; id: string; events: number }[]> {

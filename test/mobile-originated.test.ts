@@ -3,54 +3,28 @@
  * the suppression list). The simulator sends deliver_sm / data_sm from a
  * handset; a node:http receiver on a free port plays the n8n webhook.
  */
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { MO_WORKFLOW, WEBHOOK_EVENT_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK_TIMESTAMP_HEADER, type MobileOriginatedEvent } from '../contract';
 import { optOutWorkflowId, verifyWebhookSignature } from '../contract/keys';
-import { freePort } from '../lib/temporal-server';
 import { expectAbsent, rawHistory } from './helpers/history';
 import { startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
-
-interface Hit {
-  headers: IncomingHttpHeaders;
-  body: string;
-  answered: number;
-}
+import { until } from './helpers/wait';
+import { startHttpReceiver, type HttpReceiver, type ReceivedRequest } from './helpers/http-receiver';
 
 let stack: TestStack;
-let receiver: Server;
+let receiver: HttpReceiver;
 let up = true;
-const hits: Hit[] = [];
-const accepted = (): MobileOriginatedEvent[] => hits.filter((h) => h.answered === 200).map((h) => JSON.parse(h.body) as MobileOriginatedEvent);
+const hits = (): ReceivedRequest[] => receiver.requests;
+const accepted = (): MobileOriginatedEvent[] => hits().filter((h) => h.answered === 200).map((h) => JSON.parse(h.raw) as MobileOriginatedEvent);
 
 beforeAll(async () => {
-  const port = await freePort();
-  receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-    req.on('end', () => {
-      const answered = up ? 200 : 503;
-      hits.push({ headers: req.headers, body, answered });
-      res.writeHead(answered).end();
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(port, '127.0.0.1', r));
-  stack = await startStack({}, { OTP_MO_WEBHOOK_URL: `http://127.0.0.1:${port}/mo`, OTP_PROFILES: JSON.stringify({ ...TEST_PROFILES, 'fast-nostop': { extends: 'fast', respectOptOut: false }, 'fast-retry5': { extends: 'fast', retrySchedule: [5], receiptTimeoutSeconds: 5 } }) });
+  receiver = await startHttpReceiver(() => (up ? 200 : 503));
+  stack = await startStack({}, { OTP_MO_WEBHOOK_URL: `${receiver.base}/mo`, OTP_PROFILES: JSON.stringify({ ...TEST_PROFILES, 'fast-nostop': { extends: 'fast', respectOptOut: false }, 'fast-retry5': { extends: 'fast', retrySchedule: [5], receiptTimeoutSeconds: 5 } }) });
   await Promise.all(stack.worker.smsc.routes[0].binds.map((b) => b.ready(5000)));
 });
 afterAll(async () => {
   await stack?.stop();
-  receiver?.close();
+  await receiver?.close();
 });
-
-async function until<T>(what: string, fn: () => T | undefined | Promise<T | undefined>, timeoutMs = 10000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const moIds: string[] = [];
 
@@ -58,14 +32,14 @@ test('an MO reaches the webhook signed, and the deliver_sm is answered only afte
   const phone = '+33612345601';
   const answer = await stack.sim.sendMobileOriginated({ from: phone, to: '38000', text: 'Hello there, need help' });
   expect(answer.status).toBe(0);
-  const event = await until('the MO POST', () => accepted().find((e) => e.from === phone));
+  const event = await until(() => accepted().find((e) => e.from === phone), 'the MO POST', 10000);
   expect(event).toMatchObject({ kind: 'mo', from: phone, to: '38000', text: 'Hello there, need help', route: stack.config.routes[0].name });
   expect(event.keyword).toBeUndefined();
   expect(event.eventId.startsWith('otp-mo:')).toBe(true);
-  const hit = hits.find((h) => h.answered === 200 && (JSON.parse(h.body) as MobileOriginatedEvent).eventId === event.eventId)!;
+  const hit = hits().find((h) => h.answered === 200 && (JSON.parse(h.raw) as MobileOriginatedEvent).eventId === event.eventId)!;
   expect(hit.headers[WEBHOOK_EVENT_ID_HEADER]).toBe(event.eventId);
-  expect(verifyWebhookSignature(stack.config.keys.callback, { timestamp: String(hit.headers[WEBHOOK_TIMESTAMP_HEADER]), signature: String(hit.headers[WEBHOOK_SIGNATURE_HEADER]), body: hit.body })).toBe(true);
-  expect(verifyWebhookSignature('another-key-0000000000', { timestamp: String(hit.headers[WEBHOOK_TIMESTAMP_HEADER]), signature: String(hit.headers[WEBHOOK_SIGNATURE_HEADER]), body: hit.body })).toBe(false);
+  expect(verifyWebhookSignature(stack.config.keys.callback, { timestamp: String(hit.headers[WEBHOOK_TIMESTAMP_HEADER]), signature: String(hit.headers[WEBHOOK_SIGNATURE_HEADER]), body: hit.raw })).toBe(true);
+  expect(verifyWebhookSignature('another-key-0000000000', { timestamp: String(hit.headers[WEBHOOK_TIMESTAMP_HEADER]), signature: String(hit.headers[WEBHOOK_SIGNATURE_HEADER]), body: hit.raw })).toBe(false);
   // The workflow existed before the SMSC got its deliver_sm_resp.
   const d = await stack.otp.temporal.workflow.getHandle(event.eventId).describe();
   expect(d.type).toBe(MO_WORKFLOW);
@@ -75,7 +49,7 @@ test('an MO reaches the webhook signed, and the deliver_sm is answered only afte
   // data_sm is an MO too.
   const viaData = await stack.sim.sendMobileOriginated({ from: phone, to: '38000', text: 'via data_sm', pdu: 'data_sm' });
   expect(viaData.status).toBe(0);
-  moIds.push((await until('the data_sm MO', () => accepted().find((e) => e.text === 'via data_sm'))).eventId);
+  moIds.push((await until(() => accepted().find((e) => e.text === 'via data_sm'), 'the data_sm MO', 10000)).eventId);
   expect(stack.worker.mo.handedOver).toBeGreaterThanOrEqual(2);
 });
 
@@ -86,7 +60,7 @@ test('STOP refuses the next send as blocked/opted_out with no SMS; START lets se
   await stack.waitForSms(phone, 1);
 
   expect((await stack.sim.sendMobileOriginated({ from: phone, to: '38000', text: '  stop. ' })).status).toBe(0);
-  const stop = await until('the STOP POST', () => accepted().find((e) => e.from === phone && e.keyword === 'STOP'));
+  const stop = await until(() => accepted().find((e) => e.from === phone && e.keyword === 'STOP'), 'the STOP POST', 10000);
   expect(stop.optOut).toBe('stop');
   moIds.push(stop.eventId);
   const optOutId = optOutWorkflowId(stack.config.keys.hash[0], phone);
@@ -102,9 +76,9 @@ test('STOP refuses the next send as blocked/opted_out with no SMS; START lets se
   await stack.waitForSms(phone, 2);
 
   expect((await stack.sim.sendMobileOriginated({ from: phone, to: '38000', text: 'Start' })).status).toBe(0);
-  const start = await until('the START POST', () => accepted().find((e) => e.from === phone && e.keyword === 'START'));
+  const start = await until(() => accepted().find((e) => e.from === phone && e.keyword === 'START'), 'the START POST', 10000);
   moIds.push(start.eventId);
-  await until('the opt-out to end', async () => ((await stack.otp.temporal.workflow.getHandle(optOutId).describe()).status.name === 'COMPLETED' ? true : undefined));
+  await until(async () => ((await stack.otp.temporal.workflow.getHandle(optOutId).describe()).status.name === 'COMPLETED' ? true : undefined), 'the opt-out to end', 10000);
   const again = await stack.otp.send(phone, { profile: 'fast' });
   expect(again.status).toBe('sent');
   await stack.waitForSms(phone, 3);
@@ -125,13 +99,17 @@ test('a STOP after a send stops its staggered retry', async () => {
   expect((await stack.otp.send(phone, { profile: 'fast-retry5' })).status).toBe('sent');
   await stack.waitForSms(phone, 1);
   expect((await stack.sim.sendMobileOriginated({ from: phone, to: '38000', text: 'QUIT' })).status).toBe(0);
-  await until('the opt-out', async () => {
-    try {
-      return (await stack.otp.temporal.workflow.getHandle(optOutWorkflowId(stack.config.keys.hash[0], phone)).describe()).status.name === 'RUNNING' || undefined;
-    } catch {
-      return undefined;
-    }
-  });
+  await until(
+    async () => {
+      try {
+        return (await stack.otp.temporal.workflow.getHandle(optOutWorkflowId(stack.config.keys.hash[0], phone)).describe()).status.name === 'RUNNING' || undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    'the opt-out',
+    10000,
+  );
   // The retry was due 5 s after the first submit.
   await new Promise((r) => setTimeout(r, 6500));
   expect(stack.sim.messages(phone)).toHaveLength(1);
@@ -141,11 +119,11 @@ test('with the webhook down, the MO is delivered once it comes back', async () =
   up = false;
   const phone = '+33612345603';
   expect((await stack.sim.sendMobileOriginated({ from: phone, to: '38000', text: 'while you were down' })).status).toBe(0);
-  await until('a refused POST', () => hits.some((h) => h.answered === 503 && (JSON.parse(h.body) as MobileOriginatedEvent).from === phone) || undefined);
+  await until(() => hits().some((h) => h.answered === 503 && (JSON.parse(h.raw) as MobileOriginatedEvent).from === phone) || undefined, 'a refused POST', 10000);
   await new Promise((r) => setTimeout(r, 1500));
   expect(accepted().some((e) => e.from === phone)).toBe(false);
   up = true;
-  const event = await until('the retried MO POST', () => accepted().find((e) => e.from === phone), 15000);
+  const event = await until(() => accepted().find((e) => e.from === phone), 'the retried MO POST', 15000);
   expect(event.text).toBe('while you were down');
-  expect(hits.filter((h) => (JSON.parse(h.body) as MobileOriginatedEvent).from === phone).length).toBeGreaterThanOrEqual(2);
+  expect(hits().filter((h) => (JSON.parse(h.raw) as MobileOriginatedEvent).from === phone).length).toBeGreaterThanOrEqual(2);
 });

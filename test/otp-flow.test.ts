@@ -3,6 +3,7 @@
  * simulator over real SMPP: send -> SMS on the handset -> verify.
  */
 import { accepted, startStack, codeFrom, type TestStack } from './helpers/stack';
+import { waitFor } from './helpers/wait';
 
 const PHONE = '+33612345678';
 let stack: TestStack;
@@ -40,7 +41,7 @@ test('the delivery receipt reaches the session through its mailbox', async () =>
   const phone = '+33612340001';
   const sent = accepted(await stack.otp.send(phone));
   await stack.waitForSms(phone);
-  const status = await waitFor(() => stack.otp.status(phone), (s) => s?.code?.delivery === 'delivered');
+  const status = await waitFor(() => stack.otp.status(phone), (s) => s?.code?.delivery === 'delivered', 'delivered');
   expect(status?.code).toMatchObject({ seq: 1, state: 'active', delivery: 'delivered', deliveryStat: 'DELIVRD', messageId: sent.messageId });
   expect(status?.events.map((e) => e.type)).toEqual(['sent', 'receipt']);
 });
@@ -49,7 +50,7 @@ test('an undeliverable number ends with a failed delivery and no SMS on the hand
   const phone = '+33612340002';
   stack.sim.setBehaviour(phone, 'undeliverable');
   await stack.otp.send(phone);
-  const status = await waitFor(() => stack.otp.status(phone), (s) => s?.code?.delivery === 'failed');
+  const status = await waitFor(() => stack.otp.status(phone), (s) => s?.code?.delivery === 'failed', 'failed');
   expect(status?.code?.deliveryStat).toBe('UNDELIV');
   expect(stack.sim.messages(phone)).toHaveLength(0);
 });
@@ -126,12 +127,3 @@ test('a code length of 8 sends 8 digits', async () => {
   expect((await stack.otp.verify(phone, code)).outcome).toBe('verified');
 });
 
-async function waitFor<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms; last value ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

@@ -4,11 +4,10 @@
  * the retries stop at delivery, verification or expiry.
  */
 import { createHmac } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { OtpClient, WebhookChannelMessage } from '../client';
 import { accepted, codeFrom, startTimeSkippingStack, TEST_PROFILES, type TestStack } from './helpers/stack';
+import { startHttpReceiver } from './helpers/http-receiver';
 
 let env: TestWorkflowEnvironment;
 let sim: TestStack['sim'];
@@ -16,19 +15,11 @@ let otp: OtpClient;
 let stack: Awaited<ReturnType<typeof startTimeSkippingStack>>;
 let webhook: { url: string; received: { body: WebhookChannelMessage; signature: string; timestamp: string; raw: string }[]; close: () => Promise<void> };
 
+/** The webhook channel's receiver: every POST, its signature headers and its parsed body. */
 async function webhookReceiver(): Promise<typeof webhook> {
-  const received: (typeof webhook)['received'] = [];
-  const server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (d: Buffer) => (raw += d.toString()));
-    req.on('end', () => {
-      received.push({ body: JSON.parse(raw) as WebhookChannelMessage, signature: String(req.headers['x-otp-signature']), timestamp: String(req.headers['x-otp-timestamp']), raw });
-      res.writeHead(204);
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/code`, received, close: () => new Promise((r) => server.close(() => r())) };
+  const receiver = await startHttpReceiver();
+  const received = () => receiver.requests.map((r) => ({ body: JSON.parse(r.raw) as WebhookChannelMessage, signature: String(r.headers['x-otp-signature']), timestamp: String(r.headers['x-otp-timestamp']), raw: r.raw }));
+  return { url: `${receiver.base}/code`, get received() { return received(); }, close: receiver.close };
 }
 
 beforeAll(async () => {

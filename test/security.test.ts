@@ -3,12 +3,11 @@
  * test is a path to someone else's code that used to work and must not.
  * The threat model that lists them is docs/security.md.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Client, WithStartWorkflowOperation } from '@temporalio/client';
 import { OTP_SESSION_WORKFLOW, SESSION_VERSION, cancelUpdate, deliveryReceiptSignal, sendUpdate, statusQuery, verifyUpdate, type CustomSendResult, type OtpSessionInput, type OtpSessionStatus } from '../client';
 import { parseSealPublicKey, sealCode } from '../contract/keys';
 import { accepted, codeFrom, startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
+import { startHttpReceiver } from './helpers/http-receiver';
 
 let stack: TestStack;
 let hook: { url: string; bodies: string[]; close: () => Promise<void> };
@@ -17,17 +16,8 @@ let n = 0;
 const phone = () => `+336129${String(++n).padStart(5, '0')}`;
 
 beforeAll(async () => {
-  const bodies: string[] = [];
-  const server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (d: Buffer) => (raw += d.toString()));
-    req.on('end', () => {
-      bodies.push(raw);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  hook = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, bodies, close: () => new Promise((r) => server.close(() => r())) };
+  const http = await startHttpReceiver();
+  hook = { url: `${http.base}/hook`, get bodies() { return http.requests.map((r) => r.raw); }, close: http.close };
   stack = await startStack({}, {
     OTP_PROFILES: JSON.stringify({
       ...TEST_PROFILES,

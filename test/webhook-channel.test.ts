@@ -4,38 +4,27 @@
  * on loopback (allowed by OTP_OUTBOUND_ALLOW in the test stack).
  */
 import { createHmac } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { OtpRequestError, verifyWebhookSignature, type WebhookDeliveryMessage } from '../client';
 import { AesGcmPayloadCodec } from '../lib/payload-codec';
 import { collectPayloads, expectAbsent, rawHistory } from './helpers/history';
 import { accepted, startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
+import { startHttpReceiver, type ReceivedRequest } from './helpers/http-receiver';
 
 const CALLBACK_KEY = 'webhook-delivery-key-0123456789';
 let stack: TestStack;
-let receiver: { url: string; posts: { path: string; headers: IncomingHttpHeaders; raw: string }[]; close: () => Promise<void> };
+let receiver: { url: string; posts: ReceivedRequest[]; close: () => Promise<void> };
 let n = 0;
 const phone = () => `+336127${String(++n).padStart(5, '0')}`;
 
 beforeAll(async () => {
-  const posts: (typeof receiver)['posts'] = [];
-  const server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (d: Buffer) => (raw += d.toString()));
-    req.on('end', () => {
-      posts.push({ path: req.url ?? '', headers: req.headers, raw });
-      res.writeHead(req.url === '/broken' ? 500 : 204).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  receiver = { url: `${base}/otp`, posts, close: () => new Promise((r) => server.close(() => r())) };
+  const http = await startHttpReceiver((r) => (r.path === '/broken' ? 500 : 204));
+  receiver = { url: `${http.base}/otp`, posts: http.requests, close: http.close };
   stack = await startStack({}, {
     OTP_CALLBACK_KEY: CALLBACK_KEY,
     OTP_PROFILES: JSON.stringify({
       ...TEST_PROFILES,
       hooked: { extends: 'fast', deliveryWebhookUrl: receiver.url, templates: { en: '{brand}: your code is {code}.', fr: '{brand} : votre code est {code}.' } },
-      broken: { extends: 'fast', deliveryWebhookUrl: `${base}/broken` },
+      broken: { extends: 'fast', deliveryWebhookUrl: `${http.base}/broken` },
       outside: { extends: 'fast', deliveryWebhookUrl: 'http://10.1.2.3/otp' },
     }),
   });

@@ -5,21 +5,11 @@
 import { join } from 'node:path';
 import { SmscRoute, type RouteConfig } from '../../smpp/smsc';
 import { SmscSimulator, type SimulatorOptions } from '../../sim/smsc-simulator';
+export { until } from './wait';
 
 export const quiet = { info: () => undefined, warn: () => undefined };
 export const SEND = { senderId: 'Acme', validitySeconds: 300 };
 export const TLS_FIXTURES = join(__dirname, '..', 'fixtures', 'tls');
-
-/** Polls `fn` every 10 ms until it gives something truthy. */
-export async function until<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, what: string, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /**
  * Registers an afterEach that closes, newest first, what the test opened.
