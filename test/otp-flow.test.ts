@@ -82,15 +82,7 @@ test('verify without a session answers not_found', async () => {
   expect(await stack.otp.status('+33612340005')).toBeNull();
 });
 
-test('the same idempotency key returns the first answer and sends no second SMS', async () => {
-  const phone = '+33612340006';
-  const a = await stack.otp.send(phone, { idempotencyKey: 'login-42' });
-  const b = await stack.otp.send(phone, { idempotencyKey: 'login-42' });
-  expect(b).toEqual(a);
-  await stack.waitForSms(phone);
-  await new Promise((r) => setTimeout(r, 200));
-  expect(stack.sim.messages(phone)).toHaveLength(1);
-});
+// Idempotency keys: test/lifecycle.test.ts ("idempotency").
 
 test('bad input is refused with a reason that names the problem, and nothing is sent', async () => {
   expect(await stack.otp.send('+33 1')).toEqual({ status: 'invalid_number', reason: 'too_short' });
