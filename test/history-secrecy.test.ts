@@ -8,6 +8,7 @@ import { temporal } from '@temporalio/proto';
 import { AesGcmPayloadCodec } from '../lib/payload-codec';
 import { collectPayloads, expectAbsent, rawHistory } from './helpers/history';
 import { startStack, codeFrom, TEST_PROFILES, type TestStack } from './helpers/stack';
+import { waitFor } from './helpers/wait';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -37,7 +38,7 @@ test('codes and phone numbers never appear in any fetched history', async () => 
 
   // failed delivery, then a re-delivery of the same code
   await stack.otp.send(failedPhone, { profile: 'fast' });
-  await new Promise((r) => setTimeout(r, 300));
+  await waitFor(() => stack.otp.status(failedPhone), (st) => st?.code?.delivery === 'failed', 'the UNDELIV receipt');
   await stack.otp.send(failedPhone, { profile: 'fast' });
   // a caller-supplied code
   const callerCode = '739184';

@@ -95,7 +95,7 @@ test('SMSC throttling backs off and the code still goes out once throttling stop
   const phone = '+33612340008';
   stack.sim.setBehaviour(phone, 'throttle');
   const sending = stack.otp.send(phone);
-  await new Promise((r) => setTimeout(r, 700));
+  await waitFor(() => stack.sim.submits.filter((x) => x.to === phone && x.status === 0x58).length, (n) => n > 1, 'two throttled submits');
   stack.sim.setBehaviour(phone, 'deliver');
   const sent = accepted(await sending);
   expect(sent.codeSeq).toBe(1);
