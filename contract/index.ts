@@ -80,9 +80,10 @@ export function isUnencrypted(value: unknown): boolean {
 /**
  * Version of the session workflow a client starts; clients that omit it get the same, with a patch
  * marker per feature. 3: sealed codes and the lockout; 4: search attributes with no patch marker;
- * 5: the client sets the first search attributes at start, and a send's own step writes none.
+ * 5: the client sets the first search attributes at start, and a send's own step writes none;
+ * 6: an SMS receipt whose state the profile names in escalateOnStats escalates at once (no SMS retry).
  */
-export const SESSION_VERSION = 5;
+export const SESSION_VERSION = 6;
 
 /** Code lengths accepted: 6 digits at least (NIST SP 800-63B), 10 at most. */
 export const MIN_CODE_LENGTH = 6;

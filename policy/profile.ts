@@ -114,6 +114,13 @@ export interface OtpProfile {
   deliveryWebhookUrl: string | null;
   /** An SMS not delivered this long after the first submit escalates to the next fallback channel (and again after as long). */
   escalateAfterSeconds: number;
+  /**
+   * Receipt states (stat words) after which retrying the SMS rarely helps: when a fallback channel
+   * is pending, such a receipt escalates at once and no staggered SMS retry follows. Without a
+   * fallback the SMS is retried as before. A profile at the default keeps its sender-approval revision.
+   * @default ['UNDELIV', 'REJECTD'] (DEFAULT_ESCALATE_ON_STATS)
+   */
+  escalateOnStats: string[];
   sandbox: SandboxPolicy;
 }
 
@@ -129,6 +136,11 @@ export const TEMPLATES_EN = {
   transaction: '{brand}: {context}. Your confirmation code is {code}. It expires in {ttlMinutes} min. Never share it.',
   recovery: '{brand}: your account recovery code is {code}. It expires in {ttlMinutes} min. If you did not ask for it, ignore this message.',
 };
+
+/** The final receipt states of SMPP 3.4 (a receipt's stat word). */
+export const RECEIPT_STATS = ['DELIVRD', 'EXPIRED', 'DELETED', 'UNDELIV', 'ACCEPTD', 'UNKNOWN', 'REJECTD'];
+/** Escalate at once, not retry the SMS: the handset is unreachable (UNDELIV) or the carrier refused it for good (REJECTD). */
+export const DEFAULT_ESCALATE_ON_STATS = ['UNDELIV', 'REJECTD'];
 
 const BASE: OtpProfile = {
   purpose: 'login',
@@ -174,6 +186,7 @@ const BASE: OtpProfile = {
   fallbackWebhookUrl: null,
   deliveryWebhookUrl: null,
   escalateAfterSeconds: 90,
+  escalateOnStats: [...DEFAULT_ESCALATE_ON_STATS],
   sandbox: { numbers: [], code: '000000' },
 };
 
@@ -276,6 +289,9 @@ export function validateProfile(name: string, p: OtpProfile): void {
   int('tenantSendsPerMinute', p.tenantSendsPerMinute);
   int('receiptTimeoutSeconds', p.receiptTimeoutSeconds);
   int('escalateAfterSeconds', p.escalateAfterSeconds);
+  if ((!Array.isArray(p.escalateOnStats) || p.escalateOnStats.some((w) => typeof w !== 'string' || !RECEIPT_STATS.includes(w)))) {
+    fail(`escalateOnStats must list receipt states among ${RECEIPT_STATS.join(', ')}`);
+  }
   if (!Array.isArray(p.fallbackChannels) || p.fallbackChannels.some((c) => c !== 'email' && c !== 'webhook') || new Set(p.fallbackChannels).size !== p.fallbackChannels.length) {
     fail('fallbackChannels must list "email" and/or "webhook", each at most once');
   }
@@ -334,6 +350,7 @@ const SESSION_RULE_FIELDS = [
   'receiptTimeoutSeconds',
   'fallbackChannels',
   'escalateAfterSeconds',
+  'escalateOnStats',
 ] as const satisfies readonly (keyof OtpProfile)[];
 
 /** The parts of a resolved profile the session workflow needs, with the profile's name@revision. */

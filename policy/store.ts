@@ -10,7 +10,7 @@
 import { NAME_PATTERN, NAME_RULE } from '../contract';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { PRESETS, PolicyError, validateProfile, type OtpProfile, type ResolvedProfile } from './profile';
+import { DEFAULT_ESCALATE_ON_STATS, PRESETS, PolicyError, validateProfile, type OtpProfile, type ResolvedProfile } from './profile';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -21,7 +21,7 @@ function canonical(v: unknown): string {
 }
 
 /** Fields added after profiles were first revisioned, with their defaults: hashed only when not the default, so unchanged profiles keep their revision. */
-const HASHED_WHEN_SET: Partial<Record<keyof OtpProfile, unknown>> = { deliveryWebhookUrl: null, respectOptOut: true };
+const HASHED_WHEN_SET: Partial<Record<keyof OtpProfile, unknown>> = { deliveryWebhookUrl: null, respectOptOut: true, escalateOnStats: DEFAULT_ESCALATE_ON_STATS };
 
 /** The sender and brand a profile sends with when it names none (OTP_SENDER_ID, OTP_BRAND). */
 export interface SenderDefaults {
@@ -46,7 +46,7 @@ function effectiveContent(p: OtpProfile, defaults: SenderDefaults): OtpProfile {
 
 export function profileRevision(p: OtpProfile): string {
   const hashed: Partial<OtpProfile> = { ...p };
-  for (const [f, unset] of Object.entries(HASHED_WHEN_SET)) if (hashed[f as keyof OtpProfile] === unset) delete hashed[f as keyof OtpProfile];
+  for (const [f, unset] of Object.entries(HASHED_WHEN_SET)) if (canonical(hashed[f as keyof OtpProfile]) === canonical(unset)) delete hashed[f as keyof OtpProfile];
   return createHash('sha256').update(canonical(hashed)).digest('hex').slice(0, 12);
 }
 

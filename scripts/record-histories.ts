@@ -89,6 +89,15 @@ const SCENARIOS: Record<string, (stack: LocalStack) => Promise<string | { workfl
     await otp.verify(p, codeOf(sim, p));
     return otp.sessionId(p);
   },
+  // v6: UNDELIV with an email fallback pending: the same code by email at once, no staggered SMS retry; the emailed code verifies.
+  'session-v6-escalated': async ({ otp, sim }) => {
+    const p = '+33612000020';
+    sim.setBehaviour(p, 'undeliverable');
+    await otp.send(p, { profile: 'mailed', email: 'user@example.com' });
+    for (let i = 0; i < 100 && !sim.mailTo('user@example.com').length; i++) await pause(100);
+    await otp.verify(p, /code is (\d+)/.exec(sim.mailTo('user@example.com')[0].text)![1]);
+    return otp.sessionId(p);
+  },
   // A code the SMSC rejects for good: status failed.
   'session-search-attributes-failed': async ({ otp, sim }) => {
     const p = '+33612000016';
@@ -126,7 +135,7 @@ async function main(): Promise<void> {
   // Dev keys on purpose: the replay test must be able to decode these histories.
   const stack = await startLocalStack({
     // Every message also linked in its mailbox, so a mailbox history exists to record.
-    env: { OTP_TASK_QUEUE: 'otp-record', OTP_RECEIPT_LINK_AFTER_MS: '0', OTP_PROFILES: JSON.stringify({ 'lockout-fast': { resendCooldownSeconds: 0, maxAttempts: 2, maxFailures: 3 } }) },
+    env: { OTP_TASK_QUEUE: 'otp-record', OTP_RECEIPT_LINK_AFTER_MS: '0', OTP_PROFILES: JSON.stringify({ 'lockout-fast': { resendCooldownSeconds: 0, maxAttempts: 2, maxFailures: 3 }, mailed: { fallbackChannels: ['email'], fallbackEmailDomains: ['example.com'] } }) },
   });
   const out = join(PROJECT_ROOT, 'test', 'histories');
   try {

@@ -56,6 +56,7 @@ import {
 import type { DispatchCodeResult, OtpActivities, SendCodeRefusal } from '../activities/types';
 import { nextSendAtMs, recentSends } from '../policy/resend';
 import { aggregate, applyReceipt, finalSmsFailure, nextEscalationAtMs, nextRetryAtMs, pendingFallbacks, retryable, unanswered } from './session/delivery';
+import { DEFAULT_ESCALATE_ON_STATS } from '../policy/profile';
 import { constantTimeEqual } from './constant-time';
 import { lockedUntil, lockoutRulesOf, newLockout, recordFailure } from './session/lockout';
 import { attemptsRemaining, expireIfDue, newSession, profileName, type IssuedCode, type SessionState } from './session/state';
@@ -466,6 +467,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       fallback: r.fallback,
       fallbackChannels: rules.fallbackChannels,
       escalateAfterSeconds: rules.escalateAfterSeconds,
+      ...(atLeast(6) ? { escalateOnStats: rules.escalateOnStats ?? DEFAULT_ESCALATE_ON_STATS } : {}), // results recorded before v6 lack it
       escalatedTo: [],
     };
     s.current = code;

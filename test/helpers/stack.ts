@@ -51,7 +51,7 @@ export const TEST_PROFILES = {
 /**
  * History events of a session that sends, gets its receipt and verifies: 19 for the work itself and 2
  * upserts of changed search attributes (after the receipt and the verify; the client indexed the
- * session at start, and the send's own step writes none). Clients start v5 sessions, which write no
+ * session at start, and the send's own step writes none). Clients start v6 sessions, which write no
  * patch marker (a session without `v` adds 2: the marker and the SDK's TemporalChangeVersion upsert).
  */
 export const SESSION_EVENT_BUDGET = 21;

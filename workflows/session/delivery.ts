@@ -36,11 +36,19 @@ export function unanswered(c: IssuedCode): { route: string; messageId: string }[
   return c.attempts.flatMap((a) => (a.route ? Object.entries(a.parts).filter(([, o]) => o === 'submitted').map(([messageId]) => ({ route: a.route!, messageId })) : []));
 }
 
-/** False once the code is delivered, or its latest send failed for good (e.g. REJECTD). */
+/** False once the code is delivered, or its latest send failed for good (e.g. REJECTD), or failed in a way a fallback should take over (v6). */
 export function retryable(c: IssuedCode): boolean {
   if (!c.resend || c.delivery === 'delivered' || !c.attempts.length) return false;
   const last = c.attempts[c.attempts.length - 1];
+  if (escalatesNow(c)) return false;
   return !(last.stat && !RETRYABLE_STATS.has(last.stat) && Object.values(last.parts).some((o) => o === 'failed'));
+}
+
+/** v6: the latest SMS attempt failed with a state the profile escalates on, and a fallback channel is still to try. */
+export function escalatesNow(c: IssuedCode): boolean {
+  if (!c.escalateOnStats || c.delivery !== 'failed' || c.escalatedTo.length > 0 || !c.attempts.length || !pendingFallbacks(c).length) return false;
+  const last = c.attempts[c.attempts.length - 1];
+  return !!last.stat && c.escalateOnStats.includes(last.stat) && Object.values(last.parts).some((o) => o === 'failed');
 }
 
 /** When the next staggered retry is due, or undefined when none will be. */
@@ -65,6 +73,6 @@ export function pendingFallbacks(c: IssuedCode): FallbackChannel[] {
 export function nextEscalationAtMs(c: IssuedCode, now: number): number | undefined {
   if (c.delivery === 'delivered' || !c.attempts.length || !pendingFallbacks(c).length) return undefined;
   const step = (c.escalatedTo.length + 1) * c.escalateAfterSeconds * 1000;
-  const at = finalSmsFailure(c) && c.escalatedTo.length === 0 ? now : c.attempts[0].atMs + step;
+  const at = (finalSmsFailure(c) || escalatesNow(c)) && c.escalatedTo.length === 0 ? now : c.attempts[0].atMs + step;
   return at < c.expiresAtMs ? at : undefined;
 }

@@ -52,6 +52,8 @@ export interface IssuedCode {
   fallback?: { email?: string; webhookUrl?: string };
   fallbackChannels: FallbackChannel[];
   escalateAfterSeconds: number;
+  /** v6: receipt states that escalate at once when a fallback is pending (absent: the v5 rules). */
+  escalateOnStats?: string[];
   escalatedTo: FallbackChannel[];
 }
 
