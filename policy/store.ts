@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { PRESETS, PolicyError, validateProfile, type OtpProfile, type ResolvedProfile } from './profile';
+import { PROFILE_NAME_PATTERN } from '../contract';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -75,7 +76,7 @@ export class ProfileStore {
     while (pending.size && progressed) {
       progressed = false;
       for (const [name, patch] of pending) {
-        if (!/^[A-Za-z0-9_.-]{1,64}$/.test(name)) throw new PolicyError(`profile name "${name}" must be 1–64 characters of A–Z a–z 0–9 _ . -`);
+        if (!PROFILE_NAME_PATTERN.test(name)) throw new PolicyError(`profile name "${name}" must be 1–64 characters of A–Z a–z 0–9 _ . -`);
         const parentName = typeof patch.extends === 'string' ? patch.extends : raw.has(name) ? name : 'login';
         if (parentName !== name && pending.has(parentName)) continue;
         const parent = raw.get(parentName);
