@@ -75,11 +75,11 @@ async function verifyItems(ctx: IExecuteFunctions, items: INodeExecutionData[], 
         const bounded = base.withCallTimeout(callTimeoutMs(ctx, i));
         let result;
         if (by === 'session') {
-          result = await bounded.verifySession((ctx.getNodeParameter('sessionId', i) as string).trim(), code, { responseMode, purpose, context });
+          result = await bounded.verifySession(String(ctx.getNodeParameter('sessionId', i) ?? '').trim(), code, { responseMode, purpose, context });
         } else {
           const region = defaultRegion(ctx, i);
           const otp = region ? bounded.withDefaultRegion(region) : bounded;
-          const tenant = (ctx.getNodeParameter('tenant', i, 'default') as string).trim() || undefined;
+          const tenant = String(ctx.getNodeParameter('tenant', i, 'default') ?? '').trim() || undefined;
           const phone = String(ctx.getNodeParameter('phone', i) ?? '');
           if (!phone.trim()) throw new NodeOperationError(ctx.getNode(), 'Phone is empty: map the number the code was sent to', { itemIndex: i });
           otp.normalize(phone);
