@@ -15,7 +15,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { Client, WithStartWorkflowOperation, WorkflowNotFoundError } from '@temporalio/client';
-import { NodeHelpers, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeType } from 'n8n-workflow';
+import { NodeHelpers, NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeExecutionData, type INodeType } from 'n8n-workflow';
 import { OTP_SESSION_WORKFLOW, SESSION_VERSION, otpDataConverter, type OtpSessionInput } from '../client';
 import { maskPhone, normalizePhone, parseSealPublicKey, sealCode } from '../contract/keys';
 import { SendOtp } from '../nodes/SendOtp/SendOtp.node';
@@ -146,11 +146,11 @@ function cli(...args: string[]): Promise<Observed> {
   });
 }
 
-/** One item through a node's execute(), "On Error: Continue": a failure is an item with `error`. */
+/** One item through a node's execute(), "On Error: Stop": a failure is the node's error, as n8n would show it. */
 async function node(kind: 'send' | 'verify', parameters: Record<string, unknown>): Promise<Observed> {
   const type: INodeType = kind === 'send' ? new SendOtp() : new VerifyOtp();
   const typeVersion = kind === 'send' ? 2 : 1.1;
-  const info = { name: kind === 'send' ? 'Send OTP' : 'Verify OTP', type: `n8n-nodes-temporal-otp.${kind}Otp`, typeVersion, onError: 'continueRegularOutput' };
+  const info = { name: kind === 'send' ? 'Send OTP' : 'Verify OTP', type: `n8n-nodes-temporal-otp.${kind}Otp`, typeVersion };
   const defaults = NodeHelpers.getNodeParameters(type.description.properties, {}, true, false, { typeVersion }, type.description) ?? {};
   const params: Record<string, unknown> = { ...defaults, tenant: stack.config.tenant, ...parameters };
   const credentials = { address: stack.config.temporal.address, namespace: stack.config.temporal.namespace, taskQueue: stack.config.temporal.taskQueue, tls: false, hashSecret: '', payloadSecrets: '', sealPublicKey: '' };
@@ -158,22 +158,18 @@ async function node(kind: 'send' | 'verify', parameters: Record<string, unknown>
     getInputData: (): INodeExecutionData[] => [{ json: {} }],
     getNodeParameter: (name: string, _i: number, fallback?: unknown) => (name in params ? params[name] : fallback),
     getNode: () => info,
-    continueOnFail: () => true,
+    continueOnFail: () => false,
     getCredentials: async () => credentials,
     getWorkflow: () => ({ id: 'hostile' }),
   } as unknown as IExecuteFunctions;
   try {
     const outputs = (await type.execute!.call(ctx)) as INodeExecutionData[][];
     const json: IDataObject | undefined = outputs.flat()[0]?.json;
-    if (!json) return { answer: 'no item' };
-    if (json.outcome === 'error' || (json.error !== undefined && json.outcome === undefined)) {
-      const message = String(json.error);
-      // "Temporal OTP request failed: …" is the nodes' bucket for errors of no known kind.
-      return { error: { type: /^Temporal OTP request failed/.test(message) ? 'untyped' : 'NodeError', message } };
-    }
-    return answerOf(json);
+    return json ? answerOf(json) : { answer: 'no item' };
   } catch (err) {
-    return errorOf(err);
+    const message = err instanceof Error ? err.message : String(err);
+    // "Temporal OTP request failed: …" is the nodes' wording for an error of no known kind.
+    return { error: { type: err instanceof NodeOperationError && !/^Temporal OTP request failed/.test(message) ? 'NodeError' : `untyped ${(err as Error).name}`, message } };
   }
 }
 

@@ -8,7 +8,7 @@ import {
   type INodeTypeDescription,
 } from 'n8n-workflow';
 import { OtpRequestError } from '../../client';
-import { InvalidPhoneError } from '../../contract/keys';
+import { InvalidPhoneError, InvalidTenantError } from '../../contract/keys';
 import { callTimeoutMs, defaultRegion, otpMethods, resultItem } from '../shared/fields';
 import { withOtpClient } from '../shared/transport';
 import { verifyOtpProperties } from './description';
@@ -91,7 +91,7 @@ async function verifyItems(ctx: IExecuteFunctions, items: INodeExecutionData[], 
           invalid.push({ json: { valid: false, outcome: 'error', error: (err as Error).message }, pairedItem: { item: i } });
           continue;
         }
-        const known = err instanceof NodeOperationError || err instanceof OtpRequestError || err instanceof InvalidPhoneError;
+        const known = err instanceof NodeOperationError || err instanceof OtpRequestError || err instanceof InvalidPhoneError || err instanceof InvalidTenantError;
         throw new NodeOperationError(ctx.getNode(), known ? (err as Error).message : `Temporal OTP request failed: ${(err as Error).message}`, { itemIndex: i });
       }
     }
