@@ -471,7 +471,18 @@ async function inspect(r: Row, observed: Observed): Promise<Checked> {
   return { observed, submits: submitsTo(r.watch) - (baseline.get(r.watch) ?? 0), taskFailures, longestEvent };
 }
 
+/** What the worker and the SDK logged meanwhile (its WARN lines, "Activity failed" with the error, go to stderr). */
+const logged: string[] = [];
+const stderrWrite = process.stderr.write;
+/** Every long input is one character repeated: a run of 100 of it in a log is an echo. */
+const LONG_RUNS = [...'plcdmbktxru'].map((ch) => ch.repeat(100));
+
 beforeAll(async () => {
+  process.stderr.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    logged.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
+    return (stderrWrite as (chunk: string | Uint8Array, ...rest: unknown[]) => boolean).call(process.stderr, chunk, ...rest);
+  }) as typeof process.stderr.write;
+  for (const level of ['log', 'info', 'warn', 'error'] as const) jest.spyOn(console, level);
   stack = await startStack({}, { OTP_MAX_SEND_WAIT_MS: '20000' });
   raw = new Client({ connection: stack.otp.temporal.connection, namespace: stack.config.temporal.namespace, dataConverter: otpDataConverter(stack.config.keys.payload) });
   accepted(await stack.otp.send(VICTIM, { profile: 'fast' }));
@@ -488,6 +499,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  process.stderr.write = stderrWrite;
   await stack?.stop();
 });
 
@@ -516,6 +528,21 @@ test('the victim still has every attempt, and no row locked it', async () => {
   const st = (await stack.otp.status(VICTIM))!;
   expect(st.code).toMatchObject({ state: 'active', attemptsRemaining: victimAttempts });
   expect(st.events.filter((e) => e.type === 'verify')).toEqual([]);
+});
+
+test('no log line holds a long input whole', () => {
+  const text = (a: unknown) => {
+    try {
+      return typeof a === 'string' ? a : a instanceof Error ? `${a.message} ${a.stack}` : JSON.stringify(a);
+    } catch {
+      return String(a);
+    }
+  };
+  const consoleLines = (['log', 'info', 'warn', 'error'] as const).flatMap((level) => (console[level] as jest.Mock).mock.calls.map((args: unknown[]) => args.map(text).join(' ')));
+  const all = [...logged, ...consoleLines].join('\n');
+  // Not vacuous: the worker logged the activities' refusals (an unknown locale, a javascript: URL…).
+  expect(all).toMatch(/Activity failed/);
+  for (const run of LONG_RUNS) expect({ run: run.slice(0, 10), found: all.includes(run) }).toEqual({ run: run.slice(0, 10), found: false });
 });
 
 test('no workflow task failed anywhere on the task queue', async () => {
