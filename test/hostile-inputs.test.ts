@@ -274,6 +274,8 @@ const answer = (a: string) => ({ answer: a });
     ['a tenant that is an object', '123456', { tenant: {} }, INVALID],
   ];
   for (const [what, code, options, expected] of verifies) row('client', `verify: ${what}`, VICTIM, () => client.verify(VICTIM, code, options), expected);
+  row('client', 'verify under tenant "__proto__"', VICTIM, () => client.verify(VICTIM, '123456', { tenant: '__proto__' }), answer('not_found'));
+  row('client', 'status under tenant "constructor"', VICTIM, () => client.status(VICTIM, { tenant: 'constructor' }), answer('not_found'));
   row('client', 'verify for +800', FREEPHONE, () => client.verify(FREEPHONE, '123456'), answer('not_found'));
   row('client', 'verify for a null number', VICTIM, () => client.verify(null, '123456'), answer('not_found'));
   row('client', 'verifySession with a made-up session id', VICTIM, () => client.verifySession('otp-x', '123456'), INVALID);
@@ -308,6 +310,10 @@ const answer = (a: string) => ({ answer: a });
     ['a callback URL of 100 kB', (to) => ({ phone: to, callbackUrl: `https://example.com/${'u'.repeat(100_000)}` }), INVALID],
     ['context with an n8n expression', (to) => ({ phone: to, profile: 'transaction', context: 'Pay {{ $json.amount }}' }), INVALID],
     ['messageText with {{…}}', (to) => ({ phone: to, profile: 'fast', messageText: 'Acme {code} {{7*7}}' }), INVALID],
+    ['a brand with a bidi override', (to) => ({ phone: to, profile: 'fast', brand: 'Acme\u202E' }), INVALID],
+    ['a brand with a line break and a number to call', (to) => ({ phone: to, profile: 'fast', brand: 'Acme\r\nCall +19005550123' }), INVALID],
+    ['profile "__proto__"', (to) => ({ phone: to, profile: '__proto__' }), INVALID],
+    ['locale "constructor"', (to) => ({ phone: to, locale: 'constructor' }), INVALID],
   ];
   for (const [what, request, expected] of sends) {
     const to = fresh();
@@ -327,6 +333,7 @@ const answer = (a: string) => ({ answer: a });
     ['a context of 1 MB', () => ({ sealedCode: seal(VICTIM, '123456'), context: 'c'.repeat(MB) })],
     ['a profile that is an object', () => ({ sealedCode: seal(VICTIM, '123456'), profile: {} })],
     ['a sealed code that is a number', () => ({ sealedCode: 123456 })],
+    ['purpose "constructor"', () => ({ sealedCode: seal(VICTIM, '123456'), purpose: 'constructor' })],
   ];
   for (const [what, request] of verifies) row('raw', `verify update: ${what}`, VICTIM, () => rawCalls.verify(VICTIM, request()), INVALID);
   const cancels: [string, unknown][] = [
