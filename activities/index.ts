@@ -2,6 +2,8 @@
  * Activities, built by a factory that closes over what the worker process
  * owns: the SMPP binds, a Temporal client, the keys and the policy profiles.
  */
+import { emailDomain, isEmailAddress } from '../policy/email';
+import { PLACEHOLDER_LIST, unknownPlaceholders } from '../policy/placeholders';
 import { createHmac } from 'node:crypto';
 import { DestinationError, checkUrl, type OutboundPolicy } from '../policy/destination';
 import { signedPost } from './http-post';
@@ -147,7 +149,7 @@ function resolveTemplate(p: ResolvedProfile, input: PrepareSendInput): { templat
   if (input.messageText !== undefined) {
     if (!p.allowCallerMessage) throw invalidRequest(`profile "${p.name}" does not allow caller message text`);
     if (!input.messageText.includes('{code}')) throw invalidRequest('messageText must contain the {code} placeholder');
-    if (/\{(?!code\}|brand\}|ttlMinutes\}|context\})[^}]*\}/.test(input.messageText)) throw invalidRequest('messageText may use only {code}, {brand}, {ttlMinutes} and {context}');
+    if (unknownPlaceholders(input.messageText).length) throw invalidRequest(`messageText may use only ${PLACEHOLDER_LIST}`);
     assertPlainText('messageText', input.messageText, { allowNewline: true, allowBraces: true });
     return { template: input.messageText, locale: input.locale ?? p.defaultLocale };
   }
@@ -209,7 +211,7 @@ function prepare(deps: ActivityDeps, input: PrepareSendInput): PrepareSendResult
       throw err;
     }
   }
-  if (input.email !== undefined && (!/^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/.test(input.email) || input.email.length > REQUEST_FIELD_MAX_LENGTH.email)) throw invalidRequest('email must be one email address');
+  if (input.email !== undefined && !isEmailAddress(input.email)) throw invalidRequest('email must be one email address');
   const fallback = fallbackDestinations(p, input);
 
   const { template, locale } = asRequest(() => resolveTemplate(p, input));
@@ -292,7 +294,7 @@ function openSealed(deps: ActivityDeps, sealed: string, sessionId: string): stri
 function fallbackDestinations(p: ResolvedProfile, input: PrepareSendInput): { email?: string; webhookUrl?: string } | undefined {
   let email: string | undefined;
   if (input.email !== undefined) {
-    const domain = input.email.slice(input.email.lastIndexOf('@') + 1).toLowerCase();
+    const domain = emailDomain(input.email);
     if (!p.callerContacts && !p.fallbackEmailDomains.includes(domain)) {
       throw invalidRequest(`profile "${p.name}" does not send codes to an email the caller names (set callerContacts, or list the domain in fallbackEmailDomains)`);
     }

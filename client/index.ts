@@ -29,7 +29,6 @@ import {
   sendRequestProblem,
   verifyRequestProblem,
   MIN_CODE_LENGTH,
-  PROFILE_NAME_PATTERN,
   CATALOG_WORKFLOW,
   catalogWorkflowId,
   OTP_SESSION_WORKFLOW,
@@ -39,6 +38,8 @@ import {
   OTP_SEARCH_ATTRIBUTES,
   OTP_SEARCH_STATUSES,
   sessionStartSearchAttributes,
+  NAME_PATTERN,
+  NAME_RULE,
   approveRevisionUpdate,
   proposeRevisionUpdate,
   rejectRevisionUpdate,
@@ -139,7 +140,7 @@ export interface OtpClientOptions {
   /**
    * Who this client proposes, approves and rejects sender revisions as, when a call names no `by`
    * (e.g. "backend:billing-service" or the signed-in operator's e-mail). Asserted, not proven:
-   * see the README, "Sender approval".
+   * see docs/policy-profiles.md, "Sender approval".
    */
   identity?: string;
 }
@@ -591,7 +592,7 @@ export class OtpClient {
     if (!/^[A-Za-z0-9_.:\/-]{1,200}$/.test(this.opts.taskQueue)) throw new OtpRequestError(`task queue "${this.opts.taskQueue}" cannot be listed`, 'InvalidRequest');
     const clauses = [`WorkflowType = '${OTP_SESSION_WORKFLOW}'`, `TaskQueue = '${this.opts.taskQueue}'`, `${OTP_SEARCH_ATTRIBUTES.tenant.name} = '${tenant}'`];
     if (options.profile !== undefined) {
-      if (typeof options.profile !== 'string' || !PROFILE_NAME_PATTERN.test(options.profile)) throw new OtpRequestError('profile is not a profile name (1–64 characters of A–Z a–z 0–9 _ . -)', 'InvalidRequest');
+      if (typeof options.profile !== 'string' || !NAME_PATTERN.test(options.profile)) throw new OtpRequestError(`profile is not a profile name (${NAME_RULE})`, 'InvalidRequest');
       clauses.push(`${OTP_SEARCH_ATTRIBUTES.profile.name} = '${options.profile}'`);
     }
     if (options.status !== undefined) {

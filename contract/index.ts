@@ -2,7 +2,7 @@
  * The OTP contract: workflow types, task queue, update / query / signal names
  * and their JSON shapes. The n8n nodes, the typed client, the CLI, the worker
  * and the tests all import from here; backends in other languages read the
- * same contract in the README.
+ * same contract in docs/contract.md.
  *
  * This module must stay free of Node built-ins: workflow code imports it.
  */
@@ -14,6 +14,13 @@ export * from './search-attributes';
 export const DEFAULT_TASK_QUEUE = 'otp';
 /** Default tenant when a caller does not name one. */
 export const DEFAULT_TENANT = 'default';
+
+/** A phone number in E.164: "+", a country code that does not start with 0, 7–15 digits in all. */
+export const E164_PATTERN = /^\+[1-9]\d{6,14}$/;
+/** Tenant and profile names: part of workflow ids and visibility queries, so a safe alphabet. */
+export const NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+/** How NAME_PATTERN reads in an error message. */
+export const NAME_RULE = '1–64 characters from A–Z, a–z, 0–9, "_", ".", "-"';
 
 /** Workflow type of the per-(tenant, phone) entity workflow. */
 export const OTP_SESSION_WORKFLOW = 'otpSession';
@@ -91,12 +98,6 @@ export function isIdempotencyKey(key: unknown): key is string {
   return typeof key === 'string' && IDEMPOTENCY_KEY_PATTERN.test(key) && !(key in Object.prototype);
 }
 
-/** Tenants are part of every session id, so a safe alphabet (contract/keys.ts assertTenant). */
-export const TENANT_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
-/** Profile names, as OTP_PROFILES may define them (policy/store.ts). */
-export const PROFILE_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
-/** A phone number in E.164 form: what a send request carries. */
-export const E164_PATTERN = /^\+[1-9]\d{6,14}$/;
 
 /**
  * Longest value of each free-text request field. Past it a request is refused by the client and by
@@ -652,7 +653,7 @@ export interface SenderRevision extends SenderRevisionContent {
 /** Update `proposeRevision`: propose the profile's revision as the workers have it now. */
 export interface ProposeRevisionRequest {
   profile: string;
-  /** Who proposes: asserted by the caller (see the README, "Sender approval"). */
+  /** Who proposes: asserted by the caller (see docs/policy-profiles.md, "Sender approval"). */
   by: string;
   note?: string;
 }
@@ -731,7 +732,7 @@ function requestShapeProblem(req: unknown, what: string, fields: readonly string
     const max = (REQUEST_FIELD_MAX_LENGTH as Record<string, number | undefined>)[f];
     if (max !== undefined && v.length > max) return `${f} must be at most ${max} characters`;
   }
-  if (typeof r.profile === 'string' && !PROFILE_NAME_PATTERN.test(r.profile)) return 'profile must be a profile name: 1–64 characters of A–Z a–z 0–9 _ . -';
+  if (typeof r.profile === 'string' && !NAME_PATTERN.test(r.profile)) return `profile must be a profile name: ${NAME_RULE}`;
   if (r.idempotencyKey !== undefined && !isIdempotencyKey(r.idempotencyKey)) return 'idempotencyKey must be 1–128 printable ASCII characters, and not an object property name such as "__proto__"';
   return undefined;
 }

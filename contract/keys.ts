@@ -7,7 +7,7 @@
  */
 import { constants, createHash, createHmac, createPublicKey, publicEncrypt, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { parsePhoneNumberWithError, ParseError, type CountryCode } from 'libphonenumber-js/max';
-import { MAX_CODE_LENGTH, TENANT_PATTERN } from './index';
+import { MAX_CODE_LENGTH, NAME_PATTERN, NAME_RULE } from './index';
 
 /** HMAC-SHA256 as base64url. */
 function hmac(key: string, message: string): string {
@@ -20,14 +20,14 @@ export class InvalidTenantError extends Error {
   constructor(tenant: unknown) {
     // Cut, and printable only: the message may reach logs and n8n executions.
     const shown = typeof tenant === 'string' ? JSON.stringify(tenant.slice(0, 70)) : `of type ${Array.isArray(tenant) ? 'array' : tenant === null ? 'null' : typeof tenant}`;
-    super(`tenant ${shown} is invalid: use 1–64 characters from A–Z, a–z, 0–9, "_", ".", "-"`);
+    super(`tenant ${shown} is invalid: use ${NAME_RULE}`);
     this.name = 'InvalidTenantError';
   }
 }
 
-/** Tenants are part of the workflow id, so they keep to TENANT_PATTERN. */
+/** Tenants are part of the workflow id, so they keep to NAME_PATTERN. */
 export function assertTenant(tenant: unknown): asserts tenant is string {
-  if (typeof tenant !== 'string' || !TENANT_PATTERN.test(tenant)) throw new InvalidTenantError(tenant);
+  if (typeof tenant !== 'string' || !NAME_PATTERN.test(tenant)) throw new InvalidTenantError(tenant);
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * Search attributes of the session workflow: the one definition of their
  * names, types and values. The workflow upserts them, the worker checks they
- * exist at start, `npm start` and the tests register them, and the README lists
+ * exist at start, `npm start` and the tests register them, and docs/operations.md lists
  * them. None carries a number or a code: the country calling code is at most
  * three digits, every other value is a name from a small fixed set.
  *

@@ -4,15 +4,18 @@
  * the file. Every default works for the embedded stack (`npm start`). A missing
  * or malformed setting fails at start-up with a message that names it.
  */
+import { isEmailAddress } from '../policy/email';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_TASK_QUEUE, DEFAULT_TENANT } from '../contract';
 import { parsePayloadKeys, type PayloadKey } from './payload-codec';
 import { PolicyError } from '../policy/profile';
 import { ProfileStore } from '../policy/store';
 import type { RouteConfig } from '../smpp/smsc';
+import { BIND_DEFAULTS, BIND_RANGES } from '../smpp/bind';
 import { parseRoutes, RouteConfigError } from './routes-config';
 import { DEFAULT_OTP_WORKERS } from '../smpp/account-share';
 import { parseSealPublicKey } from '../contract/keys';
+import { SENDER_ID_RULE, senderKind } from '../contract/sender-id';
 import { SealOpener } from '../activities/code';
 import { checkUrl, parseOutboundPolicy, type OutboundPolicy } from '../policy/destination';
 import { parseKeywords } from '../smpp/mo';
@@ -41,7 +44,7 @@ type Kind = 'string' | 'port' | 'count' | 'secret' | 'region' | 'payloadKeys' | 
 interface Setting {
   kind: Kind;
   default?: string;
-  /** Shown in the README table. */
+  /** Shown in the table of docs/configuration.md. */
   doc: string;
 }
 
@@ -65,10 +68,10 @@ export const SETTINGS = {
   SMSC_SYSTEM_TYPE: { kind: 'string', default: '', doc: 'SMPP system_type.' },
   SMSC_BINDS: { kind: 'count', default: '1', doc: 'Transceiver binds the worker opens to the SMSC.' },
   SMSC_NAME: { kind: 'string', default: 'smsc', doc: 'Name of this SMSC route; part of receipt mailbox workflow ids.' },
-  SMSC_RESPONSE_TIMEOUT_MS: { kind: 'ms', default: '5000', doc: 'Time allowed for any SMPP response.' },
-  SMSC_ENQUIRE_LINK_MS: { kind: 'ms', default: '30000', doc: 'enquire_link keep-alive period.' },
+  SMSC_RESPONSE_TIMEOUT_MS: { kind: 'ms', default: String(BIND_DEFAULTS.responseTimeoutMs), doc: 'Time allowed for any SMPP response.' },
+  SMSC_ENQUIRE_LINK_MS: { kind: 'ms', default: String(BIND_DEFAULTS.enquireLinkMs), doc: 'enquire_link keep-alive period.' },
   SMSC_BIND_MODE: { kind: 'string', default: 'transceiver', doc: '"transceiver", or "transmitter+receiver" for separate binds.' },
-  SMSC_WINDOW: { kind: 'count', default: '10', doc: 'Outstanding submit_sm allowed per bind.' },
+  SMSC_WINDOW: { kind: 'count', default: String(BIND_DEFAULTS.window), doc: 'Outstanding submit_sm allowed per bind.' },
   SMSC_TPS: { kind: 'count', default: '50', doc: 'submit_sm per second for the connection; 0 = unlimited.' },
   SMSC_TLS: { kind: 'string', default: 'false', doc: '"true" for SMPP over TLS.' },
   SMSC_TLS_CA_FILE: { kind: 'string', default: '', doc: 'PEM file of the CA that signed the SMSC certificate (default: system CAs).' },
@@ -279,9 +282,7 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
   const systemId = nonEmpty('SMSC_SYSTEM_ID');
   if (systemId.length > 15) throw new ConfigError('SMSC_SYSTEM_ID must be at most 15 characters (SMPP 3.4 limit)');
   const senderId = nonEmpty('OTP_SENDER_ID');
-  if (!/^(\+\d{6,15}|\d{3,15}|[A-Za-z0-9 ._-]{1,11})$/.test(senderId)) {
-    throw new ConfigError(`OTP_SENDER_ID must be up to 11 letters/digits, a short code, or +E.164 (got "${senderId}")`);
-  }
+  if (!senderKind(senderId)) throw new ConfigError(`OTP_SENDER_ID must be ${SENDER_ID_RULE} (got "${senderId.slice(0, 40)}")`);
   const region = str('OTP_DEFAULT_REGION').trim().toUpperCase();
   if (region && !/^[A-Z]{2}$/.test(region)) throw new ConfigError(`OTP_DEFAULT_REGION must be a two-letter ISO country code (got "${region}")`);
 
@@ -336,11 +337,11 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
             systemType: str('SMSC_SYSTEM_TYPE'),
             bindMode,
             binds: int('SMSC_BINDS', 1, 32),
-            window: int('SMSC_WINDOW', 1, 1000),
+            window: int('SMSC_WINDOW', ...BIND_RANGES.window),
             tps: int('SMSC_TPS', 0, 100000),
             tls: tlsFlag === 'true' ? (caFile ? { caFile } : true) : false,
-            responseTimeoutMs: int('SMSC_RESPONSE_TIMEOUT_MS', 100, 120000),
-            enquireLinkMs: int('SMSC_ENQUIRE_LINK_MS', 1000, 3600000),
+            responseTimeoutMs: int('SMSC_RESPONSE_TIMEOUT_MS', ...BIND_RANGES.responseTimeoutMs),
+            enquireLinkMs: int('SMSC_ENQUIRE_LINK_MS', ...BIND_RANGES.enquireLinkMs),
           },
         ]),
         'SMSC_* settings',
@@ -354,7 +355,7 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
   const smtpSecure = str('SMTP_SECURE').toLowerCase();
   if (!['true', 'false'].includes(smtpSecure)) throw new ConfigError(`SMTP_SECURE must be "true" or "false" (got "${smtpSecure}")`);
   const from = nonEmpty('OTP_EMAIL_FROM');
-  if (!/^[^\s@<>]+@[^\s@<>]+$/.test(from)) throw new ConfigError(`OTP_EMAIL_FROM must be an email address (got "${from}")`);
+  if (!isEmailAddress(from, { local: true })) throw new ConfigError(`OTP_EMAIL_FROM must be one email address (got "${from.slice(0, 80)}")`);
 
   let outbound: OutboundPolicy;
   try {
@@ -402,8 +403,8 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
       systemType: str('SMSC_SYSTEM_TYPE'),
       binds: int('SMSC_BINDS', 1, 32),
       senderId,
-      responseTimeoutMs: int('SMSC_RESPONSE_TIMEOUT_MS', 100, 120000),
-      enquireLinkMs: int('SMSC_ENQUIRE_LINK_MS', 1000, 3600000),
+      responseTimeoutMs: int('SMSC_RESPONSE_TIMEOUT_MS', ...BIND_RANGES.responseTimeoutMs),
+      enquireLinkMs: int('SMSC_ENQUIRE_LINK_MS', ...BIND_RANGES.enquireLinkMs),
     },
     brand: nonEmpty('OTP_BRAND'),
     codecServer: { port: int('OTP_CODEC_PORT', 0, 65535), token: str('OTP_CODEC_TOKEN') || undefined, allowOrigin: nonEmpty('OTP_CODEC_ALLOW_ORIGIN'), allowEncode: bool('OTP_CODEC_ALLOW_ENCODE') },

@@ -8,6 +8,19 @@ import { UNENCRYPTED_PAYLOAD } from '../contract';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/**
+ * A payload marked encrypted that this process cannot open: a key it does not
+ * hold, too short for its IV and tag, a tag that fails, or not a payload inside.
+ */
+export class PayloadCodecError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PayloadCodecError';
+  }
+}
 
 export interface PayloadKey {
   id: string;
@@ -95,16 +108,19 @@ export class AesGcmPayloadCodec implements PayloadCodec {
   private open(p: Payload): Payload {
     const keyId = Buffer.from(p.metadata?.[KEY_ID_METADATA] ?? []).toString();
     const key = this.byId.get(keyId);
-    if (!key) throw new Error(`payload was encrypted with key "${keyId}", which this process does not hold`);
+    if (!key) throw new PayloadCodecError(`payload was encrypted with key "${keyId}", which this process does not hold`);
     const buf = Buffer.from(p.data ?? []);
-    const decipher = createDecipheriv('aes-256-gcm', key, buf.subarray(0, 12));
-    decipher.setAuthTag(buf.subarray(buf.length - 16));
-    const plain = Buffer.concat([decipher.update(buf.subarray(12, buf.length - 16)), decipher.final()]);
-    const parsed = JSON.parse(plain.toString()) as { metadata: Record<string, string>; data?: string };
-    return {
-      metadata: Object.fromEntries(Object.entries(parsed.metadata).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
-      data: parsed.data === undefined ? undefined : Buffer.from(parsed.data, 'base64'),
-    };
+    // Shorter data would make the tag overlap the IV, or a tag shorter than 16 bytes that GCM still accepts.
+    if (buf.length < IV_BYTES + TAG_BYTES) throw new PayloadCodecError(`encrypted payload of ${buf.length} bytes is shorter than its IV and tag`);
+    let plain: Buffer;
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, buf.subarray(0, IV_BYTES), { authTagLength: TAG_BYTES });
+      decipher.setAuthTag(buf.subarray(buf.length - TAG_BYTES));
+      plain = Buffer.concat([decipher.update(buf.subarray(IV_BYTES, buf.length - TAG_BYTES)), decipher.final()]);
+    } catch {
+      throw new PayloadCodecError(`payload under key "${keyId}" failed authentication (tampered, or another key under that id)`);
+    }
+    return openedPayload(plain);
   }
 
   private readonly warned = new Set<string>();
@@ -114,6 +130,24 @@ export class AesGcmPayloadCodec implements PayloadCodec {
     this.warned.add(reason);
     console.warn(`payload codec: refused a payload it cannot open (${reason}): a forgery, or a key missing from OTP_PAYLOAD_KEYS`);
   }
+}
+
+/** The payload inside an authenticated plaintext; anything else is refused, never half-read. */
+function openedPayload(plain: Buffer): Payload {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(plain.toString());
+  } catch {
+    throw new PayloadCodecError('decrypted payload is not JSON');
+  }
+  const { metadata, data } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { metadata?: unknown; data?: unknown };
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata) || !Object.values(metadata).every((v) => typeof v === 'string') || (data !== undefined && typeof data !== 'string')) {
+    throw new PayloadCodecError('decrypted payload is not a payload');
+  }
+  return {
+    metadata: Object.fromEntries(Object.entries(metadata as Record<string, string>).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+    data: data === undefined ? undefined : Buffer.from(data, 'base64'),
+  };
 }
 
 function encodeMeta(meta: Payload['metadata']): Record<string, string> {

@@ -1,6 +1,7 @@
 /** Parses and checks SMSC route definitions (SMSC_ROUTES / SMSC_ROUTES_FILE). */
 import { readFileSync } from 'node:fs';
 import type { RouteConfig } from '../smpp/smsc';
+import { BIND_RANGES } from '../smpp/bind';
 import { ROUTE_CHARSETS, type RouteCharset } from '../smpp/charset';
 
 export class RouteConfigError extends Error {
@@ -15,7 +16,7 @@ const KEYS = new Set([
   'trafficClasses', 'longMessages', 'messageIds', 'responseTimeoutMs', 'enquireLinkMs', 'reconnectInitialMs', 'reconnectMaxMs', 'submitDeadlineMs',
   'interfaceVersion', 'receiptAckDeadlineMs',
   'resubmitInDoubt', 'concatRefBits', 'throttleInitialMs', 'throttleMaxMs', 'bindStableMs', 'bindRefusedBackoffMs', 'maxBindRefusals',
-  'connectTimeoutMs', 'charset', 'sourceTon', 'sourceNpi', 'destTon', 'destNpi',
+  'connectTimeoutMs', 'waitAckMs', 'charset', 'sourceTon', 'sourceNpi', 'destTon', 'destNpi',
 ]);
 const TLS_KEYS = ['caFile', 'rejectUnauthorized', 'servername', 'certFile', 'keyFile'];
 const ID_FORMATS = ['string', 'hex', 'decimal'];
@@ -95,28 +96,29 @@ function check(raw: Raw, i: number): RouteConfig {
     bindMode: bindMode as RouteConfig['bindMode'],
     binds: int('binds', 1, 32),
     tls,
-    window: int('window', 1, 1000),
+    window: int('window', ...BIND_RANGES.window),
     tps: int('tps', 0, 100000),
     countries: list('countries', /^[A-Z]{2}$/, 'two-letter ISO codes in capitals'),
     prefixes: list('prefixes', /^\+\d{1,14}$/, 'E.164 prefixes such as "+336"'),
     trafficClasses: classes,
     longMessages: longMessages as RouteConfig['longMessages'],
     messageIds,
-    responseTimeoutMs: int('responseTimeoutMs', 100, 120000),
-    enquireLinkMs: int('enquireLinkMs', 1000, 3600000),
-    reconnectInitialMs: int('reconnectInitialMs', 10, 60000),
-    reconnectMaxMs: int('reconnectMaxMs', 10, 600000),
+    responseTimeoutMs: int('responseTimeoutMs', ...BIND_RANGES.responseTimeoutMs),
+    enquireLinkMs: int('enquireLinkMs', ...BIND_RANGES.enquireLinkMs),
+    reconnectInitialMs: int('reconnectInitialMs', ...BIND_RANGES.reconnectInitialMs),
+    reconnectMaxMs: int('reconnectMaxMs', ...BIND_RANGES.reconnectMaxMs),
     submitDeadlineMs: int('submitDeadlineMs', 100, 60000),
-    interfaceVersion: int('interfaceVersion', 0x33, 0x50),
-    receiptAckDeadlineMs: int('receiptAckDeadlineMs', 0, 60000),
+    interfaceVersion: int('interfaceVersion', ...BIND_RANGES.interfaceVersion),
+    receiptAckDeadlineMs: int('receiptAckDeadlineMs', ...BIND_RANGES.receiptAckDeadlineMs),
     resubmitInDoubt: resubmitInDoubt as boolean | undefined,
     concatRefBits: concatRefBits as RouteConfig['concatRefBits'],
     throttleInitialMs: int('throttleInitialMs', 1, 60000),
     throttleMaxMs: int('throttleMaxMs', 1, 600000),
-    bindStableMs: int('bindStableMs', 0, 3600000),
+    bindStableMs: int('bindStableMs', ...BIND_RANGES.bindStableMs),
+    waitAckMs: int('waitAckMs', ...BIND_RANGES.waitAckMs),
     bindRefusedBackoffMs: int('bindRefusedBackoffMs', 1000, 86400000),
     maxBindRefusals: int('maxBindRefusals', 1, 100),
-    connectTimeoutMs: int('connectTimeoutMs', 100, 600000),
+    connectTimeoutMs: int('connectTimeoutMs', ...BIND_RANGES.connectTimeoutMs),
     charset: raw.charset as RouteCharset | undefined,
     // SMPP 3.4 §5.2.5 / §5.2.6: TON 0–6, NPI up to 18 (private).
     sourceTon: int('sourceTon', 0, 6),

@@ -4,7 +4,7 @@
  * revisions send. Pure (no Node built-ins): the approval workflow and the workers' cache both
  * apply these rules. The hash itself is computed in ./store.ts (profileContentHash).
  */
-import { PROFILE_NAME_PATTERN, type SendRefusalStatus, type SenderRevision, type SenderRevisionContent } from '../contract';
+import { NAME_PATTERN, type SendRefusalStatus, type SenderRevision, type SenderRevisionContent } from '../contract';
 
 /** `required`: sends on a revision nobody approved are refused. `off`: the embedded stack's development switch. */
 export type SenderApprovalMode = 'off' | 'required';
@@ -21,6 +21,7 @@ export class ApprovalError extends Error {
 
 /** Printable, no control characters: identities sit in the trail verbatim. */
 const IDENTITY = /^[^\p{Cc}\p{Cf}]{1,200}$/u;
+const PROFILE_NAME = NAME_PATTERN;
 const CONTENT_HASH = /^[0-9a-f]{64}$/;
 
 /** The identity as recorded: trimmed; refused when empty, too long or holding control characters. */
@@ -36,7 +37,7 @@ export function sameIdentity(a: string, b: string): boolean {
 }
 
 export function checkProfileName(profile: unknown): string {
-  if (typeof profile !== 'string' || !PROFILE_NAME_PATTERN.test(profile)) throw new ApprovalError('InvalidRequest', 'profile must be a profile name (1–64 characters of A–Z a–z 0–9 _ . -)');
+  if (typeof profile !== 'string' || !PROFILE_NAME.test(profile)) throw new ApprovalError('InvalidRequest', 'profile must be a profile name (1–64 characters of A–Z a–z 0–9 _ . -)');
   return profile;
 }
 

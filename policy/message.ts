@@ -2,6 +2,7 @@
  * Message content: template rendering, look-alike normalisation, autofill
  * lines, encoding and segment budget. The phone number is never an input.
  */
+import { PLACEHOLDER_PATTERN } from './placeholders';
 import { encodeText, type SmsEncoding } from '../smpp/encoding';
 import type { AutofillPolicy } from './profile';
 
@@ -91,7 +92,7 @@ export function assertPlainText(field: string, value: string, opts: PlainTextOpt
   }
 }
 
-const PLACEHOLDER = /\{(code|brand|ttlMinutes|context)\}/g;
+const PLACEHOLDER = PLACEHOLDER_PATTERN;
 /** Letters, marks, digits and connector punctuation continue a word. */
 const WORD_CHAR = '[\\p{L}\\p{M}\\p{N}\\p{Pc}]';
 

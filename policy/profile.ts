@@ -4,7 +4,10 @@
  * types and the validation. Loading and revision hashing are in ./store.ts.
  */
 
-import { MAX_CODE_LENGTH, MIN_CODE_LENGTH, type OtpCatalogProfile, type OtpPurpose, type SendChannel } from '../contract';
+import { DOMAIN_PATTERN } from './email';
+import { SENDER_ID_RULE, senderKind } from '../contract/sender-id';
+import { PLACEHOLDER_LIST, unknownPlaceholders } from './placeholders';
+import { E164_PATTERN, MAX_CODE_LENGTH, MIN_CODE_LENGTH, type OtpCatalogProfile, type OtpPurpose, type SendChannel } from '../contract';
 
 export type CodeAlphabet = 'numeric' | 'alphanumeric';
 export type Purpose = OtpPurpose;
@@ -174,7 +177,7 @@ const BASE: OtpProfile = {
   sandbox: { numbers: [], code: '000000' },
 };
 
-/** Presets by purpose, with defaults from the seeds (see README's policy table). */
+/** Presets by purpose, with defaults from the seeds (see the policy table in docs/policy-profiles.md). */
 export const PRESETS: Record<'login' | 'transaction' | 'recovery', OtpProfile> = {
   login: BASE,
   transaction: {
@@ -207,7 +210,7 @@ export const ALPHABETS: Record<CodeAlphabet, string> = {
   alphanumeric: '34679ACDEFGHJKMNPQRTUVWXY',
 };
 
-/** Allowed ranges; the README's policy table is checked against this. */
+/** Allowed ranges; the policy table in docs/policy-profiles.md is checked against this. */
 export const LIMITS = {
   codeLength: [MIN_CODE_LENGTH, MAX_CODE_LENGTH],
   ttlSeconds: [10, 86_400],
@@ -259,7 +262,7 @@ export function validateProfile(name: string, p: OtpProfile): void {
   if (p.maxFailures < p.maxAttempts) fail('maxFailures must be at least maxAttempts (the session locks no sooner than one code)');
   if (typeof p.callerContacts !== 'boolean') fail('callerContacts must be true or false');
   if (typeof p.respectOptOut !== 'boolean') fail('respectOptOut must be true or false');
-  if (!Array.isArray(p.fallbackEmailDomains) || p.fallbackEmailDomains.some((d) => typeof d !== 'string' || !/^[a-z0-9-]+(\.[a-z0-9-]+)+$/.test(d))) {
+  if (!Array.isArray(p.fallbackEmailDomains) || p.fallbackEmailDomains.some((d) => typeof d !== 'string' || !DOMAIN_PATTERN.test(d))) {
     fail('fallbackEmailDomains must list lower-case domains such as example.com');
   }
   for (const field of ['fallbackWebhookUrl', 'deliveryWebhookUrl'] as const) {
@@ -290,20 +293,20 @@ export function validateProfile(name: string, p: OtpProfile): void {
   }
   for (const c of [...p.allowedCountries, ...p.deniedCountries]) if (!COUNTRY.test(c)) fail(`country "${c}" must be a two-letter ISO code in capitals`);
   for (const t of p.deniedNumberTypes) if (!NUMBER_TYPES.includes(t)) fail(`deniedNumberTypes: unknown type "${t}" (one of ${NUMBER_TYPES.join(', ')})`);
-  if (p.senderId !== null && !/^(\+\d{6,15}|\d{3,15}|[A-Za-z0-9 ._-]{1,11})$/.test(p.senderId)) fail('senderId must be up to 11 letters/digits, a short code, or +E.164');
+  if (p.senderId !== null && !senderKind(p.senderId)) fail(`senderId must be ${SENDER_ID_RULE}`);
   if (p.brand !== null && (p.brand.length < 1 || p.brand.length > 40)) fail('brand must be 1–40 characters');
   if (!p.templates[p.defaultLocale]) fail(`templates must hold the defaultLocale "${p.defaultLocale}"`);
   for (const [locale, t] of Object.entries(p.templates)) {
     if (!t.includes('{code}')) fail(`template "${locale}" must contain {code}`);
     if (!t.includes('{brand}')) fail(`template "${locale}" must contain {brand}: the brand is always named`);
-    const unknown = [...t.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).filter((k) => !['code', 'brand', 'ttlMinutes', 'context'].includes(k));
-    if (unknown.length) fail(`template "${locale}" has unknown placeholder {${unknown[0]}}`);
+    const unknown = unknownPlaceholders(t);
+    if (unknown.length) fail(`template "${locale}" has unknown placeholder ${unknown[0].slice(0, 40)} (known: ${PLACEHOLDER_LIST})`);
   }
   if (p.requireContext && !Object.values(p.templates).every((t) => t.includes('{context}'))) fail('requireContext needs {context} in every template');
   if (p.autofill.iosDomain !== null && !/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(p.autofill.iosDomain)) fail('autofill.iosDomain must be a domain such as example.com');
   if (p.autofill.androidAppHash !== null && !/^[A-Za-z0-9+/]{11}$/.test(p.autofill.androidAppHash)) fail('autofill.androidAppHash must be the 11-character SMS Retriever hash');
   if (p.autofill.iosDomain && p.autofill.androidAppHash) fail('autofill: choose iosDomain or androidAppHash per profile; both want the last line');
-  for (const n of p.sandbox.numbers) if (!/^\+[1-9]\d{6,14}$/.test(n)) fail(`sandbox number "${n}" must be E.164`);
+  for (const n of p.sandbox.numbers) if (!E164_PATTERN.test(n)) fail(`sandbox number "${n}" must be E.164`);
   if (!isInAlphabet(p.sandbox.code, p.alphabet) || p.sandbox.code.length !== p.codeLength) {
     if (p.sandbox.numbers.length) fail(`sandbox.code must be ${p.codeLength} characters of the ${p.alphabet} alphabet`);
   }

@@ -7,10 +7,10 @@
  *   {"shop-login": {"extends": "login", "brand": "Shop", "ttlSeconds": 120},
  *    "login": {"velocity": {"perCountryPerHour": 500, "shadow": true}}}
  */
+import { NAME_PATTERN, NAME_RULE } from '../contract';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { PRESETS, PolicyError, validateProfile, type OtpProfile, type ResolvedProfile } from './profile';
-import { PROFILE_NAME_PATTERN } from '../contract';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -76,7 +76,7 @@ export class ProfileStore {
     while (pending.size && progressed) {
       progressed = false;
       for (const [name, patch] of pending) {
-        if (!PROFILE_NAME_PATTERN.test(name)) throw new PolicyError(`profile name "${name}" must be 1–64 characters of A–Z a–z 0–9 _ . -`);
+        if (!NAME_PATTERN.test(name)) throw new PolicyError(`profile name "${name.slice(0, 70)}" must be ${NAME_RULE}`);
         const parentName = typeof patch.extends === 'string' ? patch.extends : raw.has(name) ? name : 'login';
         if (parentName !== name && pending.has(parentName)) continue;
         const parent = raw.get(parentName);

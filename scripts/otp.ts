@@ -56,7 +56,7 @@ function cliIdentity(): string {
   }
 }
 
-/** `otp profile …`: sender approval (see the README, "Sender approval"). */
+/** `otp profile …`: sender approval (see docs/policy-profiles.md, "Sender approval"). */
 async function profileCommand(otp: OtpClient, args: string[], flags: Record<string, string>): Promise<unknown> {
   const [action, profile, hash] = args;
   const opts = { tenant: flags.tenant, by: flags.by ?? cliIdentity(), note: flags.note };

@@ -45,15 +45,15 @@ export interface SmppBindOptions extends BindRefusalOptions {
   port: number;
   systemId: string;
   password: string;
-  /** Default ''. */
+  /** system_type in bind_*. @default '' */
   systemType?: string;
-  /** Default 'transceiver'. */
+  /** @default 'transceiver' */
   mode?: BindMode;
-  /** SMPP over TLS. Default: plain TCP. */
+  /** SMPP over TLS. @default null (plain TCP) */
   tls?: BindTlsOptions | null;
-  /** Outstanding submit_sm allowed on this bind. Default 10. */
+  /** Outstanding submit_sm allowed on this bind. @default 10 */
   window?: number;
-  /** Time allowed for any response PDU. Default 5000 ms. */
+  /** Time allowed for any response PDU, in ms. @default 5000 */
   responseTimeoutMs?: number;
   /**
    * Time from opening the socket to bound: TCP connect, TLS handshake and bind_resp. A host that
@@ -61,13 +61,13 @@ export interface SmppBindOptions extends BindRefusalOptions {
    * @default 10000
    */
   connectTimeoutMs?: number;
-  /** Keep-alive period. Default 30000 ms. */
+  /** Keep-alive period (enquire_link), in ms. @default 30000 */
   enquireLinkMs?: number;
-  /** First reconnect delay; doubles up to reconnectMaxMs. Default 250 ms. */
+  /** First reconnect delay in ms; doubles, with jitter, up to reconnectMaxMs. @default 250 */
   reconnectInitialMs?: number;
-  /** Default 10000 ms. */
+  /** Longest reconnect delay, in ms. @default 10000 */
   reconnectMaxMs?: number;
-  /** How long close() waits for outstanding submits before it unbinds. Default 5000 ms. */
+  /** How long close() waits for outstanding submits before it unbinds, in ms. @default 5000 */
   drainTimeoutMs?: number;
   /** interface_version announced in bind_*: SMPP 3.4 (the library would say 5.0). @default 0x34 */
   interfaceVersion?: number;
@@ -80,12 +80,51 @@ export interface SmppBindOptions extends BindRefusalOptions {
   receiptAckDeadlineMs?: number;
   /** A bind must stay up this long before the reconnect backoff starts again from reconnectInitialMs (an SMSC that accepts then drops must not get a reconnect every 250 ms). @default 30000 */
   bindStableMs?: number;
+  /**
+   * How long a submit_sm may stay in doubt (no submit_sm_resp within responseTimeoutMs) before its
+   * session is torn down, as Kannel's wait-ack does. A response swallowed by a garbage PDU on a
+   * session that still answers enquire_link would otherwise hold its window slot for the life of
+   * the session; a window full of them stalls the bind. 0: never.
+   * @default 60000
+   */
+  waitAckMs?: number;
   /** Refusal state shared by the binds of one account (route). @default one of its own */
   refusals?: BindRefusals;
   /** Throttling pause shared by the binds of one account (route). @default one of its own */
   pause?: ThrottlePause;
   logger?: BindLogger;
 }
+
+/** The defaults of SmppBindOptions (documented with each option above): the bind, the SMSC_* settings and route files take them from here. */
+export const BIND_DEFAULTS = {
+  systemType: '',
+  mode: 'transceiver',
+  window: 10,
+  responseTimeoutMs: 5000,
+  connectTimeoutMs: 10000,
+  enquireLinkMs: 30000,
+  reconnectInitialMs: 250,
+  reconnectMaxMs: 10000,
+  drainTimeoutMs: 5000,
+  interfaceVersion: 0x34,
+  receiptAckDeadlineMs: 2000,
+  bindStableMs: 30000,
+  waitAckMs: 60000,
+} as const satisfies Partial<SmppBindOptions>;
+
+/** What settings and route files accept for the numeric options, [min, max]. */
+export const BIND_RANGES = {
+  window: [1, 1000],
+  responseTimeoutMs: [100, 120000],
+  connectTimeoutMs: [100, 600000],
+  enquireLinkMs: [1000, 3600000],
+  reconnectInitialMs: [10, 60000],
+  reconnectMaxMs: [10, 600000],
+  interfaceVersion: [0x33, 0x50],
+  receiptAckDeadlineMs: [0, 60000],
+  bindStableMs: [0, 3600000],
+  waitAckMs: [0, 3600000],
+} as const satisfies Partial<Record<keyof SmppBindOptions, readonly [number, number]>>;
 
 /** Called for every delivery receipt; the deliver_sm is acknowledged only after it resolves. */
 export type ReceiptHandler = (receipt: ParsedReceipt, bindName: string) => Promise<void>;
@@ -153,18 +192,7 @@ export class SmppBind extends EventEmitter {
     // An option given as undefined (e.g. a route without systemType) must not wipe out its default.
     const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SmppBindOptions;
     this.opts = {
-      systemType: '',
-      mode: 'transceiver',
-      window: 10,
-      responseTimeoutMs: 5000,
-      connectTimeoutMs: 10000,
-      enquireLinkMs: 30000,
-      reconnectInitialMs: 250,
-      reconnectMaxMs: 10000,
-      drainTimeoutMs: 5000,
-      interfaceVersion: 0x34,
-      receiptAckDeadlineMs: 2000,
-      bindStableMs: 30000,
+      ...BIND_DEFAULTS,
       logger: consoleLogger,
       ...given,
       tls: options.tls ?? null,
@@ -247,7 +275,7 @@ export class SmppBind extends EventEmitter {
    * its late answer or the end of its session.
    */
   async submit(params: SubmitParams, cls: TrafficClass = 'otp', deadline = Infinity): Promise<string> {
-    await this.acquireSlot(cls);
+    await this.acquireSlot(cls, deadline);
     let inDoubt = false;
     try {
       if (!(await this.pause.wait(deadline))) throw new SmppTransientError(`bind ${this.name} is paused by SMSC throttling past the submit deadline`, SMPP_STATUS.ESME_RTHROTTLED);
@@ -256,6 +284,7 @@ export class SmppBind extends EventEmitter {
       const resp = await this.request(session, 'submit_sm', params as unknown as Record<string, unknown>, (late, why) => {
         inDoubt = true;
         this.stats.inDoubt++;
+        this.expireInDoubt(session, late);
         const answer = late.then((r): LateAnswer => {
           this.releaseSlot();
           if (!r) return { kind: 'lost' };
@@ -335,15 +364,18 @@ export class SmppBind extends EventEmitter {
     });
   }
 
-  private acquireSlot(cls: TrafficClass): Promise<void> {
+  /** A window slot; rejects (nothing sent) when none frees up before `deadline`. */
+  private acquireSlot(cls: TrafficClass, deadline = Infinity): Promise<void> {
     if (this.outstanding < this.opts.window && this.waiters.length === 0) {
       this.outstanding++;
       return Promise.resolve();
     }
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
       const waiter: Waiter = {
         cls,
         resolve: () => {
+          clearTimeout(timer);
           this.outstanding++;
           resolve();
         },
@@ -352,6 +384,34 @@ export class SmppBind extends EventEmitter {
       const firstBulk = cls === 'otp' ? this.waiters.findIndex((w) => w.cls === 'bulk') : -1;
       if (firstBulk === -1) this.waiters.push(waiter);
       else this.waiters.splice(firstBulk, 0, waiter);
+      if (deadline === Infinity) return;
+      timer = setTimeout(() => {
+        const at = this.waiters.indexOf(waiter);
+        if (at === -1) return;
+        this.waiters.splice(at, 1);
+        reject(new SmppTransientError(`bind ${this.name} had no free window slot before the submit deadline`));
+      }, Math.max(0, deadline - Date.now()));
+    });
+  }
+
+  /**
+   * Tears `session` down when an in-doubt submit is still unanswered after waitAckMs: its
+   * response was lost on a session that looks alive, and only the close frees its window slot
+   * (its late answer then settles as lost).
+   */
+  private expireInDoubt(session: smpp.Session, late: Promise<smpp.PDU | null>): void {
+    const ms = this.opts.waitAckMs;
+    if (!(ms > 0)) return;
+    let settled = false;
+    const timer = setTimeout(() => {
+      if (settled || session.socket.destroyed) return;
+      this.opts.logger.warn('submit_sm in doubt past waitAckMs; tearing the session down to free its window slot', { bind: this.name, waitAckMs: ms });
+      session.destroy();
+    }, ms);
+    timer.unref();
+    void late.then(() => {
+      settled = true;
+      clearTimeout(timer);
     });
   }
 

@@ -9,7 +9,7 @@
  * that charset and in GSM 03.38 (what the SMSC sends over the air, so the 160 /
  * 153 segment limits hold); anything else goes UCS-2 (data_coding 8).
  */
-import { DATA_CODING, detectEncoding, encodeText, splitSegments, type SmsEncoding } from './encoding';
+import { CONCAT_UDH_OCTETS, DATA_CODING, detectEncoding, encodeText, splitSegments, type SmsEncoding } from './encoding';
 
 export type RouteCharset = 'gsm7' | 'latin1' | 'ia5';
 export const ROUTE_CHARSETS: readonly RouteCharset[] = ['gsm7', 'latin1', 'ia5'];
@@ -30,12 +30,14 @@ export interface RouteEncodedText {
   body(segment: string): string | Buffer;
 }
 
-export function encodeForRoute(text: string, charset: RouteCharset = DEFAULT_ROUTE_CHARSET): RouteEncodedText {
-  const plain = encodeText(text);
+/** `concatRefBits`: the reference width of the route's concatenation UDH; a 16-bit one leaves each part one unit less. */
+export function encodeForRoute(text: string, charset: RouteCharset = DEFAULT_ROUTE_CHARSET, concatRefBits: 8 | 16 = 8): RouteEncodedText {
+  const udhOctets = CONCAT_UDH_OCTETS[concatRefBits];
+  const plain = encodeText(text, udhOctets);
   if (charset === 'gsm7' || plain.encoding !== 'GSM7') return { ...plain, body: (s) => s };
   const { dataCoding, max } = EIGHT_BIT[charset];
   if ([...text].some((ch) => ch.codePointAt(0)! > max)) {
-    const segments = splitSegments(text, 'UCS2');
+    const segments = splitSegments(text, 'UCS2', udhOctets);
     return { encoding: 'UCS2', dataCoding: DATA_CODING.UCS2, segments, body: (s) => s };
   }
   // Latin-1 bytes are the code points; IA5 is their ASCII subset.

@@ -31,7 +31,7 @@ const NO_RESPONSE = new Set(['alert_notification', 'outbind']);
 export type PduGuardEvent =
   /** Answered with an error status (generic_nack or the command's response). */
   | { kind: 'nacked'; command: string; status: number; reason: string }
-  /** Read and not used: a response nobody waits for, or whose body was unreadable. */
+  /** Read and not used: a response nobody waits for, or whose body was unreadable; an unreadable outbind or alert_notification (they have no response). */
   | { kind: 'dropped'; command: string; reason: string }
   /** The PDU was used without one TLV whose length did not fit its type. */
   | { kind: 'tlv_ignored'; command: string; tag: string; reason: string }
@@ -74,7 +74,7 @@ const FIXED_SIZE = new Map<LibType, number>([
 
 export type DecodeResult =
   | { ok: true; pdu: smpp.PDU; ignoredTlvs: { tag: string; reason: string }[] }
-  /** Not usable: answer `reply` (a request) or, for a response, hand on `headerOnly`. */
+  /** Not usable: answer `reply` (a request) or, for a response, hand on `headerOnly`; neither for a request without response PDU. */
   | { ok: false; command: string; status: number; reason: string; reply?: smpp.PDU; headerOnly?: smpp.PDU };
 
 class BodyError extends Error {
@@ -152,8 +152,23 @@ function headerOnly(buf: Buffer): smpp.PDU {
   return new smpp.PDU(head);
 }
 
-/** Decodes one framed PDU (command_length already checked). Pure: unit-testable without a socket. */
+/**
+ * Decodes one framed PDU (command_length already checked). Pure: unit-testable without a socket.
+ * Never throws: it runs in the socket's 'readable' handler, where a throw would crash the worker.
+ */
 export function decodeFrame(buf: Buffer): DecodeResult {
+  try {
+    return decodeFramed(buf);
+  } catch (err) {
+    const isResponse = (buf.readUInt32BE(4) & 0x80000000) !== 0;
+    const reason = `undecodable: ${(err as Error).message}`;
+    const command = commandName(buf.readUInt32BE(4));
+    if (isResponse || NO_RESPONSE.has(command)) return { ok: false, command, status: SMPP_STATUS.ESME_RSYSERR, reason };
+    return { ok: false, command, status: SMPP_STATUS.ESME_RSYSERR, reason, reply: new smpp.PDU('generic_nack', { sequence_number: buf.readUInt32BE(12), command_status: SMPP_STATUS.ESME_RSYSERR }) };
+  }
+}
+
+function decodeFramed(buf: Buffer): DecodeResult {
   const commandId = buf.readUInt32BE(4);
   const sequence = buf.readUInt32BE(12);
   const command = commandName(commandId);
@@ -161,6 +176,8 @@ export function decodeFrame(buf: Buffer): DecodeResult {
   const def = lib.commandsById[commandId];
   const refuse = (status: number, reason: string, own: boolean): DecodeResult => {
     if (isResponse) return { ok: false, command, status, reason, headerOnly: def ? headerOnly(buf) : undefined };
+    // outbind and alert_notification have no response PDU (there is no outbind_resp): only dropped.
+    if (NO_RESPONSE.has(command)) return { ok: false, command, status, reason };
     // The command's own response when we know it; generic_nack for a bad length or an unknown command.
     const reply = own && def ? new smpp.PDU(`${def.command}_resp`, { sequence_number: sequence, command_status: status }) : new smpp.PDU('generic_nack', { sequence_number: sequence, command_status: status });
     return { ok: false, command, status, reason, reply };

@@ -99,9 +99,17 @@ function textOf(value: unknown): string {
   return '';
 }
 
-/** Parses the free-text receipt body. Returns undefined when it has no id. */
+/** The labels of the receipt text: a field's value never starts with one (an empty `id:` has no value, not the next field's). */
+const RECEIPT_LABEL = '(?:id|sub|dlvrd|submit date|done date|stat|err|text):';
+
+/**
+ * Parses the free-text receipt body. Returns undefined when it has no id.
+ * The first occurrence of a field counts, even when empty (a later `id:` is
+ * in the message text). NUL ends a value like a space: an SMSC that counts
+ * the C-string terminator in sm_length must not turn `stat:DELIVRD` unknown.
+ */
 export function parseReceiptText(text: string): { id?: string; stat?: string; err?: string } {
-  const field = (name: string) => new RegExp(`(?:^|\\s)${name}:\\s*(\\S+)`, 'i').exec(text)?.[1];
+  const field = (name: string) => new RegExp(`(?:^|[\\s\\0])${name}:\\s*(?!${RECEIPT_LABEL})([^\\s\\0]*)`, 'i').exec(text)?.[1] || undefined;
   return { id: field('id'), stat: field('stat')?.toUpperCase(), err: field('err') };
 }
 

@@ -17,6 +17,7 @@ import type { ParsedMo } from './mo';
 import { RateLimiter } from './rate-limit';
 import { DEFAULT_ROUTE_TPS } from './account-share';
 import { encodeForRoute, type RouteCharset } from './charset';
+import { senderAddress } from '../contract/sender-id';
 import { SmppInDoubtError, SmppUnconfirmedError, SubmitFlowStats, inDoubtId, type LateAnswer } from './submit-tracker';
 
 /** The connection fields a route shares with each of its binds (see SmppBindOptions for their defaults). */
@@ -36,6 +37,7 @@ type BindFields =
   | 'receiptAckDeadlineMs'
   | 'connectTimeoutMs'
   | 'bindStableMs'
+  | 'waitAckMs'
   | 'bindRefusedBackoffMs'
   | 'maxBindRefusals';
 
@@ -73,7 +75,7 @@ export interface RouteConfig extends Pick<SmppBindOptions, BindFields>, Throttle
   concatRefBits?: ConcatRefBits;
   /** How this SMSC reads non-Unicode text (see charset.ts). @default 'gsm7' */
   charset?: RouteCharset;
-  /** source_addr_ton / _npi for every sender. @default derived from the sender id (see senderAddress) */
+  /** source_addr_ton / _npi for every sender. @default derived from the sender id (see senderAddress in contract/sender-id.ts) */
   sourceTon?: number;
   sourceNpi?: number;
   /** dest_addr_ton / _npi. @default 1 / 1 (international, E.164) */
@@ -129,11 +131,13 @@ interface PartResult {
   late: Promise<LateAnswer>[];
 }
 
-/** TON/NPI for a sender id: alphanumeric 5/0, short code 3/0, international 1/1. */
-export function senderAddress(senderId: string): { addr: string; ton: number; npi: number } {
-  if (/^\+\d{6,15}$/.test(senderId)) return { addr: senderId.slice(1), ton: 1, npi: 1 };
-  if (/^\d{3,8}$/.test(senderId)) return { addr: senderId, ton: 3, npi: 0 };
-  return { addr: senderId, ton: 5, npi: 0 };
+/** senderAddress, with a sender that is none refused before anything is sent (ESME_RINVSRCADR, 0x0A). */
+function sourceAddress(senderId: string): { addr: string; ton: number; npi: number } {
+  try {
+    return senderAddress(senderId);
+  } catch (err) {
+    throw new SmppPermanentError((err as Error).message, 0x0a);
+  }
 }
 
 /** SMPP relative validity period, e.g. 300 s -> "000000000500000R". */
@@ -323,8 +327,8 @@ export class SmscRoute {
   }
 
   async submitText(destinationE164: string, text: string, opts: SubmitOptions): Promise<SubmittedMessage> {
-    const encoded = encodeForRoute(text, this.config.charset);
-    const sender = senderAddress(opts.senderId);
+    const encoded = encodeForRoute(text, this.config.charset, this.config.concatRefBits ?? 8);
+    const sender = sourceAddress(opts.senderId);
     const cls = opts.trafficClass ?? 'otp';
     const deadline = Math.min(Date.now() + (this.config.submitDeadlineMs ?? 8000), opts.deadline ?? Infinity);
     const base = {

@@ -419,7 +419,9 @@ const answer = (a: string) => ({ answer: a });
     row('n8n', `Send OTP: ${what}`, to, () => node('send', { operation: 'send', ...params(to) }), expected);
   }
   const verify = (phone: unknown, code: unknown, extra: Record<string, unknown> = {}) => node('verify', { verifyBy: 'phone', phone, code, ...extra });
-  row('n8n', 'Verify OTP: code "-"', VICTIM, () => verify(VICTIM, '-'), answer('invalid_code'));
+  // The node names an empty code (spaces and dashes do not count) as the flow's error.
+  row('n8n', 'Verify OTP: code "-"', VICTIM, () => verify(VICTIM, '-'), NODE_ERROR);
+  row('n8n', 'Verify OTP: a code with NUL', VICTIM, () => verify(VICTIM, '12345\u0000'), answer('invalid_code'));
   row('n8n', 'Verify OTP: a code of 1 MB', VICTIM, () => verify(VICTIM, 'x'.repeat(MB)), answer('invalid_code'));
   row('n8n', 'Verify OTP: a null code', VICTIM, () => verify(VICTIM, null), NODE_ERROR);
   row('n8n', 'Verify OTP: +800', FREEPHONE, () => verify(FREEPHONE, '123456'), answer('not_found'));

@@ -2,7 +2,7 @@
  * Workspace isolation (issue 12): two tenants run as two deployments on one Temporal namespace,
  * each with its own tenant name, task queue, workers, SMSC and keys (`npm run keys`). Tenant A's
  * credentials (its keys, through its own client) can neither verify nor read tenant B's session,
- * even with B's session id in hand, and B's session is unharmed. README "Tenants and workspaces"
+ * even with B's session id in hand, and B's session is unharmed. docs/contract.md, "Tenants and workspaces"
  * says how to map tenants; a shared namespace isolates by keys, a namespace per tenant by access.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';

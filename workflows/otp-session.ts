@@ -32,7 +32,7 @@ import {
 import {
   EMPTY_CODE,
   IDEMPOTENCY_RETENTION_MS,
-  TENANT_PATTERN,
+  NAME_PATTERN,
   cancelRequestProblem,
   sendRequestProblem,
   verifyRequestProblem,
@@ -190,7 +190,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
   if (isUnencrypted(input)) throw ApplicationFailure.create({ type: 'InvalidRequest', message: UNENCRYPTED_REFUSAL, nonRetryable: true });
   // A malformed input (null, no tenant) would throw a TypeError below and fail every workflow task, forever:
   // it fails the session at once instead. Every recorded history has a valid input, so replays are unchanged.
-  if (typeof input !== 'object' || input === null || Array.isArray(input) || typeof input.tenant !== 'string' || !TENANT_PATTERN.test(input.tenant) || (input.maskedPhone !== undefined && typeof input.maskedPhone !== 'string')) {
+  if (typeof input !== 'object' || input === null || Array.isArray(input) || typeof input.tenant !== 'string' || !NAME_PATTERN.test(input.tenant) || (input.maskedPhone !== undefined && typeof input.maskedPhone !== 'string')) {
     throw invalid('the session input must be {"tenant", "maskedPhone", "v"?} (see the README contract)');
   }
   // Carried state is trusted (it names the number and the nonce), so only this workflow's own continue-as-new may pass it.

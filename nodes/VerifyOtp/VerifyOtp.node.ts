@@ -8,7 +8,7 @@ import {
   type INodeTypeDescription,
 } from 'n8n-workflow';
 import { OtpRequestError } from '../../client';
-import { InvalidPhoneError, InvalidTenantError } from '../../contract/keys';
+import { InvalidPhoneError, InvalidTenantError, normalizeCode } from '../../contract/keys';
 import { callTimeoutMs, defaultRegion, otpMethods, resultItem } from '../shared/fields';
 import { withOtpClient } from '../shared/transport';
 import { verifyOtpProperties } from './description';
@@ -68,7 +68,8 @@ async function verifyItems(ctx: IExecuteFunctions, items: INodeExecutionData[], 
         const by = ctx.getNodeParameter('verifyBy', i) as 'phone' | 'session';
         const code = String(ctx.getNodeParameter('code', i) ?? '');
         // Bad input is the flow's error, named, not an answer that looks like a wrong code or an unknown number.
-        if (!code.trim()) throw new NodeOperationError(ctx.getNode(), 'Code is empty: map the code the user typed (e.g. {{ $json.body.code }})', { itemIndex: i });
+        // Spaces and dashes are dropped before comparing ("123 456"), so "-" is as empty as "".
+        if (!normalizeCode(code)) throw new NodeOperationError(ctx.getNode(), 'Code is empty (spaces and dashes do not count): map the code the user typed (e.g. {{ $json.body.code }})', { itemIndex: i });
         const responseMode = (ctx.getNodeParameter('publicResponse', i, false) as boolean) ? 'public' : 'full';
         const purpose = ctx.getNodeParameter('purpose', i, 'login') as 'login' | 'transaction' | 'recovery' | 'custom';
         const context = purpose === 'transaction' ? (ctx.getNodeParameter('context', i, '') as string) : undefined;

@@ -178,9 +178,11 @@ test('fail closed: Temporal stopped, no worker polling, a wrong code or an empty
   expect(output(await n8n.execute('otpE2eFailClosedOk'), 'Verify OTP', 0)).toEqual([expect.objectContaining({ json: expect.objectContaining({ valid: true }) })]);
 }, 15 * 60_000);
 
-test('bad input is the flow’s error, named: an empty code, a phone that is no number, an empty phone in Send', async () => {
+test('bad input is the flow’s error, named: an empty code (or only dashes), a phone that is no number, an empty phone in Send', async () => {
   const cases: [string, ReturnType<typeof verifyFlow> | ReturnType<typeof sendFlow>, string, RegExp][] = [
     ['otpE2eBadInput01', verifyFlow('otpE2eBadInput01', '+33612900004', ' '), 'Verify OTP', /Code is empty/],
+    // Dashes and spaces are dropped before comparing: "- -" is empty too, not a wrong code with 0 attempts left.
+    ['otpE2eBadInput04', verifyFlow('otpE2eBadInput04', '+33612900004', '- -'), 'Verify OTP', /Code is empty/],
     ['otpE2eBadInput02', verifyFlow('otpE2eBadInput02', 'hello', '123456'), 'Verify OTP', /phone number is invalid/],
     // An expression that evaluates to nothing (a field missing from the item), not an empty field n8n would flag first.
     ['otpE2eBadInput03', sendFlow('otpE2eBadInput03', "={{ $json.phone ?? '' }}"), 'Send OTP', /Phone is empty/],

@@ -1,4 +1,5 @@
-import { concatUdh, detectEncoding, encodeText, splitSegments } from '../../smpp/encoding';
+import { concatUdh, detectEncoding, encodeText, multiPartLimit, splitSegments } from '../../smpp/encoding';
+import { encodeForRoute } from '../../smpp/charset';
 
 describe('detectEncoding', () => {
   test('plain Latin text and GSM extension characters stay GSM-7', () => {
@@ -43,4 +44,15 @@ test('encodeText sets data_coding explicitly: 0 for GSM-7, 8 for UCS-2', () => {
 
 test('concatUdh is 05 00 03 ref total seq', () => {
   expect([...concatUdh(0x1a2, 3, 2)]).toEqual([5, 0, 3, 0xa2, 3, 2]);
+});
+
+// Found by test/unit/fuzz-segments.test.ts: parts of 153 septets / 67 UCS-2 units with a 16-bit
+// reference UDH (06 08 04 …, 7 octets) are 141 octets on the air, one more than an SMS holds.
+test('a route with 16-bit concatenation references splits at 152 septets / 66 UCS-2 units', () => {
+  expect(encodeForRoute('a'.repeat(306), 'gsm7', 16).segments.map((s) => s.length)).toEqual([152, 152, 2]);
+  expect(encodeForRoute('a'.repeat(306), 'gsm7', 8).segments.map((s) => s.length)).toEqual([153, 153]);
+  expect(encodeForRoute('ж'.repeat(134), 'gsm7', 16).segments.map((s) => s.length)).toEqual([66, 66, 2]);
+  expect(encodeForRoute('é'.repeat(200), 'latin1', 16).segments.map((s) => s.length)).toEqual([152, 48]);
+  expect(multiPartLimit('GSM7', 6)).toBe(153);
+  expect(multiPartLimit('UCS2', 6)).toBe(67);
 });

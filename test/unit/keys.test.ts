@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { couldBeCode, maskPhone, normalizeCode, normalizePhone, parseSealPublicKey, sealCode, sessionWorkflowId } from '../../contract/keys';
 import { CodeKeyring, SealError, SealOpener, codeDigest, codeKeyId } from '../../activities/code';
-import { AesGcmPayloadCodec, parsePayloadKeys } from '../../lib/payload-codec';
+import { AesGcmPayloadCodec, PayloadCodecError, parsePayloadKeys } from '../../lib/payload-codec';
 import { UNENCRYPTED_PAYLOAD, isIdempotencyKey, sendRequestProblem, verifyRequestProblem } from '../../contract';
 
 describe('request rules shared by clients and the session (issue 13)', () => {
@@ -156,6 +156,20 @@ describe('AES-GCM payload codec', () => {
     }
     expect(warn.mock.calls.map((c) => String(c[0])).join('\n')).not.toContain('612345678');
     warn.mockRestore();
+  });
+  // Found by test/unit/fuzz-payload-codec.test.ts: data shorter than IV + tag threw TypeError
+  // ("Invalid initialization vector", "Invalid authentication tag length"), and 12 bytes were
+  // checked against a 4-byte tag cut from the IV.
+  test('a payload too short for its IV and tag, or failing its tag, is a PayloadCodecError', async () => {
+    const codec = new AesGcmPayloadCodec(k1);
+    const [enc] = await codec.encode([payload]);
+    for (const n of [0, 5, 12, 16, 27]) {
+      await expect(codec.decode([{ ...enc, data: Buffer.from(enc.data!).subarray(0, n) }])).rejects.toBeInstanceOf(PayloadCodecError);
+    }
+    const bad = Buffer.from(enc.data!);
+    bad[bad.length - 1] ^= 1;
+    await expect(codec.decode([{ ...enc, data: bad }])).rejects.toThrow(PayloadCodecError);
+    await expect(new AesGcmPayloadCodec(k0).decode([enc])).rejects.toThrow(PayloadCodecError);
   });
   test('a key of the wrong size is refused by name', () => {
     expect(() => parsePayloadKeys('x:AAAA')).toThrow(/payload key "x" must be 32 bytes/);

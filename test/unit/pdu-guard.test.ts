@@ -91,6 +91,21 @@ describe('decodeFrame', () => {
     expect(!r.ok && r.headerOnly?.message_id).toBeFalsy();
   });
 
+  // Found by test/unit/fuzz-pdu-boundary.test.ts: refusing an unreadable outbind built 'outbind_resp',
+  // which SMPP does not define, so decodeFrame threw inside the socket's 'readable' handler.
+  test('an unreadable outbind or alert_notification is dropped: they have no response PDU', () => {
+    const overrun = tlv(0x0422, Buffer.alloc(2), 0x50); // a TLV longer than the PDU
+    for (const [id, body] of [
+      [0x0b, Buffer.from([0, 0, 0, 0, 0, 1])], // the fuzzer's counterexample
+      [0x0b, Buffer.concat([Buffer.from('A\0B\0', 'latin1'), overrun])],
+      [0x102, Buffer.concat([Buffer.from([1, 1, 0x31, 0, 1, 1, 0x32, 0]), overrun])],
+    ] as const) {
+      const r = decodeFrame(rawPdu(id, 1, body));
+      expect(r).toMatchObject({ ok: false });
+      expect(!r.ok && (r.reply ?? r.headerOnly)).toBeUndefined();
+    }
+  });
+
   test('never throws, whatever the body (framed PDUs of any command)', () => {
     const ids = [0x5, 0x103, 0x80000004, 0x80000009, 0x15, 0x6, 0x222];
     fc.assert(

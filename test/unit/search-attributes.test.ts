@@ -112,8 +112,8 @@ test('registration flags and create commands come from the contract', () => {
   expect(commands).toContain('temporal operator search-attribute create --namespace prod --name OtpCodeExpiresAt --type Datetime');
 });
 
-test('the README gives the create command of every attribute', () => {
-  const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+test('docs/operations.md gives the create command of every attribute', () => {
+  const readme = readFileSync(join(__dirname, '..', '..', 'docs', 'operations.md'), 'utf8');
   for (const command of searchAttributeCreateCommands('default')) expect(readme).toContain(command);
 });
 

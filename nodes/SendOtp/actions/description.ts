@@ -1,7 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 import { phoneFields, requestOptionFields } from '../../shared/fields';
 import { REVISION_OPERATIONS } from './operations/senderRevision';
-import { MAX_RECENT_PAGE_SIZE, OTP_SEARCH_STATUSES } from '../../../client';
+import { MAX_CODE_LENGTH, MAX_RECENT_PAGE_SIZE, MIN_CODE_LENGTH, OTP_SEARCH_STATUSES } from '../../../client';
 
 /** Shown from typeVersion 2 on; version 1 keeps Channel and Profile inside Options. */
 const V2 = { '@version': [{ _cnd: { gte: 2 } }] };
@@ -30,7 +30,7 @@ const customCodeLength: INodeProperties = {
   displayName: 'Code Length',
   name: 'customCodeLength',
   type: 'number',
-  typeOptions: { minValue: 6, maxValue: 10 },
+  typeOptions: { minValue: MIN_CODE_LENGTH, maxValue: MAX_CODE_LENGTH },
   default: 6,
   description: 'Digits of the code made for your channel',
 };
