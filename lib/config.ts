@@ -11,7 +11,7 @@ import { parsePayloadKeys, type PayloadKey } from './payload-codec';
 import { PolicyError } from '../policy/profile';
 import { ProfileStore } from '../policy/store';
 import type { RouteConfig } from '../smpp/smsc';
-import { BIND_DEFAULTS, BIND_RANGES } from '../smpp/bind';
+import { BIND_DEFAULTS, BIND_RANGES } from '../smpp/bind-defaults';
 import { parseRoutes, RouteConfigError } from './routes-config';
 import { DEFAULT_OTP_WORKERS } from '../smpp/account-share';
 import { parseSealPublicKey } from '../contract/keys';
@@ -44,7 +44,9 @@ type Kind = 'string' | 'port' | 'count' | 'secret' | 'region' | 'payloadKeys' | 
 interface Setting {
   kind: Kind;
   default?: string;
-  /** Shown in the table of docs/configuration.md. */
+  /** The default column of docs/configuration.md when the raw default would mislead (Markdown). @default the default in backticks, or "empty" */
+  shownDefault?: string;
+  /** The meaning column of docs/configuration.md (Markdown). */
   doc: string;
 }
 
@@ -63,65 +65,71 @@ export const SETTINGS = {
   OTP_TASK_QUEUE: { kind: 'string', default: DEFAULT_TASK_QUEUE, doc: 'Task queue the worker polls and clients target.' },
   SMSC_HOST: { kind: 'string', default: '127.0.0.1', doc: 'SMSC host.' },
   SMSC_PORT: { kind: 'port', default: '2775', doc: 'SMSC SMPP port.' },
-  SMSC_SYSTEM_ID: { kind: 'string', default: 'otp', doc: 'SMPP system_id for the bind.' },
-  SMSC_PASSWORD: { kind: 'string', default: 'secret', doc: 'SMPP password (at most 8 characters in SMPP 3.4).' },
+  SMSC_SYSTEM_ID: { kind: 'string', default: 'otp', doc: 'SMPP system_id (≤ 15 characters).' },
+  SMSC_PASSWORD: { kind: 'string', default: 'secret', doc: 'SMPP password (≤ 8 characters in SMPP 3.4).' },
   SMSC_SYSTEM_TYPE: { kind: 'string', default: '', doc: 'SMPP system_type.' },
-  SMSC_BINDS: { kind: 'count', default: '1', doc: 'Transceiver binds the worker opens to the SMSC.' },
-  SMSC_NAME: { kind: 'string', default: 'smsc', doc: 'Name of this SMSC route; part of receipt mailbox workflow ids.' },
+  SMSC_BINDS: { kind: 'count', default: '1', doc: 'Binds of each kind the worker opens (1–32).' },
+  SMSC_NAME: { kind: 'string', default: 'smsc', doc: 'Name of the SMSC route; part of mailbox workflow ids.' },
   SMSC_RESPONSE_TIMEOUT_MS: { kind: 'ms', default: String(BIND_DEFAULTS.responseTimeoutMs), doc: 'Time allowed for any SMPP response.' },
   SMSC_ENQUIRE_LINK_MS: { kind: 'ms', default: String(BIND_DEFAULTS.enquireLinkMs), doc: 'enquire_link keep-alive period.' },
-  SMSC_BIND_MODE: { kind: 'string', default: 'transceiver', doc: '"transceiver", or "transmitter+receiver" for separate binds.' },
+  SMSC_BIND_MODE: { kind: 'string', default: 'transceiver', doc: '`transceiver`, or `transmitter+receiver` for separate binds.' },
   SMSC_WINDOW: { kind: 'count', default: String(BIND_DEFAULTS.window), doc: 'Outstanding submit_sm allowed per bind.' },
   SMSC_TPS: { kind: 'count', default: '50', doc: 'submit_sm per second for the connection; 0 = unlimited.' },
-  SMSC_TLS: { kind: 'string', default: 'false', doc: '"true" for SMPP over TLS.' },
-  SMSC_TLS_CA_FILE: { kind: 'string', default: '', doc: 'PEM file of the CA that signed the SMSC certificate (default: system CAs).' },
-  SMSC_ROUTES: { kind: 'string', default: '', doc: 'Several SMSC connections as a JSON array (see "SMSC routes"); replaces the single-SMSC settings above.' },
-  SMSC_ROUTES_FILE: { kind: 'string', default: '', doc: 'Path of a JSON file holding SMSC_ROUTES.' },
+  SMSC_TLS: { kind: 'string', default: 'false', doc: '`true` for SMPP over TLS.' },
+  SMSC_TLS_CA_FILE: { kind: 'string', default: '', doc: 'PEM of the CA that signed the SMSC\'s certificate (default: the system CAs).' },
+  SMSC_ROUTES: { kind: 'string', default: '', doc: 'Several SMSC connections as a JSON array (see [SMSC routes](smsc.md#smsc-routes)); replaces the single-SMSC settings above.' },
+  SMSC_ROUTES_FILE: { kind: 'string', default: '', doc: 'Path of a JSON file holding the routes.' },
   SMTP_HOST: { kind: 'string', default: '127.0.0.1', doc: 'Worker only. SMTP server for the email fallback channel.' },
-  SMTP_PORT: { kind: 'port', default: '2525', doc: 'Worker only. SMTP port (the simulator listens on 2525).' },
-  SMTP_SECURE: { kind: 'string', default: 'false', doc: 'Worker only. "true" for SMTPS (implicit TLS); otherwise STARTTLS when offered.' },
+  SMTP_PORT: { kind: 'port', default: '2525', doc: 'Worker only. SMTP port (the simulator\'s mailbox listens on 2525).' },
+  SMTP_SECURE: { kind: 'string', default: 'false', doc: 'Worker only. `true` for SMTPS (implicit TLS); otherwise STARTTLS when the server offers it.' },
   SMTP_USER: { kind: 'string', default: '', doc: 'Worker only. SMTP user; empty means no authentication.' },
   SMTP_PASSWORD: { kind: 'string', default: '', doc: 'Worker only. SMTP password.' },
   OTP_EMAIL_FROM: { kind: 'string', default: 'otp@localhost', doc: 'Worker only. From address of code emails.' },
-  OTP_CALLBACK_KEY: { kind: 'secret', doc: 'Worker only. HMAC key that signs delivery callbacks (X-OTP-Signature). ≥ 16 characters.' },
+  OTP_CALLBACK_KEY: { kind: 'secret', shownDefault: 'dev-only key', doc: 'Worker only. HMAC key that signs delivery callbacks (≥ 16 characters).' },
   OTP_WORKERS: { kind: 'count', default: String(DEFAULT_OTP_WORKERS), doc: 'Worker only. Worker processes that bind the same SMSC accounts; each opens floor(binds / N) binds of each kind (at least 1) and sends tps / N, so together they keep to each route\'s numbers.' },
-  OTP_STATUS_PORT: { kind: 'port', default: '0', doc: 'Worker only. Port of the worker status endpoint (GET /status: routes and binds); 0 = off.' },
-  OTP_METRICS_PORT: { kind: 'port', default: '0', doc: 'Worker only. Port of the Prometheus endpoint (GET /metrics: sends, receipts, verifies, latencies, binds, and the Temporal SDK\'s worker metrics); 0 = off. `npm start` uses 9464 unless set.' },
+  OTP_STATUS_PORT: { kind: 'port', default: '0', shownDefault: '`0` (off)', doc: 'Worker only. `GET http://127.0.0.1:<port>/status` shows routes and binds, sends in flight and refusals, and how receipts were paired.' },
+  OTP_METRICS_PORT: { kind: 'port', default: '0', shownDefault: '`0` (off); `npm start`: `9464`', doc: 'Worker only. `GET http://<host>:<port>/metrics`: the Prometheus series of [Metrics](operations.md#metrics), the Temporal SDK\'s worker metrics included.' },
   OTP_METRICS_HOST: { kind: 'string', default: '127.0.0.1', doc: 'Worker only. Address the metrics endpoint listens on; `0.0.0.0` lets a Prometheus on another host scrape it.' },
-  OTP_SDK_METRICS_PORT: { kind: 'port', default: '0', doc: 'Worker only. Loopback port where the Temporal SDK exports its own worker metrics; GET /metrics appends them. 0 = OTP_METRICS_PORT + 1. Unused when metrics are off.' },
-  OTP_MAX_SENDS_IN_FLIGHT: { kind: 'count', default: String(DEFAULT_MAX_SENDS_IN_FLIGHT), doc: 'Worker only. Sends one worker works on at once; past it a send is refused at once as `overloaded` (reason worker_busy).' },
-  OTP_MAX_SEND_WAIT_MS: { kind: 'ms', default: String(DEFAULT_MAX_SEND_WAIT_MS), doc: 'Worker only. A send whose `requestedAt` is older than this is refused as `overloaded` (reason request_too_old) instead of sending a late code. Keep clocks in sync (NTP).' },
-  OTP_CLIENT_MAX_SENDS_IN_FLIGHT: { kind: 'count', default: String(DEFAULT_CLIENT_MAX_SENDS_IN_FLIGHT), doc: 'Clients only. Most sends one client process has in flight; its adaptive limit (AIMD on latency) stays at or below it, and past that limit `send` answers `overloaded` (reason client_busy) without calling Temporal.' },
-  OTP_CLIENT_SEND_TARGET_MS: { kind: 'ms', default: String(DEFAULT_CLIENT_SEND_TARGET_MS), doc: 'Clients only. A send answered slower than this shrinks the client\'s adaptive limit.' },
-  OTP_VELOCITY_SHARDS: { kind: 'count', default: String(DEFAULT_VELOCITY_SHARDS), doc: 'Worker only. Workflows per tenant that aggregate velocity counts (see "Tenant rate and velocity").' },
-  OTP_VELOCITY_SYNC_MS: { kind: 'ms', default: String(DEFAULT_VELOCITY_SYNC_MS), doc: 'Worker only. How often a worker reports its counts and refreshes its velocity snapshot.' },
-  OTP_RECEIPT_LINK_AFTER_MS: { kind: 'ms', default: String(DEFAULT_RECEIPT_LINK_AFTER_MS), doc: 'Worker only. A message with no final receipt back at its worker after this long is linked in a durable mailbox workflow; 0 links every message at once.' },
-  OTP_RECEIPT_HOLD_MS: { kind: 'ms', default: String(DEFAULT_RECEIPT_HOLD_MS), doc: 'Worker only. How long a receipt for an unknown message id waits for its submit_sm_resp before it goes to a mailbox.' },
-  OTP_SENDER_ID: { kind: 'string', default: 'OTPDemo', doc: 'Sender id: alphanumeric (≤ 11), short code, or +E.164.' },
+  OTP_SDK_METRICS_PORT: { kind: 'port', default: '0', shownDefault: '`0` (= `OTP_METRICS_PORT` + 1)', doc: 'Worker only. Loopback port where the Temporal SDK (Core) exports its own worker metrics; `GET /metrics` appends them, so Prometheus needs only the one endpoint. Unused when metrics are off.' },
+  OTP_MAX_SENDS_IN_FLIGHT: { kind: 'count', default: String(DEFAULT_MAX_SENDS_IN_FLIGHT), doc: 'Worker only. Sends one worker works on at once; past it a send is refused at once as `overloaded` (`worker_busy`).' },
+  OTP_MAX_SEND_WAIT_MS: { kind: 'ms', default: String(DEFAULT_MAX_SEND_WAIT_MS), doc: 'Worker only. A send whose `requestedAt` is older than this is refused as `overloaded` (`request_too_old`) rather than sending a late code. Keep clocks in sync (NTP).' },
+  OTP_CLIENT_MAX_SENDS_IN_FLIGHT: { kind: 'count', default: String(DEFAULT_CLIENT_MAX_SENDS_IN_FLIGHT), doc: 'Clients only. Most sends one client process has in flight. Its adaptive limit (AIMD on latency, `client/send-limiter.ts`) stays at or below it; past that limit `send` answers `overloaded` (`client_busy`) without calling Temporal.' },
+  OTP_CLIENT_SEND_TARGET_MS: { kind: 'ms', default: String(DEFAULT_CLIENT_SEND_TARGET_MS), doc: 'Clients only. A send answered slower than this shrinks the client\'s adaptive limit by a fifth (once per such period); faster ones grow it by one per round.' },
+  OTP_VELOCITY_SHARDS: { kind: 'count', default: String(DEFAULT_VELOCITY_SHARDS), doc: 'Worker only. Workflows per tenant that aggregate velocity counts (see [Tenant rate and velocity](policy-profiles.md#tenant-rate-and-velocity)).' },
+  OTP_VELOCITY_SYNC_MS: { kind: 'ms', default: String(DEFAULT_VELOCITY_SYNC_MS), doc: 'Worker only. How often a worker reports its counts and refreshes its snapshot.' },
+  OTP_RECEIPT_LINK_AFTER_MS: { kind: 'ms', default: String(DEFAULT_RECEIPT_LINK_AFTER_MS), doc: 'Worker only. A message whose final receipt has not come back to its worker in this long gets a durable mailbox workflow; `0` gives every message one at once.' },
+  OTP_RECEIPT_HOLD_MS: { kind: 'ms', default: String(DEFAULT_RECEIPT_HOLD_MS), doc: 'Worker only. How long a receipt for an unknown id waits for its `submit_sm_resp` before it goes to a mailbox.' },
+  OTP_SENDER_ID: { kind: 'string', default: 'OTPDemo', doc: 'Sender: alphanumeric (≤ 11, TON 5), short code (TON 3) or +E.164 (TON 1/NPI 1).' },
   OTP_BRAND: { kind: 'string', default: 'Acme', doc: 'Brand named in every message unless a send overrides it.' },
   OTP_TENANT: { kind: 'string', default: DEFAULT_TENANT, doc: 'Tenant the CLI and client use when none is given.' },
-  OTP_DEFAULT_REGION: { kind: 'region', default: '', doc: 'ISO country (e.g. FR) for numbers written without +; empty means numbers must start with +.' },
+  OTP_DEFAULT_REGION: { kind: 'region', default: '', doc: 'ISO country (e.g. `FR`) for numbers written without `+`.' },
   OTP_CODEC_PORT: { kind: 'port', default: '8234', doc: 'Port of the codec server that lets the Web UI decrypt payloads (`npm start`, `npm run codec-server`).' },
-  OTP_CODEC_TOKEN: { kind: 'string', default: '', doc: 'Token the codec server requires (16+ characters of A–Z a–z 0–9 . _ ~ -): as `Authorization: Bearer`, or as the first path segment of the Web UI\'s codec endpoint. Required beyond loopback and when NODE_ENV=production.' },
-  OTP_OUTBOUND_ALLOW: { kind: 'string', default: '', doc: 'Worker only. Destinations callbacks and webhook-channel POSTs may reach beyond the public internet: host names, `*.example.com`, addresses or networks (`10.0.0.0/8`), comma-separated. Loopback, private, link-local (cloud metadata) and reserved addresses are refused unless an address or network entry covers them.' },
-  OTP_MO_WEBHOOK_URL: { kind: 'string', default: '', doc: 'Worker only. Where mobile-originated messages (replies, STOP) are POSTed, signed like every webhook (docs/webhooks.md), with retries until it answers 2xx; must pass OTP_OUTBOUND_ALLOW. Empty: MO messages are counted and logged without content, not forwarded (STOP/START keywords still apply).' },
-  OTP_MO_STOP_KEYWORDS: { kind: 'string', default: DEFAULT_STOP_KEYWORDS, doc: 'Worker only. Comma-separated keywords (the first word of an MO, trimmed and case-folded) that add the sender to the suppression list; profiles with respectOptOut refuse sends to it as `blocked` (reason opted_out). Empty: none.' },
-  OTP_SUPPRESSION_SYNC_MS: { kind: 'ms', default: String(DEFAULT_SUPPRESSION_SYNC_MS), doc: 'Worker only. How often a worker reads new STOP and START entries into its copy of the suppression list. A STOP reaches sends on every worker within this plus the cluster\'s visibility lag (at once on the worker that received it); while the copy is more than 5 s old, each send asks Temporal instead.' },
-  OTP_SENDER_APPROVAL: { kind: 'string', default: 'required', doc: 'Worker only. `required`: a send on a profile revision that no second identity approved is refused (`blocked`, reason sender_not_approved or sender_rejected) and nothing is sent (see "Sender approval"). `off`: no approval step, the development switch `npm start` and the test stacks set.' },
-  OTP_SENDER_APPROVAL_SYNC_MS: { kind: 'ms', default: String(DEFAULT_SENDER_APPROVAL_SYNC_MS), doc: 'Worker only. How often a worker refreshes its copy of each sending tenant\'s approvals: an approval reaches sends within this plus one describe and one query. A copy not refreshed for 10 s refuses sends (`overloaded`, reason sender_approvals_unavailable): fail closed.' },
-  OTP_MO_START_KEYWORDS: { kind: 'string', default: DEFAULT_START_KEYWORDS, doc: 'Worker only. Comma-separated keywords that take the sender off the suppression list.' },
+  OTP_CODEC_TOKEN: { kind: 'string', default: '', doc: 'Token the codec server requires (16+ characters of `A-Za-z0-9._~-`): `Authorization: Bearer <token>` from the CLI and SDKs, or as the first path segment of the Web UI\'s codec endpoint (`https://codec.example.com/<token>`), since the UI cannot send a static header. Required when the codec server listens beyond loopback and when `NODE_ENV=production`.' },
+  OTP_OUTBOUND_ALLOW: { kind: 'string', default: '', doc: 'Worker only. Destinations that callbacks and webhook-channel POSTs may reach beyond the public internet: `hooks.example.com`, `*.example.com` (subdomains), an address (`203.0.113.7`, `::1`) or a network (`10.0.0.0/8`), comma-separated. Loopback, private, link-local (the cloud metadata address 169.254.169.254), CGNAT, multicast and reserved addresses are refused unless an address or network entry covers them. Every address DNS returns is checked again at connect time (no rebinding); redirects are not followed.' },
+  OTP_MO_WEBHOOK_URL: { kind: 'string', default: '', doc: 'Worker only. Where mobile-originated messages (replies, STOP) are POSTed, signed like every webhook ([docs/webhooks.md](webhooks.md)), with retries until it answers 2xx; must pass `OTP_OUTBOUND_ALLOW`. Empty: MO messages are counted and logged without content, not forwarded (STOP/START keywords still apply).' },
+  OTP_MO_STOP_KEYWORDS: { kind: 'string', default: DEFAULT_STOP_KEYWORDS, doc: 'Worker only. Keywords (the first word of an MO, trimmed, case-folded) that put the sender on the suppression list; sends on profiles with `respectOptOut` are then refused as `blocked` (`opted_out`). Empty: none.' },
+  OTP_SUPPRESSION_SYNC_MS: { kind: 'ms', default: String(DEFAULT_SUPPRESSION_SYNC_MS), doc: 'Worker only. How often a worker reads new STOP and START entries into its copy of the suppression list. A STOP reaches sends on every worker within this plus the cluster\'s visibility lag, at once on the worker that received it; while the copy is more than 5 s old, each send asks Temporal instead (fail closed).' },
+  OTP_SENDER_APPROVAL: { kind: 'string', default: 'required', doc: 'Worker only. `required`: a send on a profile revision that no second identity approved is refused (`blocked`, `sender_not_approved` or `sender_rejected`) and nothing is sent (see [Sender approval](policy-profiles.md#sender-approval)). `off`: no approval step, the development switch that `npm start`, the test stacks and the bench set.' },
+  OTP_SENDER_APPROVAL_SYNC_MS: { kind: 'ms', default: String(DEFAULT_SENDER_APPROVAL_SYNC_MS), doc: 'Worker only. How often a worker refreshes its copy of each sending tenant\'s approvals: an approval reaches sends within this plus one describe and one query. A copy not refreshed for 10 s refuses sends (`overloaded`, `sender_approvals_unavailable`): fail closed.' },
+  OTP_MO_START_KEYWORDS: { kind: 'string', default: DEFAULT_START_KEYWORDS, doc: 'Worker only. Keywords that take the sender off the suppression list.' },
   OTP_CODEC_ALLOW_ORIGIN: { kind: 'string', default: 'http://localhost:8233', doc: 'Web UI origin the codec server allows (CORS).' },
-  OTP_CODEC_ALLOW_ENCODE: { kind: 'string', default: 'false', doc: 'Serve POST /encode (the Web UI needs it only to send signals or start workflows with input). Off: encoding lets any caller of the codec server write payloads as a key holder.' },
-  OTP_PROFILES: { kind: 'string', default: '', doc: 'Worker only. Policy profiles as inline JSON (see "Policy profiles"); wins over OTP_PROFILES_FILE.' },
+  OTP_CODEC_ALLOW_ENCODE: { kind: 'string', default: 'false', doc: 'Serve `POST /encode` (the Web UI needs it only to send signals or start workflows with input). Off, because encoding lets whoever reaches the codec server write payloads as a key holder. Without a token the codec server serves only requests whose `Host` is loopback (no DNS rebinding).' },
+  OTP_PROFILES: { kind: 'string', default: '', doc: 'Worker only. Policy profiles as inline JSON (see [Policy profiles](policy-profiles.md#policy-profiles)); wins over the file.' },
   OTP_PROFILES_FILE: { kind: 'string', default: '', doc: 'Worker only. Path of a JSON file of policy profiles.' },
-  OTP_CODE_KEY: { kind: 'secret', doc: 'Worker only. HMAC key codes are derived from and digested with; no client ever holds it. ≥ 16 characters.' },
-  OTP_CODE_KEY_PREVIOUS: { kind: 'string', default: '', doc: 'Worker only. Code keys replaced by OTP_CODE_KEY, comma-separated: codes they made keep verifying until they expire (see docs/security.md, "Key rotation").' },
-  OTP_HASH_KEY: { kind: 'secret', doc: 'Workers and clients. The id key: HMAC key for session ids (keyed hash of the phone), nothing else. ≥ 16 characters.' },
-  OTP_HASH_KEY_PREVIOUS: { kind: 'string', default: '', doc: 'Workers and clients. Id keys replaced by OTP_HASH_KEY, comma-separated: verify, status and cancel still find sessions made under them.' },
-  OTP_SEAL_PUBLIC_KEY: { kind: 'string', default: '', doc: 'Clients (workers derive it). RSA public key (base64 of DER SubjectPublicKeyInfo, 2048 bits or more) that seals codes for the workers: `npm run keys` makes a pair.' },
-  OTP_SEAL_PRIVATE_KEY: { kind: 'string', default: '', doc: 'Worker only. Its private key (base64 of PKCS#8 DER); more keys after a comma keep opening codes sealed before a rotation.' },
-  OTP_PAYLOAD_KEYS: { kind: 'payloadKeys', doc: 'Workers and clients. AES-256-GCM payload keys, `id:base64(32 bytes)`, comma-separated; the first encrypts.' },
+  OTP_CODE_KEY: { kind: 'secret', shownDefault: 'dev-only key', doc: 'Worker only. HMAC key codes are derived from and digested with; no client holds it (≥ 16 characters).' },
+  OTP_CODE_KEY_PREVIOUS: { kind: 'string', default: '', doc: 'Worker only. Code keys replaced by `OTP_CODE_KEY`, comma-separated: their codes keep verifying until they expire.' },
+  OTP_HASH_KEY: { kind: 'secret', shownDefault: 'dev-only key', doc: 'Workers and clients. The id key: session ids only (≥ 16 characters).' },
+  OTP_HASH_KEY_PREVIOUS: { kind: 'string', default: '', doc: 'Workers and clients. Id keys replaced by `OTP_HASH_KEY`, comma-separated: verify, status and cancel still find sessions made under them.' },
+  OTP_SEAL_PUBLIC_KEY: { kind: 'string', default: '', shownDefault: 'dev-only key', doc: 'Clients (workers derive it). Base64 of the DER SubjectPublicKeyInfo of an RSA key (≥ 2048 bits) that seals codes for the workers. `npm run keys` makes every key.' },
+  OTP_SEAL_PRIVATE_KEY: { kind: 'string', default: '', shownDefault: 'dev-only key', doc: 'Worker only. Base64 PKCS#8 DER of its private key; more after a comma keep opening codes sealed before a rotation.' },
+  OTP_PAYLOAD_KEYS: { kind: 'payloadKeys', shownDefault: 'dev-only key', doc: 'Workers and clients. `id:base64(32 bytes)[,id2:…]`; the first encrypts, all decrypt (rotation).' },
 } satisfies Record<string, Setting>;
+
+/** The settings table of docs/configuration.md, made from SETTINGS: `npm run docs:settings` writes it, a unit test checks it. */
+export function settingsTable(): string {
+  const rows = Object.entries(SETTINGS as Record<string, Setting>).map(([name, s]) => `| \`${name}\` | ${s.shownDefault ?? (s.default ? `\`${s.default}\`` : 'empty')} | ${s.doc} |`);
+  return ['| setting | default | meaning |', '|---|---|---|', ...rows, '| `OTP_CONFIG_FILE` | none | JSON file with any of the settings above. |'].join('\n');
+}
 
 export type SettingName = keyof typeof SETTINGS;
 

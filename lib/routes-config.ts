@@ -1,7 +1,7 @@
 /** Parses and checks SMSC route definitions (SMSC_ROUTES / SMSC_ROUTES_FILE). */
 import { readFileSync } from 'node:fs';
 import type { RouteConfig } from '../smpp/smsc';
-import { BIND_RANGES } from '../smpp/bind';
+import { BIND_RANGES } from '../smpp/bind-defaults';
 import { ROUTE_CHARSETS, type RouteCharset } from '../smpp/charset';
 
 export class RouteConfigError extends Error {

@@ -1,5 +1,5 @@
 /** Issue 14: a bind's defaults and ranges are defined once (smpp/bind.ts); the settings and route files take them. */
-import { BIND_DEFAULTS, BIND_RANGES } from '../../smpp/bind';
+import { BIND_DEFAULTS, BIND_RANGES } from '../../smpp/bind-defaults';
 import { SETTINGS, loadConfig, ConfigError } from '../../lib/config';
 import { parseRoutes, RouteConfigError } from '../../lib/routes-config';
 

@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { withSettingsTable } from '../../scripts/settings-doc';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, SETTINGS } from '../../lib/config';
+import { loadConfig, SETTINGS, settingsTable } from '../../lib/config';
 
 describe('loadConfig', () => {
   test('defaults describe the embedded stack', () => {
@@ -75,6 +76,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ OTP_CONFIG_FILE: broken })).toThrow(/broken.json is not valid JSON/);
     expect(() => loadConfig({ OTP_CONFIG_FILE: join(dir, 'missing.json') })).toThrow(/cannot read .*missing.json: ENOENT/);
   });
+});
+
+test('docs/configuration.md holds the settings table generated from SETTINGS (npm run docs:settings)', () => {
+  const doc = require('node:fs').readFileSync(join(__dirname, '..', '..', 'docs', 'configuration.md'), 'utf8') as string;
+  expect(withSettingsTable(doc)).toBe(doc);
+  expect(doc).toContain(settingsTable());
 });
 
 test('docs/configuration.md documents every setting', () => {
