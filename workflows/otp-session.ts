@@ -40,7 +40,6 @@ import {
   SEAL_MAX_SKEW_MS,
   isUnencrypted,
   SESSION_VERSION,
-  SEND_CHANNELS,
   cancelUpdate,
   deliveryReceiptSignal,
   sendUpdate,
