@@ -9,7 +9,7 @@ import { DestinationError, checkUrl, type OutboundPolicy } from '../policy/desti
 import { signedPost } from './http-post';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import { MAX_CODE_LENGTH, MIN_CODE_LENGTH, RECEIPT_MAILBOX_WORKFLOW, mailboxSubmittedSignal, receiptMailboxId, type QuotaRequest, type QuotaResult } from '../contract';
+import { MAX_CODE_LENGTH, MIN_CODE_LENGTH, RECEIPT_MAILBOX_WORKFLOW, REQUEST_FIELD_MAX_LENGTH, mailboxSubmittedSignal, receiptMailboxId, type QuotaRequest, type QuotaResult } from '../contract';
 import { maskPhone, optOutWorkflowId, sessionWorkflowId } from '../contract/keys';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { OPT_OUT_WORKFLOW, optOutSignal, type MobileOriginatedEvent } from '../contract';
@@ -194,9 +194,9 @@ function prepare(deps: ActivityDeps, input: PrepareSendInput): PrepareSendResult
     }
   }
   if (p.requireContext && !input.context?.trim()) throw invalidRequest(`profile "${p.name}" needs a context line, e.g. "Confirm transfer of €500 to Alice"`);
-  if (input.context !== undefined && input.context.length > 160) throw invalidRequest('context must be at most 160 characters');
+  if (input.context !== undefined && input.context.length > REQUEST_FIELD_MAX_LENGTH.context) throw invalidRequest(`context must be at most ${REQUEST_FIELD_MAX_LENGTH.context} characters`);
   if (input.brand !== undefined && !p.allowCallerBrand) throw invalidRequest(`profile "${p.name}" does not allow a caller brand (set allowCallerBrand, or the profile's brand)`);
-  if (input.brand !== undefined && (input.brand.length < 1 || input.brand.length > 40)) throw invalidRequest('brand must be 1–40 characters');
+  if (input.brand !== undefined && (input.brand.length < 1 || input.brand.length > REQUEST_FIELD_MAX_LENGTH.brand)) throw invalidRequest(`brand must be 1–${REQUEST_FIELD_MAX_LENGTH.brand} characters`);
   // Control, bidi and placeholder characters cannot ride in on the brand or the context.
   asRequest(() => {
     if (input.brand !== undefined) assertPlainText('brand', input.brand);

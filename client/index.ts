@@ -5,13 +5,29 @@
  * the workers: nothing a client holds can open them again.
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import { Client, Connection, WithStartWorkflowOperation, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, isGrpcCancelledError, isGrpcDeadlineError, type ConnectionOptions } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  ServiceError,
+  WithStartWorkflowOperation,
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  isGrpcCancelledError,
+  isGrpcDeadlineError,
+  isGrpcServiceError,
+  type ConnectionOptions,
+} from '@temporalio/client';
 import type { temporal } from '@temporalio/proto';
 
 import type { DataConverter } from '@temporalio/common';
 import {
   DEFAULT_TENANT,
   MAX_CODE_LENGTH,
+  isTransientErrorType,
+  sendRequestProblem,
+  verifyRequestProblem,
   MIN_CODE_LENGTH,
   CATALOG_WORKFLOW,
   catalogWorkflowId,
@@ -23,6 +39,7 @@ import {
   OTP_SEARCH_STATUSES,
   sessionStartSearchAttributes,
   NAME_PATTERN,
+  NAME_RULE,
   approveRevisionUpdate,
   proposeRevisionUpdate,
   rejectRevisionUpdate,
@@ -49,7 +66,7 @@ import {
 } from '../contract';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { decodeMapFromPayloads, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
-import { InvalidPhoneError, assertTenant, maskPhone, normalizeCode, normalizePhone, parseSealPublicKey, sealCode, sessionWorkflowId, type SealKey } from '../contract/keys';
+import { InvalidPhoneError, assertTenant, couldBeCode, maskPhone, normalizeCode, normalizePhone, parseSealPublicKey, sealCode, sessionWorkflowId, type SealKey } from '../contract/keys';
 import type { OtpConfig } from '../lib/config';
 import { AesGcmPayloadCodec, type PayloadKey } from '../lib/payload-codec';
 import { SendLimiter } from './send-limiter';
@@ -209,19 +226,55 @@ function timestampIso(t: temporal.api.workflow.v1.IWorkflowExecutionInfo['startT
   return new Date(Number(t.seconds) * 1000 + Math.floor((t.nanos ?? 0) / 1e6)).toISOString();
 }
 
+/**
+ * A request Temporal or the session refused; `message` says why, without secrets. `type` is always
+ * set: `transient` ones (TRANSIENT_ERROR_TYPES: Timeout, Unavailable, TooManyRequests) may succeed
+ * if retried later; the rest (InvalidRequest, DispatchFailed, SelfApproval…) are permanent.
+ */
 export class OtpRequestError extends Error {
-  constructor(message: string, readonly type?: string) {
+  constructor(
+    message: string,
+    readonly type: string,
+  ) {
     super(message);
     this.name = 'OtpRequestError';
   }
+
+  /** Whether the same request may succeed later (retry with backoff); otherwise fix the request. */
+  get transient(): boolean {
+    return isTransientErrorType(this.type);
+  }
 }
 
+/** gRPC status codes the server answers a refused call with (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
+const GRPC_INVALID_ARGUMENT = 3;
+const GRPC_RESOURCE_EXHAUSTED = 8;
+const GRPC_UNAVAILABLE = 14;
+
+function grpcCode(err: unknown): number | undefined {
+  const e = err instanceof ServiceError ? err.cause : err;
+  return isGrpcServiceError(e) ? e.code : undefined;
+}
+
+/** Every failure of a call becomes an OtpRequestError with a type, or is rethrown as it is when it is not the request's. */
 function explain(err: unknown): never {
+  if (err instanceof OtpRequestError) throw err;
   if (err instanceof WorkflowUpdateFailedError) {
-    const cause = err.cause as (Error & { type?: string }) | undefined;
-    throw new OtpRequestError(cause?.message ?? err.message, cause?.type);
+    const cause = err.cause as (Error & { type?: string | null }) | undefined;
+    // A validator of an older worker throws a plain Error (type "Error"): permanent like the rest.
+    throw new OtpRequestError(cause?.message ?? err.message, cause?.type || 'InvalidRequest');
   }
+  const code = grpcCode(err);
+  // The server's own limits (e.g. an update id or payload too large): first line only, it may quote the request.
+  const message = err instanceof Error ? err.message.split('\n')[0].slice(0, 300) : String(err);
+  if (code === GRPC_INVALID_ARGUMENT) throw new OtpRequestError(`Temporal refused the request: ${message}`, 'InvalidRequest');
+  if (code === GRPC_UNAVAILABLE || code === GRPC_RESOURCE_EXHAUSTED) throw new OtpRequestError(`Temporal is unavailable or busy: ${message}`, 'Unavailable');
   throw err;
+}
+
+/** A request that can never succeed as written: refused before any call. */
+function refuseRequest(problem: string | undefined): void {
+  if (problem) throw new OtpRequestError(problem, 'InvalidRequest');
 }
 
 export class OtpClient {
@@ -310,9 +363,12 @@ export class OtpClient {
     if (rest.channel === 'custom' && code === undefined) {
       // Made here with a CSPRNG and sealed: only this answer and the workers ever see it.
       const length = customCodeLength ?? 6;
-      if (!Number.isInteger(length) || length < MIN_CODE_LENGTH || length > MAX_CODE_LENGTH) throw new OtpRequestError(`customCodeLength must be an integer from ${MIN_CODE_LENGTH} to ${MAX_CODE_LENGTH}`);
+      if (!Number.isInteger(length) || length < MIN_CODE_LENGTH || length > MAX_CODE_LENGTH) throw new OtpRequestError(`customCodeLength must be an integer from ${MIN_CODE_LENGTH} to ${MAX_CODE_LENGTH}`, 'InvalidRequest');
       code = Array.from({ length }, () => String(randomInt(10))).join('');
     }
+    assertTenant(tenant);
+    // A code that cannot be one (a number, a megabyte) would fail in sealing, untyped.
+    if (code !== undefined && (typeof code !== 'string' || !couldBeCode(code))) throw new OtpRequestError(`code must be a string of ${MIN_CODE_LENGTH}–${MAX_CODE_LENGTH} letters or digits`, 'InvalidRequest');
     let e164: string;
     try {
       e164 = this.normalize(phone);
@@ -320,6 +376,8 @@ export class OtpClient {
       if (err instanceof InvalidPhoneError) return { status: 'invalid_number', reason: err.detail };
       throw err;
     }
+    // The session's validator refuses the same (and Temporal an update id past its limit, untyped).
+    refuseRequest(sendRequestProblem({ ...rest, phone: e164, idempotencyKey }));
     const workflowId = sessionWorkflowId(this.opts.hashKey, tenant, e164);
     const input: OtpSessionInput = { tenant, maskedPhone: maskPhone(e164), v: SESSION_VERSION };
     const start = new WithStartWorkflowOperation<(i: OtpSessionInput) => Promise<OtpSessionStatus>>(OTP_SESSION_WORKFLOW, {
@@ -373,7 +431,8 @@ export class OtpClient {
 
   /** Verifies by session id (from a send result) instead of the phone number. */
   async verifySession(sessionId: string, code: string, options: Omit<VerifyOptions, 'tenant'> = {}): Promise<VerifyOtpResult | PublicVerifyResult> {
-    if (!/^otp-[A-Za-z0-9_.-]{1,64}-[A-Za-z0-9_-]{32}$/.test(sessionId)) throw new OtpRequestError('sessionId must be the sessionId a send returned (otp-<tenant>-<hash>)');
+    checkVerifyRequest(code, options);
+    if (typeof sessionId !== 'string' || !/^otp-[A-Za-z0-9_.-]{1,64}-[A-Za-z0-9_-]{32}$/.test(sessionId)) throw new OtpRequestError('sessionId must be the sessionId a send returned (otp-<tenant>-<hash>)', 'InvalidRequest');
     return this.answer(Date.now(), await this.verifyWorkflow(sessionId, code, options), options.responseMode);
   }
 
@@ -388,6 +447,7 @@ export class OtpClient {
   verify(phone: string, code: string, options: VerifyOptions & { responseMode: 'public' }): Promise<PublicVerifyResult>;
   verify(phone: string, code: string, options?: VerifyOptions): Promise<VerifyOtpResult>;
   async verify(phone: string, code: string, options: VerifyOptions = {}): Promise<VerifyOtpResult | PublicVerifyResult> {
+    checkVerifyRequest(code, options);
     const startedAt = Date.now();
     return this.answer(startedAt, await this.verifyFull(phone, code, options), options.responseMode);
   }
@@ -410,7 +470,8 @@ export class OtpClient {
   }
 
   private async verifyWorkflow(workflowId: string, code: string, options: VerifyOptions): Promise<VerifyOtpResult> {
-    if (!normalizeCode(code)) return { sessionId: workflowId, valid: false, outcome: 'invalid_code', attemptsRemaining: 0 };
+    // Empty, "-", a megabyte, control characters: wrong without asking the session, so no attempt is used.
+    if (!couldBeCode(code)) return { sessionId: workflowId, valid: false, outcome: 'invalid_code', attemptsRemaining: 0 };
     const { purpose, profile, context, idempotencyKey } = options;
     try {
       // No update id: Temporal would answer a repeated id with the first result whatever the code.
@@ -531,7 +592,7 @@ export class OtpClient {
     if (!/^[A-Za-z0-9_.:\/-]{1,200}$/.test(this.opts.taskQueue)) throw new OtpRequestError(`task queue "${this.opts.taskQueue}" cannot be listed`, 'InvalidRequest');
     const clauses = [`WorkflowType = '${OTP_SESSION_WORKFLOW}'`, `TaskQueue = '${this.opts.taskQueue}'`, `${OTP_SEARCH_ATTRIBUTES.tenant.name} = '${tenant}'`];
     if (options.profile !== undefined) {
-      if (!NAME_PATTERN.test(options.profile)) throw new OtpRequestError(`profile "${options.profile}" is not a profile name`, 'InvalidRequest');
+      if (typeof options.profile !== 'string' || !NAME_PATTERN.test(options.profile)) throw new OtpRequestError(`profile is not a profile name (${NAME_RULE})`, 'InvalidRequest');
       clauses.push(`${OTP_SEARCH_ATTRIBUTES.profile.name} = '${options.profile}'`);
     }
     if (options.status !== undefined) {
@@ -588,11 +649,19 @@ export class OtpClient {
         const { status } = await handle.describe();
         if (status.name === 'RUNNING') return await handle.query(statusQuery);
       } catch (err) {
-        if (!isGone(err)) throw err;
+        if (!isGone(err)) explain(err);
       }
     }
     return null;
   }
+}
+
+/** A verify that can never succeed as written (a code that is no string, a purpose that is none): refused before any call. */
+function checkVerifyRequest(code: unknown, options: VerifyOptions): void {
+  if (typeof code !== 'string') throw new OtpRequestError(`code must be a string (got ${code === null ? 'null' : Array.isArray(code) ? 'an array' : typeof code}): the code as the user typed it`, 'InvalidRequest');
+  const { purpose, profile, context, idempotencyKey } = options;
+  refuseRequest(verifyRequestProblem({ purpose, profile, context, idempotencyKey }));
+  if (options.tenant !== undefined) assertTenant(options.tenant);
 }
 
 function isGone(err: unknown): boolean {

@@ -90,6 +90,44 @@ export const MIN_CODE_LENGTH = 6;
 export const MAX_CODE_LENGTH = 10;
 /** Idempotency keys: at most this long, printable ASCII (they sit in history in the clear). */
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7E]{1,128}$/;
+
+/**
+ * An idempotency key a session can keep: IDEMPOTENCY_KEY_PATTERN, and not the name of an
+ * Object.prototype member ("__proto__", "constructor"…): sessions keep answers in plain objects.
+ */
+export function isIdempotencyKey(key: unknown): key is string {
+  return typeof key === 'string' && IDEMPOTENCY_KEY_PATTERN.test(key) && !(key in Object.prototype);
+}
+
+
+/**
+ * Longest value of each free-text request field. Past it a request is refused by the client and by
+ * the session's update validator, so it never reaches history (nor an error message whole).
+ */
+export const REQUEST_FIELD_MAX_LENGTH = {
+  locale: 35,
+  context: 160,
+  brand: 40,
+  messageText: 1000,
+  sealedCode: 1500,
+  callbackUrl: 2048,
+  webhookUrl: 2048,
+  email: 254,
+  requestedAt: 64,
+  /** CancelOtpRequest.reason */
+  reason: 200,
+} as const;
+
+/**
+ * What the type of an error a caller sees means (OtpRequestError.type, an update failure's type):
+ * these are transient (retry later, the same request may succeed); every other type is permanent
+ * (InvalidRequest, DispatchFailed, SelfApproval…: fix the request, or ask for a new code).
+ */
+export const TRANSIENT_ERROR_TYPES = ['Timeout', 'Unavailable', 'TooManyRequests'] as const;
+
+export function isTransientErrorType(type: string | undefined): boolean {
+  return (TRANSIENT_ERROR_TYPES as readonly (string | undefined)[]).includes(type);
+}
 /** How long a session remembers idempotency keys and send times after its last send. */
 export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
 
@@ -127,7 +165,8 @@ export interface QuotaResult {
 }
 
 /** What a profile's codes confirm; a verify names it. */
-export type OtpPurpose = 'login' | 'transaction' | 'recovery' | 'custom';
+export const OTP_PURPOSES = ['login', 'transaction', 'recovery', 'custom'] as const;
+export type OtpPurpose = (typeof OTP_PURPOSES)[number];
 
 /** One profile as callers may see it: what to offer in a form, nothing secret (no URLs, no keys). */
 export interface OtpCatalogProfile {
@@ -210,6 +249,9 @@ export interface SendOtpRequest {
   /** Fallback contact for the webhook channel; taken only when the profile sets `callerContacts` (else the profile's `fallbackWebhookUrl` is used). */
   webhookUrl?: string;
 }
+
+/** Every field a send request may carry (`opened` is the worker codec's, never a caller's): anything else is refused. */
+export const SEND_REQUEST_FIELDS = ['phone', 'profile', 'locale', 'context', 'brand', 'sealedCode', 'opened', 'messageText', 'idempotencyKey', 'requestedAt', 'callbackUrl', 'channel', 'email', 'webhookUrl'] as const satisfies readonly (keyof SendOtpRequest)[];
 
 /** Channels a send may ask for (SendOtpRequest.channel). */
 export const SEND_CHANNELS = ['sms', 'custom', 'webhook'] as const;
@@ -329,7 +371,7 @@ export interface SendRefused {
   /** Absent when the number could not even be parsed (no session exists). */
   sessionId?: string;
   status: SendRefusalStatus;
-  /** Stable machine-readable reason, e.g. worker_busy, request_too_old, opted_out, sender_not_approved, sender_rejected, sender_approvals_unavailable, client_busy, resend_cooldown, too_many_sends, too_many_failures, tenant_rate, country_denied:RU, number_type_denied:PREMIUM_RATE, velocity_country:FR, not_a_valid_number. */
+  /** Stable machine-readable reason, e.g. worker_busy, request_too_old, opted_out, sender_not_approved, sender_rejected, sender_approvals_unavailable, client_busy, resend_cooldown, too_many_sends, too_many_failures, tenant_rate, country_denied:RU, number_type_denied:PREMIUM_RATE, non_geographic_number, velocity_country:FR, not_a_valid_number. */
   reason: string;
   maskedPhone?: string;
   /** Seconds until a send can succeed (rate_limited, overloaded, locked). */
@@ -358,9 +400,12 @@ export interface OpenedCode {
   digests: Record<string, string>;
   /** Keyed fingerprint of the code and what the request asks for (verify idempotency, same-request checks). */
   fingerprint: string;
-  /** Set when the sealed code could not be opened: malformed, unknown_key, undecryptable. */
+  /** Set when the sealed code could not be opened: malformed, unknown_key, undecryptable; or EMPTY_CODE. */
   error?: string;
 }
+
+/** OpenedCode.error of a code that is empty once normalised (e.g. "-"): the rest is filled in as for any code. */
+export const EMPTY_CODE = 'empty_code';
 
 /** A sealed code is taken this long after it was sealed (and at most SEAL_MAX_SKEW_MS before). */
 export const SEAL_MAX_AGE_MS = 10 * 60 * 1000;
@@ -381,6 +426,9 @@ export interface VerifyOtpRequest {
   /** Worker side only. */
   opened?: OpenedCode;
 }
+
+/** Every field a verify request may carry (`opened` is the worker codec's): anything else is refused. */
+export const VERIFY_REQUEST_FIELDS = ['sealedCode', 'purpose', 'profile', 'context', 'idempotencyKey', 'opened'] as const satisfies readonly (keyof VerifyOtpRequest)[];
 
 /**
  * purpose_mismatch: the code was issued for another purpose (or profile); context_mismatch: with another context.
@@ -429,6 +477,9 @@ export interface CancelOtpRequest {
   /** Why, for the session's events (at most 200 characters). */
   reason?: string;
 }
+
+/** Every field a cancel request may carry. */
+export const CANCEL_REQUEST_FIELDS = ['reason'] as const satisfies readonly (keyof CancelOtpRequest)[];
 
 /** Update `cancel`: the current code stops verifying and is not re-sent. */
 export interface CancelOtpResult {
@@ -662,4 +713,50 @@ export function receiptMailboxId(smsc: string, messageId: string): string {
 /** Workflow id of a tenant's sender approvals. */
 export function senderApprovalWorkflowId(tenant: string): string {
   return `${SENDER_APPROVAL_WORKFLOW_ID_PREFIX}${tenant}`;
+}
+
+/**
+ * Why a request can never succeed as written, or undefined. One rule for clients (checked before
+ * a call) and the session's update validators (so a refused request never reaches history). The
+ * message names the field, never its value: a value can be megabytes, or text meant for a log.
+ */
+function requestShapeProblem(req: unknown, what: string, fields: readonly string[], strings: readonly string[]): string | undefined {
+  if (typeof req !== 'object' || req === null || Array.isArray(req)) return `${what} request must be an object`;
+  const r = req as Record<string, unknown>;
+  // An undefined value is no field: JSON leaves it out.
+  const unknown = Object.keys(r).find((k) => !fields.includes(k) && r[k] !== undefined);
+  if (unknown !== undefined) return `${what} request has an unknown field "${unknown.slice(0, 40)}" (see the README contract)`;
+  for (const f of strings) {
+    const v = r[f];
+    if (v === undefined) continue;
+    if (typeof v !== 'string') return `${f} must be a string`;
+    const max = (REQUEST_FIELD_MAX_LENGTH as Record<string, number | undefined>)[f];
+    if (max !== undefined && v.length > max) return `${f} must be at most ${max} characters`;
+  }
+  if (typeof r.profile === 'string' && !NAME_PATTERN.test(r.profile)) return `profile must be a profile name: ${NAME_RULE}`;
+  if (r.idempotencyKey !== undefined && !isIdempotencyKey(r.idempotencyKey)) return 'idempotencyKey must be 1–128 printable ASCII characters, and not an object property name such as "__proto__"';
+  return undefined;
+}
+
+export function sendRequestProblem(req: unknown): string | undefined {
+  const shape = requestShapeProblem(req, 'send', SEND_REQUEST_FIELDS, ['profile', 'locale', 'context', 'brand', 'sealedCode', 'messageText', 'idempotencyKey', 'callbackUrl', 'email', 'webhookUrl', 'requestedAt']);
+  if (shape) return shape;
+  const r = req as SendOtpRequest;
+  if (typeof r.phone !== 'string' || !E164_PATTERN.test(r.phone)) return 'phone must be an E.164 number such as +33612345678';
+  if (r.channel !== undefined && !(SEND_CHANNELS as readonly unknown[]).includes(r.channel)) return `channel must be one of ${SEND_CHANNELS.map((c) => `"${c}"`).join(', ')}`;
+  if (r.requestedAt !== undefined && Number.isNaN(Date.parse(r.requestedAt))) return 'requestedAt must be an ISO-8601 instant';
+  return undefined;
+}
+
+/** A verify request before its code is sealed: `sealedCode` is checked when present. */
+export function verifyRequestProblem(req: unknown): string | undefined {
+  const shape = requestShapeProblem(req, 'verify', VERIFY_REQUEST_FIELDS, ['sealedCode', 'purpose', 'profile', 'context', 'idempotencyKey']);
+  if (shape) return shape;
+  const r = req as VerifyOtpRequest;
+  if (r.purpose !== undefined && !(OTP_PURPOSES as readonly string[]).includes(r.purpose)) return `purpose must be one of ${OTP_PURPOSES.join(', ')}`;
+  return undefined;
+}
+
+export function cancelRequestProblem(req: unknown): string | undefined {
+  return requestShapeProblem(req, 'cancel', CANCEL_REQUEST_FIELDS, ['reason']);
 }

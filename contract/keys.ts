@@ -5,27 +5,29 @@
  * - The session workflow id carries a keyed hash of the phone (OTP_HASH_KEY), never the number.
  * - Codes travel sealed for the workers (OTP_SEAL_PUBLIC_KEY): clients can seal, only workers can open.
  */
-import { NAME_PATTERN, NAME_RULE } from './index';
 import { constants, createHash, createHmac, createPublicKey, publicEncrypt, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { parsePhoneNumberWithError, ParseError, type CountryCode } from 'libphonenumber-js/max';
+import { MAX_CODE_LENGTH, NAME_PATTERN, NAME_RULE } from './index';
 
 /** HMAC-SHA256 as base64url. */
 function hmac(key: string, message: string): string {
   return createHmac('sha256', key).update(message, 'utf8').digest('base64url');
 }
 
-/** Tenants are part of the workflow id, so keep them to a safe alphabet. */
-const TENANT_PATTERN = NAME_PATTERN;
-
 export class InvalidTenantError extends Error {
-  constructor(tenant: string) {
-    super(`tenant "${tenant.slice(0, 70)}" is invalid: use ${NAME_RULE}`);
+  /** Permanent, like an OtpRequestError of type InvalidRequest. */
+  readonly type = 'InvalidRequest';
+  constructor(tenant: unknown) {
+    // Cut, and printable only: the message may reach logs and n8n executions.
+    const shown = typeof tenant === 'string' ? JSON.stringify(tenant.slice(0, 70)) : `of type ${Array.isArray(tenant) ? 'array' : tenant === null ? 'null' : typeof tenant}`;
+    super(`tenant ${shown} is invalid: use ${NAME_RULE}`);
     this.name = 'InvalidTenantError';
   }
 }
 
-export function assertTenant(tenant: string): void {
-  if (!TENANT_PATTERN.test(tenant)) throw new InvalidTenantError(tenant);
+/** Tenants are part of the workflow id, so they keep to NAME_PATTERN. */
+export function assertTenant(tenant: unknown): asserts tenant is string {
+  if (typeof tenant !== 'string' || !NAME_PATTERN.test(tenant)) throw new InvalidTenantError(tenant);
 }
 
 /**
@@ -58,6 +60,18 @@ export function moWorkflowId(hashKey: string, route: string, parts: string[]): s
  */
 export function normalizeCode(code: string): string {
   return code.replace(/[\t\n\r \u00A0-]/g, '').replace(/[a-z]/g, (ch) => ch.toUpperCase());
+}
+
+/** Every code alphabet is within A–Z and 0–9 (policy/profile.ts ALPHABETS). */
+const CODE_SHAPE = new RegExp(`^[0-9A-Z]{1,${MAX_CODE_LENGTH}}$`);
+
+/**
+ * Whether an entered code, normalised, could be a code at all: 1 to MAX_CODE_LENGTH characters
+ * of A–Z and 0–9. Clients answer one that cannot (empty, "-", a megabyte, control characters)
+ * `invalid_code` without asking the session, so it never uses an attempt.
+ */
+export function couldBeCode(code: string): boolean {
+  return CODE_SHAPE.test(normalizeCode(code));
 }
 
 /** Key id of a seal public key: the first 16 hex digits of SHA-256 over its DER (SPKI) bytes. */
@@ -108,7 +122,9 @@ export function sealCode(seal: SealKey, sessionId: string, code: string, use: Se
 }
 
 export class InvalidPhoneError extends Error {
-  /** `detail` is a stable code: too_short, too_long, invalid_country, not_a_number, not_a_valid_number, … */
+  /** Permanent, like an OtpRequestError of type InvalidRequest. */
+  readonly type = 'InvalidRequest';
+  /** `detail` is a stable code: too_short, too_long, invalid_country, invalid_characters, not_a_number, not_a_valid_number, … */
   constructor(readonly reason: 'invalid_number', readonly detail: string, hint = '') {
     super(`phone number is invalid: ${detail}${hint}`);
     this.name = 'InvalidPhoneError';
@@ -116,10 +132,20 @@ export class InvalidPhoneError extends Error {
 }
 
 /**
+ * What a phone number may be written with: digits (any script libphonenumber reads), "+", spaces
+ * and the usual separators. No letters (extensions, "tel:", text around it), no control, format
+ * or bidi characters: libphonenumber would pick a number out of them and send to it.
+ */
+const PHONE_INPUT = /^[\p{Nd}+\-.()/ \u00A0]{1,64}$/u;
+
+/**
  * Parses a phone number and returns it in E.164. A number without a leading
  * "+" is read in `defaultRegion`. The error message never repeats the input.
  */
 export function normalizePhone(input: string, defaultRegion?: string): string {
+  if (typeof input !== 'string') throw new InvalidPhoneError('invalid_number', 'not_a_number');
+  if (input.length > 64) throw new InvalidPhoneError('invalid_number', 'too_long');
+  if (!PHONE_INPUT.test(input)) throw new InvalidPhoneError('invalid_number', 'invalid_characters', ' (digits, "+", spaces and . - ( ) / only)');
   let parsed;
   try {
     parsed = parsePhoneNumberWithError(input, defaultRegion as CountryCode | undefined);

@@ -17,7 +17,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { editJsonObject } from './json-payload';
-import type { OpenedCode } from '../contract';
+import { EMPTY_CODE, type OpenedCode } from '../contract';
 import { codeDigest, SealError, type CodeKeyring, type SealOpener } from '../activities/code';
 
 export class SealedCodeCodec implements PayloadCodec {
@@ -60,6 +60,7 @@ export class SealedCodeCodec implements PayloadCodec {
     const fingerprint = createHmac('sha256', this.codeKeys.current.secret)
       .update(JSON.stringify(['request', sessionId, code, str('purpose') || 'login', str('profile'), str('context').trim(), str('phone'), str('channel')]))
       .digest('base64url');
-    return { sealedFor: sessionId, use, sealedAtMs: atMs, sealId, digests, fingerprint };
+    // Flagged for the update validator, which refuses it; the handler never reads `error`, so replays are unchanged.
+    return { sealedFor: sessionId, use, sealedAtMs: atMs, sealId, digests, fingerprint, ...(code === '' ? { error: EMPTY_CODE } : {}) };
   }
 }

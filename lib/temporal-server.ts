@@ -90,12 +90,21 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/**
+ * Bytes of update requests a workflow may have in flight (Temporal's default: 20 MB). A worker's reply
+ * to a workflow task carries every update it rejected, request included; a few concurrent 1 MB
+ * requests (refused by the session's validator) made that reply pass gRPC's 4 MB and fail the session
+ * (GrpcMessageTooLarge). Past this the server refuses the update itself. Set it on production servers too.
+ */
+export const MAX_IN_FLIGHT_UPDATE_PAYLOADS = 1024 * 1024;
+
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const cli = temporalCliPath();
   const port = options.port === 0 ? await freePort() : (options.port ?? 7233);
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'warn'];
   args.push('--dynamic-config-value', 'frontend.enableExecuteMultiOperation=true');
   args.push('--dynamic-config-value', 'frontend.enableUpdateWorkflowExecution=true');
+  args.push('--dynamic-config-value', `history.maxInFlightUpdatePayloads=${MAX_IN_FLIGHT_UPDATE_PAYLOADS}`);
   // The session's search attributes (contract/search-attributes.ts), in the default namespace; registering them again is a no-op.
   args.push(...devServerSearchAttributeArgs());
   let uiUrl: string | undefined;

@@ -14,7 +14,10 @@ export function checkPhone(e164: string, p: Pick<OtpProfile, 'allowedCountries' 
     return { ok: false, status: 'invalid_number', reason: 'unparseable' };
   }
   if (!parsed.isValid()) return { ok: false, status: 'invalid_number', reason: 'not_a_valid_number' };
-  const country = parsed.country ?? 'ZZ';
+  // Non-geographic numbers (+800 freephone, +808, +870, +881–883, +979 premium): no country's rules,
+  // limits or routes apply to them, and they are a favourite of SMS pumping.
+  if (!parsed.country) return { ok: false, status: 'blocked', reason: 'non_geographic_number' };
+  const country = parsed.country;
   const type = parsed.getType() ?? 'UNKNOWN';
   if (p.deniedNumberTypes.includes(type)) return { ok: false, status: 'blocked', reason: `number_type_denied:${type}` };
   if (p.deniedCountries.includes(country)) return { ok: false, status: 'blocked', reason: `country_denied:${country}` };

@@ -11,7 +11,7 @@
  * Settings come from the same environment / OTP_CONFIG_FILE as the worker.
  */
 import { userInfo } from 'node:os';
-import { connectOtpClient, OtpRequestError, type OtpClient } from '../client';
+import { connectOtpClient, isTransientErrorType, OtpRequestError, type OtpClient } from '../client';
 import { InvalidPhoneError, InvalidTenantError } from '../contract/keys';
 import { ConfigError, loadConfig } from '../lib/config';
 
@@ -38,7 +38,7 @@ function parseArgs(argv: string[]): { positional: string[]; flags: Record<string
     }
     if (a.startsWith('--')) {
       const name = a.slice(2);
-      if (!known.has(name)) throw new UsageError(`unknown option --${name}`);
+      if (!known.has(name)) throw new UsageError(`unknown option --${JSON.stringify(name.slice(0, 40)).slice(1, -1)}`);
       const value = argv[++i];
       if (value === undefined) throw new UsageError(`--${name} needs a value`);
       flags[name] = value;
@@ -131,10 +131,11 @@ main().then(
     }
     const known = err instanceof ConfigError || err instanceof InvalidPhoneError || err instanceof InvalidTenantError || err instanceof OtpRequestError;
     const message = err instanceof Error ? err.message : String(err);
-    const hint = /connect|ECONNREFUSED|Failed to connect|unavailable/i.test(message) ? ' (is the stack running? start it with "npm start")' : '';
-    // The request error's type (SelfApproval, RevisionNotFound, InvalidRequest…) lets scripts branch on it.
-    const type = err instanceof OtpRequestError && err.type ? { type: err.type } : {};
-    console.error(JSON.stringify({ error: known ? (err as Error).name : 'Error', ...type, message: message + hint }));
+    const unreachable = /connect|ECONNREFUSED|Failed to connect|unavailable/i.test(message);
+    const hint = unreachable ? ' (is the stack running? start it with "npm start")' : '';
+    // Every error has a type scripts can branch on (SelfApproval, InvalidRequest, Timeout…), and whether a retry may help.
+    const type = err instanceof OtpRequestError || err instanceof InvalidPhoneError || err instanceof InvalidTenantError ? err.type : err instanceof ConfigError ? 'InvalidConfig' : unreachable ? 'Unavailable' : 'Internal';
+    console.error(JSON.stringify({ error: known ? (err as Error).name : 'Error', type, transient: isTransientErrorType(type), message: message + hint }));
     process.exit(1);
   },
 );

@@ -30,13 +30,16 @@ import {
   type RetryPolicy,
 } from '@temporalio/workflow';
 import {
-  IDEMPOTENCY_KEY_PATTERN,
+  EMPTY_CODE,
   IDEMPOTENCY_RETENTION_MS,
+  NAME_PATTERN,
+  cancelRequestProblem,
+  sendRequestProblem,
+  verifyRequestProblem,
   SEAL_MAX_AGE_MS,
   SEAL_MAX_SKEW_MS,
   isUnencrypted,
   SESSION_VERSION,
-  SEND_CHANNELS,
   cancelUpdate,
   deliveryReceiptSignal,
   sendUpdate,
@@ -51,7 +54,6 @@ import {
   type VerifyOtpRequest,
   type VerifyOtpResult,
   type VerifyOutcome,
-  E164_PATTERN,
 } from '../contract';
 import type { DispatchCodeResult, OtpActivities, SendCodeRefusal } from '../activities/types';
 import { nextSendAtMs, recentSends } from '../policy/resend';
@@ -66,7 +68,6 @@ import { keyIdsToCheck, verifyCode } from './session/verify';
 import { otpSessionV1 } from './v1/otp-session';
 import { METRICS_SINK, countryLabel, type OtpMetricsSink } from '../lib/metric-names';
 
-const E164 = E164_PATTERN;
 const UNENCRYPTED_REFUSAL = 'the request was not encrypted with the payload keys (OTP_PAYLOAD_KEYS): use the payload codec';
 const MAX_EVENTS = 100;
 /** A send refused by the cooldown this soon after an accepted one is the same click twice: it gets the accepted answer. */
@@ -125,39 +126,37 @@ function report(record: (sink: OtpMetricsSink) => void): void {
   if (!workflowInfo().unsafe.isReplaying) record(metricsSink);
 }
 
+/** A request that can never succeed as sent: typed and permanent, as the activities' (never in history: validators only). */
+function invalid(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: 'InvalidRequest', message, nonRetryable: true });
+}
+
 function validateSend(req: SendOtpRequest): void {
-  if (typeof req !== 'object' || req === null) throw new Error('send request must be an object');
-  if (isUnencrypted(req)) throw new Error(UNENCRYPTED_REFUSAL);
-  if (typeof req.phone !== 'string' || !E164.test(req.phone)) throw new Error('phone must be an E.164 number such as +33612345678');
-  if (req.channel !== undefined && !(SEND_CHANNELS as readonly string[]).includes(req.channel)) throw new Error(`channel must be one of ${SEND_CHANNELS.map((c) => `"${c}"`).join(', ')}`);
-  for (const f of ['profile', 'locale', 'context', 'brand', 'sealedCode', 'messageText', 'idempotencyKey', 'callbackUrl', 'email', 'webhookUrl', 'requestedAt'] as const) {
-    if (req[f] !== undefined && typeof req[f] !== 'string') throw new Error(`${f} must be a string`);
-  }
-  if ('code' in req) throw new Error('code must be sent sealed, as sealedCode (see the README contract): a plain code would sit in history');
-  if (req.idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(req.idempotencyKey)) throw new Error('idempotencyKey must be 1–128 printable ASCII characters');
-  if (req.messageText !== undefined && req.messageText.length > 1000) throw new Error('messageText must be at most 1000 characters');
-  if (req.requestedAt !== undefined && Number.isNaN(Date.parse(req.requestedAt))) throw new Error('requestedAt must be an ISO-8601 instant');
+  if (isUnencrypted(req)) throw invalid(UNENCRYPTED_REFUSAL);
+  if (typeof req === 'object' && req !== null && 'code' in req) throw invalid('code must be sent sealed, as sealedCode (see the README contract): a plain code would sit in history');
+  const problem = sendRequestProblem(req);
+  if (problem) throw invalid(problem);
   if (req.sealedCode !== undefined) validateOpened(req.opened, 'send');
 }
 
 /** The worker's codec opened the sealed code, for this session. */
 function validateOpened(opened: VerifyOtpRequest['opened'], use: 'verify' | 'send'): void {
-  if (!opened) throw new Error('the sealed code was not opened: this worker lacks the seal codec (run worker.ts)');
-  if (opened.error) throw new Error(`sealedCode is invalid (${opened.error}): seal it with OTP_SEAL_PUBLIC_KEY for this session`);
-  if (opened.sealedFor !== workflowInfo().workflowId) throw new Error('sealedCode was sealed for another session');
+  if (!opened) throw invalid('the sealed code was not opened: this worker lacks the seal codec (run worker.ts)');
+  // An empty code (e.g. "-") is nothing to compare: refused without using an attempt.
+  if (opened.error === EMPTY_CODE) throw invalid('the sealed code is empty (nothing but spaces or "-")');
+  if (opened.error) throw invalid(`sealedCode is invalid (${opened.error}): seal it with OTP_SEAL_PUBLIC_KEY for this session`);
+  if (opened.sealedFor !== workflowInfo().workflowId) throw invalid('sealedCode was sealed for another session');
   // A code sealed for a send (the caller's own code, readable in history as ciphertext) is never a verify, nor the reverse.
-  if (opened.use !== use) throw new Error(`sealedCode was sealed for a ${opened.use || 'different'} request, not a ${use}`);
+  if (opened.use !== use) throw invalid(`sealedCode was sealed for a ${opened.use || 'different'} request, not a ${use}`);
   const age = Date.now() - opened.sealedAtMs;
-  if (age > SEAL_MAX_AGE_MS || age < -SEAL_MAX_SKEW_MS) throw new Error('sealedCode is too old (or from a clock far ahead): seal the code again for each request, and keep clocks in sync');
+  if (age > SEAL_MAX_AGE_MS || age < -SEAL_MAX_SKEW_MS) throw invalid('sealedCode is too old (or from a clock far ahead): seal the code again for each request, and keep clocks in sync');
 }
 
 function validateVerify(req: VerifyOtpRequest): void {
-  if (typeof req !== 'object' || req === null) throw new Error('verify request must be an object');
-  if (isUnencrypted(req)) throw new Error(UNENCRYPTED_REFUSAL);
-  if (typeof req.sealedCode !== 'string' || req.sealedCode.length < 20 || req.sealedCode.length > 1500)
-    throw new Error('sealedCode must be the code sealed with OTP_SEAL_PUBLIC_KEY (see the README contract)');
-  for (const f of ['purpose', 'profile', 'context', 'idempotencyKey'] as const) if (req[f] !== undefined && typeof req[f] !== 'string') throw new Error(`${f} must be a string`);
-  if (req.idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(req.idempotencyKey)) throw new Error('idempotencyKey must be 1–128 printable ASCII characters');
+  if (isUnencrypted(req)) throw invalid(UNENCRYPTED_REFUSAL);
+  const problem = verifyRequestProblem(req);
+  if (problem) throw invalid(problem);
+  if (typeof req.sealedCode !== 'string' || req.sealedCode.length < 20) throw invalid('sealedCode must be the code sealed with OTP_SEAL_PUBLIC_KEY (see the README contract)');
   validateOpened(req.opened, 'verify');
 }
 
@@ -189,6 +188,11 @@ function failure(err: unknown): { message: string; type?: string } {
 
 export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStatus> {
   if (isUnencrypted(input)) throw ApplicationFailure.create({ type: 'InvalidRequest', message: UNENCRYPTED_REFUSAL, nonRetryable: true });
+  // A malformed input (null, no tenant) would throw a TypeError below and fail every workflow task, forever:
+  // it fails the session at once instead. Every recorded history has a valid input, so replays are unchanged.
+  if (typeof input !== 'object' || input === null || Array.isArray(input) || typeof input.tenant !== 'string' || !NAME_PATTERN.test(input.tenant) || (input.maskedPhone !== undefined && typeof input.maskedPhone !== 'string')) {
+    throw invalid('the session input must be {"tenant", "maskedPhone", "v"?} (see the README contract)');
+  }
   // Carried state is trusted (it names the number and the nonce), so only this workflow's own continue-as-new may pass it.
   // Its signature is checked by the workers' codec; cron runs and retries also continue from a run, so they are refused too.
   const info = workflowInfo();
@@ -653,9 +657,11 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
   function checkSeal(opened: VerifyOtpRequest['opened']): void {
     if (!opened) return;
     const seen = s.sealsSeen ?? {};
-    if (seen[opened.sealId] !== undefined) throw new Error('this sealedCode was already used: seal the code again for each request');
+    if (seen[opened.sealId] !== undefined) throw invalid('this sealedCode was already used: seal the code again for each request');
     const young = Object.values(seen).filter((at) => at >= Date.now() - SEAL_MAX_AGE_MS - SEAL_MAX_SKEW_MS).length;
-    if (young >= MAX_SEALS_SEEN) throw new Error('too many requests with sealed codes for this number in the last minutes: try again later');
+    if (young >= MAX_SEALS_SEEN) {
+      throw ApplicationFailure.create({ type: 'TooManyRequests', message: 'too many requests with sealed codes for this number in the last minutes: try again later', nonRetryable: true });
+    }
   }
 
   /** v2 sessions: a v2 client's digest (replays of v2 histories), or a sealed code opened by the codec (after the upgrade). */
@@ -704,7 +710,9 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     {
       // An encrypted argument proves the caller holds the payload keys; a bare or plain cancel does not.
       validator: (req?: unknown) => {
-        if (req === undefined || req === null || typeof req !== 'object' || isUnencrypted(req)) throw new Error(UNENCRYPTED_REFUSAL);
+        if (req === undefined || req === null || typeof req !== 'object' || isUnencrypted(req)) throw invalid(UNENCRYPTED_REFUSAL);
+        const problem = cancelRequestProblem(req);
+        if (problem) throw invalid(problem);
       },
     },
   );

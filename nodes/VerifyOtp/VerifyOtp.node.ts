@@ -8,7 +8,7 @@ import {
   type INodeTypeDescription,
 } from 'n8n-workflow';
 import { OtpRequestError } from '../../client';
-import { InvalidPhoneError, normalizeCode } from '../../contract/keys';
+import { InvalidPhoneError, InvalidTenantError, normalizeCode } from '../../contract/keys';
 import { callTimeoutMs, defaultRegion, otpMethods, resultItem } from '../shared/fields';
 import { withOtpClient } from '../shared/transport';
 import { verifyOtpProperties } from './description';
@@ -76,11 +76,11 @@ async function verifyItems(ctx: IExecuteFunctions, items: INodeExecutionData[], 
         const bounded = base.withCallTimeout(callTimeoutMs(ctx, i));
         let result;
         if (by === 'session') {
-          result = await bounded.verifySession((ctx.getNodeParameter('sessionId', i) as string).trim(), code, { responseMode, purpose, context });
+          result = await bounded.verifySession(String(ctx.getNodeParameter('sessionId', i) ?? '').trim(), code, { responseMode, purpose, context });
         } else {
           const region = defaultRegion(ctx, i);
           const otp = region ? bounded.withDefaultRegion(region) : bounded;
-          const tenant = (ctx.getNodeParameter('tenant', i, 'default') as string).trim() || undefined;
+          const tenant = String(ctx.getNodeParameter('tenant', i, 'default') ?? '').trim() || undefined;
           const phone = String(ctx.getNodeParameter('phone', i) ?? '');
           if (!phone.trim()) throw new NodeOperationError(ctx.getNode(), 'Phone is empty: map the number the code was sent to', { itemIndex: i });
           otp.normalize(phone);
@@ -92,7 +92,7 @@ async function verifyItems(ctx: IExecuteFunctions, items: INodeExecutionData[], 
           invalid.push({ json: { valid: false, outcome: 'error', error: (err as Error).message }, pairedItem: { item: i } });
           continue;
         }
-        const known = err instanceof NodeOperationError || err instanceof OtpRequestError || err instanceof InvalidPhoneError;
+        const known = err instanceof NodeOperationError || err instanceof OtpRequestError || err instanceof InvalidPhoneError || err instanceof InvalidTenantError;
         throw new NodeOperationError(ctx.getNode(), known ? (err as Error).message : `Temporal OTP request failed: ${(err as Error).message}`, { itemIndex: i });
       }
     }

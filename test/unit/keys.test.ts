@@ -1,8 +1,28 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { maskPhone, normalizeCode, normalizePhone, parseSealPublicKey, sealCode, sessionWorkflowId } from '../../contract/keys';
+import { couldBeCode, maskPhone, normalizeCode, normalizePhone, parseSealPublicKey, sealCode, sessionWorkflowId } from '../../contract/keys';
 import { CodeKeyring, SealError, SealOpener, codeDigest, codeKeyId } from '../../activities/code';
 import { AesGcmPayloadCodec, PayloadCodecError, parsePayloadKeys } from '../../lib/payload-codec';
-import { UNENCRYPTED_PAYLOAD } from '../../contract';
+import { UNENCRYPTED_PAYLOAD, isIdempotencyKey, sendRequestProblem, verifyRequestProblem } from '../../contract';
+
+describe('request rules shared by clients and the session (issue 13)', () => {
+  test('idempotency keys: printable ASCII up to 128, never an Object.prototype name', () => {
+    expect(isIdempotencyKey('order-42')).toBe(true);
+    for (const bad of ['__proto__', 'constructor', 'toString', 'k'.repeat(129), 'a b', '', 42]) expect(isIdempotencyKey(bad)).toBe(false);
+  });
+  test('a send names its problem without echoing the value', () => {
+    expect(sendRequestProblem({ phone: '+33612345678', profile: 'login' })).toBeUndefined();
+    expect(sendRequestProblem(null)).toMatch(/must be an object/);
+    expect(sendRequestProblem({ phone: '+33612345678', codeDigest: 'd'.repeat(1000) })).toMatch(/unknown field "codeDigest"/);
+    expect(sendRequestProblem({ phone: '+33612345678', ignored: undefined })).toBeUndefined();
+    const long = sendRequestProblem({ phone: '+33612345678', profile: 'p'.repeat(10_000) })!;
+    expect(long).toMatch(/profile must be a profile name/);
+    expect(long).not.toContain('pppp');
+    expect(sendRequestProblem({ phone: '+33612345678', context: 'c'.repeat(161) })).toMatch(/context must be at most 160/);
+    expect(sendRequestProblem({ phone: '+33612345678', brand: {} })).toMatch(/brand must be a string/);
+    expect(verifyRequestProblem({ purpose: 'admin' })).toMatch(/purpose must be one of/);
+    expect(verifyRequestProblem({ sealedCode: 'x'.repeat(1501) })).toMatch(/sealedCode must be at most 1500/);
+  });
+});
 
 describe('session ids and digests', () => {
   test('the session id is stable per (tenant, phone) and hides the number', () => {
@@ -20,6 +40,10 @@ describe('session ids and digests', () => {
     expect(codeDigest('k'.repeat(20), 'wf', ' 123-456 ')).toBe(codeDigest('k'.repeat(20), 'wf', '123456'));
     expect(codeDigest('k'.repeat(20), 'wf', '123457')).not.toBe(codeDigest('k'.repeat(20), 'wf', '123456'));
     expect(normalizeCode(' ab-c\u00A0d\te ')).toBe('ABCDE');
+  });
+  test('only what can be a code is sent to a session: empty, "-", too long or other characters are not (issue 13)', () => {
+    for (const good of ['123456', ' 123-456 ', 'ac7k9q', '1234567890']) expect(couldBeCode(good)).toBe(true);
+    for (const bad of ['', '-', ' - - ', '12345678901', '12345\u0000', '{code}', 'x'.repeat(1_000_000)]) expect(couldBeCode(bad)).toBe(false);
   });
   test('the id key alone cannot test a guess: digests are keyed with the worker-only code key', () => {
     expect(codeDigest('code-key-0123456789', 'wf', '123456')).not.toBe(codeDigest('hash-key-0123456789', 'wf', '123456'));
@@ -66,6 +90,14 @@ describe('sealed codes', () => {
 });
 
 describe('phone numbers', () => {
+  test('letters, extensions, control, format and bidi characters are refused, not read around (issue 13)', () => {
+    for (const bad of ['\u202E+33612345678', '+33612345678\u0000', '+\u200B33612345678', 'tel:+33612345678', '+33612345678;ext=1', '+33612345678x9', '+33 6 12 34 56 78 call me', '+33612345678\n+33612345679']) {
+      expect(() => normalizePhone(bad)).toThrow(/invalid_characters/);
+    }
+    expect(() => normalizePhone('1'.repeat(65))).toThrow(/too_long/);
+    expect(() => normalizePhone(33612345678 as unknown as string)).toThrow(/not_a_number/);
+    expect(normalizePhone('+33 (0)6-12.34/56 78')).toBe('+33612345678');
+  });
   test('normalises to E.164, with a default region for national forms', () => {
     expect(normalizePhone('+33 6 12 34 56 78')).toBe('+33612345678');
     expect(normalizePhone('06 12 34 56 78', 'FR')).toBe('+33612345678');

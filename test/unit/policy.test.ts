@@ -119,6 +119,8 @@ describe('phone policy', () => {
     expect(checkPhone('+33899123456', p)).toEqual({ ok: false, status: 'blocked', reason: 'number_type_denied:PREMIUM_RATE' });
     expect(checkPhone('+33810123456', p)).toEqual({ ok: false, status: 'blocked', reason: 'number_type_denied:SHARED_COST' });
     expect(checkPhone('+33612345678', p)).toMatchObject({ ok: true, country: 'FR', type: 'MOBILE', prefix: '+336123' });
+    // No country: international freephone and premium rate, satellite and international networks.
+    for (const nonGeographic of ['+80012345678', '+979123456789']) expect(checkPhone(nonGeographic, p)).toEqual({ ok: false, status: 'blocked', reason: 'non_geographic_number' });
   });
   test('allow and deny lists', () => {
     expect(checkPhone('+79161234567', { ...p, deniedCountries: ['RU'] })).toMatchObject({ status: 'blocked', reason: 'country_denied:RU' });

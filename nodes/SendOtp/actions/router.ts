@@ -1,6 +1,6 @@
 import { NodeApiError, NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type IDataObject } from 'n8n-workflow';
 import { OtpClient, OtpRequestError } from '../../../client';
-import { InvalidPhoneError } from '../../../contract/keys';
+import { InvalidPhoneError, InvalidTenantError } from '../../../contract/keys';
 import { callTimeoutMs, defaultRegion, resultItem } from '../../shared/fields';
 import { withOtpClient } from '../../shared/transport';
 import { cancel } from './operations/cancel';
@@ -60,7 +60,7 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
           out.push({ json: failedItem(this, i, (err as Error).message), pairedItem: { item: i } });
           continue;
         }
-        const known = err instanceof NodeOperationError || err instanceof OtpRequestError || err instanceof InvalidPhoneError;
+        const known = err instanceof NodeOperationError || err instanceof OtpRequestError || err instanceof InvalidPhoneError || err instanceof InvalidTenantError;
         throw new NodeOperationError(this.getNode(), known ? (err as Error).message : `Temporal OTP request failed: ${(err as Error).message}`, {
           itemIndex: i,
           description: err instanceof NodeOperationError ? (err.description ?? undefined) : undefined,

@@ -40,19 +40,24 @@ export function sendOptions(ctx: IExecuteFunctions, i: number): SendOptions {
       description: 'Or use the Webhook channel, in which the workers deliver the code and it never passes through n8n.',
     });
   }
-  const text = (v?: string) => (v && v.trim() ? v.trim() : undefined);
+  // An expression may give a number or an object: the flow's error, named, not a TypeError.
+  const text = (name: string, v: unknown): string | undefined => {
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string') throw new NodeOperationError(ctx.getNode(), `${name} must be text, not ${Array.isArray(v) ? 'an array' : typeof v}`, { itemIndex: i });
+    return v.trim() || undefined;
+  };
   return {
-    tenant: text(ctx.getNodeParameter('tenant', i, 'default') as string),
-    brand: text(o.brand),
+    tenant: text('Tenant', ctx.getNodeParameter('tenant', i, 'default')),
+    brand: text('Brand', o.brand),
     channel: o.channel,
     customCodeLength: o.channel === 'custom' ? o.customCodeLength : undefined,
-    context: text(o.context),
-    callbackUrl: text(o.callbackUrl),
-    idempotencyKey: text(o.idempotencyKey),
-    locale: text(o.locale),
-    profile: text(o.profile),
-    email: text(o.email),
-    webhookUrl: text(o.webhookUrl),
+    context: text('Context', o.context),
+    callbackUrl: text('Callback URL', o.callbackUrl),
+    idempotencyKey: text('Idempotency Key', o.idempotencyKey),
+    locale: text('Locale', o.locale),
+    profile: text('Profile', o.profile),
+    email: text('Email', o.email),
+    webhookUrl: text('Webhook URL', o.webhookUrl),
   };
 }
 
