@@ -10,7 +10,7 @@ import { loadDataConverter } from '@temporalio/common/lib/internal-non-workflow'
 import type { temporal } from '@temporalio/proto';
 import { OTP_SESSION_WORKFLOW } from '../contract';
 import { otpDataConverter } from '../client';
-import type { PayloadKey } from '../lib/payload-codec';
+import type { PayloadKey } from '../codec/payload-codec';
 import { decodeRun, type DecodedRun } from './history';
 import { auditLines, csvHeader, formatLine, linesInWindow, type AuditEvent } from './lines';
 import type { AuditOptions } from './options';

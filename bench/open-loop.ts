@@ -12,8 +12,8 @@ import { availableParallelism, loadavg, release, totalmem, type } from 'node:os'
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectOtpClient, OTP_SESSION_WORKFLOW, type OtpClient } from '../client';
-import { loadConfig, type OtpConfig } from '../lib/config';
-import { temporalCliPath } from '../lib/temporal-server';
+import { loadConfig, type OtpConfig } from '../config/config';
+import { temporalCliPath } from '../dev/temporal-server';
 import { BASELINE_WORKFLOW } from './baseline/contract';
 import { renderChart } from './chart';
 import { ProcSampler, machineCpu } from './lib/proc-stats';

@@ -67,8 +67,8 @@ import {
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { decodeMapFromPayloads, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
 import { InvalidPhoneError, assertTenant, couldBeCode, maskPhone, normalizeCode, normalizePhone, parseSealPublicKey, sealCode, sessionWorkflowId, type SealKey } from '../contract/keys';
-import type { OtpConfig } from '../lib/config';
-import { AesGcmPayloadCodec, type PayloadKey } from '../lib/payload-codec';
+import type { OtpConfig } from '../config/config';
+import { AesGcmPayloadCodec, type PayloadKey } from '../codec/payload-codec';
 import { SendLimiter } from './send-limiter';
 
 export { DEFAULT_CLIENT_MAX_SENDS_IN_FLIGHT, DEFAULT_CLIENT_SEND_TARGET_MS, SendLimiter } from './send-limiter';
@@ -89,7 +89,7 @@ const CATALOG_TIMEOUT_MARGIN_MS = 5_000;
 
 /** The data converter every client and worker of one deployment must share. */
 export function otpDataConverter(payloadKeys: PayloadKey[]): DataConverter {
-  return { payloadCodecs: [new AesGcmPayloadCodec(payloadKeys)], failureConverterPath: require.resolve('../lib/failure-converter') };
+  return { payloadCodecs: [new AesGcmPayloadCodec(payloadKeys)], failureConverterPath: require.resolve('../codec/failure-converter') };
 }
 
 export interface OtpClientOptions {
@@ -670,7 +670,7 @@ function isGone(err: unknown): boolean {
   return /workflow execution already completed|not found/i.test(msg);
 }
 
-/** Connects with the settings of an OtpConfig (see lib/config.ts). */
+/** Connects with the settings of an OtpConfig (see config/config.ts). */
 export async function connectOtpClient(config: OtpConfig, connectionOptions: Partial<ConnectionOptions> = {}): Promise<OtpClient> {
   const connection = await Connection.connect({ address: config.temporal.address, ...connectionOptions });
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: otpDataConverter(config.keys.payload) });

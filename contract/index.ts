@@ -138,7 +138,7 @@ export interface OtpSessionInput {
   maskedPhone: string;
   /** Set to SESSION_VERSION by clients that start sessions of this version (saves a patch marker). */
   v?: number;
-  /** State carried over by continue-as-new; absent on a fresh session. Workers sign it (lib/carried-state-codec.ts). */
+  /** State carried over by continue-as-new; absent on a fresh session. Workers sign it (codec/carried-state-codec.ts). */
   carried?: unknown;
   /** Set by the workers' codec when `carried` came without a valid signature: the session fails at once. */
   carriedRefused?: boolean;
@@ -384,7 +384,7 @@ export interface SendRefused {
 export type SendOtpResult = SendAccepted | SendRefused;
 
 /**
- * Added to a request by the worker's codec when it opens `sealedCode` (lib/sealed-code-codec.ts).
+ * Added to a request by the worker's codec when it opens `sealedCode` (codec/sealed-code-codec.ts).
  * Clients never send it: one they send is discarded.
  */
 export interface OpenedCode {

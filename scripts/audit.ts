@@ -7,10 +7,10 @@
  * environment / OTP_CONFIG_FILE as the otp CLI. Exit codes: 0 done, 1 failed or sessions skipped, 2 bad arguments.
  */
 import { Client, Connection } from '@temporalio/client';
-import { AesGcmPayloadCodec } from '../lib/payload-codec';
+import { AesGcmPayloadCodec } from '../codec/payload-codec';
 import { exportAudit, temporalAuditSource } from '../audit/export';
 import { AuditUsageError, parseAuditArgs } from '../audit/options';
-import { ConfigError, loadConfig } from '../lib/config';
+import { ConfigError, loadConfig } from '../config/config';
 
 /** Writes to stdout and waits for it to drain when its buffer is full (a slow pipe must not grow memory). */
 function writeOut(chunk: string): Promise<void> | void {

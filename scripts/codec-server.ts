@@ -4,9 +4,9 @@
  * Point the UI at it with `--ui-codec-endpoint` or in the UI's settings:
  * with a token, the endpoint is http://host:port/<token> (the UI cannot send a static header).
  */
-import { CodecServerConfigError, startCodecServer } from '../lib/codec-server';
-import { ConfigError, loadConfig } from '../lib/config';
-import { AesGcmPayloadCodec } from '../lib/payload-codec';
+import { CodecServerConfigError, startCodecServer } from '../codec/codec-server';
+import { ConfigError, loadConfig } from '../config/config';
+import { AesGcmPayloadCodec } from '../codec/payload-codec';
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env, 'client');

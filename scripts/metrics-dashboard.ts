@@ -20,8 +20,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectOtpClient, type OtpClient } from '../client';
-import { loadConfig } from '../lib/config';
-import { PROJECT_ROOT } from '../lib/temporal-server';
+import { loadConfig } from '../config/config';
+import { PROJECT_ROOT } from '../dev/temporal-server';
 import { evaluate, parse, type Scrape } from './promql-lite';
 import { randomMobileNumber } from '../sim/sample-numbers';
 import { scrapeMetrics } from '../lib/metrics-scrapes';

@@ -13,7 +13,7 @@
 import { userInfo } from 'node:os';
 import { connectOtpClient, isTransientErrorType, OtpRequestError, type OtpClient } from '../client';
 import { InvalidPhoneError, InvalidTenantError } from '../contract/keys';
-import { ConfigError, loadConfig } from '../lib/config';
+import { ConfigError, loadConfig } from '../config/config';
 
 const USAGE = `usage:
   otp send <phone> [--tenant T] [--key IDEMPOTENCY_KEY] [--profile P] [--locale L] [--context TEXT] [--brand B] [--code C] [--message TEXT] [--email E] [--webhook URL]

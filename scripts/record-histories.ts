@@ -10,9 +10,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { startLocalStack, type LocalStack } from '../lib/local-stack';
+import { startLocalStack, type LocalStack } from '../dev/local-stack';
 import { SENDER_APPROVAL_WORKFLOW, senderApprovalWorkflowId, type SenderApprovalInput } from '../contract';
-import { PROJECT_ROOT } from '../lib/temporal-server';
+import { PROJECT_ROOT } from '../dev/temporal-server';
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -9,8 +9,8 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { withChromiumPage } from '../lib/chromium';
-import { ROOT, setUpN8n } from './n8n-harness';
+import { withChromiumPage } from '../dev/chromium';
+import { ROOT, setUpN8n } from '../dev/n8n-harness';
 
 async function main(): Promise<void> {
   const [flowId = 'otpExampleVerifyEp', out = join(ROOT, 'docs', 'n8n-editor.png')] = process.argv.slice(2);

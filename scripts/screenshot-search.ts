@@ -7,7 +7,7 @@
  *   node dist/scripts/screenshot-search.js [query] [out.png]
  *   default query: OtpStatus = "verified"; TEMPORAL_UI_URL (http://localhost:8233), TEMPORAL_NAMESPACE (default)
  */
-import { withChromiumPage } from '../lib/chromium';
+import { withChromiumPage } from '../dev/chromium';
 import { OTP_SEARCH_ATTRIBUTES } from '../contract';
 
 async function main(): Promise<void> {

@@ -5,7 +5,7 @@
  *   npm run otp -- send +33612345678   # then verify it, so all steps show
  *   node dist/scripts/screenshot-ui.js <workflowId> [docs/web-ui-session.png]
  */
-import { withChromiumPage } from '../lib/chromium';
+import { withChromiumPage } from '../dev/chromium';
 
 async function main(): Promise<void> {
   const [workflowId, out = 'docs/web-ui-session.png'] = process.argv.slice(2);

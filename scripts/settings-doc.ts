@@ -1,12 +1,12 @@
 /**
- * Writes the settings table of docs/configuration.md from lib/config.ts SETTINGS
+ * Writes the settings table of docs/configuration.md from config/config.ts SETTINGS
  * (`npm run docs:settings`), between its settings:start and settings:end markers.
  * With --check it changes nothing and exits 1 when the file is out of date.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { settingsTable } from '../lib/config';
-import { PROJECT_ROOT } from '../lib/temporal-server';
+import { settingsTable } from '../config/config';
+import { PROJECT_ROOT } from '../dev/temporal-server';
 
 export const CONFIGURATION_DOC = join(PROJECT_ROOT, 'docs', 'configuration.md');
 

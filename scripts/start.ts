@@ -9,11 +9,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startCodecServer, type RunningCodecServer } from '../lib/codec-server';
-import { ConfigError, loadConfig } from '../lib/config';
-import { AesGcmPayloadCodec } from '../lib/payload-codec';
+import { startCodecServer, type RunningCodecServer } from '../codec/codec-server';
+import { ConfigError, loadConfig } from '../config/config';
+import { AesGcmPayloadCodec } from '../codec/payload-codec';
 import { OTP_SEARCH_ATTRIBUTE_KEYS } from '../contract';
-import { PROJECT_ROOT, startDevServer, waitForPort, type DevServer } from '../lib/temporal-server';
+import { PROJECT_ROOT, startDevServer, waitForPort, type DevServer } from '../dev/temporal-server';
 
 /** `npm start`'s development switch: the one place approval is off by default (set OTP_SENDER_APPROVAL=required to try it). */
 const EMBEDDED_SENDER_APPROVAL = 'off';

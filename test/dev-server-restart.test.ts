@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { Connection } from '@temporalio/client';
-import { freePort, startDevServer, temporalCliPath, type DevServer } from '../lib/temporal-server';
+import { freePort, startDevServer, temporalCliPath, type DevServer } from '../dev/temporal-server';
 import { checkSearchAttributes } from '../lib/search-attributes';
 import { until } from './helpers/smpp';
 import { accepted, codeFrom, startStack, type TestStack } from './helpers/stack';

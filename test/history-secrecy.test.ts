@@ -5,7 +5,7 @@
  */
 import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { AesGcmPayloadCodec } from '../lib/payload-codec';
+import { AesGcmPayloadCodec } from '../codec/payload-codec';
 import { collectPayloads, expectAbsent, rawHistory } from './helpers/history';
 import { startStack, codeFrom, TEST_PROFILES, type TestStack } from './helpers/stack';
 import { waitFor } from './helpers/wait';

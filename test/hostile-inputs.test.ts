@@ -178,7 +178,7 @@ async function node(kind: 'send' | 'verify', parameters: Record<string, unknown>
 // ---------------------------------------------------------------- the table
 
 const INVALID = { error: 'InvalidRequest' } as const;
-/** A megabyte update: refused by the session's validator, or by the server's cap on update bytes in flight (lib/temporal-server.ts). */
+/** A megabyte update: refused by the session's validator, or by the server's cap on update bytes in flight (dev/temporal-server.ts). */
 const HUGE = { error: ['InvalidRequest', 'grpc:RESOURCE_EXHAUSTED'] };
 const answer = (a: string) => ({ answer: a });
 

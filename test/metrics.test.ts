@@ -8,7 +8,7 @@
 import { DefaultLogger } from '@temporalio/worker';
 import { installSdkMetrics } from '../lib/metrics';
 import { METRICS, SDK_METRIC_PREFIX } from '../lib/metric-names';
-import { freePort } from '../lib/temporal-server';
+import { freePort } from '../dev/temporal-server';
 import { matches, parseExposition, sumOf, type Sample } from '../lib/prom-text';
 import { until } from './helpers/smpp';
 import { accepted, codeFrom, startStack, type TestStack } from './helpers/stack';

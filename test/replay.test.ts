@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { bundleWorkflowCode, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { workerDataConverter } from '../lib/worker-converter';
-import { loadConfig } from '../lib/config';
+import { workerDataConverter } from '../codec/worker-converter';
+import { loadConfig } from '../config/config';
 import { quietRuntime } from './helpers/stack';
 
 const dir = join(__dirname, 'histories');

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { OtpRequestError, SENDER_APPROVAL_WORKFLOW, senderApprovalWorkflowId, type SenderApprovalInput, type SenderRevision } from '../client';
-import { AesGcmPayloadCodec } from '../lib/payload-codec';
+import { AesGcmPayloadCodec } from '../codec/payload-codec';
 import { ProfileStore } from '../policy/store';
 import { startWorker, type RunningOtpWorker } from '../worker';
 import { accepted, startStack, TEST_PROFILES, type TestStack } from './helpers/stack';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { SmppBind } from '../smpp/bind';
-import { parseRoutes } from '../lib/routes-config';
+import { parseRoutes } from '../config/routes-config';
 import { SmscRoute, SmscRouter, type RouteConfig } from '../smpp/smsc';
 import { workerShare } from '../smpp/account-share';
 import { SmscSimulator } from '../sim/smsc-simulator';

@@ -249,7 +249,7 @@ describe('routing and ids', () => {
 
 test('a route from SMSC_ROUTES JSON with only the required fields binds and sends (defaults fill the rest)', async () => {
   const s = await sim();
-  const { parseRoutes } = await import('../lib/routes-config');
+  const { parseRoutes } = await import('../config/routes-config');
   const [config] = parseRoutes(JSON.stringify([{ name: 'min', host: '127.0.0.1', port: s.smppPort, systemId: 'otp', password: 'secret' }]), 'test');
   const r = new SmscRoute(config, quiet);
   r.start();

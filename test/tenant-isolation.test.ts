@@ -9,7 +9,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { Client } from '@temporalio/client';
 import type { PayloadCodec } from '@temporalio/common';
 import { deliveryReceiptSignal, statusQuery, verifyUpdate } from '../contract';
-import { ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../lib/payload-codec';
+import { ENCRYPTED_ENCODING, KEY_ID_METADATA } from '../codec/payload-codec';
 import { accepted, codeFrom, startStack, type TestStack } from './helpers/stack';
 
 /** A deployment's own keys, as `npm run keys` makes them. */

@@ -5,7 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { OtpRequestError, verifyWebhookSignature, type WebhookDeliveryMessage } from '../client';
-import { AesGcmPayloadCodec } from '../lib/payload-codec';
+import { AesGcmPayloadCodec } from '../codec/payload-codec';
 import { collectPayloads, expectAbsent, rawHistory } from './helpers/history';
 import { accepted, startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
 import { startHttpReceiver, type ReceivedRequest } from './helpers/http-receiver';

@@ -606,7 +606,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       const until = lockedUntil(s.lockout, Date.now());
       if (until !== undefined) return answer('locked', s.current, until);
       if (!s.current && !seen) return answer('not_found');
-      // Opened by the worker's codec (lib/sealed-code-codec.ts); the validator made sure it is there.
+      // Opened by the worker's codec (codec/sealed-code-codec.ts); the validator made sure it is there.
       const opened = req.opened!;
       if (seen) {
         if (constantTimeEqual(seen.fingerprint, opened.fingerprint)) return seen.result;

@@ -33,7 +33,7 @@ function encrypted(req: unknown): void {
 export async function otpSenderApproval(input: SenderApprovalInput): Promise<void> {
   // Started under another id (a session's, to squat it), it ends at once.
   if (!workflowInfo().workflowId.startsWith(SENDER_APPROVAL_WORKFLOW_ID_PREFIX) || isUnencrypted(input)) return;
-  // Carried state is signed by the workers (lib/carried-state-codec.ts): a trail handed in by anyone else is refused.
+  // Carried state is signed by the workers (codec/carried-state-codec.ts): a trail handed in by anyone else is refused.
   if (input.carriedRefused) throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'carried approval state without a valid worker signature', nonRetryable: true });
   const trail: SenderRevision[] = Array.isArray(input.carried) ? input.carried : [];
   const perRun = input.changesPerRun ?? DEFAULT_CHANGES_PER_RUN;

@@ -1,11 +1,11 @@
 /**
  * Worker of the least-durable baseline: `node dist/bench/baseline/worker.js`.
- * Same settings as the product worker (lib/config.ts: TEMPORAL_ADDRESS,
+ * Same settings as the product worker (config/config.ts: TEMPORAL_ADDRESS,
  * OTP_TASK_QUEUE, SMSC_*, OTP_PAYLOAD_KEYS), its own task queue and SMPP bind.
  */
 import { NativeConnection, Runtime, DefaultLogger, Worker } from '@temporalio/worker';
 import { otpDataConverter } from '../../client';
-import { loadConfig } from '../../lib/config';
+import { loadConfig } from '../../config/config';
 import { SmscRouter } from '../../smpp/smsc';
 import { createBaselineActivities } from './activities';
 

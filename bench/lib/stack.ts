@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROJECT_ROOT, freePort, startDevServer, waitForPort, type DevServer } from '../../lib/temporal-server';
+import { PROJECT_ROOT, freePort, startDevServer, waitForPort, type DevServer } from '../../dev/temporal-server';
 import { sleep } from './stats';
 
 export interface StackOptions {

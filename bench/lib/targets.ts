@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import { OtpRequestError, otpDataConverter, type OtpClient, type OtpSessionStatus, type VerifyOtpResult } from '../../client';
-import type { OtpConfig } from '../../lib/config';
+import type { OtpConfig } from '../../config/config';
 import { SmscRouter } from '../../smpp/smsc';
 import { BASELINE_WORKFLOW, baselineSendUpdate } from '../baseline/contract';
 import type { TargetName } from './types';

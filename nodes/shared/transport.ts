@@ -14,7 +14,7 @@ import {
   type JsonObject,
 } from 'n8n-workflow';
 import { OtpClient, WORKFLOW_TASK_QUEUE, otpDataConverter } from '../../client';
-import { loadConfig, type OtpConfig } from '../../lib/config';
+import { loadConfig, type OtpConfig } from '../../config/config';
 
 export interface TemporalOtpCredentials {
   address: string;

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { startDevServer, type DevServer } from '../../lib/temporal-server';
+import { startDevServer, type DevServer } from '../../dev/temporal-server';
 
 export const BUNDLE_PATH = join(__dirname, '..', '..', 'node_modules', '.cache', 'otp-test', 'workflow-bundle.js');
 
@@ -17,7 +17,7 @@ declare global {
 export default async function globalSetup(): Promise<void> {
   const [server, bundle] = await Promise.all([
     process.env.TEMPORAL_ADDRESS ? Promise.resolve(undefined) : startDevServer({ port: 0, headless: true }),
-    bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), failureConverterPath: require.resolve('../../lib/failure-converter'), logger: quietLogger() }),
+    bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), failureConverterPath: require.resolve('../../codec/failure-converter'), logger: quietLogger() }),
   ]);
   mkdirSync(join(BUNDLE_PATH, '..'), { recursive: true });
   writeFileSync(BUNDLE_PATH, bundle.code);

@@ -7,10 +7,10 @@ import { randomUUID } from 'node:crypto';
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { OtpClient, type SendAccepted, type SendOtpResult } from '../../client';
-import type { OtpConfig } from '../../lib/config';
-import { startLocalStack } from '../../lib/local-stack';
+import type { OtpConfig } from '../../config/config';
+import { startLocalStack } from '../../dev/local-stack';
 import { registerSearchAttributes } from '../../lib/search-attributes';
-import { freePort, temporalTestServerPath } from '../../lib/temporal-server';
+import { freePort, temporalTestServerPath } from '../../dev/temporal-server';
 import type { SmscSimulator, SimulatorOptions, InboxMessage } from '../../sim/smsc-simulator';
 import type { RunningOtpWorker } from '../../worker';
 

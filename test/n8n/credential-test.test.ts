@@ -3,7 +3,7 @@
  * dev server, with messages a builder understands when it fails.
  */
 import type { ICredentialTestFunctions } from 'n8n-workflow';
-import { freePort } from '../../lib/temporal-server';
+import { freePort } from '../../dev/temporal-server';
 import { testTemporalOtpCredentials } from '../../nodes/shared/transport';
 import { startStack, temporalAddress, type TestStack } from '../helpers/stack';
 

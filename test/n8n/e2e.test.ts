@@ -9,7 +9,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { codeFrom, startStack, temporalAddress, TEST_PROFILES, type TestStack } from '../helpers/stack';
-import { setUpN8n, type N8nHarness, type N8nRun } from '../../scripts/n8n-harness';
+import { setUpN8n, type N8nHarness, type N8nRun } from '../../dev/n8n-harness';
 
 const PKG = 'n8n-nodes-temporal-otp';
 const CRED = { id: 'otpE2eCredential1', name: 'Temporal OTP (e2e)' };

@@ -10,10 +10,10 @@
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort } from '../../lib/temporal-server';
+import { freePort } from '../../dev/temporal-server';
 import type { MailMessage } from '../../sim/smsc-simulator';
 import { codeFrom, startStack, temporalAddress, TEST_PROFILES, type TestStack } from '../helpers/stack';
-import { setUpN8n, type N8nHarness, type N8nServer, type WebhookAnswer } from '../../scripts/n8n-harness';
+import { setUpN8n, type N8nHarness, type N8nServer, type WebhookAnswer } from '../../dev/n8n-harness';
 
 interface FlowNode {
   name: string;

@@ -4,7 +4,7 @@
  * backoff (which kept n8n "not reachable" for about 100 s).
  */
 import { Connection } from '@temporalio/client';
-import { freePort, startDevServer, type DevServer } from '../../lib/temporal-server';
+import { freePort, startDevServer, type DevServer } from '../../dev/temporal-server';
 import { connectTemporal } from '../../nodes/shared/transport';
 
 const creds = (address: string) => ({ address, namespace: 'default', taskQueue: 'otp' });

@@ -4,7 +4,7 @@
  * another credential's, and lists the trail; then a send through n8n goes out, where before the
  * approval it was refused and nothing reached the SMSC.
  */
-import { setUpN8n, type N8nHarness, type N8nRun } from '../../scripts/n8n-harness';
+import { setUpN8n, type N8nHarness, type N8nRun } from '../../dev/n8n-harness';
 import { startStack, temporalAddress, type TestStack } from '../helpers/stack';
 
 const PKG = 'n8n-nodes-temporal-otp';

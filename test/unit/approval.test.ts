@@ -2,7 +2,7 @@
 import type { SenderRevision, SenderRevisionContent } from '../../contract';
 import { ApprovalError, applyDecision, applyProposal, approvalRefusal, approvalView, checkDecision, checkIdentity, checkProposal } from '../../policy/approval';
 import { ProfileStore, profileContentHash } from '../../policy/store';
-import { loadConfig, ConfigError } from '../../lib/config';
+import { loadConfig, ConfigError } from '../../config/config';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { SenderApprovals } from '../../activities/sender-approvals';
 

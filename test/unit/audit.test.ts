@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
 import { otpDataConverter } from '../../client';
-import { loadConfig } from '../../lib/config';
+import { loadConfig } from '../../config/config';
 import { decodeRun } from '../../audit/history';
 import { auditLines, csvCell, csvHeader, formatLine, linesInWindow, type AuditEvent, type AuditLine } from '../../audit/lines';
 import { auditQuery, isTenantSession } from '../../audit/export';

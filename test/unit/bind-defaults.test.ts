@@ -1,7 +1,7 @@
 /** Issue 14: a bind's defaults and ranges are defined once (smpp/bind.ts); the settings and route files take them. */
 import { BIND_DEFAULTS, BIND_RANGES } from '../../smpp/bind-defaults';
-import { SETTINGS, loadConfig, ConfigError } from '../../lib/config';
-import { parseRoutes, RouteConfigError } from '../../lib/routes-config';
+import { SETTINGS, loadConfig, ConfigError } from '../../config/config';
+import { parseRoutes, RouteConfigError } from '../../config/routes-config';
 
 const ENV = { TEMPORAL_ADDRESS: '127.0.0.1:7233' };
 const route = (extra: Record<string, unknown>) => JSON.stringify([{ name: 'r', host: '127.0.0.1', port: 2775, systemId: 'otp', password: 'pw', ...extra }]);

@@ -1,5 +1,5 @@
-import { AesGcmPayloadCodec, parsePayloadKeys } from '../../lib/payload-codec';
-import { CodecServerConfigError, isLoopbackHost, startCodecServer, type CodecServerOptions, type RunningCodecServer } from '../../lib/codec-server';
+import { AesGcmPayloadCodec, parsePayloadKeys } from '../../codec/payload-codec';
+import { CodecServerConfigError, isLoopbackHost, startCodecServer, type CodecServerOptions, type RunningCodecServer } from '../../codec/codec-server';
 
 const codec = new AesGcmPayloadCodec(parsePayloadKeys(`k1:${Buffer.alloc(32, 9).toString('base64')}`));
 const TOKEN = 'ops-token-0123456789abcdef';
@@ -87,7 +87,7 @@ describe('with a token', () => {
   });
 
   test('every check compares fixed-length digests with timingSafeEqual, whatever the length given', async () => {
-    // The module object itself (an ES namespace import cannot be spied on); lib/codec-server reads it at call time.
+    // The module object itself (an ES namespace import cannot be spied on); codec/codec-server reads it at call time.
     const spy = jest.spyOn(require('node:crypto') as typeof import('node:crypto'), 'timingSafeEqual');
     try {
       for (const given of ['x', TOKEN.slice(0, -1), `${TOKEN}${'y'.repeat(100)}`]) {

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { withSettingsTable } from '../../scripts/settings-doc';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, SETTINGS, settingsTable } from '../../lib/config';
+import { loadConfig, SETTINGS, settingsTable } from '../../config/config';
 
 describe('loadConfig', () => {
   test('defaults describe the embedded stack', () => {

@@ -1,6 +1,6 @@
 /** Issue 14: one email check for a caller's fallback email, OTP_EMAIL_FROM and fallbackEmailDomains. */
 import { DOMAIN_PATTERN, emailDomain, isEmailAddress } from '../../policy/email';
-import { ConfigError, loadConfig } from '../../lib/config';
+import { ConfigError, loadConfig } from '../../config/config';
 
 test.each(['user@example.com', 'first.last+otp@mail.example.co.uk'])('%s is an address', (a) => expect(isEmailAddress(a)).toBe(true));
 

@@ -9,9 +9,9 @@ import fc from 'fast-check';
 import { METADATA_ENCODING_KEY, type Payload } from '@temporalio/common';
 import { CodeKeyring } from '../../activities/code';
 import { UNENCRYPTED_PAYLOAD } from '../../contract';
-import { CarriedStateCodec } from '../../lib/carried-state-codec';
-import { editJsonObject } from '../../lib/json-payload';
-import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, PayloadCodecError, parsePayloadKeys } from '../../lib/payload-codec';
+import { CarriedStateCodec } from '../../codec/carried-state-codec';
+import { editJsonObject } from '../../codec/json-payload';
+import { AesGcmPayloadCodec, ENCRYPTED_ENCODING, KEY_ID_METADATA, PayloadCodecError, parsePayloadKeys } from '../../codec/payload-codec';
 import { fuzz } from '../helpers/fuzz';
 
 const KEYS = parsePayloadKeys(`k1:${Buffer.alloc(32, 7).toString('base64')},k0:${Buffer.alloc(32, 3).toString('base64')}`);

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { couldBeCode, maskPhone, normalizeCode, normalizePhone, parseSealPublicKey, sealCode, sessionWorkflowId } from '../../contract/keys';
 import { CodeKeyring, SealError, SealOpener, codeDigest, codeKeyId } from '../../activities/code';
-import { AesGcmPayloadCodec, PayloadCodecError, parsePayloadKeys } from '../../lib/payload-codec';
+import { AesGcmPayloadCodec, PayloadCodecError, parsePayloadKeys } from '../../codec/payload-codec';
 import { UNENCRYPTED_PAYLOAD, isIdempotencyKey, sendRequestProblem, verifyRequestProblem } from '../../contract';
 
 describe('request rules shared by clients and the session (issue 13)', () => {

@@ -8,7 +8,7 @@ import { matchKeyword, parseKeywords } from '../../smpp/mo';
 import type { ParsedMo } from '../../smpp/mo';
 import { SmscRoute } from '../../smpp/smsc';
 import { SmscSimulator } from '../../sim/smsc-simulator';
-import { DEFAULT_START_KEYWORDS, DEFAULT_STOP_KEYWORDS, loadConfig, ConfigError } from '../../lib/config';
+import { DEFAULT_START_KEYWORDS, DEFAULT_STOP_KEYWORDS, loadConfig, ConfigError } from '../../config/config';
 
 const quiet = { info: () => undefined, warn: () => undefined };
 const STOP = parseKeywords(DEFAULT_STOP_KEYWORDS);

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import * as smpp from 'smpp';
 import { SMPP_STATUS } from '../../smpp/errors';
 import { decodeFrame, LIBRARY_MAX_PDU } from '../../smpp/pdu-guard';
-import { parseRoutes } from '../../lib/routes-config';
+import { parseRoutes } from '../../config/routes-config';
 import { encodeReceipt, rawPdu, type HostileForm, type ReceiptFields } from '../../sim/hostile-pdus';
 
 const FIELDS: ReceiptFields = { submitId: 'PY100003', text: 'id:PY100003 sub:001 dlvrd:001 submit date:2601010000 done date:2601010000 stat:DELIVRD err:000 text:', stat: 'DELIVRD', messageState: 2, tlvs: true, sourceAddr: '33600000000', destinationAddr: 'Acme' };

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { parseSealPublicKey, sealCode } from '../../contract/keys';
 import { CodeKeyring, SealOpener, codeDigest } from '../../activities/code';
-import { SealedCodeCodec } from '../../lib/sealed-code-codec';
+import { SealedCodeCodec } from '../../codec/sealed-code-codec';
 
 const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const pub = parseSealPublicKey(publicKey.export({ type: 'spki', format: 'der' }).toString('base64'));

@@ -4,7 +4,7 @@
  * check and go out as an alphanumeric sender (TON 5), which SMSCs cap at 11 characters.
  */
 import { SENDER_ID_RULE, senderAddress, senderKind } from '../../contract/sender-id';
-import { loadConfig, ConfigError } from '../../lib/config';
+import { loadConfig, ConfigError } from '../../config/config';
 import { PRESETS, PolicyError, validateProfile } from '../../policy/profile';
 
 const ENV = { TEMPORAL_ADDRESS: '127.0.0.1:7233' };

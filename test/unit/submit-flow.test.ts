@@ -1,6 +1,6 @@
 /** The rules behind SMPP flow control, without sockets: pauses, refusals, references, deadlines. */
 import { submitDeadline, SUBMIT_LINK_MARGIN_MS } from '../../activities/late-links';
-import { parseRoutes } from '../../lib/routes-config';
+import { parseRoutes } from '../../config/routes-config';
 import { BindRefusals, DEFAULT_BIND_REFUSED_BACKOFF_MS, describeBindRefusal, isCredentialRefusal } from '../../smpp/bind-refusals';
 import { SMPP_STATUS } from '../../smpp/errors';
 import { ThrottlePause } from '../../smpp/flow-pause';

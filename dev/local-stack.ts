@@ -6,7 +6,7 @@
 import { connectOtpClient, type OtpClient } from '../client';
 import { SmscSimulator, type SimulatorOptions } from '../sim/smsc-simulator';
 import { startWorker, type OtpWorkerOverrides, type RunningOtpWorker } from '../worker';
-import { loadConfig, type Env, type OtpConfig } from './config';
+import { loadConfig, type Env, type OtpConfig } from '../config/config';
 import { startDevServer, type DevServer } from './temporal-server';
 
 export interface LocalStack {
@@ -22,7 +22,7 @@ export interface LocalStack {
 export interface LocalStackOptions {
   /** Temporal frontend to use; without it a headless dev server is started. */
   temporalAddress?: string;
-  /** Settings on top of the simulator's ports (see lib/config.ts). */
+  /** Settings on top of the simulator's ports (see config/config.ts). */
   env?: Env;
   sim?: SimulatorOptions;
   worker?: OtpWorkerOverrides;

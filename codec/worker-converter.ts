@@ -4,7 +4,7 @@
  */
 import type { DataConverter } from '@temporalio/common';
 import { CodeKeyring, SealOpener } from '../activities/code';
-import type { OtpConfig } from './config';
+import type { OtpConfig } from '../config/config';
 import { AesGcmPayloadCodec } from './payload-codec';
 import { CarriedStateCodec } from './carried-state-codec';
 import { SealedCodeCodec } from './sealed-code-codec';

@@ -7,7 +7,7 @@
 import { isEmailAddress } from '../policy/email';
 import { readFileSync } from 'node:fs';
 import { DEFAULT_TASK_QUEUE, DEFAULT_TENANT } from '../contract';
-import { parsePayloadKeys, type PayloadKey } from './payload-codec';
+import { parsePayloadKeys, type PayloadKey } from '../codec/payload-codec';
 import { PolicyError } from '../policy/profile';
 import { ProfileStore } from '../policy/store';
 import type { RouteConfig } from '../smpp/smsc';

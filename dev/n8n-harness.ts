@@ -9,7 +9,7 @@ import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from '../lib/temporal-server';
+import { freePort } from './temporal-server';
 
 const run = promisify(execFile);
 export const ROOT = join(__dirname, __dirname.includes(join('dist', 'scripts')) ? '../..' : '..');

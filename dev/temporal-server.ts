@@ -8,9 +8,9 @@ import { existsSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { devServerSearchAttributeArgs, ensureSearchAttributes } from './search-attributes';
+import { devServerSearchAttributeArgs, ensureSearchAttributes } from '../lib/search-attributes';
 
-export const PROJECT_ROOT = resolve(__dirname, '..', __dirname.includes(`${join('dist', 'lib')}`) ? '..' : '');
+export const PROJECT_ROOT = resolve(__dirname, '..', __dirname.includes(`${join('dist', 'dev')}`) ? '..' : '');
 
 /** Path of the Temporal CLI: TEMPORAL_CLI_PATH, else .tools/bin/temporal. */
 export function temporalCliPath(env: NodeJS.ProcessEnv = process.env): string {
