@@ -81,10 +81,11 @@ function submitsInFlight(ctx: FaultContext): number {
   return ctx.load.records.filter((r) => r.endedAt === undefined && ctx.feed.submitsByPhone.has(r.phone)).length;
 }
 
-async function crashAndRestart(ctx: FaultContext, note: string): Promise<FaultWindow> {
+async function crashAndRestart(ctx: FaultContext, note: string, whileDown?: () => Promise<void>): Promise<FaultWindow> {
   const start = Date.now();
   const inFlight = submitsInFlight(ctx);
   await ctx.stack.stopWorker('SIGKILL');
+  await whileDown?.();
   await ctx.stack.startWorker();
   return { kind: 'worker-kill-submit', start, end: Date.now(), note: `${note}; ${inFlight} send(s) had a submit_sm at the SMSC and no answer yet` };
 }
@@ -115,8 +116,11 @@ export async function inject(kind: FaultKind, ctx: FaultContext): Promise<FaultW
       const phones = ctx.load.upcoming(3, 1);
       for (const p of phones) await ctx.sim.behaviour(p, 'slow');
       const hit = await watch(() => phones.find((p) => ctx.feed.submitsByPhone.has(p)), 15_000);
-      const w = await crashAndRestart(ctx, hit ? 'crash 0–50 ms after a submit_sm reached the SMSC, its response held 1 s' : 'no scripted submit seen within 15 s: crash at a random point');
-      for (const p of phones) if (!ctx.feed.submitsByPhone.has(p)) await ctx.sim.behaviour(p, 'deliver');
+      // Numbers not submitted before the crash go back to normal before the worker is back.
+      const restore = async () => {
+        for (const p of phones) if (!ctx.feed.submitsByPhone.has(p)) await ctx.sim.behaviour(p, 'deliver');
+      };
+      const w = await crashAndRestart(ctx, hit ? 'crash 0–50 ms after a submit_sm reached the SMSC, its response held 1 s' : 'no scripted submit seen within 15 s: crash at a random point', restore);
       return { ...w, kind };
     }
     case 'worker-kill-receipt': {

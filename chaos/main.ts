@@ -70,6 +70,8 @@ async function main(): Promise<void> {
   const result = await runChaos({ ...opts, log });
   console.log(`\n${textTable(result)}\n\n${totalsLine(result)}`);
   for (const p of result.problems) console.log(`  ${p.verdict}: ${p.phone} ${p.detail}`);
+  console.log(`logs: ${result.logs.lines} lines from the stack; ${result.logs.fullNumbers} with a full number, ${result.logs.codes} with a code, ${result.logs.longLines} over 4000 characters`);
+  for (const l of result.logs.samples) console.log(`  ${l}`);
   if (Object.keys(result.errorSamples).length) console.log(`errors: ${JSON.stringify(result.errorSamples, null, 1)}`);
   if (opts.json) {
     mkdirSync(dirname(opts.json), { recursive: true });

@@ -54,6 +54,8 @@ export function acceptance(r: ChaosResult, maxRecoveryS = 10): string[] {
   const out: string[] = [];
   if (r.totals.verdicts.lost) out.push(`${r.totals.verdicts.lost} session(s) lost`);
   if (r.totals.verdicts.wrong) out.push(`${r.totals.verdicts.wrong} wrong end state(s)`);
+  if (r.unexpectedExits.length) out.push(`${r.unexpectedExits.length} process(es) exited by themselves`);
+  if (r.logs.fullNumbers || r.logs.codes || r.logs.longLines) out.push(`the product's logs hold ${r.logs.fullNumbers} line(s) with a full number, ${r.logs.codes} with a code, ${r.logs.longLines} over 4000 characters`);
   if (r.totals.unexplainedDuplicates) out.push(`${r.totals.unexplainedDuplicates} duplicate SMS no fault explains`);
   for (const f of r.faults) if (f.kind !== 'baseline' && (f.recoveryS === null || f.recoveryS > maxRecoveryS)) out.push(`${f.kind} at ${f.injectedAtS} s: recovery ${f.recoveryS ?? 'never'} s > ${maxRecoveryS} s`);
   return out;

@@ -18,6 +18,7 @@ import { FAULT_DESCRIPTIONS, inject, type FaultKind, type FaultWindow } from './
 import { OpenLoad } from './load';
 import { SimControl } from './sim-control';
 import type { ChaosResult } from './types';
+import { LogScan } from './log-scan';
 import { judge } from './verdict';
 
 export interface ChaosOptions {
@@ -61,9 +62,20 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   const machine = machineInfo();
   machine.cpuBusyAtStartPct = await machineCpu(1000);
   // The tenant's rate policy would refuse a steady load; chaos measures faults, not the policy.
-  const stack = new BenchStack({ runId, baselines: false, smscTps: 0, receiptDelayMs: opts.receiptDelayMs, profiles: JSON.stringify({ login: { tenantSendsPerMinute: 1_000_000 } }), verbose: opts.verbose });
+  const logs = new LogScan();
+  const stack = new BenchStack({
+    runId,
+    baselines: false,
+    smscTps: 0,
+    receiptDelayMs: opts.receiptDelayMs,
+    profiles: JSON.stringify({ login: { tenantSendsPerMinute: 1_000_000 } }),
+    verbose: opts.verbose,
+    onLine: (child, line) => logs.add(child, line),
+  });
   let otp: OtpClient | undefined;
   let liveFeed: SimFeed | undefined;
+  let supervising = false;
+  let fatal: Error | undefined;
   try {
     log(`starting the stack (dev server on a SQLite file, simulator, worker)…`);
     await stack.start();
@@ -82,6 +94,25 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     const running = load.run();
     log(`load: ${opts.rate}/s for ${opts.durationS} s (${load.planned} sessions), faults: ${opts.faults.join(', ') || 'none'}`);
 
+    // A supervisor, as production has one: a worker that dies by itself is recorded (a defect) and started again.
+    const unexpectedExits: string[] = [];
+    supervising = true;
+    const supervisor = (async () => {
+      while (supervising) {
+        const failure = stack.failure;
+        if (failure) {
+          stack.failure = undefined;
+          unexpectedExits.push(failure.message.slice(0, 2000));
+          log(`UNEXPECTED: ${failure.message.split('\n')[0]}`);
+          if (!/^worker /.test(failure.message)) {
+            fatal = failure;
+            return;
+          }
+          await stack.startWorker().catch((err: unknown) => log(`could not restart the worker: ${String(err)}`));
+        }
+        await sleep(500);
+      }
+    })();
     const random = seeded(opts.seed);
     const slot = opts.faults.length ? (opts.durationS - opts.warmupS) / opts.faults.length : 0;
     const windows: FaultWindow[] = [];
@@ -93,6 +124,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       const prevEnd = windows.at(-1)?.end ?? 0;
       await sleep(Math.max(due, prevEnd + 3000) - Date.now());
       log(`+${((Date.now() - loadStart) / 1000).toFixed(1)} s  ${kind}: ${FAULT_DESCRIPTIONS[kind]}`);
+      if (fatal) throw fatal;
       const w = await inject(kind, ctx);
       windows.push(w);
       log(`           over after ${((w.end - w.start) / 1000).toFixed(1)} s (${w.note})`);
@@ -108,6 +140,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       await liveFeed.poll();
       load.verifyLate();
       const outstanding = load.records.filter((r) => r.endedAt === undefined || (r.status === 'sent' && !liveFeed!.inboxByPhone.has(r.phone)) || (r.verifyStarted && !r.verifyDone)).length;
+      if (fatal) throw fatal;
       if (outstanding === 0 || Date.now() > drainEnd) break;
       await sleep(1000);
     }
@@ -127,6 +160,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       }
       statuses.set(r.phone, status);
     }
+    supervising = false;
+    await supervisor;
     const verdict = judge({ records: load.records, feed: liveFeed, windows, statuses, loadStart, loadEnd, thresholdMs: opts.thresholdMs });
     return {
       startedAt,
@@ -134,9 +169,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       options: { rate: opts.rate, durationS: opts.durationS, faults: opts.faults, seed: opts.seed, thresholdMs: opts.thresholdMs, receiptDelayMs: opts.receiptDelayMs, verifyAfterMs: opts.verifyAfterMs, drainS: opts.drainS },
       ...verdict,
       errorSamples: load.errorSamples,
+      unexpectedExits,
+      logs: logs.findings(new Set(load.records.map((r) => r.phone)), new Set([...liveFeed.inboxByPhone.values()].flatMap((ms) => ms.map((m) => /code is (\d+)/.exec(m.text)?.[1] ?? '')).filter(Boolean))),
       feedGaps: liveFeed.gaps,
     };
   } finally {
+    supervising = false;
     await liveFeed?.stop();
     await stack.stop();
     // Closed after the stack: no call is left retrying against it.

@@ -2,6 +2,7 @@
 import type { Summary } from '../bench/lib/stats';
 import type { MachineInfo } from '../bench/lib/types';
 import type { FaultKind } from './faults';
+import type { LogFindings } from './log-scan';
 
 /** What became of one session, judged after the drain. */
 export type SessionVerdict =
@@ -63,6 +64,10 @@ export interface ChaosResult {
   errorSamples: Record<string, string>;
   /** Lost and wrong sessions, masked, with what was seen of them. */
   problems: { phone: string; verdict: SessionVerdict; detail: string }[];
+  /** Children that exited without being told to (the worker is started again by the run's supervisor). */
+  unexpectedExits: string[];
+  /** What the product's processes logged that they must not: full numbers, codes, dumped histories. */
+  logs: LogFindings;
   /** The simulator's feeds had gaps (records dropped before they were read). */
   feedGaps: number;
 }

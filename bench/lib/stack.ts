@@ -25,6 +25,8 @@ export interface StackOptions {
   /** Serve the product worker's GET /metrics (OTP_METRICS_PORT on a free port), for `--scrapes`. @default false */
   metrics?: boolean;
   verbose: boolean;
+  /** Every line a child writes (a chaos run checks the logs for numbers, codes and dumped histories). */
+  onLine?: (child: string, line: string) => void;
 }
 
 export interface ChildInfo {
@@ -63,7 +65,13 @@ export class BenchStack {
 
   pid(name: string): number | undefined {
     if (name === 'server') return this.server?.process.pid;
-    return this.children.find((c) => c.name === name)?.proc.pid;
+    return this.child(name)?.proc.pid;
+  }
+
+  /** The running child of that name (a restarted worker replaces one that exited). */
+  private child(name: string): ChildInfo | undefined {
+    const all = this.children.filter((c) => c.name === name);
+    return all.find((c) => c.proc.exitCode === null && c.proc.signalCode === null) ?? all.at(-1);
   }
 
   async start(): Promise<void> {
@@ -138,6 +146,7 @@ export class BenchStack {
     const keep = (out: NodeJS.WriteStream) => (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n').filter(Boolean)) {
         child.tail.push(line);
+        this.opts.onLine?.(name, line);
         if (child.tail.length > 30) child.tail.shift();
         if (this.opts.verbose) out.write(`[${name}] ${line}\n`);
       }
@@ -155,7 +164,7 @@ export class BenchStack {
 
   /** SIGKILLs (a crash) or SIGTERMs (a graceful stop) the product worker; resolves once it has exited. */
   async stopWorker(signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
-    const child = this.children.find((c) => c.name === 'worker');
+    const child = this.child('worker');
     if (!child) throw new Error('no product worker');
     this.expectedExits.add(child.proc);
     if (signal === 'SIGKILL') {
@@ -169,6 +178,8 @@ export class BenchStack {
   /** Starts the product worker again with the env it first had; resolves when it polls. */
   async startWorker(): Promise<void> {
     if (!this.productWorker) throw new Error('the stack has not started');
+    // A worker that died by itself is replaced, not kept beside the new one.
+    for (const c of this.children.filter((x) => x.name === 'worker' && (x.proc.exitCode !== null || x.proc.signalCode !== null))) this.children.splice(this.children.indexOf(c), 1);
     await this.launchWorker('worker', ['worker.js'], this.productWorker.env);
   }
 
