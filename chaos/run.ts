@@ -89,7 +89,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     // Warm-up outside the figures: first workflow tasks, binds, caches.
     for (let i = 0; i < 3; i++) await target.send(`+33699${String(900_000 + i)}`, `${tenant}-warm`).catch(() => undefined);
 
-    const load = new OpenLoad({ rate: opts.rate, durationS: opts.durationS, phone: (i) => `+336${String(20_000_000 + i)}`, target, tenant, feed: liveFeed, verifyAfterMs: opts.verifyAfterMs });
+    const load = new OpenLoad({ rate: opts.rate, durationS: opts.durationS, phone: (i) => `+336${String(20_000_000 + i)}`, target, tenant, feed: liveFeed, verifyAfterMs: opts.verifyAfterMs, verify: (phone, code, idempotencyKey) => otp!.verify(phone, code, { tenant, idempotencyKey }) });
     const loadStart = Date.now();
     const running = load.run();
     log(`load: ${opts.rate}/s for ${opts.durationS} s (${load.planned} sessions), faults: ${opts.faults.join(', ') || 'none'}`);
