@@ -2,7 +2,7 @@
 import type { Summary } from '../bench/lib/stats';
 import type { ChaosResult, FaultFigures } from './types';
 
-const HEAD = ['fault', 'at s', 'window s', 'sessions', 'sent', 'refused (by type)', 'lost', 'wrong', 'dup SMS', 'during p50/p99 ms', 'after p50/p99 ms', 'recovery s'];
+const HEAD = ['fault', 'at s', 'window s', 'sessions', 'sent', 'refused (by type)', 'lost', 'wrong', 'dup SMS', 'during p50/p99 ms', 'after p50/p99 ms', 'recovery s', 'CPU machine/stack %'];
 
 const ms = (s: Summary): string => (s.n === 0 ? '–' : `${s.p50 ?? '∞'} / ${s.p99 ?? '∞'}`);
 
@@ -25,6 +25,7 @@ function row(f: FaultFigures): string[] {
     ms(f.during),
     ms(f.after),
     f.recoveryS === null ? 'not recovered' : String(f.recoveryS),
+    f.cpu ? `${f.cpu.machinePct === null ? '?' : Math.round(f.cpu.machinePct)} / ${f.cpu.stackPct}` : '–',
   ];
 }
 

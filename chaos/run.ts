@@ -9,7 +9,7 @@ import { connectOtpClient, type OtpClient } from '../client';
 import type { OtpSessionStatus } from '../contract';
 import { loadConfig } from '../lib/config';
 import { machineInfo } from '../bench/lib/machine';
-import { machineCpu } from '../bench/lib/proc-stats';
+import { ProcSampler, machineCpu } from '../bench/lib/proc-stats';
 import { SimFeed } from '../bench/lib/sim-feed';
 import { BenchStack } from '../bench/lib/stack';
 import { sleep } from '../bench/lib/stats';
@@ -63,6 +63,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
   machine.cpuBusyAtStartPct = await machineCpu(1000);
   // The tenant's rate policy would refuse a steady load; chaos measures faults, not the policy.
   const logs = new LogScan();
+  const sampler = new ProcSampler();
   const stack = new BenchStack({
     runId,
     baselines: false,
@@ -83,6 +84,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     liveFeed = new SimFeed(stack.simHttpUrl);
     liveFeed.start();
     const sim = new SimControl(stack.simHttpUrl);
+    // CPU of the stack against the whole machine: on a shared machine, other load explains some latency.
+    sampler.watch('server', stack.pid('server'));
+    sampler.watch('smsc-sim', stack.pid('smsc-sim'));
+    sampler.watch('worker', stack.pid('worker'));
+    sampler.watch('generator', process.pid);
+    sampler.start();
     const tenant = `chaos-${runId}`;
     const target = productTarget(otp);
 
@@ -127,6 +134,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       if (fatal) throw fatal;
       const w = await inject(kind, ctx);
       windows.push(w);
+      // Restarted processes have new pids.
+      sampler.watch('worker', stack.pid('worker'));
+      sampler.watch('server', stack.pid('server'));
       log(`           over after ${((w.end - w.start) / 1000).toFixed(1)} s (${w.note})`);
     }
     await running;
@@ -163,6 +173,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     supervising = false;
     await supervisor;
     const verdict = judge({ records: load.records, feed: liveFeed, windows, statuses, loadStart, loadEnd, thresholdMs: opts.thresholdMs });
+    verdict.faults.forEach((f, k) => {
+      const from = loadStart + f.injectedAtS * 1000;
+      const next = verdict.faults[k + 1];
+      const r = sampler.figures(from, next ? loadStart + next.injectedAtS * 1000 : loadEnd);
+      const stackCpu = ['server', 'smsc-sim', 'worker', 'generator'].reduce((a, l) => a + (r[l]?.cpuMeanPct ?? 0), 0);
+      f.cpu = { machinePct: r.machine?.cpuMeanPct ?? null, stackPct: Math.round(stackCpu) };
+    });
     return {
       startedAt,
       machine,
@@ -175,6 +192,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     };
   } finally {
     supervising = false;
+    sampler.stop();
     await liveFeed?.stop();
     await stack.stop();
     // Closed after the stack: no call is left retrying against it.

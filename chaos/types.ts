@@ -42,6 +42,8 @@ export interface FaultFigures {
   after: Summary;
   /** Seconds from the window's end until p99 over every sliding 5 s window is under the threshold and every send succeeds; null: never within its span. */
   recoveryS: number | null;
+  /** Mean CPU over the span, % of one core: the whole machine, and the stack's processes with the generator (the rest is other load on a shared machine). */
+  cpu?: { machinePct: number | null; stackPct: number };
 }
 
 export interface ChaosResult {
@@ -60,6 +62,8 @@ export interface ChaosResult {
     maxSmsPerNumber: number;
     sendToSubmit: Summary;
   };
+  /** Every session in start order: seconds from the load's start, send→submit ms (null: none), verdict, the send's answer. No numbers. */
+  timeline: { atS: number; latencyMs: number | null; verdict: SessionVerdict; answer: string }[];
   /** Error messages by type (no numbers, no codes). */
   errorSamples: Record<string, string>;
   /** Lost and wrong sessions, masked, with what was seen of them. */

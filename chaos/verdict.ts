@@ -91,7 +91,7 @@ export function recovery(judged: Judged[], from: number, to: number, thresholdMs
   return Math.round(((t - from) / 1000) * 10) / 10;
 }
 
-export function judge(input: JudgeInput): Pick<ChaosResult, 'faults' | 'totals' | 'problems'> {
+export function judge(input: JudgeInput): Pick<ChaosResult, 'faults' | 'totals' | 'problems' | 'timeline'> {
   const { feed, windows, thresholdMs } = input;
   const judged: Judged[] = input.records.map((r) => ({ ...judgeSession(r, feed, input.statuses.get(r.phone)), latencyMs: latencyOf(r, feed) }));
   const spans = [{ kind: 'baseline' as const, start: input.loadStart, end: input.loadStart, note: 'before the first fault' }, ...windows].map((w, k, all) => ({ ...w, spanEnd: all[k + 1]?.start ?? input.loadEnd }));
@@ -161,6 +161,12 @@ export function judge(input: JudgeInput): Pick<ChaosResult, 'faults' | 'totals' 
       maxSmsPerNumber: maxSms,
       sendToSubmit: summarize(measured.filter((j) => Number.isFinite(j.latencyMs)).map((j) => j.latencyMs), measured.filter((j) => !Number.isFinite(j.latencyMs)).length),
     },
+    timeline: judged.map((j) => ({
+      atS: Math.round((j.record.startedAt - input.loadStart) / 10) / 100,
+      latencyMs: Number.isFinite(j.latencyMs) ? Math.round(j.latencyMs * 10) / 10 : null,
+      verdict: j.verdict,
+      answer: j.record.status !== undefined ? `${j.record.status}${j.record.reason ? `:${j.record.reason}` : ''}` : (j.record.error ?? 'none'),
+    })),
     problems: judged.filter((j) => j.verdict === 'lost' || j.verdict === 'wrong').slice(0, 50).map((j) => ({ phone: maskPhone(j.record.phone), verdict: j.verdict, detail: `${j.detail}; sms ${j.sms}, started +${((j.record.startedAt - input.loadStart) / 1000).toFixed(1)} s` })),
   };
 }
