@@ -34,6 +34,8 @@ interface Judged {
 /** A duplicate is explained by a fault whose window, widened by this much, holds the first submit (in flight at the fault). */
 const IN_FLIGHT_SLACK_MS = 5000;
 /** … or whose window, plus the retry schedule's last step and the receipt timeout, holds the duplicate (a retry after a receipt the fault lost). */
+/** Sends started this close before the next fault may meet it on their way: they are left out of "after" and of recovery. */
+const NEXT_FAULT_GUARD_MS = 1000;
 const RETRY_HORIZON_MS = 80_000;
 
 export function judgeSession(r: SessionRecord, feed: SimFeed, status: OtpSessionStatus | null | 'unreadable' | undefined): Omit<Judged, 'latencyMs'> {
@@ -142,8 +144,8 @@ export function judge(input: JudgeInput): Pick<ChaosResult, 'faults' | 'totals' 
       wrongKinds,
       duplicates: isBaseline ? 0 : (dupBy.get(k - 1) ?? 0),
       during: lat(s.start, s.end),
-      after: lat(s.end + 1, s.spanEnd),
-      recoveryS: isBaseline ? 0 : recovery(judged, s.end, s.spanEnd, thresholdMs),
+      after: lat(s.end + 1, s.spanEnd - (k + 1 < spans.length ? NEXT_FAULT_GUARD_MS : 0)),
+      recoveryS: isBaseline ? 0 : recovery(judged, s.end, s.spanEnd - (k + 1 < spans.length ? NEXT_FAULT_GUARD_MS : 0), thresholdMs),
     };
   });
 
