@@ -7,7 +7,7 @@ import { globalIgnores } from 'eslint/config';
 
 export default [
   globalIgnores([
-    'dist', 'node_modules', '.tools', 'data', 'coverage', 'docs', 'examples', 'bench', 'scripts', 'sim', 'test',
+    'dist', 'node_modules', '.tools', 'data', 'coverage', 'docs', 'examples', 'bench', 'chaos', 'scripts', 'sim', 'test',
     'activities', 'workflows', 'smpp', 'lib', 'config', 'codec', 'dev', 'policy', 'contract', 'client', 'audit', 'worker.ts', 'jest.config.js', 'eslint.config.mjs',
   ]),
   ...configWithoutCloudSupport,

@@ -18,7 +18,8 @@ export type Admission = { admitted: true; release: () => void } | { admitted: fa
 
 export class SendAdmission {
   private inFlight = 0;
-  readonly stats = { admitted: 0, busy: 0, tooOld: 0, peakInFlight: 0 };
+  /** resumed: sends past the wait admitted anyway because an earlier workflow task may already have sent them (enterOrResume). */
+  readonly stats = { admitted: 0, busy: 0, tooOld: 0, resumed: 0, peakInFlight: 0 };
   readonly maxInFlight: number;
   readonly maxWaitMs: number;
 
@@ -49,6 +50,22 @@ export class SendAdmission {
         this.inFlight--;
       },
     };
+  }
+
+  /**
+   * As enter(), but a request past the wait is still admitted when
+   * `earlierTaskRan` says an earlier workflow task may already have run this
+   * send: a worker died (or its task timed out) after the submit and before the
+   * task completed, and the task now runs again with the local activity's
+   * attempt back at 1. Refusing it would end the session while the first run's
+   * SMS is on the handset, a code nobody can verify; sending again costs at
+   * most a duplicate of the same code. Asked only on the rare too-old path.
+   */
+  async enterOrResume(requestedAtMs: number | undefined, earlierTaskRan: () => Promise<boolean>, now = Date.now()): Promise<Admission> {
+    const first = this.enter(requestedAtMs, now);
+    if (first.admitted || first.reason !== 'request_too_old' || !(await earlierTaskRan())) return first;
+    this.stats.resumed++;
+    return this.enter(undefined, now);
   }
 
   get current(): number {

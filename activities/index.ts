@@ -12,6 +12,7 @@ import type { Client } from '@temporalio/client';
 import { MAX_CODE_LENGTH, MIN_CODE_LENGTH, RECEIPT_MAILBOX_WORKFLOW, REQUEST_FIELD_MAX_LENGTH, mailboxSubmittedSignal, receiptMailboxId, type QuotaRequest, type QuotaResult } from '../contract';
 import { maskPhone, optOutWorkflowId, sessionWorkflowId } from '../contract/keys';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { workflowTaskRetried } from './workflow-task-retried';
 import { OPT_OUT_WORKFLOW, optOutSignal, type MobileOriginatedEvent } from '../contract';
 import { MessageError, assertLocale, assertPlainText, pickTemplate, renderMessage, type RenderedMessage } from '../policy/message';
 import { checkPhone } from '../policy/phone';
@@ -414,7 +415,9 @@ async function sendCode(deps: ActivityDeps, input: SendCodeInput): Promise<SendC
   // The age check is for the first attempt only: a retry of a send already under way is not stale.
   assertPhoneOwnsSession(deps, input);
   const maskedPhone = maskPhone(input.phone);
-  const admission = deps.admission.enter(Context.current().info.attempt === 1 ? input.requestedAtMs : undefined);
+  const info = Context.current().info;
+  // A too-old request is still sent when an earlier workflow task may already have sent it (a worker crash): see enterOrResume.
+  const admission = await deps.admission.enterOrResume(info.attempt === 1 ? input.requestedAtMs : undefined, () => workflowTaskRetried(deps.client, info));
   if (!admission.admitted) return { status: 'overloaded', reason: admission.reason, retryAfterSeconds: admission.retryAfterSeconds, maskedPhone };
   try {
     const prep = prepare(deps, input);

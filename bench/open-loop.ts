@@ -5,10 +5,8 @@
  * Sends leave at fixed arrival times and never wait for replies. See
  * bench/README.md for the flags.
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { availableParallelism, loadavg, release, totalmem, type } from 'node:os';
+import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectOtpClient, OTP_SESSION_WORKFLOW, type OtpClient } from '../client';
@@ -16,6 +14,7 @@ import { loadConfig, type OtpConfig } from '../config/config';
 import { temporalCliPath } from '../dev/temporal-server';
 import { BASELINE_WORKFLOW } from './baseline/contract';
 import { renderChart } from './chart';
+import { machineInfo } from './lib/machine';
 import { ProcSampler, machineCpu } from './lib/proc-stats';
 import { humanReport, markdownReport } from './lib/report';
 import { SimFeed } from './lib/sim-feed';
@@ -25,7 +24,7 @@ import { numberInRange, rangeAt } from '../sim/sample-numbers';
 import { sleep } from './lib/stats';
 import { bareSmppTarget, leastDurableTarget, productTarget, type BareSmpp, type Target } from './lib/targets';
 import { runTrial, type TrialContext, type TrialRun, type TrialSpec } from './lib/trial';
-import type { BenchResult, MachineInfo, NumbersMode, OverloadResult, SearchResult, TrialResult } from './lib/types';
+import type { BenchResult, NumbersMode, OverloadResult, SearchResult, TrialResult } from './lib/types';
 
 const USAGE = `usage: npm run bench -- [--rate N] [--duration S] [--numbers distinct|hot] [--hot-numbers N]
                       [--search] [--overload] [--baselines on|off] [--verify on|off] [--verify-after MS]
@@ -137,30 +136,6 @@ function parseOptions(argv: string[]): Options {
 class UsageError extends Error {}
 
 const ORDER = ['product', 'least-durable', 'bare-smpp'];
-
-function machineInfo(): MachineInfo {
-  let cpuModel = 'unknown';
-  try {
-    cpuModel = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1]?.trim() ?? cpuModel;
-  } catch {
-    // not Linux
-  }
-  let temporal = 'external server';
-  try {
-    temporal = execFileSync(temporalCliPath(), ['--version'], { encoding: 'utf8' }).trim();
-  } catch {
-    // no CLI: the server is external
-  }
-  return {
-    nproc: availableParallelism(),
-    cpuModel,
-    memoryGB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-    loadAverage: loadavg(),
-    node: process.version,
-    temporal,
-    os: `${type()} ${release()}`,
-  };
-}
 
 const log = (msg: string) => console.log(`[bench] ${msg}`);
 

@@ -8,6 +8,8 @@
  *   PUT    /behaviours?to=+33…&mode=…  script a destination (mode: see Behaviour)
  *   GET    /mail?to=user@example.com   emails the mailbox received over SMTP (JSON)
  *   GET    /health                     {"ok":true,"sessions":n}
+ *   POST   /faults                     an SMSC-wide fault for a time window (JSON SimFaultRequest, sim/faults.ts)
+ *   GET    /faults, DELETE /faults     the faults in force; end them all
  *
  * Feeds for load generators in another process (bench/): each item carries a
  * sequence number; pass the last one seen as ?after= to get only newer items,
@@ -28,6 +30,7 @@ import { STATE_CODES } from '../smpp/receipt';
 import { SMPP_STATUS } from '../smpp/errors';
 import { HostileScript } from './hostile-pdus';
 import { HostileTiming, concatOf } from './hostile-timing';
+import { SimFaults, parseFaultRequest, type SimFaultRequest } from './faults';
 
 /** What the simulated network does with a message to one destination. */
 export type Behaviour = 'deliver' | 'undeliverable' | 'rejected' | 'expired' | 'no_receipt' | 'throttle' | 'queue_full' | 'refuse' | 'drop' | 'slow' | 'nack' | 'fail_once';
@@ -248,6 +251,8 @@ export class SmscSimulator {
   readonly hostile = new HostileScript();
   /** Slow and missing responses, refused and dropped binds, window and TPS enforcement (sim/hostile-timing.ts). */
   readonly timing = new HostileTiming();
+  /** SMSC-wide fault windows for chaos runs (sim/faults.ts). */
+  readonly faults = new SimFaults();
 
   constructor(options: SimulatorOptions = {}) {
     this.opts = {
@@ -549,13 +554,57 @@ export class SmscSimulator {
       this.outstanding.set(session, n);
       const no = this.sessionNumber(session);
       this.maxOutstanding.set(no, Math.max(this.maxOutstanding.get(no) ?? 0, n));
-      if (this.enforce(session, systemId, n, pdu)) return;
+      if (this.faultAdmission(session, pdu) || this.enforce(session, systemId, n, pdu)) return;
       this.onSubmit(session, pdu);
     });
     // Count a response as sent when it leaves: the window is what the ESME has in flight.
     session.on('send', (pdu: smpp.PDU) => {
       if (pdu.command === 'submit_sm_resp' || pdu.command === 'generic_nack') this.outstanding.set(session, Math.max(0, (this.outstanding.get(session) ?? 1) - 1));
     });
+  }
+
+  /** A generic_nack burst or a throttle window (sim/faults.ts); true when the submit was answered here. */
+  private faultAdmission(session: smpp.Session, pdu: smpp.PDU): boolean {
+    const verdict = this.faults.admission();
+    if (verdict === 'accept') return false;
+    const to = `+${(pdu.destination_addr ?? '').replace(/^\+/, '')}`;
+    const record = { to, at: Date.now(), session: this.sessionNumber(session) };
+    if (verdict === 'generic_nack') {
+      this.recordSubmit({ ...record, status: -2 });
+      session.send(new smpp.PDU('generic_nack', { sequence_number: pdu.sequence_number, command_status: SMPP_STATUS.ESME_RSYSERR }));
+    } else {
+      this.recordSubmit({ ...record, status: SMPP_STATUS.ESME_RTHROTTLED });
+      session.send(pdu.response({ command_status: SMPP_STATUS.ESME_RTHROTTLED }));
+    }
+    return true;
+  }
+
+  /**
+   * Starts an SMSC-wide fault (POST /faults). drop holds every submit_sm_resp
+   * for `ms` (the messages are delivered) and then drops every connection, so
+   * the ESME loses a window in flight; malformed-receipts breaks the next
+   * `count` receipts of every bound account (a TLV longer than its PDU) and
+   * re-sends a receipt unanswered after 2 s, as carriers do.
+   */
+  applyFault(f: SimFaultRequest): void {
+    this.faults.start(f);
+    const count = f.count ?? 5;
+    if (f.kind === 'drop') {
+      this.later(f.ms ?? 0, () => {
+        const held = this.faults.discardHeld();
+        this.log(`fault: dropping every connection (${held} submit_sm_resp in flight)`);
+        this.dropAllConnections();
+      });
+    } else if (f.kind === 'unbind') this.unbindAll();
+    else if (f.kind === 'unknown-receipts') {
+      for (let i = 0; i < count; i++) this.sendUnknownReceipt().catch(() => undefined);
+    } else if (f.kind === 'malformed-receipts') {
+      const accounts = new Set([...this.bound.values()].map((b) => b.systemId));
+      for (const systemId of accounts) {
+        this.hostile.forBind(systemId, { receipt: { form: 'tlv_length_overrun', attempts: count }, receiptResponseTimeoutMs: 2000 });
+        this.later(f.ms ?? 30_000, () => this.hostile.forBind(systemId, undefined));
+      }
+    }
   }
 
   /** Window and TPS enforcement of a hostile account; true when the submit was answered here. */
@@ -661,7 +710,7 @@ export class SmscSimulator {
       // The receipt overtakes the response: the ESME learns of the delivery before it knows the id.
       this.sendReceipt(receipt);
       this.later(100, respond);
-    } else if (this.timing.respond(to, respond, (ms, fn) => this.later(ms, fn))) {
+    } else if (this.faults.respond(respond, (ms, fn) => this.later(ms, fn)) || this.timing.respond(to, respond, (ms, fn) => this.later(ms, fn))) {
       // held back or delayed by a hostile destination script
     } else if (behaviour === 'slow') this.later(this.opts.slowResponseMs, respond);
     else respond();
@@ -685,7 +734,7 @@ export class SmscSimulator {
     }
 
     if (wantsReceipt && !this.opts.receiptBeforeResponse) {
-      this.later(this.opts.receiptDelayMs + (behaviour === 'slow' ? this.opts.slowResponseMs : 0), () => this.sendReceipt(receipt));
+      this.later(this.opts.receiptDelayMs + (behaviour === 'slow' ? this.opts.slowResponseMs : 0) + this.faults.extraReceiptDelay(), () => this.sendReceipt(receipt));
     }
   }
 
@@ -759,6 +808,28 @@ export class SmscSimulator {
       return json(200, { to, mode });
     }
     if (req.method === 'GET' && url.pathname === '/health') return json(200, { ok: true, sessions: this.sessionCount });
+    if (url.pathname === '/faults') {
+      if (req.method === 'GET') return json(200, this.faults.state());
+      if (req.method === 'DELETE') {
+        this.faults.clear();
+        return json(200, { ok: true });
+      }
+      if (req.method === 'POST') {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          let f: SimFaultRequest;
+          try {
+            f = parseFaultRequest(JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null'));
+          } catch (err) {
+            return json(400, { error: err instanceof Error ? err.message : String(err) });
+          }
+          this.applyFault(f);
+          json(200, { ok: true, ...f, sessions: this.sessionCount });
+        });
+        return;
+      }
+    }
     if (req.method === 'GET' && (url.pathname === '/submits' || url.pathname === '/receipts' || url.pathname === '/inbox')) {
       const num = (name: string, fallback: number) => {
         const v = url.searchParams.get(name);

@@ -3,7 +3,8 @@
  * (SQLite file in a temp dir, as `npm start` uses) unless TEMPORAL_ADDRESS
  * names one, the SMSC simulator (dist/sim/main.js), the product worker
  * (dist/worker.js) and the least-durable baseline's worker. Free ports, the
- * run's own task queues.
+ * run's own task queues. A chaos run (chaos/) also kills and restarts the
+ * product worker and the dev server on its database file.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +25,8 @@ export interface StackOptions {
   /** Serve the product worker's GET /metrics (OTP_METRICS_PORT on a free port), for `--scrapes`. @default false */
   metrics?: boolean;
   verbose: boolean;
+  /** Every line a child writes (a chaos run checks the logs for numbers, codes and dumped histories). */
+  onLine?: (child: string, line: string) => void;
 }
 
 export interface ChildInfo {
@@ -49,6 +52,11 @@ export class BenchStack {
   private stopping = false;
   /** Set when a child died: the run cannot go on. */
   failure?: Error;
+  /** Children whose next exit is ours (a chaos kill or restart), not a failure. */
+  private readonly expectedExits = new Set<ChildProcess>();
+  /** How the product worker was launched, to launch it again. */
+  private productWorker?: { env: NodeJS.ProcessEnv };
+  private serverPort = 0;
 
   constructor(private readonly opts: StackOptions) {
     this.taskQueue = `bench-${opts.runId}`;
@@ -57,14 +65,21 @@ export class BenchStack {
 
   pid(name: string): number | undefined {
     if (name === 'server') return this.server?.process.pid;
-    return this.children.find((c) => c.name === name)?.proc.pid;
+    return this.child(name)?.proc.pid;
+  }
+
+  /** The running child of that name (a restarted worker replaces one that exited). */
+  private child(name: string): ChildInfo | undefined {
+    const all = this.children.filter((c) => c.name === name);
+    return all.find((c) => c.proc.exitCode === null && c.proc.signalCode === null) ?? all.at(-1);
   }
 
   async start(): Promise<void> {
     if (this.opts.temporalAddress) this.address = this.opts.temporalAddress;
     else {
       this.dataDir = mkdtempSync(join(tmpdir(), 'otp-bench-'));
-      this.server = await startDevServer({ port: 0, headless: true, dbFile: join(this.dataDir, 'temporal.sqlite') });
+      this.serverPort = await freePort();
+      this.server = await startDevServer({ port: this.serverPort, headless: true, dbFile: join(this.dataDir, 'temporal.sqlite') });
       this.address = this.server.address;
     }
     const [smpp, http, smtp] = [await freePort(), await freePort(), await freePort()];
@@ -100,7 +115,8 @@ export class BenchStack {
     // Metrics only where asked, and only on the product worker: the baseline has none to compare.
     const metrics = this.opts.metrics ? { OTP_METRICS_PORT: String(await freePort()), OTP_SDK_METRICS_PORT: String(await freePort()) } : { OTP_METRICS_PORT: '0' };
     if (this.opts.metrics) this.metricsUrl = `http://127.0.0.1:${metrics.OTP_METRICS_PORT}/metrics`;
-    const ready: Promise<void>[] = [this.launchWorker('worker', ['worker.js'], { ...this.workerEnv, ...metrics })];
+    this.productWorker = { env: { ...this.workerEnv, ...metrics } };
+    const ready: Promise<void>[] = [this.launchWorker('worker', ['worker.js'], this.productWorker.env)];
     if (this.opts.baselines) ready.push(this.launchWorker('baseline-worker', ['bench', 'baseline', 'worker.js'], { ...this.workerEnv, OTP_METRICS_PORT: '0', OTP_TASK_QUEUE: this.baselineTaskQueue }));
     await Promise.all(ready);
   }
@@ -130,6 +146,7 @@ export class BenchStack {
     const keep = (out: NodeJS.WriteStream) => (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n').filter(Boolean)) {
         child.tail.push(line);
+        this.opts.onLine?.(name, line);
         if (child.tail.length > 30) child.tail.shift();
         if (this.opts.verbose) out.write(`[${name}] ${line}\n`);
       }
@@ -137,12 +154,40 @@ export class BenchStack {
     proc.stdout?.on('data', keep(process.stdout));
     proc.stderr?.on('data', keep(process.stderr));
     proc.once('exit', (code, signal) => {
-      if (this.stopping) return;
+      if (this.stopping || this.expectedExits.delete(proc)) return;
       this.failure ??= new Error(`${name} exited unexpectedly (${signal ?? `code ${code}`}):\n${child.tail.join('\n')}`);
       console.error(`[bench] ${this.failure.message}`);
     });
     this.children.push(child);
     return child;
+  }
+
+  /** SIGKILLs (a crash) or SIGTERMs (a graceful stop) the product worker; resolves once it has exited. */
+  async stopWorker(signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
+    const child = this.child('worker');
+    if (!child) throw new Error('no product worker');
+    this.expectedExits.add(child.proc);
+    if (signal === 'SIGKILL') {
+      const exited = child.proc.exitCode !== null || child.proc.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => child.proc.once('exit', () => r()));
+      child.proc.kill('SIGKILL');
+      await exited;
+    } else await stopChild(child.proc);
+    this.children.splice(this.children.indexOf(child), 1);
+  }
+
+  /** Starts the product worker again with the env it first had; resolves when it polls. */
+  async startWorker(): Promise<void> {
+    if (!this.productWorker) throw new Error('the stack has not started');
+    // A worker that died by itself is replaced, not kept beside the new one.
+    for (const c of this.children.filter((x) => x.name === 'worker' && (x.proc.exitCode !== null || x.proc.signalCode !== null))) this.children.splice(this.children.indexOf(c), 1);
+    await this.launchWorker('worker', ['worker.js'], this.productWorker.env);
+  }
+
+  /** Stops the dev server (SIGTERM) and starts it again on the same port and database file. */
+  async restartServer(): Promise<void> {
+    if (!this.server || !this.dataDir) throw new Error('the dev server is external: it cannot be restarted from here');
+    await this.server.stop();
+    this.server = await startDevServer({ port: this.serverPort, headless: true, dbFile: join(this.dataDir, 'temporal.sqlite') });
   }
 
   /** Workers first, then the simulator, then the server. */

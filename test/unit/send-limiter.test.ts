@@ -49,3 +49,25 @@ test('the worker refuses past its bound and refuses requests that waited too lon
   expect(a.enter(undefined).admitted).toBe(true);
   expect(a.stats).toMatchObject({ busy: 1, tooOld: 1 });
 });
+
+test('a too-old request is admitted when an earlier workflow task may already have sent it (a worker died mid-send)', async () => {
+  const a = new SendAdmission({ maxInFlight: 1, maxWaitMs: 1500 });
+  let asked = 0;
+  const retried = (answer: boolean) => async () => {
+    asked++;
+    return answer;
+  };
+  // Fresh requests never ask the server.
+  const fresh = await a.enterOrResume(Date.now(), retried(true));
+  expect(fresh.admitted).toBe(true);
+  expect(asked).toBe(0);
+  if (fresh.admitted) fresh.release();
+  // Too old, first workflow task: refused as before.
+  expect(await a.enterOrResume(1_000, retried(false), 4_000)).toEqual({ admitted: false, reason: 'request_too_old', retryAfterSeconds: 3 });
+  // Too old, but the task is a retry: the first run may have sent, so it runs again (same code at most twice).
+  const resumed = await a.enterOrResume(1_000, retried(true), 4_000);
+  expect(resumed.admitted).toBe(true);
+  // The bound still holds for resumed sends.
+  expect(await a.enterOrResume(1_000, retried(true), 4_000)).toMatchObject({ admitted: false, reason: 'worker_busy' });
+  expect(a.stats).toMatchObject({ tooOld: 3, resumed: 2 });
+});
