@@ -70,7 +70,9 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
   // Before anything binds: sessions upsert search attributes, and an unknown one fails every workflow task.
   try {
     if ((await checkSearchAttributes(clientConnection.operatorService, config.temporal.namespace, config.temporal.address)) === 'unchecked') {
-      console.warn(`worker: the Temporal server at ${config.temporal.address} cannot list search attributes; make sure the session's exist (README, Search attributes)`);
+      console.warn(
+        `worker: the Temporal server at ${config.temporal.address} cannot list search attributes; make sure the session's exist (README, Search attributes)`,
+      );
     }
   } catch (err) {
     await clientConnection.close();
@@ -82,7 +84,8 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
 
   // Route limits are the account's; this process takes its share of them.
   const over = oversubscribedRoutes(config.routes, config.workers);
-  if (over.length) console.warn(`worker: OTP_WORKERS=${config.workers} exceeds the binds of route(s) ${over.join(', ')}; each worker still opens one bind of each kind`);
+  if (over.length)
+    console.warn(`worker: OTP_WORKERS=${config.workers} exceeds the binds of route(s) ${over.join(', ')}; each worker still opens one bind of each kind`);
   const smsc = new SmscRouter(config.routes.map((r) => workerShare(r, config.workers)));
   const links = new ReceiptLinks({ client, taskQueue: config.temporal.taskQueue, ...config.receipts });
   const late = new LateLinks({ client, taskQueue: config.temporal.taskQueue });
@@ -114,7 +117,17 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
       return;
     }
     const eventId = moWorkflowId(config.keys.hash[0], route.name, [sender.from, m.to, m.text, m.reference]);
-    const input: MobileOriginatedInput = { eventId, from: sender.from, fromIsE164: sender.e164, to: m.to, text: m.text, route: route.name, receivedAt: new Date().toISOString(), ...(kw ?? {}), forward };
+    const input: MobileOriginatedInput = {
+      eventId,
+      from: sender.from,
+      fromIsE164: sender.e164,
+      to: m.to,
+      text: m.text,
+      route: route.name,
+      receivedAt: new Date().toISOString(),
+      ...(kw ?? {}),
+      forward,
+    };
     try {
       await client.workflow.start(MO_WORKFLOW, { workflowId: eventId, taskQueue: config.temporal.taskQueue, args: [input] });
       mo.handedOver++;
@@ -215,7 +228,10 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
   let metricsServer: MetricsServer | undefined;
   if (config.metrics.port) {
     const sdkAddress = sdkMetricsAddress();
-    if (!sdkAddress) console.warn(`worker: the Temporal Runtime exports no Prometheus metrics (created before the worker, or 127.0.0.1:${config.metrics.sdkPort} was taken): /metrics has no temporal_* series`);
+    if (!sdkAddress)
+      console.warn(
+        `worker: the Temporal Runtime exports no Prometheus metrics (created before the worker, or 127.0.0.1:${config.metrics.sdkPort} was taken): /metrics has no temporal_* series`,
+      );
     metricsServer = await serveMetrics(metrics, { host: config.metrics.host, port: config.metrics.port, sdkAddress });
   }
 
@@ -284,7 +300,9 @@ async function main(): Promise<void> {
   if (config.usingDevKeys) console.warn('worker: using dev-only keys (set OTP_CODE_KEY, OTP_HASH_KEY, OTP_PAYLOAD_KEYS, OTP_CALLBACK_KEY for real use)');
   const running = await startWorker(config);
   const routes = config.routes.map((r) => `${r.name} ${r.tls ? 'smpps' : 'smpp'}://${r.host}:${r.port}`).join(', ');
-  console.log(`worker: polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}, SMSC routes: ${routes}${running.statusUrl ? `, status on ${running.statusUrl}` : ''}${running.metricsUrl ? `, metrics on ${running.metricsUrl}` : ''}`);
+  console.log(
+    `worker: polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}, SMSC routes: ${routes}${running.statusUrl ? `, status on ${running.statusUrl}` : ''}${running.metricsUrl ? `, metrics on ${running.metricsUrl}` : ''}`,
+  );
   const stop = () => void running.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

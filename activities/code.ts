@@ -62,7 +62,9 @@ export function deriveCode(codeKey: string, sessionWorkflowId: string, nonce: st
 
 /** base64url(HMAC-SHA256(codeKey, "digest|" + workflowId + "|" + normalizeCode(code))): what a session stores and compares. */
 export function codeDigest(codeKey: string, workflowId: string, code: string): string {
-  return createHmac('sha256', codeKey).update(`digest|${workflowId}|${normalizeCode(code)}`, 'utf8').digest('base64url');
+  return createHmac('sha256', codeKey)
+    .update(`digest|${workflowId}|${normalizeCode(code)}`, 'utf8')
+    .digest('base64url');
 }
 
 /** A sealed code that this worker cannot or must not open; the message never repeats the input. */
@@ -118,7 +120,15 @@ export class SealOpener {
       throw new SealError('undecryptable');
     }
     const { s, c, u, t, n } = (body ?? {}) as { s?: unknown; c?: unknown; u?: unknown; t?: unknown; n?: unknown };
-    if (typeof s !== 'string' || typeof c !== 'string' || (u !== 'verify' && u !== 'send') || typeof t !== 'number' || !Number.isFinite(t) || typeof n !== 'string' || n.length < 8) {
+    if (
+      typeof s !== 'string' ||
+      typeof c !== 'string' ||
+      (u !== 'verify' && u !== 'send') ||
+      typeof t !== 'number' ||
+      !Number.isFinite(t) ||
+      typeof n !== 'string' ||
+      n.length < 8
+    ) {
       throw new SealError('malformed');
     }
     // Named by what it says, not how it is spelled or encrypted: a re-spelled or re-encrypted copy is the same seal.

@@ -9,7 +9,16 @@ import { DestinationError, checkUrl, type OutboundPolicy } from '../policy/desti
 import { signedPost } from './http-post';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import { MAX_CODE_LENGTH, MIN_CODE_LENGTH, RECEIPT_MAILBOX_WORKFLOW, REQUEST_FIELD_MAX_LENGTH, mailboxSubmittedSignal, receiptMailboxId, type QuotaRequest, type QuotaResult } from '../contract';
+import {
+  MAX_CODE_LENGTH,
+  MIN_CODE_LENGTH,
+  RECEIPT_MAILBOX_WORKFLOW,
+  REQUEST_FIELD_MAX_LENGTH,
+  mailboxSubmittedSignal,
+  receiptMailboxId,
+  type QuotaRequest,
+  type QuotaResult,
+} from '../contract';
 import { maskPhone, optOutWorkflowId, sessionWorkflowId } from '../contract/keys';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { workflowTaskRetried } from './workflow-task-retried';
@@ -37,7 +46,19 @@ import type { SenderApprovals } from './sender-approvals';
 import type { ApprovalRefusal } from '../policy/approval';
 import { profileContentHash } from '../policy/store';
 import type { SenderRevisionContent } from '../contract';
-import type { DispatchCodeInput, DispatchCodeResult, FallbackInput, OtpActivities, PrepareSendInput, PrepareSendResult, RenderPlan, RetryCodeInput, RetryCodeResult, SendCodeInput, SendCodeResult } from './types';
+import type {
+  DispatchCodeInput,
+  DispatchCodeResult,
+  FallbackInput,
+  OtpActivities,
+  PrepareSendInput,
+  PrepareSendResult,
+  RenderPlan,
+  RetryCodeInput,
+  RetryCodeResult,
+  SendCodeInput,
+  SendCodeResult,
+} from './types';
 
 export type * from './types';
 
@@ -172,7 +193,8 @@ function prepare(deps: ActivityDeps, input: PrepareSendInput): PrepareSendResult
   if (webhook) {
     if (p.deliveryWebhookUrl === null) throw invalidRequest(`profile "${p.name}" has no deliveryWebhookUrl: channel "webhook" needs one in the profile`);
     if (input.sealedCode !== undefined) throw invalidRequest('channel "webhook" sends a code the workers make: drop the code');
-    if (input.email !== undefined || input.webhookUrl !== undefined) throw invalidRequest('channel "webhook" has no fallback channels: drop email and webhookUrl');
+    if (input.email !== undefined || input.webhookUrl !== undefined)
+      throw invalidRequest('channel "webhook" has no fallback channels: drop email and webhookUrl');
     try {
       checkUrl(p.deliveryWebhookUrl, deps.outbound);
     } catch (err) {
@@ -195,15 +217,21 @@ function prepare(deps: ActivityDeps, input: PrepareSendInput): PrepareSendResult
     }
   }
   if (p.requireContext && !input.context?.trim()) throw invalidRequest(`profile "${p.name}" needs a context line, e.g. "Confirm transfer of €500 to Alice"`);
-  if (input.context !== undefined && input.context.length > REQUEST_FIELD_MAX_LENGTH.context) throw invalidRequest(`context must be at most ${REQUEST_FIELD_MAX_LENGTH.context} characters`);
-  if (input.brand !== undefined && !p.allowCallerBrand) throw invalidRequest(`profile "${p.name}" does not allow a caller brand (set allowCallerBrand, or the profile's brand)`);
-  if (input.brand !== undefined && (input.brand.length < 1 || input.brand.length > REQUEST_FIELD_MAX_LENGTH.brand)) throw invalidRequest(`brand must be 1–${REQUEST_FIELD_MAX_LENGTH.brand} characters`);
+  if (input.context !== undefined && input.context.length > REQUEST_FIELD_MAX_LENGTH.context)
+    throw invalidRequest(`context must be at most ${REQUEST_FIELD_MAX_LENGTH.context} characters`);
+  if (input.brand !== undefined && !p.allowCallerBrand)
+    throw invalidRequest(`profile "${p.name}" does not allow a caller brand (set allowCallerBrand, or the profile's brand)`);
+  if (input.brand !== undefined && (input.brand.length < 1 || input.brand.length > REQUEST_FIELD_MAX_LENGTH.brand))
+    throw invalidRequest(`brand must be 1–${REQUEST_FIELD_MAX_LENGTH.brand} characters`);
   // Control, bidi and placeholder characters cannot ride in on the brand or the context.
   asRequest(() => {
     if (input.brand !== undefined) assertPlainText('brand', input.brand);
     if (input.context !== undefined) assertPlainText('context', input.context);
   });
-  for (const [name, value] of [['callbackUrl', input.callbackUrl], ['webhookUrl', input.webhookUrl]] as const) {
+  for (const [name, value] of [
+    ['callbackUrl', input.callbackUrl],
+    ['webhookUrl', input.webhookUrl],
+  ] as const) {
     if (value === undefined) continue;
     try {
       checkUrl(value, deps.outbound);
@@ -297,7 +325,9 @@ function fallbackDestinations(p: ResolvedProfile, input: PrepareSendInput): { em
   if (input.email !== undefined) {
     const domain = emailDomain(input.email);
     if (!p.callerContacts && !p.fallbackEmailDomains.includes(domain)) {
-      throw invalidRequest(`profile "${p.name}" does not send codes to an email the caller names (set callerContacts, or list the domain in fallbackEmailDomains)`);
+      throw invalidRequest(
+        `profile "${p.name}" does not send codes to an email the caller names (set callerContacts, or list the domain in fallbackEmailDomains)`,
+      );
     }
     email = input.email;
   }
@@ -314,7 +344,14 @@ function fallbackDestinations(p: ResolvedProfile, input: PrepareSendInput): { em
  */
 async function postDelivery(deps: ActivityDeps, url: string, message: WebhookDeliveryMessage): Promise<{ delivered: boolean; detail: string }> {
   try {
-    const status = await signedPost(deps.callbackKey, url, JSON.stringify(message), `${message.sessionId}:${message.codeSeq}:delivery`, 'webhook delivery', deps.outbound);
+    const status = await signedPost(
+      deps.callbackKey,
+      url,
+      JSON.stringify(message),
+      `${message.sessionId}:${message.codeSeq}:delivery`,
+      'webhook delivery',
+      deps.outbound,
+    );
     Context.current().log.info('code posted to the delivery webhook', { codeSeq: message.codeSeq, status });
     return { delivered: true, detail: `HTTP ${status}` };
   } catch (err) {
@@ -356,7 +393,15 @@ async function dispatch(deps: ActivityDeps, input: DispatchCodeInput, link: 'mem
   }
 }
 
-async function submitAndLink(deps: ActivityDeps, input: DispatchCodeInput, link: 'memory' | 'mailbox', text: string, remainingSeconds: number, code: string, keyId: string): Promise<DispatchCodeResult> {
+async function submitAndLink(
+  deps: ActivityDeps,
+  input: DispatchCodeInput,
+  link: 'memory' | 'mailbox',
+  text: string,
+  remainingSeconds: number,
+  code: string,
+  keyId: string,
+): Promise<DispatchCodeResult> {
   const { render } = input;
   let submitted;
   try {
@@ -386,20 +431,32 @@ async function submitAndLink(deps: ActivityDeps, input: DispatchCodeInput, link:
   for (const id of submitted.messageIds) if (!isUnlinkedMessageId(id)) deps.metrics?.trackSubmit(route.name, route.submitKey(id));
   deps.late.follow(route, submitted.late, { sessionWorkflowId: input.sessionWorkflowId, codeSeq: input.codeSeq });
   const inDoubt = submitted.messageIds.filter(isInDoubtId).length;
-  if (inDoubt) Context.current().log.warn('submit in doubt: no submit_sm_resp yet, not sent again; its late answer will be linked', { codeSeq: input.codeSeq, route: submitted.route, inDoubt });
+  if (inDoubt)
+    Context.current().log.warn('submit in doubt: no submit_sm_resp yet, not sent again; its late answer will be linked', {
+      codeSeq: input.codeSeq,
+      route: submitted.route,
+      inDoubt,
+    });
   await Promise.all(
-    submitted.messageIds.filter((id) => !isUnlinkedMessageId(id)).map((messageId) => {
-      const submittedLink = { sessionWorkflowId: input.sessionWorkflowId, codeSeq: input.codeSeq, messageId };
-      if (link === 'memory') return deps.links.register({ route: route.name, key: route.submitKey(messageId) }, submittedLink);
-      return deps.client.workflow.signalWithStart(RECEIPT_MAILBOX_WORKFLOW, {
-        workflowId: receiptMailboxId(route.name, route.submitKey(messageId)),
-        taskQueue: deps.taskQueue,
-        signal: mailboxSubmittedSignal,
-        signalArgs: [submittedLink],
-      });
-    }),
+    submitted.messageIds
+      .filter((id) => !isUnlinkedMessageId(id))
+      .map((messageId) => {
+        const submittedLink = { sessionWorkflowId: input.sessionWorkflowId, codeSeq: input.codeSeq, messageId };
+        if (link === 'memory') return deps.links.register({ route: route.name, key: route.submitKey(messageId) }, submittedLink);
+        return deps.client.workflow.signalWithStart(RECEIPT_MAILBOX_WORKFLOW, {
+          workflowId: receiptMailboxId(route.name, route.submitKey(messageId)),
+          taskQueue: deps.taskQueue,
+          signal: mailboxSubmittedSignal,
+          signalArgs: [submittedLink],
+        });
+      }),
   );
-  Context.current().log.info('code dispatched', { codeSeq: input.codeSeq, route: submitted.route, segments: submitted.segments, messageIds: submitted.messageIds });
+  Context.current().log.info('code dispatched', {
+    codeSeq: input.codeSeq,
+    route: submitted.route,
+    segments: submitted.segments,
+    messageIds: submitted.messageIds,
+  });
   return {
     route: submitted.route,
     codeDigest: codeDigest(deps.codeKeys.secret(keyId), input.sessionWorkflowId, code),
@@ -433,11 +490,28 @@ async function sendCode(deps: ActivityDeps, input: SendCodeInput): Promise<SendC
     let shadowFlags: string[] = [];
     if (prep.quota) {
       const quota = deps.gate.acquire(input.tenant, prep.quota);
-      if (!quota.allowed) return { status: quota.status ?? 'blocked', reason: quota.reason ?? 'velocity', retryAfterSeconds: quota.retryAfterSeconds, profile: rules.profile, maskedPhone };
+      if (!quota.allowed)
+        return {
+          status: quota.status ?? 'blocked',
+          reason: quota.reason ?? 'velocity',
+          retryAfterSeconds: quota.retryAfterSeconds,
+          profile: rules.profile,
+          maskedPhone,
+        };
       shadowFlags = quota.shadowFlags;
     }
     const keyId = deps.codeKeys.current.id;
-    const base = { status: 'ok' as const, rules, render: prep.render, country: prep.country, shadowFlags, maskedPhone, quota: prep.quota, fallback: prep.fallback, keyId };
+    const base = {
+      status: 'ok' as const,
+      rules,
+      render: prep.render,
+      country: prep.country,
+      shadowFlags,
+      maskedPhone,
+      quota: prep.quota,
+      fallback: prep.fallback,
+      keyId,
+    };
     if (prep.sandboxDigest) return { ...base, kind: 'sandbox', digest: prep.sandboxDigest, segments: prep.segments, encoding: prep.encoding };
     if (prep.customDigest) return { ...base, kind: 'custom', digest: prep.customDigest, segments: 0, encoding: prep.encoding };
     if (prep.deliveryWebhookUrl) {
@@ -456,15 +530,48 @@ async function sendCode(deps: ActivityDeps, input: SendCodeInput): Promise<SendC
         locale: prep.render.locale,
         text: renderNonSms(prep.render, code).text,
       });
-      return { ...base, kind: 'webhook', ...post, digest: codeDigest(deps.codeKeys.secret(keyId), input.sessionWorkflowId, code), segments: 0, encoding: prep.encoding };
+      return {
+        ...base,
+        kind: 'webhook',
+        ...post,
+        digest: codeDigest(deps.codeKeys.secret(keyId), input.sessionWorkflowId, code),
+        segments: 0,
+        encoding: prep.encoding,
+      };
     }
     const current = input.session.current;
     const redeliver = current !== undefined && shouldRedeliver(current, rules.profile, prep.callerCode, input.nowMs);
-    const target = redeliver ? { seq: current.seq, nonce: current.nonce, keyId: current.keyId, expiresAtMs: current.expiresAtMs } : { ...input.next, keyId, expiresAtMs: input.nowMs + rules.ttlSeconds * 1000 };
+    const target = redeliver
+      ? { seq: current.seq, nonce: current.nonce, keyId: current.keyId, expiresAtMs: current.expiresAtMs }
+      : { ...input.next, keyId, expiresAtMs: input.nowMs + rules.ttlSeconds * 1000 };
     // Without staggered retries no claim will ever look for this message's receipt: link it durably now.
     const link = rules.retrySchedule.length > 0 && prep.callerCode === undefined ? 'memory' : 'mailbox';
-    const d = await dispatch(deps, { sessionWorkflowId: input.sessionWorkflowId, codeSeq: target.seq, nonce: target.nonce, keyId: target.keyId, phone: input.phone, expiresAtMs: target.expiresAtMs, render: prep.render, callerCode: prep.callerCode, country: prep.country }, link);
-    return { ...base, kind: 'sms', redeliver, digest: d.codeDigest, keyId: d.keyId, route: d.route, messageIds: d.messageIds, segments: d.segments, encoding: d.encoding };
+    const d = await dispatch(
+      deps,
+      {
+        sessionWorkflowId: input.sessionWorkflowId,
+        codeSeq: target.seq,
+        nonce: target.nonce,
+        keyId: target.keyId,
+        phone: input.phone,
+        expiresAtMs: target.expiresAtMs,
+        render: prep.render,
+        callerCode: prep.callerCode,
+        country: prep.country,
+      },
+      link,
+    );
+    return {
+      ...base,
+      kind: 'sms',
+      redeliver,
+      digest: d.codeDigest,
+      keyId: d.keyId,
+      route: d.route,
+      messageIds: d.messageIds,
+      segments: d.segments,
+      encoding: d.encoding,
+    };
   } finally {
     admission.release();
   }
@@ -478,7 +585,8 @@ async function measuredSend(metrics: OtpMetrics, input: SendCodeInput, run: () =
     r = await run();
   } catch (err) {
     // A failure the local activity's retry policy will retry is not the send's outcome yet.
-    if (isFinalFailure(err, Context.current().info)) metrics.send(input.channel ?? 'sms', country, err instanceof ApplicationFailure && err.type === 'InvalidRequest' ? 'invalid_request' : 'failed');
+    if (isFinalFailure(err, Context.current().info))
+      metrics.send(input.channel ?? 'sms', country, err instanceof ApplicationFailure && err.type === 'InvalidRequest' ? 'invalid_request' : 'failed');
     throw err;
   }
   if (r.status !== 'ok') {
@@ -497,7 +605,11 @@ async function measuredSend(metrics: OtpMetrics, input: SendCodeInput, run: () =
 
 /** True when the activity will not be attempted again after this error. */
 function isFinalFailure(err: unknown, info: { attempt: number; retryPolicy?: { maximumAttempts?: number; nonRetryableErrorTypes?: string[] } }): boolean {
-  if (err instanceof ApplicationFailure && (err.nonRetryable || (err.type !== undefined && err.type !== null && info.retryPolicy?.nonRetryableErrorTypes?.includes(err.type)))) return true;
+  if (
+    err instanceof ApplicationFailure &&
+    (err.nonRetryable || (err.type !== undefined && err.type !== null && info.retryPolicy?.nonRetryableErrorTypes?.includes(err.type)))
+  )
+    return true;
   const max = info.retryPolicy?.maximumAttempts;
   return max !== undefined && max > 0 && info.attempt >= max;
 }
@@ -522,7 +634,11 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
           const route = deps.smsc.route(m.route);
           // A stand-in id whose late answer came: look for the SMSC's id.
           const id = deps.late.resolve(m.route, m.messageId);
-          return { route: m.route, key: route ? route.submitKey(id) : id, link: { sessionWorkflowId: input.sessionWorkflowId, codeSeq: input.codeSeq, messageId: m.messageId } };
+          return {
+            route: m.route,
+            key: route ? route.submitKey(id) : id,
+            link: { sessionWorkflowId: input.sessionWorkflowId, codeSeq: input.codeSeq, messageId: m.messageId },
+          };
         }),
       );
       if (receipts.length || input.claimOnly) return { receipts };
@@ -571,7 +687,13 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
       if (optOut === 'stop') {
         // Idempotent: a running entry just gets another STOP; a closed one (after START) starts again.
         const workflowId = optOutWorkflowId(deps.idKeys[0], phone);
-        await deps.client.workflow.signalWithStart(OPT_OUT_WORKFLOW, { workflowId, taskQueue: deps.taskQueue, args: [change], signal: optOutSignal, signalArgs: [change] });
+        await deps.client.workflow.signalWithStart(OPT_OUT_WORKFLOW, {
+          workflowId,
+          taskQueue: deps.taskQueue,
+          args: [change],
+          signal: optOutSignal,
+          signalArgs: [change],
+        });
         deps.suppression?.applied(workflowId, true);
       } else {
         // Entries made under a previous id key end too.
@@ -590,7 +712,9 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
           }),
         );
       }
-      Context.current().log.info(optOut === 'stop' ? 'number added to the suppression list' : 'number removed from the suppression list', { maskedPhone: maskPhone(phone) });
+      Context.current().log.info(optOut === 'stop' ? 'number added to the suppression list' : 'number removed from the suppression list', {
+        maskedPhone: maskPhone(phone),
+      });
     },
 
     async postMobileOriginated(input): Promise<{ status: number } | { skipped: string }> {
@@ -618,7 +742,8 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
       // An escalation is a send too: charged to the tenant rate and velocity; a refusal fails this channel.
       if (input.quota && input.tenant) {
         const quota = deps.gate.acquire(input.tenant, input.quota);
-        if (!quota.allowed) throw ApplicationFailure.create({ type: 'RateLimited', message: `fallback refused by ${quota.reason ?? 'velocity'}`, nonRetryable: true });
+        if (!quota.allowed)
+          throw ApplicationFailure.create({ type: 'RateLimited', message: `fallback refused by ${quota.reason ?? 'velocity'}`, nonRetryable: true });
       }
       const code = deriveCode(deps.codeKeys.secret(input.keyId), input.sessionWorkflowId, input.nonce, render.codeLength, render.alphabet);
       if (input.channel === 'email') {

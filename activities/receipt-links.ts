@@ -118,7 +118,9 @@ export class ReceiptLinks {
     if (!entry && this.submitting > 0) entry = await this.hold(k);
     if (entry && !entry.durable) {
       try {
-        await this.opts.client.workflow.getHandle(entry.link.sessionWorkflowId).signal(deliveryReceiptSignal, { ...receipt, messageId: entry.link.messageId, codeSeq: entry.link.codeSeq });
+        await this.opts.client.workflow
+          .getHandle(entry.link.sessionWorkflowId)
+          .signal(deliveryReceiptSignal, { ...receipt, messageId: entry.link.messageId, codeSeq: entry.link.codeSeq });
         this.stats.direct++;
       } catch (err) {
         // A finished session has nothing to update; anything else must be retried by the SMSC.
@@ -245,7 +247,10 @@ export class ReceiptLinks {
     await this.linkingRun;
     await this.linkOverdue();
     const open = [...this.entries.values()].filter((e) => !e.durable && !e.final).length;
-    if (open) console.warn(`[receipts] ${open} message(s) could not be linked before shutdown: ${this.lastLinkError ?? 'unknown error'}; their sessions will claim them before a retry`);
+    if (open)
+      console.warn(
+        `[receipts] ${open} message(s) could not be linked before shutdown: ${this.lastLinkError ?? 'unknown error'}; their sessions will claim them before a retry`,
+      );
   }
 
   get size(): number {

@@ -1,5 +1,15 @@
 /** The activity interface the workflows call; implemented in ./index.ts. */
-import type { SenderRevisionContent, MobileOriginatedInput, DeliveryCallbackEvent, DeliveryReceipt, OtpCatalog, QuotaRequest, QuotaResult, SendChannel, SendRefused } from '../contract';
+import type {
+  SenderRevisionContent,
+  MobileOriginatedInput,
+  DeliveryCallbackEvent,
+  DeliveryReceipt,
+  OtpCatalog,
+  QuotaRequest,
+  QuotaResult,
+  SendChannel,
+  SendRefused,
+} from '../contract';
 import type { SendHistory } from '../policy/resend';
 import type { AutofillPolicy, CodeAlphabet, SessionRules } from '../policy/profile';
 

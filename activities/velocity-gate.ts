@@ -91,7 +91,9 @@ export class VelocityGate {
         try {
           // A query needs a worker to answer it: never wait long for one.
           const handle = this.opts.client.workflow.getHandle(id);
-          const snapshot = await this.opts.client.withDeadline(Date.now() + 2000, () => handle.query(velocitySnapshotQuery, entry.ledger.keysOfInterest(Date.now())));
+          const snapshot = await this.opts.client.withDeadline(Date.now() + 2000, () =>
+            handle.query(velocitySnapshotQuery, entry.ledger.keysOfInterest(Date.now())),
+          );
           entry.ledger.update(snapshot, Date.now());
         } catch {
           // Not started yet, or unreachable: keep deciding from what we have.

@@ -85,7 +85,8 @@ async function readRun(input: AuditExportInput, converter: LoadedDataConverter, 
   const { source, tenant, idKey, format } = input;
   const sessionId = info.workflowId;
   const window = { fromMs: input.fromMs, toMs: input.toMs };
-  const decode = async (runId: string): Promise<DecodedRun> => decodeRun(await source.history(sessionId, runId), { converter, sessionId, runId, tenant, idKey });
+  const decode = async (runId: string): Promise<DecodedRun> =>
+    decodeRun(await source.history(sessionId, runId), { converter, sessionId, runId, tenant, idKey });
   try {
     const run = await decode(info.runId);
     if (run.input !== null && run.input.tenant !== tenant) return { counted: false, lines: [] };

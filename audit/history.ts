@@ -101,7 +101,15 @@ export async function decodeRun(history: readonly HistoryEvent[], opts: DecodeRu
       const args = await first(req.input.args);
       const phone = isObject(args) && typeof args.phone === 'string' ? args.phone : null;
       const shown = opts.idKey !== undefined && phone !== null && sessionWorkflowId(opts.idKey, opts.tenant, phone) === opts.sessionId ? phone : null;
-      events.push({ kind: 'sendAccepted', at, runId: opts.runId, updateId: req.meta?.updateId ?? '', identity: req.meta?.identity || null, phone: shown, clientRequestedAt: isObject(args) ? str(args.requestedAt) : null });
+      events.push({
+        kind: 'sendAccepted',
+        at,
+        runId: opts.runId,
+        updateId: req.meta?.updateId ?? '',
+        identity: req.meta?.identity || null,
+        phone: shown,
+        clientRequestedAt: isObject(args) ? str(args.requestedAt) : null,
+      });
     } else if (e.workflowExecutionUpdateCompletedEventAttributes) {
       const { meta, outcome } = e.workflowExecutionUpdateCompletedEventAttributes;
       const updateId = meta?.updateId ?? '';
@@ -109,8 +117,16 @@ export async function decodeRun(history: readonly HistoryEvent[], opts: DecodeRu
       if (name !== SEND_UPDATE && name !== VERIFY_UPDATE) continue;
       const value = outcome?.success ? await first(outcome.success) : undefined;
       const failure = outcome?.failure ? await failureText(converter, outcome.failure) : 'unreadable answer';
-      if (name === SEND_UPDATE) events.push(isSendResult(value) ? { kind: 'sendCompleted', at, updateId, result: value, failure: null } : { kind: 'sendCompleted', at, updateId, result: null, failure });
-      else events.push(isVerifyResult(value) ? { kind: 'verifyCompleted', at, result: value, failure: null } : { kind: 'verifyCompleted', at, result: null, failure });
+      if (name === SEND_UPDATE)
+        events.push(
+          isSendResult(value)
+            ? { kind: 'sendCompleted', at, updateId, result: value, failure: null }
+            : { kind: 'sendCompleted', at, updateId, result: null, failure },
+        );
+      else
+        events.push(
+          isVerifyResult(value) ? { kind: 'verifyCompleted', at, result: value, failure: null } : { kind: 'verifyCompleted', at, result: null, failure },
+        );
     } else if (e.markerRecordedEventAttributes?.markerName === LOCAL_ACTIVITY_MARKER) {
       const { details } = e.markerRecordedEventAttributes;
       if (!details?.result) continue;
@@ -122,14 +138,30 @@ export async function decodeRun(history: readonly HistoryEvent[], opts: DecodeRu
       if (type === 'sendCode' && result.status === 'ok') {
         if (result.kind === 'sms') {
           const render = isObject(result.render) ? result.render : {};
-          events.push({ kind: 'smsDispatched', at, activity: 'sendCode', route: str(result.route) ?? '', messageIds: strings(result.messageIds), senderId: str(render.senderId) });
+          events.push({
+            kind: 'smsDispatched',
+            at,
+            activity: 'sendCode',
+            route: str(result.route) ?? '',
+            messageIds: strings(result.messageIds),
+            senderId: str(render.senderId),
+          });
         } else if (result.kind === 'webhook') events.push({ kind: 'webhookDelivered', at, delivered: result.delivered === true });
       } else if (type === 'retryCode') {
-        if (isObject(result.dispatched)) events.push({ kind: 'smsDispatched', at, activity: 'retryCode', route: str(result.dispatched.route) ?? '', messageIds: strings(result.dispatched.messageIds), senderId: null });
-        if (Array.isArray(result.receipts)) for (const r of result.receipts) {
-          const receipt = receiptOf(r);
-          if (receipt) events.push({ kind: 'receipt', at, receipt });
-        }
+        if (isObject(result.dispatched))
+          events.push({
+            kind: 'smsDispatched',
+            at,
+            activity: 'retryCode',
+            route: str(result.dispatched.route) ?? '',
+            messageIds: strings(result.dispatched.messageIds),
+            senderId: null,
+          });
+        if (Array.isArray(result.receipts))
+          for (const r of result.receipts) {
+            const receipt = receiptOf(r);
+            if (receipt) events.push({ kind: 'receipt', at, receipt });
+          }
       }
     } else if (e.workflowExecutionSignaledEventAttributes?.signalName === DELIVERY_RECEIPT_SIGNAL) {
       const receipt = receiptOf(await first(e.workflowExecutionSignaledEventAttributes.input));
@@ -143,13 +175,37 @@ export async function decodeRun(history: readonly HistoryEvent[], opts: DecodeRu
       }
     } else if (e.activityTaskCompletedEventAttributes && fallbackIds.has(String(e.activityTaskCompletedEventAttributes.scheduledEventId))) {
       const r = await first(e.activityTaskCompletedEventAttributes.result);
-      events.push({ kind: 'fallbackDone', at, scheduledEventId: String(e.activityTaskCompletedEventAttributes.scheduledEventId), ok: true, id: isObject(r) ? str(r.id) : null, failure: null });
+      events.push({
+        kind: 'fallbackDone',
+        at,
+        scheduledEventId: String(e.activityTaskCompletedEventAttributes.scheduledEventId),
+        ok: true,
+        id: isObject(r) ? str(r.id) : null,
+        failure: null,
+      });
     } else if (e.activityTaskFailedEventAttributes && fallbackIds.has(String(e.activityTaskFailedEventAttributes.scheduledEventId))) {
       // The type only: an SMTP or HTTP error may quote the address.
-      const type = e.activityTaskFailedEventAttributes.failure?.cause?.applicationFailureInfo?.type ?? e.activityTaskFailedEventAttributes.failure?.applicationFailureInfo?.type ?? 'failed';
-      events.push({ kind: 'fallbackDone', at, scheduledEventId: String(e.activityTaskFailedEventAttributes.scheduledEventId), ok: false, id: null, failure: type });
+      const type =
+        e.activityTaskFailedEventAttributes.failure?.cause?.applicationFailureInfo?.type ??
+        e.activityTaskFailedEventAttributes.failure?.applicationFailureInfo?.type ??
+        'failed';
+      events.push({
+        kind: 'fallbackDone',
+        at,
+        scheduledEventId: String(e.activityTaskFailedEventAttributes.scheduledEventId),
+        ok: false,
+        id: null,
+        failure: type,
+      });
     } else if (e.activityTaskTimedOutEventAttributes && fallbackIds.has(String(e.activityTaskTimedOutEventAttributes.scheduledEventId))) {
-      events.push({ kind: 'fallbackDone', at, scheduledEventId: String(e.activityTaskTimedOutEventAttributes.scheduledEventId), ok: false, id: null, failure: 'timeout' });
+      events.push({
+        kind: 'fallbackDone',
+        at,
+        scheduledEventId: String(e.activityTaskTimedOutEventAttributes.scheduledEventId),
+        ok: false,
+        id: null,
+        failure: 'timeout',
+      });
     } else if (e.workflowExecutionContinuedAsNewEventAttributes) {
       continuedAs = e.workflowExecutionContinuedAsNewEventAttributes.newExecutionRunId || null;
     }

@@ -201,13 +201,24 @@ export function auditLines(sessionId: string, events: readonly AuditEvent[], mas
         break;
       case 'receipt': {
         const attempt = byMessage.get(e.receipt.messageId);
-        if (!attempt || attempt.receipts.some((r) => r.messageId === e.receipt.messageId && r.stat === e.receipt.stat && r.receivedAt === e.receipt.receivedAt)) break;
+        if (!attempt || attempt.receipts.some((r) => r.messageId === e.receipt.messageId && r.stat === e.receipt.stat && r.receivedAt === e.receipt.receivedAt))
+          break;
         attempt.receipts.push(e.receipt);
         attempt.outcome = smsOutcome(attempt);
         break;
       }
       case 'fallbackScheduled': {
-        const attempt: AuditAttempt = { channel: e.channel, kind: 'fallback', at: e.at, route: null, messageIds: [], sender: null, outcome: 'pending', detail: null, receipts: [] };
+        const attempt: AuditAttempt = {
+          channel: e.channel,
+          kind: 'fallback',
+          at: e.at,
+          route: null,
+          messageIds: [],
+          sender: null,
+          outcome: 'pending',
+          detail: null,
+          receipts: [],
+        };
         fallbacks.set(e.scheduledEventId, attempt);
         attach(owner.get(e.codeSeq), attempt);
         break;
@@ -238,11 +249,31 @@ export function auditLines(sessionId: string, events: readonly AuditEvent[], mas
 }
 
 function smsAttempt(d: Extract<AuditEvent, { kind: 'smsDispatched' }>, kind: AuditAttempt['kind'], sender: string | null): AuditAttempt {
-  return { channel: 'sms', kind, at: d.at, route: d.route, messageIds: [...d.messageIds], sender: d.senderId ?? sender, outcome: 'pending', detail: null, receipts: [] };
+  return {
+    channel: 'sms',
+    kind,
+    at: d.at,
+    route: d.route,
+    messageIds: [...d.messageIds],
+    sender: d.senderId ?? sender,
+    outcome: 'pending',
+    detail: null,
+    receipts: [],
+  };
 }
 
 function webhookAttempt(w: Extract<AuditEvent, { kind: 'webhookDelivered' }>): AuditAttempt {
-  return { channel: 'webhook', kind: 'first', at: w.at, route: null, messageIds: [], sender: null, outcome: w.delivered ? 'delivered' : 'failed', detail: null, receipts: [] };
+  return {
+    channel: 'webhook',
+    kind: 'first',
+    at: w.at,
+    route: null,
+    messageIds: [],
+    sender: null,
+    outcome: w.delivered ? 'delivered' : 'failed',
+    detail: null,
+    receipts: [],
+  };
 }
 
 /** Every part delivered: delivered; any part failed: failed; otherwise still pending. */

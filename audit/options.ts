@@ -32,7 +32,8 @@ const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]
 function instant(name: 'from' | 'to', value: string | undefined): number {
   if (value === undefined) throw new AuditUsageError(name, `--${name} is required (an ISO-8601 date or instant with a zone, e.g. 2026-11-27T00:00:00Z)`);
   const ms = ISO_INSTANT.test(value) ? Date.parse(value) : NaN;
-  if (Number.isNaN(ms)) throw new AuditUsageError(name, `--${name} "${value.slice(0, 40)}" is not an ISO-8601 date or instant with a zone (e.g. 2026-11-27T00:00:00Z)`);
+  if (Number.isNaN(ms))
+    throw new AuditUsageError(name, `--${name} "${value.slice(0, 40)}" is not an ISO-8601 date or instant with a zone (e.g. 2026-11-27T00:00:00Z)`);
   return ms;
 }
 
@@ -44,7 +45,8 @@ export function parseAuditArgs(argv: readonly string[], idKeys: readonly string[
   const flags = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const name = argv[i].startsWith('--') ? argv[i].slice(2) : '';
-    if (!['tenant', 'from', 'to', 'format', 'id-key'].includes(name)) throw new AuditUsageError('option', `unknown argument "${argv[i].slice(0, 40)}"\n${AUDIT_USAGE}`);
+    if (!['tenant', 'from', 'to', 'format', 'id-key'].includes(name))
+      throw new AuditUsageError('option', `unknown argument "${argv[i].slice(0, 40)}"\n${AUDIT_USAGE}`);
     const value = argv[++i];
     if (value === undefined) throw new AuditUsageError(name === 'id-key' ? 'id-key' : (name as AuditUsageProblem), `--${name} needs a value\n${AUDIT_USAGE}`);
     flags.set(name, value);
@@ -61,9 +63,11 @@ export function parseAuditArgs(argv: readonly string[], idKeys: readonly string[
   const toMs = instant('to', flags.get('to'));
   if (toMs <= fromMs) throw new AuditUsageError('window', '--to must be after --from');
   const format = flags.get('format') ?? 'jsonl';
-  if (!(AUDIT_FORMATS as readonly string[]).includes(format)) throw new AuditUsageError('format', `--format must be ${AUDIT_FORMATS.join(' or ')} (got "${format.slice(0, 20)}")`);
+  if (!(AUDIT_FORMATS as readonly string[]).includes(format))
+    throw new AuditUsageError('format', `--format must be ${AUDIT_FORMATS.join(' or ')} (got "${format.slice(0, 20)}")`);
   const idKey = flags.get('id-key');
   // Never echo the key: a wrong one may be a near miss of the real one.
-  if (idKey !== undefined && !idKeys.includes(idKey)) throw new AuditUsageError('id-key', '--id-key is not this deployment\'s id key (OTP_HASH_KEY or one in OTP_HASH_KEY_PREVIOUS)');
+  if (idKey !== undefined && !idKeys.includes(idKey))
+    throw new AuditUsageError('id-key', "--id-key is not this deployment's id key (OTP_HASH_KEY or one in OTP_HASH_KEY_PREVIOUS)");
   return { tenant, fromMs, toMs, format: format as AuditFormat, idKey };
 }

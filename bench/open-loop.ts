@@ -93,7 +93,8 @@ function parseOptions(argv: string[]): Options {
   }
   const positive = (name: string, v: string, integer = false): number => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'} (got "${v}")`);
+    if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
+      throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'} (got "${v}")`);
     return n;
   };
   const nonNegative = (name: string, v: string): number => {
@@ -159,7 +160,10 @@ async function main(): Promise<void> {
   const idleCpu = await machineCpu();
   machine.cpuBusyAtStartPct = idleCpu;
   const busyAtStart = idleCpu !== null && idleCpu > 25 * machine.nproc;
-  if (busyAtStart) log(`warning: before the stack started, other processes already used ${idleCpu}% of a core (${machine.nproc} CPUs); figures will show it (see "other CPU")`);
+  if (busyAtStart)
+    log(
+      `warning: before the stack started, other processes already used ${idleCpu}% of a core (${machine.nproc} CPUs); figures will show it (see "other CPU")`,
+    );
   const profiles = opts.tenantRate > 0 ? JSON.stringify({ login: { tenantSendsPerMinute: opts.tenantRate } }) : undefined;
   const stack = new BenchStack({
     runId,
@@ -190,7 +194,11 @@ async function main(): Promise<void> {
   });
 
   try {
-    log(external ? `using the Temporal server at ${external} (TEMPORAL_ADDRESS)` : 'starting a Temporal dev server (SQLite in a temp dir), the simulator and the workers…');
+    log(
+      external
+        ? `using the Temporal server at ${external} (TEMPORAL_ADDRESS)`
+        : 'starting a Temporal dev server (SQLite in a temp dir), the simulator and the workers…',
+    );
     await stack.start();
     log(`stack up: server ${stack.address}, simulator ${stack.simHttpUrl}, task queue ${stack.taskQueue}`);
     sampler.watch('worker', stack.pid('worker'));
@@ -249,13 +257,19 @@ async function main(): Promise<void> {
     // Baselines go first: the product's sessions keep timers (receipt wait, expiry) that would load the server during their trials.
     const mainOrder = [leastDurable, bare, product].filter((t): t is Target => t !== undefined);
     const historyOf = (t: Target) =>
-      t.name === 'product' ? { taskQueue: stack.taskQueue, sessionType: OTP_SESSION_WORKFLOW } : t.name === 'least-durable' ? { taskQueue: stack.baselineTaskQueue, sessionType: BASELINE_WORKFLOW } : undefined;
+      t.name === 'product'
+        ? { taskQueue: stack.taskQueue, sessionType: OTP_SESSION_WORKFLOW }
+        : t.name === 'least-durable'
+          ? { taskQueue: stack.baselineTaskQueue, sessionType: BASELINE_WORKFLOW }
+          : undefined;
 
     log('warm-up: a few sends through each target (caches, binds, first workflow tasks)');
     for (const t of targets) {
       const { result: w } = await runTrial(spec(t, `warm-up ${t.name}`, [{ rate: 2, seconds: 3 }], { numbers: 'distinct' }), ctx);
       const problems = Object.keys(w.errors).length || w.sessionsLost;
-      log(`  ${t.name}: send->submit p50 ${w.sendToSubmit.p50} ms${problems ? `; errors ${JSON.stringify(w.errors)} ${JSON.stringify(w.errorSamples)}, lost ${w.sessionsLost}` : ''}`);
+      log(
+        `  ${t.name}: send->submit p50 ${w.sendToSubmit.p50} ms${problems ? `; errors ${JSON.stringify(w.errors)} ${JSON.stringify(w.errorSamples)}, lost ${w.sessionsLost}` : ''}`,
+      );
     }
     await sleep(1000);
 
@@ -281,8 +295,15 @@ async function main(): Promise<void> {
     for (const t of mainOrder) {
       if (t.name === 'product' && stack.metricsUrl) scraper = scrapeMetrics(stack.metricsUrl, 3, log);
       log(`main trial: ${t.name} at ${opts.rate}/s for ${opts.duration} s (${opts.numbers} numbers)`);
-      const r = await trial(spec(t, `${t.name} @ ${opts.rate}/s`, [{ rate: opts.rate, seconds: opts.duration }], { receiptSample: t.name === 'product' ? opts.receiptSample : 0, history: historyOf(t) }));
-      log(`  send->submit p50 ${r.sendToSubmit.p50} p99 ${r.sendToSubmit.p99} ms; call p99 ${r.sendCall.p99} ms; errors ${JSON.stringify(r.errors)}; refusals ${JSON.stringify(r.refusals)}`);
+      const r = await trial(
+        spec(t, `${t.name} @ ${opts.rate}/s`, [{ rate: opts.rate, seconds: opts.duration }], {
+          receiptSample: t.name === 'product' ? opts.receiptSample : 0,
+          history: historyOf(t),
+        }),
+      );
+      log(
+        `  send->submit p50 ${r.sendToSubmit.p50} p99 ${r.sendToSubmit.p99} ms; call p99 ${r.sendCall.p99} ms; errors ${JSON.stringify(r.errors)}; refusals ${JSON.stringify(r.refusals)}`,
+      );
       trials.push(r);
       await sleep(2000);
     }
@@ -291,7 +312,9 @@ async function main(): Promise<void> {
       const recording = await scraper.stop();
       mkdirSync(dirname(opts.scrapes), { recursive: true });
       writeFileSync(opts.scrapes, JSON.stringify(recording));
-      log(`${recording.scrapes.length} metrics scrapes written to ${opts.scrapes} (render: node dist/scripts/metrics-dashboard.js render --in ${opts.scrapes} --out FILE.svg)`);
+      log(
+        `${recording.scrapes.length} metrics scrapes written to ${opts.scrapes} (render: node dist/scripts/metrics-dashboard.js render --in ${opts.scrapes} --out FILE.svg)`,
+      );
     }
 
     let search: BenchResult['search'];
@@ -300,7 +323,13 @@ async function main(): Promise<void> {
         const done: TrialResult[] = [];
         const attempt = async (rate: number): Promise<boolean> => {
           log(`search ${t.name}: ${rate}/s for ${opts.duration} s`);
-          const r = await trial(spec(t, `search ${t.name} @ ${rate}/s`, [{ rate, seconds: opts.duration }], { numbers: 'distinct', abortOnFail: true, drainS: Math.min(opts.drain, 30) }));
+          const r = await trial(
+            spec(t, `search ${t.name} @ ${rate}/s`, [{ rate, seconds: opts.duration }], {
+              numbers: 'distinct',
+              abortOnFail: true,
+              drainS: Math.min(opts.drain, 30),
+            }),
+          );
           log(`  ${r.pass ? 'pass' : `FAIL (${(r.failReasons ?? []).join('; ')})`}: p99 ${r.sendToSubmit.p99} ms`);
           done.push(r);
           await sleep(3000);
@@ -342,7 +371,9 @@ async function main(): Promise<void> {
       const burst = { rate: found * 2, seconds: 30 };
       const after = { rate: found / 2, seconds: 20 };
       log(`overload: ${burst.rate}/s for ${burst.seconds} s, then ${after.rate}/s for ${after.seconds} s`);
-      const overloadTrial = await trial(spec(product, `overload product`, [burst, after], { numbers: 'distinct', windows: true, drainS: Math.max(opts.drain, 60) }));
+      const overloadTrial = await trial(
+        spec(product, `overload product`, [burst, after], { numbers: 'distinct', windows: true, drainS: Math.max(opts.drain, 60) }),
+      );
       const windows = overloadTrial.windows ?? [];
       let recoverySeconds: number | null = null;
       for (let s = burst.seconds; s < windows.length; s++) {
@@ -392,7 +423,11 @@ async function main(): Promise<void> {
         `All processes share ${machine.nproc} cores; the generator's lateness shows when it fell behind its schedule.`,
         `The product worker runs with the login profile's tenantSendsPerMinute = ${opts.tenantRate || 'default'} so the bench measures capacity, not the tenant rate policy (--tenant-rate).`,
         `SMSC_TPS = ${opts.smscTps || '0 (unlimited)'} for every SMPP client; simulator receipt delay ${opts.receiptDelay} ms.`,
-        ...(busyAtStart ? [`The machine was already busy when the run started (${idleCpu}% of a core used by other processes, ${machine.nproc} CPUs); "other CPU" shows load outside the stack per trial.`] : []),
+        ...(busyAtStart
+          ? [
+              `The machine was already busy when the run started (${idleCpu}% of a core used by other processes, ${machine.nproc} CPUs); "other CPU" shows load outside the stack per trial.`,
+            ]
+          : []),
         ...(feed.gaps ? [`The simulator dropped ${feed.gaps} records before the generator read them (its records are bounded).`] : []),
       ],
     };
@@ -419,7 +454,8 @@ async function main(): Promise<void> {
 function ratios(trials: TrialResult[], search: BenchResult['search']): Record<string, number | null> {
   const out: Record<string, number | null> = {};
   const ours = trials.find((t) => t.target === 'product');
-  const div = (a: number | null | undefined, b: number | null | undefined) => (a === null || a === undefined || b === null || b === undefined || b === 0 ? null : Math.round((a / b) * 100) / 100);
+  const div = (a: number | null | undefined, b: number | null | undefined) =>
+    a === null || a === undefined || b === null || b === undefined || b === 0 ? null : Math.round((a / b) * 100) / 100;
   for (const base of ['least-durable', 'bare-smpp'] as const) {
     const b = trials.find((t) => t.target === base);
     if (!ours || !b) continue;

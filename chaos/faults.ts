@@ -120,7 +120,11 @@ export async function inject(kind: FaultKind, ctx: FaultContext): Promise<FaultW
       const restore = async () => {
         for (const p of phones) if (!ctx.feed.submitsByPhone.has(p)) await ctx.sim.behaviour(p, 'deliver');
       };
-      const w = await crashAndRestart(ctx, hit ? 'crash 0–50 ms after a submit_sm reached the SMSC, its response held 1 s' : 'no scripted submit seen within 15 s: crash at a random point', restore);
+      const w = await crashAndRestart(
+        ctx,
+        hit ? 'crash 0–50 ms after a submit_sm reached the SMSC, its response held 1 s' : 'no scripted submit seen within 15 s: crash at a random point',
+        restore,
+      );
       return { ...w, kind };
     }
     case 'worker-kill-receipt': {
@@ -135,7 +139,10 @@ export async function inject(kind: FaultKind, ctx: FaultContext): Promise<FaultW
       const failed = await watch(() => ctx.feed.receiptsByPhone.get(phone)?.[0], 20_000);
       await ctx.sim.behaviour(phone, 'deliver');
       await sleep(2000);
-      const w = await crashAndRestart(ctx, failed ? 'crash 2 s after an UNDELIV receipt, inside the +20 s retry backoff' : 'no UNDELIV receipt seen within 20 s: crash at a random point');
+      const w = await crashAndRestart(
+        ctx,
+        failed ? 'crash 2 s after an UNDELIV receipt, inside the +20 s retry backoff' : 'no UNDELIV receipt seen within 20 s: crash at a random point',
+      );
       return { ...w, kind };
     }
     case 'worker-restart': {
@@ -171,7 +178,10 @@ export async function inject(kind: FaultKind, ctx: FaultContext): Promise<FaultW
 /** Parses "--faults a,b,c" (or "all"). */
 export function parseFaults(list: string): FaultKind[] {
   if (list === 'all') return [...FAULT_KINDS];
-  const out = list.split(',').map((s) => s.trim()).filter(Boolean);
+  const out = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = out.filter((f) => !(FAULT_KINDS as readonly string[]).includes(f));
   if (bad.length) throw new Error(`unknown fault(s) ${bad.join(', ')}; known: ${FAULT_KINDS.join(', ')}`);
   return out as FaultKind[];

@@ -42,7 +42,8 @@ export class LogScan {
       if (hasNumber) out.fullNumbers++;
       if (hasCode) out.codes++;
       if (long) out.longLines++;
-      if ((hasNumber || hasCode || long) && out.samples.length < 5) out.samples.push(`[${child}] ${line.slice(0, 300).replace(/\d{6,}/g, '…')}${long ? ` … (${line.length} characters)` : ''}`);
+      if ((hasNumber || hasCode || long) && out.samples.length < 5)
+        out.samples.push(`[${child}] ${line.slice(0, 300).replace(/\d{6,}/g, '…')}${long ? ` … (${line.length} characters)` : ''}`);
     }
     return out;
   }

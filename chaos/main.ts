@@ -70,7 +70,9 @@ async function main(): Promise<void> {
   const result = await runChaos({ ...opts, log });
   console.log(`\n${textTable(result)}\n\n${totalsLine(result)}`);
   for (const p of result.problems) console.log(`  ${p.verdict}: ${p.phone} ${p.detail}`);
-  console.log(`logs: ${result.logs.lines} lines from the stack; ${result.logs.fullNumbers} with a full number, ${result.logs.codes} with a code, ${result.logs.longLines} over 4000 characters`);
+  console.log(
+    `logs: ${result.logs.lines} lines from the stack; ${result.logs.fullNumbers} with a full number, ${result.logs.codes} with a code, ${result.logs.longLines} over 4000 characters`,
+  );
   for (const l of result.logs.samples) console.log(`  ${l}`);
   if (Object.keys(result.errorSamples).length) console.log(`errors: ${JSON.stringify(result.errorSamples, null, 1)}`);
   if (opts.json) {
@@ -79,7 +81,11 @@ async function main(): Promise<void> {
     log(`JSON written to ${opts.json}`);
   }
   const failures = acceptance(result);
-  console.log(failures.length ? `\nACCEPTANCE FAILED: ${failures.join('; ')}` : '\nacceptance: 0 lost, 0 wrong end states, every duplicate explained, recovery ≤ 10 s after each fault');
+  console.log(
+    failures.length
+      ? `\nACCEPTANCE FAILED: ${failures.join('; ')}`
+      : '\nacceptance: 0 lost, 0 wrong end states, every duplicate explained, recovery ≤ 10 s after each fault',
+  );
   process.exit(failures.length ? 1 : 0);
 }
 

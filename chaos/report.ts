@@ -2,7 +2,21 @@
 import type { Summary } from '../bench/lib/stats';
 import type { ChaosResult, FaultFigures } from './types';
 
-const HEAD = ['fault', 'at s', 'window s', 'sessions', 'sent', 'refused (by type)', 'lost', 'wrong', 'dup SMS', 'during p50/p99 ms', 'after p50/p99 ms', 'recovery s', 'CPU machine/stack %'];
+const HEAD = [
+  'fault',
+  'at s',
+  'window s',
+  'sessions',
+  'sent',
+  'refused (by type)',
+  'lost',
+  'wrong',
+  'dup SMS',
+  'during p50/p99 ms',
+  'after p50/p99 ms',
+  'recovery s',
+  'CPU machine/stack %',
+];
 
 const ms = (s: Summary): string => (s.n === 0 ? '–' : `${s.p50 ?? '∞'} / ${s.p99 ?? '∞'}`);
 
@@ -20,7 +34,11 @@ function row(f: FaultFigures): string[] {
     String(f.sent),
     refused(f.refused) + (f.failed ? `; ${f.failed} delivery failed` : ''),
     String(f.lost),
-    f.wrong ? `${f.wrong} (${Object.entries(f.wrongKinds).map(([k, n]) => `${n} ${k}`).join(', ')})` : '0',
+    f.wrong
+      ? `${f.wrong} (${Object.entries(f.wrongKinds)
+          .map(([k, n]) => `${n} ${k}`)
+          .join(', ')})`
+      : '0',
     String(f.duplicates),
     ms(f.during),
     ms(f.after),
@@ -56,8 +74,11 @@ export function acceptance(r: ChaosResult, maxRecoveryS = 10): string[] {
   if (r.totals.verdicts.lost) out.push(`${r.totals.verdicts.lost} session(s) lost`);
   if (r.totals.verdicts.wrong) out.push(`${r.totals.verdicts.wrong} wrong end state(s)`);
   if (r.unexpectedExits.length) out.push(`${r.unexpectedExits.length} process(es) exited by themselves`);
-  if (r.logs.fullNumbers || r.logs.codes || r.logs.longLines) out.push(`the product's logs hold ${r.logs.fullNumbers} line(s) with a full number, ${r.logs.codes} with a code, ${r.logs.longLines} over 4000 characters`);
+  if (r.logs.fullNumbers || r.logs.codes || r.logs.longLines)
+    out.push(`the product's logs hold ${r.logs.fullNumbers} line(s) with a full number, ${r.logs.codes} with a code, ${r.logs.longLines} over 4000 characters`);
   if (r.totals.unexplainedDuplicates) out.push(`${r.totals.unexplainedDuplicates} duplicate SMS no fault explains`);
-  for (const f of r.faults) if (f.kind !== 'baseline' && (f.recoveryS === null || f.recoveryS > maxRecoveryS)) out.push(`${f.kind} at ${f.injectedAtS} s: recovery ${f.recoveryS ?? 'never'} s > ${maxRecoveryS} s`);
+  for (const f of r.faults)
+    if (f.kind !== 'baseline' && (f.recoveryS === null || f.recoveryS > maxRecoveryS))
+      out.push(`${f.kind} at ${f.injectedAtS} s: recovery ${f.recoveryS ?? 'never'} s > ${maxRecoveryS} s`);
   return out;
 }

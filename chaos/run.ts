@@ -96,7 +96,16 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     // Warm-up outside the figures: first workflow tasks, binds, caches.
     for (let i = 0; i < 3; i++) await target.send(`+33699${String(900_000 + i)}`, `${tenant}-warm`).catch(() => undefined);
 
-    const load = new OpenLoad({ rate: opts.rate, durationS: opts.durationS, phone: (i) => `+336${String(20_000_000 + i)}`, target, tenant, feed: liveFeed, verifyAfterMs: opts.verifyAfterMs, verify: (phone, code, idempotencyKey) => otp!.verify(phone, code, { tenant, idempotencyKey }) });
+    const load = new OpenLoad({
+      rate: opts.rate,
+      durationS: opts.durationS,
+      phone: (i) => `+336${String(20_000_000 + i)}`,
+      target,
+      tenant,
+      feed: liveFeed,
+      verifyAfterMs: opts.verifyAfterMs,
+      verify: (phone, code, idempotencyKey) => otp!.verify(phone, code, { tenant, idempotencyKey }),
+    });
     const loadStart = Date.now();
     const running = load.run();
     log(`load: ${opts.rate}/s for ${opts.durationS} s (${load.planned} sessions), faults: ${opts.faults.join(', ') || 'none'}`);
@@ -149,7 +158,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     for (;;) {
       await liveFeed.poll();
       load.verifyLate();
-      const outstanding = load.records.filter((r) => r.endedAt === undefined || (r.status === 'sent' && !liveFeed!.inboxByPhone.has(r.phone)) || (r.verifyStarted && !r.verifyDone)).length;
+      const outstanding = load.records.filter(
+        (r) => r.endedAt === undefined || (r.status === 'sent' && !liveFeed!.inboxByPhone.has(r.phone)) || (r.verifyStarted && !r.verifyDone),
+      ).length;
       if (fatal) throw fatal;
       if (outstanding === 0 || Date.now() > drainEnd) break;
       await sleep(1000);
@@ -183,11 +194,23 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
     return {
       startedAt,
       machine,
-      options: { rate: opts.rate, durationS: opts.durationS, faults: opts.faults, seed: opts.seed, thresholdMs: opts.thresholdMs, receiptDelayMs: opts.receiptDelayMs, verifyAfterMs: opts.verifyAfterMs, drainS: opts.drainS },
+      options: {
+        rate: opts.rate,
+        durationS: opts.durationS,
+        faults: opts.faults,
+        seed: opts.seed,
+        thresholdMs: opts.thresholdMs,
+        receiptDelayMs: opts.receiptDelayMs,
+        verifyAfterMs: opts.verifyAfterMs,
+        drainS: opts.drainS,
+      },
       ...verdict,
       errorSamples: load.errorSamples,
       unexpectedExits,
-      logs: logs.findings(new Set(load.records.map((r) => r.phone)), new Set([...liveFeed.inboxByPhone.values()].flatMap((ms) => ms.map((m) => /code is (\d+)/.exec(m.text)?.[1] ?? '')).filter(Boolean))),
+      logs: logs.findings(
+        new Set(load.records.map((r) => r.phone)),
+        new Set([...liveFeed.inboxByPhone.values()].flatMap((ms) => ms.map((m) => /code is (\d+)/.exec(m.text)?.[1] ?? '')).filter(Boolean)),
+      ),
       feedGaps: liveFeed.gaps,
     };
   } finally {

@@ -24,6 +24,8 @@ export class SimControl {
   async sessions(): Promise<number> {
     const res = await fetch(`${this.baseUrl}/health`);
     const body: unknown = await res.json();
-    return typeof body === 'object' && body !== null && typeof (body as { sessions?: unknown }).sessions === 'number' ? (body as { sessions: number }).sessions : 0;
+    return typeof body === 'object' && body !== null && typeof (body as { sessions?: unknown }).sessions === 'number'
+      ? (body as { sessions: number }).sessions
+      : 0;
   }
 }

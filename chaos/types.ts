@@ -49,7 +49,16 @@ export interface FaultFigures {
 export interface ChaosResult {
   startedAt: string;
   machine: MachineInfo;
-  options: { rate: number; durationS: number; faults: FaultKind[]; seed: number; thresholdMs: number; receiptDelayMs: number; verifyAfterMs: number; drainS: number };
+  options: {
+    rate: number;
+    durationS: number;
+    faults: FaultKind[];
+    seed: number;
+    thresholdMs: number;
+    receiptDelayMs: number;
+    verifyAfterMs: number;
+    drainS: number;
+  };
   faults: FaultFigures[];
   totals: {
     sessions: number;

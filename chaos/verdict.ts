@@ -44,7 +44,11 @@ export function judgeSession(r: SessionRecord, feed: SimFeed, status: OtpSession
   if (sms > 0) {
     if (!r.verifyDone) return { ...base, verdict: 'wrong', detail: 'verify never answered' };
     if (r.verifyValid) return { ...base, verdict: 'verified', detail: '' };
-    return { ...base, verdict: 'wrong', detail: r.verifyOutcome ? `verify of the code in the SMS answered ${r.verifyOutcome}` : `verify threw ${r.verifyError ?? 'nothing'}` };
+    return {
+      ...base,
+      verdict: 'wrong',
+      detail: r.verifyOutcome ? `verify of the code in the SMS answered ${r.verifyOutcome}` : `verify threw ${r.verifyError ?? 'nothing'}`,
+    };
   }
   if (r.endedAt === undefined) return { ...base, verdict: 'wrong', detail: 'send never answered' };
   if (r.error && !r.errorTyped) return { ...base, verdict: 'wrong', detail: `untyped error ${r.error}` };
@@ -96,7 +100,10 @@ export function recovery(judged: Judged[], from: number, to: number, thresholdMs
 export function judge(input: JudgeInput): Pick<ChaosResult, 'faults' | 'totals' | 'problems' | 'timeline'> {
   const { feed, windows, thresholdMs } = input;
   const judged: Judged[] = input.records.map((r) => ({ ...judgeSession(r, feed, input.statuses.get(r.phone)), latencyMs: latencyOf(r, feed) }));
-  const spans = [{ kind: 'baseline' as const, start: input.loadStart, end: input.loadStart, note: 'before the first fault' }, ...windows].map((w, k, all) => ({ ...w, spanEnd: all[k + 1]?.start ?? input.loadEnd }));
+  const spans = [{ kind: 'baseline' as const, start: input.loadStart, end: input.loadStart, note: 'before the first fault' }, ...windows].map((w, k, all) => ({
+    ...w,
+    spanEnd: all[k + 1]?.start ?? input.loadEnd,
+  }));
 
   // Each duplicate SMS to the fault that explains it.
   const dupBy = new Map<number, number>();
@@ -127,7 +134,10 @@ export function judge(input: JudgeInput): Pick<ChaosResult, 'faults' | 'totals' 
     }
     const lat = (from: number, to: number) => {
       const xs = mine.filter((j) => j.record.startedAt >= from && j.record.startedAt <= to && j.verdict !== 'refused' && j.verdict !== 'failed');
-      return summarize(xs.filter((j) => Number.isFinite(j.latencyMs)).map((j) => j.latencyMs), xs.filter((j) => !Number.isFinite(j.latencyMs)).length);
+      return summarize(
+        xs.filter((j) => Number.isFinite(j.latencyMs)).map((j) => j.latencyMs),
+        xs.filter((j) => !Number.isFinite(j.latencyMs)).length,
+      );
     };
     const isBaseline = s.kind === 'baseline';
     return {
@@ -161,7 +171,10 @@ export function judge(input: JudgeInput): Pick<ChaosResult, 'faults' | 'totals' 
       duplicates: totalDups,
       unexplainedDuplicates: unexplained,
       maxSmsPerNumber: maxSms,
-      sendToSubmit: summarize(measured.filter((j) => Number.isFinite(j.latencyMs)).map((j) => j.latencyMs), measured.filter((j) => !Number.isFinite(j.latencyMs)).length),
+      sendToSubmit: summarize(
+        measured.filter((j) => Number.isFinite(j.latencyMs)).map((j) => j.latencyMs),
+        measured.filter((j) => !Number.isFinite(j.latencyMs)).length,
+      ),
     },
     timeline: judged.map((j) => ({
       atS: Math.round((j.record.startedAt - input.loadStart) / 10) / 100,
@@ -169,6 +182,13 @@ export function judge(input: JudgeInput): Pick<ChaosResult, 'faults' | 'totals' 
       verdict: j.verdict,
       answer: j.record.status !== undefined ? `${j.record.status}${j.record.reason ? `:${j.record.reason}` : ''}` : (j.record.error ?? 'none'),
     })),
-    problems: judged.filter((j) => j.verdict === 'lost' || j.verdict === 'wrong').slice(0, 50).map((j) => ({ phone: maskPhone(j.record.phone), verdict: j.verdict, detail: `${j.detail}; sms ${j.sms}, started +${((j.record.startedAt - input.loadStart) / 1000).toFixed(1)} s` })),
+    problems: judged
+      .filter((j) => j.verdict === 'lost' || j.verdict === 'wrong')
+      .slice(0, 50)
+      .map((j) => ({
+        phone: maskPhone(j.record.phone),
+        verdict: j.verdict,
+        detail: `${j.detail}; sms ${j.sms}, started +${((j.record.startedAt - input.loadStart) / 1000).toFixed(1)} s`,
+      })),
   };
 }

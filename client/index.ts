@@ -66,7 +66,18 @@ import {
 } from '../contract';
 import { decodeTypedSearchAttributes } from '@temporalio/common/lib/converter/payload-search-attributes';
 import { decodeMapFromPayloads, loadDataConverter } from '@temporalio/common/lib/internal-non-workflow';
-import { InvalidPhoneError, assertTenant, couldBeCode, maskPhone, normalizeCode, normalizePhone, parseSealPublicKey, sealCode, sessionWorkflowId, type SealKey } from '../contract/keys';
+import {
+  InvalidPhoneError,
+  assertTenant,
+  couldBeCode,
+  maskPhone,
+  normalizeCode,
+  normalizePhone,
+  parseSealPublicKey,
+  sealCode,
+  sessionWorkflowId,
+  type SealKey,
+} from '../contract/keys';
 import type { OtpConfig } from '../config/config';
 import { AesGcmPayloadCodec, type PayloadKey } from '../codec/payload-codec';
 import { SendLimiter } from './send-limiter';
@@ -298,7 +309,8 @@ export class OtpClient {
       return await this.temporal.withDeadline(Date.now() + ms, call);
     } catch (err) {
       // The deadline shows as a gRPC deadline or cancel, or as the update's own timeout error.
-      if (isGrpcDeadlineError(err) || isGrpcCancelledError(err) || err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) throw new OtpRequestError(await this.whyUnanswered(ms), 'Timeout');
+      if (isGrpcDeadlineError(err) || isGrpcCancelledError(err) || err instanceof WorkflowUpdateRPCTimeoutOrCancelledError)
+        throw new OtpRequestError(await this.whyUnanswered(ms), 'Timeout');
       throw err;
     }
   }
@@ -308,7 +320,11 @@ export class OtpClient {
     const where = `task queue '${this.opts.taskQueue}' on ${this.opts.address ?? 'the Temporal server'}`;
     try {
       const { pollers } = await this.temporal.withDeadline(Date.now() + 3000, () =>
-        this.temporal.workflowService.describeTaskQueue({ namespace: this.temporal.options.namespace, taskQueue: { name: this.opts.taskQueue }, taskQueueType: WORKFLOW_TASK_QUEUE }),
+        this.temporal.workflowService.describeTaskQueue({
+          namespace: this.temporal.options.namespace,
+          taskQueue: { name: this.opts.taskQueue },
+          taskQueueType: WORKFLOW_TASK_QUEUE,
+        }),
       );
       if (!pollers?.length) return `no OTP worker is polling ${where}: start the workers, or check the task queue name`;
       return `the OTP workers on ${where} did not answer within ${ms} ms (busy, or the server is slow)`;
@@ -363,12 +379,14 @@ export class OtpClient {
     if (rest.channel === 'custom' && code === undefined) {
       // Made here with a CSPRNG and sealed: only this answer and the workers ever see it.
       const length = customCodeLength ?? 6;
-      if (!Number.isInteger(length) || length < MIN_CODE_LENGTH || length > MAX_CODE_LENGTH) throw new OtpRequestError(`customCodeLength must be an integer from ${MIN_CODE_LENGTH} to ${MAX_CODE_LENGTH}`, 'InvalidRequest');
+      if (!Number.isInteger(length) || length < MIN_CODE_LENGTH || length > MAX_CODE_LENGTH)
+        throw new OtpRequestError(`customCodeLength must be an integer from ${MIN_CODE_LENGTH} to ${MAX_CODE_LENGTH}`, 'InvalidRequest');
       code = Array.from({ length }, () => String(randomInt(10))).join('');
     }
     assertTenant(tenant);
     // A code that cannot be one (a number, a megabyte) would fail in sealing, untyped.
-    if (code !== undefined && (typeof code !== 'string' || !couldBeCode(code))) throw new OtpRequestError(`code must be a string of ${MIN_CODE_LENGTH}–${MAX_CODE_LENGTH} letters or digits`, 'InvalidRequest');
+    if (code !== undefined && (typeof code !== 'string' || !couldBeCode(code)))
+      throw new OtpRequestError(`code must be a string of ${MIN_CODE_LENGTH}–${MAX_CODE_LENGTH} letters or digits`, 'InvalidRequest');
     let e164: string;
     try {
       e164 = this.normalize(phone);
@@ -391,19 +409,22 @@ export class OtpClient {
       typedSearchAttributes: sessionStartSearchAttributes(tenant, input.maskedPhone),
     });
     // Admission: past the bound, refuse now rather than queue behind a busy server.
-    if (!this.limiter.tryAcquire()) return { sessionId: workflowId, status: 'overloaded', reason: 'client_busy', maskedPhone: maskPhone(e164), retryAfterSeconds: 1 };
+    if (!this.limiter.tryAcquire())
+      return { sessionId: workflowId, status: 'overloaded', reason: 'client_busy', maskedPhone: maskPhone(e164), retryAfterSeconds: 1 };
     let result: SendOtpResult;
     const startedAt = Date.now();
     const requestedAt = new Date(startedAt).toISOString();
     try {
       const sealed = code !== undefined ? { sealedCode: sealCode(this.seal, workflowId, code, 'send', await this.sealNow()) } : {};
-      result = await this.bounded(() => this.temporal.workflow.executeUpdateWithStart(sendUpdate, {
-        args: [{ ...rest, phone: e164, idempotencyKey, requestedAt, ...sealed }],
-        // The session dedupes by idempotencyKey; the update id is per attempt, so that a retry
-        // after an `overloaded` answer (never kept under the key) gets a real try.
-        updateId: idempotencyKey !== undefined ? `${idempotencyKey}@${requestedAt}` : undefined,
-        startWorkflowOperation: start,
-      }));
+      result = await this.bounded(() =>
+        this.temporal.workflow.executeUpdateWithStart(sendUpdate, {
+          args: [{ ...rest, phone: e164, idempotencyKey, requestedAt, ...sealed }],
+          // The session dedupes by idempotencyKey; the update id is per attempt, so that a retry
+          // after an `overloaded` answer (never kept under the key) gets a real try.
+          updateId: idempotencyKey !== undefined ? `${idempotencyKey}@${requestedAt}` : undefined,
+          startWorkflowOperation: start,
+        }),
+      );
     } catch (err) {
       explain(err);
     } finally {
@@ -432,7 +453,8 @@ export class OtpClient {
   /** Verifies by session id (from a send result) instead of the phone number. */
   async verifySession(sessionId: string, code: string, options: Omit<VerifyOptions, 'tenant'> = {}): Promise<VerifyOtpResult | PublicVerifyResult> {
     checkVerifyRequest(code, options);
-    if (typeof sessionId !== 'string' || !/^otp-[A-Za-z0-9_.-]{1,64}-[A-Za-z0-9_-]{32}$/.test(sessionId)) throw new OtpRequestError('sessionId must be the sessionId a send returned (otp-<tenant>-<hash>)', 'InvalidRequest');
+    if (typeof sessionId !== 'string' || !/^otp-[A-Za-z0-9_.-]{1,64}-[A-Za-z0-9_-]{32}$/.test(sessionId))
+      throw new OtpRequestError('sessionId must be the sessionId a send returned (otp-<tenant>-<hash>)', 'InvalidRequest');
     return this.answer(Date.now(), await this.verifyWorkflow(sessionId, code, options), options.responseMode);
   }
 
@@ -477,7 +499,9 @@ export class OtpClient {
       // No update id: Temporal would answer a repeated id with the first result whatever the code.
       // The session itself keeps answers by idempotencyKey, bound to the request.
       const sealedCode = sealCode(this.seal, workflowId, code, 'verify', await this.sealNow());
-      return await this.bounded(() => this.temporal.workflow.getHandle(workflowId).executeUpdate(verifyUpdate, { args: [{ sealedCode, purpose, profile, context, idempotencyKey }] }));
+      return await this.bounded(() =>
+        this.temporal.workflow.getHandle(workflowId).executeUpdate(verifyUpdate, { args: [{ sealedCode, purpose, profile, context, idempotencyKey }] }),
+      );
     } catch (err) {
       if (isGone(err)) return { sessionId: workflowId, valid: false, outcome: 'not_found', attemptsRemaining: 0 };
       explain(err);
@@ -502,7 +526,11 @@ export class OtpClient {
         }),
       );
     } catch (err) {
-      if (err instanceof WorkflowFailedError) throw new OtpRequestError(`catalog failed: ${err.cause?.message ?? err.message}`, (err.cause as { type?: string } | undefined)?.type ?? 'CatalogFailed');
+      if (err instanceof WorkflowFailedError)
+        throw new OtpRequestError(
+          `catalog failed: ${err.cause?.message ?? err.message}`,
+          (err.cause as { type?: string } | undefined)?.type ?? 'CatalogFailed',
+        );
       throw err;
     }
   }
@@ -521,12 +549,20 @@ export class OtpClient {
    * `by` proposed it, RevisionNotFound or InvalidState otherwise; a refusal leaves no trace in history.
    */
   async approveRevision(profile: string, contentHash: string, options: RevisionCallOptions = {}): Promise<SenderRevision> {
-    return this.approvalUpdate('approve', { profile, contentHash: await this.fullHash(profile, contentHash, options.tenant), by: this.identity(options), note: options.note }, options.tenant);
+    return this.approvalUpdate(
+      'approve',
+      { profile, contentHash: await this.fullHash(profile, contentHash, options.tenant), by: this.identity(options), note: options.note },
+      options.tenant,
+    );
   }
 
   /** Rejects a proposed revision, or revokes an approved one; same rules as approveRevision. */
   async rejectRevision(profile: string, contentHash: string, options: RevisionCallOptions = {}): Promise<SenderRevision> {
-    return this.approvalUpdate('reject', { profile, contentHash: await this.fullHash(profile, contentHash, options.tenant), by: this.identity(options), note: options.note }, options.tenant);
+    return this.approvalUpdate(
+      'reject',
+      { profile, contentHash: await this.fullHash(profile, contentHash, options.tenant), by: this.identity(options), note: options.note },
+      options.tenant,
+    );
   }
 
   /** The tenant's approval trail, oldest first (`profile` narrows it); [] when nothing was ever proposed. */
@@ -544,7 +580,7 @@ export class OtpClient {
 
   private identity(options: RevisionCallOptions): string {
     const by = options.by ?? this.opts.identity;
-    if (!by?.trim()) throw new OtpRequestError('name who acts: pass `by`, or set the client\'s `identity`', 'InvalidRequest');
+    if (!by?.trim()) throw new OtpRequestError("name who acts: pass `by`, or set the client's `identity`", 'InvalidRequest');
     return by;
   }
 
@@ -554,12 +590,22 @@ export class OtpClient {
     if (/^[0-9a-f]{64}$/.test(h)) return h;
     if (!/^[0-9a-f]{8,63}$/.test(h)) throw new OtpRequestError('contentHash must be hex: the 64 digits, or a prefix of at least 8', 'InvalidRequest');
     const matches = (await this.senderRevisions({ tenant, profile })).filter((r) => r.contentHash.startsWith(h));
-    if (matches.length !== 1) throw new OtpRequestError(matches.length ? `contentHash prefix ${h} names ${matches.length} revisions of profile "${profile}": give more digits` : `no revision of profile "${profile}" starts with ${h}`, matches.length ? 'InvalidRequest' : 'RevisionNotFound');
+    if (matches.length !== 1)
+      throw new OtpRequestError(
+        matches.length
+          ? `contentHash prefix ${h} names ${matches.length} revisions of profile "${profile}": give more digits`
+          : `no revision of profile "${profile}" starts with ${h}`,
+        matches.length ? 'InvalidRequest' : 'RevisionNotFound',
+      );
     return matches[0].contentHash;
   }
 
   /** Every approval change is an update-with-start on the tenant's approval workflow. */
-  private async approvalUpdate(kind: 'propose' | 'approve' | 'reject', request: { profile: string; by: string; note?: string; contentHash?: string }, tenant = this.opts.tenant ?? DEFAULT_TENANT): Promise<SenderRevision> {
+  private async approvalUpdate(
+    kind: 'propose' | 'approve' | 'reject',
+    request: { profile: string; by: string; note?: string; contentHash?: string },
+    tenant = this.opts.tenant ?? DEFAULT_TENANT,
+  ): Promise<SenderRevision> {
     assertTenant(tenant);
     const input: SenderApprovalInput = { tenant };
     const start = new WithStartWorkflowOperation<(i: SenderApprovalInput) => Promise<void>>(SENDER_APPROVAL_WORKFLOW, {
@@ -570,9 +616,12 @@ export class OtpClient {
     });
     const req = Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined)) as typeof request;
     try {
-      if (kind === 'propose') return await this.bounded(() => this.temporal.workflow.executeUpdateWithStart(proposeRevisionUpdate, { args: [req], startWorkflowOperation: start }));
+      if (kind === 'propose')
+        return await this.bounded(() => this.temporal.workflow.executeUpdateWithStart(proposeRevisionUpdate, { args: [req], startWorkflowOperation: start }));
       const update = kind === 'approve' ? approveRevisionUpdate : rejectRevisionUpdate;
-      return await this.bounded(() => this.temporal.workflow.executeUpdateWithStart(update, { args: [{ ...req, contentHash: req.contentHash! }], startWorkflowOperation: start }));
+      return await this.bounded(() =>
+        this.temporal.workflow.executeUpdateWithStart(update, { args: [{ ...req, contentHash: req.contentHash! }], startWorkflowOperation: start }),
+      );
     } catch (err) {
       explain(err);
     }
@@ -587,16 +636,20 @@ export class OtpClient {
     const tenant = options.tenant ?? this.opts.tenant ?? DEFAULT_TENANT;
     assertTenant(tenant);
     const pageSize = options.pageSize ?? DEFAULT_RECENT_PAGE_SIZE;
-    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_RECENT_PAGE_SIZE) throw new OtpRequestError(`pageSize must be an integer from 1 to ${MAX_RECENT_PAGE_SIZE}`, 'InvalidRequest');
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_RECENT_PAGE_SIZE)
+      throw new OtpRequestError(`pageSize must be an integer from 1 to ${MAX_RECENT_PAGE_SIZE}`, 'InvalidRequest');
     // This deployment's task queue too: deployments sharing a namespace may share tenant names.
-    if (!/^[A-Za-z0-9_.:\/-]{1,200}$/.test(this.opts.taskQueue)) throw new OtpRequestError(`task queue "${this.opts.taskQueue}" cannot be listed`, 'InvalidRequest');
+    if (!/^[A-Za-z0-9_.:\/-]{1,200}$/.test(this.opts.taskQueue))
+      throw new OtpRequestError(`task queue "${this.opts.taskQueue}" cannot be listed`, 'InvalidRequest');
     const clauses = [`WorkflowType = '${OTP_SESSION_WORKFLOW}'`, `TaskQueue = '${this.opts.taskQueue}'`, `${OTP_SEARCH_ATTRIBUTES.tenant.name} = '${tenant}'`];
     if (options.profile !== undefined) {
-      if (typeof options.profile !== 'string' || !NAME_PATTERN.test(options.profile)) throw new OtpRequestError(`profile is not a profile name (${NAME_RULE})`, 'InvalidRequest');
+      if (typeof options.profile !== 'string' || !NAME_PATTERN.test(options.profile))
+        throw new OtpRequestError(`profile is not a profile name (${NAME_RULE})`, 'InvalidRequest');
       clauses.push(`${OTP_SEARCH_ATTRIBUTES.profile.name} = '${options.profile}'`);
     }
     if (options.status !== undefined) {
-      if (!(OTP_SEARCH_STATUSES as readonly string[]).includes(options.status)) throw new OtpRequestError(`status must be one of ${OTP_SEARCH_STATUSES.join(', ')}`, 'InvalidRequest');
+      if (!(OTP_SEARCH_STATUSES as readonly string[]).includes(options.status))
+        throw new OtpRequestError(`status must be one of ${OTP_SEARCH_STATUSES.join(', ')}`, 'InvalidRequest');
       clauses.push(`${OTP_SEARCH_ATTRIBUTES.status.name} = '${options.status}'`);
     }
     let nextPageToken: Uint8Array | undefined;
@@ -605,7 +658,12 @@ export class OtpClient {
       nextPageToken = Buffer.from(options.pageToken, 'base64url');
     }
     const res = await this.bounded(() =>
-      this.temporal.workflowService.listWorkflowExecutions({ namespace: this.temporal.options.namespace, query: clauses.join(' AND '), pageSize, nextPageToken }),
+      this.temporal.workflowService.listWorkflowExecutions({
+        namespace: this.temporal.options.namespace,
+        query: clauses.join(' AND '),
+        pageSize,
+        nextPageToken,
+      }),
     );
     this.converter ??= loadDataConverter(this.temporal.options.dataConverter);
     const converter = this.converter;
@@ -658,7 +716,11 @@ export class OtpClient {
 
 /** A verify that can never succeed as written (a code that is no string, a purpose that is none): refused before any call. */
 function checkVerifyRequest(code: unknown, options: VerifyOptions): void {
-  if (typeof code !== 'string') throw new OtpRequestError(`code must be a string (got ${code === null ? 'null' : Array.isArray(code) ? 'an array' : typeof code}): the code as the user typed it`, 'InvalidRequest');
+  if (typeof code !== 'string')
+    throw new OtpRequestError(
+      `code must be a string (got ${code === null ? 'null' : Array.isArray(code) ? 'an array' : typeof code}): the code as the user typed it`,
+      'InvalidRequest',
+    );
   const { purpose, profile, context, idempotencyKey } = options;
   refuseRequest(verifyRequestProblem({ purpose, profile, context, idempotencyKey }));
   if (options.tenant !== undefined) assertTenant(options.tenant);
@@ -674,5 +736,16 @@ function isGone(err: unknown): boolean {
 export async function connectOtpClient(config: OtpConfig, connectionOptions: Partial<ConnectionOptions> = {}): Promise<OtpClient> {
   const connection = await Connection.connect({ address: config.temporal.address, ...connectionOptions });
   const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: otpDataConverter(config.keys.payload) });
-  return new OtpClient({ client, address: config.temporal.address, taskQueue: config.temporal.taskQueue, hashKey: config.keys.hash[0], previousHashKeys: config.keys.hash.slice(1), sealPublicKey: config.keys.sealPublic, tenant: config.tenant, defaultRegion: config.defaultRegion, maxSendsInFlight: config.admission.clientMaxInFlight, sendLatencyTargetMs: config.admission.clientTargetMs });
+  return new OtpClient({
+    client,
+    address: config.temporal.address,
+    taskQueue: config.temporal.taskQueue,
+    hashKey: config.keys.hash[0],
+    previousHashKeys: config.keys.hash.slice(1),
+    sealPublicKey: config.keys.sealPublic,
+    tenant: config.tenant,
+    defaultRegion: config.defaultRegion,
+    maxSendsInFlight: config.admission.clientMaxInFlight,
+    sendLatencyTargetMs: config.admission.clientTargetMs,
+  });
 }

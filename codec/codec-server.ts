@@ -94,14 +94,20 @@ export function isLoopbackHost(host: string): boolean {
 
 function assertStartable(host: string, token: string | undefined, production: boolean): void {
   if (token !== undefined && !TOKEN_SHAPE.test(token)) {
-    throw new CodecServerConfigError('token_malformed', `codec server token must be 16–512 characters of A-Z a-z 0-9 . _ ~ - (it is used as a URL path segment): ${TOKEN_HINT}`);
+    throw new CodecServerConfigError(
+      'token_malformed',
+      `codec server token must be 16–512 characters of A-Z a-z 0-9 . _ ~ - (it is used as a URL path segment): ${TOKEN_HINT}`,
+    );
   }
   if (token !== undefined) return;
   if (production) {
     throw new CodecServerConfigError('token_required_production', `codec server refuses to start without a token when NODE_ENV=production: ${TOKEN_HINT}`);
   }
   if (!isLoopbackHost(host)) {
-    throw new CodecServerConfigError('token_required_non_loopback', `codec server refuses to listen on ${host} without a token (only loopback addresses may go without): ${TOKEN_HINT}, or listen on 127.0.0.1`);
+    throw new CodecServerConfigError(
+      'token_required_non_loopback',
+      `codec server refuses to listen on ${host} without a token (only loopback addresses may go without): ${TOKEN_HINT}, or listen on 127.0.0.1`,
+    );
   }
 }
 
@@ -183,11 +189,17 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Run
     const segments = (req.url ?? '').split('?')[0].split('/').filter(Boolean);
     const operation = segments[segments.length - 1];
     if (req.method !== 'POST' || (operation !== 'decode' && operation !== 'encode')) return send(404, { error: 'use POST /decode or POST /encode' });
-    if (operation === 'encode' && !allowEncode) return send(403, { error: 'encode is off (OTP_CODEC_ALLOW_ENCODE=true turns it on): it would let any caller write payloads as a key holder' });
+    if (operation === 'encode' && !allowEncode)
+      return send(403, { error: 'encode is off (OTP_CODEC_ALLOW_ENCODE=true turns it on): it would let any caller write payloads as a key holder' });
     // Without a token, only a loopback Host is served: a page that rebinds its own name to 127.0.0.1 gets nothing.
-    if (token === undefined && !isLoopbackHost((req.headers.host ?? '').replace(/:\d+$/, ''))) return send(403, { error: 'without a codec token only a loopback Host (localhost, 127.0.0.1, [::1]) is served' });
+    if (token === undefined && !isLoopbackHost((req.headers.host ?? '').replace(/:\d+$/, '')))
+      return send(403, { error: 'without a codec token only a loopback Host (localhost, 127.0.0.1, [::1]) is served' });
     if (!authorized(req, segments[segments.length - 2])) {
-      return send(401, { error: 'missing or wrong codec token (endpoint http://host:port/<token>, or Authorization: Bearer <token>)' }, { 'www-authenticate': 'Bearer' });
+      return send(
+        401,
+        { error: 'missing or wrong codec token (endpoint http://host:port/<token>, or Authorization: Bearer <token>)' },
+        { 'www-authenticate': 'Bearer' },
+      );
     }
     const chunks: Buffer[] = [];
     let size = 0;

@@ -141,7 +141,13 @@ function openedPayload(plain: Buffer): Payload {
     throw new PayloadCodecError('decrypted payload is not JSON');
   }
   const { metadata, data } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { metadata?: unknown; data?: unknown };
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata) || !Object.values(metadata).every((v) => typeof v === 'string') || (data !== undefined && typeof data !== 'string')) {
+  if (
+    typeof metadata !== 'object' ||
+    metadata === null ||
+    Array.isArray(metadata) ||
+    !Object.values(metadata).every((v) => typeof v === 'string') ||
+    (data !== undefined && typeof data !== 'string')
+  ) {
     throw new PayloadCodecError('decrypted payload is not a payload');
   }
   return {

@@ -56,11 +56,36 @@ const DEV_HASH_KEY = 'dev-only-hash-key-change-me-0000000000';
 const DEV_CALLBACK_KEY = 'dev-only-callback-key-change-me-0000';
 const DEV_PAYLOAD_KEYS = `dev:${Buffer.alloc(32, 7).toString('base64')}`;
 /** Dev-only RSA-2048 pair that seals codes for the embedded stack (public: clients; private: workers). */
-const DEV_SEAL_PUBLIC_KEY = 'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAxoqVj/U94EWCvoyBS3gZ3fjxxUs5IEwtHznEtSJ3Vj9DKV+lKTZXqbMH5B51bsGhgP/DgYtKT2c0VUyKZxAjf3gQKpVkWKQFApmzx1AsCTjQu+5XG6Vmoib+cyto3dDBV9R5OYb0w5JKhUi2rLXmF0fGc7zQ/dxYRyJzEsxXyV8DVACB1NPpb6Q2K1n/sZzVQwT+NNfg1AepRHRffwxQFgHSLBYRVJZMKb+mwygtwj/q7Qyl8nbMRPNmuj5jgp12u3Nh57stGQYIULN3TWSrOFQ/SlSZci9yxArSXv0i4Tk9oPIZF5AfZ3O3vVwUdknO2NS8EvgVYU0/9QDdS1fuBwIDAQAB';
-const DEV_SEAL_PRIVATE_KEY = 'MIIEvwIBADANBgkqhkiG9w0BAQEFAASCBKkwggSlAgEAAoIBAQDGipWP9T3gRYK+jIFLeBnd+PHFSzkgTC0fOcS1IndWP0MpX6UpNlepswfkHnVuwaGA/8OBi0pPZzRVTIpnECN/eBAqlWRYpAUCmbPHUCwJONC77lcbpWaiJv5zK2jd0MFX1Hk5hvTDkkqFSLasteYXR8ZzvND93FhHInMSzFfJXwNUAIHU0+lvpDYrWf+xnNVDBP401+DUB6lEdF9/DFAWAdIsFhFUlkwpv6bDKC3CP+rtDKXydsxE82a6PmOCnXa7c2Hnuy0ZBghQs3dNZKs4VD9KVJlyL3LECtJe/SLhOT2g8hkXkB9nc7e9XBR2Sc7Y1LwS+BVhTT/1AN1LV+4HAgMBAAECggEAGXbNzuxn1rtjlPflX14Uhz02GRVYStWqVd5tZcP5ZVTw0r4jK0F+hdPh97aWXjG0epyTISrRyZRViHksKSLPQrqN7EBD4gCLafV3suEL/NTOJMRhZLjWjIaOzQusxAJRweeM8r1l6C17pFOaplUgIS1B/Tci4ORhaCI5exg9TCTK1JG/BSPbLDfbWsFYrSb0+wBzRE/AuenAOo/NR2vWg7w5RGPQ33ZrVAIXeGVfJwUTCtcFc0LxX7bMbUUbSMUTOZhKb4nqN2JQKmuXwTN7oLO6JlPqB7czkr7LRwmqiJ9vKNO1mTwuSpXKeoK9vKMKYm0CYIVUq3V7AyD4R7W1aQKBgQD7rHVzWO2ej3t6YN7EdIV5AI/Yq/Q9SNFx7yQrksYb9vxtfenpnXi3FWik2BdcU08TJBnA1VeDubv5W8JlqNrxROvwhhY3mN/rP2gGIyUTUFshjD5zaPOWZ84RhwsWBt614WmPDyMnT5jphDDBL6X9ZPwFTPuEDZI98B68xjkGCQKBgQDJ9E5LK+j2jiO4polw+o42PHmdke8iipKpabAF5ZH+9SLvjrGD2ilrxIwEan/cMA6U4AxFe+Pb7prwUEpsIu9t4nsTpGybbq5rQcIIifMvEfI80krTtXjbGRXYQRjwzyWO6aSjKTfxqKgMXC/uj5L9jd/oWvEYWJVs/kpCfQzXjwKBgQCc4ftxBO1S2xRYzAvxoMUXEa+ZnE8q6LqO8Ei21M6j3gmq40Ot+him4DSUFZQyXEg9oVJgb10XYu93WKjMoD6jCZieHae5zpU+2w6oTL4u1PeJ6ReA79pwVpMRQAI8H9oyvKoFoKUEO00Ru/J8aoxpccrcLwnWXnNcItO2T0Z6qQKBgQC9/3t9W2VEOPvAZ+Wchg0vV3vvU3GQpKBQhF8XXSEapdPlXvEBJEmd2v8D1JJQPGIrjBHfeSwpKPVZq6Ao1kE9tzqlgyauoNW1kNsUn3xLx22H7Sx6uxtlvdcAalYlkC08o/HBkzDPySW44y4xGaBnrYd/GbgDeKu0LBT/MpjXXwKBgQCMfbRCWoCILCGGxwz2KBb7L+8ZrmG5I77ESZLuQIGIqMA1jv+FgIfvmMuD1a3BFO5631qbGe6++sFhRbepxhsnDdkQ/939sW7hD2nEeZ4++FqnHLEsP0V7wE1kkSo6eC43E3QcvATpr5drC5JnASCPbHXBgUdYImuNZrAK2OIOjw==';
+const DEV_SEAL_PUBLIC_KEY =
+  'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAxoqVj/U94EWCvoyBS3gZ3fjxxUs5IEwtHznEtSJ3Vj9DKV+lKTZXqbMH' +
+  '5B51bsGhgP/DgYtKT2c0VUyKZxAjf3gQKpVkWKQFApmzx1AsCTjQu+5XG6Vmoib+cyto3dDBV9R5OYb0w5JKhUi2rLXmF0fGc7zQ' +
+  '/dxYRyJzEsxXyV8DVACB1NPpb6Q2K1n/sZzVQwT+NNfg1AepRHRffwxQFgHSLBYRVJZMKb+mwygtwj/q7Qyl8nbMRPNmuj5jgp12' +
+  'u3Nh57stGQYIULN3TWSrOFQ/SlSZci9yxArSXv0i4Tk9oPIZF5AfZ3O3vVwUdknO2NS8EvgVYU0/9QDdS1fuBwIDAQAB';
+const DEV_SEAL_PRIVATE_KEY =
+  'MIIEvwIBADANBgkqhkiG9w0BAQEFAASCBKkwggSlAgEAAoIBAQDGipWP9T3gRYK+jIFLeBnd+PHFSzkgTC0fOcS1IndWP0MpX6Up' +
+  'NlepswfkHnVuwaGA/8OBi0pPZzRVTIpnECN/eBAqlWRYpAUCmbPHUCwJONC77lcbpWaiJv5zK2jd0MFX1Hk5hvTDkkqFSLasteYX' +
+  'R8ZzvND93FhHInMSzFfJXwNUAIHU0+lvpDYrWf+xnNVDBP401+DUB6lEdF9/DFAWAdIsFhFUlkwpv6bDKC3CP+rtDKXydsxE82a6' +
+  'PmOCnXa7c2Hnuy0ZBghQs3dNZKs4VD9KVJlyL3LECtJe/SLhOT2g8hkXkB9nc7e9XBR2Sc7Y1LwS+BVhTT/1AN1LV+4HAgMBAAEC' +
+  'ggEAGXbNzuxn1rtjlPflX14Uhz02GRVYStWqVd5tZcP5ZVTw0r4jK0F+hdPh97aWXjG0epyTISrRyZRViHksKSLPQrqN7EBD4gCL' +
+  'afV3suEL/NTOJMRhZLjWjIaOzQusxAJRweeM8r1l6C17pFOaplUgIS1B/Tci4ORhaCI5exg9TCTK1JG/BSPbLDfbWsFYrSb0+wBz' +
+  'RE/AuenAOo/NR2vWg7w5RGPQ33ZrVAIXeGVfJwUTCtcFc0LxX7bMbUUbSMUTOZhKb4nqN2JQKmuXwTN7oLO6JlPqB7czkr7LRwmq' +
+  'iJ9vKNO1mTwuSpXKeoK9vKMKYm0CYIVUq3V7AyD4R7W1aQKBgQD7rHVzWO2ej3t6YN7EdIV5AI/Yq/Q9SNFx7yQrksYb9vxtfenp' +
+  'nXi3FWik2BdcU08TJBnA1VeDubv5W8JlqNrxROvwhhY3mN/rP2gGIyUTUFshjD5zaPOWZ84RhwsWBt614WmPDyMnT5jphDDBL6X9' +
+  'ZPwFTPuEDZI98B68xjkGCQKBgQDJ9E5LK+j2jiO4polw+o42PHmdke8iipKpabAF5ZH+9SLvjrGD2ilrxIwEan/cMA6U4AxFe+Pb' +
+  '7prwUEpsIu9t4nsTpGybbq5rQcIIifMvEfI80krTtXjbGRXYQRjwzyWO6aSjKTfxqKgMXC/uj5L9jd/oWvEYWJVs/kpCfQzXjwKB' +
+  'gQCc4ftxBO1S2xRYzAvxoMUXEa+ZnE8q6LqO8Ei21M6j3gmq40Ot+him4DSUFZQyXEg9oVJgb10XYu93WKjMoD6jCZieHae5zpU+' +
+  '2w6oTL4u1PeJ6ReA79pwVpMRQAI8H9oyvKoFoKUEO00Ru/J8aoxpccrcLwnWXnNcItO2T0Z6qQKBgQC9/3t9W2VEOPvAZ+Wchg0v' +
+  'V3vvU3GQpKBQhF8XXSEapdPlXvEBJEmd2v8D1JJQPGIrjBHfeSwpKPVZq6Ao1kE9tzqlgyauoNW1kNsUn3xLx22H7Sx6uxtlvdcA' +
+  'alYlkC08o/HBkzDPySW44y4xGaBnrYd/GbgDeKu0LBT/MpjXXwKBgQCMfbRCWoCILCGGxwz2KBb7L+8ZrmG5I77ESZLuQIGIqMA1' +
+  'jv+FgIfvmMuD1a3BFO5631qbGe6++sFhRbepxhsnDdkQ/939sW7hD2nEeZ4++FqnHLEsP0V7wE1kkSo6eC43E3QcvATpr5drC5Jn' +
+  'ASCPbHXBgUdYImuNZrAK2OIOjw==';
 
 export const SETTINGS = {
-  TEMPORAL_ADDRESS: { kind: 'string', default: '127.0.0.1:7233', doc: 'Temporal frontend host:port. For `npm start`, setting it means "use this server, start none".' },
+  TEMPORAL_ADDRESS: {
+    kind: 'string',
+    default: '127.0.0.1:7233',
+    doc: 'Temporal frontend host:port. For `npm start`, setting it means "use this server, start none".',
+  },
   TEMPORAL_NAMESPACE: { kind: 'string', default: 'default', doc: 'Temporal namespace.' },
   OTP_TASK_QUEUE: { kind: 'string', default: DEFAULT_TASK_QUEUE, doc: 'Task queue the worker polls and clients target.' },
   SMSC_HOST: { kind: 'string', default: '127.0.0.1', doc: 'SMSC host.' },
@@ -76,58 +101,223 @@ export const SETTINGS = {
   SMSC_WINDOW: { kind: 'count', default: String(BIND_DEFAULTS.window), doc: 'Outstanding submit_sm allowed per bind.' },
   SMSC_TPS: { kind: 'count', default: '50', doc: 'submit_sm per second for the connection; 0 = unlimited.' },
   SMSC_TLS: { kind: 'string', default: 'false', doc: '`true` for SMPP over TLS.' },
-  SMSC_TLS_CA_FILE: { kind: 'string', default: '', doc: 'PEM of the CA that signed the SMSC\'s certificate (default: the system CAs).' },
-  SMSC_ROUTES: { kind: 'string', default: '', doc: 'Several SMSC connections as a JSON array (see [SMSC routes](smsc.md#smsc-routes)); replaces the single-SMSC settings above.' },
+  SMSC_TLS_CA_FILE: { kind: 'string', default: '', doc: "PEM of the CA that signed the SMSC's certificate (default: the system CAs)." },
+  SMSC_ROUTES: {
+    kind: 'string',
+    default: '',
+    doc: 'Several SMSC connections as a JSON array (see [SMSC routes](smsc.md#smsc-routes)); replaces the single-SMSC settings above.',
+  },
   SMSC_ROUTES_FILE: { kind: 'string', default: '', doc: 'Path of a JSON file holding the routes.' },
   SMTP_HOST: { kind: 'string', default: '127.0.0.1', doc: 'Worker only. SMTP server for the email fallback channel.' },
-  SMTP_PORT: { kind: 'port', default: '2525', doc: 'Worker only. SMTP port (the simulator\'s mailbox listens on 2525).' },
+  SMTP_PORT: { kind: 'port', default: '2525', doc: "Worker only. SMTP port (the simulator's mailbox listens on 2525)." },
   SMTP_SECURE: { kind: 'string', default: 'false', doc: 'Worker only. `true` for SMTPS (implicit TLS); otherwise STARTTLS when the server offers it.' },
   SMTP_USER: { kind: 'string', default: '', doc: 'Worker only. SMTP user; empty means no authentication.' },
   SMTP_PASSWORD: { kind: 'string', default: '', doc: 'Worker only. SMTP password.' },
   OTP_EMAIL_FROM: { kind: 'string', default: 'otp@localhost', doc: 'Worker only. From address of code emails.' },
   OTP_CALLBACK_KEY: { kind: 'secret', shownDefault: 'dev-only key', doc: 'Worker only. HMAC key that signs delivery callbacks (≥ 16 characters).' },
-  OTP_WORKERS: { kind: 'count', default: String(DEFAULT_OTP_WORKERS), doc: 'Worker only. Worker processes that bind the same SMSC accounts; each opens floor(binds / N) binds of each kind (at least 1) and sends tps / N, so together they keep to each route\'s numbers.' },
-  OTP_STATUS_PORT: { kind: 'port', default: '0', shownDefault: '`0` (off)', doc: 'Worker only. `GET http://127.0.0.1:<port>/status` shows routes and binds, sends in flight and refusals, and how receipts were paired.' },
-  OTP_METRICS_PORT: { kind: 'port', default: '0', shownDefault: '`0` (off); `npm start`: `9464`', doc: 'Worker only. `GET http://<host>:<port>/metrics`: the Prometheus series of [Metrics](operations.md#metrics), the Temporal SDK\'s worker metrics included.' },
-  OTP_METRICS_HOST: { kind: 'string', default: '127.0.0.1', doc: 'Worker only. Address the metrics endpoint listens on; `0.0.0.0` lets a Prometheus on another host scrape it.' },
-  OTP_SDK_METRICS_PORT: { kind: 'port', default: '0', shownDefault: '`0` (= `OTP_METRICS_PORT` + 1)', doc: 'Worker only. Loopback port where the Temporal SDK (Core) exports its own worker metrics; `GET /metrics` appends them, so Prometheus needs only the one endpoint. Unused when metrics are off.' },
-  OTP_MAX_SENDS_IN_FLIGHT: { kind: 'count', default: String(DEFAULT_MAX_SENDS_IN_FLIGHT), doc: 'Worker only. Sends one worker works on at once; past it a send is refused at once as `overloaded` (`worker_busy`).' },
-  OTP_MAX_SEND_WAIT_MS: { kind: 'ms', default: String(DEFAULT_MAX_SEND_WAIT_MS), doc: 'Worker only. A send whose `requestedAt` is older than this is refused as `overloaded` (`request_too_old`) rather than sending a late code. Keep clocks in sync (NTP).' },
-  OTP_CLIENT_MAX_SENDS_IN_FLIGHT: { kind: 'count', default: String(DEFAULT_CLIENT_MAX_SENDS_IN_FLIGHT), doc: 'Clients only. Most sends one client process has in flight. Its adaptive limit (AIMD on latency, `client/send-limiter.ts`) stays at or below it; past that limit `send` answers `overloaded` (`client_busy`) without calling Temporal.' },
-  OTP_CLIENT_SEND_TARGET_MS: { kind: 'ms', default: String(DEFAULT_CLIENT_SEND_TARGET_MS), doc: 'Clients only. A send answered slower than this shrinks the client\'s adaptive limit by a fifth (once per such period); faster ones grow it by one per round.' },
-  OTP_VELOCITY_SHARDS: { kind: 'count', default: String(DEFAULT_VELOCITY_SHARDS), doc: 'Worker only. Workflows per tenant that aggregate velocity counts (see [Tenant rate and velocity](policy-profiles.md#tenant-rate-and-velocity)).' },
-  OTP_VELOCITY_SYNC_MS: { kind: 'ms', default: String(DEFAULT_VELOCITY_SYNC_MS), doc: 'Worker only. How often a worker reports its counts and refreshes its snapshot.' },
-  OTP_RECEIPT_LINK_AFTER_MS: { kind: 'ms', default: String(DEFAULT_RECEIPT_LINK_AFTER_MS), doc: 'Worker only. A message whose final receipt has not come back to its worker in this long gets a durable mailbox workflow; `0` gives every message one at once.' },
-  OTP_RECEIPT_HOLD_MS: { kind: 'ms', default: String(DEFAULT_RECEIPT_HOLD_MS), doc: 'Worker only. How long a receipt for an unknown id waits for its `submit_sm_resp` before it goes to a mailbox.' },
+  OTP_WORKERS: {
+    kind: 'count',
+    default: String(DEFAULT_OTP_WORKERS),
+    doc:
+      'Worker only. Worker processes that bind the same SMSC accounts; each opens floor(binds / N) binds ' +
+      "of each kind (at least 1) and sends tps / N, so together they keep to each route's numbers.",
+  },
+  OTP_STATUS_PORT: {
+    kind: 'port',
+    default: '0',
+    shownDefault: '`0` (off)',
+    doc: 'Worker only. `GET http://127.0.0.1:<port>/status` shows routes and binds, sends in flight and refusals, and how receipts were paired.',
+  },
+  OTP_METRICS_PORT: {
+    kind: 'port',
+    default: '0',
+    shownDefault: '`0` (off); `npm start`: `9464`',
+    doc: "Worker only. `GET http://<host>:<port>/metrics`: the Prometheus series of [Metrics](operations.md#metrics), the Temporal SDK's worker metrics included.",
+  },
+  OTP_METRICS_HOST: {
+    kind: 'string',
+    default: '127.0.0.1',
+    doc: 'Worker only. Address the metrics endpoint listens on; `0.0.0.0` lets a Prometheus on another host scrape it.',
+  },
+  OTP_SDK_METRICS_PORT: {
+    kind: 'port',
+    default: '0',
+    shownDefault: '`0` (= `OTP_METRICS_PORT` + 1)',
+    doc:
+      'Worker only. Loopback port where the Temporal SDK (Core) exports its own worker metrics; `GET ' +
+      '/metrics` appends them, so Prometheus needs only the one endpoint. Unused when metrics are off.',
+  },
+  OTP_MAX_SENDS_IN_FLIGHT: {
+    kind: 'count',
+    default: String(DEFAULT_MAX_SENDS_IN_FLIGHT),
+    doc: 'Worker only. Sends one worker works on at once; past it a send is refused at once as `overloaded` (`worker_busy`).',
+  },
+  OTP_MAX_SEND_WAIT_MS: {
+    kind: 'ms',
+    default: String(DEFAULT_MAX_SEND_WAIT_MS),
+    doc: 'Worker only. A send whose `requestedAt` is older than this is refused as `overloaded` (`request_too_old`) rather than sending a late code. Keep clocks in sync (NTP).',
+  },
+  OTP_CLIENT_MAX_SENDS_IN_FLIGHT: {
+    kind: 'count',
+    default: String(DEFAULT_CLIENT_MAX_SENDS_IN_FLIGHT),
+    doc:
+      'Clients only. Most sends one client process has in flight. Its adaptive limit (AIMD on latency, ' +
+      '`client/send-limiter.ts`) stays at or below it; past that limit `send` answers `overloaded` ' +
+      '(`client_busy`) without calling Temporal.',
+  },
+  OTP_CLIENT_SEND_TARGET_MS: {
+    kind: 'ms',
+    default: String(DEFAULT_CLIENT_SEND_TARGET_MS),
+    doc: "Clients only. A send answered slower than this shrinks the client's adaptive limit by a fifth (once per such period); faster ones grow it by one per round.",
+  },
+  OTP_VELOCITY_SHARDS: {
+    kind: 'count',
+    default: String(DEFAULT_VELOCITY_SHARDS),
+    doc: 'Worker only. Workflows per tenant that aggregate velocity counts (see [Tenant rate and velocity](policy-profiles.md#tenant-rate-and-velocity)).',
+  },
+  OTP_VELOCITY_SYNC_MS: {
+    kind: 'ms',
+    default: String(DEFAULT_VELOCITY_SYNC_MS),
+    doc: 'Worker only. How often a worker reports its counts and refreshes its snapshot.',
+  },
+  OTP_RECEIPT_LINK_AFTER_MS: {
+    kind: 'ms',
+    default: String(DEFAULT_RECEIPT_LINK_AFTER_MS),
+    doc: 'Worker only. A message whose final receipt has not come back to its worker in this long gets a durable mailbox workflow; `0` gives every message one at once.',
+  },
+  OTP_RECEIPT_HOLD_MS: {
+    kind: 'ms',
+    default: String(DEFAULT_RECEIPT_HOLD_MS),
+    doc: 'Worker only. How long a receipt for an unknown id waits for its `submit_sm_resp` before it goes to a mailbox.',
+  },
   OTP_SENDER_ID: { kind: 'string', default: 'OTPDemo', doc: 'Sender: alphanumeric (≤ 11, TON 5), short code (TON 3) or +E.164 (TON 1/NPI 1).' },
   OTP_BRAND: { kind: 'string', default: 'Acme', doc: 'Brand named in every message unless a send overrides it.' },
   OTP_TENANT: { kind: 'string', default: DEFAULT_TENANT, doc: 'Tenant the CLI and client use when none is given.' },
   OTP_DEFAULT_REGION: { kind: 'region', default: '', doc: 'ISO country (e.g. `FR`) for numbers written without `+`.' },
-  OTP_CODEC_PORT: { kind: 'port', default: '8234', doc: 'Port of the codec server that lets the Web UI decrypt payloads (`npm start`, `npm run codec-server`).' },
-  OTP_CODEC_TOKEN: { kind: 'string', default: '', doc: 'Token the codec server requires (16+ characters of `A-Za-z0-9._~-`): `Authorization: Bearer <token>` from the CLI and SDKs, or as the first path segment of the Web UI\'s codec endpoint (`https://codec.example.com/<token>`), since the UI cannot send a static header. Required when the codec server listens beyond loopback and when `NODE_ENV=production`.' },
-  OTP_OUTBOUND_ALLOW: { kind: 'string', default: '', doc: 'Worker only. Destinations that callbacks and webhook-channel POSTs may reach beyond the public internet: `hooks.example.com`, `*.example.com` (subdomains), an address (`203.0.113.7`, `::1`) or a network (`10.0.0.0/8`), comma-separated. Loopback, private, link-local (the cloud metadata address 169.254.169.254), CGNAT, multicast and reserved addresses are refused unless an address or network entry covers them. Every address DNS returns is checked again at connect time (no rebinding); redirects are not followed.' },
-  OTP_MO_WEBHOOK_URL: { kind: 'string', default: '', doc: 'Worker only. Where mobile-originated messages (replies, STOP) are POSTed, signed like every webhook ([docs/webhooks.md](webhooks.md)), with retries until it answers 2xx; must pass `OTP_OUTBOUND_ALLOW`. Empty: MO messages are counted and logged without content, not forwarded (STOP/START keywords still apply).' },
-  OTP_MO_STOP_KEYWORDS: { kind: 'string', default: DEFAULT_STOP_KEYWORDS, doc: 'Worker only. Keywords (the first word of an MO, trimmed, case-folded) that put the sender on the suppression list; sends on profiles with `respectOptOut` are then refused as `blocked` (`opted_out`). Empty: none.' },
-  OTP_SUPPRESSION_SYNC_MS: { kind: 'ms', default: String(DEFAULT_SUPPRESSION_SYNC_MS), doc: 'Worker only. How often a worker reads new STOP and START entries into its copy of the suppression list. A STOP reaches sends on every worker within this plus the cluster\'s visibility lag, at once on the worker that received it; while the copy is more than 5 s old, each send asks Temporal instead (fail closed).' },
-  OTP_SENDER_APPROVAL: { kind: 'string', default: 'required', doc: 'Worker only. `required`: a send on a profile revision that no second identity approved is refused (`blocked`, `sender_not_approved` or `sender_rejected`) and nothing is sent (see [Sender approval](policy-profiles.md#sender-approval)). `off`: no approval step, the development switch that `npm start`, the test stacks and the bench set.' },
-  OTP_SENDER_APPROVAL_SYNC_MS: { kind: 'ms', default: String(DEFAULT_SENDER_APPROVAL_SYNC_MS), doc: 'Worker only. How often a worker refreshes its copy of each sending tenant\'s approvals: an approval reaches sends within this plus one describe and one query. A copy not refreshed for 10 s refuses sends (`overloaded`, `sender_approvals_unavailable`): fail closed.' },
+  OTP_CODEC_PORT: {
+    kind: 'port',
+    default: '8234',
+    doc: 'Port of the codec server that lets the Web UI decrypt payloads (`npm start`, `npm run codec-server`).',
+  },
+  OTP_CODEC_TOKEN: {
+    kind: 'string',
+    default: '',
+    doc:
+      'Token the codec server requires (16+ characters of `A-Za-z0-9._~-`): `Authorization: Bearer ' +
+      "<token>` from the CLI and SDKs, or as the first path segment of the Web UI's codec endpoint " +
+      '(`https://codec.example.com/<token>`), since the UI cannot send a static header. Required when the ' +
+      'codec server listens beyond loopback and when `NODE_ENV=production`.',
+  },
+  OTP_OUTBOUND_ALLOW: {
+    kind: 'string',
+    default: '',
+    doc:
+      'Worker only. Destinations that callbacks and webhook-channel POSTs may reach beyond the public ' +
+      'internet: `hooks.example.com`, `*.example.com` (subdomains), an address (`203.0.113.7`, `::1`) or a ' +
+      'network (`10.0.0.0/8`), comma-separated. Loopback, private, link-local (the cloud metadata address ' +
+      '169.254.169.254), CGNAT, multicast and reserved addresses are refused unless an address or network ' +
+      'entry covers them. Every address DNS returns is checked again at connect time (no rebinding); ' +
+      'redirects are not followed.',
+  },
+  OTP_MO_WEBHOOK_URL: {
+    kind: 'string',
+    default: '',
+    doc:
+      'Worker only. Where mobile-originated messages (replies, STOP) are POSTed, signed like every webhook ' +
+      '([docs/webhooks.md](webhooks.md)), with retries until it answers 2xx; must pass ' +
+      '`OTP_OUTBOUND_ALLOW`. Empty: MO messages are counted and logged without content, not forwarded ' +
+      '(STOP/START keywords still apply).',
+  },
+  OTP_MO_STOP_KEYWORDS: {
+    kind: 'string',
+    default: DEFAULT_STOP_KEYWORDS,
+    doc:
+      'Worker only. Keywords (the first word of an MO, trimmed, case-folded) that put the sender on the ' +
+      'suppression list; sends on profiles with `respectOptOut` are then refused as `blocked` ' +
+      '(`opted_out`). Empty: none.',
+  },
+  OTP_SUPPRESSION_SYNC_MS: {
+    kind: 'ms',
+    default: String(DEFAULT_SUPPRESSION_SYNC_MS),
+    doc:
+      'Worker only. How often a worker reads new STOP and START entries into its copy of the suppression ' +
+      "list. A STOP reaches sends on every worker within this plus the cluster's visibility lag, at once " +
+      'on the worker that received it; while the copy is more than 5 s old, each send asks Temporal ' +
+      'instead (fail closed).',
+  },
+  OTP_SENDER_APPROVAL: {
+    kind: 'string',
+    default: 'required',
+    doc:
+      'Worker only. `required`: a send on a profile revision that no second identity approved is refused ' +
+      '(`blocked`, `sender_not_approved` or `sender_rejected`) and nothing is sent (see [Sender ' +
+      'approval](policy-profiles.md#sender-approval)). `off`: no approval step, the development switch ' +
+      'that `npm start`, the test stacks and the bench set.',
+  },
+  OTP_SENDER_APPROVAL_SYNC_MS: {
+    kind: 'ms',
+    default: String(DEFAULT_SENDER_APPROVAL_SYNC_MS),
+    doc:
+      "Worker only. How often a worker refreshes its copy of each sending tenant's approvals: an approval " +
+      'reaches sends within this plus one describe and one query. A copy not refreshed for 10 s refuses ' +
+      'sends (`overloaded`, `sender_approvals_unavailable`): fail closed.',
+  },
   OTP_MO_START_KEYWORDS: { kind: 'string', default: DEFAULT_START_KEYWORDS, doc: 'Worker only. Keywords that take the sender off the suppression list.' },
   OTP_CODEC_ALLOW_ORIGIN: { kind: 'string', default: 'http://localhost:8233', doc: 'Web UI origin the codec server allows (CORS).' },
-  OTP_CODEC_ALLOW_ENCODE: { kind: 'string', default: 'false', doc: 'Serve `POST /encode` (the Web UI needs it only to send signals or start workflows with input). Off, because encoding lets whoever reaches the codec server write payloads as a key holder. Without a token the codec server serves only requests whose `Host` is loopback (no DNS rebinding).' },
-  OTP_PROFILES: { kind: 'string', default: '', doc: 'Worker only. Policy profiles as inline JSON (see [Policy profiles](policy-profiles.md#policy-profiles)); wins over the file.' },
+  OTP_CODEC_ALLOW_ENCODE: {
+    kind: 'string',
+    default: 'false',
+    doc:
+      'Serve `POST /encode` (the Web UI needs it only to send signals or start workflows with input). Off, ' +
+      'because encoding lets whoever reaches the codec server write payloads as a key holder. Without a ' +
+      'token the codec server serves only requests whose `Host` is loopback (no DNS rebinding).',
+  },
+  OTP_PROFILES: {
+    kind: 'string',
+    default: '',
+    doc: 'Worker only. Policy profiles as inline JSON (see [Policy profiles](policy-profiles.md#policy-profiles)); wins over the file.',
+  },
   OTP_PROFILES_FILE: { kind: 'string', default: '', doc: 'Worker only. Path of a JSON file of policy profiles.' },
-  OTP_CODE_KEY: { kind: 'secret', shownDefault: 'dev-only key', doc: 'Worker only. HMAC key codes are derived from and digested with; no client holds it (≥ 16 characters).' },
-  OTP_CODE_KEY_PREVIOUS: { kind: 'string', default: '', doc: 'Worker only. Code keys replaced by `OTP_CODE_KEY`, comma-separated: their codes keep verifying until they expire.' },
+  OTP_CODE_KEY: {
+    kind: 'secret',
+    shownDefault: 'dev-only key',
+    doc: 'Worker only. HMAC key codes are derived from and digested with; no client holds it (≥ 16 characters).',
+  },
+  OTP_CODE_KEY_PREVIOUS: {
+    kind: 'string',
+    default: '',
+    doc: 'Worker only. Code keys replaced by `OTP_CODE_KEY`, comma-separated: their codes keep verifying until they expire.',
+  },
   OTP_HASH_KEY: { kind: 'secret', shownDefault: 'dev-only key', doc: 'Workers and clients. The id key: session ids only (≥ 16 characters).' },
-  OTP_HASH_KEY_PREVIOUS: { kind: 'string', default: '', doc: 'Workers and clients. Id keys replaced by `OTP_HASH_KEY`, comma-separated: verify, status and cancel still find sessions made under them.' },
-  OTP_SEAL_PUBLIC_KEY: { kind: 'string', default: '', shownDefault: 'dev-only key', doc: 'Clients (workers derive it). Base64 of the DER SubjectPublicKeyInfo of an RSA key (≥ 2048 bits) that seals codes for the workers. `npm run keys` makes every key.' },
-  OTP_SEAL_PRIVATE_KEY: { kind: 'string', default: '', shownDefault: 'dev-only key', doc: 'Worker only. Base64 PKCS#8 DER of its private key; more after a comma keep opening codes sealed before a rotation.' },
-  OTP_PAYLOAD_KEYS: { kind: 'payloadKeys', shownDefault: 'dev-only key', doc: 'Workers and clients. `id:base64(32 bytes)[,id2:…]`; the first encrypts, all decrypt (rotation).' },
+  OTP_HASH_KEY_PREVIOUS: {
+    kind: 'string',
+    default: '',
+    doc: 'Workers and clients. Id keys replaced by `OTP_HASH_KEY`, comma-separated: verify, status and cancel still find sessions made under them.',
+  },
+  OTP_SEAL_PUBLIC_KEY: {
+    kind: 'string',
+    default: '',
+    shownDefault: 'dev-only key',
+    doc: 'Clients (workers derive it). Base64 of the DER SubjectPublicKeyInfo of an RSA key (≥ 2048 bits) that seals codes for the workers. `npm run keys` makes every key.',
+  },
+  OTP_SEAL_PRIVATE_KEY: {
+    kind: 'string',
+    default: '',
+    shownDefault: 'dev-only key',
+    doc: 'Worker only. Base64 PKCS#8 DER of its private key; more after a comma keep opening codes sealed before a rotation.',
+  },
+  OTP_PAYLOAD_KEYS: {
+    kind: 'payloadKeys',
+    shownDefault: 'dev-only key',
+    doc: 'Workers and clients. `id:base64(32 bytes)[,id2:…]`; the first encrypts, all decrypt (rotation).',
+  },
 } satisfies Record<string, Setting>;
 
 /** The settings table of docs/configuration.md, made from SETTINGS: `npm run docs:settings` writes it, a unit test checks it. */
 export function settingsTable(): string {
-  const rows = Object.entries(SETTINGS as Record<string, Setting>).map(([name, s]) => `| \`${name}\` | ${s.shownDefault ?? (s.default ? `\`${s.default}\`` : 'empty')} | ${s.doc} |`);
+  const rows = Object.entries(SETTINGS as Record<string, Setting>).map(
+    ([name, s]) => `| \`${name}\` | ${s.shownDefault ?? (s.default ? `\`${s.default}\`` : 'empty')} | ${s.doc} |`,
+  );
   return ['| setting | default | meaning |', '|---|---|---|', ...rows, '| `OTP_CONFIG_FILE` | none | JSON file with any of the settings above. |'].join('\n');
 }
 
@@ -219,7 +409,10 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
   let usingDevKeys = false;
   const raw = (name: SettingName): string | undefined => env[name] ?? file[name];
   if (production) {
-    const needed: SettingName[] = role === 'worker' ? ['OTP_CODE_KEY', 'OTP_HASH_KEY', 'OTP_PAYLOAD_KEYS', 'OTP_CALLBACK_KEY', 'OTP_SEAL_PRIVATE_KEY'] : ['OTP_HASH_KEY', 'OTP_PAYLOAD_KEYS', 'OTP_SEAL_PUBLIC_KEY'];
+    const needed: SettingName[] =
+      role === 'worker'
+        ? ['OTP_CODE_KEY', 'OTP_HASH_KEY', 'OTP_PAYLOAD_KEYS', 'OTP_CALLBACK_KEY', 'OTP_SEAL_PRIVATE_KEY']
+        : ['OTP_HASH_KEY', 'OTP_PAYLOAD_KEYS', 'OTP_SEAL_PUBLIC_KEY'];
     const missing = needed.filter((n) => !raw(n));
     if (missing.length) throw new ConfigError(`${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} required when NODE_ENV=production`);
   }
@@ -251,7 +444,10 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
     return v === 'true';
   };
   const previous = (name: SettingName): string[] => {
-    const list = str(name).split(',').map((k) => k.trim()).filter(Boolean);
+    const list = str(name)
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean);
     for (const k of list) if (k.length < 16) throw new ConfigError(`${name}: every key must be at least 16 characters`);
     return list;
   };
@@ -309,14 +505,16 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
 
   let profiles: ProfileStore;
   try {
-    profiles = role === 'worker' ? ProfileStore.fromEnv({ OTP_PROFILES: raw('OTP_PROFILES'), OTP_PROFILES_FILE: raw('OTP_PROFILES_FILE') }) : new ProfileStore();
+    profiles =
+      role === 'worker' ? ProfileStore.fromEnv({ OTP_PROFILES: raw('OTP_PROFILES'), OTP_PROFILES_FILE: raw('OTP_PROFILES_FILE') }) : new ProfileStore();
   } catch (err) {
     if (err instanceof PolicyError) throw new ConfigError(err.message);
     throw err;
   }
 
   const bindMode = str('SMSC_BIND_MODE');
-  if (bindMode !== 'transceiver' && bindMode !== 'transmitter+receiver') throw new ConfigError(`SMSC_BIND_MODE must be "transceiver" or "transmitter+receiver" (got "${bindMode}")`);
+  if (bindMode !== 'transceiver' && bindMode !== 'transmitter+receiver')
+    throw new ConfigError(`SMSC_BIND_MODE must be "transceiver" or "transmitter+receiver" (got "${bindMode}")`);
   const tlsFlag = str('SMSC_TLS').toLowerCase();
   if (!['true', 'false'].includes(tlsFlag)) throw new ConfigError(`SMSC_TLS must be "true" or "false" (got "${tlsFlag}")`);
   let routes: RouteConfig[];
@@ -387,11 +585,17 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
     metrics: (() => {
       const port = int('OTP_METRICS_PORT', 0, 65535);
       const sdk = int('OTP_SDK_METRICS_PORT', 0, 65535);
-      if (port === 65535 && sdk === 0) throw new ConfigError('OTP_SDK_METRICS_PORT must be set when OTP_METRICS_PORT is 65535 (the default is OTP_METRICS_PORT + 1)');
+      if (port === 65535 && sdk === 0)
+        throw new ConfigError('OTP_SDK_METRICS_PORT must be set when OTP_METRICS_PORT is 65535 (the default is OTP_METRICS_PORT + 1)');
       if (port !== 0 && sdk === port) throw new ConfigError(`OTP_SDK_METRICS_PORT must differ from OTP_METRICS_PORT (both ${port})`);
       return { port, host: nonEmpty('OTP_METRICS_HOST'), sdkPort: port === 0 ? 0 : sdk || port + 1 };
     })(),
-    admission: { maxInFlight: int('OTP_MAX_SENDS_IN_FLIGHT', 1, 100000), maxWaitMs: int('OTP_MAX_SEND_WAIT_MS', 100, 600000), clientMaxInFlight: int('OTP_CLIENT_MAX_SENDS_IN_FLIGHT', 1, 100000), clientTargetMs: int('OTP_CLIENT_SEND_TARGET_MS', 50, 600000) },
+    admission: {
+      maxInFlight: int('OTP_MAX_SENDS_IN_FLIGHT', 1, 100000),
+      maxWaitMs: int('OTP_MAX_SEND_WAIT_MS', 100, 600000),
+      clientMaxInFlight: int('OTP_CLIENT_MAX_SENDS_IN_FLIGHT', 1, 100000),
+      clientTargetMs: int('OTP_CLIENT_SEND_TARGET_MS', 50, 600000),
+    },
     velocity: { shards: int('OTP_VELOCITY_SHARDS', 1, 64), syncMs: int('OTP_VELOCITY_SYNC_MS', 50, 60000) },
     suppressionSyncMs: int('OTP_SUPPRESSION_SYNC_MS', 50, 60000),
     senderApproval: (() => {
@@ -415,7 +619,12 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
       enquireLinkMs: int('SMSC_ENQUIRE_LINK_MS', ...BIND_RANGES.enquireLinkMs),
     },
     brand: nonEmpty('OTP_BRAND'),
-    codecServer: { port: int('OTP_CODEC_PORT', 0, 65535), token: str('OTP_CODEC_TOKEN') || undefined, allowOrigin: nonEmpty('OTP_CODEC_ALLOW_ORIGIN'), allowEncode: bool('OTP_CODEC_ALLOW_ENCODE') },
+    codecServer: {
+      port: int('OTP_CODEC_PORT', 0, 65535),
+      token: str('OTP_CODEC_TOKEN') || undefined,
+      allowOrigin: nonEmpty('OTP_CODEC_ALLOW_ORIGIN'),
+      allowEncode: bool('OTP_CODEC_ALLOW_ENCODE'),
+    },
     outbound,
     mo: (() => {
       const webhookUrl = str('OTP_MO_WEBHOOK_URL');

@@ -12,11 +12,43 @@ export class RouteConfigError extends Error {
 }
 
 const KEYS = new Set([
-  'name', 'host', 'port', 'systemId', 'password', 'systemType', 'bindMode', 'binds', 'tls', 'window', 'tps', 'countries', 'prefixes',
-  'trafficClasses', 'longMessages', 'messageIds', 'responseTimeoutMs', 'enquireLinkMs', 'reconnectInitialMs', 'reconnectMaxMs', 'submitDeadlineMs',
-  'interfaceVersion', 'receiptAckDeadlineMs',
-  'resubmitInDoubt', 'concatRefBits', 'throttleInitialMs', 'throttleMaxMs', 'bindStableMs', 'bindRefusedBackoffMs', 'maxBindRefusals',
-  'connectTimeoutMs', 'waitAckMs', 'charset', 'sourceTon', 'sourceNpi', 'destTon', 'destNpi',
+  'name',
+  'host',
+  'port',
+  'systemId',
+  'password',
+  'systemType',
+  'bindMode',
+  'binds',
+  'tls',
+  'window',
+  'tps',
+  'countries',
+  'prefixes',
+  'trafficClasses',
+  'longMessages',
+  'messageIds',
+  'responseTimeoutMs',
+  'enquireLinkMs',
+  'reconnectInitialMs',
+  'reconnectMaxMs',
+  'submitDeadlineMs',
+  'interfaceVersion',
+  'receiptAckDeadlineMs',
+  'resubmitInDoubt',
+  'concatRefBits',
+  'throttleInitialMs',
+  'throttleMaxMs',
+  'bindStableMs',
+  'bindRefusedBackoffMs',
+  'maxBindRefusals',
+  'connectTimeoutMs',
+  'waitAckMs',
+  'charset',
+  'sourceTon',
+  'sourceNpi',
+  'destTon',
+  'destNpi',
 ]);
 const TLS_KEYS = ['caFile', 'rejectUnauthorized', 'servername', 'certFile', 'keyFile'];
 const ID_FORMATS = ['string', 'hex', 'decimal'];
@@ -50,7 +82,8 @@ function check(raw: Raw, i: number): RouteConfig {
   const name = str('name', true, 40)!;
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) fail('name may use A–Z a–z 0–9 _ . - only');
   const bindMode = raw.bindMode;
-  if (bindMode !== undefined && bindMode !== 'transceiver' && bindMode !== 'transmitter+receiver') fail('bindMode must be "transceiver" or "transmitter+receiver"');
+  if (bindMode !== undefined && bindMode !== 'transceiver' && bindMode !== 'transmitter+receiver')
+    fail('bindMode must be "transceiver" or "transmitter+receiver"');
   const longMessages = raw.longMessages;
   if (longMessages !== undefined && longMessages !== 'udh' && longMessages !== 'payload') fail('longMessages must be "udh" or "payload"');
   let tls: RouteConfig['tls'] = null;
@@ -68,7 +101,13 @@ function check(raw: Raw, i: number): RouteConfig {
     };
     // Mutual TLS needs both halves; one alone would fail at every handshake instead of here.
     if ((t.certFile === undefined) !== (t.keyFile === undefined)) fail('tls.certFile and tls.keyFile go together');
-    tls = { ca: pem('caFile'), cert: pem('certFile'), key: pem('keyFile'), rejectUnauthorized: t.rejectUnauthorized === undefined ? true : t.rejectUnauthorized === true, servername: t.servername === undefined ? undefined : String(t.servername) };
+    tls = {
+      ca: pem('caFile'),
+      cert: pem('certFile'),
+      key: pem('keyFile'),
+      rejectUnauthorized: t.rejectUnauthorized === undefined ? true : t.rejectUnauthorized === true,
+      servername: t.servername === undefined ? undefined : String(t.servername),
+    };
   } else if (raw.tls !== undefined && raw.tls !== false && raw.tls !== null) fail(`tls must be true, false, or {${TLS_KEYS.map((k) => `"${k}"`).join(', ')}}`);
   let messageIds: RouteConfig['messageIds'];
   if (raw.messageIds !== undefined) {
@@ -82,7 +121,8 @@ function check(raw: Raw, i: number): RouteConfig {
   if (resubmitInDoubt !== undefined && typeof resubmitInDoubt !== 'boolean') fail('resubmitInDoubt must be true or false');
   const concatRefBits = raw.concatRefBits;
   if (concatRefBits !== undefined && concatRefBits !== 8 && concatRefBits !== 16) fail('concatRefBits must be 8 or 16');
-  if (raw.charset !== undefined && !ROUTE_CHARSETS.includes(raw.charset as RouteCharset)) fail(`charset must be ${ROUTE_CHARSETS.map((c) => `"${c}"`).join(', ')}`);
+  if (raw.charset !== undefined && !ROUTE_CHARSETS.includes(raw.charset as RouteCharset))
+    fail(`charset must be ${ROUTE_CHARSETS.map((c) => `"${c}"`).join(', ')}`);
   const classes = list('trafficClasses', /^(otp|bulk)$/, '"otp" and "bulk"') as RouteConfig['trafficClasses'];
   const password = str('password', false, 8) ?? '';
   const systemId = str('systemId', true, 15)!;

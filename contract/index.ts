@@ -99,7 +99,6 @@ export function isIdempotencyKey(key: unknown): key is string {
   return typeof key === 'string' && IDEMPOTENCY_KEY_PATTERN.test(key) && !(key in Object.prototype);
 }
 
-
 /**
  * Longest value of each free-text request field. Past it a request is refused by the client and by
  * the session's update validator, so it never reaches history (nor an error message whole).
@@ -251,7 +250,22 @@ export interface SendOtpRequest {
 }
 
 /** Every field a send request may carry (`opened` is the worker codec's, never a caller's): anything else is refused. */
-export const SEND_REQUEST_FIELDS = ['phone', 'profile', 'locale', 'context', 'brand', 'sealedCode', 'opened', 'messageText', 'idempotencyKey', 'requestedAt', 'callbackUrl', 'channel', 'email', 'webhookUrl'] as const satisfies readonly (keyof SendOtpRequest)[];
+export const SEND_REQUEST_FIELDS = [
+  'phone',
+  'profile',
+  'locale',
+  'context',
+  'brand',
+  'sealedCode',
+  'opened',
+  'messageText',
+  'idempotencyKey',
+  'requestedAt',
+  'callbackUrl',
+  'channel',
+  'email',
+  'webhookUrl',
+] as const satisfies readonly (keyof SendOtpRequest)[];
 
 /** Channels a send may ask for (SendOtpRequest.channel). */
 export const SEND_CHANNELS = ['sms', 'custom', 'webhook'] as const;
@@ -428,7 +442,14 @@ export interface VerifyOtpRequest {
 }
 
 /** Every field a verify request may carry (`opened` is the worker codec's): anything else is refused. */
-export const VERIFY_REQUEST_FIELDS = ['sealedCode', 'purpose', 'profile', 'context', 'idempotencyKey', 'opened'] as const satisfies readonly (keyof VerifyOtpRequest)[];
+export const VERIFY_REQUEST_FIELDS = [
+  'sealedCode',
+  'purpose',
+  'profile',
+  'context',
+  'idempotencyKey',
+  'opened',
+] as const satisfies readonly (keyof VerifyOtpRequest)[];
 
 /**
  * purpose_mismatch: the code was issued for another purpose (or profile); context_mismatch: with another context.
@@ -734,16 +755,30 @@ function requestShapeProblem(req: unknown, what: string, fields: readonly string
     if (max !== undefined && v.length > max) return `${f} must be at most ${max} characters`;
   }
   if (typeof r.profile === 'string' && !NAME_PATTERN.test(r.profile)) return `profile must be a profile name: ${NAME_RULE}`;
-  if (r.idempotencyKey !== undefined && !isIdempotencyKey(r.idempotencyKey)) return 'idempotencyKey must be 1–128 printable ASCII characters, and not an object property name such as "__proto__"';
+  if (r.idempotencyKey !== undefined && !isIdempotencyKey(r.idempotencyKey))
+    return 'idempotencyKey must be 1–128 printable ASCII characters, and not an object property name such as "__proto__"';
   return undefined;
 }
 
 export function sendRequestProblem(req: unknown): string | undefined {
-  const shape = requestShapeProblem(req, 'send', SEND_REQUEST_FIELDS, ['profile', 'locale', 'context', 'brand', 'sealedCode', 'messageText', 'idempotencyKey', 'callbackUrl', 'email', 'webhookUrl', 'requestedAt']);
+  const shape = requestShapeProblem(req, 'send', SEND_REQUEST_FIELDS, [
+    'profile',
+    'locale',
+    'context',
+    'brand',
+    'sealedCode',
+    'messageText',
+    'idempotencyKey',
+    'callbackUrl',
+    'email',
+    'webhookUrl',
+    'requestedAt',
+  ]);
   if (shape) return shape;
   const r = req as SendOtpRequest;
   if (typeof r.phone !== 'string' || !E164_PATTERN.test(r.phone)) return 'phone must be an E.164 number such as +33612345678';
-  if (r.channel !== undefined && !(SEND_CHANNELS as readonly unknown[]).includes(r.channel)) return `channel must be one of ${SEND_CHANNELS.map((c) => `"${c}"`).join(', ')}`;
+  if (r.channel !== undefined && !(SEND_CHANNELS as readonly unknown[]).includes(r.channel))
+    return `channel must be one of ${SEND_CHANNELS.map((c) => `"${c}"`).join(', ')}`;
   if (r.requestedAt !== undefined && Number.isNaN(Date.parse(r.requestedAt))) return 'requestedAt must be an ISO-8601 instant';
   return undefined;
 }

@@ -19,7 +19,10 @@ export class InvalidTenantError extends Error {
   readonly type = 'InvalidRequest';
   constructor(tenant: unknown) {
     // Cut, and printable only: the message may reach logs and n8n executions.
-    const shown = typeof tenant === 'string' ? JSON.stringify(tenant.slice(0, 70)) : `of type ${Array.isArray(tenant) ? 'array' : tenant === null ? 'null' : typeof tenant}`;
+    const shown =
+      typeof tenant === 'string'
+        ? JSON.stringify(tenant.slice(0, 70))
+        : `of type ${Array.isArray(tenant) ? 'array' : tenant === null ? 'null' : typeof tenant}`;
     super(`tenant ${shown} is invalid: use ${NAME_RULE}`);
     this.name = 'InvalidTenantError';
   }
@@ -100,7 +103,8 @@ export function parseSealPublicKey(base64Der: string): SealKey {
   } catch {
     throw new InvalidSealKeyError('must be the base64 of an RSA public key in DER SubjectPublicKeyInfo form');
   }
-  if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) throw new InvalidSealKeyError('must be an RSA key of 2048 bits or more');
+  if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048)
+    throw new InvalidSealKeyError('must be an RSA key of 2048 bits or more');
   return { id: sealKeyId(der), key };
 }
 
@@ -125,7 +129,11 @@ export class InvalidPhoneError extends Error {
   /** Permanent, like an OtpRequestError of type InvalidRequest. */
   readonly type = 'InvalidRequest';
   /** `detail` is a stable code: too_short, too_long, invalid_country, invalid_characters, not_a_number, not_a_valid_number, … */
-  constructor(readonly reason: 'invalid_number', readonly detail: string, hint = '') {
+  constructor(
+    readonly reason: 'invalid_number',
+    readonly detail: string,
+    hint = '',
+  ) {
     super(`phone number is invalid: ${detail}${hint}`);
     this.name = 'InvalidPhoneError';
   }

@@ -65,7 +65,10 @@ export function searchAttributeCliType(type: SearchAttributeType): string {
 }
 
 /** `temporal operator search-attribute create` commands that register the keys in a namespace, one per key (CLI 1.9 takes only the first of repeated --name flags). */
-export function searchAttributeCreateCommands(namespace: string, keys: readonly SearchAttributeKey<SearchAttributeType>[] = OTP_SEARCH_ATTRIBUTE_KEYS): string[] {
+export function searchAttributeCreateCommands(
+  namespace: string,
+  keys: readonly SearchAttributeKey<SearchAttributeType>[] = OTP_SEARCH_ATTRIBUTE_KEYS,
+): string[] {
   return keys.map((k) => `temporal operator search-attribute create --namespace ${namespace} --name ${k.name} --type ${searchAttributeCliType(k.type)}`);
 }
 

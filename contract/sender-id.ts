@@ -11,7 +11,8 @@
 export type SenderKind = 'international' | 'longNumber' | 'shortCode' | 'alphanumeric';
 
 /** What the error messages say is accepted. */
-export const SENDER_ID_RULE = 'up to 11 letters, digits, spaces, dots, dashes or underscores with at least one letter; a short code of 3–8 digits; a number of 9–15 digits; or +E.164';
+export const SENDER_ID_RULE =
+  'up to 11 letters, digits, spaces, dots, dashes or underscores with at least one letter; a short code of 3–8 digits; a number of 9–15 digits; or +E.164';
 
 const KINDS: readonly [SenderKind, RegExp][] = [
   ['international', /^\+[1-9]\d{5,14}$/],

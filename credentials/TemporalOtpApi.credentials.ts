@@ -104,7 +104,8 @@ export class TemporalOtpApi implements ICredentialType {
       type: 'string',
       typeOptions: { rows: 3 },
       default: '',
-      description: "The workers' OTP_SEAL_PUBLIC_KEY: codes are sealed with it, so no one holding this credential can read them back from history. Leave empty only for a local development stack.",
+      description:
+        "The workers' OTP_SEAL_PUBLIC_KEY: codes are sealed with it, so no one holding this credential can read them back from history. Leave empty only for a local development stack.",
     },
     {
       displayName: 'Identity',

@@ -98,7 +98,11 @@ export async function setUpN8n(): Promise<N8nHarness> {
     // `n8n execute` starts a task broker (default port 5679) even with runners off: two n8n at once would collide.
     const broker = { N8N_RUNNERS_BROKER_PORT: String(await freePort()) };
     try {
-      const { stdout, stderr } = await run(join(bin, 'n8n'), args, { env: { ...env, ...broker, ...extraEnv }, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+      const { stdout, stderr } = await run(join(bin, 'n8n'), args, {
+        env: { ...env, ...broker, ...extraEnv },
+        timeout: timeoutMs,
+        maxBuffer: 64 * 1024 * 1024,
+      });
       return `${stdout}${stderr ? `\n${stderr}` : ''}`;
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string; message: string };
@@ -215,7 +219,10 @@ async function startServer(n8nBin: string, env: NodeJS.ProcessEnv): Promise<N8nS
   const deadline = Date.now() + 180_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`n8n start exited with ${child.exitCode}:\n${output}`);
-    const ok = await fetch(`${url}/rest/settings`).then((r) => r.ok, () => false);
+    const ok = await fetch(`${url}/rest/settings`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (Date.now() > deadline) {
       await stop();

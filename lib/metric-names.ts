@@ -11,16 +11,44 @@
 import type { CodeChannel, SendRefusalStatus, VerifyOutcome } from '../contract';
 
 export const METRICS = {
-  sends: { name: 'otp_sends_total', help: 'Send decisions by channel, destination country calling code and outcome (sent = a new code; redelivered = the same code again).', labels: ['channel', 'country', 'outcome'] },
-  receipts: { name: 'otp_receipts_total', help: 'Delivery receipts by SMPP state word (DELIVRD, UNDELIV, …; OTHER for a word we do not know).', labels: ['state'] },
-  verifies: { name: 'otp_verifies_total', help: 'Verify answers by outcome and country calling code (answers replayed under an idempotency key are not counted).', labels: ['outcome', 'country'] },
-  sendToSubmit: { name: 'otp_send_to_submit_seconds', help: "From the send request (its requestedAt, else the session's time) to the SMSC's submit_sm_resp, for SMS sends (new codes and redeliveries).", labels: ['country'] },
-  submitToReceipt: { name: 'otp_submit_to_receipt_seconds', help: 'From submit_sm_resp to a final delivery receipt, for messages this worker submitted.', labels: ['state'] },
+  sends: {
+    name: 'otp_sends_total',
+    help: 'Send decisions by channel, destination country calling code and outcome (sent = a new code; redelivered = the same code again).',
+    labels: ['channel', 'country', 'outcome'],
+  },
+  receipts: {
+    name: 'otp_receipts_total',
+    help: 'Delivery receipts by SMPP state word (DELIVRD, UNDELIV, …; OTHER for a word we do not know).',
+    labels: ['state'],
+  },
+  verifies: {
+    name: 'otp_verifies_total',
+    help: 'Verify answers by outcome and country calling code (answers replayed under an idempotency key are not counted).',
+    labels: ['outcome', 'country'],
+  },
+  sendToSubmit: {
+    name: 'otp_send_to_submit_seconds',
+    help: "From the send request (its requestedAt, else the session's time) to the SMSC's submit_sm_resp, for SMS sends (new codes and redeliveries).",
+    labels: ['country'],
+  },
+  submitToReceipt: {
+    name: 'otp_submit_to_receipt_seconds',
+    help: 'From submit_sm_resp to a final delivery receipt, for messages this worker submitted.',
+    labels: ['state'],
+  },
   sendToVerified: { name: 'otp_send_to_verified_seconds', help: 'From issuing a code to its successful verify (session time).', labels: ['country'] },
-  sendsInFlight: { name: 'otp_sends_in_flight', help: 'Sends this worker works on now (admission control; refused as overloaded past OTP_MAX_SENDS_IN_FLIGHT).', labels: [] },
+  sendsInFlight: {
+    name: 'otp_sends_in_flight',
+    help: 'Sends this worker works on now (admission control; refused as overloaded past OTP_MAX_SENDS_IN_FLIGHT).',
+    labels: [],
+  },
   bindState: { name: 'otp_smpp_bind_state', help: 'SMPP bind state: 1 for the state each bind is in.', labels: ['route', 'bind', 'state'] },
   bindUp: { name: 'otp_smpp_bind_up', help: '1 when the bind is bound.', labels: ['route', 'bind'] },
-  windowOutstanding: { name: 'otp_smpp_window_outstanding', help: 'submit_sm awaiting their submit_sm_resp on the bind (window use).', labels: ['route', 'bind'] },
+  windowOutstanding: {
+    name: 'otp_smpp_window_outstanding',
+    help: 'submit_sm awaiting their submit_sm_resp on the bind (window use).',
+    labels: ['route', 'bind'],
+  },
   windowSize: { name: 'otp_smpp_window_size', help: 'Outstanding submit_sm the bind allows (SMSC_WINDOW).', labels: ['route', 'bind'] },
   windowQueued: { name: 'otp_smpp_window_queued', help: 'Submits waiting for, or holding, a window slot on the bind.', labels: ['route', 'bind'] },
   throttled: { name: 'otp_smpp_throttled_total', help: 'ESME_RTHROTTLED / ESME_RMSGQFUL answers that paused the bind.', labels: ['route', 'bind'] },
@@ -28,7 +56,11 @@ export const METRICS = {
   reconnects: { name: 'otp_smpp_reconnects_total', help: 'Bind reconnects.', labels: ['route', 'bind'] },
   inDoubt: { name: 'otp_smpp_in_doubt', help: 'Submits without a submit_sm_resp right now: they may be at the SMSC.', labels: [] },
   inDoubtTotal: { name: 'otp_smpp_in_doubt_total', help: 'Submits that went without an answer in time.', labels: [] },
-  possibleDuplicates: { name: 'otp_smpp_possible_duplicates_total', help: 'PDUs sent again while an earlier copy may be at the SMSC: each may be a second SMS.', labels: [] },
+  possibleDuplicates: {
+    name: 'otp_smpp_possible_duplicates_total',
+    help: 'PDUs sent again while an earlier copy may be at the SMSC: each may be a second SMS.',
+    labels: [],
+  },
   lostInDoubt: { name: 'otp_smpp_in_doubt_lost_total', help: 'In-doubt submits whose bind was torn down before any answer.', labels: [] },
 } as const;
 

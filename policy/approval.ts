@@ -13,7 +13,10 @@ export type SenderApprovalMode = 'off' | 'required';
 export type ApprovalErrorType = 'SelfApproval' | 'RevisionNotFound' | 'InvalidState' | 'InvalidRequest';
 
 export class ApprovalError extends Error {
-  constructor(readonly type: ApprovalErrorType, message: string) {
+  constructor(
+    readonly type: ApprovalErrorType,
+    message: string,
+  ) {
     super(message);
     this.name = 'ApprovalError';
   }
@@ -37,18 +40,21 @@ export function sameIdentity(a: string, b: string): boolean {
 }
 
 export function checkProfileName(profile: unknown): string {
-  if (typeof profile !== 'string' || !PROFILE_NAME.test(profile)) throw new ApprovalError('InvalidRequest', 'profile must be a profile name (1–64 characters of A–Z a–z 0–9 _ . -)');
+  if (typeof profile !== 'string' || !PROFILE_NAME.test(profile))
+    throw new ApprovalError('InvalidRequest', 'profile must be a profile name (1–64 characters of A–Z a–z 0–9 _ . -)');
   return profile;
 }
 
 export function checkContentHash(hash: unknown): string {
-  if (typeof hash !== 'string' || !CONTENT_HASH.test(hash)) throw new ApprovalError('InvalidRequest', 'contentHash must be 64 lower-case hex digits (sha256 of the revision)');
+  if (typeof hash !== 'string' || !CONTENT_HASH.test(hash))
+    throw new ApprovalError('InvalidRequest', 'contentHash must be 64 lower-case hex digits (sha256 of the revision)');
   return hash;
 }
 
 function checkNote(note: unknown): string | undefined {
   if (note === undefined) return undefined;
-  if (typeof note !== 'string' || note.length > 500 || !/^[^\p{Cc}]*$/u.test(note)) throw new ApprovalError('InvalidRequest', 'note must be at most 500 characters without control characters');
+  if (typeof note !== 'string' || note.length > 500 || !/^[^\p{Cc}]*$/u.test(note))
+    throw new ApprovalError('InvalidRequest', 'note must be at most 500 characters without control characters');
   return note;
 }
 
@@ -97,7 +103,11 @@ export type Decision = 'approve' | 'reject';
  * applies to (approve: proposed; reject: proposed, or approved to revoke it), and the decider is
  * not its proposer.
  */
-export function checkDecision(trail: readonly SenderRevision[], req: { profile?: unknown; contentHash?: unknown; by?: unknown; note?: unknown }, decision: Decision): { record: SenderRevision; by: string; note?: string } {
+export function checkDecision(
+  trail: readonly SenderRevision[],
+  req: { profile?: unknown; contentHash?: unknown; by?: unknown; note?: unknown },
+  decision: Decision,
+): { record: SenderRevision; by: string; note?: string } {
   const profile = checkProfileName(req.profile);
   const contentHash = checkContentHash(req.contentHash);
   const by = checkIdentity(req.by);
@@ -105,8 +115,13 @@ export function checkDecision(trail: readonly SenderRevision[], req: { profile?:
   const record = findRevision(trail, profile, contentHash);
   if (!record) throw new ApprovalError('RevisionNotFound', `no revision ${contentHash.slice(0, 12)}… of profile "${profile}" was proposed`);
   const allowed = decision === 'approve' ? record.state === 'proposed' : record.state === 'proposed' || record.state === 'approved';
-  if (!allowed) throw new ApprovalError('InvalidState', `revision ${contentHash.slice(0, 12)}… of profile "${profile}" is ${record.state}: it cannot be ${decision === 'approve' ? 'approved' : 'rejected'}`);
-  if (sameIdentity(record.proposedBy, by)) throw new ApprovalError('SelfApproval', `"${by}" proposed this revision and cannot ${decision} it: another identity must decide`);
+  if (!allowed)
+    throw new ApprovalError(
+      'InvalidState',
+      `revision ${contentHash.slice(0, 12)}… of profile "${profile}" is ${record.state}: it cannot be ${decision === 'approve' ? 'approved' : 'rejected'}`,
+    );
+  if (sameIdentity(record.proposedBy, by))
+    throw new ApprovalError('SelfApproval', `"${by}" proposed this revision and cannot ${decision} it: another identity must decide`);
   return { record, by, note };
 }
 
@@ -143,8 +158,15 @@ export interface ApprovalRefusal {
  * `ageMs` its age (undefined: never loaded). Fails closed: a copy older than `maxStaleMs`, or
  * none, refuses the send (retry later) rather than send on what might since have been revoked.
  */
-export function approvalRefusal(view: ApprovalView | undefined, ageMs: number | undefined, maxStaleMs: number, profile: string, contentHash: string): ApprovalRefusal | null {
-  if (view === undefined || ageMs === undefined || ageMs > maxStaleMs) return { status: 'overloaded', reason: 'sender_approvals_unavailable', retryAfterSeconds: 5 };
+export function approvalRefusal(
+  view: ApprovalView | undefined,
+  ageMs: number | undefined,
+  maxStaleMs: number,
+  profile: string,
+  contentHash: string,
+): ApprovalRefusal | null {
+  if (view === undefined || ageMs === undefined || ageMs > maxStaleMs)
+    return { status: 'overloaded', reason: 'sender_approvals_unavailable', retryAfterSeconds: 5 };
   const state = view.get(profile)?.get(contentHash);
   if (state === 'approved') return null;
   if (state === 'rejected') return { status: 'blocked', reason: 'sender_rejected' };

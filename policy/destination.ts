@@ -221,7 +221,8 @@ function parseEntry(raw: string, into: { hosts: string[]; suffixes: string[]; ne
   const wildcard = raw.startsWith('*.');
   const name = normalizeHost(wildcard ? raw.slice(2) : raw);
   const labels = name.split('.');
-  if (name.length > 253 || !labels.every((l) => LABEL.test(l))) throw bad('expected a host name, *.domain, an IP address or a CIDR (international names in xn-- form)');
+  if (name.length > 253 || !labels.every((l) => LABEL.test(l)))
+    throw bad('expected a host name, *.domain, an IP address or a CIDR (international names in xn-- form)');
   // WHATWG URL reads a numeric last label as IPv4 (http://1.2.3/ is 1.2.0.3), so such a "name" would never match.
   if (/^(0x[0-9a-f]*|[0-9]+)$/.test(labels[labels.length - 1])) throw bad('write IPv4 addresses in dotted-decimal form');
   if (wildcard) into.suffixes.push(`.${name}`);
@@ -251,7 +252,10 @@ export function checkAddress(ip: string, policy: OutboundPolicy, host?: string):
   const allowedByAddress = addressAllowed(a, policy);
   const range = rangeOf(a);
   if (range && !allowedByAddress) {
-    throw new DestinationError(`private_address:${range}`, `${host ? `${host} resolves to` : `${ip} is`} a ${range} address, which the outbound allowlist does not allow`);
+    throw new DestinationError(
+      `private_address:${range}`,
+      `${host ? `${host} resolves to` : `${ip} is`} a ${range} address, which the outbound allowlist does not allow`,
+    );
   }
   if (policy.requireAllowlist && !allowedByAddress && !(host && hostAllowed(host, policy))) {
     throw new DestinationError('not_allowed', `${label} is not in the outbound allowlist`);
@@ -271,7 +275,8 @@ export function checkUrl(url: string, policy: OutboundPolicy): URL {
   } catch {
     throw new DestinationError('invalid_url', 'not a valid absolute URL');
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new DestinationError('not_http', `URL scheme must be http or https (got ${parsed.protocol})`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new DestinationError('not_http', `URL scheme must be http or https (got ${parsed.protocol})`);
   if (parsed.username || parsed.password) throw new DestinationError('credentials_in_url', `URL to ${parsed.host} must not carry user:password@`);
   // WHATWG parsing has already turned 2130706433 or 0x7f.1 into 127.0.0.1 here.
   const literal = parseAddress(parsed.hostname);

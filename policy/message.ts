@@ -128,7 +128,12 @@ export function assertLocale(locale: string): void {
  * language the caller did not ask for. Own keys only, case-insensitive, so
  * "toString" or "__proto__" can never pick an inherited property.
  */
-export function pickTemplate(templates: Record<string, string>, wanted: string | undefined, defaultLocale: string, profile: string): { template: string; locale: string } {
+export function pickTemplate(
+  templates: Record<string, string>,
+  wanted: string | undefined,
+  defaultLocale: string,
+  profile: string,
+): { template: string; locale: string } {
   const own = Object.keys(templates).filter((k) => Object.hasOwn(templates, k) && typeof templates[k] === 'string');
   const find = (tag: string): string | undefined => own.find((k) => k === tag) ?? own.find((k) => k.toLowerCase() === tag.toLowerCase());
   const candidates = wanted ? [wanted, wanted.split(/[-_]/)[0]] : [defaultLocale];

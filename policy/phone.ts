@@ -2,9 +2,7 @@
 import { parsePhoneNumberWithError } from 'libphonenumber-js/max';
 import type { OtpProfile } from './profile';
 
-export type PhoneVerdict =
-  | { ok: true; country: string; type: string; prefix: string }
-  | { ok: false; status: 'invalid_number' | 'blocked'; reason: string };
+export type PhoneVerdict = { ok: true; country: string; type: string; prefix: string } | { ok: false; status: 'invalid_number' | 'blocked'; reason: string };
 
 export function checkPhone(e164: string, p: Pick<OtpProfile, 'allowedCountries' | 'deniedCountries' | 'deniedNumberTypes' | 'velocity'>): PhoneVerdict {
   let parsed;

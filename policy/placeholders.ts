@@ -11,7 +11,9 @@ export type TemplatePlaceholder = (typeof TEMPLATE_PLACEHOLDERS)[number];
 export const PLACEHOLDER_PATTERN = new RegExp(`\\{(${TEMPLATE_PLACEHOLDERS.join('|')})\\}`, 'g');
 
 /** "{code}, {brand}, {ttlMinutes} and {context}", for error messages. */
-export const PLACEHOLDER_LIST = TEMPLATE_PLACEHOLDERS.map((p) => `{${p}}`).join(', ').replace(/, ([^,]*)$/, ' and $1');
+export const PLACEHOLDER_LIST = TEMPLATE_PLACEHOLDERS.map((p) => `{${p}}`)
+  .join(', ')
+  .replace(/, ([^,]*)$/, ' and $1');
 
 /** What in a text is a brace but no known placeholder ("{Code}", "{ttl}", "{}", a stray "{" or "}"), as written. */
 export function unknownPlaceholders(text: string): string[] {

@@ -244,7 +244,19 @@ export const LIMITS = {
 } as const;
 
 const COUNTRY = /^[A-Z]{2}$/;
-const NUMBER_TYPES = ['PREMIUM_RATE', 'SHARED_COST', 'TOLL_FREE', 'VOIP', 'PERSONAL_NUMBER', 'PAGER', 'UAN', 'VOICEMAIL', 'FIXED_LINE', 'MOBILE', 'FIXED_LINE_OR_MOBILE'];
+const NUMBER_TYPES = [
+  'PREMIUM_RATE',
+  'SHARED_COST',
+  'TOLL_FREE',
+  'VOIP',
+  'PERSONAL_NUMBER',
+  'PAGER',
+  'UAN',
+  'VOICEMAIL',
+  'FIXED_LINE',
+  'MOBILE',
+  'FIXED_LINE_OR_MOBILE',
+];
 
 export class PolicyError extends Error {
   constructor(message: string) {
@@ -289,10 +301,14 @@ export function validateProfile(name: string, p: OtpProfile): void {
   int('tenantSendsPerMinute', p.tenantSendsPerMinute);
   int('receiptTimeoutSeconds', p.receiptTimeoutSeconds);
   int('escalateAfterSeconds', p.escalateAfterSeconds);
-  if ((!Array.isArray(p.escalateOnStats) || p.escalateOnStats.some((w) => typeof w !== 'string' || !RECEIPT_STATS.includes(w)))) {
+  if (!Array.isArray(p.escalateOnStats) || p.escalateOnStats.some((w) => typeof w !== 'string' || !RECEIPT_STATS.includes(w))) {
     fail(`escalateOnStats must list receipt states among ${RECEIPT_STATS.join(', ')}`);
   }
-  if (!Array.isArray(p.fallbackChannels) || p.fallbackChannels.some((c) => c !== 'email' && c !== 'webhook') || new Set(p.fallbackChannels).size !== p.fallbackChannels.length) {
+  if (
+    !Array.isArray(p.fallbackChannels) ||
+    p.fallbackChannels.some((c) => c !== 'email' && c !== 'webhook') ||
+    new Set(p.fallbackChannels).size !== p.fallbackChannels.length
+  ) {
     fail('fallbackChannels must list "email" and/or "webhook", each at most once');
   }
   if (!Array.isArray(p.retrySchedule) || p.retrySchedule.length > 5) fail('retrySchedule must be a list of at most 5 delays in seconds');
@@ -320,7 +336,8 @@ export function validateProfile(name: string, p: OtpProfile): void {
   }
   if (p.requireContext && !Object.values(p.templates).every((t) => t.includes('{context}'))) fail('requireContext needs {context} in every template');
   if (p.autofill.iosDomain !== null && !/^[a-z0-9.-]+\.[a-z]{2,}$/i.test(p.autofill.iosDomain)) fail('autofill.iosDomain must be a domain such as example.com');
-  if (p.autofill.androidAppHash !== null && !/^[A-Za-z0-9+/]{11}$/.test(p.autofill.androidAppHash)) fail('autofill.androidAppHash must be the 11-character SMS Retriever hash');
+  if (p.autofill.androidAppHash !== null && !/^[A-Za-z0-9+/]{11}$/.test(p.autofill.androidAppHash))
+    fail('autofill.androidAppHash must be the 11-character SMS Retriever hash');
   if (p.autofill.iosDomain && p.autofill.androidAppHash) fail('autofill: choose iosDomain or androidAppHash per profile; both want the last line');
   for (const n of p.sandbox.numbers) if (!E164_PATTERN.test(n)) fail(`sandbox number "${n}" must be E.164`);
   if (!isInAlphabet(p.sandbox.code, p.alphabet) || p.sandbox.code.length !== p.codeLength) {

@@ -58,5 +58,13 @@ export function resendDecision(rules: ResendRules, h: SendHistory, now: number):
 
 /** A code whose SMS failed is re-delivered as is: the user may still get the first SMS. */
 export function shouldRedeliver(c: CurrentCode, profile: string, callerCode: string | undefined, now = Date.now()): boolean {
-  return c.state === 'active' && c.expiresAtMs > now && c.delivery === 'failed' && !c.callerCode && callerCode === undefined && c.profile === profile && c.channel === 'sms';
+  return (
+    c.state === 'active' &&
+    c.expiresAtMs > now &&
+    c.delivery === 'failed' &&
+    !c.callerCode &&
+    callerCode === undefined &&
+    c.profile === profile &&
+    c.channel === 'sms'
+  );
 }

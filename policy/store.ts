@@ -16,12 +16,20 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  if (v && typeof v === 'object')
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   return JSON.stringify(v);
 }
 
 /** Fields added after profiles were first revisioned, with their defaults: hashed only when not the default, so unchanged profiles keep their revision. */
-const HASHED_WHEN_SET: Partial<Record<keyof OtpProfile, unknown>> = { deliveryWebhookUrl: null, respectOptOut: true, escalateOnStats: DEFAULT_ESCALATE_ON_STATS };
+const HASHED_WHEN_SET: Partial<Record<keyof OtpProfile, unknown>> = {
+  deliveryWebhookUrl: null,
+  respectOptOut: true,
+  escalateOnStats: DEFAULT_ESCALATE_ON_STATS,
+};
 
 /** The sender and brand a profile sends with when it names none (OTP_SENDER_ID, OTP_BRAND). */
 export interface SenderDefaults {
@@ -35,7 +43,9 @@ export interface SenderDefaults {
  * OTP_SENDER_ID behind a profile that names none needs a new approval too.
  */
 export function profileContentHash(p: OtpProfile, defaults: SenderDefaults): string {
-  return createHash('sha256').update(canonical(effectiveContent(p, defaults))).digest('hex');
+  return createHash('sha256')
+    .update(canonical(effectiveContent(p, defaults)))
+    .digest('hex');
 }
 
 function effectiveContent(p: OtpProfile, defaults: SenderDefaults): OtpProfile {
@@ -46,7 +56,8 @@ function effectiveContent(p: OtpProfile, defaults: SenderDefaults): OtpProfile {
 
 export function profileRevision(p: OtpProfile): string {
   const hashed: Partial<OtpProfile> = { ...p };
-  for (const [f, unset] of Object.entries(HASHED_WHEN_SET)) if (canonical(hashed[f as keyof OtpProfile]) === canonical(unset)) delete hashed[f as keyof OtpProfile];
+  for (const [f, unset] of Object.entries(HASHED_WHEN_SET))
+    if (canonical(hashed[f as keyof OtpProfile]) === canonical(unset)) delete hashed[f as keyof OtpProfile];
   return createHash('sha256').update(canonical(hashed)).digest('hex').slice(0, 12);
 }
 

@@ -41,9 +41,26 @@ export interface VelocityCheck {
 /** The limits of one send, from its profile. */
 export function velocityChecks(req: QuotaRequest): VelocityCheck[] {
   const checks: VelocityCheck[] = [];
-  if (req.tenantSendsPerMinute > 0) checks.push({ key: 'tenant', spanMs: MINUTE_MS, limit: req.tenantSendsPerMinute, status: 'rate_limited', reason: 'tenant_rate', shadow: false });
-  if (req.perCountryPerHour !== null) checks.push({ key: `c:${req.country}`, spanMs: HOUR_MS, limit: req.perCountryPerHour, status: 'blocked', reason: `velocity_country:${req.country}`, shadow: req.shadow });
-  if (req.perPrefixPerHour !== null) checks.push({ key: `p:${req.prefix}`, spanMs: HOUR_MS, limit: req.perPrefixPerHour, status: 'blocked', reason: `velocity_prefix:${req.prefix}`, shadow: req.shadow });
+  if (req.tenantSendsPerMinute > 0)
+    checks.push({ key: 'tenant', spanMs: MINUTE_MS, limit: req.tenantSendsPerMinute, status: 'rate_limited', reason: 'tenant_rate', shadow: false });
+  if (req.perCountryPerHour !== null)
+    checks.push({
+      key: `c:${req.country}`,
+      spanMs: HOUR_MS,
+      limit: req.perCountryPerHour,
+      status: 'blocked',
+      reason: `velocity_country:${req.country}`,
+      shadow: req.shadow,
+    });
+  if (req.perPrefixPerHour !== null)
+    checks.push({
+      key: `p:${req.prefix}`,
+      spanMs: HOUR_MS,
+      limit: req.perPrefixPerHour,
+      status: 'blocked',
+      reason: `velocity_prefix:${req.prefix}`,
+      shadow: req.shadow,
+    });
   return checks;
 }
 

@@ -27,7 +27,11 @@ async function main(): Promise<number> {
   const connection = await Connection.connect({ address: config.temporal.address });
   try {
     // Listings decode each session's memo (encrypted): one under a key no longer held must not stop the export.
-    const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: { payloadCodecs: [new AesGcmPayloadCodec(config.keys.payload, { unreadable: 'refuse' })] } });
+    const client = new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      dataConverter: { payloadCodecs: [new AesGcmPayloadCodec(config.keys.payload, { unreadable: 'refuse' })] },
+    });
     const summary = await exportAudit({
       ...options,
       source: temporalAuditSource(client),

@@ -35,7 +35,8 @@ interface Args {
 
 function args(argv: string[]): Args {
   const out: Args = {};
-  for (let i = 0; i < argv.length; i++) if (argv[i].startsWith('--')) out[argv[i].slice(2)] = argv[i + 1]?.startsWith('--') || argv[i + 1] === undefined ? 'true' : argv[++i];
+  for (let i = 0; i < argv.length; i++)
+    if (argv[i].startsWith('--')) out[argv[i].slice(2)] = argv[i + 1]?.startsWith('--') || argv[i + 1] === undefined ? 'true' : argv[++i];
   return out;
 }
 
@@ -49,7 +50,8 @@ async function user(otp: OtpClient, inbox: string, tally: Map<string, number>): 
   const phone = randomMobileNumber();
   const roll = Math.random();
   // A few numbers the carrier cannot reach, refuses, throttles, fails once or drops the connection for.
-  const mode = roll < 0.05 ? 'undeliverable' : roll < 0.06 ? 'refuse' : roll < 0.067 ? 'throttle' : roll < 0.074 ? 'drop' : roll < 0.094 ? 'fail_once' : undefined;
+  const mode =
+    roll < 0.05 ? 'undeliverable' : roll < 0.06 ? 'refuse' : roll < 0.067 ? 'throttle' : roll < 0.074 ? 'drop' : roll < 0.094 ? 'fail_once' : undefined;
   if (mode) await fetch(`${inbox}/behaviours?to=${encodeURIComponent(phone)}&mode=${mode}`, { method: 'PUT' });
   const sent = await otp.send(phone);
   bump(`send ${sent.status}`);
@@ -90,7 +92,15 @@ async function record(a: Args): Promise<void> {
     const loadEnd = end - Math.min(40_000, (seconds * 1000) / 3);
     void (async () => {
       for (let i = 0; Date.now() < loadEnd; i++) {
-        users.push(user(otp!, inbox, tally).catch((err: unknown) => void tally.set(`error ${err instanceof Error ? err.name : 'unknown'}`, (tally.get(`error ${err instanceof Error ? err.name : 'unknown'}`) ?? 0) + 1)));
+        users.push(
+          user(otp!, inbox, tally).catch(
+            (err: unknown) =>
+              void tally.set(
+                `error ${err instanceof Error ? err.name : 'unknown'}`,
+                (tally.get(`error ${err instanceof Error ? err.name : 'unknown'}`) ?? 0) + 1,
+              ),
+          ),
+        );
         await sleep(1000 / load);
       }
     })();
@@ -150,7 +160,10 @@ function legendOf(format: string | undefined, labels: Record<string, string>): s
 }
 
 function drawPanel(p: Panel, scrapes: Scrape[], x0: number, y0: number, w: number, h: number): string {
-  const out: string[] = [`<rect x="${x0}" y="${y0}" width="${w}" height="${h}" rx="3" fill="#181b1f" stroke="#2c3235"/>`, `<text x="${x0 + 10}" y="${y0 + 20}" fill="#ccccdc" font-size="13" font-weight="600">${esc(p.title)}</text>`];
+  const out: string[] = [
+    `<rect x="${x0}" y="${y0}" width="${w}" height="${h}" rx="3" fill="#181b1f" stroke="#2c3235"/>`,
+    `<text x="${x0 + 10}" y="${y0 + 20}" fill="#ccccdc" font-size="13" font-weight="600">${esc(p.title)}</text>`,
+  ];
   const unit = p.fieldConfig?.defaults?.unit;
   // Every target at every scrape: one line per resulting label set.
   const series = new Map<string, { name: string; points: [number, number][] }>();
@@ -186,7 +199,9 @@ function drawPanel(p: Panel, scrapes: Scrape[], x0: number, y0: number, w: numbe
   for (let i = 0; i <= 4; i++) {
     const t = t0 + ((t1 - t0) * i) / 4;
     const label = new Date(t).toISOString().slice(11, 19);
-    out.push(`<text x="${X(t).toFixed(1)}" y="${plot.y + plot.h + 14}" fill="#8e8e8e" font-size="10" text-anchor="${i === 0 ? 'start' : i === 4 ? 'end' : 'middle'}">${label}</text>`);
+    out.push(
+      `<text x="${X(t).toFixed(1)}" y="${plot.y + plot.h + 14}" fill="#8e8e8e" font-size="10" text-anchor="${i === 0 ? 'start' : i === 4 ? 'end' : 'middle'}">${label}</text>`,
+    );
   }
   if (!lines.length) out.push(`<text x="${plot.x + plot.w / 2}" y="${plot.y + plot.h / 2}" fill="#8e8e8e" font-size="12" text-anchor="middle">No data</text>`);
   lines.forEach((l, i) => {
@@ -197,7 +212,9 @@ function drawPanel(p: Panel, scrapes: Scrape[], x0: number, y0: number, w: numbe
     const ly = plot.y + plot.h + 32 + Math.floor(i / 3) * 16;
     const calc = p.options?.legend?.calcs?.[0] ?? 'lastNotNull';
     const figure = (CALCS[calc] ?? CALCS.lastNotNull)(l.points.map(([, v]) => v));
-    out.push(`<rect x="${lx}" y="${ly - 8}" width="12" height="4" fill="${color}"/><text x="${lx + 16}" y="${ly - 2}" fill="#ccccdc" font-size="11">${esc(l.name)} <tspan fill="#8e8e8e">${calc === 'lastNotNull' ? '' : `${calc} `}${esc(fmt(figure, unit))}</tspan></text>`);
+    out.push(
+      `<rect x="${lx}" y="${ly - 8}" width="12" height="4" fill="${color}"/><text x="${lx + 16}" y="${ly - 2}" fill="#ccccdc" font-size="11">${esc(l.name)} <tspan fill="#8e8e8e">${calc === 'lastNotNull' ? '' : `${calc} `}${esc(fmt(figure, unit))}</tspan></text>`,
+    );
   });
   return out.join('\n');
 }
@@ -235,7 +252,9 @@ async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);
   if (command === 'record') return record(args(rest));
   if (command === 'render') return render(args(rest));
-  console.error('usage: metrics-dashboard record [--metrics URL] [--seconds 60] [--every 5] [--load N] [--out FILE] | render [--in FILE] [--out SVG] [--dashboard JSON]');
+  console.error(
+    'usage: metrics-dashboard record [--metrics URL] [--seconds 60] [--every 5] [--load N] [--out FILE] | render [--in FILE] [--out SVG] [--dashboard JSON]',
+  );
   process.exit(2);
 }
 

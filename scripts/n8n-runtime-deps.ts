@@ -29,7 +29,14 @@ function packageOf(specifier: string): string {
 function packageOfFile(file: string): string | undefined {
   const marker = `${sep}node_modules${sep}`;
   const at = file.lastIndexOf(marker);
-  return at < 0 ? undefined : packageOf(file.slice(at + marker.length).split(sep).join('/'));
+  return at < 0
+    ? undefined
+    : packageOf(
+        file
+          .slice(at + marker.length)
+          .split(sep)
+          .join('/'),
+      );
 }
 
 export function n8nRuntimeDeps(root = ROOT): RuntimeDeps {

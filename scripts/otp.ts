@@ -29,7 +29,24 @@ class UsageError extends Error {}
 function parseArgs(argv: string[]): { positional: string[]; flags: Record<string, string> } {
   const positional: string[] = [];
   const flags: Record<string, string> = {};
-  const known = new Set(['tenant', 'key', 'profile', 'purpose', 'locale', 'context', 'brand', 'code', 'message', 'email', 'webhook', 'by', 'note', 'status', 'limit', 'page']);
+  const known = new Set([
+    'tenant',
+    'key',
+    'profile',
+    'purpose',
+    'locale',
+    'context',
+    'brand',
+    'code',
+    'message',
+    'email',
+    'webhook',
+    'by',
+    'note',
+    'status',
+    'limit',
+    'page',
+  ]);
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--public') {
@@ -82,7 +99,13 @@ async function main(): Promise<number> {
     const limit = flags.limit === undefined ? undefined : Number(flags.limit);
     const otp = await connectOtpClient(loadConfig(process.env, 'client'));
     try {
-      console.log(JSON.stringify(await otp.recentSends({ tenant: flags.tenant, profile: flags.profile, status: flags.status, pageSize: limit, pageToken: flags.page }), null, 2));
+      console.log(
+        JSON.stringify(
+          await otp.recentSends({ tenant: flags.tenant, profile: flags.profile, status: flags.status, pageSize: limit, pageToken: flags.page }),
+          null,
+          2,
+        ),
+      );
       return 0;
     } finally {
       await otp.temporal.connection.close();
@@ -111,7 +134,13 @@ async function main(): Promise<number> {
     } else if (command === 'verify') {
       const purpose = flags.purpose ?? 'login';
       if (!['login', 'transaction', 'recovery', 'custom'].includes(purpose)) throw new UsageError('--purpose must be login, transaction, recovery or custom');
-      result = await otp.verify(phone, code, { tenant, idempotencyKey: flags.key, purpose: purpose as 'login', context: flags.context, responseMode: flags.public ? 'public' : 'full' });
+      result = await otp.verify(phone, code, {
+        tenant,
+        idempotencyKey: flags.key,
+        purpose: purpose as 'login',
+        context: flags.context,
+        responseMode: flags.public ? 'public' : 'full',
+      });
     } else {
       result = (await otp.status(phone, { tenant })) ?? { found: false, sessionId: otp.sessionId(phone, tenant) };
     }
@@ -134,7 +163,14 @@ main().then(
     const unreachable = /connect|ECONNREFUSED|Failed to connect|unavailable/i.test(message);
     const hint = unreachable ? ' (is the stack running? start it with "npm start")' : '';
     // Every error has a type scripts can branch on (SelfApproval, InvalidRequest, Timeout…), and whether a retry may help.
-    const type = err instanceof OtpRequestError || err instanceof InvalidPhoneError || err instanceof InvalidTenantError ? err.type : err instanceof ConfigError ? 'InvalidConfig' : unreachable ? 'Unavailable' : 'Internal';
+    const type =
+      err instanceof OtpRequestError || err instanceof InvalidPhoneError || err instanceof InvalidTenantError
+        ? err.type
+        : err instanceof ConfigError
+          ? 'InvalidConfig'
+          : unreachable
+            ? 'Unavailable'
+            : 'Internal';
     console.error(JSON.stringify({ error: known ? (err as Error).name : 'Error', type, transient: isTransientErrorType(type), message: message + hint }));
     process.exit(1);
   },

@@ -122,7 +122,9 @@ const key = (labels: Record<string, string>) =>
   );
 
 function select(s: Sample[], n: Extract<Node, { kind: 'selector' }>): Sample[] {
-  return s.filter((x) => x.name === n.name && n.matchers.every((m) => (m.op === '=' ? (x.labels[m.label] ?? '') === m.value : (x.labels[m.label] ?? '') !== m.value)));
+  return s.filter(
+    (x) => x.name === n.name && n.matchers.every((m) => (m.op === '=' ? (x.labels[m.label] ?? '') === m.value : (x.labels[m.label] ?? '') !== m.value)),
+  );
 }
 
 /** Counter growth within (t - range, t], resets counted as Prometheus does; a series absent from a scrape counts as 0 there (prom-client shows a series from its first increment). */

@@ -21,7 +21,11 @@ const SCENARIOS: Record<string, (stack: LocalStack) => Promise<string | { workfl
   // Sender approval: propose, a refused self-approval (not in history), approve, propose, reject; the fourth change continues as new.
   'sender-approval': async ({ otp, config }) => {
     const input: SenderApprovalInput = { tenant: 'default', changesPerRun: 4 };
-    const first = await otp.temporal.workflow.start(SENDER_APPROVAL_WORKFLOW, { workflowId: senderApprovalWorkflowId('default'), taskQueue: config.temporal.taskQueue, args: [input] });
+    const first = await otp.temporal.workflow.start(SENDER_APPROVAL_WORKFLOW, {
+      workflowId: senderApprovalWorkflowId('default'),
+      taskQueue: config.temporal.taskQueue,
+      args: [input],
+    });
     const login = await otp.proposeRevision('login', { by: 'alice@example.com', note: 'recorded' });
     await otp.approveRevision('login', login.contentHash, { by: 'alice@example.com' }).catch(() => undefined);
     await otp.approveRevision('login', login.contentHash, { by: 'bob@example.com' });
@@ -129,13 +133,22 @@ async function main(): Promise<void> {
   const names = process.argv.slice(2);
   const unknown = names.filter((n) => !(n in SCENARIOS));
   if (!names.length || unknown.length) {
-    console.error(`${unknown.length ? `unknown scenario(s): ${unknown.join(', ')}\n` : ''}usage: record-histories <name>…  (names: ${Object.keys(SCENARIOS).join(', ')})`);
+    console.error(
+      `${unknown.length ? `unknown scenario(s): ${unknown.join(', ')}\n` : ''}usage: record-histories <name>…  (names: ${Object.keys(SCENARIOS).join(', ')})`,
+    );
     process.exit(2);
   }
   // Dev keys on purpose: the replay test must be able to decode these histories.
   const stack = await startLocalStack({
     // Every message also linked in its mailbox, so a mailbox history exists to record.
-    env: { OTP_TASK_QUEUE: 'otp-record', OTP_RECEIPT_LINK_AFTER_MS: '0', OTP_PROFILES: JSON.stringify({ 'lockout-fast': { resendCooldownSeconds: 0, maxAttempts: 2, maxFailures: 3 }, mailed: { fallbackChannels: ['email'], fallbackEmailDomains: ['example.com'] } }) },
+    env: {
+      OTP_TASK_QUEUE: 'otp-record',
+      OTP_RECEIPT_LINK_AFTER_MS: '0',
+      OTP_PROFILES: JSON.stringify({
+        'lockout-fast': { resendCooldownSeconds: 0, maxAttempts: 2, maxFailures: 3 },
+        mailed: { fallbackChannels: ['email'], fallbackEmailDomains: ['example.com'] },
+      }),
+    },
   });
   const out = join(PROJECT_ROOT, 'test', 'histories');
   try {

@@ -16,10 +16,19 @@ async function main(): Promise<void> {
   const [flowId = 'otpExampleVerifyEp', out = join(ROOT, 'docs', 'n8n-editor.png')] = process.argv.slice(2);
   const n8n = await setUpN8n();
   await n8n.importCredentials([
-    { id: 'temporalOtpCred01', name: 'Temporal OTP API account', type: 'temporalOtpApi', data: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'otp', tls: false } },
+    {
+      id: 'temporalOtpCred01',
+      name: 'Temporal OTP API account',
+      type: 'temporalOtpApi',
+      data: { address: '127.0.0.1:7233', namespace: 'default', taskQueue: 'otp', tls: false },
+    },
   ]);
   const examples = join(ROOT, 'examples', 'n8n');
-  await n8n.importWorkflows(readdirSync(examples).filter((f) => f.endsWith('.json')).map((f) => JSON.parse(readFileSync(join(examples, f), 'utf8'))));
+  await n8n.importWorkflows(
+    readdirSync(examples)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => JSON.parse(readFileSync(join(examples, f), 'utf8'))),
+  );
 
   const server = await n8n.startServer();
   const base = server.url;

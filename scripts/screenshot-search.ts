@@ -26,7 +26,8 @@ async function main(): Promise<void> {
     await page.waitForTimeout(1500);
     const detail = await page.screenshot();
     // One picture: the filtered list above the decoded session.
-    const img = (png: Buffer, caption: string) => `<figure><figcaption>${caption}</figcaption><img src="data:image/png;base64,${png.toString('base64')}"></figure>`;
+    const img = (png: Buffer, caption: string) =>
+      `<figure><figcaption>${caption}</figcaption><img src="data:image/png;base64,${png.toString('base64')}"></figure>`;
     await page.setViewportSize({ width: 1500, height: 1600 });
     await page.setContent(
       `<style>body{margin:0;background:#fff;font:15px sans-serif}figure{margin:0 0 8px}figcaption{padding:6px 10px;background:#1e293b;color:#fff}img{display:block;width:1500px}</style>` +

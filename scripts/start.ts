@@ -96,12 +96,21 @@ async function main(): Promise<void> {
     const dataDir = join(PROJECT_ROOT, 'data');
     mkdirSync(dataDir, { recursive: true });
     const [, port] = config.temporal.address.split(':');
-    server = await startDevServer({ port: Number(port), uiPort: Number(port) + 1000, dbFile: join(dataDir, 'temporal.sqlite'), codecEndpoint: codecServer.uiEndpoint });
+    server = await startDevServer({
+      port: Number(port),
+      uiPort: Number(port) + 1000,
+      dbFile: join(dataDir, 'temporal.sqlite'),
+      codecEndpoint: codecServer.uiEndpoint,
+    });
   }
   const simulate = process.env.OTP_START_SIMULATOR !== 'false';
   if (simulate) {
     // The simulator listens where the worker will look for the SMSC.
-    launch('smsc-sim', join('sim', 'main.js'), { ...process.env, SIM_SMPP_PORT: process.env.SIM_SMPP_PORT || String(config.smsc.port), SIM_SMTP_PORT: process.env.SIM_SMTP_PORT || String(config.smtp.port) });
+    launch('smsc-sim', join('sim', 'main.js'), {
+      ...process.env,
+      SIM_SMPP_PORT: process.env.SIM_SMPP_PORT || String(config.smsc.port),
+      SIM_SMTP_PORT: process.env.SIM_SMTP_PORT || String(config.smtp.port),
+    });
     await waitForPort(config.smsc.host, config.smsc.port, 10_000);
   }
   const metricsPort = process.env.OTP_METRICS_PORT ?? (config.metrics.port ? String(config.metrics.port) : START_METRICS_PORT);
@@ -117,9 +126,13 @@ async function main(): Promise<void> {
     server?.uiUrl ? `  Temporal Web UI   ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows` : undefined,
     server ? `  Search attributes ${OTP_SEARCH_ATTRIBUTE_KEYS.map((k) => k.name).join(', ')} (e.g. OtpStatus = "failed" in the Web UI)` : undefined,
     `  Codec server      ${codecServer.url} (lets the Web UI decrypt payloads${config.codecServer.token ? '; bearer token required' : ''})`,
-    simulate ? `  SMSC simulator    smpp://${config.smsc.host}:${config.smsc.port}  (system_id ${config.smsc.systemId})` : `  SMSC              smpp://${config.smsc.host}:${config.smsc.port}`,
+    simulate
+      ? `  SMSC simulator    smpp://${config.smsc.host}:${config.smsc.port}  (system_id ${config.smsc.systemId})`
+      : `  SMSC              smpp://${config.smsc.host}:${config.smsc.port}`,
     simulate ? `  Phone inbox       http://127.0.0.1:${process.env.SIM_HTTP_PORT || 2780}/messages?to=+33612345678` : undefined,
-    simulate ? `  Mailbox (SMTP)    smtp://127.0.0.1:${config.smtp.port}, read at http://127.0.0.1:${process.env.SIM_HTTP_PORT || 2780}/mail?to=you@example.com` : undefined,
+    simulate
+      ? `  Mailbox (SMTP)    smtp://127.0.0.1:${config.smtp.port}, read at http://127.0.0.1:${process.env.SIM_HTTP_PORT || 2780}/mail?to=you@example.com`
+      : undefined,
     `  Worker            task queue "${config.temporal.taskQueue}"`,
     metricsPort !== '0' ? `  Metrics           http://${metricsHost}:${metricsPort}/metrics (Prometheus; Temporal SDK series included)` : undefined,
     `  Sender approval   ${senderApproval}${senderApproval === 'off' ? ' (development switch; production workers default to required)' : ': npm run otp -- profile propose login --by you@example.com'}`,

@@ -30,7 +30,8 @@ export type FaultAdmission = 'accept' | 'generic_nack' | 'throttle';
 export function parseFaultRequest(body: unknown): SimFaultRequest {
   if (typeof body !== 'object' || body === null) throw new Error('body must be a JSON object');
   const b = body as Record<string, unknown>;
-  if (typeof b.kind !== 'string' || !(SIM_FAULT_KINDS as readonly string[]).includes(b.kind)) throw new Error(`kind must be one of ${SIM_FAULT_KINDS.join(', ')}`);
+  if (typeof b.kind !== 'string' || !(SIM_FAULT_KINDS as readonly string[]).includes(b.kind))
+    throw new Error(`kind must be one of ${SIM_FAULT_KINDS.join(', ')}`);
   const num = (name: string): number | undefined => {
     const v = b[name];
     if (v === undefined) return undefined;
@@ -117,6 +118,14 @@ export class SimFaults {
   state(): Record<string, unknown> {
     const t = this.now();
     const left = (until: number) => Math.max(0, until - t);
-    return { applied: this.applied, nackMs: left(this.nackUntil), throttleMs: left(this.throttleUntil), slowMs: left(this.slowUntil), receiptDelayMs: left(this.receiptDelayUntil), holdMs: left(this.holdUntil), heldResponses: this.held.length };
+    return {
+      applied: this.applied,
+      nackMs: left(this.nackUntil),
+      throttleMs: left(this.throttleUntil),
+      slowMs: left(this.slowUntil),
+      receiptDelayMs: left(this.receiptDelayUntil),
+      holdMs: left(this.holdUntil),
+      heldResponses: this.held.length,
+    };
   }
 }

@@ -33,8 +33,33 @@ import { HostileTiming, concatOf } from './hostile-timing';
 import { SimFaults, parseFaultRequest, type SimFaultRequest } from './faults';
 
 /** What the simulated network does with a message to one destination. */
-export type Behaviour = 'deliver' | 'undeliverable' | 'rejected' | 'expired' | 'no_receipt' | 'throttle' | 'queue_full' | 'refuse' | 'drop' | 'slow' | 'nack' | 'fail_once';
-export const BEHAVIOURS: readonly Behaviour[] = ['deliver', 'undeliverable', 'rejected', 'expired', 'no_receipt', 'throttle', 'queue_full', 'refuse', 'drop', 'slow', 'nack', 'fail_once'];
+export type Behaviour =
+  | 'deliver'
+  | 'undeliverable'
+  | 'rejected'
+  | 'expired'
+  | 'no_receipt'
+  | 'throttle'
+  | 'queue_full'
+  | 'refuse'
+  | 'drop'
+  | 'slow'
+  | 'nack'
+  | 'fail_once';
+export const BEHAVIOURS: readonly Behaviour[] = [
+  'deliver',
+  'undeliverable',
+  'rejected',
+  'expired',
+  'no_receipt',
+  'throttle',
+  'queue_full',
+  'refuse',
+  'drop',
+  'slow',
+  'nack',
+  'fail_once',
+];
 
 export type IdFormat = 'hex' | 'decimal';
 
@@ -323,7 +348,15 @@ export class SmscSimulator {
     if (!target) return Promise.reject(new Error('no bound receiver'));
     return new Promise((resolve) => {
       target.deliver_sm(
-        { source_addr: '33600000000', destination_addr: 'X', esm_class: 0x04, data_coding: 0, short_message: { message: 'id:ffffffffffff sub:001 dlvrd:001 submit date:2601010000 done date:2601010000 stat:DELIVRD err:000' }, receipted_message_id: 'ffffffffffff', message_state: 2 },
+        {
+          source_addr: '33600000000',
+          destination_addr: 'X',
+          esm_class: 0x04,
+          data_coding: 0,
+          short_message: { message: 'id:ffffffffffff sub:001 dlvrd:001 submit date:2601010000 done date:2601010000 stat:DELIVRD err:000' },
+          receipted_message_id: 'ffffffffffff',
+          message_state: 2,
+        },
         (resp) => resolve(resp.command_status),
       );
     });
@@ -338,7 +371,16 @@ export class SmscSimulator {
     const target = this.receiverSessions()[0];
     if (!target) return Promise.reject(new Error('no bound receiver'));
     const from = msg.from.replace(/^\+/, '');
-    const fields = { source_addr_ton: 1, source_addr_npi: 1, source_addr: from, dest_addr_ton: 3, dest_addr_npi: 0, destination_addr: msg.to, esm_class: 0, data_coding: 0 };
+    const fields = {
+      source_addr_ton: 1,
+      source_addr_npi: 1,
+      source_addr: from,
+      dest_addr_ton: 3,
+      dest_addr_npi: 0,
+      destination_addr: msg.to,
+      esm_class: 0,
+      data_coding: 0,
+    };
     return new Promise((resolve) => {
       const done = (resp: smpp.PDU) => resolve({ status: resp.command_status, answeredAt: Date.now() });
       if (msg.pdu === 'data_sm') target.send(new smpp.PDU('data_sm', { ...fields, message_payload: { message: msg.text } }), done);
@@ -407,7 +449,10 @@ export class SmscSimulator {
 
   /** Most accepted submit_sm of one account inside any window of `windowMs` (by arrival time). */
   maxSubmitsInWindow(systemId: string, windowMs = 1000): number {
-    const at = this.submits.filter((r) => r.systemId === systemId).map((r) => r.at).sort((a, b) => a - b);
+    const at = this.submits
+      .filter((r) => r.systemId === systemId)
+      .map((r) => r.at)
+      .sort((a, b) => a - b);
     let max = 0;
     for (let i = 0, j = 0; i < at.length; i++) {
       while (at[i] - at[j] >= windowMs) j++;
@@ -421,12 +466,23 @@ export class SmscSimulator {
     return this.bound.size;
   }
 
-  setOptions(patch: Partial<Pick<SimulatorOptions, 'receiptRouting' | 'receiptBeforeResponse' | 'holdReceipts' | 'receiptDelayMs' | 'slowResponseMs' | 'receiptTlvs'>>): void {
+  setOptions(
+    patch: Partial<Pick<SimulatorOptions, 'receiptRouting' | 'receiptBeforeResponse' | 'holdReceipts' | 'receiptDelayMs' | 'slowResponseMs' | 'receiptTlvs'>>,
+  ): void {
     Object.assign(this.opts, patch);
   }
 
   async start(): Promise<void> {
-    this.smppServer = smpp.createServer(this.opts.tls ? { key: this.opts.tls.key, cert: this.opts.tls.cert, ...(this.opts.tls.clientCa ? { ca: this.opts.tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}) } : {}, (session) => this.onSession(session));
+    this.smppServer = smpp.createServer(
+      this.opts.tls
+        ? {
+            key: this.opts.tls.key,
+            cert: this.opts.tls.cert,
+            ...(this.opts.tls.clientCa ? { ca: this.opts.tls.clientCa, requestCert: true, rejectUnauthorized: true } : {}),
+          }
+        : {},
+      (session) => this.onSession(session),
+    );
     this.smppServer.on('error', (err: Error) => this.log(`smpp server error: ${err.message}`));
     await new Promise<void>((resolve, reject) => {
       this.smppServer!.once('error', reject);
@@ -531,7 +587,11 @@ export class SmscSimulator {
       const now = [...this.bound.values()].filter((b) => b.systemId === systemId).length;
       this.peakBinds.set(systemId!, Math.max(this.peakBinds.get(systemId!) ?? 0, now));
       session.send(pdu.response({ system_id: 'SMSCSIM' }));
-      this.timing.afterBind(systemId!, () => session.destroy(), (ms, fn) => this.later(ms, fn));
+      this.timing.afterBind(
+        systemId!,
+        () => session.destroy(),
+        (ms, fn) => this.later(ms, fn),
+      );
     };
     session.on('bind_transceiver', bind('transceiver'));
     session.on('bind_transmitter', bind('transmitter'));
@@ -559,7 +619,8 @@ export class SmscSimulator {
     });
     // Count a response as sent when it leaves: the window is what the ESME has in flight.
     session.on('send', (pdu: smpp.PDU) => {
-      if (pdu.command === 'submit_sm_resp' || pdu.command === 'generic_nack') this.outstanding.set(session, Math.max(0, (this.outstanding.get(session) ?? 1) - 1));
+      if (pdu.command === 'submit_sm_resp' || pdu.command === 'generic_nack')
+        this.outstanding.set(session, Math.max(0, (this.outstanding.get(session) ?? 1) - 1));
     });
   }
 
@@ -664,7 +725,8 @@ export class SmscSimulator {
       return;
     }
     const sm0 = pdu.short_message;
-    const concat = typeof sm0 === 'object' && sm0 !== null && !Buffer.isBuffer(sm0) && sm0.udh ? concatOf(([] as Buffer[]).concat(sm0.udh as Buffer | Buffer[])) : undefined;
+    const concat =
+      typeof sm0 === 'object' && sm0 !== null && !Buffer.isBuffer(sm0) && sm0.udh ? concatOf(([] as Buffer[]).concat(sm0.udh as Buffer | Buffer[])) : undefined;
     const segmentRefusal = this.timing.segmentRefusal(to, concat?.seq);
     if (segmentRefusal !== null) {
       this.recordSubmit({ to, status: segmentRefusal, at: Date.now(), session: sessionNo, concat });
@@ -695,7 +757,8 @@ export class SmscSimulator {
 
     const sm = pdu.short_message;
     const payload = pdu.message_payload;
-    const textOf = (v: unknown) => (typeof v === 'object' && v !== null && !Buffer.isBuffer(v) ? String((v as { message: unknown }).message ?? '') : v === undefined ? '' : String(v));
+    const textOf = (v: unknown) =>
+      typeof v === 'object' && v !== null && !Buffer.isBuffer(v) ? String((v as { message: unknown }).message ?? '') : v === undefined ? '' : String(v);
     // The library reads data_coding 1 as GSM; IA5 is ASCII.
     const text = pdu.data_coding === 1 ? (wireBytes(1, sm ?? payload)?.toString('latin1') ?? '') : textOf(sm) || textOf(payload);
     const from = pdu.source_addr ?? '';
@@ -724,8 +787,19 @@ export class SmscSimulator {
         this.concat.set(key, pending);
         if (pending.parts.size === pending.total) {
           this.concat.delete(key);
-          const full = [...pending.parts.entries()].sort((a, b) => a[0] - b[0]).map(([, t]) => t).join('');
-          this.deliverToHandset({ to, from, text: full, dataCoding: pdu.data_coding ?? 0, segments: pending.total, messageIds: pending.ids, receivedAt: new Date().toISOString() });
+          const full = [...pending.parts.entries()]
+            .sort((a, b) => a[0] - b[0])
+            .map(([, t]) => t)
+            .join('');
+          this.deliverToHandset({
+            to,
+            from,
+            text: full,
+            dataCoding: pdu.data_coding ?? 0,
+            segments: pending.total,
+            messageIds: pending.ids,
+            receivedAt: new Date().toISOString(),
+          });
         }
       } else {
         const segments = payload ? Math.max(1, Math.ceil([...text].length / ((pdu.data_coding ?? 0) === 8 ? 67 : 153))) : 1;
@@ -734,7 +808,9 @@ export class SmscSimulator {
     }
 
     if (wantsReceipt && !this.opts.receiptBeforeResponse) {
-      this.later(this.opts.receiptDelayMs + (behaviour === 'slow' ? this.opts.slowResponseMs : 0) + this.faults.extraReceiptDelay(), () => this.sendReceipt(receipt));
+      this.later(this.opts.receiptDelayMs + (behaviour === 'slow' ? this.opts.slowResponseMs : 0) + this.faults.extraReceiptDelay(), () =>
+        this.sendReceipt(receipt),
+      );
     }
   }
 
@@ -773,7 +849,15 @@ export class SmscSimulator {
     this.receiptsSent.push(record);
     bound(this.receiptsSent);
     this.receiptFeed.push(record);
-    const fields = { submitId: r.submitId, text, stat: r.stat, messageState: STATE_CODES[r.stat], tlvs: this.opts.receiptTlvs, sourceAddr: r.to.replace(/^\+/, ''), destinationAddr: r.from };
+    const fields = {
+      submitId: r.submitId,
+      text,
+      stat: r.stat,
+      messageState: STATE_CODES[r.stat],
+      tlvs: this.opts.receiptTlvs,
+      sourceAddr: r.to.replace(/^\+/, ''),
+      destinationAddr: r.from,
+    };
     this.hostile.deliverReceipt(target, this.bound.get(target)?.systemId ?? '', r.to, fields, (answer) => {
       record.status = answer === 'timeout' ? -1 : answer;
       if (answer !== 0) this.later(500, () => this.sendReceipt(r)); // the ESME asked us to retry, or did not answer in time
@@ -838,11 +922,21 @@ export class SmscSimulator {
       const after = num('after', 0);
       const since = num('since', 0);
       const limit = Math.max(1, num('limit', 10_000));
-      if (url.pathname === '/submits') return json(200, this.submitFeed.read(after, since, (r) => r.at, limit));
-      if (url.pathname === '/receipts') return json(200, this.receiptFeed.read(after, since, (r) => r.at, limit));
+      if (url.pathname === '/submits')
+        return json(
+          200,
+          this.submitFeed.read(after, since, (r) => r.at, limit),
+        );
+      if (url.pathname === '/receipts')
+        return json(
+          200,
+          this.receiptFeed.read(after, since, (r) => r.at, limit),
+        );
       return json(
         200,
-        this.inboxFeed.read(after, since, (m) => Date.parse(m.receivedAt), limit).map((m) => ({ seq: m.seq, to: m.to, text: m.text, at: Date.parse(m.receivedAt), mono: m.mono, messageIds: m.messageIds })),
+        this.inboxFeed
+          .read(after, since, (m) => Date.parse(m.receivedAt), limit)
+          .map((m) => ({ seq: m.seq, to: m.to, text: m.text, at: Date.parse(m.receivedAt), mono: m.mono, messageIds: m.messageIds })),
       );
     }
     json(404, { error: 'not found: try GET /messages?to=<E.164>' });

@@ -145,7 +145,10 @@ export class SmppBind extends EventEmitter {
   private reconnectAttempt = 0;
   private reconnectTimer?: NodeJS.Timeout;
   private keepAliveTimer?: NodeJS.Timeout;
-  private readonly opts: Required<Omit<SmppBindOptions, 'logger' | 'tls' | 'refusals' | 'pause' | keyof BindRefusalOptions>> & { logger: BindLogger; tls: BindTlsOptions | null };
+  private readonly opts: Required<Omit<SmppBindOptions, 'logger' | 'tls' | 'refusals' | 'pause' | keyof BindRefusalOptions>> & {
+    logger: BindLogger;
+    tls: BindTlsOptions | null;
+  };
   private receiptHandler?: ReceiptHandler;
   private moHandler?: MoHandler;
   /** Rejecters of requests still waiting for a response, per session, failed at once when it closes. */
@@ -193,7 +196,18 @@ export class SmppBind extends EventEmitter {
     return this.state === 'bound' && this.opts.mode !== 'receiver';
   }
 
-  describe(): { name: string; mode: BindMode; state: BindState; outstanding: number; window: number; queued: number; pausedMs: number; lastError: string | null; reconnectBackoffMs: number; pdu: SmppBind['pdu'] } & SmppBind['stats'] {
+  describe(): {
+    name: string;
+    mode: BindMode;
+    state: BindState;
+    outstanding: number;
+    window: number;
+    queued: number;
+    pausedMs: number;
+    lastError: string | null;
+    reconnectBackoffMs: number;
+    pdu: SmppBind['pdu'];
+  } & SmppBind['stats'] {
     return {
       name: this.name,
       mode: this.mode,
@@ -248,7 +262,8 @@ export class SmppBind extends EventEmitter {
     await this.acquireSlot(cls, deadline);
     let inDoubt = false;
     try {
-      if (!(await this.pause.wait(deadline))) throw new SmppTransientError(`bind ${this.name} is paused by SMSC throttling past the submit deadline`, SMPP_STATUS.ESME_RTHROTTLED);
+      if (!(await this.pause.wait(deadline)))
+        throw new SmppTransientError(`bind ${this.name} is paused by SMSC throttling past the submit deadline`, SMPP_STATUS.ESME_RTHROTTLED);
       const session = this.session;
       if (!this.canSubmit || !session) throw new SmppTransientError(`bind ${this.name} is ${this.state}`);
       const resp = await this.request(session, 'submit_sm', params as unknown as Record<string, unknown>, (late, why) => {
@@ -280,7 +295,8 @@ export class SmppBind extends EventEmitter {
       this.stats.throttled++;
       this.pause.throttled();
     }
-    if (resp.command_id === GENERIC_NACK) throw new SmppTransientError(`submit_sm answered with generic_nack (${resp.command_status}) on bind ${this.name}`, resp.command_status);
+    if (resp.command_id === GENERIC_NACK)
+      throw new SmppTransientError(`submit_sm answered with generic_nack (${resp.command_status}) on bind ${this.name}`, resp.command_status);
     if (resp.command_status !== SMPP_STATUS.ESME_ROK) throw errorForStatus('submit_sm', resp.command_status);
     this.stats.submitted++;
     if (!resp.message_id?.trim()) {
@@ -355,12 +371,15 @@ export class SmppBind extends EventEmitter {
       if (firstBulk === -1) this.waiters.push(waiter);
       else this.waiters.splice(firstBulk, 0, waiter);
       if (deadline === Infinity) return;
-      timer = setTimeout(() => {
-        const at = this.waiters.indexOf(waiter);
-        if (at === -1) return;
-        this.waiters.splice(at, 1);
-        reject(new SmppTransientError(`bind ${this.name} had no free window slot before the submit deadline`));
-      }, Math.max(0, deadline - Date.now()));
+      timer = setTimeout(
+        () => {
+          const at = this.waiters.indexOf(waiter);
+          if (at === -1) return;
+          this.waiters.splice(at, 1);
+          reject(new SmppTransientError(`bind ${this.name} had no free window slot before the submit deadline`));
+        },
+        Math.max(0, deadline - Date.now()),
+      );
     });
   }
 
@@ -398,7 +417,12 @@ export class SmppBind extends EventEmitter {
    * the error it returns, and its response, if it ever comes, goes to `late`
    * (null once the session is closed).
    */
-  private request(session: smpp.Session, command: string, params: Record<string, unknown>, unanswered?: (late: Promise<smpp.PDU | null>, why: string) => Error): Promise<smpp.PDU> {
+  private request(
+    session: smpp.Session,
+    command: string,
+    params: Record<string, unknown>,
+    unanswered?: (late: Promise<smpp.PDU | null>, why: string) => Error,
+  ): Promise<smpp.PDU> {
     let pending = this.inFlight.get(session);
     if (!pending) this.inFlight.set(session, (pending = new Set()));
     const waiting = pending;
@@ -458,7 +482,20 @@ export class SmppBind extends EventEmitter {
     };
     this.state = 'connecting';
     const { host, port, systemId, password, systemType, logger, mode, tls } = this.opts;
-    const session = smpp.connect(tls ? { host, port, tls: true, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.rejectUnauthorized ?? true, servername: tls.servername ?? host } : { host, port });
+    const session = smpp.connect(
+      tls
+        ? {
+            host,
+            port,
+            tls: true,
+            ca: tls.ca,
+            cert: tls.cert,
+            key: tls.key,
+            rejectUnauthorized: tls.rejectUnauthorized ?? true,
+            servername: tls.servername ?? host,
+          }
+        : { host, port },
+    );
     this.session = session;
     this.armConnectTimeout(session);
     guardSession(session, (e) => this.onPduEvent(session, e));
@@ -473,7 +510,13 @@ export class SmppBind extends EventEmitter {
             this.lastError = describeBindRefusal(resp.command_status);
             if (isCredentialRefusal(resp.command_status)) this.refusals.refused(resp.command_status);
             settled();
-            logger.warn('bind refused', { bind: this.name, status: errorForStatus('bind', resp.command_status).message, reason: this.lastError, refusals: this.refusals.count, stopped: this.refusals.stopped });
+            logger.warn('bind refused', {
+              bind: this.name,
+              status: errorForStatus('bind', resp.command_status).message,
+              reason: this.lastError,
+              refusals: this.refusals.count,
+              stopped: this.refusals.stopped,
+            });
             session.destroy();
             return;
           }
@@ -590,12 +633,21 @@ export class SmppBind extends EventEmitter {
       session.send(pdu.response({ command_status: SMPP_STATUS.ESME_RX_T_APPN }));
       return;
     }
-    this.answerAfter(session, pdu, () => handler(receipt, this.name), (why, err) => {
-      if (why === 'deadline') {
-        this.pdu.receiptsDeferred++;
-        this.opts.logger.warn('receipt handler slower than receiptAckDeadlineMs; asking SMSC to retry', { bind: this.name, messageId: receipt.messageId, deadlineMs: this.opts.receiptAckDeadlineMs });
-      } else this.opts.logger.warn('receipt not recorded; asking SMSC to retry', { bind: this.name, messageId: receipt.messageId, error: err?.message });
-    });
+    this.answerAfter(
+      session,
+      pdu,
+      () => handler(receipt, this.name),
+      (why, err) => {
+        if (why === 'deadline') {
+          this.pdu.receiptsDeferred++;
+          this.opts.logger.warn('receipt handler slower than receiptAckDeadlineMs; asking SMSC to retry', {
+            bind: this.name,
+            messageId: receipt.messageId,
+            deadlineMs: this.opts.receiptAckDeadlineMs,
+          });
+        } else this.opts.logger.warn('receipt not recorded; asking SMSC to retry', { bind: this.name, messageId: receipt.messageId, error: err?.message });
+      },
+    );
   }
 
   /** A mobile-originated message: acknowledged once its handler has handed it over (never logged with its content). */
@@ -608,10 +660,18 @@ export class SmppBind extends EventEmitter {
       return;
     }
     const mo = parseMobileOriginated(pdu);
-    this.answerAfter(session, pdu, () => handler(mo, this.name), (why, err) => {
-      this.stats.moDeferred++;
-      this.opts.logger.warn(why === 'deadline' ? 'MO handler slower than receiptAckDeadlineMs; asking SMSC to retry' : 'MO not handed over; asking SMSC to retry', { bind: this.name, error: err?.message });
-    });
+    this.answerAfter(
+      session,
+      pdu,
+      () => handler(mo, this.name),
+      (why, err) => {
+        this.stats.moDeferred++;
+        this.opts.logger.warn(
+          why === 'deadline' ? 'MO handler slower than receiptAckDeadlineMs; asking SMSC to retry' : 'MO not handed over; asking SMSC to retry',
+          { bind: this.name, error: err?.message },
+        );
+      },
+    );
   }
 
   /**
@@ -627,11 +687,14 @@ export class SmppBind extends EventEmitter {
       session.send(pdu.response(status === SMPP_STATUS.ESME_ROK ? {} : { command_status: status }));
     };
     const ms = this.opts.receiptAckDeadlineMs;
-    const deadline = ms > 0 ? setTimeout(() => {
-      if (answered) return;
-      deferred('deadline');
-      answer(SMPP_STATUS.ESME_RX_T_APPN);
-    }, ms) : undefined;
+    const deadline =
+      ms > 0
+        ? setTimeout(() => {
+            if (answered) return;
+            deferred('deadline');
+            answer(SMPP_STATUS.ESME_RX_T_APPN);
+          }, ms)
+        : undefined;
     work().then(
       () => answer(SMPP_STATUS.ESME_ROK),
       (err: Error) => {

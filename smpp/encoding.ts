@@ -7,8 +7,7 @@ export type SmsEncoding = 'GSM7' | 'UCS2';
 /** SMPP data_coding values we always set explicitly (0 = SMSC default / GSM 7-bit, 8 = UCS-2). */
 export const DATA_CODING: Record<SmsEncoding, number> = { GSM7: 0, UCS2: 8 };
 
-const GSM7_BASIC =
-  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
+const GSM7_BASIC = '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
 /** Extension table: each costs two septets (escape + char). */
 const GSM7_EXTENDED = '\f^{}\\[~]|€';
 const BASIC = new Set(GSM7_BASIC);

@@ -58,7 +58,10 @@ export function statusName(status: number): string {
 
 /** A failure worth retrying: throttling, a full queue, a dropped or slow bind. */
 export class SmppTransientError extends Error {
-  constructor(message: string, readonly commandStatus?: number) {
+  constructor(
+    message: string,
+    readonly commandStatus?: number,
+  ) {
     super(message);
     this.name = 'SmppTransientError';
   }
@@ -66,7 +69,10 @@ export class SmppTransientError extends Error {
 
 /** The SMSC refused the message for good (bad address, bad content, …). */
 export class SmppPermanentError extends Error {
-  constructor(message: string, readonly commandStatus: number) {
+  constructor(
+    message: string,
+    readonly commandStatus: number,
+  ) {
     super(message);
     this.name = 'SmppPermanentError';
   }

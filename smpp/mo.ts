@@ -58,7 +58,12 @@ export function parseKeywords(list: string): string[] {
 
 /** The keyword an MO text is, if its first word (trimmed, case-folded) is one of the lists. */
 export function matchKeyword(text: string, stop: readonly string[], start: readonly string[]): { keyword: string; optOut: 'stop' | 'start' } | undefined {
-  const first = text.trim().split(/\s+/)[0]?.replace(/[.!?,;:]+$/, '').toUpperCase() ?? '';
+  const first =
+    text
+      .trim()
+      .split(/\s+/)[0]
+      ?.replace(/[.!?,;:]+$/, '')
+      .toUpperCase() ?? '';
   if (!first) return undefined;
   if (stop.includes(first)) return { keyword: first, optOut: 'stop' };
   if (start.includes(first)) return { keyword: first, optOut: 'start' };

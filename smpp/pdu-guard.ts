@@ -95,7 +95,8 @@ function mandatoryEnd(buf: Buffer, def: LibCommandDef): number {
   let offset = 16;
   for (const { type } of Object.values(def.params ?? {})) {
     if (offset >= buf.length) break;
-    if (type === lib.types.buffer && buf[offset] > buf.length - offset - 1) throw new BodyError(SMPP_STATUS.ESME_RINVMSGLEN, 'sm_length is longer than the PDU');
+    if (type === lib.types.buffer && buf[offset] > buf.length - offset - 1)
+      throw new BodyError(SMPP_STATUS.ESME_RINVMSGLEN, 'sm_length is longer than the PDU');
     let value: unknown;
     try {
       value = type.read(buf, offset);
@@ -164,7 +165,13 @@ export function decodeFrame(buf: Buffer): DecodeResult {
     const reason = `undecodable: ${(err as Error).message}`;
     const command = commandName(buf.readUInt32BE(4));
     if (isResponse || NO_RESPONSE.has(command)) return { ok: false, command, status: SMPP_STATUS.ESME_RSYSERR, reason };
-    return { ok: false, command, status: SMPP_STATUS.ESME_RSYSERR, reason, reply: new smpp.PDU('generic_nack', { sequence_number: buf.readUInt32BE(12), command_status: SMPP_STATUS.ESME_RSYSERR }) };
+    return {
+      ok: false,
+      command,
+      status: SMPP_STATUS.ESME_RSYSERR,
+      reason,
+      reply: new smpp.PDU('generic_nack', { sequence_number: buf.readUInt32BE(12), command_status: SMPP_STATUS.ESME_RSYSERR }),
+    };
   }
 }
 
@@ -179,7 +186,10 @@ function decodeFramed(buf: Buffer): DecodeResult {
     // outbind and alert_notification have no response PDU (there is no outbind_resp): only dropped.
     if (NO_RESPONSE.has(command)) return { ok: false, command, status, reason };
     // The command's own response when we know it; generic_nack for a bad length or an unknown command.
-    const reply = own && def ? new smpp.PDU(`${def.command}_resp`, { sequence_number: sequence, command_status: status }) : new smpp.PDU('generic_nack', { sequence_number: sequence, command_status: status });
+    const reply =
+      own && def
+        ? new smpp.PDU(`${def.command}_resp`, { sequence_number: sequence, command_status: status })
+        : new smpp.PDU('generic_nack', { sequence_number: sequence, command_status: status });
     return { ok: false, command, status, reason, reply };
   };
   if (!def) return refuse(SMPP_STATUS.ESME_RINVCMDID, 'unknown command_id', false);

@@ -26,7 +26,10 @@ export class RateLimiter {
    * @param rate takes per second; 0 or less = unlimited. A fractional rate of 1 or more is
    *   rounded down (never up: the SMSC's limit is the ceiling).
    */
-  constructor(rate: number, private readonly clock: RateClock = realClock) {
+  constructor(
+    rate: number,
+    private readonly clock: RateClock = realClock,
+  ) {
     if (!(rate > 0)) {
       this.limit = Infinity;
       this.windowMs = 0;

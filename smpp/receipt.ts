@@ -18,9 +18,7 @@ export const MESSAGE_STATES: Record<number, string> = {
   7: 'UNKNOWN',
   8: 'REJECTD',
 };
-export const STATE_CODES: Record<string, number> = Object.fromEntries(
-  Object.entries(MESSAGE_STATES).map(([k, v]) => [v, Number(k)]),
-);
+export const STATE_CODES: Record<string, number> = Object.fromEntries(Object.entries(MESSAGE_STATES).map(([k, v]) => [v, Number(k)]));
 
 /**
  * Every stat word we know -> its SMPP 3.4 form: the short words, their
@@ -29,7 +27,12 @@ export const STATE_CODES: Record<string, number> = Object.fromEntries(
  * timeout is cheaper than a retry on a word we guessed wrong).
  */
 export const STAT_WORDS: Readonly<Record<string, string>> = {
-  ...Object.fromEntries(Object.entries(MESSAGE_STATES).flatMap(([n, w]) => [[w, w], [n, w]])),
+  ...Object.fromEntries(
+    Object.entries(MESSAGE_STATES).flatMap(([n, w]) => [
+      [w, w],
+      [n, w],
+    ]),
+  ),
   DELIVERED: 'DELIVRD',
   UNDELIVERABLE: 'UNDELIV',
   UNDELIVERED: 'UNDELIV',
@@ -120,6 +123,7 @@ export function parseDeliveryReceipt(pdu: ReceiptPduFields): ParsedReceipt | und
   const tlvId = (pdu.receipted_message_id ?? '').trim();
   const messageId = tlvId || (fromText.id ?? '').trim();
   if (!messageId) return undefined;
-  const stat = (pdu.message_state !== undefined && normalizeStat(pdu.message_state)) || (fromText.stat && (normalizeStat(fromText.stat) ?? fromText.stat)) || 'UNKNOWN';
+  const stat =
+    (pdu.message_state !== undefined && normalizeStat(pdu.message_state)) || (fromText.stat && (normalizeStat(fromText.stat) ?? fromText.stat)) || 'UNKNOWN';
   return { messageId, idSource: tlvId ? 'tlv' : 'text', stat, err: fromText.err ?? '000', outcome: outcomeOf(stat) };
 }

@@ -5,7 +5,17 @@
  * the next matching route when a route has no bound transmitter.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { SmppBind, consoleLogger, type BindLogger, type BindMode, type BindState, type MoHandler, type ReceiptHandler, type SmppBindOptions, type TrafficClass } from './bind';
+import {
+  SmppBind,
+  consoleLogger,
+  type BindLogger,
+  type BindMode,
+  type BindState,
+  type MoHandler,
+  type ReceiptHandler,
+  type SmppBindOptions,
+  type TrafficClass,
+} from './bind';
 import { BindRefusals } from './bind-refusals';
 import { type SmsEncoding } from './encoding';
 import { BACKOFF, SmppPermanentError, SmppTransientError } from './errors';
@@ -181,7 +191,15 @@ export class SmscRoute {
     this.binds = modes.flatMap((mode) =>
       Array.from(
         { length: count },
-        (_, i) => new SmppBind({ ...config, mode, logger, refusals: this.refusals, pause: this.pause, name: `${config.name}/${mode === 'transceiver' ? 'trx' : mode === 'transmitter' ? 'tx' : 'rx'}${i + 1}` }),
+        (_, i) =>
+          new SmppBind({
+            ...config,
+            mode,
+            logger,
+            refusals: this.refusals,
+            pause: this.pause,
+            name: `${config.name}/${mode === 'transceiver' ? 'trx' : mode === 'transmitter' ? 'tx' : 'rx'}${i + 1}`,
+          }),
       ),
     );
   }
@@ -239,7 +257,13 @@ export class SmscRoute {
   }
 
   describe(): { name: string; up: boolean; pausedMs: number; bindRefusals: ReturnType<BindRefusals['describe']>; binds: ReturnType<SmppBind['describe']>[] } {
-    return { name: this.name, up: this.up, pausedMs: this.pause.remainingMs(), bindRefusals: this.refusals.describe(), binds: this.binds.map((b) => b.describe()) };
+    return {
+      name: this.name,
+      up: this.up,
+      pausedMs: this.pause.remainingMs(),
+      bindRefusals: this.refusals.describe(),
+      binds: this.binds.map((b) => b.describe()),
+    };
   }
 
   bindStates(): Record<string, BindState> {
@@ -345,12 +369,24 @@ export class SmscRoute {
     const total = encoded.segments.length;
     const lateOf = (part: PartResult) => part.late.map((answer) => ({ messageId: part.id, answer }));
     if (total === 1 || this.config.longMessages === 'payload') {
-      const part = await this.submitPdu(() => (total === 1 ? { ...base, esm_class: 0, short_message: { message: encoded.body(text) } } : { ...base, esm_class: 0, message_payload: { message: encoded.body(text) } }), cls, deadline);
+      const part = await this.submitPdu(
+        () =>
+          total === 1
+            ? { ...base, esm_class: 0, short_message: { message: encoded.body(text) } }
+            : { ...base, esm_class: 0, message_payload: { message: encoded.body(text) } },
+        cls,
+        deadline,
+      );
       return { route: this.name, messageIds: [part.id], segments: total, encoding: encoded.encoding, dataCoding: encoded.dataCoding, late: lateOf(part) };
     }
     const bits = this.config.concatRefBits ?? 8;
     const plan = this.ledger.begin(destinationE164, opts.messageKey, total, bits, this.name);
-    if (plan.resent) this.stats.possibleDuplicate({ route: this.name, reason: 'parts of a long message accepted on another route or reference width sent again', count: plan.resent });
+    if (plan.resent)
+      this.stats.possibleDuplicate({
+        route: this.name,
+        reason: 'parts of a long message accepted on another route or reference width sent again',
+        count: plan.resent,
+      });
     const messageIds: string[] = [];
     const late: SubmittedMessage['late'] = [];
     for (let i = 0; i < total; i++) {
@@ -361,10 +397,19 @@ export class SmscRoute {
       }
       let part: PartResult;
       try {
-        part = await this.submitPdu(() => ({ ...base, esm_class: 0x40, short_message: { message: encoded.body(encoded.segments[i]), udh: concatHeader(bits, plan.ref, total, i + 1) } }), cls, deadline);
+        part = await this.submitPdu(
+          () => ({ ...base, esm_class: 0x40, short_message: { message: encoded.body(encoded.segments[i]), udh: concatHeader(bits, plan.ref, total, i + 1) } }),
+          cls,
+          deadline,
+        );
       } catch (err) {
         if (messageIds.length) {
-          this.logger.warn('long message failed part-way', { route: this.name, accepted: messageIds.length, total, retry: opts.messageKey ? 'sends only the missing parts, same reference' : 'no messageKey: sends every part again' });
+          this.logger.warn('long message failed part-way', {
+            route: this.name,
+            accepted: messageIds.length,
+            total,
+            retry: opts.messageKey ? 'sends only the missing parts, same reference' : 'no messageKey: sends every part again',
+          });
         }
         throw err;
       }

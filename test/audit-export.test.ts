@@ -27,12 +27,12 @@ function parseCsv(text: string): string[][] {
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
     if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') (cell += '"'), i++;
+      if (ch === '"' && text[i + 1] === '"') ((cell += '"'), i++);
       else if (ch === '"') quoted = false;
       else cell += ch;
     } else if (ch === '"') quoted = true;
-    else if (ch === ',') row.push(cell), (cell = '');
-    else if (ch === '\n') row.push(cell), rows.push(row), (row = []), (cell = '');
+    else if (ch === ',') (row.push(cell), (cell = ''));
+    else if (ch === '\n') (row.push(cell), rows.push(row), (row = []), (cell = ''));
     else cell += ch;
   }
   if (quoted) throw new Error('CSV ends inside a quoted cell');
@@ -55,7 +55,16 @@ async function exportLines(options: { format?: 'jsonl' | 'csv'; idKey?: string }
   const deadline = Date.now() + 10_000;
   for (;;) {
     let out = '';
-    const summary = await exportAudit({ source: temporalAuditSource(stack.otp.temporal), payloadKeys: stack.config.keys.payload, tenant, fromMs, toMs: Date.now() + 60_000, format: options.format ?? 'jsonl', idKey: options.idKey, write: (s) => void (out += s) });
+    const summary = await exportAudit({
+      source: temporalAuditSource(stack.otp.temporal),
+      payloadKeys: stack.config.keys.payload,
+      tenant,
+      fromMs,
+      toMs: Date.now() + 60_000,
+      format: options.format ?? 'jsonl',
+      idKey: options.idKey,
+      write: (s) => void (out += s),
+    });
     expect(summary.skipped).toBe(0);
     if (summary.lines >= 2 || Date.now() > deadline) return out;
     await new Promise((r) => setTimeout(r, 200));
@@ -84,7 +93,12 @@ beforeAll(async () => {
   fromMs = Date.now() - 1000;
   // Sends from a backend with an identity of its own; verifies from the stack's client.
   const backend = new OtpClient({
-    client: new Client({ connection: stack.otp.temporal.connection, namespace: stack.config.temporal.namespace, dataConverter: otpDataConverter(stack.config.keys.payload), identity: BACKEND_IDENTITY }),
+    client: new Client({
+      connection: stack.otp.temporal.connection,
+      namespace: stack.config.temporal.namespace,
+      dataConverter: otpDataConverter(stack.config.keys.payload),
+      identity: BACKEND_IDENTITY,
+    }),
     taskQueue: stack.config.temporal.taskQueue,
     hashKey: stack.config.keys.hash[0],
     sealPublicKey: stack.config.keys.sealPublic,
@@ -105,10 +119,17 @@ afterAll(async () => {
 
 test('one line per send: masked number, profile@revision, sender, identity, attempts with receipts, verify outcome', async () => {
   const out = await exportLines();
-  const lines = out.trim().split('\n').map((l) => JSON.parse(l) as AuditLine).sort((a, b) => (a.codeSeq ?? 0) - (b.codeSeq ?? 0));
+  const lines = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as AuditLine)
+    .sort((a, b) => (a.codeSeq ?? 0) - (b.codeSeq ?? 0));
   expect(lines).toHaveLength(2);
   const [l1, l2] = lines;
-  for (const [l, sent] of [[l1, first], [l2, resend]] as const) {
+  for (const [l, sent] of [
+    [l1, first],
+    [l2, resend],
+  ] as const) {
     expect(l).toMatchObject({
       sessionId: sent.sessionId,
       maskedPhone: '+33••••••001',
@@ -136,7 +157,10 @@ test('one line per send: masked number, profile@revision, sender, identity, atte
 
 test('the full number only with the id key', async () => {
   const out = await exportLines({ idKey: stack.config.keys.hash[0] });
-  const lines = out.trim().split('\n').map((l) => JSON.parse(l) as AuditLine);
+  const lines = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as AuditLine);
   expect(lines.map((l) => l.phone)).toEqual([PHONE, PHONE]);
   // A key that is not the one the ids were made with shows no number.
   const other = await exportLines({ idKey: 'some-other-id-key-0123456789' });
@@ -155,7 +179,12 @@ test('CSV output parses: a header and one row per send', async () => {
     expect(cell('maskedPhone')).toBe('+33••••••001');
     expect((JSON.parse(cell('attempts')) as { outcome: string }[])[0].outcome).toBe('delivered');
   }
-  expect(rows.map((r) => r[CSV_COLUMNS.indexOf('verifyOutcome')]).slice(1).sort()).toEqual(['', 'verified']);
+  expect(
+    rows
+      .map((r) => r[CSV_COLUMNS.indexOf('verifyOutcome')])
+      .slice(1)
+      .sort(),
+  ).toEqual(['', 'verified']);
 });
 
 test('the built CLI: CSV and JSONL to stdout, the number only with --id-key, exit 2 naming a bad option', async () => {
@@ -169,7 +198,12 @@ test('the built CLI: CSV and JSONL to stdout, the number only with --id-key, exi
 
   const withKey = await runCli([...window, '--id-key', stack.config.keys.hash[0]]);
   expect(withKey.code).toBe(0);
-  expect(withKey.stdout.trim().split('\n').map((l) => (JSON.parse(l) as AuditLine).phone)).toEqual([PHONE, PHONE]);
+  expect(
+    withKey.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as AuditLine).phone),
+  ).toEqual([PHONE, PHONE]);
 
   const bad = await runCli([...window, '--format', 'xml']);
   expect(bad.code).toBe(2);

@@ -10,13 +10,22 @@ const HOOK = 'https://hooks.example.com/otp-delivery?token=s3cret';
 let stack: TestStack;
 
 beforeAll(async () => {
-  stack = await startStack({}, {
-    OTP_PROFILES: JSON.stringify({
-      ...TEST_PROFILES,
-      hooked: { extends: 'login', deliveryWebhookUrl: HOOK, fallbackWebhookUrl: 'https://hooks.example.com/fallback', templates: { 'pt-BR': '{brand}: seu código é {code}.' }, sandbox: { numbers: ['+33600000001'] } },
-      'short-alnum': { extends: 'login', alphabet: 'alphanumeric', ttlSeconds: 90, sandbox: { code: 'ACDEFG' } },
-    }),
-  });
+  stack = await startStack(
+    {},
+    {
+      OTP_PROFILES: JSON.stringify({
+        ...TEST_PROFILES,
+        hooked: {
+          extends: 'login',
+          deliveryWebhookUrl: HOOK,
+          fallbackWebhookUrl: 'https://hooks.example.com/fallback',
+          templates: { 'pt-BR': '{brand}: seu código é {code}.' },
+          sandbox: { numbers: ['+33600000001'] },
+        },
+        'short-alnum': { extends: 'login', alphabet: 'alphanumeric', ttlSeconds: 90, sandbox: { code: 'ACDEFG' } },
+      }),
+    },
+  );
 });
 afterAll(async () => {
   await stack?.stop();
@@ -26,7 +35,18 @@ test('the catalog lists every profile the workers know, with its locales, defaul
   const catalog: OtpCatalog = await stack.otp.catalog();
   expect(catalog.taskQueue).toBe(stack.config.temporal.taskQueue);
   expect(catalog.defaultProfile).toBe('login');
-  expect(catalog.profiles.map((p) => p.name)).toEqual(['login', 'transaction', 'recovery', 'fast', 'fast-lock3', 'fast-lock1', 'fast-len8', 'fast-ttl60', 'hooked', 'short-alnum']);
+  expect(catalog.profiles.map((p) => p.name)).toEqual([
+    'login',
+    'transaction',
+    'recovery',
+    'fast',
+    'fast-lock3',
+    'fast-lock1',
+    'fast-len8',
+    'fast-ttl60',
+    'hooked',
+    'short-alnum',
+  ]);
   const byName = Object.fromEntries(catalog.profiles.map((p) => [p.name, p]));
   expect(byName.login).toEqual({
     name: 'login',
@@ -42,7 +62,12 @@ test('the catalog lists every profile the workers know, with its locales, defaul
     codeLength: 6,
     ttlSeconds: 300,
   });
-  expect(byName.transaction).toMatchObject({ purpose: 'transaction', locales: ['en', 'fr'], requireContext: true, description: 'transaction: 6-digit code, valid 5 min, needs a context line' });
+  expect(byName.transaction).toMatchObject({
+    purpose: 'transaction',
+    locales: ['en', 'fr'],
+    requireContext: true,
+    description: 'transaction: 6-digit code, valid 5 min, needs a context line',
+  });
   expect(byName.recovery).toMatchObject({ purpose: 'recovery', codeLength: 8, description: 'recovery: 8-digit code, valid 10 min' });
   expect(byName.fast).toMatchObject({ allowCustomChannel: true, channels: ['sms', 'custom'], hasDeliveryWebhook: false });
   expect(byName.hooked).toMatchObject({ locales: ['en', 'fr', 'ru', 'pt-BR'], channels: ['sms', 'webhook'], hasDeliveryWebhook: true });
@@ -60,7 +85,8 @@ test('each call is its own short workflow under a catalog id, finished once answ
   let runs: { id: string; status: string }[] = [];
   for (const deadline = Date.now() + 3000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
     runs = [];
-    for await (const wf of stack.otp.temporal.workflow.list({ query: `TaskQueue = '${stack.config.temporal.taskQueue}' AND WorkflowType = 'otpCatalog'` })) runs.push({ id: wf.workflowId, status: wf.status.name });
+    for await (const wf of stack.otp.temporal.workflow.list({ query: `TaskQueue = '${stack.config.temporal.taskQueue}' AND WorkflowType = 'otpCatalog'` }))
+      runs.push({ id: wf.workflowId, status: wf.status.name });
     if (runs.length >= 2 && runs.every((r) => r.status === 'COMPLETED')) break;
   }
   expect(runs.length).toBeGreaterThanOrEqual(2);

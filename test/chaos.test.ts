@@ -33,7 +33,12 @@ test('chaos: worker SIGKILL, SMSC drop, server restart: 0 lost, 0 wrong, duplica
   });
   const report = `${lines.join('\n')}\n${textTable(result)}\n${totalsLine(result)}\n${result.problems.map((p) => `${p.verdict} ${p.phone} ${p.detail}`).join('\n')}\n${JSON.stringify(result.errorSamples)}`;
   // The table is the failure message: it names the fault and the sessions.
-  expect({ lost: result.totals.verdicts.lost, wrong: result.totals.verdicts.wrong, unexplainedDuplicates: result.totals.unexplainedDuplicates, report }).toMatchObject({ lost: 0, wrong: 0, unexplainedDuplicates: 0 });
+  expect({
+    lost: result.totals.verdicts.lost,
+    wrong: result.totals.verdicts.wrong,
+    unexplainedDuplicates: result.totals.unexplainedDuplicates,
+    report,
+  }).toMatchObject({ lost: 0, wrong: 0, unexplainedDuplicates: 0 });
   expect(result.totals.sessions).toBeGreaterThanOrEqual(180);
   // Most sessions end verified; refusals are typed (counted in the table).
   expect(result.totals.verdicts.verified).toBeGreaterThan(result.totals.sessions * 0.8);

@@ -30,7 +30,11 @@ async function stack(simOptions: ConstructorParameters<typeof SmscSimulator>[0] 
 }
 
 const delivered = (otp: OtpClient, phone: string, what = 'delivered') =>
-  waitFor(() => otp.status(phone), (st) => st?.code?.delivery === 'delivered', what);
+  waitFor(
+    () => otp.status(phone),
+    (st) => st?.code?.delivery === 'delivered',
+    what,
+  );
 
 test('a receipt that arrives before the submit_sm_resp still reaches its session', async () => {
   const s = await stack({ receiptBeforeResponse: true });
@@ -69,7 +73,11 @@ test('two workers with two binds each: receipts land on a bind that did not subm
   await Promise.all(phones.map((p) => otp.send(p).then(accepted)));
   for (const p of phones) {
     const want = p === '+33612610009' ? 'failed' : 'delivered';
-    await waitFor(() => otp.status(p), (st) => st?.code?.delivery === want, `session ${p}`);
+    await waitFor(
+      () => otp.status(p),
+      (st) => st?.code?.delivery === want,
+      `session ${p}`,
+    );
   }
   // Every receipt went to a session other than the one that submitted the message.
   expect(sim.receiptsSent).toHaveLength(10);
@@ -97,7 +105,12 @@ test('a worker killed while it waits for a receipt: after a restart the session 
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
     cleanup.push(async () => void child.kill('SIGKILL'));
-    await waitFor(async () => out, (o) => /worker: polling/.test(o) && /bound/.test(o), 'worker start', 30_000);
+    await waitFor(
+      async () => out,
+      (o) => /worker: polling/.test(o) && /bound/.test(o),
+      'worker start',
+      30_000,
+    );
     return child;
   };
   const first = await spawnWorker();
@@ -110,7 +123,11 @@ test('a worker killed while it waits for a receipt: after a restart the session 
 
   first.kill('SIGKILL');
   await new Promise((r) => first.once('exit', r));
-  await waitFor(async () => sim.sessionCount, (n) => n === 0, 'the dead bind to drop');
+  await waitFor(
+    async () => sim.sessionCount,
+    (n) => n === 0,
+    'the dead bind to drop',
+  );
 
   await spawnWorker();
   expect(sim.releaseReceipts()).toBe(1);
@@ -121,7 +138,12 @@ test('a worker killed while it waits for a receipt: after a restart the session 
 test('a multipart message counts as delivered once every segment is', async () => {
   const s = await stack();
   const phone = '+33612630001';
-  const sent = accepted(await s.otp.send(phone, { profile: 'fast', messageText: `{brand}: your code is {code}. ${'Please keep this message private and do not forward it. '.repeat(3)}` }));
+  const sent = accepted(
+    await s.otp.send(phone, {
+      profile: 'fast',
+      messageText: `{brand}: your code is {code}. ${'Please keep this message private and do not forward it. '.repeat(3)}`,
+    }),
+  );
   expect(sent.segments).toBe(2);
   const st = await delivered(s.otp, phone);
   expect(st?.events.filter((e) => e.type === 'receipt')).toHaveLength(2);
@@ -163,7 +185,11 @@ describe('delivery callbacks', () => {
     const { url, received } = await callbackServer((e) => (e.status === 'delivered' ? 2 : 0));
     const phone = '+33612650001';
     const sent = accepted(await s.otp.send(phone, { callbackUrl: url }));
-    await waitFor(async () => received.filter((r) => r.event.status === 'delivered').length, (n) => n === 3, 'delivered callback retried twice');
+    await waitFor(
+      async () => received.filter((r) => r.event.status === 'delivered').length,
+      (n) => n === 3,
+      'delivered callback retried twice',
+    );
 
     const statuses = received.map((r) => r.event.status);
     expect(statuses).toEqual(['submitted', 'delivered', 'delivered', 'delivered']);
@@ -213,10 +239,15 @@ test('an SMSC that answers a submit late: one SMS, the send is accepted, the lat
   cleanup.push(() => sim.stop());
   sim.timing.setDestination(phone, { responseDelayMs: null }); // accepted and delivered, submit_sm_resp held back
   const port = await freePort();
-  const t = await stack({}, {
-    OTP_STATUS_PORT: String(port),
-    SMSC_ROUTES: JSON.stringify([{ name: 'smsc', host: '127.0.0.1', port: sim.smppPort, systemId: 'otp', password: 'secret', responseTimeoutMs: 300, submitDeadlineMs: 700 }]),
-  });
+  const t = await stack(
+    {},
+    {
+      OTP_STATUS_PORT: String(port),
+      SMSC_ROUTES: JSON.stringify([
+        { name: 'smsc', host: '127.0.0.1', port: sim.smppPort, systemId: 'otp', password: 'secret', responseTimeoutMs: 300, submitDeadlineMs: 700 },
+      ]),
+    },
+  );
   const sent = accepted(await t.otp.send(phone));
   expect(sent.maskedPhone).not.toContain('612660001');
   // Not sent again while the SMSC may have it: not by the route, not by the activity's retries.
@@ -249,7 +280,11 @@ test('refused credentials: the send error and the status name the refusal, and t
   cleanup.push(() => w.shutdown());
   const otp = await connectOtpClient(config);
   cleanup.push(() => otp.temporal.connection.close());
-  await waitFor(async () => w.smsc.routes[0].refusals.stopped, (x) => x, 'refused');
+  await waitFor(
+    async () => w.smsc.routes[0].refusals.stopped,
+    (x) => x,
+    'refused',
+  );
   await expect(otp.send('+33612670001')).rejects.toThrow(/SMS dispatch failed: .*bind refused by the SMSC: invalid password \(0x0E\)/);
   const status = (await (await fetch(w.statusUrl!)).json()) as { routes: { bindRefusals: { stopped: boolean; reason: string } }[] };
   expect(status.routes[0].bindRefusals).toMatchObject({ stopped: true, reason: 'bind refused by the SMSC: invalid password (0x0E)' });

@@ -48,10 +48,18 @@ test("a database made before the search attributes existed gets them at npm star
   const port = await freePort();
   const dbFile = join(dir, 'old.sqlite');
   // The dev server as an earlier version started it: no --search-attribute flags.
-  const old = spawn(temporalCliPath(), ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--db-filename', dbFile, '--log-level', 'error'], { stdio: 'ignore' });
+  const old = spawn(
+    temporalCliPath(),
+    ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--db-filename', dbFile, '--log-level', 'error'],
+    { stdio: 'ignore' },
+  );
   const exited = new Promise((r) => old.once('exit', r));
   try {
-    const connection = await until(() => Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: '1 second' }).catch(() => undefined), 'the old server', 30_000);
+    const connection = await until(
+      () => Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: '1 second' }).catch(() => undefined),
+      'the old server',
+      30_000,
+    );
     const custom = async (c: Connection) => Object.keys((await c.operatorService.listSearchAttributes({ namespace: 'default' })).customAttributes ?? {});
     expect(await custom(connection)).not.toContain('OtpStatus');
     await connection.close();

@@ -8,14 +8,17 @@ import { waitFor } from './helpers/wait';
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await startStack({}, {
-    OTP_PROFILES: JSON.stringify({
-      ...TEST_PROFILES,
-      // Retries at +20 s and +60 s: an escalation that waited for them would come a minute late.
-      mailed: { extends: 'fast', fallbackChannels: ['email'], fallbackEmailDomains: ['example.com'], callerContacts: false, retrySchedule: [20, 60] },
-      'mailed-late': { extends: 'mailed', escalateOnStats: [] },
-    }),
-  });
+  stack = await startStack(
+    {},
+    {
+      OTP_PROFILES: JSON.stringify({
+        ...TEST_PROFILES,
+        // Retries at +20 s and +60 s: an escalation that waited for them would come a minute late.
+        mailed: { extends: 'fast', fallbackChannels: ['email'], fallbackEmailDomains: ['example.com'], callerContacts: false, retrySchedule: [20, 60] },
+        'mailed-late': { extends: 'mailed', escalateOnStats: [] },
+      }),
+    },
+  );
 }, 60_000);
 afterAll(async () => {
   await stack?.stop();
@@ -26,9 +29,18 @@ test('UNDELIV: the code goes by email as soon as the receipt lands, no SMS retry
   const email = 'user1@example.com';
   stack.sim.setBehaviour(phone, 'undeliverable');
   accepted(await stack.otp.send(phone, { profile: 'mailed', email }));
-  await waitFor(() => stack.otp.status(phone), (st) => st?.code?.delivery === 'failed', 'the UNDELIV receipt');
+  await waitFor(
+    () => stack.otp.status(phone),
+    (st) => st?.code?.delivery === 'failed',
+    'the UNDELIV receipt',
+  );
   const receiptAt = Date.now();
-  const [mail] = await waitFor(() => stack.sim.mailTo(email), (m) => m.length > 0, 'the fallback email', 15_000);
+  const [mail] = await waitFor(
+    () => stack.sim.mailTo(email),
+    (m) => m.length > 0,
+    'the fallback email',
+    15_000,
+  );
   // Long before the first staggered retry (+20 s) could have run: the escalation did not wait for it.
   expect(Date.now() - receiptAt).toBeLessThan(15_000);
   const code = codeFrom(mail.text);
@@ -44,7 +56,11 @@ test('a profile with escalateOnStats [] keeps the SMS retries first: no email at
   const email = 'user2@example.com';
   stack.sim.setBehaviour(phone, 'undeliverable');
   accepted(await stack.otp.send(phone, { profile: 'mailed-late', email }));
-  await waitFor(() => stack.otp.status(phone), (st) => st?.code?.delivery === 'failed', 'the UNDELIV receipt');
+  await waitFor(
+    () => stack.otp.status(phone),
+    (st) => st?.code?.delivery === 'failed',
+    'the UNDELIV receipt',
+  );
   // Give an at-once escalation ample time to show; none comes.
   await new Promise((r) => setTimeout(r, 3000));
   expect(stack.sim.mailTo(email)).toHaveLength(0);
@@ -55,7 +71,11 @@ test('a delivered SMS never escalates', async () => {
   const phone = '+33612870003';
   const email = 'user3@example.com';
   accepted(await stack.otp.send(phone, { profile: 'mailed', email }));
-  await waitFor(() => stack.otp.status(phone), (st) => st?.code?.delivery === 'delivered', 'the DELIVRD receipt');
+  await waitFor(
+    () => stack.otp.status(phone),
+    (st) => st?.code?.delivery === 'delivered',
+    'the DELIVRD receipt',
+  );
   await new Promise((r) => setTimeout(r, 1000));
   expect(stack.sim.mailTo(email)).toHaveLength(0);
 }, 60_000);

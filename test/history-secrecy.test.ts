@@ -13,7 +13,10 @@ import { waitFor } from './helpers/wait';
 let stack: TestStack;
 beforeAll(async () => {
   // OTP_RECEIPT_LINK_AFTER_MS=0: every message also gets its durable mailbox, so their histories are checked too.
-  stack = await startStack({}, { OTP_RECEIPT_LINK_AFTER_MS: '0', OTP_PROFILES: JSON.stringify({ ...TEST_PROFILES, trigger: { extends: 'fast', allowCallerCode: true } }) });
+  stack = await startStack(
+    {},
+    { OTP_RECEIPT_LINK_AFTER_MS: '0', OTP_PROFILES: JSON.stringify({ ...TEST_PROFILES, trigger: { extends: 'fast', allowCallerCode: true } }) },
+  );
 });
 afterAll(async () => {
   await stack?.stop();
@@ -38,7 +41,11 @@ test('codes and phone numbers never appear in any fetched history', async () => 
 
   // failed delivery, then a re-delivery of the same code
   await stack.otp.send(failedPhone, { profile: 'fast' });
-  await waitFor(() => stack.otp.status(failedPhone), (st) => st?.code?.delivery === 'failed', 'the UNDELIV receipt');
+  await waitFor(
+    () => stack.otp.status(failedPhone),
+    (st) => st?.code?.delivery === 'failed',
+    'the UNDELIV receipt',
+  );
   await stack.otp.send(failedPhone, { profile: 'fast' });
   // a caller-supplied code
   const callerCode = '739184';

@@ -63,7 +63,8 @@ const LONG_PROFILE = 'p'.repeat(10_000);
 const MAX_ECHO = 300;
 
 const rows: Row[] = [];
-const row = (surface: Surface, what: string, watch: string, run: () => Promise<Observed>, expected: Expected, tenant?: string) => rows.push({ surface, what, watch, run, expect: expected, tenant });
+const row = (surface: Surface, what: string, watch: string, run: () => Promise<Observed>, expected: Expected, tenant?: string) =>
+  rows.push({ surface, what, watch, run, expect: expected, tenant });
 
 // ---------------------------------------------------------------- observers
 
@@ -71,7 +72,14 @@ function errorOf(err: unknown): Observed {
   const e = err as { type?: unknown; name?: string; message?: string; cause?: { type?: unknown; message?: string } };
   // Raw Temporal errors carry the failure's type on their cause; the server's own refusals, a gRPC status.
   const grpc = [err, e.cause].find(isGrpcServiceError);
-  const type = typeof e.type === 'string' ? e.type : typeof e.cause?.type === 'string' ? e.cause.type : grpc ? `grpc:${status[grpc.code]}` : `untyped ${e.name ?? typeof err}`;
+  const type =
+    typeof e.type === 'string'
+      ? e.type
+      : typeof e.cause?.type === 'string'
+        ? e.cause.type
+        : grpc
+          ? `grpc:${status[grpc.code]}`
+          : `untyped ${e.name ?? typeof err}`;
   return { error: { type, message: e.cause?.message ?? e.message ?? String(err) } };
 }
 
@@ -102,21 +110,33 @@ const loose = <T>(v: unknown) => v as T;
 
 const client = {
   send: (phone: unknown, options: Record<string, unknown> = {}) => observe(() => stack.otp.send(loose<string>(phone), options)),
-  verify: (phone: unknown, code: unknown, options: Record<string, unknown> = {}) => observe(() => stack.otp.verify(loose<string>(phone), loose<string>(code), options)),
+  verify: (phone: unknown, code: unknown, options: Record<string, unknown> = {}) =>
+    observe(() => stack.otp.verify(loose<string>(phone), loose<string>(code), options)),
   verifySession: (sessionId: unknown, code: unknown) => observe(() => stack.otp.verifySession(loose<string>(sessionId), loose<string>(code))),
   cancel: (phone: unknown, options: Record<string, unknown> = {}) => observe(() => stack.otp.cancel(loose<string>(phone), options)),
   status: (phone: unknown, options: Record<string, unknown> = {}) => observe(() => stack.otp.status(loose<string>(phone), options)),
 };
 
 function startOperation(phone: string, input: unknown = undefined) {
-  const args = input === undefined ? [{ tenant: stack.config.tenant, maskedPhone: maskPhone(phone), v: SESSION_VERSION } satisfies OtpSessionInput] : input === NO_INPUT ? [] : [input];
-  return new WithStartWorkflowOperation(OTP_SESSION_WORKFLOW, { workflowId: stack.otp.sessionId(phone), taskQueue: stack.config.temporal.taskQueue, args, workflowIdConflictPolicy: 'USE_EXISTING' });
+  const args =
+    input === undefined
+      ? [{ tenant: stack.config.tenant, maskedPhone: maskPhone(phone), v: SESSION_VERSION } satisfies OtpSessionInput]
+      : input === NO_INPUT
+        ? []
+        : [input];
+  return new WithStartWorkflowOperation(OTP_SESSION_WORKFLOW, {
+    workflowId: stack.otp.sessionId(phone),
+    taskQueue: stack.config.temporal.taskQueue,
+    args,
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
 }
 const NO_INPUT = Symbol('no input');
 
 const rawCalls = {
   /** The send update by update-with-start, as any backend may call it. */
-  send: (phone: string, request: unknown) => observe(() => raw.workflow.executeUpdateWithStart('send', { args: [request], startWorkflowOperation: startOperation(phone) })),
+  send: (phone: string, request: unknown) =>
+    observe(() => raw.workflow.executeUpdateWithStart('send', { args: [request], startWorkflowOperation: startOperation(phone) })),
   verify: (phone: string, request: unknown) => observe(() => raw.workflow.getHandle(stack.otp.sessionId(phone)).executeUpdate('verify', { args: [request] })),
   cancel: (phone: string, request: unknown) => observe(() => raw.workflow.getHandle(stack.otp.sessionId(phone)).executeUpdate('cancel', { args: [request] })),
   /** A session started with a hostile input, with a good send: the session must fail at once, typed, and the caller not hang. */
@@ -132,7 +152,12 @@ const seal = (phone: string, code: string) => sealCode(parseSealPublicKey(stack.
 
 const CLI = join(__dirname, '..', 'dist', 'scripts', 'otp.js');
 function cli(...args: string[]): Promise<Observed> {
-  const env = { ...process.env, TEMPORAL_ADDRESS: stack.config.temporal.address, OTP_TASK_QUEUE: stack.config.temporal.taskQueue, OTP_TENANT: stack.config.tenant };
+  const env = {
+    ...process.env,
+    TEMPORAL_ADDRESS: stack.config.temporal.address,
+    OTP_TASK_QUEUE: stack.config.temporal.taskQueue,
+    OTP_TENANT: stack.config.tenant,
+  };
   return new Promise((resolve) => {
     execFile(process.execPath, [CLI, ...args], { env, timeout: 30_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       const exit = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
@@ -155,7 +180,15 @@ async function node(kind: 'send' | 'verify', parameters: Record<string, unknown>
   const info = { name: kind === 'send' ? 'Send OTP' : 'Verify OTP', type: `n8n-nodes-temporal-otp.${kind}Otp`, typeVersion };
   const defaults = NodeHelpers.getNodeParameters(type.description.properties, {}, true, false, { typeVersion }, type.description) ?? {};
   const params: Record<string, unknown> = { ...defaults, tenant: stack.config.tenant, ...parameters };
-  const credentials = { address: stack.config.temporal.address, namespace: stack.config.temporal.namespace, taskQueue: stack.config.temporal.taskQueue, tls: false, hashSecret: '', payloadSecrets: '', sealPublicKey: '' };
+  const credentials = {
+    address: stack.config.temporal.address,
+    namespace: stack.config.temporal.namespace,
+    taskQueue: stack.config.temporal.taskQueue,
+    tls: false,
+    hashSecret: '',
+    payloadSecrets: '',
+    sealPublicKey: '',
+  };
   const ctx = {
     getInputData: (): INodeExecutionData[] => [{ json: {} }],
     getNodeParameter: (name: string, _i: number, fallback?: unknown) => (name in params ? params[name] : fallback),
@@ -171,7 +204,12 @@ async function node(kind: 'send' | 'verify', parameters: Record<string, unknown>
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     // "Temporal OTP request failed: …" is the nodes' wording for an error of no known kind.
-    return { error: { type: err instanceof NodeOperationError && !/^Temporal OTP request failed/.test(message) ? 'NodeError' : `untyped ${(err as Error).name}`, message } };
+    return {
+      error: {
+        type: err instanceof NodeOperationError && !/^Temporal OTP request failed/.test(message) ? 'NodeError' : `untyped ${(err as Error).name}`,
+        message,
+      },
+    };
   }
 }
 
@@ -339,14 +377,16 @@ const answer = (a: string) => ({ answer: a });
     ['a sealed code that is a number', () => ({ sealedCode: 123456 })],
     ['purpose "constructor"', () => ({ sealedCode: seal(VICTIM, '123456'), purpose: 'constructor' })],
   ];
-  for (const [what, request] of verifies) row('raw', `verify update: ${what}`, VICTIM, () => rawCalls.verify(VICTIM, request()), what.includes('1 MB') ? HUGE : INVALID);
+  for (const [what, request] of verifies)
+    row('raw', `verify update: ${what}`, VICTIM, () => rawCalls.verify(VICTIM, request()), what.includes('1 MB') ? HUGE : INVALID);
   const cancels: [string, unknown][] = [
     ['a reason of 1 MB', { reason: 'r'.repeat(MB) }],
     ['a reason that is a number', { reason: 12 }],
     ['an array', []],
     ['an unknown field', { reason: 'ok', extra: {} }],
   ];
-  for (const [what, request] of cancels) row('raw', `cancel update: ${what}`, VICTIM, () => rawCalls.cancel(VICTIM, request), what.includes('1 MB') ? HUGE : INVALID);
+  for (const [what, request] of cancels)
+    row('raw', `cancel update: ${what}`, VICTIM, () => rawCalls.cancel(VICTIM, request), what.includes('1 MB') ? HUGE : INVALID);
 
   const inputs: [string, unknown][] = [
     ['a null workflow input', null],
@@ -371,9 +411,19 @@ const answer = (a: string) => ({ answer: a });
     ['an unknown profile of 10 kB', 'x', (to) => ['send', to, '--profile', LONG_PROFILE], { exit: 1, error: 'InvalidRequest' }],
     ['profile "constructor"', 'x', (to) => ['send', to, '--profile', 'constructor'], { exit: 1, error: 'InvalidRequest' }],
     ['a locale of 10 kB', 'x', (to) => ['send', to, '--locale', 'l'.repeat(10_000)], { exit: 1, error: 'InvalidRequest' }],
-    ['context with an n8n expression', 'x', (to) => ['send', to, '--profile', 'transaction', '--context', 'Pay {{ $json.amount }}'], { exit: 1, error: 'InvalidRequest' }],
+    [
+      'context with an n8n expression',
+      'x',
+      (to) => ['send', to, '--profile', 'transaction', '--context', 'Pay {{ $json.amount }}'],
+      { exit: 1, error: 'InvalidRequest' },
+    ],
     ['brand "{code}"', 'x', (to) => ['send', to, '--profile', 'fast', '--brand', '{code}'], { exit: 1, error: 'InvalidRequest' }],
-    ['messageText with a bidi override', 'x', (to) => ['send', to, '--profile', 'fast', '--message', 'Acme {code} \u202E'], { exit: 1, error: 'InvalidRequest' }],
+    [
+      'messageText with a bidi override',
+      'x',
+      (to) => ['send', to, '--profile', 'fast', '--message', 'Acme {code} \u202E'],
+      { exit: 1, error: 'InvalidRequest' },
+    ],
     ['a tenant with a space', 'x', (to) => ['send', to, '--tenant', 'a b'], { exit: 1, error: 'InvalidRequest' }],
     ['a tenant of 10 kB', 'x', (to) => ['send', to, '--tenant', 't'.repeat(10_000)], { exit: 1, error: 'InvalidRequest' }],
     ['a caller code "-"', 'x', (to) => ['send', to, '--profile', 'fast', '--code', '-'], { exit: 1, error: 'InvalidRequest' }],
@@ -453,9 +503,11 @@ const submitsTo = (to: string) => stack.sim.submits.filter((s) => s.to === to).l
 /** Runs `rows` with at most `width` at once. */
 async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 
 function sessionIdOf(r: Row): string | undefined {
@@ -507,7 +559,18 @@ beforeAll(async () => {
   const observed = new Map<Row, Observed>();
   const run = (r: Row) => r.run().then((o) => void observed.set(r, o));
   // CLI rows are processes: fewer at once on a 2-core machine.
-  await Promise.all([pool(rows.filter((r) => r.surface === 'cli'), 3, run), pool(rows.filter((r) => r.surface !== 'cli'), 8, run)]);
+  await Promise.all([
+    pool(
+      rows.filter((r) => r.surface === 'cli'),
+      3,
+      run,
+    ),
+    pool(
+      rows.filter((r) => r.surface !== 'cli'),
+      8,
+      run,
+    ),
+  ]);
   // A task failure or a late SMS shows up after the call: give the worker a moment.
   await new Promise((r) => setTimeout(r, 1500));
   await pool(rows, 8, async (r) => void results.set(r, await inspect(r, observed.get(r)!)));
@@ -533,8 +596,7 @@ test.each(rows.map((r) => [`${r.surface}: ${r.what}`, r] as const))('%s', (_name
   if ('error' in r.expect) {
     const types = ([] as string[]).concat(r.expect.error);
     expect({ type: types.includes(seen.error?.type ?? '') ? types : seen.error?.type, answer: seen.answer }).toEqual({ type: types, answer: undefined });
-  }
-  else expect({ answer: seen.answer, error: seen.error }).toEqual({ answer: r.expect.answer, error: undefined });
+  } else expect({ answer: seen.answer, error: seen.error }).toEqual({ answer: r.expect.answer, error: undefined });
   if (r.expect.exit !== undefined) expect(observed.exit).toBe(r.expect.exit);
   // Nothing echoed whole: errors and the session's events are short.
   expect(observed.error?.message.length ?? 0).toBeLessThan(r.surface === 'cli' && r.expect.exit === 2 ? 2000 : 600);
@@ -557,7 +619,9 @@ test('no log line holds a long input whole', () => {
       return String(a);
     }
   };
-  const consoleLines = (['log', 'info', 'warn', 'error'] as const).flatMap((level) => (console[level] as jest.Mock).mock.calls.map((args: unknown[]) => args.map(text).join(' ')));
+  const consoleLines = (['log', 'info', 'warn', 'error'] as const).flatMap((level) =>
+    (console[level] as jest.Mock).mock.calls.map((args: unknown[]) => args.map(text).join(' ')),
+  );
   const all = [...logged, ...consoleLines].join('\n');
   // Not vacuous: the worker logged the activities' refusals (an unknown locale, a javascript: URL…).
   expect(all).toMatch(/Activity failed/);
@@ -570,7 +634,9 @@ test('concurrent megabyte updates, all refused, do not fail the session: its cod
   const to = fresh();
   accepted(await stack.otp.send(to, { profile: 'fast' }));
   const [sms] = await stack.waitForSms(to);
-  const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => rawCalls.verify(to, { sealedCode: seal(to, '123456'), context: String(i).repeat(MB) })));
+  const answers = await Promise.all(
+    Array.from({ length: 6 }, (_, i) => rawCalls.verify(to, { sealedCode: seal(to, '123456'), context: String(i).repeat(MB) })),
+  );
   for (const a of answers) expect(HUGE.error).toContain(a.error?.type);
   const history = await raw.workflow.getHandle(stack.otp.sessionId(to)).fetchHistory();
   expect((history.events ?? []).filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);

@@ -31,7 +31,12 @@ test(`send + receipt + verify costs at most ${SESSION_EVENT_BUDGET} history even
   const s = stack;
   const phones = Array.from({ length: 10 }, (_, i) => `+3361270000${i}`);
   await Promise.all(phones.map((p) => s.otp.send(p).then(accepted)));
-  for (const p of phones) await waitFor(() => s.otp.status(p), (st) => st?.code?.delivery === 'delivered', `delivery to ${p}`);
+  for (const p of phones)
+    await waitFor(
+      () => s.otp.status(p),
+      (st) => st?.code?.delivery === 'delivered',
+      `delivery to ${p}`,
+    );
   for (const p of phones) {
     const [sms] = await s.waitForSms(p);
     expect(await s.otp.verify(p, codeFrom(sms.text))).toMatchObject({ valid: true });
@@ -39,7 +44,11 @@ test(`send + receipt + verify costs at most ${SESSION_EVENT_BUDGET} history even
   // Let the velocity report of these sends land, then count everything on the task queue.
   await new Promise((r) => setTimeout(r, 1500));
   const ids = new Set(phones.map((p) => s.otp.sessionId(p)));
-  const all = await waitFor(() => workflowsOf(s), (w) => w.filter((x) => ids.has(x.id)).length === phones.length, 'visibility to list the sessions');
+  const all = await waitFor(
+    () => workflowsOf(s),
+    (w) => w.filter((x) => ids.has(x.id)).length === phones.length,
+    'visibility to list the sessions',
+  );
   const total = all.reduce((n, w) => n + w.events, 0);
   // Receipts came back to the worker that submitted: no mailbox workflow at all.
   expect(all.filter((w) => w.type === 'deliveryReceiptMailbox')).toEqual([]);
@@ -56,7 +65,11 @@ test('a worker past its bound refuses a send at once as overloaded, and sends no
   stack = await startStack({ behaviours: { '+33612710001': 'slow' }, slowResponseMs: 2500 }, { OTP_MAX_SENDS_IN_FLIGHT: '1' });
   const s = stack;
   const slow = s.otp.send('+33612710001');
-  await waitFor(async () => s.worker.admission.current, (n) => n === 1, 'the slow send to hold the only slot');
+  await waitFor(
+    async () => s.worker.admission.current,
+    (n) => n === 1,
+    'the slow send to hold the only slot',
+  );
   const t0 = Date.now();
   const refused = await s.otp.send('+33612710002');
   expect(Date.now() - t0).toBeLessThan(2000);
@@ -71,7 +84,11 @@ test('a worker past its bound refuses a send at once as overloaded, and sends no
   const open = '+33612710003';
   accepted(await s.otp.send(open, { profile: 'fast' }));
   const slowAgain = s.otp.send('+33612710001', { profile: 'fast' });
-  await waitFor(async () => s.worker.admission.current, (n) => n === 1, 'the slow send to hold the only slot again');
+  await waitFor(
+    async () => s.worker.admission.current,
+    (n) => n === 1,
+    'the slow send to hold the only slot again',
+  );
   expect(await s.otp.send(open, { profile: 'fast', idempotencyKey: 'retry-me' })).toMatchObject({ status: 'overloaded', reason: 'worker_busy' });
   accepted(await slowAgain);
   expect(await s.otp.send(open, { profile: 'fast', idempotencyKey: 'retry-me' })).toMatchObject({ status: 'sent', codeSeq: 2 });

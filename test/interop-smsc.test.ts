@@ -65,7 +65,10 @@ function receiptText(id: string, stat: string, date = '2601011200', err = '000')
   return `id:${id} sub:001 dlvrd:${stat === 'DELIVRD' ? '001' : '000'} submit date:${date} done date:${date} stat:${stat} err:${err} text:Acme code 1234`;
 }
 
-function receiptFields(to: string, text: string): { source_addr: string; destination_addr: string; esm_class: number; data_coding: number; short_message: string } {
+function receiptFields(
+  to: string,
+  text: string,
+): { source_addr: string; destination_addr: string; esm_class: number; data_coding: number; short_message: string } {
   // A receipt travels back from the handset: source is the subscriber, destination our sender id.
   return { source_addr: to.replace(/^\+/, ''), destination_addr: 'Acme', esm_class: 0x04, data_coding: 0, short_message: text };
 }
@@ -116,7 +119,16 @@ describe('submit_sm as Net::SMPP decodes it', () => {
     const sent = await r.submitText('+33611120002', 'Acme code 123456 @£€_', SEND);
     expect(sent).toMatchObject({ encoding: 'GSM7', segments: 1 });
     const [pdu] = await submits(s, '33611120002');
-    expect(pdu).toMatchObject({ data_coding: 0, esm_class: 0, registered_delivery: 1, source_addr: 'Acme', source_addr_ton: 5, source_addr_npi: 0, dest_addr_ton: 1, dest_addr_npi: 1 });
+    expect(pdu).toMatchObject({
+      data_coding: 0,
+      esm_class: 0,
+      registered_delivery: 1,
+      source_addr: 'Acme',
+      source_addr_ton: 5,
+      source_addr_npi: 0,
+      dest_addr_ton: 1,
+      dest_addr_npi: 1,
+    });
     expect(pdu.validity_period).toBe('000000000500000R');
     // @ = 0x00, £ = 0x01, € = ESC 0x65, _ = 0x11 in the default alphabet.
     expect(bytes(pdu)).toEqual(Buffer.concat([Buffer.from('Acme code 123456 ', 'latin1'), Buffer.from([0x00, 0x01, 0x1b, 0x65, 0x11])]));
@@ -264,10 +276,14 @@ test('full stack: the worker sends over Net::SMPP, a decimal text receipt marks 
   expect(stack.sim.messages(phone)).toHaveLength(0); // the simulator the stack also starts got nothing
   const resp = await s.deliver(pdu.conn!, receiptFields(phone, receiptText(dec(String(pdu.message_id)), 'DELIVRD')));
   expect(resp.status).toBe(0); // acknowledged only once the worker recorded it
-  const st = await until(async () => {
-    const x = await stack.otp.status(phone);
-    return x?.code?.delivery === 'delivered' ? x : undefined;
-  }, 'session delivered', 20_000);
+  const st = await until(
+    async () => {
+      const x = await stack.otp.status(phone);
+      return x?.code?.delivery === 'delivered' ? x : undefined;
+    },
+    'session delivered',
+    20_000,
+  );
   expect(st.code).toMatchObject({ delivery: 'delivered', deliveryStat: 'DELIVRD' });
   // The code as Net::SMPP decoded it from our submit_sm (GSM digits are ASCII digits) must verify.
   expect(await stack.otp.verify(phone, codeFrom(bytes(pdu).toString('latin1')))).toMatchObject({ valid: true, outcome: 'verified' });

@@ -8,13 +8,16 @@ import { accepted, codeFrom, startStack, TEST_PROFILES, type TestStack } from '.
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await startStack({}, {
-    OTP_PROFILES: JSON.stringify({
-      ...TEST_PROFILES,
-      limit3: { resendCooldownSeconds: 0, maxSendsPerWindow: 3, sendWindowSeconds: 600 },
-      'fast-grace1': { extends: 'fast', previousCodeGraceSeconds: 1 },
-    }),
-  });
+  stack = await startStack(
+    {},
+    {
+      OTP_PROFILES: JSON.stringify({
+        ...TEST_PROFILES,
+        limit3: { resendCooldownSeconds: 0, maxSendsPerWindow: 3, sendWindowSeconds: 600 },
+        'fast-grace1': { extends: 'fast', previousCodeGraceSeconds: 1 },
+      }),
+    },
+  );
 });
 afterAll(async () => {
   await stack?.stop();
@@ -186,7 +189,10 @@ describe('bounded waits', () => {
       callTimeoutMs: 1500,
     });
     const started = Date.now();
-    await expect(orphan.send(phone)).rejects.toMatchObject({ type: 'Timeout', message: expect.stringMatching(/no OTP worker is polling task queue 'otp-nobody-polls-this' on /) });
+    await expect(orphan.send(phone)).rejects.toMatchObject({
+      type: 'Timeout',
+      message: expect.stringMatching(/no OTP worker is polling task queue 'otp-nobody-polls-this' on /),
+    });
     expect(Date.now() - started).toBeLessThan(8000);
     await expect(orphan.verify(phone, '123456')).rejects.toMatchObject({ type: 'Timeout' });
     expect(stack.sim.messages(phone)).toHaveLength(0);

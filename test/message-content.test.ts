@@ -12,19 +12,22 @@ let n = 0;
 const phone = () => `+3361250${String(1000 + n++).padStart(4, '0')}`;
 
 beforeAll(async () => {
-  stack = await startStack({}, {
-    OTP_PROFILES: JSON.stringify({
-      ...TEST_PROFILES,
-      ios: { extends: 'fast', autofill: { iosDomain: 'example.com' } },
-      android: { extends: 'fast', autofill: { androidAppHash: 'FA+9qCX9VSu' } },
-      raw: { extends: 'fast', normalizeLookalikes: false },
-      tight: { extends: 'transaction', maxSegments: 1 },
-      trigger: { extends: 'fast', allowCallerCode: true },
-      'no-caller-text': { extends: 'fast', allowCallerMessage: false },
-      alnum: { extends: 'fast', alphabet: 'alphanumeric', codeLength: 6, sandbox: { code: 'ACDEFG' } },
-      'shop-brand': { extends: 'fast', brand: 'Shop', senderId: 'ShopOTP' },
-    }),
-  });
+  stack = await startStack(
+    {},
+    {
+      OTP_PROFILES: JSON.stringify({
+        ...TEST_PROFILES,
+        ios: { extends: 'fast', autofill: { iosDomain: 'example.com' } },
+        android: { extends: 'fast', autofill: { androidAppHash: 'FA+9qCX9VSu' } },
+        raw: { extends: 'fast', normalizeLookalikes: false },
+        tight: { extends: 'transaction', maxSegments: 1 },
+        trigger: { extends: 'fast', allowCallerCode: true },
+        'no-caller-text': { extends: 'fast', allowCallerMessage: false },
+        alnum: { extends: 'fast', alphabet: 'alphanumeric', codeLength: 6, sandbox: { code: 'ACDEFG' } },
+        'shop-brand': { extends: 'fast', brand: 'Shop', senderId: 'ShopOTP' },
+      }),
+    },
+  );
 });
 afterAll(async () => {
   await stack?.stop();
@@ -60,7 +63,9 @@ test('a locale the profile has no template for is an invalid request naming it, 
   const err = await stack.otp.send(to, { locale: 'de' }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(OtpRequestError);
   expect(err).toMatchObject({ type: 'InvalidRequest', message: 'unknown locale "de" for profile "login" (known: en, fr, ru)' });
-  await expect(stack.otp.send(to, { profile: 'transaction', context: 'Pay €5 to Bob', locale: 'ru-RU' })).rejects.toThrow('unknown locale "ru-RU" for profile "transaction" (known: en, fr)');
+  await expect(stack.otp.send(to, { profile: 'transaction', context: 'Pay €5 to Bob', locale: 'ru-RU' })).rejects.toThrow(
+    'unknown locale "ru-RU" for profile "transaction" (known: en, fr)',
+  );
   await new Promise((r) => setTimeout(r, 200));
   expect(stack.sim.messages(to)).toHaveLength(0);
 });
@@ -71,7 +76,11 @@ test('a UCS-2 locale is sent with data_coding 8 and its segment count is reporte
   expect(ru.sms).toMatchObject({ dataCoding: 8, segments: 1 });
   expect(ru.sms.text).toMatch(/^Acme: код \d{6}\. Действует 5 мин\./);
   // A longer UCS-2 text is concatenated, and the count says so.
-  const long = await sendAndRead({ profile: 'fast', locale: 'ru', messageText: '{brand}: ваш одноразовый код подтверждения {code}. Он действует {ttlMinutes} минут. Никому его не сообщайте.' });
+  const long = await sendAndRead({
+    profile: 'fast',
+    locale: 'ru',
+    messageText: '{brand}: ваш одноразовый код подтверждения {code}. Он действует {ttlMinutes} минут. Никому его не сообщайте.',
+  });
   expect(long.sent).toMatchObject({ encoding: 'UCS2', segments: 2 });
   expect(long.sms).toMatchObject({ dataCoding: 8, segments: 2 });
 });
@@ -110,7 +119,9 @@ test('look-alike characters are normalised so a context stays GSM-7; without nor
 
 test('a rendered message over the segment budget is refused and nothing is sent', async () => {
   const to = phone();
-  await expect(stack.otp.send(to, { profile: 'tight', context: `Confirm ${'a very long description '.repeat(5)}` })).rejects.toThrow(/needs 2 GSM7 segments, over the budget of 1/);
+  await expect(stack.otp.send(to, { profile: 'tight', context: `Confirm ${'a very long description '.repeat(5)}` })).rejects.toThrow(
+    /needs 2 GSM7 segments, over the budget of 1/,
+  );
   await new Promise((r) => setTimeout(r, 150));
   expect(stack.sim.messages(to)).toHaveLength(0);
 });
@@ -145,7 +156,10 @@ describe('caller-supplied content (trigger mode)', () => {
     [{ profile: 'fast', messageText: 'Acme login' }, /messageText must contain the \{code\} placeholder/],
     [{ profile: 'fast', messageText: 'Your code: {code}' }, /message text must name the brand "Acme"/],
     [{ profile: 'fast', messageText: 'Use {code} AcmeCorp' }, /message text must name the brand "Acme" as a word of its own/],
-    [{ profile: 'fast', messageText: '{context} {code}', context: 'Acme' }, /message text must name the brand "Acme" as a word of its own, outside \{context\}/],
+    [
+      { profile: 'fast', messageText: '{context} {code}', context: 'Acme' },
+      /message text must name the brand "Acme" as a word of its own, outside \{context\}/,
+    ],
     [{ profile: 'fast', messageText: '{brand} {code} for {phone}' }, /messageText may use only \{code\}/],
     [{ messageText: '{brand} {code}' }, /profile "login" does not allow caller message text/],
     [{ messageText: '{brand} {code}', profile: 'no-caller-text' }, /profile "no-caller-text" does not allow caller message text/],

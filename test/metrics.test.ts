@@ -74,7 +74,8 @@ test('one send, its receipt and its verify each count once, by country calling c
   expect(value(after, `${METRICS.sendToVerified.name}_bucket`, { country: '33', le: '+Inf' })).toBe(1);
 
   // Conversion by country is verified over sent: both counters carry the same country label.
-  const conversion = value(after, METRICS.verifies.name, { outcome: 'verified', country: '33' }) / value(after, METRICS.sends.name, { outcome: 'sent', country: '33' });
+  const conversion =
+    value(after, METRICS.verifies.name, { outcome: 'verified', country: '33' }) / value(after, METRICS.sends.name, { outcome: 'sent', country: '33' });
   expect(conversion).toBe(1);
 
   // Bounded labels only: no number, no code, no session id.

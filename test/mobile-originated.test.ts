@@ -14,11 +14,24 @@ let stack: TestStack;
 let receiver: HttpReceiver;
 let up = true;
 const hits = (): ReceivedRequest[] => receiver.requests;
-const accepted = (): MobileOriginatedEvent[] => hits().filter((h) => h.answered === 200).map((h) => JSON.parse(h.raw) as MobileOriginatedEvent);
+const accepted = (): MobileOriginatedEvent[] =>
+  hits()
+    .filter((h) => h.answered === 200)
+    .map((h) => JSON.parse(h.raw) as MobileOriginatedEvent);
 
 beforeAll(async () => {
   receiver = await startHttpReceiver(() => (up ? 200 : 503));
-  stack = await startStack({}, { OTP_MO_WEBHOOK_URL: `${receiver.base}/mo`, OTP_PROFILES: JSON.stringify({ ...TEST_PROFILES, 'fast-nostop': { extends: 'fast', respectOptOut: false }, 'fast-retry5': { extends: 'fast', retrySchedule: [5], receiptTimeoutSeconds: 5 } }) });
+  stack = await startStack(
+    {},
+    {
+      OTP_MO_WEBHOOK_URL: `${receiver.base}/mo`,
+      OTP_PROFILES: JSON.stringify({
+        ...TEST_PROFILES,
+        'fast-nostop': { extends: 'fast', respectOptOut: false },
+        'fast-retry5': { extends: 'fast', retrySchedule: [5], receiptTimeoutSeconds: 5 },
+      }),
+    },
+  );
   await Promise.all(stack.worker.smsc.routes[0].binds.map((b) => b.ready(5000)));
 });
 afterAll(async () => {
@@ -38,8 +51,20 @@ test('an MO reaches the webhook signed, and the deliver_sm is answered only afte
   expect(event.eventId.startsWith('otp-mo:')).toBe(true);
   const hit = hits().find((h) => h.answered === 200 && (JSON.parse(h.raw) as MobileOriginatedEvent).eventId === event.eventId)!;
   expect(hit.headers[WEBHOOK_EVENT_ID_HEADER]).toBe(event.eventId);
-  expect(verifyWebhookSignature(stack.config.keys.callback, { timestamp: String(hit.headers[WEBHOOK_TIMESTAMP_HEADER]), signature: String(hit.headers[WEBHOOK_SIGNATURE_HEADER]), body: hit.raw })).toBe(true);
-  expect(verifyWebhookSignature('another-key-0000000000', { timestamp: String(hit.headers[WEBHOOK_TIMESTAMP_HEADER]), signature: String(hit.headers[WEBHOOK_SIGNATURE_HEADER]), body: hit.raw })).toBe(false);
+  expect(
+    verifyWebhookSignature(stack.config.keys.callback, {
+      timestamp: String(hit.headers[WEBHOOK_TIMESTAMP_HEADER]),
+      signature: String(hit.headers[WEBHOOK_SIGNATURE_HEADER]),
+      body: hit.raw,
+    }),
+  ).toBe(true);
+  expect(
+    verifyWebhookSignature('another-key-0000000000', {
+      timestamp: String(hit.headers[WEBHOOK_TIMESTAMP_HEADER]),
+      signature: String(hit.headers[WEBHOOK_SIGNATURE_HEADER]),
+      body: hit.raw,
+    }),
+  ).toBe(false);
   // The workflow existed before the SMSC got its deliver_sm_resp.
   const d = await stack.otp.temporal.workflow.getHandle(event.eventId).describe();
   expect(d.type).toBe(MO_WORKFLOW);
@@ -78,7 +103,11 @@ test('STOP refuses the next send as blocked/opted_out with no SMS; START lets se
   expect((await stack.sim.sendMobileOriginated({ from: phone, to: '38000', text: 'Start' })).status).toBe(0);
   const start = await until(() => accepted().find((e) => e.from === phone && e.keyword === 'START'), 'the START POST', 10000);
   moIds.push(start.eventId);
-  await until(async () => ((await stack.otp.temporal.workflow.getHandle(optOutId).describe()).status.name === 'COMPLETED' ? true : undefined), 'the opt-out to end', 10000);
+  await until(
+    async () => ((await stack.otp.temporal.workflow.getHandle(optOutId).describe()).status.name === 'COMPLETED' ? true : undefined),
+    'the opt-out to end',
+    10000,
+  );
   const again = await stack.otp.send(phone, { profile: 'fast' });
   expect(again.status).toBe('sent');
   await stack.waitForSms(phone, 3);
@@ -102,7 +131,9 @@ test('a STOP after a send stops its staggered retry', async () => {
   await until(
     async () => {
       try {
-        return (await stack.otp.temporal.workflow.getHandle(optOutWorkflowId(stack.config.keys.hash[0], phone)).describe()).status.name === 'RUNNING' || undefined;
+        return (
+          (await stack.otp.temporal.workflow.getHandle(optOutWorkflowId(stack.config.keys.hash[0], phone)).describe()).status.name === 'RUNNING' || undefined
+        );
       } catch {
         return undefined;
       }
@@ -119,7 +150,11 @@ test('with the webhook down, the MO is delivered once it comes back', async () =
   up = false;
   const phone = '+33612345603';
   expect((await stack.sim.sendMobileOriginated({ from: phone, to: '38000', text: 'while you were down' })).status).toBe(0);
-  await until(() => hits().some((h) => h.answered === 503 && (JSON.parse(h.raw) as MobileOriginatedEvent).from === phone) || undefined, 'a refused POST', 10000);
+  await until(
+    () => hits().some((h) => h.answered === 503 && (JSON.parse(h.raw) as MobileOriginatedEvent).from === phone) || undefined,
+    'a refused POST',
+    10000,
+  );
   await new Promise((r) => setTimeout(r, 1500));
   expect(accepted().some((e) => e.from === phone)).toBe(false);
   up = true;

@@ -8,18 +8,21 @@ import { accepted, codeFrom, startStack, TEST_PROFILES, type TestStack } from '.
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await startStack({}, {
-    OTP_PROFILES: JSON.stringify({
-      ...TEST_PROFILES,
-      'no-ru': { extends: 'fast', deniedCountries: ['RU'] },
-      'fr-only': { extends: 'fast', allowedCountries: ['FR'] },
-      pump: { extends: 'fast', velocity: { perPrefixPerHour: 2 } },
-      'pump-country': { extends: 'fast', velocity: { perCountryPerHour: 1 } },
-      'pump-shadow': { extends: 'fast', velocity: { perPrefixPerHour: 1, shadow: true } },
-      tenant2: { extends: 'fast', tenantSendsPerMinute: 2 },
-      sbx: { extends: 'fast', sandbox: { numbers: ['+33600000001'], code: '424242' } },
-    }),
-  });
+  stack = await startStack(
+    {},
+    {
+      OTP_PROFILES: JSON.stringify({
+        ...TEST_PROFILES,
+        'no-ru': { extends: 'fast', deniedCountries: ['RU'] },
+        'fr-only': { extends: 'fast', allowedCountries: ['FR'] },
+        pump: { extends: 'fast', velocity: { perPrefixPerHour: 2 } },
+        'pump-country': { extends: 'fast', velocity: { perCountryPerHour: 1 } },
+        'pump-shadow': { extends: 'fast', velocity: { perPrefixPerHour: 1, shadow: true } },
+        tenant2: { extends: 'fast', tenantSendsPerMinute: 2 },
+        sbx: { extends: 'fast', sandbox: { numbers: ['+33600000001'], code: '424242' } },
+      }),
+    },
+  );
 });
 afterAll(async () => {
   await stack?.stop();
@@ -31,7 +34,14 @@ const nothingSentTo = async (phone: string) => {
 };
 
 test('a national number is read in the default region and normalised to E.164', async () => {
-  const fr = new OtpClient({ client: stack.otp.temporal, taskQueue: stack.config.temporal.taskQueue, hashKey: stack.config.keys.hash[0], sealPublicKey: stack.config.keys.sealPublic, tenant: stack.config.tenant, defaultRegion: 'FR' });
+  const fr = new OtpClient({
+    client: stack.otp.temporal,
+    taskQueue: stack.config.temporal.taskQueue,
+    hashKey: stack.config.keys.hash[0],
+    sealPublicKey: stack.config.keys.sealPublic,
+    tenant: stack.config.tenant,
+    defaultRegion: 'FR',
+  });
   const sent = accepted(await fr.send('06 12 36 00 01'));
   expect(sent.maskedPhone).toBe('+33••••••001');
   expect(await stack.waitForSms('+33612360001')).toHaveLength(1);

@@ -17,7 +17,16 @@ afterAll(async () => {
 
 test('send puts the code on the handset; verify accepts it once', async () => {
   const sent = accepted(await stack.otp.send(PHONE));
-  expect(sent).toMatchObject({ status: 'sent', channel: 'sms', segments: 1, encoding: 'GSM7', maskedPhone: '+33••••••678', codeSeq: 1, sameCode: false, locale: 'en' });
+  expect(sent).toMatchObject({
+    status: 'sent',
+    channel: 'sms',
+    segments: 1,
+    encoding: 'GSM7',
+    maskedPhone: '+33••••••678',
+    codeSeq: 1,
+    sameCode: false,
+    locale: 'en',
+  });
   expect(sent.profile).toMatch(/^login@[0-9a-f]{12}$/);
   expect(sent.sessionId).not.toContain('612345678');
 
@@ -41,7 +50,11 @@ test('the delivery receipt reaches the session through its mailbox', async () =>
   const phone = '+33612340001';
   const sent = accepted(await stack.otp.send(phone));
   await stack.waitForSms(phone);
-  const status = await waitFor(() => stack.otp.status(phone), (s) => s?.code?.delivery === 'delivered', 'delivered');
+  const status = await waitFor(
+    () => stack.otp.status(phone),
+    (s) => s?.code?.delivery === 'delivered',
+    'delivered',
+  );
   expect(status?.code).toMatchObject({ seq: 1, state: 'active', delivery: 'delivered', deliveryStat: 'DELIVRD', messageId: sent.messageId });
   expect(status?.events.map((e) => e.type)).toEqual(['sent', 'receipt']);
 });
@@ -50,7 +63,11 @@ test('an undeliverable number ends with a failed delivery and no SMS on the hand
   const phone = '+33612340002';
   stack.sim.setBehaviour(phone, 'undeliverable');
   await stack.otp.send(phone);
-  const status = await waitFor(() => stack.otp.status(phone), (s) => s?.code?.delivery === 'failed', 'failed');
+  const status = await waitFor(
+    () => stack.otp.status(phone),
+    (s) => s?.code?.delivery === 'failed',
+    'failed',
+  );
   expect(status?.code?.deliveryStat).toBe('UNDELIV');
   expect(stack.sim.messages(phone)).toHaveLength(0);
 });
@@ -95,7 +112,11 @@ test('SMSC throttling backs off and the code still goes out once throttling stop
   const phone = '+33612340008';
   stack.sim.setBehaviour(phone, 'throttle');
   const sending = stack.otp.send(phone);
-  await waitFor(() => stack.sim.submits.filter((x) => x.to === phone && x.status === 0x58).length, (n) => n > 1, 'two throttled submits');
+  await waitFor(
+    () => stack.sim.submits.filter((x) => x.to === phone && x.status === 0x58).length,
+    (n) => n > 1,
+    'two throttled submits',
+  );
   stack.sim.setBehaviour(phone, 'deliver');
   const sent = accepted(await sending);
   expect(sent.codeSeq).toBe(1);
@@ -118,4 +139,3 @@ test('a code length of 8 sends 8 digits', async () => {
   expect(code).toMatch(/^\d{8}$/);
   expect((await stack.otp.verify(phone, code)).outcome).toBe('verified');
 });
-

@@ -21,10 +21,18 @@ beforeAll(async () => {
   accepted(await other.otp.send('+33612399004', { profile: 'fast' }));
   await stack.otp.verify(phones[0], codeFrom((await stack.waitForSms(phones[0]))[0].text));
   // Visibility is eventually consistent: wait until the verify and the receipts show.
-  await until(async () => {
-    const page = await stack.otp.recentSends({ pageSize: 10 });
-    return page.sends.length === 3 && page.sends.filter((s) => s.status === 'verified').length === 1 && page.sends.filter((s) => s.status === 'delivered').length === 2;
-  }, 'the sessions to show in visibility', 15_000);
+  await until(
+    async () => {
+      const page = await stack.otp.recentSends({ pageSize: 10 });
+      return (
+        page.sends.length === 3 &&
+        page.sends.filter((s) => s.status === 'verified').length === 1 &&
+        page.sends.filter((s) => s.status === 'delivered').length === 2
+      );
+    },
+    'the sessions to show in visibility',
+    15_000,
+  );
 });
 afterAll(async () => {
   await stack?.stop();
@@ -36,9 +44,22 @@ test("lists the tenant's sessions with masked numbers and their state, nothing o
   expect(nextPageToken).toBeNull();
   expect(sends.map((s) => s.sessionId).sort()).toEqual(phones.map((p) => stack.otp.sessionId(p)).sort());
   const first = sends.find((s) => s.sessionId === stack.otp.sessionId(phones[0]))!;
-  expect(first).toMatchObject({ maskedPhone: '+33••••••001', status: 'verified', delivery: 'delivered', channel: 'sms', profile: 'fast', countryCode: '33', closedAt: null });
+  expect(first).toMatchObject({
+    maskedPhone: '+33••••••001',
+    status: 'verified',
+    delivery: 'delivered',
+    channel: 'sms',
+    profile: 'fast',
+    countryCode: '33',
+    closedAt: null,
+  });
   expect(Date.parse(first.startedAt)).toBeGreaterThan(Date.now() - 120_000);
-  expect(sends.filter((s) => s.status === 'delivered').map((s) => s.maskedPhone).sort()).toEqual(['+33••••••002', '+33••••••003']);
+  expect(
+    sends
+      .filter((s) => s.status === 'delivered')
+      .map((s) => s.maskedPhone)
+      .sort(),
+  ).toEqual(['+33••••••002', '+33••••••003']);
   for (const p of phones) expect(JSON.stringify(sends)).not.toContain(p.slice(1));
 });
 
@@ -65,7 +86,9 @@ test('bad filters are typed errors that name the problem', async () => {
 
 test('the CLI prints a page: npm run otp -- recent', async () => {
   const env = { ...process.env, TEMPORAL_ADDRESS: temporalAddress(), OTP_TASK_QUEUE: stack.config.temporal.taskQueue, OTP_TENANT: stack.config.tenant };
-  const { stdout } = await promisify(execFile)(process.execPath, [join(__dirname, '..', 'dist', 'scripts', 'otp.js'), 'recent', '--status', 'verified'], { env });
+  const { stdout } = await promisify(execFile)(process.execPath, [join(__dirname, '..', 'dist', 'scripts', 'otp.js'), 'recent', '--status', 'verified'], {
+    env,
+  });
   const page = JSON.parse(stdout) as RecentSendsPage;
   expect(page.sends.map((s) => s.maskedPhone)).toEqual(['+33••••••001']);
 });

@@ -18,7 +18,13 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.history.pb'));
 const dataConverter = workerDataConverter(loadConfig({}));
 /** Mailboxes and shards check their id's prefix (a squat under a session id ends at once): replay under a real-looking one. */
 const workflowIdOf = (file: string) =>
-  file.startsWith('receipt-mailbox') ? 'dlr-smsc-replayed' : file.startsWith('velocity-shard') ? 'otp-velocity:default:0' : file.startsWith('sender-approval') ? 'otp-approval:default' : `otp-default-${file.replace(/\W/g, '').padEnd(32, 'x').slice(0, 32)}`;
+  file.startsWith('receipt-mailbox')
+    ? 'dlr-smsc-replayed'
+    : file.startsWith('velocity-shard')
+      ? 'otp-velocity:default:0'
+      : file.startsWith('sender-approval')
+        ? 'otp-approval:default'
+        : `otp-default-${file.replace(/\W/g, '').padEnd(32, 'x').slice(0, 32)}`;
 const load = (file: string) => temporal.api.history.v1.History.decode(readFileSync(join(dir, file)));
 
 beforeAll(() => quietRuntime());
@@ -50,10 +56,17 @@ test('there are recorded histories for sessions and mailboxes, of v0.1, v2, v3 a
 test.each(files)('%s replays against the current workflow code', async (file) => {
   const history = load(file);
   expect(history.events.length).toBeGreaterThan(5);
-  await expect(Worker.runReplayHistory({ workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! }, dataConverter }, history, workflowIdOf(file))).resolves.toBeUndefined();
+  await expect(
+    Worker.runReplayHistory({ workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! }, dataConverter }, history, workflowIdOf(file)),
+  ).resolves.toBeUndefined();
 });
 
 test('replay catches a workflow change that is not deterministic', async () => {
-  const drifted = await bundleWorkflowCode({ workflowsPath: require.resolve('./fixtures/drifted-workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} } });
-  await expect(Worker.runReplayHistory({ workflowBundle: drifted, dataConverter }, load('session-verified.history.pb'))).rejects.toBeInstanceOf(DeterminismViolationError);
+  const drifted = await bundleWorkflowCode({
+    workflowsPath: require.resolve('./fixtures/drifted-workflows'),
+    logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
+  });
+  await expect(Worker.runReplayHistory({ workflowBundle: drifted, dataConverter }, load('session-verified.history.pb'))).rejects.toBeInstanceOf(
+    DeterminismViolationError,
+  );
 });

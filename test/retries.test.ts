@@ -18,8 +18,20 @@ let webhook: { url: string; received: { body: WebhookChannelMessage; signature: 
 /** The webhook channel's receiver: every POST, its signature headers and its parsed body. */
 async function webhookReceiver(): Promise<typeof webhook> {
   const receiver = await startHttpReceiver();
-  const received = () => receiver.requests.map((r) => ({ body: JSON.parse(r.raw) as WebhookChannelMessage, signature: String(r.headers['x-otp-signature']), timestamp: String(r.headers['x-otp-timestamp']), raw: r.raw }));
-  return { url: `${receiver.base}/code`, get received() { return received(); }, close: receiver.close };
+  const received = () =>
+    receiver.requests.map((r) => ({
+      body: JSON.parse(r.raw) as WebhookChannelMessage,
+      signature: String(r.headers['x-otp-signature']),
+      timestamp: String(r.headers['x-otp-timestamp']),
+      raw: r.raw,
+    }));
+  return {
+    url: `${receiver.base}/code`,
+    get received() {
+      return received();
+    },
+    close: receiver.close,
+  };
 }
 
 beforeAll(async () => {

@@ -66,15 +66,27 @@ test('sessions are listed by status, tenant and country with a visibility query;
   // What ops type in the Web UI: failed today for a tenant, and French numbers by their calling code.
   const today = new Date(Date.now() - 24 * 3600_000).toISOString();
   expect(await listUntil(`${byStatus('failed')} AND StartTime > '${today}'`, [id(failed)])).toEqual([id(failed)]);
-  expect(await listUntil(`OtpTenant = '${tenant}' AND OtpCountryCode = '33'`, [id(verified), id(failed), id(locked)])).toEqual([id(verified), id(failed), id(locked)].sort());
-  expect(await listUntil(`OtpTenant = '${tenant}' AND OtpCountryCode = '44' AND OtpDelivery = 'delivered' AND OtpChannel = 'sms'`, [id(delivered)])).toEqual([id(delivered)]);
+  expect(await listUntil(`OtpTenant = '${tenant}' AND OtpCountryCode = '33'`, [id(verified), id(failed), id(locked)])).toEqual(
+    [id(verified), id(failed), id(locked)].sort(),
+  );
+  expect(await listUntil(`OtpTenant = '${tenant}' AND OtpCountryCode = '44' AND OtpDelivery = 'delivered' AND OtpChannel = 'sms'`, [id(delivered)])).toEqual([
+    id(delivered),
+  ]);
 
   for (const phone of [verified, failed, delivered, locked]) {
     const d = await s.otp.temporal.workflow.getHandle(id(phone)).describe();
-    const values = Object.fromEntries(d.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value instanceof Date ? p.value.toISOString() : String(p.value)]));
+    const values = Object.fromEntries(
+      d.typedSearchAttributes.getAll().map((p) => [p.key.name, p.value instanceof Date ? p.value.toISOString() : String(p.value)]),
+    );
     // Every session attribute is set: a missing one would make the query above miss sessions.
     for (const k of OTP_SEARCH_ATTRIBUTE_KEYS) expect(values[k.name]).toBeDefined();
-    expect(values).toMatchObject({ OtpTenant: tenant, OtpProfile: phone === locked ? 'fast-lock1' : 'login', OtpPurpose: 'login', OtpChannel: 'sms', OtpCountryCode: phone.startsWith('+33') ? '33' : '44' });
+    expect(values).toMatchObject({
+      OtpTenant: tenant,
+      OtpProfile: phone === locked ? 'fast-lock1' : 'login',
+      OtpPurpose: 'login',
+      OtpChannel: 'sms',
+      OtpCountryCode: phone.startsWith('+33') ? '33' : '44',
+    });
     const text = JSON.stringify(Object.values(values));
     const digits = phone.slice(1);
     // The number in any form (E.164, without "+", its national part, its last 6 digits) and every code: nowhere.

@@ -4,7 +4,18 @@
  * The threat model that lists them is docs/security.md.
  */
 import { Client, WithStartWorkflowOperation } from '@temporalio/client';
-import { OTP_SESSION_WORKFLOW, SESSION_VERSION, cancelUpdate, deliveryReceiptSignal, sendUpdate, statusQuery, verifyUpdate, type CustomSendResult, type OtpSessionInput, type OtpSessionStatus } from '../client';
+import {
+  OTP_SESSION_WORKFLOW,
+  SESSION_VERSION,
+  cancelUpdate,
+  deliveryReceiptSignal,
+  sendUpdate,
+  statusQuery,
+  verifyUpdate,
+  type CustomSendResult,
+  type OtpSessionInput,
+  type OtpSessionStatus,
+} from '../client';
 import { parseSealPublicKey, sealCode } from '../contract/keys';
 import { accepted, codeFrom, startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
 import { startHttpReceiver } from './helpers/http-receiver';
@@ -17,19 +28,28 @@ const phone = () => `+336129${String(++n).padStart(5, '0')}`;
 
 beforeAll(async () => {
   const http = await startHttpReceiver();
-  hook = { url: `${http.base}/hook`, get bodies() { return http.requests.map((r) => r.raw); }, close: http.close };
-  stack = await startStack({}, {
-    OTP_PROFILES: JSON.stringify({
-      ...TEST_PROFILES,
-      // No cooldown, so an attacker can resend as fast as the lock allows.
-      open: { resendCooldownSeconds: 0, maxSendsPerWindow: 100 },
-      short: { resendCooldownSeconds: 2, maxSendsPerWindow: 100 },
-      custom: { extends: 'fast', allowCustomChannel: true },
-      staff: { extends: 'open', fallbackEmailDomains: ['example.com'], fallbackChannels: ['email'] },
-      operator: { extends: 'open', fallbackChannels: ['webhook'], fallbackWebhookUrl: hook.url },
-      tight: { extends: 'open', tenantSendsPerMinute: 1, retrySchedule: [5], receiptTimeoutSeconds: 5 },
-    }),
-  });
+  hook = {
+    url: `${http.base}/hook`,
+    get bodies() {
+      return http.requests.map((r) => r.raw);
+    },
+    close: http.close,
+  };
+  stack = await startStack(
+    {},
+    {
+      OTP_PROFILES: JSON.stringify({
+        ...TEST_PROFILES,
+        // No cooldown, so an attacker can resend as fast as the lock allows.
+        open: { resendCooldownSeconds: 0, maxSendsPerWindow: 100 },
+        short: { resendCooldownSeconds: 2, maxSendsPerWindow: 100 },
+        custom: { extends: 'fast', allowCustomChannel: true },
+        staff: { extends: 'open', fallbackEmailDomains: ['example.com'], fallbackChannels: ['email'] },
+        operator: { extends: 'open', fallbackChannels: ['webhook'], fallbackWebhookUrl: hook.url },
+        tight: { extends: 'open', tenantSendsPerMinute: 1, retrySchedule: [5], receiptTimeoutSeconds: 5 },
+      }),
+    },
+  );
 });
 afterAll(async () => {
   await stack?.stop();
@@ -98,7 +118,10 @@ describe('4. a code confirms one purpose and one context', () => {
     accepted(await stack.otp.send(to, { profile: 'transaction', context: 'Pay €500 to Alice' }));
     const code = codeFrom((await stack.waitForSms(to))[0].text);
     expect(await stack.otp.verify(to, code)).toMatchObject({ valid: false, outcome: 'purpose_mismatch' });
-    expect(await stack.otp.verify(to, code, { purpose: 'transaction', context: 'Pay €5000 to Mallory' })).toMatchObject({ valid: false, outcome: 'context_mismatch' });
+    expect(await stack.otp.verify(to, code, { purpose: 'transaction', context: 'Pay €5000 to Mallory' })).toMatchObject({
+      valid: false,
+      outcome: 'context_mismatch',
+    });
     // Neither used an attempt.
     expect(await stack.otp.verify(to, code, { purpose: 'transaction', context: 'Pay €500 to Alice' })).toMatchObject({ valid: true, attemptsRemaining: 5 });
   });
@@ -115,8 +138,15 @@ describe('5 and 6. the session trusts only the workers and the payload keys', ()
     const victim = phone();
     const attacker = phone();
     const input: OtpSessionInput = { tenant: stack.config.tenant, maskedPhone: 'FAKE', v: SESSION_VERSION };
-    const start = new WithStartWorkflowOperation(OTP_SESSION_WORKFLOW, { workflowId: stack.otp.sessionId(victim), taskQueue: stack.config.temporal.taskQueue, args: [input], workflowIdConflictPolicy: 'USE_EXISTING' });
-    await expect(stack.otp.temporal.workflow.executeUpdateWithStart(sendUpdate, { args: [{ phone: attacker }], startWorkflowOperation: start })).rejects.toMatchObject({
+    const start = new WithStartWorkflowOperation(OTP_SESSION_WORKFLOW, {
+      workflowId: stack.otp.sessionId(victim),
+      taskQueue: stack.config.temporal.taskQueue,
+      args: [input],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    await expect(
+      stack.otp.temporal.workflow.executeUpdateWithStart(sendUpdate, { args: [{ phone: attacker }], startWorkflowOperation: start }),
+    ).rejects.toMatchObject({
       cause: { type: 'InvalidRequest', message: expect.stringMatching(/phone does not belong to this session/) },
     });
     await new Promise((r) => setTimeout(r, 200));
@@ -134,7 +164,14 @@ describe('5 and 6. the session trusts only the workers and the payload keys', ()
     const code = codeFrom((await stack.waitForSms(to))[0].text);
     const plain = new Client({ connection: stack.otp.temporal.connection, namespace: stack.config.temporal.namespace });
     const handle = plain.workflow.getHandle(stack.otp.sessionId(to));
-    await handle.signal(deliveryReceiptSignal, { messageId: stack.sim.messages(to)[0].messageIds[0], stat: 'DELIVRD', outcome: 'delivered', err: '000', receivedAt: new Date().toISOString(), codeSeq: 1 });
+    await handle.signal(deliveryReceiptSignal, {
+      messageId: stack.sim.messages(to)[0].messageIds[0],
+      stat: 'DELIVRD',
+      outcome: 'delivered',
+      err: '000',
+      receivedAt: new Date().toISOString(),
+      codeSeq: 1,
+    });
     // Refused (the reason is encrypted, so this client cannot even read it).
     await expect(handle.executeUpdate(cancelUpdate, { args: [{}] })).rejects.toThrow();
     await expect(plain.workflow.getHandle(stack.otp.sessionId(to)).executeUpdate('cancel')).rejects.toThrow();
@@ -150,7 +187,10 @@ describe('7. idempotency and pumping', () => {
     const to = phone();
     accepted(await stack.otp.send(to, { profile: 'short', idempotencyKey: 'first' }));
     // Another request (not the same click twice) inside the cooldown is refused.
-    expect(await stack.otp.send(to, { profile: 'short', locale: 'fr', idempotencyKey: 'second' })).toMatchObject({ status: 'rate_limited', reason: 'resend_cooldown' });
+    expect(await stack.otp.send(to, { profile: 'short', locale: 'fr', idempotencyKey: 'second' })).toMatchObject({
+      status: 'rate_limited',
+      reason: 'resend_cooldown',
+    });
     await new Promise((r) => setTimeout(r, 2100));
     expect(await stack.otp.send(to, { profile: 'short', locale: 'fr', idempotencyKey: 'second' })).toMatchObject({ status: 'sent', codeSeq: 2 });
   });
@@ -235,8 +275,15 @@ describe('11. no injection through brand, context or locale', () => {
 
 test('a plain code in a send request is refused: codes travel sealed', async () => {
   const to = phone();
-  const start = new WithStartWorkflowOperation(OTP_SESSION_WORKFLOW, { workflowId: stack.otp.sessionId(to), taskQueue: stack.config.temporal.taskQueue, args: [{ tenant: stack.config.tenant, maskedPhone: '', v: SESSION_VERSION }], workflowIdConflictPolicy: 'USE_EXISTING' });
-  await expect(stack.otp.temporal.workflow.executeUpdateWithStart('send', { args: [{ phone: to, code: '123456' }], startWorkflowOperation: start })).rejects.toMatchObject({
+  const start = new WithStartWorkflowOperation(OTP_SESSION_WORKFLOW, {
+    workflowId: stack.otp.sessionId(to),
+    taskQueue: stack.config.temporal.taskQueue,
+    args: [{ tenant: stack.config.tenant, maskedPhone: '', v: SESSION_VERSION }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+  await expect(
+    stack.otp.temporal.workflow.executeUpdateWithStart('send', { args: [{ phone: to, code: '123456' }], startWorkflowOperation: start }),
+  ).rejects.toMatchObject({
     cause: { message: expect.stringMatching(/code must be sent sealed/) },
   });
   await expect(stack.otp.temporal.workflow.getHandle(stack.otp.sessionId(to)).query(statusQuery)).resolves.toBeDefined();
@@ -246,8 +293,15 @@ test('a session a v2 client starts now runs as v3: sealed codes verify, and the 
   const to = phone();
   const v2: OtpSessionInput = { tenant: stack.config.tenant, maskedPhone: '+33••••••000', v: 2 };
   for (let round = 1; round <= 2; round++) {
-    const start = new WithStartWorkflowOperation(OTP_SESSION_WORKFLOW, { workflowId: stack.otp.sessionId(to), taskQueue: stack.config.temporal.taskQueue, args: [v2], workflowIdConflictPolicy: 'USE_EXISTING' });
-    expect(await stack.otp.temporal.workflow.executeUpdateWithStart(sendUpdate, { args: [{ phone: to, profile: 'open' }], startWorkflowOperation: start })).toMatchObject({ status: 'sent', codeSeq: round });
+    const start = new WithStartWorkflowOperation(OTP_SESSION_WORKFLOW, {
+      workflowId: stack.otp.sessionId(to),
+      taskQueue: stack.config.temporal.taskQueue,
+      args: [v2],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+    expect(
+      await stack.otp.temporal.workflow.executeUpdateWithStart(sendUpdate, { args: [{ phone: to, profile: 'open' }], startWorkflowOperation: start }),
+    ).toMatchObject({ status: 'sent', codeSeq: round });
     const code = codeFrom((await stack.waitForSms(to, round))[round - 1].text);
     if (round === 1) {
       expect(await stack.otp.verify(to, otherThan(code))).toMatchObject({ valid: false, outcome: 'invalid_code' });
@@ -261,8 +315,10 @@ test('a session a v2 client starts now runs as v3: sealed codes verify, and the 
 });
 
 describe('review findings (attacks that held against the first fix)', () => {
-  const sealFor = (to: string, code: string, use: 'verify' | 'send', at = Date.now()) => sealCode(parseSealPublicKey(stack.config.keys.sealPublic), stack.otp.sessionId(to), code, use, at);
-  const rawVerify = (to: string, sealedCode: string) => stack.otp.temporal.workflow.getHandle(stack.otp.sessionId(to)).executeUpdate(verifyUpdate, { args: [{ sealedCode }] });
+  const sealFor = (to: string, code: string, use: 'verify' | 'send', at = Date.now()) =>
+    sealCode(parseSealPublicKey(stack.config.keys.sealPublic), stack.otp.sessionId(to), code, use, at);
+  const rawVerify = (to: string, sealedCode: string) =>
+    stack.otp.temporal.workflow.getHandle(stack.otp.sessionId(to)).executeUpdate(verifyUpdate, { args: [{ sealedCode }] });
 
   test('a start that carries forged state (a nonce and a number of the caller’s choosing) fails at once and sends nothing', async () => {
     const victim = phone();
@@ -270,7 +326,14 @@ describe('review findings (attacks that held against the first fix)', () => {
     const handle = await stack.otp.temporal.workflow.start(OTP_SESSION_WORKFLOW, {
       workflowId: stack.otp.sessionId(victim),
       taskQueue: stack.config.temporal.taskQueue,
-      args: [{ tenant: stack.config.tenant, maskedPhone: '', v: SESSION_VERSION, carried: { codeSeq: 1, sends: [], idempotency: {}, events: [], current: { seq: 1, nonce: 'chosen', state: 'active', resend: { phone: attacker } } } }],
+      args: [
+        {
+          tenant: stack.config.tenant,
+          maskedPhone: '',
+          v: SESSION_VERSION,
+          carried: { codeSeq: 1, sends: [], idempotency: {}, events: [], current: { seq: 1, nonce: 'chosen', state: 'active', resend: { phone: attacker } } },
+        },
+      ],
     });
     await expect(handle.result()).rejects.toThrow();
     await new Promise((r) => setTimeout(r, 300));
@@ -283,7 +346,9 @@ describe('review findings (attacks that held against the first fix)', () => {
     const code = codeFrom((await stack.waitForSms(to))[0].text);
     // A caller's code as a send carries it (ciphertext in history) is no verify.
     await expect(rawVerify(to, sealFor(to, code, 'send'))).rejects.toMatchObject({ cause: { message: expect.stringMatching(/sealed for a send request/) } });
-    await expect(rawVerify(to, sealFor(to, code, 'verify', Date.now() - 11 * 60_000))).rejects.toMatchObject({ cause: { message: expect.stringMatching(/too old/) } });
+    await expect(rawVerify(to, sealFor(to, code, 'verify', Date.now() - 11 * 60_000))).rejects.toMatchObject({
+      cause: { message: expect.stringMatching(/too old/) },
+    });
     // A verify that answered without using the code up (here: the wrong purpose) cannot be replayed later.
     const sealed = sealFor(to, code, 'verify');
     const handle = stack.otp.temporal.workflow.getHandle(stack.otp.sessionId(to));
@@ -295,7 +360,13 @@ describe('review findings (attacks that held against the first fix)', () => {
   test('a cron or retried run cannot carry forged state either', async () => {
     const victim = phone();
     const attacker = phone();
-    const carried = { codeSeq: 1, sends: [], idempotency: {}, events: [], current: { seq: 1, nonce: 'chosen', state: 'active', resend: { phone: attacker }, fallback: { email: 'attacker@evil.example' } } };
+    const carried = {
+      codeSeq: 1,
+      sends: [],
+      idempotency: {},
+      events: [],
+      current: { seq: 1, nonce: 'chosen', state: 'active', resend: { phone: attacker }, fallback: { email: 'attacker@evil.example' } },
+    };
     const handle = await stack.otp.temporal.workflow.start(OTP_SESSION_WORKFLOW, {
       workflowId: stack.otp.sessionId(victim),
       taskQueue: stack.config.temporal.taskQueue,
@@ -327,12 +398,17 @@ describe('review findings (attacks that held against the first fix)', () => {
     const last = sealed.slice(-1);
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     const respelled = sealed.slice(0, -1) + alphabet[(alphabet.indexOf(last) & ~0xf) | ((alphabet.indexOf(last) + 1) & 0xf)];
-    await expect(rawVerify(to, respelled)).rejects.toMatchObject({ cause: { message: expect.stringMatching(/sealedCode is invalid \(malformed\)|already used/) } });
+    await expect(rawVerify(to, respelled)).rejects.toMatchObject({
+      cause: { message: expect.stringMatching(/sealedCode is invalid \(malformed\)|already used/) },
+    });
   });
 
   test('another workflow started under a session id (a squat) ends at once, and the number still gets its code', async () => {
     const to = phone();
-    const squat = await stack.otp.temporal.workflow.start('deliveryReceiptMailbox', { workflowId: stack.otp.sessionId(to), taskQueue: stack.config.temporal.taskQueue });
+    const squat = await stack.otp.temporal.workflow.start('deliveryReceiptMailbox', {
+      workflowId: stack.otp.sessionId(to),
+      taskQueue: stack.config.temporal.taskQueue,
+    });
     await squat.result();
     accepted(await stack.otp.send(to));
   });
@@ -340,6 +416,8 @@ describe('review findings (attacks that held against the first fix)', () => {
   test('an idempotency key reused for a different send is refused', async () => {
     const to = phone();
     accepted(await stack.otp.send(to, { profile: 'custom', channel: 'custom', idempotencyKey: 'k-1' }));
-    await expect(stack.otp.send(to, { profile: 'custom', channel: 'custom', locale: 'fr', idempotencyKey: 'k-1' })).rejects.toThrow(/already used for a different send request/);
+    await expect(stack.otp.send(to, { profile: 'custom', channel: 'custom', locale: 'fr', idempotencyKey: 'k-1' })).rejects.toThrow(
+      /already used for a different send request/,
+    );
   });
 });

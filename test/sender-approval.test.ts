@@ -50,7 +50,8 @@ async function historyTrail(workflowId: string, runId?: string): Promise<{ accep
   const out = { accepted: [] as { name: string; by: string }[], completed: [] as SenderRevision[] };
   for (const e of history.events ?? []) {
     const acc = e.workflowExecutionUpdateAcceptedEventAttributes;
-    if (acc) out.accepted.push({ name: acc.acceptedRequest!.input!.name!, by: ((await decode(acc.acceptedRequest!.input!.args!.payloads![0])) as { by: string }).by });
+    if (acc)
+      out.accepted.push({ name: acc.acceptedRequest!.input!.name!, by: ((await decode(acc.acceptedRequest!.input!.args!.payloads![0])) as { by: string }).by });
     const done = e.workflowExecutionUpdateCompletedEventAttributes;
     if (done?.outcome?.success) out.completed.push((await decode(done.outcome.success.payloads![0])) as SenderRevision);
   }
@@ -71,7 +72,14 @@ describe('one tenant, one worker requiring approval', () => {
 
   test('a proposal records the workers’ revision; approving your own is refused and leaves no trace in history', async () => {
     const proposed = await stack.otp.proposeRevision('login', { by: 'alice@example.com', note: 'launch' });
-    expect(proposed).toMatchObject({ profile: 'login', state: 'proposed', proposedBy: 'alice@example.com', previous: null, senderId: 'OTPDemo', brand: 'Acme' });
+    expect(proposed).toMatchObject({
+      profile: 'login',
+      state: 'proposed',
+      proposedBy: 'alice@example.com',
+      previous: null,
+      senderId: 'OTPDemo',
+      brand: 'Acme',
+    });
     expect(proposed.contentHash).toMatch(/^[0-9a-f]{64}$/);
     loginHash = proposed.contentHash;
 
@@ -89,7 +97,13 @@ describe('one tenant, one worker requiring approval', () => {
 
   test('approved by another identity, the revision sends; the trail shows who, when, the previous revision and the hash', async () => {
     const approved = await stack.otp.approveRevision('login', loginHash.slice(0, 12), { by: 'bob@example.com', note: 'carrier registered' });
-    expect(approved).toMatchObject({ state: 'approved', proposedBy: 'alice@example.com', decidedBy: 'bob@example.com', contentHash: loginHash, previous: null });
+    expect(approved).toMatchObject({
+      state: 'approved',
+      proposedBy: 'alice@example.com',
+      decidedBy: 'bob@example.com',
+      contentHash: loginHash,
+      previous: null,
+    });
     expect(Date.parse(approved.decidedAt!)).toBeGreaterThanOrEqual(Date.parse(approved.proposedAt));
     await refreshed();
     accepted(await stack.otp.send(phone));
@@ -125,7 +139,10 @@ describe('one tenant, one worker requiring approval', () => {
     // Redeploy the worker with the login profile sending as another sender.
     await worker.shutdown();
     const changed = { ...PROFILES, login: { senderId: 'NewSender' } };
-    worker = await startWorker({ ...stack.config, profiles: new ProfileStore(changed) }, { workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! }, workerOptions: { shutdownGraceTime: '1 second' } });
+    worker = await startWorker(
+      { ...stack.config, profiles: new ProfileStore(changed) },
+      { workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! }, workerOptions: { shutdownGraceTime: '1 second' } },
+    );
     await worker.smsc.ready(10_000);
     const phone2 = '+33612710003';
     expect(await stack.otp.send(phone2)).toMatchObject({ status: 'blocked', reason: 'sender_not_approved' });
@@ -173,7 +190,9 @@ test('the CLI proposes, refuses a self-approval with the typed error on stderr, 
   const env = { ...process.env, TEMPORAL_ADDRESS: stack.config.temporal.address, OTP_TASK_QUEUE: stack.config.temporal.taskQueue, OTP_TENANT: tenant };
   const cli = (...args: string[]) =>
     new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-      execFile(process.execPath, [join(__dirname, '..', 'dist', 'scripts', 'otp.js'), 'profile', ...args], { env }, (error, out, err) => resolve({ code: error ? (error.code as number) : 0, out, err }));
+      execFile(process.execPath, [join(__dirname, '..', 'dist', 'scripts', 'otp.js'), 'profile', ...args], { env }, (error, out, err) =>
+        resolve({ code: error ? (error.code as number) : 0, out, err }),
+      );
     });
   const proposed = await cli('propose', 'fast', '--by', 'alice@example.com');
   expect(proposed.code).toBe(0);

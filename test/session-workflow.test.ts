@@ -7,7 +7,16 @@ import { randomUUID } from 'node:crypto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { WithStartWorkflowOperation } from '@temporalio/client';
-import { OTP_SESSION_WORKFLOW, SESSION_VERSION, deliveryReceiptSignal, sessionStartSearchAttributes, sendUpdate, statusQuery, verifyUpdate, type SendOtpRequest } from '../contract';
+import {
+  OTP_SESSION_WORKFLOW,
+  SESSION_VERSION,
+  deliveryReceiptSignal,
+  sessionStartSearchAttributes,
+  sendUpdate,
+  statusQuery,
+  verifyUpdate,
+  type SendOtpRequest,
+} from '../contract';
 import type { OtpActivities, RetryCodeInput, RetryCodeResult, SendCodeInput, SendCodeResult } from '../activities/types';
 import { PRESETS, sessionRules } from '../policy/profile';
 import { OtpMetrics } from '../lib/metrics';
@@ -42,7 +51,23 @@ function activities(m: Mocks): OtpActivities {
     async sendCode(i) {
       m.sends.push(i);
       if (m.sendResult) return m.sendResult(i);
-      return { status: 'ok', rules, render: { locale: 'en' } as never, country: 'FR', shadowFlags: [], maskedPhone: '+33••••••678', quota: null, digest: DIGEST, keyId: 'k1', segments: 1, encoding: 'GSM7', kind: 'sms', redeliver: false, route: 'smsc', messageIds: [`m${++n}`] };
+      return {
+        status: 'ok',
+        rules,
+        render: { locale: 'en' } as never,
+        country: 'FR',
+        shadowFlags: [],
+        maskedPhone: '+33••••••678',
+        quota: null,
+        digest: DIGEST,
+        keyId: 'k1',
+        segments: 1,
+        encoding: 'GSM7',
+        kind: 'sms',
+        redeliver: false,
+        route: 'smsc',
+        messageIds: [`m${++n}`],
+      };
     },
     async retryCode(i) {
       m.retries.push(i);
@@ -66,14 +91,29 @@ function activities(m: Mocks): OtpActivities {
   };
 }
 
-async function withSession<T>(m: Mocks, fn: (h: { send: (r?: Partial<SendOtpRequest>) => Promise<unknown>; id: string; tq: string }) => Promise<T>): Promise<T> {
+async function withSession<T>(
+  m: Mocks,
+  fn: (h: { send: (r?: Partial<SendOtpRequest>) => Promise<unknown>; id: string; tq: string }) => Promise<T>,
+): Promise<T> {
   const tq = `wf-${randomUUID()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue: tq, workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! }, activities: activities(m), sinks: new OtpMetrics().sinks() });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue: tq,
+    workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! },
+    activities: activities(m),
+    sinks: new OtpMetrics().sinks(),
+  });
   const id = `otp-t-${randomUUID()}`;
   const send = (r: Partial<SendOtpRequest> = {}) =>
     env.client.workflow.executeUpdateWithStart(sendUpdate, {
       args: [{ phone: '+33612345678', ...r }],
-      startWorkflowOperation: new WithStartWorkflowOperation(OTP_SESSION_WORKFLOW, { workflowId: id, taskQueue: tq, workflowIdConflictPolicy: 'USE_EXISTING', args: [{ tenant: 't', maskedPhone: '+33••••••678', v: SESSION_VERSION }], typedSearchAttributes: sessionStartSearchAttributes('t', '+33••••••678') }),
+      startWorkflowOperation: new WithStartWorkflowOperation(OTP_SESSION_WORKFLOW, {
+        workflowId: id,
+        taskQueue: tq,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        args: [{ tenant: 't', maskedPhone: '+33••••••678', v: SESSION_VERSION }],
+        typedSearchAttributes: sessionStartSearchAttributes('t', '+33••••••678'),
+      }),
     });
   return worker.runUntil(fn({ send, id, tq }));
 }
@@ -98,7 +138,13 @@ test('no receipt: retries claim the unanswered messages, re-send at +20 s and +6
 });
 
 test('a final receipt found before the retry decides: nothing is re-sent', async () => {
-  const m: Mocks = { sends: [], retries: [], retryResult: (i) => ({ receipts: i.unanswered.map((u) => ({ messageId: u.messageId, stat: 'DELIVRD', outcome: 'delivered' as const, err: '000', receivedAt: '' })) }) };
+  const m: Mocks = {
+    sends: [],
+    retries: [],
+    retryResult: (i) => ({
+      receipts: i.unanswered.map((u) => ({ messageId: u.messageId, stat: 'DELIVRD', outcome: 'delivered' as const, err: '000', receivedAt: '' })),
+    }),
+  };
   await withSession(m, async ({ send, id }) => {
     await send();
     await env.sleep('25 seconds');
@@ -118,7 +164,16 @@ test(`a receipt in time means no retry at all, and a send + receipt + verify ses
     const handle = env.client.workflow.getHandle(id);
     await handle.signal(deliveryReceiptSignal, { messageId: 'm1', stat: 'DELIVRD', outcome: 'delivered', err: '000', receivedAt: '', codeSeq: 1 });
     // No codec here: the test plays the worker's codec and hands the session the opened code.
-    expect(await handle.executeUpdate(verifyUpdate, { args: [{ sealedCode: GOOD, opened: { sealedFor: id, use: 'verify', sealedAtMs: await env.currentTimeMs(), sealId: 's1', digests: { k1: DIGEST }, fingerprint: 'f' } }] })).toMatchObject({ valid: true, outcome: 'verified' });
+    expect(
+      await handle.executeUpdate(verifyUpdate, {
+        args: [
+          {
+            sealedCode: GOOD,
+            opened: { sealedFor: id, use: 'verify', sealedAtMs: await env.currentTimeMs(), sealId: 's1', digests: { k1: DIGEST }, fingerprint: 'f' },
+          },
+        ],
+      }),
+    ).toMatchObject({ valid: true, outcome: 'verified' });
     expect((await handle.describe()).historyLength).toBeLessThanOrEqual(SESSION_EVENT_BUDGET);
     await env.sleep('5 minutes');
     expect(m.retries).toHaveLength(0);

@@ -17,7 +17,10 @@ const receipts: ParsedReceipt[] = [];
 beforeAll(async () => {
   sim = new SmscSimulator({ smppPort: 0, httpPort: 0, quiet: true, receiptDelayMs: 10 });
   await sim.start();
-  smsc = new SmscRoute({ name: 'sim', host: '127.0.0.1', port: sim.smppPort, systemId: 'otp', password: 'secret', reconnectInitialMs: 50, submitDeadlineMs: 500 }, quietLog);
+  smsc = new SmscRoute(
+    { name: 'sim', host: '127.0.0.1', port: sim.smppPort, systemId: 'otp', password: 'secret', reconnectInitialMs: 50, submitDeadlineMs: 500 },
+    quietLog,
+  );
   smsc.onReceipt(async (r: ParsedReceipt) => {
     receipts.push(r);
   });
@@ -100,7 +103,10 @@ test('throttle: submit_sm is answered ESME_RTHROTTLED, a transient error', async
 test('drop: the SMSC closes the socket; the bind reconnects by itself', async () => {
   sim.setBehaviour('+33666666666', 'drop');
   // Written but never answered: the SMSC may have it, so the failure says so.
-  await expect(smsc.submitText('+33666666666', 'x', SEND)).rejects.toMatchObject({ name: 'SmppUnconfirmedError', message: expect.stringMatching(/before the connection closed/) });
+  await expect(smsc.submitText('+33666666666', 'x', SEND)).rejects.toMatchObject({
+    name: 'SmppUnconfirmedError',
+    message: expect.stringMatching(/before the connection closed/),
+  });
   await smsc.ready(5000);
   const sent = await smsc.submitText('+33611111112', 'after reconnect', SEND);
   expect(sent.messageIds).toHaveLength(1);

@@ -19,7 +19,17 @@ describe('account-wide limits', () => {
   test('two workers on one system_id keep, together, to the route binds and TPS', async () => {
     const s = await sim();
     // The account allows 4 binds and 10 submit_sm/s; two worker processes share it.
-    const account: RouteConfig = { name: 'acct', host: '127.0.0.1', port: s.smppPort, systemId: 'otp', password: 'secret', binds: 4, tps: 10, submitDeadlineMs: 30000, reconnectInitialMs: 50 };
+    const account: RouteConfig = {
+      name: 'acct',
+      host: '127.0.0.1',
+      port: s.smppPort,
+      systemId: 'otp',
+      password: 'secret',
+      binds: 4,
+      tps: 10,
+      submitDeadlineMs: 30000,
+      reconnectInitialMs: 50,
+    };
     const workers = [0, 1].map(() => {
       const router = new SmscRouter([workerShare(account, 2)], quiet);
       router.start();
@@ -28,7 +38,9 @@ describe('account-wide limits', () => {
     });
     await Promise.all(workers.map((w) => w.routes[0].allReady()));
     // Each worker fires 20 at once from idle: the moment a token bucket would burst.
-    await Promise.all(workers.flatMap((w, i) => Array.from({ length: 20 }, (_, k) => w.submitText(`+336111${i}${String(k).padStart(4, '0')}`, 'Acme code', SEND))));
+    await Promise.all(
+      workers.flatMap((w, i) => Array.from({ length: 20 }, (_, k) => w.submitText(`+336111${i}${String(k).padStart(4, '0')}`, 'Acme code', SEND))),
+    );
     expect(s.submits.filter((r) => r.status === 0)).toHaveLength(40);
     expect(s.peakBinds.get('otp')).toBeLessThanOrEqual(4);
     // Measured by arrival at the SMSC; a window 50 ms short of a second allows for transit jitter.
@@ -59,17 +71,33 @@ describe('connect timeout', () => {
   test.each([
     ['bind_resp never comes', null],
     ['the TLS handshake never completes', { servername: 'localhost' }],
-  ])('%s: the bind gives up after connectTimeoutMs and reconnects with backoff', async (_what, tls) => {
-    const silent = await silentServer();
-    // responseTimeoutMs is far longer than the test: only connectTimeoutMs can end each attempt.
-    const bind = new SmppBind({ name: 'silent', host: '127.0.0.1', port: silent.port, systemId: 'otp', password: 'secret', tls, connectTimeoutMs: 200, responseTimeoutMs: 120000, reconnectInitialMs: 20, reconnectMaxMs: 100, logger: quiet });
-    bind.start();
-    cleanup.push(() => bind.close());
-    await until(() => silent.connections() >= 3, 'three connection attempts');
-    expect(bind.state).not.toBe('bound');
-    expect(bind.describe().connectTimeouts).toBeGreaterThanOrEqual(2);
-    expect(bind.describe().reconnects).toBeGreaterThanOrEqual(2);
-  }, 20000);
+  ])(
+    '%s: the bind gives up after connectTimeoutMs and reconnects with backoff',
+    async (_what, tls) => {
+      const silent = await silentServer();
+      // responseTimeoutMs is far longer than the test: only connectTimeoutMs can end each attempt.
+      const bind = new SmppBind({
+        name: 'silent',
+        host: '127.0.0.1',
+        port: silent.port,
+        systemId: 'otp',
+        password: 'secret',
+        tls,
+        connectTimeoutMs: 200,
+        responseTimeoutMs: 120000,
+        reconnectInitialMs: 20,
+        reconnectMaxMs: 100,
+        logger: quiet,
+      });
+      bind.start();
+      cleanup.push(() => bind.close());
+      await until(() => silent.connections() >= 3, 'three connection attempts');
+      expect(bind.state).not.toBe('bound');
+      expect(bind.describe().connectTimeouts).toBeGreaterThanOrEqual(2);
+      expect(bind.describe().reconnects).toBeGreaterThanOrEqual(2);
+    },
+    20000,
+  );
 
   test('connectTimeoutMs is a route field', () => {
     const [r] = parseRoutes(JSON.stringify([{ name: 'r', host: 'h', port: 1, systemId: 's', connectTimeoutMs: 3000 }]), 'test');
@@ -79,9 +107,24 @@ describe('connect timeout', () => {
 
 describe('mutual TLS', () => {
   test('a route with tls.certFile/keyFile binds to an SMSC that demands a client certificate; without one it cannot', async () => {
-    const s = await sim({ tls: { key: readFileSync(join(TLS, 'server-key.pem')), cert: readFileSync(join(TLS, 'server-cert.pem')), clientCa: readFileSync(join(TLS, 'client-ca.pem')) } });
+    const s = await sim({
+      tls: {
+        key: readFileSync(join(TLS, 'server-key.pem')),
+        cert: readFileSync(join(TLS, 'server-cert.pem')),
+        clientCa: readFileSync(join(TLS, 'client-ca.pem')),
+      },
+    });
     const [config] = parseRoutes(
-      JSON.stringify([{ name: 'mtls', host: '127.0.0.1', port: s.smppPort, systemId: 'otp', password: 'secret', tls: { caFile: join(TLS, 'ca.pem'), servername: 'localhost', certFile: join(TLS, 'client-cert.pem'), keyFile: join(TLS, 'client-key.pem') } }]),
+      JSON.stringify([
+        {
+          name: 'mtls',
+          host: '127.0.0.1',
+          port: s.smppPort,
+          systemId: 'otp',
+          password: 'secret',
+          tls: { caFile: join(TLS, 'ca.pem'), servername: 'localhost', certFile: join(TLS, 'client-cert.pem'), keyFile: join(TLS, 'client-key.pem') },
+        },
+      ]),
       'test',
     );
     const good = new SmscRoute(config, quiet);
@@ -91,7 +134,16 @@ describe('mutual TLS', () => {
     expect((await good.submitText('+33611119001', 'Acme over mTLS', SEND)).messageIds).toHaveLength(1);
     expect(s.messages('+33611119001')[0].text).toBe('Acme over mTLS');
 
-    const anonymous = new SmppBind({ name: 'anon', host: '127.0.0.1', port: s.smppPort, systemId: 'otp', password: 'secret', tls: { ca: readFileSync(join(TLS, 'ca.pem')), servername: 'localhost' }, logger: quiet, reconnectInitialMs: 5000 });
+    const anonymous = new SmppBind({
+      name: 'anon',
+      host: '127.0.0.1',
+      port: s.smppPort,
+      systemId: 'otp',
+      password: 'secret',
+      tls: { ca: readFileSync(join(TLS, 'ca.pem')), servername: 'localhost' },
+      logger: quiet,
+      reconnectInitialMs: 5000,
+    });
     anonymous.start();
     cleanup.push(() => anonymous.close());
     await expect(anonymous.ready(700)).rejects.toThrow(/not ready/);
@@ -99,7 +151,9 @@ describe('mutual TLS', () => {
   });
 
   test('tls.certFile without tls.keyFile is refused at start-up', () => {
-    expect(() => parseRoutes(JSON.stringify([{ name: 'r', host: 'h', port: 1, systemId: 's', tls: { certFile: join(TLS, 'client-cert.pem') } }]), 'test')).toThrow(/certFile and tls.keyFile go together/);
+    expect(() =>
+      parseRoutes(JSON.stringify([{ name: 'r', host: 'h', port: 1, systemId: 's', tls: { certFile: join(TLS, 'client-cert.pem') } }]), 'test'),
+    ).toThrow(/certFile and tls.keyFile go together/);
   });
 });
 
@@ -168,9 +222,14 @@ describe('route charset and TON/NPI', () => {
   });
 
   test('charset and TON/NPI are route fields, checked at start-up', () => {
-    const [r] = parseRoutes(JSON.stringify([{ name: 'r', host: 'h', port: 1, systemId: 's', charset: 'latin1', sourceTon: 1, sourceNpi: 1, destTon: 0, destNpi: 1 }]), 'test');
+    const [r] = parseRoutes(
+      JSON.stringify([{ name: 'r', host: 'h', port: 1, systemId: 's', charset: 'latin1', sourceTon: 1, sourceNpi: 1, destTon: 0, destNpi: 1 }]),
+      'test',
+    );
     expect(r).toMatchObject({ charset: 'latin1', sourceTon: 1, sourceNpi: 1, destTon: 0, destNpi: 1 });
     expect(() => parseRoutes(JSON.stringify([{ name: 'r', host: 'h', port: 1, systemId: 's', charset: 'utf8' }]), 'test')).toThrow(/charset must be/);
-    expect(() => parseRoutes(JSON.stringify([{ name: 'r', host: 'h', port: 1, systemId: 's', destTon: 7 }]), 'test')).toThrow(/destTon must be an integer from 0 to 6/);
+    expect(() => parseRoutes(JSON.stringify([{ name: 'r', host: 'h', port: 1, systemId: 's', destTon: 7 }]), 'test')).toThrow(
+      /destTon must be an integer from 0 to 6/,
+    );
   });
 });

@@ -27,9 +27,17 @@ describe('binds', () => {
     const r = route(s, { bindMode: 'transmitter+receiver', binds: 2, systemType: 'OTP' });
     const receipts = collect(r);
     await r.allReady();
-    expect(s.boundSessions().map((b) => b.mode).sort()).toEqual(['receiver', 'receiver', 'transmitter', 'transmitter']);
+    expect(
+      s
+        .boundSessions()
+        .map((b) => b.mode)
+        .sort(),
+    ).toEqual(['receiver', 'receiver', 'transmitter', 'transmitter']);
     const sent = await r.submitText('+33611110001', 'Acme 1', SEND);
-    const rx = s.boundSessions().filter((b) => b.mode === 'receiver').map((b) => b.session);
+    const rx = s
+      .boundSessions()
+      .filter((b) => b.mode === 'receiver')
+      .map((b) => b.session);
     await until(() => receipts.find((x) => x.messageId === sent.messageIds[0]), 'receipt');
     expect(rx).toContain(s.receiptsSent.find((x) => x.submitId === sent.messageIds[0])!.session);
     expect(rx).not.toContain(s.submits.find((x) => x.id === sent.messageIds[0])!.session);
@@ -41,7 +49,16 @@ describe('binds', () => {
     await good.ready();
     expect((await good.submitText('+33611110002', 'Acme over TLS', SEND)).messageIds).toHaveLength(1);
     expect(s.messages('+33611110002')[0].text).toBe('Acme over TLS');
-    const bad = new SmppBind({ name: 'bad', host: '127.0.0.1', port: s.smppPort, systemId: 'otp', password: 'secret', tls: { ca: readFileSync(join(TLS, 'other-ca.pem')), servername: 'localhost' }, logger: quiet, reconnectInitialMs: 5000 });
+    const bad = new SmppBind({
+      name: 'bad',
+      host: '127.0.0.1',
+      port: s.smppPort,
+      systemId: 'otp',
+      password: 'secret',
+      tls: { ca: readFileSync(join(TLS, 'other-ca.pem')), servername: 'localhost' },
+      logger: quiet,
+      reconnectInitialMs: 5000,
+    });
     bad.start();
     cleanup.push(() => bad.close());
     await expect(bad.ready(700)).rejects.toThrow(/not ready/);
@@ -196,7 +213,16 @@ describe('routing and ids', () => {
     const other = await sim();
     const router = new SmscRouter(
       [
-        { name: 'fr', host: '127.0.0.1', port: fr.smppPort, systemId: 'otp', password: 'secret', countries: ['FR'], reconnectInitialMs: 50, submitDeadlineMs: 300 },
+        {
+          name: 'fr',
+          host: '127.0.0.1',
+          port: fr.smppPort,
+          systemId: 'otp',
+          password: 'secret',
+          countries: ['FR'],
+          reconnectInitialMs: 50,
+          submitDeadlineMs: 300,
+        },
         { name: 'any', host: '127.0.0.1', port: other.smppPort, systemId: 'otp', password: 'secret', reconnectInitialMs: 50 },
       ],
       quiet,
@@ -215,7 +241,10 @@ describe('routing and ids', () => {
 
   test('a route with bulk only does not take OTP traffic', async () => {
     const s = await sim();
-    const router = new SmscRouter([{ name: 'bulk', host: '127.0.0.1', port: s.smppPort, systemId: 'otp', password: 'secret', trafficClasses: ['bulk'] }], quiet);
+    const router = new SmscRouter(
+      [{ name: 'bulk', host: '127.0.0.1', port: s.smppPort, systemId: 'otp', password: 'secret', trafficClasses: ['bulk'] }],
+      quiet,
+    );
     router.start();
     cleanup.push(() => router.close());
     await expect(router.submitText('+33611110020', 'x', SEND)).rejects.toThrow(/no SMSC route serves/);

@@ -96,7 +96,16 @@ describe('a slow or missing submit_sm_resp never duplicates the SMS', () => {
     const b = await sim();
     const router = new SmscRouter(
       [
-        { name: 'a', host: '127.0.0.1', port: a.smppPort, systemId: 'otp', password: 'secret', submitDeadlineMs: 5000, throttleInitialMs: 20, throttleMaxMs: 20 },
+        {
+          name: 'a',
+          host: '127.0.0.1',
+          port: a.smppPort,
+          systemId: 'otp',
+          password: 'secret',
+          submitDeadlineMs: 5000,
+          throttleInitialMs: 20,
+          throttleMaxMs: 20,
+        },
         { name: 'b', host: '127.0.0.1', port: b.smppPort, systemId: 'otp', password: 'secret' },
       ],
       quiet,

@@ -88,10 +88,23 @@ describe('finding 2: interface_version', () => {
       [0x34, false],
     ]);
     // The check bites: a bind announcing 5.0 is refused.
-    const v5 = new SmppBind({ name: 'v5', host: '127.0.0.1', port: s.smppPort, systemId: 'otp', password: 'secret', interfaceVersion: 0x50, logger: quiet, reconnectInitialMs: 10_000 });
+    const v5 = new SmppBind({
+      name: 'v5',
+      host: '127.0.0.1',
+      port: s.smppPort,
+      systemId: 'otp',
+      password: 'secret',
+      interfaceVersion: 0x50,
+      logger: quiet,
+      reconnectInitialMs: 10_000,
+    });
     v5.start();
     cleanup.push(() => v5.close());
-    expect(await until(() => s.hostile.bindsSeen.find((b) => b.refused), 'the 5.0 bind refused')).toEqual({ systemId: 'otp', interfaceVersion: 0x50, refused: true });
+    expect(await until(() => s.hostile.bindsSeen.find((b) => b.refused), 'the 5.0 bind refused')).toEqual({
+      systemId: 'otp',
+      interfaceVersion: 0x50,
+      refused: true,
+    });
     expect(v5.state).not.toBe('bound');
   });
 });

@@ -27,7 +27,13 @@ function listening(port: number): Promise<boolean> {
 }
 
 test('starts simulator, worker and codec server; an OTP goes through; SIGINT stops them all', async () => {
-  const [smppPort, httpPort, codecPort, metricsPort, sdkMetricsPort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const [smppPort, httpPort, codecPort, metricsPort, sdkMetricsPort] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const env = {
     ...process.env,
     TEMPORAL_ADDRESS: temporalAddress(),

@@ -23,7 +23,14 @@ afterAll(async () => {
 async function elsewhere(phone: string, optedOut: boolean): Promise<void> {
   const change = { optedOut, at: new Date().toISOString() };
   const workflowId = optOutWorkflowId(stack.config.keys.hash[0], phone);
-  if (optedOut) await stack.otp.temporal.workflow.signalWithStart(OPT_OUT_WORKFLOW, { workflowId, taskQueue: stack.config.temporal.taskQueue, args: [change], signal: optOutSignal, signalArgs: [change] });
+  if (optedOut)
+    await stack.otp.temporal.workflow.signalWithStart(OPT_OUT_WORKFLOW, {
+      workflowId,
+      taskQueue: stack.config.temporal.taskQueue,
+      args: [change],
+      signal: optOutSignal,
+      signalArgs: [change],
+    });
   else await stack.otp.temporal.workflow.getHandle(workflowId).signal(optOutSignal, change);
 }
 

@@ -70,14 +70,22 @@ test("someone with access to the namespace but no keys cannot stall B's session 
   // B's key id is visible in any payload's metadata; the ciphertext is garbage (its tag cannot check).
   const keyId = b.config.keys.payload[0].id;
   const forger: PayloadCodec = {
-    encode: async (payloads) => payloads.map(() => ({ metadata: { encoding: Buffer.from(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: Buffer.from(keyId) }, data: randomBytes(64) })),
+    encode: async (payloads) =>
+      payloads.map(() => ({ metadata: { encoding: Buffer.from(ENCRYPTED_ENCODING), [KEY_ID_METADATA]: Buffer.from(keyId) }, data: randomBytes(64) })),
     decode: async (payloads) => payloads,
   };
   const client = new Client({ connection: b.otp.temporal.connection, namespace: b.config.temporal.namespace, dataConverter: { payloadCodecs: [forger] } });
   const handle = client.workflow.getHandle(sent.sessionId);
   // Refused (the refusal comes back encrypted with B's key, which the forger cannot read).
   await expect(handle.executeUpdate(verifyUpdate, { args: [{ sealedCode: 'x' }] })).rejects.toThrow(/Unknown encoding: binary\/encrypted/);
-  await handle.signal(deliveryReceiptSignal, { messageId: 'forged', codeSeq: 1, stat: 'UNDELIV', outcome: 'failed', err: '001', receivedAt: new Date().toISOString() });
+  await handle.signal(deliveryReceiptSignal, {
+    messageId: 'forged',
+    codeSeq: 1,
+    stat: 'UNDELIV',
+    outcome: 'failed',
+    err: '001',
+    receivedAt: new Date().toISOString(),
+  });
   // Still answering at once, the code unspent and its delivery untouched by the forged receipt.
   expect((await b.otp.status(phone))?.code).toMatchObject({ state: 'active', attemptsRemaining: 5 });
   expect(await b.otp.verify(phone, code)).toMatchObject({ valid: true, outcome: 'verified' });

@@ -19,15 +19,22 @@ const phone = () => `+336127${String(++n).padStart(5, '0')}`;
 beforeAll(async () => {
   const http = await startHttpReceiver((r) => (r.path === '/broken' ? 500 : 204));
   receiver = { url: `${http.base}/otp`, posts: http.requests, close: http.close };
-  stack = await startStack({}, {
-    OTP_CALLBACK_KEY: CALLBACK_KEY,
-    OTP_PROFILES: JSON.stringify({
-      ...TEST_PROFILES,
-      hooked: { extends: 'fast', deliveryWebhookUrl: receiver.url, templates: { en: '{brand}: your code is {code}.', fr: '{brand} : votre code est {code}.' } },
-      broken: { extends: 'fast', deliveryWebhookUrl: `${http.base}/broken` },
-      outside: { extends: 'fast', deliveryWebhookUrl: 'http://10.1.2.3/otp' },
-    }),
-  });
+  stack = await startStack(
+    {},
+    {
+      OTP_CALLBACK_KEY: CALLBACK_KEY,
+      OTP_PROFILES: JSON.stringify({
+        ...TEST_PROFILES,
+        hooked: {
+          extends: 'fast',
+          deliveryWebhookUrl: receiver.url,
+          templates: { en: '{brand}: your code is {code}.', fr: '{brand} : votre code est {code}.' },
+        },
+        broken: { extends: 'fast', deliveryWebhookUrl: `${http.base}/broken` },
+        outside: { extends: 'fast', deliveryWebhookUrl: 'http://10.1.2.3/otp' },
+      }),
+    },
+  );
 });
 afterAll(async () => {
   await stack?.stop();
@@ -77,7 +84,12 @@ test('the code goes to the profile’s webhook, signed; the caller never sees it
 
   // No code and no number in the raw history; no code even decrypted with the payload keys.
   const bytes = await rawHistory(stack.otp.temporal, sent.sessionId);
-  for (const [secret, what] of [[body.code, 'the code'], [to, 'the number'], [to.slice(1), 'the number without +']]) expectAbsent(bytes, secret, what);
+  for (const [secret, what] of [
+    [body.code, 'the code'],
+    [to, 'the number'],
+    [to.slice(1), 'the number without +'],
+  ])
+    expectAbsent(bytes, secret, what);
   const history = await stack.otp.temporal.workflow.getHandle(sent.sessionId).fetchHistory();
   const payloads = collectPayloads(history);
   expect(payloads.length).toBeGreaterThan(3);
@@ -101,8 +113,12 @@ test('a profile without deliveryWebhookUrl refuses channel "webhook", naming the
 test('channel "webhook" takes no caller code or fallback contact, and a URL outside OTP_OUTBOUND_ALLOW is refused before anything is sent', async () => {
   const to = phone();
   const before = receiver.posts.length;
-  await expect(stack.otp.send(to, { profile: 'hooked', channel: 'webhook', code: '123456' })).rejects.toThrow('channel "webhook" sends a code the workers make: drop the code');
-  await expect(stack.otp.send(to, { profile: 'hooked', channel: 'webhook', email: 'a@example.com' })).rejects.toThrow('channel "webhook" has no fallback channels: drop email and webhookUrl');
+  await expect(stack.otp.send(to, { profile: 'hooked', channel: 'webhook', code: '123456' })).rejects.toThrow(
+    'channel "webhook" sends a code the workers make: drop the code',
+  );
+  await expect(stack.otp.send(to, { profile: 'hooked', channel: 'webhook', email: 'a@example.com' })).rejects.toThrow(
+    'channel "webhook" has no fallback channels: drop email and webhookUrl',
+  );
   await expect(stack.otp.send(to, { profile: 'outside', channel: 'webhook' })).rejects.toThrow(/^profile "outside" deliveryWebhookUrl .*OTP_OUTBOUND_ALLOW/);
   expect(receiver.posts.length).toBe(before);
   expect(stack.sim.messages(to)).toHaveLength(0);
@@ -112,7 +128,10 @@ test('a receiver that answers 500 fails the send; the code is recorded as failed
   const to = phone();
   const err = await stack.otp.send(to, { profile: 'broken', channel: 'webhook' }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(OtpRequestError);
-  expect(err).toMatchObject({ type: 'DispatchFailed', message: expect.stringMatching(/^webhook delivery failed: webhook delivery to 127\.0\.0\.1:\d+ answered HTTP 500$/) });
+  expect(err).toMatchObject({
+    type: 'DispatchFailed',
+    message: expect.stringMatching(/^webhook delivery failed: webhook delivery to 127\.0\.0\.1:\d+ answered HTTP 500$/),
+  });
   const sessionId = stack.otp.sessionId(to);
   expect(postsFor(sessionId)).toHaveLength(1);
   const status = await stack.otp.status(to);
@@ -121,4 +140,3 @@ test('a receiver that answers 500 fails the send; the code is recorded as failed
   expect(stack.sim.messages(to)).toHaveLength(0);
   expect(postsFor(sessionId)).toHaveLength(1);
 });
-

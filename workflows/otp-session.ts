@@ -133,7 +133,8 @@ function invalid(message: string): ApplicationFailure {
 
 function validateSend(req: SendOtpRequest): void {
   if (isUnencrypted(req)) throw invalid(UNENCRYPTED_REFUSAL);
-  if (typeof req === 'object' && req !== null && 'code' in req) throw invalid('code must be sent sealed, as sealedCode (see the README contract): a plain code would sit in history');
+  if (typeof req === 'object' && req !== null && 'code' in req)
+    throw invalid('code must be sent sealed, as sealedCode (see the README contract): a plain code would sit in history');
   const problem = sendRequestProblem(req);
   if (problem) throw invalid(problem);
   if (req.sealedCode !== undefined) validateOpened(req.opened, 'send');
@@ -149,14 +150,16 @@ function validateOpened(opened: VerifyOtpRequest['opened'], use: 'verify' | 'sen
   // A code sealed for a send (the caller's own code, readable in history as ciphertext) is never a verify, nor the reverse.
   if (opened.use !== use) throw invalid(`sealedCode was sealed for a ${opened.use || 'different'} request, not a ${use}`);
   const age = Date.now() - opened.sealedAtMs;
-  if (age > SEAL_MAX_AGE_MS || age < -SEAL_MAX_SKEW_MS) throw invalid('sealedCode is too old (or from a clock far ahead): seal the code again for each request, and keep clocks in sync');
+  if (age > SEAL_MAX_AGE_MS || age < -SEAL_MAX_SKEW_MS)
+    throw invalid('sealedCode is too old (or from a clock far ahead): seal the code again for each request, and keep clocks in sync');
 }
 
 function validateVerify(req: VerifyOtpRequest): void {
   if (isUnencrypted(req)) throw invalid(UNENCRYPTED_REFUSAL);
   const problem = verifyRequestProblem(req);
   if (problem) throw invalid(problem);
-  if (typeof req.sealedCode !== 'string' || req.sealedCode.length < 20) throw invalid('sealedCode must be the code sealed with OTP_SEAL_PUBLIC_KEY (see the README contract)');
+  if (typeof req.sealedCode !== 'string' || req.sealedCode.length < 20)
+    throw invalid('sealedCode must be the code sealed with OTP_SEAL_PUBLIC_KEY (see the README contract)');
   validateOpened(req.opened, 'verify');
 }
 
@@ -190,7 +193,14 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
   if (isUnencrypted(input)) throw ApplicationFailure.create({ type: 'InvalidRequest', message: UNENCRYPTED_REFUSAL, nonRetryable: true });
   // A malformed input (null, no tenant) would throw a TypeError below and fail every workflow task, forever:
   // it fails the session at once instead. Every recorded history has a valid input, so replays are unchanged.
-  if (typeof input !== 'object' || input === null || Array.isArray(input) || typeof input.tenant !== 'string' || !NAME_PATTERN.test(input.tenant) || (input.maskedPhone !== undefined && typeof input.maskedPhone !== 'string')) {
+  if (
+    typeof input !== 'object' ||
+    input === null ||
+    Array.isArray(input) ||
+    typeof input.tenant !== 'string' ||
+    !NAME_PATTERN.test(input.tenant) ||
+    (input.maskedPhone !== undefined && typeof input.maskedPhone !== 'string')
+  ) {
     throw invalid('the session input must be {"tenant", "maskedPhone", "v"?} (see the README contract)');
   }
   // Carried state is trusted (it names the number and the nonce), so only this workflow's own continue-as-new may pass it.
@@ -384,7 +394,8 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       // Inside the cooldown and moments after an accepted send: the same click twice, so the same answer
       // (a click that asked for something else gets the refusal).
       const last = s.lastAccepted;
-      if (r.reason === 'resend_cooldown' && last && now - last.atMs < DOUBLE_CLICK_MS && (last.request === undefined || last.request === sendFingerprint(req))) return last.result;
+      if (r.reason === 'resend_cooldown' && last && now - last.atMs < DOUBLE_CLICK_MS && (last.request === undefined || last.request === sendFingerprint(req)))
+        return last.result;
       return refuse(r);
     }
     const { rules } = r;
@@ -422,8 +433,13 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     const expiresAtMs = now + rules.ttlSeconds * 1000;
     if (r.kind === 'sandbox') note('sent', `code #${seq} issued for a sandbox number (not dispatched), profile ${rules.profile}`);
     else if (r.kind === 'custom') note('sent', `code #${seq} issued for the custom channel (the caller delivers it), profile ${rules.profile}`);
-    else if (r.kind === 'sms') note('sent', `code #${seq} submitted on route ${r.route} as ${r.segments} ${r.encoding} segment(s), message ${r.messageIds.join(',')}, profile ${rules.profile}`);
-    else if (r.kind === 'webhook') note('sent', `code #${seq} posted to the profile's delivery webhook: ${r.delivered ? 'delivered' : 'failed'} (${r.detail}), profile ${rules.profile}`);
+    else if (r.kind === 'sms')
+      note(
+        'sent',
+        `code #${seq} submitted on route ${r.route} as ${r.segments} ${r.encoding} segment(s), message ${r.messageIds.join(',')}, profile ${rules.profile}`,
+      );
+    else if (r.kind === 'webhook')
+      note('sent', `code #${seq} posted to the profile's delivery webhook: ${r.delivered ? 'delivered' : 'failed'} (${r.detail}), profile ${rules.profile}`);
     // The replaced code stays valid for a short grace window: its SMS may be the one that arrives.
     const old = s.current;
     if (old && old.state === 'active' && old.expiresAtMs > now) {
@@ -448,7 +464,8 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       maxAttempts: rules.maxAttempts,
       attemptsUsed: 0,
       state: 'active',
-      delivery: r.kind === 'sandbox' ? 'delivered' : r.kind === 'custom' ? 'pending' : r.kind === 'webhook' ? (r.delivered ? 'delivered' : 'failed') : 'submitted',
+      delivery:
+        r.kind === 'sandbox' ? 'delivered' : r.kind === 'custom' ? 'pending' : r.kind === 'webhook' ? (r.delivered ? 'delivered' : 'failed') : 'submitted',
       segments: r.segments,
       encoding: r.encoding,
       locale: r.render.locale,
@@ -526,7 +543,11 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       if (seen && Date.now() - seen.atMs < IDEMPOTENCY_RETENTION_MS) {
         // Only the same request may add its code, and never while the number is locked.
         if (v3 && seen.request !== undefined && seen.request !== sendFingerprint(req)) {
-          throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'idempotencyKey was already used for a different send request', nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: 'InvalidRequest',
+            message: 'idempotencyKey was already used for a different send request',
+            nonRetryable: true,
+          });
         }
         if (lockedUntil(s.lockout, Date.now()) === undefined) alsoAccept(req, seen.result);
         return seen.result;
@@ -617,7 +638,8 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       }
       const d = verifyCode(s, { digests: opened.digests, purpose, profile: req.profile, context: req.context }, Date.now());
       if (d.lockedNow && d.code) note('locked', `code #${d.code.seq} locked after ${d.code.attemptsUsed} wrong attempts`);
-      if (d.lockedUntilMs !== undefined && d.outcome !== 'locked') note('locked', `session locked until ${new Date(d.lockedUntilMs).toISOString()} after ${s.lockoutRules?.maxFailures} wrong codes`);
+      if (d.lockedUntilMs !== undefined && d.outcome !== 'locked')
+        note('locked', `session locked until ${new Date(d.lockedUntilMs).toISOString()} after ${s.lockoutRules?.maxFailures} wrong codes`);
       const result = answer(d.outcome, d.code, d.lockedUntilMs);
       if (key) {
         keys[key] = {
@@ -660,7 +682,11 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     if (seen[opened.sealId] !== undefined) throw invalid('this sealedCode was already used: seal the code again for each request');
     const young = Object.values(seen).filter((at) => at >= Date.now() - SEAL_MAX_AGE_MS - SEAL_MAX_SKEW_MS).length;
     if (young >= MAX_SEALS_SEEN) {
-      throw ApplicationFailure.create({ type: 'TooManyRequests', message: 'too many requests with sealed codes for this number in the last minutes: try again later', nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'TooManyRequests',
+        message: 'too many requests with sealed codes for this number in the last minutes: try again later',
+        nonRetryable: true,
+      });
     }
   }
 
@@ -786,7 +812,10 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       if (!('dispatched' in r)) return;
       c.retriesDone++;
       addAttempt(c, r.dispatched);
-      note('retry', `code #${c.seq} re-sent (same code), retry ${c.retriesDone}/${c.retrySchedule.length} after ${why}, message ${r.dispatched.messageIds.join(',')}`);
+      note(
+        'retry',
+        `code #${c.seq} re-sent (same code), retry ${c.retriesDone}/${c.retrySchedule.length} after ${why}, message ${r.dispatched.messageIds.join(',')}`,
+      );
     } catch (err) {
       c.retriesDone++;
       note('retry', `code #${c.seq} retry ${c.retriesDone} failed: ${failure(err).message}`);
@@ -824,7 +853,11 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
   const tooLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > MAX_HISTORY_EVENTS;
   /** Nothing to remember: every send so far was refused as overloaded (no code, no send, no key). */
   const forgettable = () =>
-    version > 0 && s.codeSeq === 0 && s.sends.length === 0 && Object.keys(s.idempotency).length === 0 && s.events.every((e) => e.type === 'refused' && e.detail.startsWith('overloaded'));
+    version > 0 &&
+    s.codeSeq === 0 &&
+    s.sends.length === 0 &&
+    Object.keys(s.idempotency).length === 0 &&
+    s.events.every((e) => e.type === 'refused' && e.detail.startsWith('overloaded'));
 
   // Started by update-with-start: let the first send begin before planning anything (a start
   // whose update was rejected by the validator ends after the retention period).

@@ -5,8 +5,27 @@
  * payloads) so it never enters history. Workers read the trail with the `revisions` query into
  * their cache (activities/sender-approvals.ts); no send waits for this workflow.
  */
-import { ActivityFailure, ApplicationFailure, allHandlersFinished, condition, continueAsNew, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import { SENDER_APPROVAL_WORKFLOW_ID_PREFIX, approveRevisionUpdate, isUnencrypted, proposeRevisionUpdate, rejectRevisionUpdate, revisionsQuery, type SenderApprovalInput, type SenderRevision, type SenderRevisionContent } from '../contract';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyLocalActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  SENDER_APPROVAL_WORKFLOW_ID_PREFIX,
+  approveRevisionUpdate,
+  isUnencrypted,
+  proposeRevisionUpdate,
+  rejectRevisionUpdate,
+  revisionsQuery,
+  type SenderApprovalInput,
+  type SenderRevision,
+  type SenderRevisionContent,
+} from '../contract';
 import { ApprovalError, applyDecision, applyProposal, checkDecision, checkProposal } from '../policy/approval';
 import type { OtpActivities } from '../activities/types';
 
@@ -27,14 +46,16 @@ function typed<T>(fn: () => T): T {
 
 /** Only holders of the payload keys write the trail: a plain payload is refused. */
 function encrypted(req: unknown): void {
-  if (isUnencrypted(req) || typeof req !== 'object' || req === null) throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'an encrypted request object is required', nonRetryable: true });
+  if (isUnencrypted(req) || typeof req !== 'object' || req === null)
+    throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'an encrypted request object is required', nonRetryable: true });
 }
 
 export async function otpSenderApproval(input: SenderApprovalInput): Promise<void> {
   // Started under another id (a session's, to squat it), it ends at once.
   if (!workflowInfo().workflowId.startsWith(SENDER_APPROVAL_WORKFLOW_ID_PREFIX) || isUnencrypted(input)) return;
   // Carried state is signed by the workers (codec/carried-state-codec.ts): a trail handed in by anyone else is refused.
-  if (input.carriedRefused) throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'carried approval state without a valid worker signature', nonRetryable: true });
+  if (input.carriedRefused)
+    throw ApplicationFailure.create({ type: 'InvalidRequest', message: 'carried approval state without a valid worker signature', nonRetryable: true });
   const trail: SenderRevision[] = Array.isArray(input.carried) ? input.carried : [];
   const perRun = input.changesPerRun ?? DEFAULT_CHANGES_PER_RUN;
   let changes = 0;
@@ -90,5 +111,9 @@ export async function otpSenderApproval(input: SenderApprovalInput): Promise<voi
   // Runs for as long as the tenant exists; a long trail moves on to a new run with the same state.
   await condition(() => changes >= perRun || workflowInfo().continueAsNewSuggested);
   await condition(allHandlersFinished);
-  await continueAsNew<typeof otpSenderApproval>({ tenant: input.tenant, carried: trail, ...(input.changesPerRun !== undefined ? { changesPerRun: input.changesPerRun } : {}) });
+  await continueAsNew<typeof otpSenderApproval>({
+    tenant: input.tenant,
+    carried: trail,
+    ...(input.changesPerRun !== undefined ? { changesPerRun: input.changesPerRun } : {}),
+  });
 }

@@ -6,7 +6,12 @@ const ms = (v: number | null | undefined) => (v === null || v === undefined ? '�
 const num = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? '—' : v.toFixed(digits));
 const ratio = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : `${v.toFixed(2)}×`);
 const sum = (m: Record<string, number>) => Object.values(m).reduce((a, b) => a + b, 0);
-const kv = (m: Record<string, number>) => (Object.keys(m).length ? Object.entries(m).map(([k, v]) => `${k} ${v}`).join(', ') : '0');
+const kv = (m: Record<string, number>) =>
+  Object.keys(m).length
+    ? Object.entries(m)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')
+    : '0';
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 const lpad = (s: string, n: number) => (s.length >= n ? s : ' '.repeat(n - s.length) + s);
 
@@ -25,13 +30,33 @@ const missing = (s: Summary | undefined) => (s && s.missing ? `, ${s.missing} no
 export function otherCpu(t: TrialResult): number | null {
   const machine = t.resources.machine;
   if (!machine) return null;
-  const ours = Object.entries(t.resources).filter(([k]) => k !== 'machine').reduce((a, [, r]) => a + r.cpuMeanPct, 0);
+  const ours = Object.entries(t.resources)
+    .filter(([k]) => k !== 'machine')
+    .reduce((a, [, r]) => a + r.cpuMeanPct, 0);
   return Math.max(0, Math.round((machine.cpuMeanPct - ours) * 10) / 10);
 }
 
 function trialRows(trials: TrialResult[]): string {
   return table(
-    ['trial', 'offered/s', 'achieved/s', 'submit p50', 'p95', 'p99', 'max', 'call p50', 'p95', 'p99', 'max', 'late p99', 'errors', 'refused', 'dups', 'lost', 'other CPU %'],
+    [
+      'trial',
+      'offered/s',
+      'achieved/s',
+      'submit p50',
+      'p95',
+      'p99',
+      'max',
+      'call p50',
+      'p95',
+      'p99',
+      'max',
+      'late p99',
+      'errors',
+      'refused',
+      'dups',
+      'lost',
+      'other CPU %',
+    ],
     trials.map((t) => [
       t.label,
       num(t.offeredRate),
@@ -51,7 +76,8 @@ function trialRows(trials: TrialResult[]): string {
 function resourceRows(trials: TrialResult[]): string {
   const rows: string[][] = [];
   for (const t of trials) {
-    for (const [proc, r] of Object.entries(t.resources)) rows.push([t.label, proc, num(r.cpuMeanPct), num(r.cpuPeakPct), num(r.rssMeanMB, 0), num(r.rssPeakMB, 0)]);
+    for (const [proc, r] of Object.entries(t.resources))
+      rows.push([t.label, proc, num(r.cpuMeanPct), num(r.cpuPeakPct), num(r.rssMeanMB, 0), num(r.rssPeakMB, 0)]);
   }
   return table(['trial', 'process', 'CPU mean %', 'CPU peak %', 'RSS mean MB', 'RSS peak MB'], rows);
 }
@@ -59,18 +85,39 @@ function resourceRows(trials: TrialResult[]): string {
 export function humanReport(r: BenchResult): string {
   const out: string[] = [];
   const m = r.machine;
-  out.push(`Machine: ${m.nproc} CPU (${m.cpuModel}), ${m.memoryGB} GB RAM, load ${m.loadAverage.map((l) => l.toFixed(2)).join(' ')} at start; Node ${m.node}; ${m.temporal}; ${m.os}`);
-  out.push(`Server: ${r.config.server}; task queues ${r.config.taskQueue} / ${r.config.baselineTaskQueue}; numbers ${r.config.numbers}; SMSC TPS ${r.config.smscTps || 'unlimited'}; receipt delay ${r.config.receiptDelayMs} ms`);
+  out.push(
+    `Machine: ${m.nproc} CPU (${m.cpuModel}), ${m.memoryGB} GB RAM, load ${m.loadAverage.map((l) => l.toFixed(2)).join(' ')} at start; Node ${m.node}; ${m.temporal}; ${m.os}`,
+  );
+  out.push(
+    `Server: ${r.config.server}; task queues ${r.config.taskQueue} / ${r.config.baselineTaskQueue}; numbers ${r.config.numbers}; SMSC TPS ${r.config.smscTps || 'unlimited'}; receipt delay ${r.config.receiptDelayMs} ms`,
+  );
   out.push('');
-  out.push('Latency: submit = send call -> submit_sm at the SMSC; call = send call round trip; late = generator behind its schedule; other CPU = processes outside the stack.');
+  out.push(
+    'Latency: submit = send call -> submit_sm at the SMSC; call = send call round trip; late = generator behind its schedule; other CPU = processes outside the stack.',
+  );
   out.push(trialRows(r.trials));
   for (const t of r.trials) {
     const extra: string[] = [];
-    if (t.receipt) extra.push(`receipt SMSC -> session p50 ${pv(t.receipt, t.receipt.p50)} p95 ${pv(t.receipt, t.receipt.p95)} p99 ${pv(t.receipt, t.receipt.p99)} max ${pv(t.receipt, t.receipt.max)} (n=${t.receipt.n}${missing(t.receipt)})`);
+    if (t.receipt)
+      extra.push(
+        `receipt SMSC -> session p50 ${pv(t.receipt, t.receipt.p50)} p95 ${pv(t.receipt, t.receipt.p95)} p99 ${pv(t.receipt, t.receipt.p99)} max ${pv(t.receipt, t.receipt.max)} (n=${t.receipt.n}${missing(t.receipt)})`,
+      );
     if (t.verify) extra.push(`verify call p50 ${ms(t.verify.p50)} p95 ${ms(t.verify.p95)} p99 ${ms(t.verify.p99)} max ${ms(t.verify.max)} (n=${t.verify.n})`);
-    if (t.history) extra.push(`history ${num(t.history.eventsPerSession)} events/session, ${num(t.history.eventsPerSend)} per accepted send (${t.history.totalEvents} events, ${t.history.sessions} sessions, ${t.history.sends} sends; ${Object.entries(t.history.workflows).map(([k, v]) => `${k} ${v.count}×, ${v.events} ev`).join('; ')})`);
+    if (t.history)
+      extra.push(
+        `history ${num(t.history.eventsPerSession)} events/session, ${num(t.history.eventsPerSend)} per accepted send (${t.history.totalEvents} events, ${t.history.sessions} sessions, ${t.history.sends} sends; ${Object.entries(
+          t.history.workflows,
+        )
+          .map(([k, v]) => `${k} ${v.count}×, ${v.events} ev`)
+          .join('; ')})`,
+      );
     extra.push(`statuses ${kv(t.statuses)}; refusals ${kv(t.refusals)}; errors ${kv(t.errors)}`);
-    if (Object.keys(t.errorSamples).length) extra.push(`error samples: ${Object.entries(t.errorSamples).map(([k, v]) => `${k}: ${v}`).join(' | ')}`);
+    if (Object.keys(t.errorSamples).length)
+      extra.push(
+        `error samples: ${Object.entries(t.errorSamples)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(' | ')}`,
+      );
     out.push(`  ${t.label}: ${extra.join('\n    ')}`);
   }
   out.push('');
@@ -79,7 +126,9 @@ export function humanReport(r: BenchResult): string {
     out.push('');
     for (const s of [r.search.product, r.search.leastDurable]) {
       if (!s) continue;
-      out.push(`Rate search (${s.target}): highest passing rate ${num(s.rate)}/s${s.failedAt !== null ? `, failed at ${num(s.failedAt)}/s` : ''} (p99 send->submit < ${s.thresholdMs} ms, 0 errors, 0 duplicates)`);
+      out.push(
+        `Rate search (${s.target}): highest passing rate ${num(s.rate)}/s${s.failedAt !== null ? `, failed at ${num(s.failedAt)}/s` : ''} (p99 send->submit < ${s.thresholdMs} ms, 0 errors, 0 duplicates)`,
+      );
       out.push(
         table(
           ['rate/s', 'verdict', 'submit p50', 'p99', 'call p99', 'late p99', 'errors', 'dups', 'worker CPU', 'server CPU', 'other CPU', 'why'],
@@ -105,7 +154,9 @@ export function humanReport(r: BenchResult): string {
     const o = r.overload;
     const t = o.trial;
     out.push('');
-    out.push(`Overload (${o.target}): ${num(o.burst.rate)}/s for ${o.burst.seconds} s (2× ${num(o.foundRate)}/s), then ${num(o.after.rate)}/s for ${o.after.seconds} s`);
+    out.push(
+      `Overload (${o.target}): ${num(o.burst.rate)}/s for ${o.burst.seconds} s (2× ${num(o.foundRate)}/s), then ${num(o.after.rate)}/s for ${o.after.seconds} s`,
+    );
     out.push(
       `  not sent nor refused within 2 s: ${t.unansweredWithin2s}; never answered: ${t.neverAnswered}; duplicates: ${t.duplicatesAtEnd ?? t.duplicates}; sessions lost: ${t.sessionsLost} (answered sent without SMS: ${t.sentWithoutSms}); refusals ${kv(t.refusals)}; errors ${kv(t.errors)}`,
     );
@@ -137,7 +188,9 @@ export function markdownReport(r: BenchResult): string {
   const lines: string[] = [];
   lines.push(`Run ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC: \`${r.command}\``);
   lines.push('');
-  lines.push(`Machine: ${m.nproc} CPU (${m.cpuModel}), ${m.memoryGB} GB RAM, ${m.os}, Node ${m.node}, ${m.temporal}. Server: ${r.config.server}. Every process (server, worker, baseline worker, simulator, load generator) shares these cores.`);
+  lines.push(
+    `Machine: ${m.nproc} CPU (${m.cpuModel}), ${m.memoryGB} GB RAM, ${m.os}, Node ${m.node}, ${m.temporal}. Server: ${r.config.server}. Every process (server, worker, baseline worker, simulator, load generator) shares these cores.`,
+  );
   lines.push('');
   lines.push(`Main trial: ${r.config.rate}/s for ${r.config.durationS} s, ${r.config.numbers} numbers, same arrival schedule for each column.`);
   lines.push('');
@@ -145,13 +198,22 @@ export function markdownReport(r: BenchResult): string {
   lines.push(`|---|${present.map(() => '---:').join('|')}|`);
   const row = (label: string, f: (t: TrialResult) => string) => lines.push(`| ${label} | ${present.map(([t]) => f(t!)).join(' | ')} |`);
   row('offered / achieved rate (/s)', (t) => `${num(t.offeredRate)} / ${num(t.achievedRate)}`);
-  row('send → submit_sm p50 / p95 / p99 / max', (t) => pcts(t.sendToSubmit).join(' / ') + (t.sendToSubmit.missing ? ` (${t.sendToSubmit.missing} of ${t.sendToSubmit.n} no SMS)` : ''));
+  row(
+    'send → submit_sm p50 / p95 / p99 / max',
+    (t) => pcts(t.sendToSubmit).join(' / ') + (t.sendToSubmit.missing ? ` (${t.sendToSubmit.missing} of ${t.sendToSubmit.n} no SMS)` : ''),
+  );
   row('send call p50 / p95 / p99 / max', (t) => `${ms(t.sendCall.p50)} / ${ms(t.sendCall.p95)} / ${ms(t.sendCall.p99)} / ${ms(t.sendCall.max)}`);
-  row('receipt SMSC → session p50 / p99', (t) => (t.receipt ? `${pv(t.receipt, t.receipt.p50)} / ${pv(t.receipt, t.receipt.p99)}${t.receipt.missing ? ` (${t.receipt.missing} of ${t.receipt.n} sampled not recorded yet)` : ''}` : '—'));
+  row('receipt SMSC → session p50 / p99', (t) =>
+    t.receipt
+      ? `${pv(t.receipt, t.receipt.p50)} / ${pv(t.receipt, t.receipt.p99)}${t.receipt.missing ? ` (${t.receipt.missing} of ${t.receipt.n} sampled not recorded yet)` : ''}`
+      : '—',
+  );
   row('verify call p50 / p99', (t) => (t.verify ? `${ms(t.verify.p50)} / ${ms(t.verify.p99)}` : '—'));
   row('errors / refusals / duplicates / lost', (t) => `${sum(t.errors)} / ${sum(t.refusals)} / ${t.duplicatesAtEnd ?? t.duplicates} / ${t.sessionsLost}`);
   row('generator lateness p99', (t) => ms(t.lateness.p99));
-  row('worker CPU mean (peak), % of a core', (t) => cpu(t.resources[t.target === 'least-durable' ? 'baseline-worker' : t.target === 'product' ? 'worker' : 'generator']));
+  row('worker CPU mean (peak), % of a core', (t) =>
+    cpu(t.resources[t.target === 'least-durable' ? 'baseline-worker' : t.target === 'product' ? 'worker' : 'generator']),
+  );
   row('worker RSS peak', (t) => rss(t.resources[t.target === 'least-durable' ? 'baseline-worker' : t.target === 'product' ? 'worker' : 'generator']));
   row('server CPU mean (peak)', (t) => cpu(t.resources.server));
   row('server RSS peak', (t) => rss(t.resources.server));
@@ -176,14 +238,16 @@ export function markdownReport(r: BenchResult): string {
     for (const sr of [r.search.product, r.search.leastDurable]) {
       if (!sr) continue;
       lines.push('');
-      lines.push(`Rate search, ${sr.target === 'product' ? 'ours (product)' : 'least-durable Temporal send'}: ${num(sr.rate)}/s holds p99 send → submit_sm < ${sr.thresholdMs} ms with 0 errors and 0 duplicates${sr.failedAt !== null ? `; ${num(sr.failedAt)}/s does not` : ''}.`);
+      lines.push(
+        `Rate search, ${sr.target === 'product' ? 'ours (product)' : 'least-durable Temporal send'}: ${num(sr.rate)}/s holds p99 send → submit_sm < ${sr.thresholdMs} ms with 0 errors and 0 ' + 'duplicates${sr.failedAt !== null ? `; ${num(sr.failedAt)}/s does not` : ''}.`,
+      );
       lines.push('');
       lines.push('| rate (/s) | verdict | send → submit p50 / p99 | send call p99 | worker CPU | server CPU | other CPU | why |');
       lines.push('|---:|---|---:|---:|---:|---:|---:|---|');
       for (const t of sr.trials) {
         const worker = t.resources[sr.target === 'product' ? 'worker' : 'baseline-worker'];
         lines.push(
-          `| ${num(t.offeredRate)} | ${t.pass ? 'pass' : 'fail'} | ${pv(t.sendToSubmit, t.sendToSubmit.p50)} / ${pv(t.sendToSubmit, t.sendToSubmit.p99)} | ${ms(t.sendCall.p99)} | ${cpu(worker)} | ${cpu(t.resources.server)} | ${num(otherCpu(t), 0)}% | ${(t.failReasons ?? []).join('; ')} |`,
+          `| ${num(t.offeredRate)} | ${t.pass ? 'pass' : 'fail'} | ${pv(t.sendToSubmit, t.sendToSubmit.p50)} / ${pv(t.sendToSubmit, t.sendToSubmit.p99)} | ' + '${ms(t.sendCall.p99)} | ${cpu(worker)} | ${cpu(t.resources.server)} | ${num(otherCpu(t), 0)}% | ' + '${(t.failReasons ?? []).join('; ')} |`,
         );
       }
     }
@@ -192,7 +256,9 @@ export function markdownReport(r: BenchResult): string {
     const o = r.overload;
     const t = o.trial;
     lines.push('');
-    lines.push(`Overload: ${num(o.burst.rate)}/s for ${o.burst.seconds} s (2× the found rate ${num(o.foundRate)}/s), then ${num(o.after.rate)}/s for ${o.after.seconds} s.`);
+    lines.push(
+      `Overload: ${num(o.burst.rate)}/s for ${o.burst.seconds} s (2× the found rate ${num(o.foundRate)}/s), then ${num(o.after.rate)}/s for ${o.after.seconds} s.`,
+    );
     lines.push('');
     lines.push('| figure | value |');
     lines.push('|---|---:|');
@@ -201,7 +267,9 @@ export function markdownReport(r: BenchResult): string {
     lines.push(`| errors | ${kv(t.errors)} |`);
     lines.push(`| duplicate SMS | ${t.duplicatesAtEnd ?? t.duplicates} |`);
     lines.push(`| sessions lost (not refused, no SMS) | ${t.sessionsLost} |`);
-    lines.push(`| p99 back under ${r.config.thresholdMs} ms after the burst | ${o.recoverySeconds === null ? 'not within the run' : `${o.recoverySeconds} s`} |`);
+    lines.push(
+      `| p99 back under ${r.config.thresholdMs} ms after the burst | ${o.recoverySeconds === null ? 'not within the run' : `${o.recoverySeconds} s`} |`,
+    );
     lines.push(`| p99 per 1-s window (ms) | ${(t.windows ?? []).map((w) => (w.p99 === null ? '∞' : Math.round(w.p99))).join(' ')} |`);
   }
   return lines.join('\n');

@@ -37,7 +37,15 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function asSubmit(v: unknown): SubmitItem | null {
-  if (!isObject(v) || typeof v.seq !== 'number' || typeof v.to !== 'string' || typeof v.at !== 'number' || typeof v.mono !== 'number' || typeof v.status !== 'number') return null;
+  if (
+    !isObject(v) ||
+    typeof v.seq !== 'number' ||
+    typeof v.to !== 'string' ||
+    typeof v.at !== 'number' ||
+    typeof v.mono !== 'number' ||
+    typeof v.status !== 'number'
+  )
+    return null;
   return { seq: v.seq, to: v.to, at: v.at, mono: v.mono, status: v.status, id: typeof v.id === 'string' ? v.id : undefined };
 }
 function asReceipt(v: unknown): ReceiptItem | null {
@@ -45,7 +53,15 @@ function asReceipt(v: unknown): ReceiptItem | null {
   return { seq: v.seq, submitId: v.submitId, to: v.to, at: v.at, status: typeof v.status === 'number' ? v.status : undefined };
 }
 function asInbox(v: unknown): InboxItem | null {
-  if (!isObject(v) || typeof v.seq !== 'number' || typeof v.to !== 'string' || typeof v.text !== 'string' || typeof v.at !== 'number' || !Array.isArray(v.messageIds)) return null;
+  if (
+    !isObject(v) ||
+    typeof v.seq !== 'number' ||
+    typeof v.to !== 'string' ||
+    typeof v.text !== 'string' ||
+    typeof v.at !== 'number' ||
+    !Array.isArray(v.messageIds)
+  )
+    return null;
   return { seq: v.seq, to: v.to, text: v.text, at: v.at, messageIds: v.messageIds.filter((x): x is string => typeof x === 'string') };
 }
 
@@ -88,10 +104,18 @@ export class SimFeed {
 
   /** One round of reads; also used to catch up before figures are computed. */
   async poll(): Promise<void> {
-    await Promise.all([this.read('submits', asSubmit, (s) => this.addSubmit(s)), this.read('receipts', asReceipt, (r) => this.addReceipt(r)), this.read('inbox', asInbox, (m) => this.addInbox(m))]);
+    await Promise.all([
+      this.read('submits', asSubmit, (s) => this.addSubmit(s)),
+      this.read('receipts', asReceipt, (r) => this.addReceipt(r)),
+      this.read('inbox', asInbox, (m) => this.addInbox(m)),
+    ]);
   }
 
-  private async read<T extends { seq: number }>(feed: 'submits' | 'receipts' | 'inbox', parse: (v: unknown) => T | null, add: (item: T) => void): Promise<void> {
+  private async read<T extends { seq: number }>(
+    feed: 'submits' | 'receipts' | 'inbox',
+    parse: (v: unknown) => T | null,
+    add: (item: T) => void,
+  ): Promise<void> {
     for (;;) {
       const res = await fetch(`${this.baseUrl}/${feed}?after=${this.cursors[feed]}&limit=5000`);
       if (!res.ok) throw new Error(`GET /${feed}: HTTP ${res.status}`);

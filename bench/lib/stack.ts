@@ -113,11 +113,20 @@ export class BenchStack {
       ...(this.opts.profiles !== undefined ? { OTP_PROFILES: this.opts.profiles } : {}),
     };
     // Metrics only where asked, and only on the product worker: the baseline has none to compare.
-    const metrics = this.opts.metrics ? { OTP_METRICS_PORT: String(await freePort()), OTP_SDK_METRICS_PORT: String(await freePort()) } : { OTP_METRICS_PORT: '0' };
+    const metrics = this.opts.metrics
+      ? { OTP_METRICS_PORT: String(await freePort()), OTP_SDK_METRICS_PORT: String(await freePort()) }
+      : { OTP_METRICS_PORT: '0' };
     if (this.opts.metrics) this.metricsUrl = `http://127.0.0.1:${metrics.OTP_METRICS_PORT}/metrics`;
     this.productWorker = { env: { ...this.workerEnv, ...metrics } };
     const ready: Promise<void>[] = [this.launchWorker('worker', ['worker.js'], this.productWorker.env)];
-    if (this.opts.baselines) ready.push(this.launchWorker('baseline-worker', ['bench', 'baseline', 'worker.js'], { ...this.workerEnv, OTP_METRICS_PORT: '0', OTP_TASK_QUEUE: this.baselineTaskQueue }));
+    if (this.opts.baselines)
+      ready.push(
+        this.launchWorker('baseline-worker', ['bench', 'baseline', 'worker.js'], {
+          ...this.workerEnv,
+          OTP_METRICS_PORT: '0',
+          OTP_TASK_QUEUE: this.baselineTaskQueue,
+        }),
+      );
     await Promise.all(ready);
   }
 
@@ -168,7 +177,8 @@ export class BenchStack {
     if (!child) throw new Error('no product worker');
     this.expectedExits.add(child.proc);
     if (signal === 'SIGKILL') {
-      const exited = child.proc.exitCode !== null || child.proc.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => child.proc.once('exit', () => r()));
+      const exited =
+        child.proc.exitCode !== null || child.proc.signalCode !== null ? Promise.resolve() : new Promise<void>((r) => child.proc.once('exit', () => r()));
       child.proc.kill('SIGKILL');
       await exited;
     } else await stopChild(child.proc);
@@ -179,7 +189,8 @@ export class BenchStack {
   async startWorker(): Promise<void> {
     if (!this.productWorker) throw new Error('the stack has not started');
     // A worker that died by itself is replaced, not kept beside the new one.
-    for (const c of this.children.filter((x) => x.name === 'worker' && (x.proc.exitCode !== null || x.proc.signalCode !== null))) this.children.splice(this.children.indexOf(c), 1);
+    for (const c of this.children.filter((x) => x.name === 'worker' && (x.proc.exitCode !== null || x.proc.signalCode !== null)))
+      this.children.splice(this.children.indexOf(c), 1);
     await this.launchWorker('worker', ['worker.js'], this.productWorker.env);
   }
 

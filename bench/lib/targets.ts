@@ -48,7 +48,11 @@ export function productTarget(otp: OtpClient): Target {
 const otpText = () => `Acme: your code is ${String(randomInt(1_000_000)).padStart(6, '0')}. Do not share it.`;
 
 export function leastDurableTarget(otp: OtpClient, config: OtpConfig, taskQueue: string, runId: string): Target {
-  const client = new Client({ connection: otp.temporal.connection, namespace: config.temporal.namespace, dataConverter: otpDataConverter(config.keys.payload) });
+  const client = new Client({
+    connection: otp.temporal.connection,
+    namespace: config.temporal.namespace,
+    dataConverter: otpDataConverter(config.keys.payload),
+  });
   return {
     name: 'least-durable',
     async send(phone) {

@@ -110,7 +110,10 @@ export async function runTrial(spec: TrialSpec, ctx: TrialContext): Promise<Tria
   const maybeVerify = (r: SendRecord) => {
     if (!spec.verify || !spec.target.verify || r.verifyStarted || !isSentSms(r)) return;
     const inbox = feed.inboxByPhone.get(r.phone) ?? [];
-    const sms = spec.numbers === 'distinct' ? inbox[0] : inbox.find((m) => r.messageId !== undefined && m.messageIds.some((id) => id.toLowerCase() === r.messageId!.toLowerCase()));
+    const sms =
+      spec.numbers === 'distinct'
+        ? inbox[0]
+        : inbox.find((m) => r.messageId !== undefined && m.messageIds.some((id) => id.toLowerCase() === r.messageId!.toLowerCase()));
     if (!sms) return;
     r.verifyStarted = true;
     const code = /code is (\d+)/.exec(sms.text)?.[1];
@@ -199,7 +202,10 @@ export async function runTrial(spec: TrialSpec, ctx: TrialContext): Promise<Tria
       nextCheck = now + 500;
       const wallNow = wallBase + now;
       // A send whose SMS has not come 250 ms (feed lag) after the threshold is certainly over it.
-      const bad = records.filter((r) => !isRefused(r) && (submitOf(r) !== undefined ? r.submitMono! - r.startedMono >= spec.thresholdMs : wallNow - r.startedAt >= spec.thresholdMs + 250)).length;
+      const bad = records.filter(
+        (r) =>
+          !isRefused(r) && (submitOf(r) !== undefined ? r.submitMono! - r.startedMono >= spec.thresholdMs : wallNow - r.startedAt >= spec.thresholdMs + 250),
+      ).length;
       const errs = Object.values(errors).reduce((a, b) => a + b, 0);
       if (bad > allowedBad) aborted = `${bad} sends over ${spec.thresholdMs} ms by ${((now - t0) / 1000).toFixed(0)} s (p99 needs at most ${allowedBad})`;
       else if (errs > 0) aborted = `${errs} error(s) by ${((now - t0) / 1000).toFixed(0)} s: ${Object.keys(errors).join(', ')}`;
@@ -297,7 +303,8 @@ export async function runTrial(spec: TrialSpec, ctx: TrialContext): Promise<Tria
   if (spec.windows) result.windows = windows(records, t0, spec, (r) => (r.submitMono === undefined ? Infinity : r.submitMono - r.startedMono));
   if (!spec.abortOnFail) result.distributions = { sendToSubmit: distribution(toSubmit), sendCall: distribution(sendCall) };
   if (spec.receiptSample > 0 && spec.target.status) result.receipt = await receiptLatency(spec, records.filter(isSentSms), feed);
-  if (spec.history) result.history = await history(ctx, spec.history, wallStart, new Set(records.filter(isSentSms).map((r) => r.phone)).size, records.filter(isSentSms).length);
+  if (spec.history)
+    result.history = await history(ctx, spec.history, wallStart, new Set(records.filter(isSentSms).map((r) => r.phone)).size, records.filter(isSentSms).length);
   return { result, duplicatesNow: duplicates };
 }
 
@@ -308,7 +315,10 @@ function windows(records: SendRecord[], t0: number, spec: TrialSpec, latency: (r
     const inWindow = records.filter((r) => r.dueAt - t0 >= s * 1000 && r.dueAt - t0 < (s + 1) * 1000);
     let acc = 0;
     const phase = spec.phases.find((p) => s < (acc += p.seconds));
-    const lat = inWindow.filter((r) => !isRefused(r)).map(latency).sort((a, b) => a - b);
+    const lat = inWindow
+      .filter((r) => !isRefused(r))
+      .map(latency)
+      .sort((a, b) => a - b);
     const fin = (v: number) => (Number.isFinite(v) ? Math.round(v * 10) / 10 : null);
     out.push({
       second: s,
@@ -351,7 +361,10 @@ async function receiptLatency(spec: TrialSpec, sent: SendRecord[], feed: SimFeed
           const eventAt = Date.parse(e.at);
           const candidates = (id ? feed.receiptsById.get(id) : undefined) ?? feed.receiptsByPhone.get(r.phone) ?? [];
           // The last receipt the SMSC sent before the session recorded it (the SMSC resends when asked to retry).
-          const sentAt = candidates.filter((c) => c.at <= eventAt + 1).map((c) => c.at).pop();
+          const sentAt = candidates
+            .filter((c) => c.at <= eventAt + 1)
+            .map((c) => c.at)
+            .pop();
           if (sentAt !== undefined) found = eventAt - sentAt;
           break;
         }
@@ -364,7 +377,13 @@ async function receiptLatency(spec: TrialSpec, sent: SendRecord[], feed: SimFeed
 }
 
 /** History events of every workflow the trial started on the task queue, per session. */
-async function history(ctx: TrialContext, on: { taskQueue: string; sessionType: string }, wallStart: number, expectedSessions: number, sends: number): Promise<HistoryFigures> {
+async function history(
+  ctx: TrialContext,
+  on: { taskQueue: string; sessionType: string },
+  wallStart: number,
+  expectedSessions: number,
+  sends: number,
+): Promise<HistoryFigures> {
   const query = `TaskQueue = '${on.taskQueue}' AND StartTime >= '${new Date(wallStart - 1000).toISOString()}'`;
   type Row = { workflowId: string; runId: string; type: string; historyLength: number; running: boolean };
   let rows: Row[] = [];
@@ -402,5 +421,13 @@ async function history(ctx: TrialContext, on: { taskQueue: string; sessionType: 
   const totalEvents = rows.reduce((a, r) => a + r.historyLength, 0);
   const sessions = new Set(rows.filter((r) => r.type === on.sessionType).map((r) => r.workflowId)).size;
   const per = (n: number) => (n ? Math.round((totalEvents / n) * 10) / 10 : null);
-  return { workflows, totalEvents, sessions, eventsPerSession: per(sessions), sends, eventsPerSend: per(sends), source: 'visibility list, describe for running workflows' };
+  return {
+    workflows,
+    totalEvents,
+    sessions,
+    eventsPerSession: per(sessions),
+    sends,
+    eventsPerSend: per(sends),
+    source: 'visibility list, describe for running workflows',
+  };
 }

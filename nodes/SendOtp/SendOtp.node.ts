@@ -14,7 +14,8 @@ export class SendOtp implements INodeType {
     // The sender revision operations (issue 12) only add options: every version has them.
     version: [1, 2],
     defaultVersion: 2,
-    subtitle: '={{ ({ send: "Send", resend: "Resend", cancel: "Cancel", getStatus: "Get status", proposeRevision: "Propose sender revision", approveRevision: "Approve sender revision", rejectRevision: "Reject sender revision", listRevisions: "List sender revisions" })[$parameter["operation"]] + ($parameter["operation"] === "send" || $parameter["operation"] === "resend" ? " by " + ({ sms: "SMS", webhook: "webhook", custom: "your channel" })[$parameter["channel"] || ($parameter["options"] || {}).channel || "sms"] : "") }}',
+    subtitle:
+      '={{ ({ send: "Send", resend: "Resend", cancel: "Cancel", getStatus: "Get status", proposeRevision: "Propose sender revision", approveRevision: "Approve sender revision", rejectRevision: "Reject sender revision", listRevisions: "List sender revisions" })[$parameter["operation"]] + ($parameter["operation"] === "send" || $parameter["operation"] === "resend" ? " by " + ({ sms: "SMS", webhook: "webhook", custom: "your channel" })[$parameter["channel"] || ($parameter["options"] || {}).channel || "sms"] : "") }}',
     description:
       'Send a one-time passcode to a phone number, to prove the user holds it (login, transaction, recovery). Returns sent (true or false), outcome (sent, rate_limited, blocked, invalid_number, overloaded, locked), expiresAt, and retryAfterSeconds when refused. The code is never returned: the user reads it on their phone, then Verify OTP checks it. Operators also propose, approve, reject and list sender revisions here (sender approval).',
     defaults: { name: 'Send OTP' },

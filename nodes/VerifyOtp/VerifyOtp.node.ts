@@ -46,12 +46,14 @@ export class VerifyOtp implements INodeType {
     // undecided item to Invalid instead, with the reason.
     const failed = await verifyItems(this, items, valid, invalid).then(
       () => undefined,
-      (reason: unknown) => (reason instanceof NodeApiError || reason instanceof NodeOperationError ? reason : new NodeOperationError(this.getNode(), reason as Error)),
+      (reason: unknown) =>
+        reason instanceof NodeApiError || reason instanceof NodeOperationError ? reason : new NodeOperationError(this.getNode(), reason as Error),
     );
     if (failed) {
       if (!this.continueOnFail()) throw failed;
       const decided = new Set([...valid, ...invalid].map((d) => (d.pairedItem as { item: number }).item));
-      for (let i = 0; i < items.length; i++) if (!decided.has(i)) invalid.push({ json: { valid: false, outcome: 'error', error: failed.message }, pairedItem: { item: i } });
+      for (let i = 0; i < items.length; i++)
+        if (!decided.has(i)) invalid.push({ json: { valid: false, outcome: 'error', error: failed.message }, pairedItem: { item: i } });
     }
     if (this.getNodeParameter('output', 0, 'branches') === 'single') {
       const item = (d: INodeExecutionData) => (d.pairedItem as { item: number }).item;
@@ -69,7 +71,12 @@ async function verifyItems(ctx: IExecuteFunctions, items: INodeExecutionData[], 
         const code = String(ctx.getNodeParameter('code', i) ?? '');
         // Bad input is the flow's error, named, not an answer that looks like a wrong code or an unknown number.
         // Spaces and dashes are dropped before comparing ("123 456"), so "-" is as empty as "".
-        if (!normalizeCode(code)) throw new NodeOperationError(ctx.getNode(), 'Code is empty (spaces and dashes do not count): map the code the user typed (e.g. {{ $json.body.code }})', { itemIndex: i });
+        if (!normalizeCode(code))
+          throw new NodeOperationError(
+            ctx.getNode(),
+            'Code is empty (spaces and dashes do not count): map the code the user typed (e.g. {{ $json.body.code }})',
+            { itemIndex: i },
+          );
         const responseMode = (ctx.getNodeParameter('publicResponse', i, false) as boolean) ? 'public' : 'full';
         const purpose = ctx.getNodeParameter('purpose', i, 'login') as 'login' | 'transaction' | 'recovery' | 'custom';
         const context = purpose === 'transaction' ? (ctx.getNodeParameter('context', i, '') as string) : undefined;
@@ -92,8 +99,11 @@ async function verifyItems(ctx: IExecuteFunctions, items: INodeExecutionData[], 
           invalid.push({ json: { valid: false, outcome: 'error', error: (err as Error).message }, pairedItem: { item: i } });
           continue;
         }
-        const known = err instanceof NodeOperationError || err instanceof OtpRequestError || err instanceof InvalidPhoneError || err instanceof InvalidTenantError;
-        throw new NodeOperationError(ctx.getNode(), known ? (err as Error).message : `Temporal OTP request failed: ${(err as Error).message}`, { itemIndex: i });
+        const known =
+          err instanceof NodeOperationError || err instanceof OtpRequestError || err instanceof InvalidPhoneError || err instanceof InvalidTenantError;
+        throw new NodeOperationError(ctx.getNode(), known ? (err as Error).message : `Temporal OTP request failed: ${(err as Error).message}`, {
+          itemIndex: i,
+        });
       }
     }
   });

@@ -62,7 +62,11 @@ export const verifyOtpProperties: INodeProperties[] = [
     noDataExpression: true,
     options: [
       { name: 'Valid and Invalid Branches', value: 'branches', description: 'Route each item to Valid or Invalid, so a flow branches without an IF node' },
-      { name: 'One Output (for AI Agents)', value: 'single', description: 'Every item on one output with valid, outcome and attemptsRemaining: an AI agent tool reads only the first output' },
+      {
+        name: 'One Output (for AI Agents)',
+        value: 'single',
+        description: 'Every item on one output with valid, outcome and attemptsRemaining: an AI agent tool reads only the first output',
+      },
     ],
     default: 'branches',
     description: 'How results leave the node',
@@ -72,7 +76,8 @@ export const verifyOtpProperties: INodeProperties[] = [
     name: 'publicResponse',
     type: 'boolean',
     default: false,
-    description: 'Whether Invalid should only say "rejected", with no reason and no attempt count, so answers to the public cannot reveal which numbers are registered',
+    description:
+      'Whether Invalid should only say "rejected", with no reason and no attempt count, so answers to the public cannot reveal which numbers are registered',
   },
   {
     displayName: 'Options',

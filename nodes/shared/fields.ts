@@ -1,6 +1,14 @@
 /** What both OTP nodes share: the phone, its region and the tenant, the per-request options, and the credential test. */
 import { getCountries, getCountryCallingCode } from 'libphonenumber-js';
-import { NodeOperationError, type IDataObject, type IDisplayOptions, type IExecuteFunctions, type INodeExecutionData, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
+import {
+  NodeOperationError,
+  type IDataObject,
+  type IDisplayOptions,
+  type IExecuteFunctions,
+  type INodeExecutionData,
+  type INodeProperties,
+  type INodePropertyOptions,
+} from 'n8n-workflow';
 import { DEFAULT_CALL_TIMEOUT_MS } from '../../client';
 import { getLocales, getProfiles } from './methods/loadOptions';
 import { testTemporalOtpCredentials } from './transport';
@@ -114,7 +122,11 @@ export function callTimeoutMs(ctx: IExecuteFunctions, i: number): number {
 
 /** Item i's Default Region, upper-cased; none when empty or an expression gave nothing. */
 export function defaultRegion(ctx: IExecuteFunctions, i: number): string | undefined {
-  return String(ctx.getNodeParameter('defaultRegion', i, '') ?? '').trim().toUpperCase() || undefined;
+  return (
+    String(ctx.getNodeParameter('defaultRegion', i, '') ?? '')
+      .trim()
+      .toUpperCase() || undefined
+  );
 }
 
 /** The output item for input i: the result, on top of the input's fields if asked. */

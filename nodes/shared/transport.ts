@@ -70,7 +70,8 @@ function connectionOptions(creds: TemporalOtpCredentials, address: string): Conn
   const tls = useTls
     ? {
         serverRootCACertificate: creds.serverCa ? Buffer.from(creds.serverCa) : undefined,
-        clientCertPair: creds.clientCert && creds.clientPrivateKey ? { crt: Buffer.from(creds.clientCert), key: Buffer.from(creds.clientPrivateKey) } : undefined,
+        clientCertPair:
+          creds.clientCert && creds.clientPrivateKey ? { crt: Buffer.from(creds.clientCert), key: Buffer.from(creds.clientPrivateKey) } : undefined,
       }
     : undefined;
   return { address, tls, apiKey: creds.apiKey || undefined, connectTimeout: '5 seconds', channelArgs: RECONNECT_NOW };
@@ -111,7 +112,15 @@ export async function withOtpClient<T>(ctx: IExecuteFunctions | ILoadOptionsFunc
   }
   try {
     const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: otpDataConverter(config.keys.payload) });
-    return await fn(new OtpClient({ client, address: config.temporal.address, taskQueue: config.temporal.taskQueue, hashKey: config.keys.hash[0], sealPublicKey: config.keys.sealPublic }));
+    return await fn(
+      new OtpClient({
+        client,
+        address: config.temporal.address,
+        taskQueue: config.temporal.taskQueue,
+        hashKey: config.keys.hash[0],
+        sealPublicKey: config.keys.sealPublic,
+      }),
+    );
   } finally {
     await connection.close();
   }
@@ -133,12 +142,19 @@ export async function testTemporalOtpCredentials(this: ICredentialTestFunctions,
     });
     // A misspelled task queue, or workers not started, would make every send wait for nothing.
     if (!pollers?.length) {
-      return { status: 'Error', message: `Connected to ${config.temporal.address}, but no OTP worker is polling task queue "${config.temporal.taskQueue}": start the workers, or check the task queue name` };
+      return {
+        status: 'Error',
+        message: `Connected to ${config.temporal.address}, but no OTP worker is polling task queue "${config.temporal.taskQueue}": start the workers, or check the task queue name`,
+      };
     }
-    return { status: 'OK', message: `Connected to ${config.temporal.address}, namespace "${config.temporal.namespace}", an OTP worker polls task queue "${config.temporal.taskQueue}"` };
+    return {
+      status: 'OK',
+      message: `Connected to ${config.temporal.address}, namespace "${config.temporal.namespace}", an OTP worker polls task queue "${config.temporal.taskQueue}"`,
+    };
   } catch (err) {
     const message = (err as Error).message ?? String(err);
-    if (connection && /not found/i.test(message)) return { status: 'Error', message: `Namespace "${config.temporal.namespace}" does not exist on ${config.temporal.address}` };
+    if (connection && /not found/i.test(message))
+      return { status: 'Error', message: `Namespace "${config.temporal.namespace}" does not exist on ${config.temporal.address}` };
     return { status: 'Error', message: unreachable(config.temporal.address, err) };
   } finally {
     await connection?.close();

@@ -17,7 +17,11 @@ declare global {
 export default async function globalSetup(): Promise<void> {
   const [server, bundle] = await Promise.all([
     process.env.TEMPORAL_ADDRESS ? Promise.resolve(undefined) : startDevServer({ port: 0, headless: true }),
-    bundleWorkflowCode({ workflowsPath: require.resolve('../../workflows'), failureConverterPath: require.resolve('../../codec/failure-converter'), logger: quietLogger() }),
+    bundleWorkflowCode({
+      workflowsPath: require.resolve('../../workflows'),
+      failureConverterPath: require.resolve('../../codec/failure-converter'),
+      logger: quietLogger(),
+    }),
   ]);
   mkdirSync(join(BUNDLE_PATH, '..'), { recursive: true });
   writeFileSync(BUNDLE_PATH, bundle.code);

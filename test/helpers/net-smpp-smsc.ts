@@ -54,7 +54,9 @@ export class NetSmppSmsc {
 
   async start(): Promise<void> {
     const env = { ...process.env, PERL5LIB: [LOCAL_LIB, process.env.PERL5LIB].filter(Boolean).join(':') };
-    const child = spawn('perl', [join(ROOT, 'test', 'interop', 'netsmpp-smsc.pl'), '--system-id', this.auth.systemId, '--password', this.auth.password], { env });
+    const child = spawn('perl', [join(ROOT, 'test', 'interop', 'netsmpp-smsc.pl'), '--system-id', this.auth.systemId, '--password', this.auth.password], {
+      env,
+    });
     this.child = child;
     child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
     createInterface({ input: child.stdout }).on('line', (line) => {
@@ -89,7 +91,9 @@ export class NetSmppSmsc {
       };
       const timer = setTimeout(() => {
         this.listeners.delete(check);
-        reject(new Error(`Net::SMPP SMSC: no ${what} within ${timeoutMs} ms; events: ${JSON.stringify(this.events.slice(-8))}; stderr: ${this.stderr.slice(-500)}`));
+        reject(
+          new Error(`Net::SMPP SMSC: no ${what} within ${timeoutMs} ms; events: ${JSON.stringify(this.events.slice(-8))}; stderr: ${this.stderr.slice(-500)}`),
+        );
       }, timeoutMs);
       if (!check()) this.listeners.add(check);
     });

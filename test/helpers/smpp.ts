@@ -29,7 +29,20 @@ export function smppKit(routeDefaults: Partial<RouteConfig> = {}) {
       return s;
     },
     route(s: SmscSimulator, extra: Partial<RouteConfig> = {}): SmscRoute {
-      const r = new SmscRoute({ name: 'r', host: '127.0.0.1', port: s.smppPort, systemId: 'otp', password: 'secret', reconnectInitialMs: 50, submitDeadlineMs: 2000, ...routeDefaults, ...extra }, quiet);
+      const r = new SmscRoute(
+        {
+          name: 'r',
+          host: '127.0.0.1',
+          port: s.smppPort,
+          systemId: 'otp',
+          password: 'secret',
+          reconnectInitialMs: 50,
+          submitDeadlineMs: 2000,
+          ...routeDefaults,
+          ...extra,
+        },
+        quiet,
+      );
       r.start();
       cleanup.push(() => r.close());
       return r;

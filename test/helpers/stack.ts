@@ -70,7 +70,15 @@ export async function startStack(simOptions: SimulatorOptions = {}, env: Record<
     // Tests receive callbacks and webhooks on loopback, which workers refuse unless allowed. A
     // loaded CI machine can take over 1.5 s to start a session: tests of freshness set their own wait.
     // Approval off unless a test turns it on (test/sender-approval.test.ts).
-    env: { OTP_TASK_QUEUE: `otp-test-${randomUUID()}`, OTP_TENANT: `t${randomUUID().slice(0, 8)}`, OTP_PROFILES: JSON.stringify(TEST_PROFILES), OTP_OUTBOUND_ALLOW: '127.0.0.1', OTP_MAX_SEND_WAIT_MS: '10000', OTP_SENDER_APPROVAL: 'off', ...env },
+    env: {
+      OTP_TASK_QUEUE: `otp-test-${randomUUID()}`,
+      OTP_TENANT: `t${randomUUID().slice(0, 8)}`,
+      OTP_PROFILES: JSON.stringify(TEST_PROFILES),
+      OTP_OUTBOUND_ALLOW: '127.0.0.1',
+      OTP_MAX_SEND_WAIT_MS: '10000',
+      OTP_SENDER_APPROVAL: 'off',
+      ...env,
+    },
     worker: { workflowBundle: { codePath: process.env.OTP_TEST_BUNDLE! }, workerOptions: { shutdownGraceTime: '1 second' } },
   });
   const { sim } = stack;
@@ -91,7 +99,9 @@ export async function startStack(simOptions: SimulatorOptions = {}, env: Record<
 
 /** The real time-skipping test server, with the session's search attributes registered (it cannot list them, so workers do not check). */
 export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
-  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: temporalTestServerPath() }, port: await freePort() } });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: temporalTestServerPath() }, port: await freePort() },
+  });
   await registerSearchAttributes(env.client.connection.operatorService, env.namespace ?? 'default');
   return env;
 }
@@ -134,7 +144,11 @@ export function accepted(r: SendOtpResult): SendAccepted {
 
 /** Reads the code out of an SMS body as a person would. */
 export function codeFrom(text: string): string {
-  const m = /code is ([0-9A-Z]{4,10})/.exec(text) ?? /code (?:est |)([0-9A-Z]{4,10})/.exec(text) ?? /код ([0-9A-Z]{4,10})/.exec(text) ?? /#([0-9A-Z]{4,10})$/.exec(text);
+  const m =
+    /code is ([0-9A-Z]{4,10})/.exec(text) ??
+    /code (?:est |)([0-9A-Z]{4,10})/.exec(text) ??
+    /код ([0-9A-Z]{4,10})/.exec(text) ??
+    /#([0-9A-Z]{4,10})$/.exec(text);
   if (!m) throw new Error(`no code in SMS text: ${text}`);
   return m[1];
 }

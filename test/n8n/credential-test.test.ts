@@ -9,7 +9,12 @@ import { startStack, temporalAddress, type TestStack } from '../helpers/stack';
 
 const ctx = {} as ICredentialTestFunctions;
 let stack: TestStack;
-const credential = (data: Record<string, unknown>) => ({ id: '1', name: 'Temporal OTP API', type: 'temporalOtpApi', data: { namespace: 'default', taskQueue: stack.config.temporal.taskQueue, ...data } });
+const credential = (data: Record<string, unknown>) => ({
+  id: '1',
+  name: 'Temporal OTP API',
+  type: 'temporalOtpApi',
+  data: { namespace: 'default', taskQueue: stack.config.temporal.taskQueue, ...data },
+});
 
 beforeAll(async () => {
   stack = await startStack();

@@ -93,7 +93,11 @@ beforeAll(async () => {
     type: 'temporalOtpApi',
     data: { address, namespace: 'default', taskQueue: stack.config.temporal.taskQueue, tls: false, hashSecret: '', payloadSecrets: '' },
   });
-  const smtp = (cred: typeof SMTP_CRED, port: number) => ({ ...cred, type: 'smtp', data: { host: '127.0.0.1', port, secure: false, disableStartTls: true, user: '', password: '' } });
+  const smtp = (cred: typeof SMTP_CRED, port: number) => ({
+    ...cred,
+    type: 'smtp',
+    data: { host: '127.0.0.1', port, secure: false, disableStartTls: true, user: '', password: '' },
+  });
   await n8n.importCredentials([
     otp(OTP_CRED, temporalAddress()),
     otp(DEAD_OTP_CRED, '127.0.0.1:1'),
@@ -164,11 +168,23 @@ describe('2FA login API (POST /webhook/otp/send)', () => {
 
   test('400 for a number that is not one, 403 without a reason for a blocked one, 400 for a malformed request', async () => {
     for (const phone of ['+33 12', 'hello']) {
-      expect(answer(await sendCode({ phone, requestId: `bad-${phone.replace(/\W/g, '')}` }))).toEqual({ status: 400, body: { error: 'invalid_number', message: 'This is not a valid phone number.' } });
+      expect(answer(await sendCode({ phone, requestId: `bad-${phone.replace(/\W/g, '')}` }))).toEqual({
+        status: 400,
+        body: { error: 'invalid_number', message: 'This is not a valid phone number.' },
+      });
     }
     // A premium-rate number: the login profile denies PREMIUM_RATE.
-    expect(answer(await sendCode({ phone: '+33899123456', requestId: 'premium-1' }))).toEqual({ status: 403, body: { error: 'refused', message: 'We cannot send a code to this number.' } });
-    for (const body of [{ phone: '+33612910009' }, { requestId: 'x' }, { phone: 33612910009, requestId: 'x' }, { phone: '+33612910009', requestId: 'x', locale: { a: 1 } }, 'not json']) {
+    expect(answer(await sendCode({ phone: '+33899123456', requestId: 'premium-1' }))).toEqual({
+      status: 403,
+      body: { error: 'refused', message: 'We cannot send a code to this number.' },
+    });
+    for (const body of [
+      { phone: '+33612910009' },
+      { requestId: 'x' },
+      { phone: 33612910009, requestId: 'x' },
+      { phone: '+33612910009', requestId: 'x', locale: { a: 1 } },
+      'not json',
+    ]) {
       expect(answer(await sendCode(body))).toEqual({ status: 400, body: { error: 'invalid_request', message: 'Send a JSON body with phone and requestId.' } });
     }
     expect(await stack.waitForSms('+33612910009', 0)).toEqual([]);
@@ -205,7 +221,13 @@ describe('Verify endpoint (POST /webhook/otp/verify)', () => {
   test('401 for a number without a code, as for a wrong one; 400 for bad input, a phone that is no number included', async () => {
     expect(answer(await verifyCode({ phone: '+33612910004', code: '123456' }))).toEqual({ status: 401, body: { valid: false } });
     const bad = { valid: false, error: 'invalid_request', message: 'Send a JSON body with phone and code.' };
-    for (const request of [{ phone: '+33612910004' }, { phone: '+33612910004', code: '' }, { phone: '+33612910004', code: 'no!' }, { code: '123456' }, { phone: 'hello', code: '123456' }]) {
+    for (const request of [
+      { phone: '+33612910004' },
+      { phone: '+33612910004', code: '' },
+      { phone: '+33612910004', code: 'no!' },
+      { code: '123456' },
+      { phone: 'hello', code: '123456' },
+    ]) {
       expect({ request, ...answer(await verifyCode(request)) }).toEqual({ request, status: 400, body: bad });
     }
   });
@@ -225,9 +247,16 @@ describe('Custom channel: code by email (POST /webhook/otp/email)', () => {
 
   test('an unknown user gets the same 202 and no email; a malformed request 400', async () => {
     const before = (await waitForMail(ALICE.email, 0)).length;
-    expect(answer(await emailCode({ userId: 'u-nobody', requestId: 'email-2' }))).toEqual({ status: 202, body: { status: 'accepted', message: 'If the account exists, a code is on its way.' } });
+    expect(answer(await emailCode({ userId: 'u-nobody', requestId: 'email-2' }))).toEqual({
+      status: 202,
+      body: { status: 'accepted', message: 'If the account exists, a code is on its way.' },
+    });
     for (const request of [{ userId: ALICE.userId }, { requestId: 'x' }, { userId: 7, requestId: 'x' }]) {
-      expect({ request, ...answer(await emailCode(request)) }).toEqual({ request, status: 400, body: { error: 'invalid_request', message: 'Send a JSON body with userId and requestId.' } });
+      expect({ request, ...answer(await emailCode(request)) }).toEqual({
+        request,
+        status: 400,
+        body: { error: 'invalid_request', message: 'Send a JSON body with userId and requestId.' },
+      });
     }
     expect(await waitForMail(ALICE.email, 0)).toHaveLength(before);
   });

@@ -40,10 +40,16 @@ test("Locale lists the chosen profile's templates by language name, the profile'
     { name: 'Russian (ru)', value: 'ru' },
   ]);
   // Version 1 keeps Profile inside Options.
-  expect((await getLocales.call(context(stack.config.temporal.taskQueue, { options: { profile: 'transaction' } }))).map((o) => o.value)).toEqual(['', 'en', 'fr']);
+  expect((await getLocales.call(context(stack.config.temporal.taskQueue, { options: { profile: 'transaction' } }))).map((o) => o.value)).toEqual([
+    '',
+    'en',
+    'fr',
+  ]);
   await expect(getLocales.call(context(stack.config.temporal.taskQueue, { profile: 'nope' }))).rejects.toThrow('The workers have no profile "nope"');
 });
 
 test('with no worker polling, the dropdown says why instead of waiting', async () => {
-  await expect(getProfiles.call(context('otp-nobody-polls-dropdowns', {}))).rejects.toThrow(/Could not list the workers' profiles: no OTP worker is polling task queue 'otp-nobody-polls-dropdowns'/);
+  await expect(getProfiles.call(context('otp-nobody-polls-dropdowns', {}))).rejects.toThrow(
+    /Could not list the workers' profiles: no OTP worker is polling task queue 'otp-nobody-polls-dropdowns'/,
+  );
 }, 30_000);

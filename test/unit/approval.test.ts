@@ -134,14 +134,17 @@ describe("the worker's copy (activities/sender-approvals.ts)", () => {
   /** A Temporal client whose approval query answers `reply` (a trail, or an error to throw). */
   let queries = 0;
   function fakeClient(reply: { current: SenderRevision[] | Error }): Client {
-    const answer = async <T>(ok: (trail: SenderRevision[]) => T): Promise<T> => (reply.current instanceof Error ? Promise.reject(reply.current) : ok(reply.current));
+    const answer = async <T>(ok: (trail: SenderRevision[]) => T): Promise<T> =>
+      reply.current instanceof Error ? Promise.reject(reply.current) : ok(reply.current);
     const handle = {
       describe: () => answer((trail) => ({ runId: 'r1', historyLength: 10 + trail.length })),
       query: () => answer((trail) => (queries++, trail)),
     };
     return { workflow: { getHandle: () => handle }, withDeadline: <T>(_d: number, fn: () => Promise<T>) => fn() } as unknown as Client;
   }
-  const approved: SenderRevision[] = [{ ...content('login', H1), state: 'approved', previous: null, proposedBy: 'alice', proposedAt: 't1', decidedBy: 'bob', decidedAt: 't2' }];
+  const approved: SenderRevision[] = [
+    { ...content('login', H1), state: 'approved', previous: null, proposedBy: 'alice', proposedAt: 't1', decidedBy: 'bob', decidedAt: 't2' },
+  ];
 
   test('answers from memory once loaded; an unreachable workflow past the bound refuses (fail closed); a refresh restores it', async () => {
     let now = 1_000_000;

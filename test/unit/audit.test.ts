@@ -63,7 +63,11 @@ describe('recorded histories to audit lines', () => {
       ['sent', 2, null],
       ['locked', null, 'too_many_failures'],
     ]);
-    expect(lines[0].attempts[0]).toMatchObject({ messageIds: ['6613c94a4bc21'], outcome: 'delivered', receipts: [{ messageId: '6613c94a4bc21', stat: 'DELIVRD', err: '000' }] });
+    expect(lines[0].attempts[0]).toMatchObject({
+      messageIds: ['6613c94a4bc21'],
+      outcome: 'delivered',
+      receipts: [{ messageId: '6613c94a4bc21', stat: 'DELIVRD', err: '000' }],
+    });
     expect(lines[0].verify).toMatchObject({ outcome: 'invalid_code', valid: false, count: 2 });
     expect(lines[1].attempts[0]).toMatchObject({ messageIds: ['6613c94a4bc22'], outcome: 'delivered' });
     expect(lines[1].verify).toMatchObject({ outcome: 'invalid_code', count: 1 });
@@ -115,7 +119,11 @@ describe('attribution on built events', () => {
     locale: 'en',
     ...extra,
   });
-  const receipt = (messageId: string, outcome: 'delivered' | 'failed', s: number): AuditEvent => ({ kind: 'receipt', at: at(s), receipt: { messageId, stat: outcome === 'delivered' ? 'DELIVRD' : 'UNDELIV', outcome, err: '000', receivedAt: at(s) } });
+  const receipt = (messageId: string, outcome: 'delivered' | 'failed', s: number): AuditEvent => ({
+    kind: 'receipt',
+    at: at(s),
+    receipt: { messageId, stat: outcome === 'delivered' ? 'DELIVRD' : 'UNDELIV', outcome, err: '000', receivedAt: at(s) },
+  });
 
   test('a failed SMS, its retry, an email escalation, a same-code resend and a double click', () => {
     const events: AuditEvent[] = [
@@ -159,14 +167,18 @@ describe('attribution on built events', () => {
   });
 
   test('the webhook channel: a delivered POST, and one without a 2xx that failed the send', () => {
-    const lines = auditLines('s', [
-      { kind: 'sendAccepted', at: at(0), runId: 'r', updateId: 'u1', identity: 'x', phone: null, clientRequestedAt: null },
-      { kind: 'webhookDelivered', at: at(0), delivered: true },
-      { kind: 'sendCompleted', at: at(1), updateId: 'u1', result: sent(1, undefined, { channel: 'webhook' }), failure: null },
-      { kind: 'sendAccepted', at: at(10), runId: 'r', updateId: 'u2', identity: 'x', phone: null, clientRequestedAt: null },
-      { kind: 'webhookDelivered', at: at(10), delivered: false },
-      { kind: 'sendCompleted', at: at(11), updateId: 'u2', result: null, failure: 'DispatchFailed: webhook delivery failed: HTTP 500' },
-    ], null);
+    const lines = auditLines(
+      's',
+      [
+        { kind: 'sendAccepted', at: at(0), runId: 'r', updateId: 'u1', identity: 'x', phone: null, clientRequestedAt: null },
+        { kind: 'webhookDelivered', at: at(0), delivered: true },
+        { kind: 'sendCompleted', at: at(1), updateId: 'u1', result: sent(1, undefined, { channel: 'webhook' }), failure: null },
+        { kind: 'sendAccepted', at: at(10), runId: 'r', updateId: 'u2', identity: 'x', phone: null, clientRequestedAt: null },
+        { kind: 'webhookDelivered', at: at(10), delivered: false },
+        { kind: 'sendCompleted', at: at(11), updateId: 'u2', result: null, failure: 'DispatchFailed: webhook delivery failed: HTTP 500' },
+      ],
+      null,
+    );
     expect(lines.map((l) => [l.status, l.channel, l.sender, l.attempts.map((a) => [a.channel, a.outcome])])).toEqual([
       ['sent', 'webhook', null, [['webhook', 'delivered']]],
       ['failed', null, null, [['webhook', 'failed']]],
@@ -174,16 +186,20 @@ describe('attribution on built events', () => {
   });
 
   test('a verify belongs to the code current when it was answered', () => {
-    const lines = auditLines('s', [
-      { kind: 'sendAccepted', at: at(0), runId: 'r', updateId: 'u1', identity: 'x', phone: null, clientRequestedAt: null },
-      { kind: 'smsDispatched', at: at(0), activity: 'sendCode', route: 'eu', messageIds: ['m1'], senderId: 'S' },
-      { kind: 'sendCompleted', at: at(1), updateId: 'u1', result: sent(1, 'm1'), failure: null },
-      { kind: 'verifyCompleted', at: at(5), result: { sessionId: 's', valid: false, outcome: 'invalid_code', attemptsRemaining: 4 }, failure: null },
-      { kind: 'sendAccepted', at: at(40), runId: 'r2', updateId: 'u2', identity: 'x', phone: null, clientRequestedAt: null },
-      { kind: 'smsDispatched', at: at(40), activity: 'sendCode', route: 'eu', messageIds: ['m2'], senderId: 'S' },
-      { kind: 'sendCompleted', at: at(41), updateId: 'u2', result: sent(2, 'm2'), failure: null },
-      { kind: 'verifyCompleted', at: at(45), result: { sessionId: 's', valid: true, outcome: 'verified', attemptsRemaining: 5 }, failure: null },
-    ], null);
+    const lines = auditLines(
+      's',
+      [
+        { kind: 'sendAccepted', at: at(0), runId: 'r', updateId: 'u1', identity: 'x', phone: null, clientRequestedAt: null },
+        { kind: 'smsDispatched', at: at(0), activity: 'sendCode', route: 'eu', messageIds: ['m1'], senderId: 'S' },
+        { kind: 'sendCompleted', at: at(1), updateId: 'u1', result: sent(1, 'm1'), failure: null },
+        { kind: 'verifyCompleted', at: at(5), result: { sessionId: 's', valid: false, outcome: 'invalid_code', attemptsRemaining: 4 }, failure: null },
+        { kind: 'sendAccepted', at: at(40), runId: 'r2', updateId: 'u2', identity: 'x', phone: null, clientRequestedAt: null },
+        { kind: 'smsDispatched', at: at(40), activity: 'sendCode', route: 'eu', messageIds: ['m2'], senderId: 'S' },
+        { kind: 'sendCompleted', at: at(41), updateId: 'u2', result: sent(2, 'm2'), failure: null },
+        { kind: 'verifyCompleted', at: at(45), result: { sessionId: 's', valid: true, outcome: 'verified', attemptsRemaining: 5 }, failure: null },
+      ],
+      null,
+    );
     expect(lines.map((l) => l.verify?.outcome)).toEqual(['invalid_code', 'verified']);
     const window = { fromMs: Date.parse(at(0)), toMs: Date.parse(at(40)) };
     expect(linesInWindow(lines, 'r', window).map((l) => l.codeSeq)).toEqual([1]);
@@ -202,7 +218,27 @@ describe('output formats', () => {
     expect(csvCell(3)).toBe('3');
   });
   test('a CSV row has one cell per header column; JSONL is the line as JSON', () => {
-    const line: AuditLine = { sessionId: 's', runId: 'r', maskedPhone: '+33••••••678', phone: null, status: 'sent', reason: null, codeSeq: 1, sameCode: false, repeat: false, channel: 'sms', profile: 'login@abc', sender: 'ACME', identity: 'a,b', requestedAt: 't0', clientRequestedAt: null, answeredAt: 't1', expiresAt: 't2', attempts: [], verify: null };
+    const line: AuditLine = {
+      sessionId: 's',
+      runId: 'r',
+      maskedPhone: '+33••••••678',
+      phone: null,
+      status: 'sent',
+      reason: null,
+      codeSeq: 1,
+      sameCode: false,
+      repeat: false,
+      channel: 'sms',
+      profile: 'login@abc',
+      sender: 'ACME',
+      identity: 'a,b',
+      requestedAt: 't0',
+      clientRequestedAt: null,
+      answeredAt: 't1',
+      expiresAt: 't2',
+      attempts: [],
+      verify: null,
+    };
     expect(formatLine(line, 'csv')).toBe('s,r,+33••••••678,,sent,,1,false,false,sms,login@abc,ACME,"a,b",t0,,t1,t2,[],,,,');
     expect(csvHeader().split(',')).toHaveLength(22);
     expect(JSON.parse(formatLine(line, 'jsonl'))).toEqual(line);
@@ -210,7 +246,7 @@ describe('output formats', () => {
 });
 
 describe('visibility query', () => {
-  test('runs that may hold a send in the window, and only this tenant\'s ids', () => {
+  test("runs that may hold a send in the window, and only this tenant's ids", () => {
     expect(auditQuery('acme', Date.parse('2026-11-27T00:00:00Z'), Date.parse('2026-11-28T00:00:00Z'))).toBe(
       "WorkflowType = 'otpSession' AND WorkflowId STARTS_WITH 'otp-acme-' AND StartTime < '2026-11-28T00:00:00.000Z' AND (CloseTime >= '2026-11-27T00:00:00.000Z' OR ExecutionStatus = 'Running')",
     );
@@ -232,13 +268,22 @@ describe('command-line options', () => {
     return null;
   };
   test('defaults to JSONL and reads dates and instants with a zone', () => {
-    expect(parseAuditArgs(ok, [])).toEqual({ tenant: 'acme', fromMs: Date.parse('2026-11-27T00:00:00Z'), toMs: Date.parse('2026-11-28T00:00:00Z'), format: 'jsonl', idKey: undefined });
+    expect(parseAuditArgs(ok, [])).toEqual({
+      tenant: 'acme',
+      fromMs: Date.parse('2026-11-27T00:00:00Z'),
+      toMs: Date.parse('2026-11-28T00:00:00Z'),
+      format: 'jsonl',
+      idKey: undefined,
+    });
     expect(parseAuditArgs([...ok, '--format', 'csv', '--id-key', 'k'.repeat(20)], ['k'.repeat(20)])).toMatchObject({ format: 'csv', idKey: 'k'.repeat(20) });
   });
   test('each wrong argument is named', () => {
     expect(problem(['--from', '2026-11-27', '--to', '2026-11-28'])?.[0]).toBe('tenant');
     expect(problem(['--tenant', 'a b', '--from', '2026-11-27', '--to', '2026-11-28'])?.[0]).toBe('tenant');
-    expect(problem(['--tenant', 'acme', '--from', 'yesterday', '--to', '2026-11-28'])).toEqual(['from', expect.stringContaining('"yesterday" is not an ISO-8601')]);
+    expect(problem(['--tenant', 'acme', '--from', 'yesterday', '--to', '2026-11-28'])).toEqual([
+      'from',
+      expect.stringContaining('"yesterday" is not an ISO-8601'),
+    ]);
     expect(problem(['--tenant', 'acme', '--from', '2026-11-27', '--to', '2026-11-27T10:00:00'])?.[0]).toBe('to');
     expect(problem(['--tenant', 'acme', '--from', '2026-11-28', '--to', '2026-11-27'])?.[0]).toBe('window');
     expect(problem([...ok, '--format', 'xml'])).toEqual(['format', expect.stringContaining('--format must be jsonl or csv')]);

@@ -13,7 +13,17 @@ import { rawPdu } from '../../sim/hostile-pdus';
 import { SmscSimulator } from '../../sim/smsc-simulator';
 import { quiet, until } from '../helpers/smpp';
 
-const submit = (to: string): SubmitParams => ({ source_addr: 'Acme', source_addr_ton: 5, source_addr_npi: 0, destination_addr: to, dest_addr_ton: 1, dest_addr_npi: 1, data_coding: 0, registered_delivery: 0, short_message: { message: 'x' } });
+const submit = (to: string): SubmitParams => ({
+  source_addr: 'Acme',
+  source_addr_ton: 5,
+  source_addr_npi: 0,
+  destination_addr: to,
+  dest_addr_ton: 1,
+  dest_addr_npi: 1,
+  data_coding: 0,
+  registered_delivery: 0,
+  short_message: { message: 'x' },
+});
 
 let sim: SmscSimulator;
 let bind: SmppBind | undefined;
@@ -37,7 +47,19 @@ async function swallowed(b: SmppBind, to: string, respLength: number, seq: numbe
 }
 
 test('responses swallowed whole: the session is torn down after waitAckMs, the slots come back, the next submit is answered', async () => {
-  bind = new SmppBind({ name: 'w', host: '127.0.0.1', port: sim.smppPort, systemId: 'otp', password: 'secret', logger: quiet, window: 2, responseTimeoutMs: 250, enquireLinkMs: 200, waitAckMs: 500, reconnectInitialMs: 10 });
+  bind = new SmppBind({
+    name: 'w',
+    host: '127.0.0.1',
+    port: sim.smppPort,
+    systemId: 'otp',
+    password: 'secret',
+    logger: quiet,
+    window: 2,
+    responseTimeoutMs: 250,
+    enquireLinkMs: 200,
+    waitAckMs: 500,
+    reconnectInitialMs: 10,
+  });
   bind.start();
   await bind.ready(5000);
   const id = await bind.submit(submit('33612000001'));
@@ -52,7 +74,16 @@ test('responses swallowed whole: the session is torn down after waitAckMs, the s
 });
 
 test('a submit waiting for a window slot fails at its deadline, unsent, instead of waiting for ever', async () => {
-  bind = new SmppBind({ name: 'w', host: '127.0.0.1', port: sim.smppPort, systemId: 'otp', password: 'secret', logger: quiet, window: 1, responseTimeoutMs: 2000 });
+  bind = new SmppBind({
+    name: 'w',
+    host: '127.0.0.1',
+    port: sim.smppPort,
+    systemId: 'otp',
+    password: 'secret',
+    logger: quiet,
+    window: 1,
+    responseTimeoutMs: 2000,
+  });
   bind.start();
   await bind.ready(5000);
   sim.timing.setDestination('+33612000004', { responseDelayMs: 1000 });

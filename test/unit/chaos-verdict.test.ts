@@ -10,7 +10,19 @@ import { judge, judgeSession } from '../../chaos/verdict';
 const T0 = 1_700_000_000_000;
 
 function session(i: number, extra: Partial<SessionRecord> = {}): SessionRecord {
-  return { i, phone: `+3361000000${i}`, startedAt: T0 + i * 1000, startedMono: i * 1000, endedAt: T0 + i * 1000 + 50, status: 'sent', verifyStarted: true, verifyDone: true, verifyValid: true, verifyOutcome: 'verified', ...extra };
+  return {
+    i,
+    phone: `+3361000000${i}`,
+    startedAt: T0 + i * 1000,
+    startedMono: i * 1000,
+    endedAt: T0 + i * 1000 + 50,
+    status: 'sent',
+    verifyStarted: true,
+    verifyDone: true,
+    verifyValid: true,
+    verifyOutcome: 'verified',
+    ...extra,
+  };
 }
 
 function feedWith(records: SessionRecord[], sms: Record<string, number>, latencyMs = 40): SimFeed {
@@ -18,8 +30,27 @@ function feedWith(records: SessionRecord[], sms: Record<string, number>, latency
   for (const r of records) {
     const n = sms[r.phone] ?? 1;
     if (n === 0) continue;
-    feed.submitsByPhone.set(r.phone, Array.from({ length: n }, (_, k) => ({ seq: 0, to: r.phone, at: r.startedAt + latencyMs + k * 20_000, mono: r.startedMono + latencyMs + k * 20_000, status: 0, id: `${r.i}-${k}` })));
-    feed.inboxByPhone.set(r.phone, Array.from({ length: n }, (_, k) => ({ seq: 0, to: r.phone, text: 'Acme: your code is 123456', at: r.startedAt + latencyMs + k * 20_000, messageIds: [`${r.i}-${k}`] })));
+    feed.submitsByPhone.set(
+      r.phone,
+      Array.from({ length: n }, (_, k) => ({
+        seq: 0,
+        to: r.phone,
+        at: r.startedAt + latencyMs + k * 20_000,
+        mono: r.startedMono + latencyMs + k * 20_000,
+        status: 0,
+        id: `${r.i}-${k}`,
+      })),
+    );
+    feed.inboxByPhone.set(
+      r.phone,
+      Array.from({ length: n }, (_, k) => ({
+        seq: 0,
+        to: r.phone,
+        text: 'Acme: your code is 123456',
+        at: r.startedAt + latencyMs + k * 20_000,
+        messageIds: [`${r.i}-${k}`],
+      })),
+    );
   }
   return feed;
 }
@@ -28,7 +59,18 @@ const pending = (delivery: 'pending' | 'submitted' | 'failed'): OtpSessionStatus
   sessionId: 's',
   tenant: 't',
   maskedPhone: '+33•••••000',
-  code: { seq: 1, profile: 'login@x', channel: 'sms', state: 'active', delivery, segments: 1, issuedAt: '', expiresAt: '', attemptsRemaining: 5, escalatedTo: [] },
+  code: {
+    seq: 1,
+    profile: 'login@x',
+    channel: 'sms',
+    state: 'active',
+    delivery,
+    segments: 1,
+    issuedAt: '',
+    expiresAt: '',
+    attemptsRemaining: 5,
+    escalatedTo: [],
+  },
   sendsInWindow: 1,
   events: [],
 });
@@ -39,7 +81,10 @@ test('a code that never reached the inbox without a final typed failure is lost;
   expect(judgeSession(r, feed, pending('submitted')).verdict).toBe('lost');
   expect(judgeSession(r, feed, null).verdict).toBe('lost');
   expect(judgeSession(r, feed, pending('failed')).verdict).toBe('failed');
-  expect(judgeSession({ ...r, status: 'overloaded', reason: 'request_too_old' }, feed, null)).toMatchObject({ verdict: 'refused', detail: 'overloaded:request_too_old' });
+  expect(judgeSession({ ...r, status: 'overloaded', reason: 'request_too_old' }, feed, null)).toMatchObject({
+    verdict: 'refused',
+    detail: 'overloaded:request_too_old',
+  });
 });
 
 test('the right code not verifying, a send never answered and an untyped error are wrong end states', () => {
@@ -64,6 +109,10 @@ test('a duplicate is explained by the fault it was in flight at, else it fails t
   expect(fault.duplicates).toBe(1);
   expect(result.totals.unexplainedDuplicates).toBe(1);
   expect(fault.recoveryS).toBe(3.3);
-  const failures = acceptance({ ...result, unexpectedExits: [], logs: { lines: 0, fullNumbers: 0, codes: 0, longLines: 0, samples: [] } } as unknown as ChaosResult);
+  const failures = acceptance({
+    ...result,
+    unexpectedExits: [],
+    logs: { lines: 0, fullNumbers: 0, codes: 0, longLines: 0, samples: [] },
+  } as unknown as ChaosResult);
   expect(failures.join('; ')).toMatch(/1 duplicate SMS no fault explains/);
 });

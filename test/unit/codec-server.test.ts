@@ -21,7 +21,14 @@ const post = (url: string, body: unknown, headers: Record<string, string> = {}) 
 
 async function encrypted(): Promise<{ payloads: { metadata: Record<string, string>; data: string }[] }> {
   const [enc] = await codec.encode([{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"x"') }]);
-  return { payloads: [{ metadata: Object.fromEntries(Object.entries(enc.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(enc.data!).toString('base64') }] };
+  return {
+    payloads: [
+      {
+        metadata: Object.fromEntries(Object.entries(enc.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+        data: Buffer.from(enc.data!).toString('base64'),
+      },
+    ],
+  };
 }
 
 test('encode then decode round-trips through HTTP, as the Web UI calls it', async () => {
@@ -34,7 +41,10 @@ test('encode then decode round-trips through HTTP, as the Web UI calls it', asyn
 
 test('CORS preflight allows the Web UI origin, also on the token path', async () => {
   for (const url of [`${open.url}/decode`, `${locked.uiEndpoint}/decode`]) {
-    const res = await fetch(url, { method: 'OPTIONS', headers: { origin: 'http://localhost:8233', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' } });
+    const res = await fetch(url, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:8233', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-namespace' },
+    });
     expect(res.status).toBe(204);
     expect(res.headers.get('access-control-allow-origin')).toBe('http://localhost:8233');
     expect(res.headers.get('access-control-allow-methods')).toContain('POST');
@@ -146,8 +156,10 @@ describe('refuses to start without a token where that is unsafe', () => {
   });
 
   test('loopback hosts', () => {
-    for (const h of ['127.0.0.1', '127.9.9.9', 'localhost', 'LOCALHOST', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1']) expect(isLoopbackHost(h)).toBe(true);
-    for (const h of ['0.0.0.0', '::', '', '10.0.0.1', '::ffff:10.0.0.1', 'fe80::1%lo0', 'localhost.example.com', '128.0.0.1']) expect(isLoopbackHost(h)).toBe(false);
+    for (const h of ['127.0.0.1', '127.9.9.9', 'localhost', 'LOCALHOST', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1'])
+      expect(isLoopbackHost(h)).toBe(true);
+    for (const h of ['0.0.0.0', '::', '', '10.0.0.1', '::ffff:10.0.0.1', 'fe80::1%lo0', 'localhost.example.com', '128.0.0.1'])
+      expect(isLoopbackHost(h)).toBe(false);
   });
 });
 
@@ -166,10 +178,19 @@ describe('review findings', () => {
     const { request } = await import('node:http');
     const status = await new Promise<number>((resolve, reject) => {
       const url = new URL(`${open.url}/decode`);
-      const req = request({ host: '127.0.0.1', port: url.port, path: '/decode', method: 'POST', headers: { host: 'rebind.attacker.example', 'content-type': 'application/json' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: url.port,
+          path: '/decode',
+          method: 'POST',
+          headers: { host: 'rebind.attacker.example', 'content-type': 'application/json' },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on('error', reject);
       req.end(JSON.stringify({ payloads: [] }));
     });

@@ -27,11 +27,18 @@ describe('loadConfig', () => {
   });
 
   test('production refuses to run on dev keys, naming every missing one', () => {
-    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow('OTP_CODE_KEY, OTP_HASH_KEY, OTP_PAYLOAD_KEYS, OTP_CALLBACK_KEY, OTP_SEAL_PRIVATE_KEY are required when NODE_ENV=production');
-    expect(() => loadConfig({ NODE_ENV: 'production', OTP_HASH_KEY: 'h'.repeat(20) }, 'client')).toThrow('OTP_PAYLOAD_KEYS, OTP_SEAL_PUBLIC_KEY are required when NODE_ENV=production');
+    expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(
+      'OTP_CODE_KEY, OTP_HASH_KEY, OTP_PAYLOAD_KEYS, OTP_CALLBACK_KEY, OTP_SEAL_PRIVATE_KEY are required when NODE_ENV=production',
+    );
+    expect(() => loadConfig({ NODE_ENV: 'production', OTP_HASH_KEY: 'h'.repeat(20) }, 'client')).toThrow(
+      'OTP_PAYLOAD_KEYS, OTP_SEAL_PUBLIC_KEY are required when NODE_ENV=production',
+    );
     const payload = `k:${Buffer.alloc(32).toString('base64')}`;
     const worker = loadConfig({});
-    const client = loadConfig({ NODE_ENV: 'production', OTP_HASH_KEY: 'h'.repeat(20), OTP_PAYLOAD_KEYS: payload, OTP_SEAL_PUBLIC_KEY: worker.keys.sealPublic }, 'client');
+    const client = loadConfig(
+      { NODE_ENV: 'production', OTP_HASH_KEY: 'h'.repeat(20), OTP_PAYLOAD_KEYS: payload, OTP_SEAL_PUBLIC_KEY: worker.keys.sealPublic },
+      'client',
+    );
     // Clients hold no code key and no seal private key: nothing they have opens or tests a code.
     expect(client.keys.code).toEqual([]);
     expect(client.keys.sealPrivate).toEqual([]);
@@ -51,7 +58,11 @@ describe('loadConfig', () => {
   test('metrics are off by default; the SDK exporter takes the next port unless named', () => {
     expect(loadConfig({}).metrics).toEqual({ port: 0, host: '127.0.0.1', sdkPort: 0 });
     expect(loadConfig({ OTP_METRICS_PORT: '9464' }).metrics).toEqual({ port: 9464, host: '127.0.0.1', sdkPort: 9465 });
-    expect(loadConfig({ OTP_METRICS_PORT: '9464', OTP_SDK_METRICS_PORT: '9999', OTP_METRICS_HOST: '0.0.0.0' }).metrics).toEqual({ port: 9464, host: '0.0.0.0', sdkPort: 9999 });
+    expect(loadConfig({ OTP_METRICS_PORT: '9464', OTP_SDK_METRICS_PORT: '9999', OTP_METRICS_HOST: '0.0.0.0' }).metrics).toEqual({
+      port: 9464,
+      host: '0.0.0.0',
+      sdkPort: 9999,
+    });
     expect(() => loadConfig({ OTP_METRICS_PORT: '9464', OTP_SDK_METRICS_PORT: '9464' })).toThrow(/OTP_SDK_METRICS_PORT must differ from OTP_METRICS_PORT/);
     expect(() => loadConfig({ OTP_METRICS_PORT: 'x' })).toThrow(/OTP_METRICS_PORT must be an integer/);
   });

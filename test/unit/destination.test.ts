@@ -67,7 +67,21 @@ describe('blocked ranges', () => {
     expect(addressVerdict(ip)).toBe(`private_address:${range}`);
   });
 
-  test.each(['8.8.8.8', '100.63.255.255', '100.128.0.0', '172.15.255.255', '172.32.0.0', '192.0.1.1', '198.17.255.255', '198.20.0.0', '223.255.255.255', '1.1.1.1', '2606:4700:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808'])('%s is public', (ip) => {
+  test.each([
+    '8.8.8.8',
+    '100.63.255.255',
+    '100.128.0.0',
+    '172.15.255.255',
+    '172.32.0.0',
+    '192.0.1.1',
+    '198.17.255.255',
+    '198.20.0.0',
+    '223.255.255.255',
+    '1.1.1.1',
+    '2606:4700:4700::1111',
+    '::ffff:8.8.8.8',
+    '64:ff9b::808:808',
+  ])('%s is public', (ip) => {
     expect(blockedRange(ip)).toBeNull();
     expect(addressVerdict(ip)).toBe('ok');
   });
@@ -286,9 +300,9 @@ describe('signedPost', () => {
 
   test('a redirect is a failure and is not followed; errors name only the host', async () => {
     status = 302;
-    await expect(signedPost('k', `http://127.0.0.1:${port}/hook?secret=1`, body, 'evt-5', 'delivery callback', parseOutboundPolicy('127.0.0.1'))).rejects.toThrow(
-      new Error(`delivery callback to 127.0.0.1:${port} answered HTTP 302`),
-    );
+    await expect(
+      signedPost('k', `http://127.0.0.1:${port}/hook?secret=1`, body, 'evt-5', 'delivery callback', parseOutboundPolicy('127.0.0.1')),
+    ).rejects.toThrow(new Error(`delivery callback to 127.0.0.1:${port} answered HTTP 302`));
     expect(received).toHaveLength(1);
   });
 
@@ -297,7 +311,9 @@ describe('signedPost', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const deadPort = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const err = await signedPost('k', `http://127.0.0.1:${deadPort}/`, body, 'evt-6', 'delivery callback', parseOutboundPolicy('127.0.0.1')).catch((e: unknown) => e);
+    const err = await signedPost('k', `http://127.0.0.1:${deadPort}/`, body, 'evt-6', 'delivery callback', parseOutboundPolicy('127.0.0.1')).catch(
+      (e: unknown) => e,
+    );
     expect(err).not.toBeInstanceOf(ApplicationFailure);
     expect((err as Error).message).toBe(`delivery callback to 127.0.0.1:${deadPort} failed: ECONNREFUSED`);
   });
@@ -310,7 +326,16 @@ describe('signedPost', () => {
 });
 
 describe('IPv6 forms that tunnel to IPv4 or are not routable (review findings)', () => {
-  test.each(['::ffff:0:7f00:1', '::ffff:0:a9fe:a9fe', '64:ff9b:1::a9fe:a9fe', '2002:a9fe:a9fe::1', '2001:0:4136:e378:8000:63bf:3fff:fdd2', '100::1', 'fec0::1', '2001:db8::1'])('%s is refused', (ip) => {
+  test.each([
+    '::ffff:0:7f00:1',
+    '::ffff:0:a9fe:a9fe',
+    '64:ff9b:1::a9fe:a9fe',
+    '2002:a9fe:a9fe::1',
+    '2001:0:4136:e378:8000:63bf:3fff:fdd2',
+    '100::1',
+    'fec0::1',
+    '2001:db8::1',
+  ])('%s is refused', (ip) => {
     expect(blockedRange(ip)).not.toBeNull();
   });
 });

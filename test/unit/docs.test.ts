@@ -40,7 +40,14 @@ function anchors(file: string): Set<string> {
   for (const line of read(file).split('\n')) {
     if (line.startsWith('```')) fenced = !fenced;
     const h = !fenced && /^#+ (.*)$/.exec(line);
-    if (h) out.add(h[1].trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-'));
+    if (h)
+      out.add(
+        h[1]
+          .trim()
+          .toLowerCase()
+          .replace(/[^\w\- ]/g, '')
+          .replace(/ /g, '-'),
+      );
   }
   return out;
 }
@@ -96,10 +103,24 @@ test.each([
 
 test('docs/contract.md names the workflows, messages, channels and session version of contract/', () => {
   const doc = read('docs/contract.md');
-  for (const name of [contract.OTP_SESSION_WORKFLOW, contract.VELOCITY_SHARD_WORKFLOW, contract.RECEIPT_MAILBOX_WORKFLOW, contract.CATALOG_WORKFLOW, contract.MO_WORKFLOW, contract.OPT_OUT_WORKFLOW, contract.SENDER_APPROVAL_WORKFLOW]) {
+  for (const name of [
+    contract.OTP_SESSION_WORKFLOW,
+    contract.VELOCITY_SHARD_WORKFLOW,
+    contract.RECEIPT_MAILBOX_WORKFLOW,
+    contract.CATALOG_WORKFLOW,
+    contract.MO_WORKFLOW,
+    contract.OPT_OUT_WORKFLOW,
+    contract.SENDER_APPROVAL_WORKFLOW,
+  ]) {
     expect(doc).toContain(`\`${name}\``);
   }
-  for (const [kind, name] of [['update', contract.SEND_UPDATE], ['update', contract.VERIFY_UPDATE], ['update', contract.CANCEL_UPDATE], ['query', contract.STATUS_QUERY], ['signal', contract.DELIVERY_RECEIPT_SIGNAL]]) {
+  for (const [kind, name] of [
+    ['update', contract.SEND_UPDATE],
+    ['update', contract.VERIFY_UPDATE],
+    ['update', contract.CANCEL_UPDATE],
+    ['query', contract.STATUS_QUERY],
+    ['signal', contract.DELIVERY_RECEIPT_SIGNAL],
+  ]) {
     expect(doc).toContain(`${kind} \`${name}\``);
   }
   expect(doc).toContain(`signals \`${contract.MAILBOX_SUBMITTED_SIGNAL}\``);

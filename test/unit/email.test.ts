@@ -4,7 +4,19 @@ import { ConfigError, loadConfig } from '../../config/config';
 
 test.each(['user@example.com', 'first.last+otp@mail.example.co.uk'])('%s is an address', (a) => expect(isEmailAddress(a)).toBe(true));
 
-test.each(['', 'user', 'user@', '@example.com', 'user@localhost', 'a@b.c, d@e.f', 'a@b.c;d@e.f', 'Name <a@b.c>', 'a b@c.d', '"a"@b.c', `${'a'.repeat(250)}@b.cd`])('%j is not one address', (a) => {
+test.each([
+  '',
+  'user',
+  'user@',
+  '@example.com',
+  'user@localhost',
+  'a@b.c, d@e.f',
+  'a@b.c;d@e.f',
+  'Name <a@b.c>',
+  'a b@c.d',
+  '"a"@b.c',
+  `${'a'.repeat(250)}@b.cd`,
+])('%j is not one address', (a) => {
   expect(isEmailAddress(a)).toBe(false);
 });
 

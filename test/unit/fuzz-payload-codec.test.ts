@@ -23,7 +23,9 @@ const bytes = (maxLength: number) => fc.uint8Array({ maxLength }).map((b) => Buf
 const jsonData = fc.jsonValue({ maxDepth: 3 }).map((v) => Buffer.from(JSON.stringify(v) ?? 'null'));
 const payloadArb: fc.Arbitrary<Payload> = fc.record(
   {
-    metadata: fc.dictionary(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('encoding', '__proto__', 'constructor')), bytes(40), { maxKeys: 4 }).map((m) => ({ [METADATA_ENCODING_KEY]: Buffer.from('json/plain'), ...m })),
+    metadata: fc
+      .dictionary(fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('encoding', '__proto__', 'constructor')), bytes(40), { maxKeys: 4 })
+      .map((m) => ({ [METADATA_ENCODING_KEY]: Buffer.from('json/plain'), ...m })),
     data: fc.oneof(jsonData, bytes(300)),
   },
   { requiredKeys: ['metadata'] },
@@ -42,7 +44,13 @@ function isMarker(p: Payload): boolean {
 }
 
 /** Ways an encrypted payload is broken in transit or forged. */
-type Tamper = { kind: 'flip'; at: number; bit: number } | { kind: 'truncate'; to: number } | { kind: 'extend'; extra: Buffer } | { kind: 'replace'; data: Buffer } | { kind: 'keyId'; id: string } | { kind: 'splice'; at: number; extra: Buffer };
+type Tamper =
+  | { kind: 'flip'; at: number; bit: number }
+  | { kind: 'truncate'; to: number }
+  | { kind: 'extend'; extra: Buffer }
+  | { kind: 'replace'; data: Buffer }
+  | { kind: 'keyId'; id: string }
+  | { kind: 'splice'; at: number; extra: Buffer };
 const tamperArb: fc.Arbitrary<Tamper> = fc.oneof(
   fc.record({ kind: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
   fc.record({ kind: fc.constant('truncate' as const), to: fc.nat() }),
@@ -100,7 +108,8 @@ describe('AES-GCM payload codec', () => {
         fc.asyncProperty(payloadArb, tamperArb, async (p, t) => {
           const [enc] = await client.encode([p]);
           const bad = tamper(enc, t);
-          const unchanged = Buffer.from(bad.data ?? []).equals(Buffer.from(enc.data ?? [])) && Buffer.from(bad.metadata![KEY_ID_METADATA] ?? []).toString() === 'k1';
+          const unchanged =
+            Buffer.from(bad.data ?? []).equals(Buffer.from(enc.data ?? [])) && Buffer.from(bad.metadata![KEY_ID_METADATA] ?? []).toString() === 'k1';
           if (unchanged) return; // e.g. a key id rewritten to itself
           await expect(client.decode([bad])).rejects.toBeInstanceOf(PayloadCodecError);
           const [refused] = await worker.decode([bad]);
@@ -128,14 +137,18 @@ describe('AES-GCM payload codec', () => {
   test('a payload not marked encrypted decodes to the marker (refuse) or as it is (pass) (numRuns 500)', async () => {
     const pass = new AesGcmPayloadCodec(KEYS, { plaintext: 'pass' });
     await fc.assert(
-      fc.asyncProperty(payloadArb, fc.option(fc.constantFrom('binary/plain', 'json/protobuf', 'binary/encrypted ', 'BINARY/ENCRYPTED'), { nil: undefined }), async (p, encoding) => {
-        const metadata = Object.fromEntries(Object.entries(p.metadata ?? {}).filter(([k]) => k !== METADATA_ENCODING_KEY));
-        const plain: Payload = { ...p, metadata: encoding === undefined ? metadata : { ...metadata, [METADATA_ENCODING_KEY]: Buffer.from(encoding) } };
-        const [refused] = await client.decode([plain]);
-        expect(isMarker(refused)).toBe(true);
-        const [passed] = await pass.decode([plain]);
-        expect(passed).toBe(plain);
-      }),
+      fc.asyncProperty(
+        payloadArb,
+        fc.option(fc.constantFrom('binary/plain', 'json/protobuf', 'binary/encrypted ', 'BINARY/ENCRYPTED'), { nil: undefined }),
+        async (p, encoding) => {
+          const metadata = Object.fromEntries(Object.entries(p.metadata ?? {}).filter(([k]) => k !== METADATA_ENCODING_KEY));
+          const plain: Payload = { ...p, metadata: encoding === undefined ? metadata : { ...metadata, [METADATA_ENCODING_KEY]: Buffer.from(encoding) } };
+          const [refused] = await client.decode([plain]);
+          expect(isMarker(refused)).toBe(true);
+          const [passed] = await pass.decode([plain]);
+          expect(passed).toBe(plain);
+        },
+      ),
       fuzz(500, 1604),
     );
   });
@@ -150,40 +163,53 @@ describe('worker codecs on arbitrary JSON', () => {
 
   test('editJsonObject never throws on arbitrary bytes and passes non-objects through untouched (numRuns 1500)', () => {
     fc.assert(
-      fc.property(fc.oneof(bytes(100), fc.jsonValue({ maxDepth: 2 }).map((v) => Buffer.from(JSON.stringify(v) ?? ''))), fc.constantFrom('json/plain', 'binary/plain'), (data, encoding) => {
-        const p: Payload = { metadata: { [METADATA_ENCODING_KEY]: Buffer.from(encoding) }, data };
-        let seen = false;
-        const out = editJsonObject(p, (obj) => {
-          seen = true;
-          expect(typeof obj === 'object' && obj !== null && !Array.isArray(obj)).toBe(true);
-          return false;
-        });
-        expect(out).toBe(p);
-        if (encoding !== 'json/plain') expect(seen).toBe(false);
-      }),
+      fc.property(
+        fc.oneof(
+          bytes(100),
+          fc.jsonValue({ maxDepth: 2 }).map((v) => Buffer.from(JSON.stringify(v) ?? '')),
+        ),
+        fc.constantFrom('json/plain', 'binary/plain'),
+        (data, encoding) => {
+          const p: Payload = { metadata: { [METADATA_ENCODING_KEY]: Buffer.from(encoding) }, data };
+          let seen = false;
+          const out = editJsonObject(p, (obj) => {
+            seen = true;
+            expect(typeof obj === 'object' && obj !== null && !Array.isArray(obj)).toBe(true);
+            return false;
+          });
+          expect(out).toBe(p);
+          if (encoding !== 'json/plain') expect(seen).toBe(false);
+        },
+      ),
       fuzz(1500, 1605),
     );
   });
 
   test('carried state: signed on encode, kept on decode; any edit of the state or the MAC is refused (numRuns 800)', async () => {
     await fc.assert(
-      fc.asyncProperty(objectArb, fc.jsonValue({ maxDepth: 3 }), fc.jsonValue({ maxDepth: 1 }), fc.oneof(fc.constant(undefined), fc.string({ maxLength: 60 })), async (rest, state, other, forgedMac) => {
-        const base = { ...rest, carried: state };
-        delete (base as Record<string, unknown>).carriedMac;
-        delete (base as Record<string, unknown>).carriedRefused;
-        const [signed] = await carried.encode([json(base)]);
-        const [opened] = await carried.decode([signed]);
-        expect(read(opened)).toEqual(JSON.parse(JSON.stringify(base)));
-        // Same MAC, other state: refused unless the state serialises the same.
-        const edited = { ...(read(signed) as Record<string, unknown>), carried: other };
-        const [out] = await carried.decode([json(edited)]);
-        const kept = JSON.stringify(other) === JSON.stringify(JSON.parse(JSON.stringify(base)).carried);
-        expect((read(out) as Record<string, unknown>).carriedRefused).toBe(kept ? undefined : true);
-        // A MAC the caller wrote.
-        const [forged] = await carried.decode([json({ ...base, carriedMac: forgedMac })]);
-        expect(read(forged)).toMatchObject({ carriedRefused: true });
-        expect(read(forged)).not.toHaveProperty('carried');
-      }),
+      fc.asyncProperty(
+        objectArb,
+        fc.jsonValue({ maxDepth: 3 }),
+        fc.jsonValue({ maxDepth: 1 }),
+        fc.oneof(fc.constant(undefined), fc.string({ maxLength: 60 })),
+        async (rest, state, other, forgedMac) => {
+          const base = { ...rest, carried: state };
+          delete (base as Record<string, unknown>).carriedMac;
+          delete (base as Record<string, unknown>).carriedRefused;
+          const [signed] = await carried.encode([json(base)]);
+          const [opened] = await carried.decode([signed]);
+          expect(read(opened)).toEqual(JSON.parse(JSON.stringify(base)));
+          // Same MAC, other state: refused unless the state serialises the same.
+          const edited = { ...(read(signed) as Record<string, unknown>), carried: other };
+          const [out] = await carried.decode([json(edited)]);
+          const kept = JSON.stringify(other) === JSON.stringify(JSON.parse(JSON.stringify(base)).carried);
+          expect((read(out) as Record<string, unknown>).carriedRefused).toBe(kept ? undefined : true);
+          // A MAC the caller wrote.
+          const [forged] = await carried.decode([json({ ...base, carriedMac: forgedMac })]);
+          expect(read(forged)).toMatchObject({ carriedRefused: true });
+          expect(read(forged)).not.toHaveProperty('carried');
+        },
+      ),
       fuzz(800, 1606),
     );
   });

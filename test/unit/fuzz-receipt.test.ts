@@ -20,7 +20,10 @@ const dateArb = fc.oneof(fc.stringMatching(/^\d{10}$/), fc.stringMatching(/^\d{1
 const statArb = fc.constantFrom(...Object.keys(STAT_WORDS).filter((w) => !/^\d+$/.test(w)));
 const errArb = fc.stringMatching(/^\d{3}$/);
 /** The text field: the first 20 characters of the message, which may look like fields themselves. */
-const textArb = fc.oneof(fc.string({ maxLength: 20 }).map((s) => s.replace(/[\s\0]/g, '_')), fc.constantFrom('id:EVIL', 'stat:DELIVRD', 'err:999', 'Your code 123456'));
+const textArb = fc.oneof(
+  fc.string({ maxLength: 20 }).map((s) => s.replace(/[\s\0]/g, '_')),
+  fc.constantFrom('id:EVIL', 'stat:DELIVRD', 'err:999', 'Your code 123456'),
+);
 
 interface Formatted {
   id: string;
@@ -31,7 +34,16 @@ interface Formatted {
 
 /** Formats a receipt text as SMPP 3.4 Appendix B does, in the given field order (`text` last, as carriers write it, or left out). */
 function formatReceipt(f: Formatted, order: FieldName[], dates: [string, string], sep: string, trailer: string, withText = true): string {
-  const value: Record<FieldName, string> = { id: f.id, sub: '001', dlvrd: '001', 'submit date': dates[0], 'done date': dates[1], stat: f.stat, err: f.err, text: f.text };
+  const value: Record<FieldName, string> = {
+    id: f.id,
+    sub: '001',
+    dlvrd: '001',
+    'submit date': dates[0],
+    'done date': dates[1],
+    stat: f.stat,
+    err: f.err,
+    text: f.text,
+  };
   const fields = order.filter((n) => n !== 'text').map((n) => `${n}:${value[n]}`);
   return `${[...fields, ...(withText ? [`text:${value.text}`] : [])].join(sep)}${trailer}`;
 }
@@ -39,14 +51,21 @@ function formatReceipt(f: Formatted, order: FieldName[], dates: [string, string]
 describe('receipt text parser', () => {
   test('never throws on arbitrary text, and what it reads has no whitespace or NUL (numRuns 3000)', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 300 }), fc.array(fc.constantFrom(...FIELD_NAMES.map((n) => `${n}:`), ' ', '\0', 'x', '1', '\t'), { maxLength: 40 }).map((a) => a.join(''))), (text) => {
-        const r = parseReceiptText(text);
-        for (const v of [r.id, r.stat, r.err]) {
-          if (v === undefined) continue;
-          expect(v.length).toBeGreaterThan(0);
-          expect(v).not.toMatch(/[\s\0]/);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string({ maxLength: 300 }),
+          fc.string({ unit: 'binary', maxLength: 300 }),
+          fc.array(fc.constantFrom(...FIELD_NAMES.map((n) => `${n}:`), ' ', '\0', 'x', '1', '\t'), { maxLength: 40 }).map((a) => a.join('')),
+        ),
+        (text) => {
+          const r = parseReceiptText(text);
+          for (const v of [r.id, r.stat, r.err]) {
+            if (v === undefined) continue;
+            expect(v.length).toBeGreaterThan(0);
+            expect(v).not.toMatch(/[\s\0]/);
+          }
+        },
+      ),
       fuzz(3000, 1301),
     );
   });
@@ -75,12 +94,16 @@ describe('receipt text parser', () => {
 
   test('an empty field is read as absent, never as the next field (numRuns 500)', () => {
     fc.assert(
-      fc.property(fc.shuffledSubarray([...FIELD_NAMES], { minLength: FIELD_NAMES.length }), fc.constantFrom<'id' | 'stat' | 'err'>('id', 'stat', 'err'), (order, empty) => {
-        const f: Formatted = { id: '12AB', stat: 'DELIVRD', err: '000', text: '' };
-        // The message text repeats the field: the receipt's own (empty) one still counts.
-        const text = formatReceipt({ ...f, [empty]: '', text: `${empty}:9Z` }, order, ['2601010000', '2601010000'], ' ', '');
-        expect(parseReceiptText(text)[empty]).toBeUndefined();
-      }),
+      fc.property(
+        fc.shuffledSubarray([...FIELD_NAMES], { minLength: FIELD_NAMES.length }),
+        fc.constantFrom<'id' | 'stat' | 'err'>('id', 'stat', 'err'),
+        (order, empty) => {
+          const f: Formatted = { id: '12AB', stat: 'DELIVRD', err: '000', text: '' };
+          // The message text repeats the field: the receipt's own (empty) one still counts.
+          const text = formatReceipt({ ...f, [empty]: '', text: `${empty}:9Z` }, order, ['2601010000', '2601010000'], ' ', '');
+          expect(parseReceiptText(text)[empty]).toBeUndefined();
+        },
+      ),
       fuzz(500, 1303),
     );
   });
@@ -92,7 +115,14 @@ describe('delivery receipt PDUs', () => {
       esm_class: fc.integer({ min: 0, max: 255 }),
       receipted_message_id: fc.oneof(fc.string({ maxLength: 70 }), fc.string({ unit: 'binary', maxLength: 70 })),
       message_state: fc.oneof(fc.integer({ min: -5, max: 300 }), fc.constant(Number.NaN)),
-      short_message: fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 200 }), fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)), fc.record({ message: fc.string({ maxLength: 200 }) }), fc.constant(null), fc.integer()),
+      short_message: fc.oneof(
+        fc.string({ maxLength: 200 }),
+        fc.string({ unit: 'binary', maxLength: 200 }),
+        fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b)),
+        fc.record({ message: fc.string({ maxLength: 200 }) }),
+        fc.constant(null),
+        fc.integer(),
+      ),
       message_payload: fc.oneof(fc.string({ maxLength: 200 }), fc.record({ message: fc.anything() })),
     },
     { requiredKeys: [] },
@@ -117,7 +147,15 @@ describe('delivery receipt PDUs', () => {
       fc.property(idArb, fc.integer({ min: 0, max: 9 }), fc.constantFrom(0x04, 0x08, 0x20, 0x24), fc.boolean(), textArb, (id, state, esm, asDataSm, noise) => {
         const text = `id:OTHER stat:REJECTD err:000 text:${noise}`;
         const body = asDataSm ? { message_payload: { message: text } } : { short_message: { message: text } };
-        const wire = new smpp.PDU(asDataSm ? 'data_sm' : 'deliver_sm', { sequence_number: 1, esm_class: esm, source_addr: '1', destination_addr: '2', receipted_message_id: id, message_state: state, ...body }).toBuffer();
+        const wire = new smpp.PDU(asDataSm ? 'data_sm' : 'deliver_sm', {
+          sequence_number: 1,
+          esm_class: esm,
+          source_addr: '1',
+          destination_addr: '2',
+          receipted_message_id: id,
+          message_state: state,
+          ...body,
+        }).toBuffer();
         const decoded = decodeFrame(wire);
         if (!decoded.ok) throw new Error(`not decoded: ${decoded.reason}`);
         const r = parseDeliveryReceipt(decoded.pdu);
@@ -160,7 +198,13 @@ describe('message ids and stat words', () => {
     fc.assert(
       fc.property(
         fc.oneof(
-          fc.constantFrom(...known).chain((w) => fc.tuple(fc.constant(w), fc.constantFrom('', ' ', '\t'), fc.boolean(), fc.nat({ max: 3 }))).map(([w, pad, lower, zeros]) => ({ word: `${pad}${/^\d+$/.test(w) ? '0'.repeat(zeros) + w : lower ? w.toLowerCase() : w}${pad}`, want: STAT_WORDS[w] })),
+          fc
+            .constantFrom(...known)
+            .chain((w) => fc.tuple(fc.constant(w), fc.constantFrom('', ' ', '\t'), fc.boolean(), fc.nat({ max: 3 })))
+            .map(([w, pad, lower, zeros]) => ({
+              word: `${pad}${/^\d+$/.test(w) ? '0'.repeat(zeros) + w : lower ? w.toLowerCase() : w}${pad}`,
+              want: STAT_WORDS[w],
+            })),
           fc.string({ maxLength: 12 }).map((word) => ({ word, want: undefined as string | undefined })),
         ),
         ({ word, want }) => {

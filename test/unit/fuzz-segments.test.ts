@@ -40,11 +40,13 @@ function textOf(alphabet: fc.Arbitrary<string>): fc.Arbitrary<string> {
 
 const gsmChar = fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...GSM7_BASIC) }, { weight: 1, arbitrary: fc.constantFrom(...GSM7_EXTENDED) });
 const gsmText = textOf(gsmChar);
-const ucsText = fc.tuple(textOf(fc.oneof({ weight: 3, arbitrary: gsmChar }, { weight: 1, arbitrary: fc.constantFrom(...NON_GSM) })), fc.constantFrom(...NON_GSM), fc.nat()).map(([t, forced, at]) => {
-  const chars = [...t];
-  chars.splice(at % (chars.length + 1), 0, forced);
-  return chars.join('');
-});
+const ucsText = fc
+  .tuple(textOf(fc.oneof({ weight: 3, arbitrary: gsmChar }, { weight: 1, arbitrary: fc.constantFrom(...NON_GSM) })), fc.constantFrom(...NON_GSM), fc.nat())
+  .map(([t, forced, at]) => {
+    const chars = [...t];
+    chars.splice(at % (chars.length + 1), 0, forced);
+    return chars.join('');
+  });
 
 describe('segment counter', () => {
   test('GSM-7: extension characters count double, and the count is the fewest parts of at most 153 septets (one of 160) (numRuns 1500)', () => {
@@ -89,40 +91,55 @@ describe('segment counter', () => {
 
   test('boundaries: n basic characters take 1 part up to 160, then ceil(n/153); n extension characters 1 up to 80, then ceil(n/76); UCS-2 1 up to 70, then ceil(n/67) (numRuns 600)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 700 }), fc.constantFrom(...GSM7_BASIC), fc.constantFrom(...GSM7_EXTENDED), fc.constantFrom('ж', '你'), (n, basic, ext, wide) => {
-        expect(splitSegments(basic.repeat(n))).toHaveLength(n <= 160 ? 1 : Math.ceil(n / 153));
-        expect(splitSegments(ext.repeat(n))).toHaveLength(n <= 80 ? 1 : Math.ceil(n / 76));
-        expect(splitSegments(wide.repeat(n))).toHaveLength(n <= 70 ? 1 : Math.ceil(n / 67));
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 700 }),
+        fc.constantFrom(...GSM7_BASIC),
+        fc.constantFrom(...GSM7_EXTENDED),
+        fc.constantFrom('ж', '你'),
+        (n, basic, ext, wide) => {
+          expect(splitSegments(basic.repeat(n))).toHaveLength(n <= 160 ? 1 : Math.ceil(n / 153));
+          expect(splitSegments(ext.repeat(n))).toHaveLength(n <= 80 ? 1 : Math.ceil(n / 76));
+          expect(splitSegments(wide.repeat(n))).toHaveLength(n <= 70 ? 1 : Math.ceil(n / 67));
+        },
+      ),
       fuzz(600, 1403),
     );
   });
 
   test('what the router sends: every part with its concatenation UDH (8- or 16-bit reference) fits one SMS, in every route charset (numRuns 1500)', () => {
     fc.assert(
-      fc.property(fc.oneof(gsmText, ucsText), fc.constantFrom<RouteCharset>(...ROUTE_CHARSETS), fc.constantFrom<ConcatRefBits>(8, 16), (text, charset, bits) => {
-        const encoded = encodeForRoute(text, charset, bits);
-        expect(encoded.segments.join('')).toBe(text);
-        const total = encoded.segments.length;
-        expect(total).toBeLessThanOrEqual(255); // the UDH holds the count in one octet
-        encoded.segments.forEach((segment, i) => {
-          const body = encoded.body(segment);
-          if (Buffer.isBuffer(body)) {
-            // Latin-1 / IA5: our own bytes, exactly the text, never a substituted character.
-            expect(body.toString('latin1')).toBe(segment);
-            if (charset === 'ia5') expect(body.every((b) => b <= 0x7f)).toBe(true);
-          }
-          const udh = total === 1 ? Buffer.alloc(0) : concatHeader(bits, 0xabcd, total, i + 1);
-          // The SMSC sends non-Unicode texts as GSM-7 on the air, whatever data_coding it was given.
-          expect(airOctets(segment, encoded.encoding, udh)).toBeLessThanOrEqual(USER_DATA_OCTETS);
-        });
-      }),
+      fc.property(
+        fc.oneof(gsmText, ucsText),
+        fc.constantFrom<RouteCharset>(...ROUTE_CHARSETS),
+        fc.constantFrom<ConcatRefBits>(8, 16),
+        (text, charset, bits) => {
+          const encoded = encodeForRoute(text, charset, bits);
+          expect(encoded.segments.join('')).toBe(text);
+          const total = encoded.segments.length;
+          expect(total).toBeLessThanOrEqual(255); // the UDH holds the count in one octet
+          encoded.segments.forEach((segment, i) => {
+            const body = encoded.body(segment);
+            if (Buffer.isBuffer(body)) {
+              // Latin-1 / IA5: our own bytes, exactly the text, never a substituted character.
+              expect(body.toString('latin1')).toBe(segment);
+              if (charset === 'ia5') expect(body.every((b) => b <= 0x7f)).toBe(true);
+            }
+            const udh = total === 1 ? Buffer.alloc(0) : concatHeader(bits, 0xabcd, total, i + 1);
+            // The SMSC sends non-Unicode texts as GSM-7 on the air, whatever data_coding it was given.
+            expect(airOctets(segment, encoded.encoding, udh)).toBeLessThanOrEqual(USER_DATA_OCTETS);
+          });
+        },
+      ),
       fuzz(1500, 1404),
     );
   });
 
   test('any text: GSM-7 only when the library writes it back unchanged, else UCS-2 that round-trips (numRuns 2000)', () => {
-    const anyText = fc.oneof(fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ unit: 'grapheme', maxLength: 20 }), fc.array(fc.oneof(gsmChar, fc.constantFrom(...NON_GSM, '`', '\u00A0', '\x1B', '\0', 'ç', 'Ç', 'ì')), { maxLength: 40 }).map((a) => a.join('')));
+    const anyText = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 40 }),
+      fc.string({ unit: 'grapheme', maxLength: 20 }),
+      fc.array(fc.oneof(gsmChar, fc.constantFrom(...NON_GSM, '`', '\u00A0', '\x1B', '\0', 'ç', 'Ç', 'ì')), { maxLength: 40 }).map((a) => a.join('')),
+    );
     fc.assert(
       fc.property(anyText, (text) => {
         const encoding = detectEncoding(text);

@@ -28,11 +28,20 @@ const templateArb = fc.array(piece, { maxLength: 30 }).map((p) => p.join(''));
 /** Values as callers send them: mostly plain, sometimes carrying placeholders, controls or look-alikes. */
 const valueArb = fc.oneof(
   { weight: 3, arbitrary: fc.stringMatching(/^[A-Za-z][A-Za-z .'&-]{0,20}$/) },
-  { weight: 1, arbitrary: fc.constantFrom('{code}', 'Acme {code}', '{brand}', '{ttlMinutes}{context}', '}{', 'Ac\u202Eme', 'Ac\nme', '…', 'Ω', '$&', "$'", '$1') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom('{code}', 'Acme {code}', '{brand}', '{ttlMinutes}{context}', '}{', 'Ac\u202Eme', 'Ac\nme', '…', 'Ω', '$&', "$'", '$1'),
+  },
   { weight: 1, arbitrary: fc.oneof(fc.string({ maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 20 }), fc.string({ unit: 'grapheme', maxLength: 8 })) },
 );
-const codeArb = fc.oneof(fc.stringMatching(/^[0-9]{4,10}$/), fc.array(fc.constantFrom(...ALPHABETS.alphanumeric), { minLength: 4, maxLength: 10 }).map((a) => a.join('')));
-const autofillArb = fc.record({ iosDomain: fc.option(fc.constantFrom('acme.example', 'login.acme.example'), { nil: null }), androidAppHash: fc.option(fc.constantFrom('FA+9qCX9VSu'), { nil: null }) });
+const codeArb = fc.oneof(
+  fc.stringMatching(/^[0-9]{4,10}$/),
+  fc.array(fc.constantFrom(...ALPHABETS.alphanumeric), { minLength: 4, maxLength: 10 }).map((a) => a.join('')),
+);
+const autofillArb = fc.record({
+  iosDomain: fc.option(fc.constantFrom('acme.example', 'login.acme.example'), { nil: null }),
+  androidAppHash: fc.option(fc.constantFrom('FA+9qCX9VSu'), { nil: null }),
+});
 
 const inputArb: fc.Arbitrary<RenderInput> = fc.record({
   template: templateArb,
@@ -47,7 +56,12 @@ const inputArb: fc.Arbitrary<RenderInput> = fc.record({
 
 /** The renderer's contract written out: one pass over the template, each known placeholder replaced by its value. */
 function expectedText(input: RenderInput): string {
-  const values: Record<string, string> = { code: input.code, brand: input.brand, ttlMinutes: String(Math.max(1, Math.round(input.ttlSeconds / 60))), context: input.context ?? '' };
+  const values: Record<string, string> = {
+    code: input.code,
+    brand: input.brand,
+    ttlMinutes: String(Math.max(1, Math.round(input.ttlSeconds / 60))),
+    context: input.context ?? '',
+  };
   let text = input.template
     .split(/(\{(?:code|brand|ttlMinutes|context)\})/)
     .map((part, i) => (i % 2 === 1 ? values[part.slice(1, -1)] : part))
@@ -100,7 +114,16 @@ describe('template renderer', () => {
         fc.stringMatching(/^[0-9]{6}$/),
         (placeholder, before, after, field, code) => {
           const value = `${before}${placeholder}${after}`;
-          const input: RenderInput = { template: '{brand}: your code is {code}. {context}', code, brand: BRAND, ttlSeconds: 300, autofill: { iosDomain: null, androidAppHash: null }, normalize: true, maxSegments: 3, [field]: value };
+          const input: RenderInput = {
+            template: '{brand}: your code is {code}. {context}',
+            code,
+            brand: BRAND,
+            ttlSeconds: 300,
+            autofill: { iosDomain: null, androidAppHash: null },
+            normalize: true,
+            maxSegments: 3,
+            [field]: value,
+          };
           expect(() => renderMessage(input)).toThrow(MessageError);
         },
       ),
@@ -113,7 +136,9 @@ describe('template renderer', () => {
     const plain = fc.stringMatching(/^[A-Za-z][A-Za-z .,!-]{0,15}$/);
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(fc.constantFrom('{code}', '{brand}', '{context}', ' ', '{{', '}}', '{code', 'code}'), plain), { maxLength: 12 }).map((p) => `{brand} ${p.join('')}`),
+        fc
+          .array(fc.oneof(fc.constantFrom('{code}', '{brand}', '{context}', ' ', '{{', '}}', '{code', 'code}'), plain), { maxLength: 12 })
+          .map((p) => `{brand} ${p.join('')}`),
         plain,
         fc.option(plain, { nil: undefined }),
         fc.stringMatching(/^#[0-9]{6}#$/).map((s) => s.slice(1, -1)),

@@ -53,6 +53,10 @@ test('the folders import one another without a cycle', () => {
 });
 
 test('the check finds a cycle when there is one', () => {
-  const graph = new Map([['a', new Set(['b'])], ['b', new Set(['c'])], ['c', new Set(['a'])]]);
+  const graph = new Map([
+    ['a', new Set(['b'])],
+    ['b', new Set(['c'])],
+    ['c', new Set(['a'])],
+  ]);
   expect(cycles(graph)).toEqual([['a', 'b', 'c', 'a']]);
 });

@@ -95,22 +95,39 @@ describe('templateNamesBrand', () => {
 });
 
 describe('renderMessage refuses injected input', () => {
-  const base = { template: PRESETS.transaction.templates.en, code: '907220', brand: 'Acme', ttlSeconds: 300, context: 'Confirm transfer of €500', autofill: { iosDomain: null, androidAppHash: null }, normalize: true, maxSegments: 3 };
+  const base = {
+    template: PRESETS.transaction.templates.en,
+    code: '907220',
+    brand: 'Acme',
+    ttlSeconds: 300,
+    context: 'Confirm transfer of €500',
+    autofill: { iosDomain: null, androidAppHash: null },
+    normalize: true,
+    maxSegments: 3,
+  };
 
   test('the finding: CR/LF, BEL and a phone number in the brand', () => {
-    expect(problem(() => renderMessage({ ...base, brand: 'Acme\r\n\u0007Call +19005550123: your code is' }))).toBe('brand must not contain a control character (U+000D at character 5)');
+    expect(problem(() => renderMessage({ ...base, brand: 'Acme\r\n\u0007Call +19005550123: your code is' }))).toBe(
+      'brand must not contain a control character (U+000D at character 5)',
+    );
   });
   test('RTL override or a {code} placeholder in the context', () => {
-    expect(problem(() => renderMessage({ ...base, context: 'Pay \u202e0005€' }))).toMatch(/^context must not contain a bidirectional control character \(U\+202E/);
+    expect(problem(() => renderMessage({ ...base, context: 'Pay \u202e0005€' }))).toMatch(
+      /^context must not contain a bidirectional control character \(U\+202E/,
+    );
     expect(problem(() => renderMessage({ ...base, context: 'your code is {code}' }))).toMatch(/^context must not contain a brace/);
   });
   test('caller text whose brand is only in the context, or part of another word', () => {
-    expect(problem(() => renderMessage({ ...base, template: 'Use {code} {context}', context: 'Acme' }))).toMatch(/must name the brand "Acme" as a word of its own/);
+    expect(problem(() => renderMessage({ ...base, template: 'Use {code} {context}', context: 'Acme' }))).toMatch(
+      /must name the brand "Acme" as a word of its own/,
+    );
     expect(problem(() => renderMessage({ ...base, template: 'Use {code} AcmeCorp' }))).toMatch(/must name the brand "Acme"/);
     expect(renderMessage({ ...base, template: 'Use {code} for Acme', context: undefined }).text).toBe('Use 907220 for Acme');
   });
   test('a control character in caller template text', () => {
-    expect(problem(() => renderMessage({ ...base, template: '{brand}\r\n{code}' }))).toMatch(/^message template must not contain a control character \(U\+000D/);
+    expect(problem(() => renderMessage({ ...base, template: '{brand}\r\n{code}' }))).toMatch(
+      /^message template must not contain a control character \(U\+000D/,
+    );
     expect(renderMessage({ ...base, template: '{brand}\n{code}' }).text).toBe('Acme\n907220');
   });
   test('the presets still render', () => {

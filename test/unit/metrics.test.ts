@@ -59,13 +59,28 @@ test('a verify counts its outcome, and only a match observes send→verified', a
 });
 
 test('the Grafana dashboard queries only series the worker exports (or the Temporal SDK does)', () => {
-  const dashboard = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, '..', '..', 'docs', 'grafana-dashboard.json'), 'utf8')) as { panels: { targets?: { expr: string }[] }[] };
+  const dashboard = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, '..', '..', 'docs', 'grafana-dashboard.json'), 'utf8')) as {
+    panels: { targets?: { expr: string }[] }[];
+  };
   const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
   expect(exprs.length).toBeGreaterThan(10);
   const known = new Set(Object.values(METRICS).map((m) => m.name));
   const used = new Set(exprs.flatMap((e) => e.match(/\botp_[a-z_]+/g) ?? []).map((n) => n.replace(/_(bucket|count|sum)$/, '')));
   for (const name of used) expect(known).toContain(name);
   // Every OTP series the issue asks for is on a panel.
-  for (const key of ['sends', 'receipts', 'verifies', 'sendToSubmit', 'submitToReceipt', 'sendToVerified', 'bindUp', 'windowOutstanding', 'throttled', 'possibleDuplicates', 'inDoubt'] as const) expect(used).toContain(METRICS[key].name);
+  for (const key of [
+    'sends',
+    'receipts',
+    'verifies',
+    'sendToSubmit',
+    'submitToReceipt',
+    'sendToVerified',
+    'bindUp',
+    'windowOutstanding',
+    'throttled',
+    'possibleDuplicates',
+    'inDoubt',
+  ] as const)
+    expect(used).toContain(METRICS[key].name);
   expect(exprs.some((e) => e.includes('temporal_'))).toBe(true);
 });

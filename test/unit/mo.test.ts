@@ -38,7 +38,10 @@ describe('MO acknowledgement', () => {
   beforeAll(async () => {
     sim = new SmscSimulator({ smppPort: 0, httpPort: 0, quiet: true });
     await sim.start();
-    route = new SmscRoute({ name: 'r', host: '127.0.0.1', port: sim.smppPort, systemId: 'otp', password: 'secret', reconnectInitialMs: 50, receiptAckDeadlineMs: 500 }, quiet);
+    route = new SmscRoute(
+      { name: 'r', host: '127.0.0.1', port: sim.smppPort, systemId: 'otp', password: 'secret', reconnectInitialMs: 50, receiptAckDeadlineMs: 500 },
+      quiet,
+    );
     route.start();
     await route.ready(5000);
   });

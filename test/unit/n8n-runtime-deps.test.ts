@@ -25,7 +25,9 @@ beforeAll(() => {
 });
 
 test('the worker-only packages are optional dependencies', () => {
-  expect(Object.keys(pkg.optionalDependencies)).toEqual(expect.arrayContaining(['@temporalio/worker', '@temporalio/activity', 'smpp', 'nodemailer', 'prom-client']));
+  expect(Object.keys(pkg.optionalDependencies)).toEqual(
+    expect.arrayContaining(['@temporalio/worker', '@temporalio/activity', 'smpp', 'nodemailer', 'prom-client']),
+  );
 });
 
 test('the nodes and credentials load none of the optional (worker-only) packages', () => {

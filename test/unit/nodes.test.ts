@@ -40,7 +40,8 @@ test('a Timeout from an expression is held to 1–120 s, and a region from an ex
     ({ getNode: () => ({ name: 'Send OTP' }), getNodeParameter: (name: string) => (name === 'options' ? options : region) }) as unknown as IExecuteFunctions;
   expect(callTimeoutMs(ctx({}), 0)).toBe(DEFAULT_CALL_TIMEOUT_MS);
   expect(callTimeoutMs(ctx({ timeoutSeconds: 2.5 }), 0)).toBe(2500);
-  for (const bad of [0, -5, 'abc', 1000, null]) expect(() => callTimeoutMs(ctx({ timeoutSeconds: bad }), 0)).toThrow(/Timeout \(Seconds\) must be a number from 1 to 120/);
+  for (const bad of [0, -5, 'abc', 1000, null])
+    expect(() => callTimeoutMs(ctx({ timeoutSeconds: bad }), 0)).toThrow(/Timeout \(Seconds\) must be a number from 1 to 120/);
   expect(defaultRegion(ctx({}, undefined), 0)).toBeUndefined();
   expect(defaultRegion(ctx({}, ' fr '), 0)).toBe('FR');
 });

@@ -30,7 +30,9 @@ function devDependencyOf(file: string, seen = new Set<string>()): string | undef
 }
 
 test('no published module needs a devDependency', () => {
-  const [packed] = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as [{ files: { path: string }[] }];
+  const [packed] = JSON.parse(
+    execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }),
+  ) as [{ files: { path: string }[] }];
   const js = packed.files.map((f) => f.path).filter((p) => p.startsWith('dist/') && p.endsWith('.js'));
   expect(js.length).toBeGreaterThan(50);
   expect(js).toEqual(expect.arrayContaining(['dist/nodes/SendOtp/SendOtp.node.js', 'dist/client/index.js', 'dist/worker.js']));

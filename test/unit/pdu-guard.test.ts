@@ -7,7 +7,15 @@ import { decodeFrame, LIBRARY_MAX_PDU } from '../../smpp/pdu-guard';
 import { parseRoutes } from '../../config/routes-config';
 import { encodeReceipt, rawPdu, type HostileForm, type ReceiptFields } from '../../sim/hostile-pdus';
 
-const FIELDS: ReceiptFields = { submitId: 'PY100003', text: 'id:PY100003 sub:001 dlvrd:001 submit date:2601010000 done date:2601010000 stat:DELIVRD err:000 text:', stat: 'DELIVRD', messageState: 2, tlvs: true, sourceAddr: '33600000000', destinationAddr: 'Acme' };
+const FIELDS: ReceiptFields = {
+  submitId: 'PY100003',
+  text: 'id:PY100003 sub:001 dlvrd:001 submit date:2601010000 done date:2601010000 stat:DELIVRD err:000 text:',
+  stat: 'DELIVRD',
+  messageState: 2,
+  tlvs: true,
+  sourceAddr: '33600000000',
+  destinationAddr: 'Acme',
+};
 
 function tlv(tag: number, value: Buffer, declared = value.length): Buffer {
   const h = Buffer.alloc(4);
@@ -44,7 +52,7 @@ describe('decodeFrame', () => {
     expect(decoded('tlv_without_nul')).toMatchObject({ receipted_message_id: 'PY100003', message_state: 2 });
   });
 
-  test('a TLV longer than the PDU: the command\'s response with ESME_RINVTLVLEN', () => {
+  test("a TLV longer than the PDU: the command's response with ESME_RINVTLVLEN", () => {
     const r = decodeFrame(encodeReceipt(FIELDS, { form: 'tlv_length_overrun' }, 9));
     expect(r.ok).toBe(false);
     if (r.ok) return;
@@ -79,7 +87,10 @@ describe('decodeFrame', () => {
   });
 
   test('an unknown request is answered generic_nack ESME_RINVCMDID; an unknown response is only dropped', () => {
-    expect(decodeFrame(rawPdu(0x222, 8, Buffer.alloc(0)))).toMatchObject({ ok: false, reply: { command: 'generic_nack', command_status: SMPP_STATUS.ESME_RINVCMDID, sequence_number: 8 } });
+    expect(decodeFrame(rawPdu(0x222, 8, Buffer.alloc(0)))).toMatchObject({
+      ok: false,
+      reply: { command: 'generic_nack', command_status: SMPP_STATUS.ESME_RINVCMDID, sequence_number: 8 },
+    });
     const resp = decodeFrame(rawPdu(0x80000222, 8, Buffer.alloc(0)));
     expect(resp).toMatchObject({ ok: false });
     expect(!resp.ok && (resp.reply ?? resp.headerOnly)).toBeUndefined();
@@ -121,7 +132,10 @@ describe('decodeFrame', () => {
 describe('route settings', () => {
   test('interfaceVersion and receiptAckDeadlineMs are route settings, range-checked', () => {
     const base = { name: 'r', host: 'h', port: 2775, systemId: 'otp' };
-    expect(parseRoutes(JSON.stringify([{ ...base, interfaceVersion: 0x34, receiptAckDeadlineMs: 1500 }]), 't')[0]).toMatchObject({ interfaceVersion: 0x34, receiptAckDeadlineMs: 1500 });
+    expect(parseRoutes(JSON.stringify([{ ...base, interfaceVersion: 0x34, receiptAckDeadlineMs: 1500 }]), 't')[0]).toMatchObject({
+      interfaceVersion: 0x34,
+      receiptAckDeadlineMs: 1500,
+    });
     expect(() => parseRoutes(JSON.stringify([{ ...base, interfaceVersion: 0x99 }]), 't')).toThrow(/interfaceVersion must be an integer from 51 to 80/);
   });
 });

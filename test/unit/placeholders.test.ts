@@ -5,7 +5,9 @@ import { PRESETS, PolicyError, validateProfile } from '../../policy/profile';
 test('the known placeholders, and how errors list them', () => {
   expect(TEMPLATE_PLACEHOLDERS).toEqual(['code', 'brand', 'ttlMinutes', 'context']);
   expect(PLACEHOLDER_LIST).toBe('{code}, {brand}, {ttlMinutes} and {context}');
-  expect('{brand}: {code} ({ttlMinutes} min) {context}'.replace(PLACEHOLDER_PATTERN, (_, k: string) => k.toUpperCase())).toBe('BRAND: CODE (TTLMINUTES min) CONTEXT');
+  expect('{brand}: {code} ({ttlMinutes} min) {context}'.replace(PLACEHOLDER_PATTERN, (_, k: string) => k.toUpperCase())).toBe(
+    'BRAND: CODE (TTLMINUTES min) CONTEXT',
+  );
 });
 
 test.each([
@@ -24,5 +26,7 @@ test.each([
 test('a profile template with an unknown placeholder is refused, naming it and the known ones', () => {
   const templates = { ...PRESETS.login.templates, en: '{brand}: {code} {{code}}' };
   expect(() => validateProfile('login', { ...PRESETS.login, templates })).toThrow(PolicyError);
-  expect(() => validateProfile('login', { ...PRESETS.login, templates: { ...templates, en: '{brand}: {code} {ttl}' } })).toThrow('has unknown placeholder {ttl} (known: {code}, {brand}, {ttlMinutes} and {context})');
+  expect(() => validateProfile('login', { ...PRESETS.login, templates: { ...templates, en: '{brand}: {code} {ttl}' } })).toThrow(
+    'has unknown placeholder {ttl} (known: {code}, {brand}, {ttlMinutes} and {context})',
+  );
 });

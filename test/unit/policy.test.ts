@@ -7,7 +7,14 @@ import { decide, type VelocityState } from '../../workflows/v1/velocity';
 describe('presets', () => {
   const store = new ProfileStore();
   test('login / 2FA: 6 digits, 5 min, 5 attempts, 3 sends per 10 min', () => {
-    expect(store.get('login')).toMatchObject({ codeLength: 6, alphabet: 'numeric', ttlSeconds: 300, maxAttempts: 5, maxSendsPerWindow: 3, sendWindowSeconds: 600 });
+    expect(store.get('login')).toMatchObject({
+      codeLength: 6,
+      alphabet: 'numeric',
+      ttlSeconds: 300,
+      maxAttempts: 5,
+      maxSendsPerWindow: 3,
+      sendWindowSeconds: 600,
+    });
   });
   test('transaction: needs a context line that every template carries', () => {
     const t = store.get('transaction')!;
@@ -60,7 +67,9 @@ describe('profile store', () => {
     expect(store.get('hooked')!.revision).not.toBe(store.get('login')!.revision);
   });
   test('the catalog view of a profile: TTL in words, channels it allows, no URL', () => {
-    const store = new ProfileStore({ long: { extends: 'recovery', ttlSeconds: 7200, allowCustomChannel: true, deliveryWebhookUrl: 'https://hooks.example.com/x' } });
+    const store = new ProfileStore({
+      long: { extends: 'recovery', ttlSeconds: 7200, allowCustomChannel: true, deliveryWebhookUrl: 'https://hooks.example.com/x' },
+    });
     const view = catalogProfile(store.get('long')!);
     expect(view).toMatchObject({ description: 'recovery: 8-digit code, valid 2 h', channels: ['sms', 'custom', 'webhook'], hasDeliveryWebhook: true });
     expect(JSON.stringify(view)).not.toContain('hooks.example.com');
@@ -87,9 +96,21 @@ describe('profile store', () => {
 });
 
 describe('message rendering', () => {
-  const base = { template: PRESETS.login.templates.en, code: '123456', brand: 'Acme', ttlSeconds: 300, autofill: { iosDomain: null, androidAppHash: null }, normalize: true, maxSegments: 2 };
+  const base = {
+    template: PRESETS.login.templates.en,
+    code: '123456',
+    brand: 'Acme',
+    ttlSeconds: 300,
+    autofill: { iosDomain: null, androidAppHash: null },
+    normalize: true,
+    maxSegments: 2,
+  };
   test('fills every placeholder and names the brand', () => {
-    expect(renderMessage(base)).toEqual({ text: 'Acme: your verification code is 123456. It expires in 5 min. Never share it.', encoding: 'GSM7', segments: 1 });
+    expect(renderMessage(base)).toEqual({
+      text: 'Acme: your verification code is 123456. It expires in 5 min. Never share it.',
+      encoding: 'GSM7',
+      segments: 1,
+    });
   });
   test('iOS domain-bound autofill goes on the last line', () => {
     const r = renderMessage({ ...base, autofill: { iosDomain: 'example.com', androidAppHash: null } });
@@ -105,7 +126,9 @@ describe('message rendering', () => {
     expect(renderMessage({ ...ctx, normalize: false }).encoding).toBe('UCS2');
   });
   test('a text over the segment budget is refused with its count', () => {
-    expect(() => renderMessage({ ...base, template: `{brand} {code} ${'x'.repeat(200)}`, maxSegments: 1 })).toThrow(/needs 2 GSM7 segments, over the budget of 1/);
+    expect(() => renderMessage({ ...base, template: `{brand} {code} ${'x'.repeat(200)}`, maxSegments: 1 })).toThrow(
+      /needs 2 GSM7 segments, over the budget of 1/,
+    );
   });
   test('caller text without the brand is refused', () => {
     expect(() => renderMessage({ ...base, template: 'code {code}' })).toThrow(/must name the brand "Acme"/);
@@ -120,7 +143,8 @@ describe('phone policy', () => {
     expect(checkPhone('+33810123456', p)).toEqual({ ok: false, status: 'blocked', reason: 'number_type_denied:SHARED_COST' });
     expect(checkPhone('+33612345678', p)).toMatchObject({ ok: true, country: 'FR', type: 'MOBILE', prefix: '+336123' });
     // No country: international freephone and premium rate, satellite and international networks.
-    for (const nonGeographic of ['+80012345678', '+979123456789']) expect(checkPhone(nonGeographic, p)).toEqual({ ok: false, status: 'blocked', reason: 'non_geographic_number' });
+    for (const nonGeographic of ['+80012345678', '+979123456789'])
+      expect(checkPhone(nonGeographic, p)).toEqual({ ok: false, status: 'blocked', reason: 'non_geographic_number' });
   });
   test('allow and deny lists', () => {
     expect(checkPhone('+79161234567', { ...p, deniedCountries: ['RU'] })).toMatchObject({ status: 'blocked', reason: 'country_denied:RU' });

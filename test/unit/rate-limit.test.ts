@@ -43,5 +43,13 @@ test('each of N workers takes floor(binds / N) binds (at least 1) and tps / N', 
   expect(workerShare(base, 2)).toMatchObject({ binds: 1, tps: DEFAULT_ROUTE_TPS / 2 });
   expect(workerShare({ ...base, tps: 0 }, 4).tps).toBe(0);
   expect(workerShare({ ...base, binds: 5 }, 1)).toMatchObject({ binds: 5 });
-  expect(oversubscribedRoutes([{ ...base, binds: 2 }, { ...base, name: 'q', binds: 1 }], 2)).toEqual(['q']);
+  expect(
+    oversubscribedRoutes(
+      [
+        { ...base, binds: 2 },
+        { ...base, name: 'q', binds: 1 },
+      ],
+      2,
+    ),
+  ).toEqual(['q']);
 });

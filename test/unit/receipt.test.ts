@@ -17,7 +17,13 @@ describe('delivery receipts', () => {
 
   test('falls back to the text, in any field order and with 12-digit dates', () => {
     const text = 'stat:REJECTD err:011 done date:261121123145 id:12345 submit date:261121123001 sub:001 dlvrd:000';
-    expect(parseDeliveryReceipt({ esm_class: 4, short_message: { message: text } })).toEqual({ messageId: '12345', idSource: 'text', stat: 'REJECTD', err: '011', outcome: 'failed' });
+    expect(parseDeliveryReceipt({ esm_class: 4, short_message: { message: text } })).toEqual({
+      messageId: '12345',
+      idSource: 'text',
+      stat: 'REJECTD',
+      err: '011',
+      outcome: 'failed',
+    });
     expect(parseReceiptText(TEXT)).toEqual({ id: '7f3a9c', stat: 'DELIVRD', err: '000' });
   });
 
@@ -32,7 +38,11 @@ describe('delivery receipts', () => {
 
   // Found by test/unit/fuzz-receipt.test.ts: `\s*(\S+)` read the next field as the value of an empty one.
   test('an empty field has no value: never the next field, never the same field in the message text', () => {
-    expect(parseReceiptText('dlvrd:001 stat:DELIVRD text: id: submit date:2601010000 done date:2601010000 sub:001 err:000')).toEqual({ id: undefined, stat: 'DELIVRD', err: '000' });
+    expect(parseReceiptText('dlvrd:001 stat:DELIVRD text: id: submit date:2601010000 done date:2601010000 sub:001 err:000')).toEqual({
+      id: undefined,
+      stat: 'DELIVRD',
+      err: '000',
+    });
     expect(parseDeliveryReceipt({ esm_class: 4, short_message: { message: 'id: sub:001 dlvrd:001 stat:DELIVRD err:000' } })).toBeUndefined();
     expect(parseReceiptText('id:1 stat: err:000 text:stat:DELIVRD')).toEqual({ id: '1', stat: undefined, err: '000' });
   });
@@ -40,7 +50,11 @@ describe('delivery receipts', () => {
   // Found by test/unit/fuzz-receipt.test.ts: a NUL counted in sm_length stuck to the last field.
   test('a NUL ends a value: stat last with the C-string terminator still reads DELIVRD', () => {
     const text = 'id:7f3a9c sub:001 dlvrd:001 submit date:2611211230 done date:2611211231 err:000 stat:DELIVRD\0';
-    expect(parseDeliveryReceipt({ esm_class: 4, short_message: Buffer.from(text, 'latin1') })).toMatchObject({ messageId: '7f3a9c', stat: 'DELIVRD', outcome: 'delivered' });
+    expect(parseDeliveryReceipt({ esm_class: 4, short_message: Buffer.from(text, 'latin1') })).toMatchObject({
+      messageId: '7f3a9c',
+      stat: 'DELIVRD',
+      outcome: 'delivered',
+    });
     expect(parseReceiptText('id:\0')).toEqual({ id: undefined, stat: undefined, err: undefined });
   });
 

@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TypedSearchAttributes } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { OTP_SEARCH_ATTRIBUTES, OTP_SEARCH_ATTRIBUTE_KEYS, callingCodeOfMasked, searchAttributeCreateCommands, sessionStartSearchAttributes } from '../../contract';
+import {
+  OTP_SEARCH_ATTRIBUTES,
+  OTP_SEARCH_ATTRIBUTE_KEYS,
+  callingCodeOfMasked,
+  searchAttributeCreateCommands,
+  sessionStartSearchAttributes,
+} from '../../contract';
 import { maskPhone } from '../../contract/keys';
 import { SearchAttributesMissingError, checkSearchAttributes, devServerSearchAttributeArgs } from '../../lib/search-attributes';
 import { PENDING_INDEX_GRACE_MS, changedSearchAttributes, pendingStaysIndexed, searchValues } from '../../workflows/session/search';
@@ -12,11 +18,30 @@ const NOW = Date.parse('2026-01-01T12:00:00Z');
 
 function code(over: Partial<IssuedCode> = {}): IssuedCode {
   return {
-    seq: 1, nonce: 'n', digest: 'd', profile: 'login@abc123', purpose: 'login', channel: 'sms', callerCode: false,
-    issuedAtMs: NOW - 1000, expiresAtMs: NOW + 300_000, maxAttempts: 5, attemptsUsed: 0, state: 'active', delivery: 'submitted',
-    segments: 1, encoding: 'GSM7', locale: 'en', retrySchedule: [20, 60], receiptTimeoutSeconds: 15,
-    attempts: [{ atMs: NOW - 1000, route: 'smsc', parts: { m1: 'submitted' } }], retriesDone: 0, callbackSeq: 0,
-    fallbackChannels: [], escalateAfterSeconds: 90, escalatedTo: [],
+    seq: 1,
+    nonce: 'n',
+    digest: 'd',
+    profile: 'login@abc123',
+    purpose: 'login',
+    channel: 'sms',
+    callerCode: false,
+    issuedAtMs: NOW - 1000,
+    expiresAtMs: NOW + 300_000,
+    maxAttempts: 5,
+    attemptsUsed: 0,
+    state: 'active',
+    delivery: 'submitted',
+    segments: 1,
+    encoding: 'GSM7',
+    locale: 'en',
+    retrySchedule: [20, 60],
+    receiptTimeoutSeconds: 15,
+    attempts: [{ atMs: NOW - 1000, route: 'smsc', parts: { m1: 'submitted' } }],
+    retriesDone: 0,
+    callbackSeq: 0,
+    fallbackChannels: [],
+    escalateAfterSeconds: 90,
+    escalatedTo: [],
     resend: { phone: '+33612345678', render: {} as never, country: 'FR' },
     ...over,
   };
@@ -37,7 +62,14 @@ test('the country calling code comes from the masked number only, never more dig
 test('status follows the code: pending, delivered, verified, failed, expired, locked, cancelled, refused', () => {
   const status = (s: SessionState, now = NOW) => searchValues(s, 't1', MASKED, now)?.status;
   expect(searchValues(session(), 't1', MASKED, NOW)).toEqual({
-    tenant: 't1', countryCode: '33', profile: 'login', purpose: 'login', status: 'pending', channel: 'sms', delivery: 'submitted', codeExpiresAt: new Date(NOW + 300_000),
+    tenant: 't1',
+    countryCode: '33',
+    profile: 'login',
+    purpose: 'login',
+    status: 'pending',
+    channel: 'sms',
+    delivery: 'submitted',
+    codeExpiresAt: new Date(NOW + 300_000),
   });
   expect(status(session({ current: code({ delivery: 'delivered' }) }))).toBe('delivered');
   expect(status(session({ current: code({ state: 'verified', delivery: 'delivered' }) }))).toBe('verified');
@@ -50,11 +82,17 @@ test('status follows the code: pending, delivered, verified, failed, expired, lo
   expect(status(session({ current: code({ delivery: 'failed', attempts: failedAttempt('UNDELIV') }) }))).toBe('pending');
   expect(status(session({ current: code({ delivery: 'failed', attempts: failedAttempt('UNDELIV'), retriesDone: 2 }) }))).toBe('failed');
   // Escalated to email: the code went out another way, and the channel says which.
-  expect(searchValues(session({ current: code({ delivery: 'failed', attempts: failedAttempt('REJECTD'), escalatedTo: ['email'] }) }), 't1', MASKED, NOW)).toMatchObject({ status: 'pending', channel: 'email' });
+  expect(
+    searchValues(session({ current: code({ delivery: 'failed', attempts: failedAttempt('REJECTD'), escalatedTo: ['email'] }) }), 't1', MASKED, NOW),
+  ).toMatchObject({ status: 'pending', channel: 'email' });
   // A newer send whose dispatch failed: its code number has no code.
   expect(status(session({ codeSeq: 2 }))).toBe('failed');
   expect(status({ ...newSession(), codeSeq: 1 })).toBe('failed');
-  expect(searchValues({ ...newSession(), events: [{ at: '', type: 'refused', detail: 'blocked: opted_out' }] }, 't1', MASKED, NOW)).toEqual({ tenant: 't1', countryCode: '33', status: 'refused' });
+  expect(searchValues({ ...newSession(), events: [{ at: '', type: 'refused', detail: 'blocked: opted_out' }] }, 't1', MASKED, NOW)).toEqual({
+    tenant: 't1',
+    countryCode: '33',
+    status: 'refused',
+  });
   // Nothing to find a session by yet, or only overloaded refusals (the session ends at once): no upsert at all.
   expect(searchValues(newSession(), 't1', MASKED, NOW)).toBeUndefined();
   expect(searchValues({ ...newSession(), events: [{ at: '', type: 'refused', detail: 'overloaded: worker_busy' }] }, 't1', MASKED, NOW)).toBeUndefined();
@@ -132,7 +170,16 @@ describe('the worker checks the namespace at start', () => {
     },
     addSearchAttributes: async () => ({}),
   });
-  const all = { OtpTenant: KEYWORD, OtpProfile: KEYWORD, OtpPurpose: KEYWORD, OtpStatus: KEYWORD, OtpChannel: KEYWORD, OtpCountryCode: KEYWORD, OtpDelivery: KEYWORD, OtpCodeExpiresAt: DATETIME };
+  const all = {
+    OtpTenant: KEYWORD,
+    OtpProfile: KEYWORD,
+    OtpPurpose: KEYWORD,
+    OtpStatus: KEYWORD,
+    OtpChannel: KEYWORD,
+    OtpCountryCode: KEYWORD,
+    OtpDelivery: KEYWORD,
+    OtpCodeExpiresAt: DATETIME,
+  };
 
   test('every attribute present with its type: ok', async () => {
     await expect(checkSearchAttributes(operator(all) as never, 'default', 'x:7233')).resolves.toBe('ok');
@@ -143,12 +190,20 @@ describe('the worker checks the namespace at start', () => {
     const err = await checkSearchAttributes(operator({ ...rest, OtpDelivery: TEXT }) as never, 'prod', 'temporal.example:7233').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SearchAttributesMissingError);
     expect((err as SearchAttributesMissingError).missing.map((k) => k.name)).toEqual(['OtpStatus', 'OtpDelivery']);
-    expect((err as Error).message).toContain('Temporal namespace "prod" on temporal.example:7233 lacks the search attributes the OTP session writes: OtpStatus (Keyword), OtpDelivery (Keyword)');
-    expect((err as Error).message).toContain('temporal operator search-attribute create --namespace prod --name OtpStatus --type Keyword\n  temporal operator search-attribute create --namespace prod --name OtpDelivery --type Keyword');
+    expect((err as Error).message).toContain(
+      'Temporal namespace "prod" on temporal.example:7233 lacks the search attributes the OTP session writes: OtpStatus (Keyword), OtpDelivery (Keyword)',
+    );
+    expect((err as Error).message).toContain(
+      'temporal operator search-attribute create --namespace prod --name OtpStatus --type Keyword\n  temporal operator search-attribute create --namespace prod --name OtpDelivery --type Keyword',
+    );
   });
 
   test('a server that cannot list them (time-skipping test server): unchecked; other errors propagate', async () => {
-    await expect(checkSearchAttributes(operator(Object.assign(new Error('unimplemented'), { code: 12, details: '', metadata: {} })) as never, 'default', 'x')).resolves.toBe('unchecked');
-    await expect(checkSearchAttributes(operator(Object.assign(new Error('unavailable'), { code: 14, details: '', metadata: {} })) as never, 'default', 'x')).rejects.toThrow('unavailable');
+    await expect(
+      checkSearchAttributes(operator(Object.assign(new Error('unimplemented'), { code: 12, details: '', metadata: {} })) as never, 'default', 'x'),
+    ).resolves.toBe('unchecked');
+    await expect(
+      checkSearchAttributes(operator(Object.assign(new Error('unavailable'), { code: 14, details: '', metadata: {} })) as never, 'default', 'x'),
+    ).rejects.toThrow('unavailable');
   });
 });

@@ -22,12 +22,15 @@ test.each([
   expect(senderAddress(id)).toEqual(address);
 });
 
-test.each(['', '12', '1234567890123456', '+0612345678', '+12345', 'ABCDEFGHIJKL', '---', '. _', 'Bank\u202e', 'Bänk'])('"%s" is no sender id: refused by the engine, the profile and OTP_SENDER_ID alike', (id) => {
-  expect(senderKind(id)).toBeUndefined();
-  expect(() => senderAddress(id)).toThrow(SENDER_ID_RULE);
-  if (id !== '') expect(() => loadConfig({ ...ENV, OTP_SENDER_ID: id }, 'worker')).toThrow(ConfigError);
-  expect(() => validateProfile('login', { ...PRESETS.login, senderId: id })).toThrow(PolicyError);
-});
+test.each(['', '12', '1234567890123456', '+0612345678', '+12345', 'ABCDEFGHIJKL', '---', '. _', 'Bank\u202e', 'Bänk'])(
+  '"%s" is no sender id: refused by the engine, the profile and OTP_SENDER_ID alike',
+  (id) => {
+    expect(senderKind(id)).toBeUndefined();
+    expect(() => senderAddress(id)).toThrow(SENDER_ID_RULE);
+    if (id !== '') expect(() => loadConfig({ ...ENV, OTP_SENDER_ID: id }, 'worker')).toThrow(ConfigError);
+    expect(() => validateProfile('login', { ...PRESETS.login, senderId: id })).toThrow(PolicyError);
+  },
+);
 
 test('every accepted id is accepted everywhere', () => {
   for (const id of ['+33612345678', '33612345678', '36111', 'MyBank']) {

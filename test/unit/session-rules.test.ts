@@ -5,7 +5,16 @@
  */
 import type { RenderPlan } from '../../activities/types';
 import { nextSendAtMs, resendDecision, shouldRedeliver, type CurrentCode } from '../../policy/resend';
-import { aggregate, applyReceipt, finalSmsFailure, nextEscalationAtMs, nextRetryAtMs, pendingFallbacks, retryable, unanswered } from '../../workflows/session/delivery';
+import {
+  aggregate,
+  applyReceipt,
+  finalSmsFailure,
+  nextEscalationAtMs,
+  nextRetryAtMs,
+  pendingFallbacks,
+  retryable,
+  unanswered,
+} from '../../workflows/session/delivery';
 import { newLockout, lockedUntil, lockoutRulesOf } from '../../workflows/session/lockout';
 import { newSession, type IssuedCode } from '../../workflows/session/state';
 import { verifyCode, type VerifyCandidate } from '../../workflows/session/verify';
@@ -48,19 +57,36 @@ function code(over: Partial<IssuedCode> = {}): IssuedCode {
 
 describe('resend rules', () => {
   test('the cooldown refuses with the instant a send may go', () => {
-    expect(resendDecision(rules, { sends: [T], lastSendAtMs: T }, T + 10_000)).toEqual({ status: 'rate_limited', reason: 'resend_cooldown', retryAfterSeconds: 20, retryAt: new Date(T + 30_000).toISOString() });
+    expect(resendDecision(rules, { sends: [T], lastSendAtMs: T }, T + 10_000)).toEqual({
+      status: 'rate_limited',
+      reason: 'resend_cooldown',
+      retryAfterSeconds: 20,
+      retryAt: new Date(T + 30_000).toISOString(),
+    });
     expect(resendDecision(rules, { sends: [T], lastSendAtMs: T }, T + 30_000)).toBeUndefined();
   });
 
   test('the window refuses the fourth send in ten minutes until the first leaves it', () => {
     const sends = [T, T + 60_000, T + 120_000];
-    expect(resendDecision(rules, { sends, lastSendAtMs: sends[2] }, T + 200_000)).toMatchObject({ reason: 'too_many_sends', retryAt: new Date(T + 600_000).toISOString() });
+    expect(resendDecision(rules, { sends, lastSendAtMs: sends[2] }, T + 200_000)).toMatchObject({
+      reason: 'too_many_sends',
+      retryAt: new Date(T + 600_000).toISOString(),
+    });
     expect(nextSendAtMs(rules, { sends, lastSendAtMs: sends[2] }, T + 200_000)).toBe(T + 600_000);
     expect(resendDecision(rules, { sends, lastSendAtMs: sends[2] }, T + 600_001)).toBeUndefined();
   });
 
   test('only an active SMS code whose delivery failed is re-delivered as is', () => {
-    const failed: CurrentCode = { seq: 1, nonce: 'n', state: 'active', delivery: 'failed', profile: 'login@x', channel: 'sms', callerCode: false, expiresAtMs: T + 1000 };
+    const failed: CurrentCode = {
+      seq: 1,
+      nonce: 'n',
+      state: 'active',
+      delivery: 'failed',
+      profile: 'login@x',
+      channel: 'sms',
+      callerCode: false,
+      expiresAtMs: T + 1000,
+    };
     expect(shouldRedeliver(failed, 'login@x', undefined, T)).toBe(true);
     expect(shouldRedeliver(failed, 'login@y', undefined, T)).toBe(false);
     expect(shouldRedeliver(failed, 'login@x', '123456', T)).toBe(false);
@@ -158,7 +184,9 @@ describe('what a code confirms', () => {
     expect(verifyCode(s, login('digest-of-the-right-code', { purpose: 'transaction', context: 'Pay €900 to Mallory' }), T).outcome).toBe('context_mismatch');
     expect(verifyCode(s, login('digest-of-the-right-code', { purpose: 'transaction' }), T).outcome).toBe('context_mismatch');
     expect(s.current.attemptsUsed).toBe(0);
-    expect(verifyCode(s, login('digest-of-the-right-code', { purpose: 'transaction', profile: 'payments', context: ' Pay €500 to Alice ' }), T).outcome).toBe('verified');
+    expect(verifyCode(s, login('digest-of-the-right-code', { purpose: 'transaction', profile: 'payments', context: ' Pay €500 to Alice ' }), T).outcome).toBe(
+      'verified',
+    );
   });
 
   test('the other codes a custom-channel send answered with verify too', () => {
@@ -203,7 +231,8 @@ describe('session lockout', () => {
         t = until;
         continue;
       }
-      if (!s.current || s.current.state !== 'active' || t >= s.current.expiresAtMs) s.current = code({ seq: ++seq, issuedAtMs: t, expiresAtMs: t + 300_000, maxAttempts: 5 });
+      if (!s.current || s.current.state !== 'active' || t >= s.current.expiresAtMs)
+        s.current = code({ seq: ++seq, issuedAtMs: t, expiresAtMs: t + 300_000, maxAttempts: 5 });
       const d = verifyCode(s, login('wrong-guess-000000000'), t);
       if (d.outcome === 'invalid_code') failures.push(t);
       t += gapMs;

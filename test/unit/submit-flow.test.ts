@@ -68,8 +68,30 @@ test('a submit ends inside its activity timeout, with time left to link its ids'
 
 test('route settings for flow control are read and checked', () => {
   const base = { name: 'r', host: 'h', port: 2775, systemId: 'otp' };
-  const [r] = parseRoutes(JSON.stringify([{ ...base, resubmitInDoubt: true, concatRefBits: 16, throttleInitialMs: 50, throttleMaxMs: 500, bindStableMs: 10_000, bindRefusedBackoffMs: 60_000, maxBindRefusals: 2 }]), 'test');
-  expect(r).toMatchObject({ resubmitInDoubt: true, concatRefBits: 16, throttleInitialMs: 50, throttleMaxMs: 500, bindStableMs: 10_000, bindRefusedBackoffMs: 60_000, maxBindRefusals: 2 });
+  const [r] = parseRoutes(
+    JSON.stringify([
+      {
+        ...base,
+        resubmitInDoubt: true,
+        concatRefBits: 16,
+        throttleInitialMs: 50,
+        throttleMaxMs: 500,
+        bindStableMs: 10_000,
+        bindRefusedBackoffMs: 60_000,
+        maxBindRefusals: 2,
+      },
+    ]),
+    'test',
+  );
+  expect(r).toMatchObject({
+    resubmitInDoubt: true,
+    concatRefBits: 16,
+    throttleInitialMs: 50,
+    throttleMaxMs: 500,
+    bindStableMs: 10_000,
+    bindRefusedBackoffMs: 60_000,
+    maxBindRefusals: 2,
+  });
   expect(() => parseRoutes(JSON.stringify([{ ...base, concatRefBits: 12 }]), 'test')).toThrow('concatRefBits must be 8 or 16');
   expect(() => parseRoutes(JSON.stringify([{ ...base, resubmitInDoubt: 'yes' }]), 'test')).toThrow('resubmitInDoubt must be true or false');
 });

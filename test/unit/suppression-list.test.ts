@@ -41,7 +41,10 @@ afterEach(() => jest.useRealTimers());
 
 test('answers nothing before its first read, then from the running entries', async () => {
   const { state, client } = visibility();
-  state.rows = [{ workflowId: 'otp-optout:a', running: true }, { workflowId: 'otp-optout:b', running: false }];
+  state.rows = [
+    { workflowId: 'otp-optout:a', running: true },
+    { workflowId: 'otp-optout:b', running: false },
+  ];
   const list = new SuppressionList({ client });
   expect(list.lookup(['otp-optout:a'])).toBeUndefined();
   await list.sync();

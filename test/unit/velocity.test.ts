@@ -5,9 +5,30 @@
  */
 import fc from 'fast-check';
 import type { QuotaRequest } from '../../contract';
-import { MINUTE_MS, ShardLedger, allowance, maxBatch, applyReport, decideSend, emptyShard, pruneShard, shardOf, shardSnapshot, velocityChecks, windowCount } from '../../policy/velocity';
+import {
+  MINUTE_MS,
+  ShardLedger,
+  allowance,
+  maxBatch,
+  applyReport,
+  decideSend,
+  emptyShard,
+  pruneShard,
+  shardOf,
+  shardSnapshot,
+  velocityChecks,
+  windowCount,
+} from '../../policy/velocity';
 
-const request = (over: Partial<QuotaRequest> = {}): QuotaRequest => ({ country: 'FR', prefix: '+336123', tenantSendsPerMinute: 10, perCountryPerHour: null, perPrefixPerHour: null, shadow: false, ...over });
+const request = (over: Partial<QuotaRequest> = {}): QuotaRequest => ({
+  country: 'FR',
+  prefix: '+336123',
+  tenantSendsPerMinute: 10,
+  perCountryPerHour: null,
+  perPrefixPerHour: null,
+  shadow: false,
+  ...over,
+});
 
 test('a lone worker admits exactly the tenant limit, then refuses with a typed reason and a retry time', () => {
   const ledger = new ShardLedger('w1');
@@ -137,21 +158,26 @@ test('W workers never admit more than N + W·b within a window', () => {
 
 test('when every worker syncs after each send the limit holds to within W − 1', () => {
   fc.assert(
-    fc.property(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 40 }), fc.array(fc.nat(), { minLength: 1, maxLength: 200 }), (workers, limit, order) => {
-      const shard = emptyShard();
-      const ledgers = Array.from({ length: workers }, (_, i) => new ShardLedger(`w${i}`));
-      const checks = velocityChecks(request({ tenantSendsPerMinute: limit }));
-      for (const l of ledgers) applyReport(shard, { worker: l.worker, seq: 0, counts: [] }, 0);
-      let admitted = 0;
-      for (const n of order) {
-        for (const l of ledgers) l.update(shardSnapshot(shard, 0, l.keysOfInterest(0)), 0);
-        const l = ledgers[n % workers];
-        if (decideSend(checks, () => l, 0).allowed) admitted++;
-        const r = l.takeReport();
-        if (r) applyReport(shard, r, 0);
-      }
-      expect(admitted).toBeLessThanOrEqual(limit + workers - 1);
-    }),
+    fc.property(
+      fc.integer({ min: 1, max: 5 }),
+      fc.integer({ min: 1, max: 40 }),
+      fc.array(fc.nat(), { minLength: 1, maxLength: 200 }),
+      (workers, limit, order) => {
+        const shard = emptyShard();
+        const ledgers = Array.from({ length: workers }, (_, i) => new ShardLedger(`w${i}`));
+        const checks = velocityChecks(request({ tenantSendsPerMinute: limit }));
+        for (const l of ledgers) applyReport(shard, { worker: l.worker, seq: 0, counts: [] }, 0);
+        let admitted = 0;
+        for (const n of order) {
+          for (const l of ledgers) l.update(shardSnapshot(shard, 0, l.keysOfInterest(0)), 0);
+          const l = ledgers[n % workers];
+          if (decideSend(checks, () => l, 0).allowed) admitted++;
+          const r = l.takeReport();
+          if (r) applyReport(shard, r, 0);
+        }
+        expect(admitted).toBeLessThanOrEqual(limit + workers - 1);
+      },
+    ),
     { numRuns: 300 },
   );
 });

@@ -14,7 +14,8 @@ export function aggregate(c: IssuedCode): { status: DeliveryStatus; stat?: strin
   if (c.channel === 'custom') return { status: 'pending' };
   // Decided once, by the POST's answer: no receipts follow.
   if (c.channel === 'webhook') return { status: c.delivery };
-  if (c.attempts.some((a) => Object.values(a.parts).length > 0 && Object.values(a.parts).every((o) => o === 'delivered'))) return { status: 'delivered', stat: 'DELIVRD' };
+  if (c.attempts.some((a) => Object.values(a.parts).length > 0 && Object.values(a.parts).every((o) => o === 'delivered')))
+    return { status: 'delivered', stat: 'DELIVRD' };
   const last = c.attempts[c.attempts.length - 1];
   if (last && Object.values(last.parts).some((o) => o === 'failed')) return { status: 'failed', stat: last.stat };
   return { status: 'submitted', stat: last?.stat };
@@ -33,7 +34,13 @@ export function applyReceipt(c: IssuedCode | undefined, r: SessionReceipt): bool
 
 /** Messages of this code with no final receipt yet, with their route. */
 export function unanswered(c: IssuedCode): { route: string; messageId: string }[] {
-  return c.attempts.flatMap((a) => (a.route ? Object.entries(a.parts).filter(([, o]) => o === 'submitted').map(([messageId]) => ({ route: a.route!, messageId })) : []));
+  return c.attempts.flatMap((a) =>
+    a.route
+      ? Object.entries(a.parts)
+          .filter(([, o]) => o === 'submitted')
+          .map(([messageId]) => ({ route: a.route!, messageId }))
+      : [],
+  );
 }
 
 /** False once the code is delivered, or its latest send failed for good (e.g. REJECTD), or failed in a way a fallback should take over (v6). */

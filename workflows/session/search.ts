@@ -51,7 +51,9 @@ export const PENDING_INDEX_GRACE_MS = 10_000;
  */
 export function pendingStaysIndexed(values: OtpSearchValues, current: TypedSearchAttributes, s: SessionState, now: number): boolean {
   const c = s.current;
-  return values.status === 'pending' && current.get(OTP_SEARCH_ATTRIBUTES.status) === 'pending' && c !== undefined && now - c.issuedAtMs < PENDING_INDEX_GRACE_MS;
+  return (
+    values.status === 'pending' && current.get(OTP_SEARCH_ATTRIBUTES.status) === 'pending' && c !== undefined && now - c.issuedAtMs < PENDING_INDEX_GRACE_MS
+  );
 }
 
 function codeStatus(c: NonNullable<SessionState['current']>, now: number): OtpSearchStatus {

@@ -1,5 +1,15 @@
 /** The state of one OTP session: what continue-as-new carries, and nothing else. */
-import type { CodeChannel, CodeState, OtpPurpose, DeliveryStatus, FallbackChannel, OtpSessionEvent, QuotaRequest, SendOtpResult, VerifyOtpResult } from '../../contract';
+import type {
+  CodeChannel,
+  CodeState,
+  OtpPurpose,
+  DeliveryStatus,
+  FallbackChannel,
+  OtpSessionEvent,
+  QuotaRequest,
+  SendOtpResult,
+  VerifyOtpResult,
+} from '../../contract';
 import type { RenderPlan } from '../../activities/types';
 import type { LockoutRules, LockoutState } from './lockout';
 

@@ -60,7 +60,13 @@ const MAX_HISTORY_EVENTS = 2000;
 const { deliverFallback } = proxyActivities<OtpActivities>({
   // A login code is useless after ~30 s, so fail fast and let the caller see it.
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '250 milliseconds', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 4, nonRetryableErrorTypes: ['SmppPermanentError', 'InvalidMessage', 'InvalidRequest'] },
+  retry: {
+    initialInterval: '250 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '2 seconds',
+    maximumAttempts: 4,
+    nonRetryableErrorTypes: ['SmppPermanentError', 'InvalidMessage', 'InvalidRequest'],
+  },
 });
 const { deliverCallback } = proxyActivities<OtpActivities>({
   // Callbacks go to the caller's server: patient retries, deduplicated there by eventId.
@@ -76,9 +82,14 @@ const { prepareSend, acquireSendQuota } = proxyLocalActivities<OtpActivities>({
 const { dispatchCode } = proxyLocalActivities<OtpActivities>({
   // Local too: the worker that runs the session also owns binds, and the SMS is the latency that matters.
   startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '250 milliseconds', backoffCoefficient: 2, maximumInterval: '2 seconds', maximumAttempts: 4, nonRetryableErrorTypes: ['SmppPermanentError', 'InvalidMessage', 'InvalidRequest'] },
+  retry: {
+    initialInterval: '250 milliseconds',
+    backoffCoefficient: 2,
+    maximumInterval: '2 seconds',
+    maximumAttempts: 4,
+    nonRetryableErrorTypes: ['SmppPermanentError', 'InvalidMessage', 'InvalidRequest'],
+  },
 });
-
 
 function validateSend(req: SendOtpRequest): void {
   if (typeof req !== 'object' || req === null) throw new Error('send request must be an object');
@@ -112,7 +123,12 @@ export async function otpSessionV1(input: OtpSessionInput): Promise<OtpSessionSt
     s.events.push({ at: new Date().toISOString(), type, detail });
     if (s.events.length > MAX_EVENTS) s.events.splice(0, s.events.length - MAX_EVENTS);
     // "Current details" in the Web UI: the latest steps, reasons included, never a code or a number.
-    setCurrentDetails(`**${input.maskedPhone}** (tenant ${input.tenant})\n\n${s.events.slice(-8).map((e) => `- ${e.at} **${e.type}** ${e.detail}`).join('\n')}`);
+    setCurrentDetails(
+      `**${input.maskedPhone}** (tenant ${input.tenant})\n\n${s.events
+        .slice(-8)
+        .map((e) => `- ${e.at} **${e.type}** ${e.detail}`)
+        .join('\n')}`,
+    );
   };
   const callbacks = new Set<Promise<void>>();
 
@@ -234,18 +250,31 @@ export async function otpSessionV1(input: OtpSessionInput): Promise<OtpSessionSt
     const c = s.current;
     if (c) expireIfDue(c);
     // A code whose delivery failed is re-delivered as is: the user may still get the first SMS.
-    const redeliver = !!c && c.state === 'active' && c.delivery === 'failed' && !c.callerCode && req.code === undefined && c.profile === rules.profile && c.channel === 'sms';
+    const redeliver =
+      !!c && c.state === 'active' && c.delivery === 'failed' && !c.callerCode && req.code === undefined && c.profile === rules.profile && c.channel === 'sms';
 
     if (s.lastSendAtMs !== undefined && now - s.lastSendAtMs < rules.resendCooldownSeconds * 1000) {
       // Inside the cooldown and moments after an accepted send: the same click twice, so the same answer.
       if (s.lastAccepted && now - s.lastAccepted.atMs < DOUBLE_CLICK_MS) return s.lastAccepted.result;
       const retryAfterSeconds = Math.ceil((s.lastSendAtMs + rules.resendCooldownSeconds * 1000 - now) / 1000);
-      return refuse({ status: 'rate_limited', reason: 'resend_cooldown', retryAfterSeconds, retryAt: new Date(s.lastSendAtMs + rules.resendCooldownSeconds * 1000).toISOString(), profile: rules.profile });
+      return refuse({
+        status: 'rate_limited',
+        reason: 'resend_cooldown',
+        retryAfterSeconds,
+        retryAt: new Date(s.lastSendAtMs + rules.resendCooldownSeconds * 1000).toISOString(),
+        profile: rules.profile,
+      });
     }
     const recent = recentSends(now);
     if (recent.length >= rules.maxSendsPerWindow) {
       const at = recent[recent.length - rules.maxSendsPerWindow] + rules.sendWindowSeconds * 1000;
-      return refuse({ status: 'rate_limited', reason: 'too_many_sends', retryAfterSeconds: Math.ceil((at - now) / 1000), retryAt: new Date(at).toISOString(), profile: rules.profile });
+      return refuse({
+        status: 'rate_limited',
+        reason: 'too_many_sends',
+        retryAfterSeconds: Math.ceil((at - now) / 1000),
+        retryAt: new Date(at).toISOString(),
+        profile: rules.profile,
+      });
     }
 
     let shadowFlags: string[] = [];
@@ -253,7 +282,13 @@ export async function otpSessionV1(input: OtpSessionInput): Promise<OtpSessionSt
       const quota = await acquireSendQuota({ tenant: input.tenant, request: prep.quota });
       if (!quota.allowed) {
         const retryAt = quota.retryAfterSeconds ? new Date(Date.now() + quota.retryAfterSeconds * 1000).toISOString() : undefined;
-        return refuse({ status: quota.status ?? 'blocked', reason: quota.reason ?? 'velocity', retryAfterSeconds: quota.retryAfterSeconds, retryAt, profile: rules.profile });
+        return refuse({
+          status: quota.status ?? 'blocked',
+          reason: quota.reason ?? 'velocity',
+          retryAfterSeconds: quota.retryAfterSeconds,
+          retryAt,
+          profile: rules.profile,
+        });
       }
       shadowFlags = quota.shadowFlags;
       if (shadowFlags.length) note('shadow', `would have blocked: ${shadowFlags.join(', ')}`);
@@ -271,7 +306,10 @@ export async function otpSessionV1(input: OtpSessionInput): Promise<OtpSessionSt
         note('sent', `code #${c.seq} re-delivery failed: ${cause}`);
         throw ApplicationFailure.create({ type: 'DispatchFailed', message: `SMS dispatch failed: ${cause}`, nonRetryable: true });
       }
-      note('sent', `code #${c.seq} re-delivered (same code) as ${dispatched.segments} ${dispatched.encoding} segment(s), message ${dispatched.messageIds.join(',')}`);
+      note(
+        'sent',
+        `code #${c.seq} re-delivered (same code) as ${dispatched.segments} ${dispatched.encoding} segment(s), message ${dispatched.messageIds.join(',')}`,
+      );
       return {
         sessionId,
         status: 'sent',
@@ -302,7 +340,16 @@ export async function otpSessionV1(input: OtpSessionInput): Promise<OtpSessionSt
     } else {
       let dispatched;
       try {
-        dispatched = await dispatchCode({ sessionWorkflowId: sessionId, codeSeq: seq, nonce, phone: req.phone, expiresAtMs, render: prep.render, callerCode: req.code, country: prep.country });
+        dispatched = await dispatchCode({
+          sessionWorkflowId: sessionId,
+          codeSeq: seq,
+          nonce,
+          phone: req.phone,
+          expiresAtMs,
+          render: prep.render,
+          callerCode: req.code,
+          country: prep.country,
+        });
       } catch (err) {
         const cause = failureMessage(err);
         note('sent', `code #${seq} dispatch failed: ${cause}`);
@@ -317,7 +364,10 @@ export async function otpSessionV1(input: OtpSessionInput): Promise<OtpSessionSt
         delivery: 'submitted',
         attempts: [{ atMs: Date.now(), parts: Object.fromEntries(dispatched.messageIds.map((id) => [id, 'submitted' as const])) }],
       };
-      note('sent', `code #${seq} submitted on route ${dispatched.route} as ${dispatched.segments} ${dispatched.encoding} segment(s), message ${dispatched.messageIds.join(',')}, profile ${rules.profile}`);
+      note(
+        'sent',
+        `code #${seq} submitted on route ${dispatched.route} as ${dispatched.segments} ${dispatched.encoding} segment(s), message ${dispatched.messageIds.join(',')}, profile ${rules.profile}`,
+      );
     }
     // The replaced code stays valid for a short grace window: its SMS may be the one that arrives.
     const old = s.current;
@@ -337,7 +387,8 @@ export async function otpSessionV1(input: OtpSessionInput): Promise<OtpSessionSt
       state: 'active',
       locale: prep.render.locale,
       // Caller codes cannot be re-derived, so they get no staggered retries.
-      resend: req.code === undefined && !prep.sandboxDigest && !prep.customDigest ? { phone: req.phone, render: prep.render, country: prep.country } : undefined,
+      resend:
+        req.code === undefined && !prep.sandboxDigest && !prep.customDigest ? { phone: req.phone, render: prep.render, country: prep.country } : undefined,
       retrySchedule: rules.retrySchedule,
       receiptTimeoutSeconds: rules.receiptTimeoutSeconds,
       retriesDone: 0,
@@ -508,7 +559,10 @@ export async function otpSessionV1(input: OtpSessionInput): Promise<OtpSessionSt
     } else {
       // Idle: stay to answer repeat verifies, honour idempotency keys and resend windows, then finish.
       const lastSend = s.lastSendAtMs;
-      const woke = await condition(() => inFlight !== undefined || s.current !== c || s.lastSendAtMs !== lastSend || tooLong(), Math.max(1, retentionEnd() - Date.now()));
+      const woke = await condition(
+        () => inFlight !== undefined || s.current !== c || s.lastSendAtMs !== lastSend || tooLong(),
+        Math.max(1, retentionEnd() - Date.now()),
+      );
       if (!woke && Date.now() >= retentionEnd()) break;
     }
     if (tooLong() && inFlight === undefined) {

@@ -31,7 +31,13 @@ export function decide(state: VelocityState, req: QuotaRequest, now: number): Qu
   const look = (key: string, span: number) => (w[key] = prune(w[key] ?? [], now, span));
   const tenant = look('tenant', MINUTE);
   if (req.tenantSendsPerMinute > 0 && tenant.length >= req.tenantSendsPerMinute) {
-    return { allowed: false, status: 'rate_limited', reason: 'tenant_rate', retryAfterSeconds: Math.max(1, Math.ceil((tenant[0] + MINUTE - now) / 1000)), shadowFlags: [] };
+    return {
+      allowed: false,
+      status: 'rate_limited',
+      reason: 'tenant_rate',
+      retryAfterSeconds: Math.max(1, Math.ceil((tenant[0] + MINUTE - now) / 1000)),
+      shadowFlags: [],
+    };
   }
   const checks: [string, number | null, string][] = [
     [`c:${req.country}`, req.perCountryPerHour, `velocity_country:${req.country}`],

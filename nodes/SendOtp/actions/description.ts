@@ -20,7 +20,11 @@ const channelV1: INodeProperties = {
   type: 'options',
   options: [
     { name: 'SMS', value: 'sms', description: 'Send over your SMSC' },
-    { name: 'Custom', value: 'custom', description: 'Send nothing: the code comes out of this node. Needs Stored Code Acknowledged and a profile with allowCustomChannel.' },
+    {
+      name: 'Custom',
+      value: 'custom',
+      description: 'Send nothing: the code comes out of this node. Needs Stored Code Acknowledged and a profile with allowCustomChannel.',
+    },
   ],
   default: 'sms',
   description: 'How the code reaches the user',
@@ -37,14 +41,15 @@ const customCodeLength: INodeProperties = {
 
 /** What n8n keeps of the custom channel's output: said where the builder chooses it. */
 export const STORED_CODE_NOTICE =
-  "This node's output carries the code in clear text, and n8n saves it with the execution (execution list, database) unless the workflow's settings save no execution data. Set Save Successful/Failed Production Executions to \"Do Not Save\", or use the Webhook channel, which keeps the code out of n8n.";
+  'This node\'s output carries the code in clear text, and n8n saves it with the execution (execution list, database) unless the workflow\'s settings save no execution data. Set Save Successful/Failed Production Executions to "Do Not Save", or use the Webhook channel, which keeps the code out of n8n.';
 
 const storedCodeAcknowledged: INodeProperties = {
   displayName: 'Accept Code in Saved Executions',
   name: 'storedCodeAcknowledged',
   type: 'boolean',
   default: false,
-  description: 'Whether you accept that the code passes through this workflow and may be saved with its executions; the node refuses the Custom channel until you do',
+  description:
+    'Whether you accept that the code passes through this workflow and may be saved with its executions; the node refuses the Custom channel until you do',
 };
 
 /** Operations on a number's session: the ones that take a phone. */
@@ -65,14 +70,24 @@ export const sendOtpProperties: INodeProperties[] = [
         description: 'Let a proposed revision send. Refused when this identity proposed it.',
       },
       { name: 'Cancel', value: 'cancel', action: 'Cancel a verification code', description: 'Stop the current code from verifying and from being re-sent' },
-      { name: 'Get Status', value: 'getStatus', action: 'Get the status of a verification code', description: 'Delivery and verification state of the number’s session' },
+      {
+        name: 'Get Status',
+        value: 'getStatus',
+        action: 'Get the status of a verification code',
+        description: 'Delivery and verification state of the number’s session',
+      },
       {
         name: 'List Recent Sends',
         value: 'listRecentSends',
         action: 'List recent sends',
         description: "The tenant's recent sessions, newest first, with masked number, delivery and verification state; a page per run",
       },
-      { name: 'List Sender Revisions', value: 'listRevisions', action: 'List sender revisions', description: "The profile's approval trail: who proposed and decided each revision, when, and its content hash" },
+      {
+        name: 'List Sender Revisions',
+        value: 'listRevisions',
+        action: 'List sender revisions',
+        description: "The profile's approval trail: who proposed and decided each revision, when, and its content hash",
+      },
       {
         name: 'Propose Sender Revision',
         value: 'proposeRevision',
@@ -95,7 +110,8 @@ export const sendOtpProperties: INodeProperties[] = [
         name: 'Send',
         value: 'send',
         action: 'Send a verification code to a phone number',
-        description: 'Make a code and deliver it. Returns sent, outcome and expiresAt, or why not (outcome, retryAfterSeconds); never the code, except on the Custom channel.',
+        description:
+          'Make a code and deliver it. Returns sent, outcome and expiresAt, or why not (outcome, retryAfterSeconds); never the code, except on the Custom channel.',
       },
     ],
     default: 'send',
@@ -159,7 +175,8 @@ export const sendOtpProperties: INodeProperties[] = [
     typeOptions: { loadOptionsMethod: 'getProfiles' },
     default: 'login',
     displayOptions: { show: REVISIONS },
-    description: 'The profile whose revision this is. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+    description:
+      'The profile whose revision this is. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
   },
   {
     displayName: 'Content Hash',
@@ -180,7 +197,8 @@ export const sendOtpProperties: INodeProperties[] = [
     description: 'Why, for the approval trail (at most 500 characters)',
   },
   {
-    displayName: "These operations act as the credential's Identity (or, without one, as this flow). The workers refuse an approval or rejection by the revision's proposer.",
+    displayName:
+      "These operations act as the credential's Identity (or, without one, as this flow). The workers refuse an approval or rejection by the revision's proposer.",
     name: 'revisionIdentityNotice',
     type: 'notice',
     default: '',
@@ -193,7 +211,8 @@ export const sendOtpProperties: INodeProperties[] = [
     typeOptions: { loadOptionsMethod: 'getProfiles' },
     default: 'login',
     displayOptions: { show: { ...SENDING, ...V2 } },
-    description: 'Policy of the workers the code is made under: length, lifetime, limits, templates. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
+    description:
+      'Policy of the workers the code is made under: length, lifetime, limits, templates. Choose from the list, or specify an ID using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
   },
   {
     displayName: 'Channel',
@@ -218,13 +237,20 @@ export const sendOtpProperties: INodeProperties[] = [
     description: 'How the code reaches the user',
   },
   {
-    displayName: "The workers post the code to the URL set in the profile (deliveryWebhookUrl), signed with their callback key. The code is not in this node's output.",
+    displayName:
+      "The workers post the code to the URL set in the profile (deliveryWebhookUrl), signed with their callback key. The code is not in this node's output.",
     name: 'webhookNotice',
     type: 'notice',
     default: '',
     displayOptions: { show: { ...SENDING, channel: ['webhook'], ...V2 } },
   },
-  { displayName: STORED_CODE_NOTICE, name: 'storedCodeNotice', type: 'notice', default: '', displayOptions: { show: { ...SENDING, channel: ['custom'], ...V2 } } },
+  {
+    displayName: STORED_CODE_NOTICE,
+    name: 'storedCodeNotice',
+    type: 'notice',
+    default: '',
+    displayOptions: { show: { ...SENDING, channel: ['custom'], ...V2 } },
+  },
   { ...storedCodeAcknowledged, displayOptions: { show: { ...SENDING, channel: ['custom'], ...V2 } } },
   { ...customCodeLength, displayOptions: { show: { ...SENDING, channel: ['custom'], ...V2 } } },
   {
@@ -307,7 +333,11 @@ export const sendOtpProperties: INodeProperties[] = [
         description: 'Policy profile: login (6 digits, 5 min), transaction (needs Context), recovery (8 digits, 10 min), or one defined on the worker',
         displayOptions: { show: { '/operation': ['send', 'resend'], ...V1 } },
       },
-      { ...storedCodeAcknowledged, displayName: 'Stored Code Acknowledged (Custom Channel)', displayOptions: { show: { '/operation': ['send', 'resend'], ...V1 } } },
+      {
+        ...storedCodeAcknowledged,
+        displayName: 'Stored Code Acknowledged (Custom Channel)',
+        displayOptions: { show: { '/operation': ['send', 'resend'], ...V1 } },
+      },
       {
         displayName: 'Webhook (Fallback)',
         name: 'webhookUrl',

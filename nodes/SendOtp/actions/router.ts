@@ -39,7 +39,8 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
       try {
         const operation = this.getNodeParameter('operation', i) as string;
         const run = operations[operation];
-        if (!run && !isRevisionOperation(operation) && operation !== 'listRecentSends') throw new NodeOperationError(this.getNode(), `Unknown operation "${operation}"`, { itemIndex: i });
+        if (!run && !isRevisionOperation(operation) && operation !== 'listRecentSends')
+          throw new NodeOperationError(this.getNode(), `Unknown operation "${operation}"`, { itemIndex: i });
         const bounded = base.withCallTimeout(callTimeoutMs(this, i));
         if (operation === 'listRecentSends') {
           out.push(resultItem(this, i, await listRecentSends(this, bounded, i)));
@@ -53,14 +54,16 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
         const otp = region ? bounded.withDefaultRegion(region) : bounded;
         const phone = String(this.getNodeParameter('phone', i) ?? '');
         // A broken expression (empty phone) is the flow's error, not an "invalid_number" answer.
-        if (!phone.trim()) throw new NodeOperationError(this.getNode(), 'Phone is empty: map the number to send the code to (e.g. {{ $json.phone }})', { itemIndex: i });
+        if (!phone.trim())
+          throw new NodeOperationError(this.getNode(), 'Phone is empty: map the number to send the code to (e.g. {{ $json.phone }})', { itemIndex: i });
         out.push(resultItem(this, i, await run(this, otp, i, phone)));
       } catch (err) {
         if (this.continueOnFail()) {
           out.push({ json: failedItem(this, i, (err as Error).message), pairedItem: { item: i } });
           continue;
         }
-        const known = err instanceof NodeOperationError || err instanceof OtpRequestError || err instanceof InvalidPhoneError || err instanceof InvalidTenantError;
+        const known =
+          err instanceof NodeOperationError || err instanceof OtpRequestError || err instanceof InvalidPhoneError || err instanceof InvalidTenantError;
         throw new NodeOperationError(this.getNode(), known ? (err as Error).message : `Temporal OTP request failed: ${(err as Error).message}`, {
           itemIndex: i,
           description: err instanceof NodeOperationError ? (err.description ?? undefined) : undefined,
@@ -69,7 +72,8 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
     }
   }).then(
     () => undefined,
-    (reason: unknown) => (reason instanceof NodeOperationError || reason instanceof NodeApiError ? reason : new NodeOperationError(this.getNode(), reason as Error)),
+    (reason: unknown) =>
+      reason instanceof NodeOperationError || reason instanceof NodeApiError ? reason : new NodeOperationError(this.getNode(), reason as Error),
   );
   if (failed) {
     if (!this.continueOnFail()) throw failed;

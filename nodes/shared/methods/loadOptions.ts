@@ -10,7 +10,9 @@ async function catalog(ctx: ILoadOptionsFunctions): Promise<OtpCatalog> {
   return withOtpClient(ctx, (otp) => otp.withCallTimeout(DROPDOWN_TIMEOUT_MS).catalog()).then(
     (c) => c,
     (err: Error) => {
-      throw new NodeOperationError(ctx.getNode(), `Could not list the workers' profiles: ${err.message}`, { description: 'Type the profile name as an expression, or check the credentials and that an OTP worker runs.' });
+      throw new NodeOperationError(ctx.getNode(), `Could not list the workers' profiles: ${err.message}`, {
+        description: 'Type the profile name as an expression, or check the credentials and that an OTP worker runs.',
+      });
     },
   );
 }

@@ -35,15 +35,20 @@ export function sendOptions(ctx: IExecuteFunctions, i: number): SendOptions {
   const o = parameters(ctx, i);
   // The custom channel's code lands in n8n's saved executions: only on purpose.
   if (o.channel === 'custom' && !o.storedCodeAcknowledged) {
-    throw new NodeOperationError(ctx.getNode(), 'The Custom channel puts the code in this node\'s output, which n8n saves with the execution: turn on "Accept Code in Saved Executions"', {
-      itemIndex: i,
-      description: 'Or use the Webhook channel, in which the workers deliver the code and it never passes through n8n.',
-    });
+    throw new NodeOperationError(
+      ctx.getNode(),
+      'The Custom channel puts the code in this node\'s output, which n8n saves with the execution: turn on "Accept Code in Saved Executions"',
+      {
+        itemIndex: i,
+        description: 'Or use the Webhook channel, in which the workers deliver the code and it never passes through n8n.',
+      },
+    );
   }
   // An expression may give a number or an object: the flow's error, named, not a TypeError.
   const text = (name: string, v: unknown): string | undefined => {
     if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'string') throw new NodeOperationError(ctx.getNode(), `${name} must be text, not ${Array.isArray(v) ? 'an array' : typeof v}`, { itemIndex: i });
+    if (typeof v !== 'string')
+      throw new NodeOperationError(ctx.getNode(), `${name} must be text, not ${Array.isArray(v) ? 'an array' : typeof v}`, { itemIndex: i });
     return v.trim() || undefined;
   };
   return {

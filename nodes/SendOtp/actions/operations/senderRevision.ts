@@ -24,11 +24,15 @@ export async function senderRevision(ctx: IExecuteFunctions, otp: OtpClient, i: 
   const tenant = (ctx.getNodeParameter('tenant', i, 'default') as string).trim() || undefined;
   const profile = String(ctx.getNodeParameter('revisionProfile', i, 'login') ?? '').trim();
   if (!profile) throw new NodeOperationError(ctx.getNode(), 'Profile is empty: name the profile whose revision this is', { itemIndex: i });
-  if (operation === 'listRevisions') return { tenant: tenant ?? 'default', profile, revisions: (await otp.senderRevisions({ tenant, profile })).map(revisionItem) };
+  if (operation === 'listRevisions')
+    return { tenant: tenant ?? 'default', profile, revisions: (await otp.senderRevisions({ tenant, profile })).map(revisionItem) };
   const note = String(ctx.getNodeParameter('revisionNote', i, '') ?? '').trim() || undefined;
   const options = { tenant, by, note };
   if (operation === 'proposeRevision') return revisionItem(await otp.proposeRevision(profile, options));
   const hash = String(ctx.getNodeParameter('contentHash', i, '') ?? '').trim();
-  if (!hash) throw new NodeOperationError(ctx.getNode(), 'Content Hash is empty: give the contentHash of the proposed revision (from Propose or List)', { itemIndex: i });
+  if (!hash)
+    throw new NodeOperationError(ctx.getNode(), 'Content Hash is empty: give the contentHash of the proposed revision (from Propose or List)', {
+      itemIndex: i,
+    });
   return revisionItem(operation === 'approveRevision' ? await otp.approveRevision(profile, hash, options) : await otp.rejectRevision(profile, hash, options));
 }
