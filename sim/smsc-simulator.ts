@@ -31,35 +31,11 @@ import { SMPP_STATUS } from '../smpp/errors';
 import { HostileScript } from './hostile-pdus';
 import { HostileTiming, concatOf } from './hostile-timing';
 import { SimFaults, parseFaultRequest, type SimFaultRequest } from './faults';
+import { FeedLog, MAX_RECORDS, bound } from './feeds';
+import { BEHAVIOURS, BEHAVIOUR_RULES, type Behaviour, type BehaviourRule } from './behaviours';
 
-/** What the simulated network does with a message to one destination. */
-export type Behaviour =
-  | 'deliver'
-  | 'undeliverable'
-  | 'rejected'
-  | 'expired'
-  | 'no_receipt'
-  | 'throttle'
-  | 'queue_full'
-  | 'refuse'
-  | 'drop'
-  | 'slow'
-  | 'nack'
-  | 'fail_once';
-export const BEHAVIOURS: readonly Behaviour[] = [
-  'deliver',
-  'undeliverable',
-  'rejected',
-  'expired',
-  'no_receipt',
-  'throttle',
-  'queue_full',
-  'refuse',
-  'drop',
-  'slow',
-  'nack',
-  'fail_once',
-];
+export { BEHAVIOURS, type Behaviour } from './behaviours';
+export { MAX_RECORDS } from './feeds';
 
 export type IdFormat = 'hex' | 'decimal';
 
@@ -117,9 +93,6 @@ export interface InboxMessage {
   receivedAt: string;
 }
 
-/** How many submits, receipts and inbox messages the simulator keeps; older ones are dropped (a benchmark sends many). */
-export const MAX_RECORDS = 100_000;
-
 /** A receipt the simulator sent (once per attempt). */
 export interface ReceiptRecord {
   submitId: string;
@@ -130,40 +103,6 @@ export interface ReceiptRecord {
   session: number;
   /** The ESME's command_status, once it answered; -1 when it did not answer in time (hostile receiptResponseTimeoutMs). */
   status?: number;
-}
-
-/** An append-only log with sequence numbers, bounded to MAX_RECORDS, for the HTTP feeds. */
-class FeedLog<T extends object> {
-  private items: { seq: number; mono: number; item: T }[] = [];
-  private seq = 0;
-  push(item: T): void {
-    this.items.push({ seq: ++this.seq, mono: monotonicMs(), item });
-    if (this.items.length > MAX_RECORDS + MAX_RECORDS / 10) this.items.splice(0, this.items.length - MAX_RECORDS);
-  }
-  /** Items after sequence number `after` and at or after `since` (ms epoch), oldest first. */
-  read(after: number, since: number, at: (item: T) => number, limit: number): (T & { seq: number; mono: number })[] {
-    // Sequence numbers are dense, so the first wanted item is found by index.
-    const first = this.items.length ? this.items[0].seq : this.seq + 1;
-    const out: (T & { seq: number; mono: number })[] = [];
-    for (let i = Math.max(0, after + 1 - first); i < this.items.length && out.length < limit; i++) {
-      const { seq, mono, item } = this.items[i];
-      if (at(item) >= since) out.push({ ...item, seq, mono });
-    }
-    return out;
-  }
-  clear(): void {
-    this.items = [];
-  }
-}
-
-/** CLOCK_MONOTONIC in ms: one clock for every process on the host, unlike performance.now(). */
-function monotonicMs(): number {
-  return Number(process.hrtime.bigint() / 1000n) / 1000;
-}
-
-/** Drops the oldest entries of an array kept for tests once it passes the bound. */
-function bound<T>(list: T[]): void {
-  if (list.length > MAX_RECORDS + MAX_RECORDS / 10) list.splice(0, list.length - MAX_RECORDS);
 }
 
 /** The library's own coders, to turn a decoded short_message back into the bytes that came on the wire. */
@@ -690,39 +629,27 @@ export class SmscSimulator {
 
   private onSubmit(session: smpp.Session, pdu: smpp.PDU): void {
     const to = `+${(pdu.destination_addr ?? '').replace(/^\+/, '')}`;
-    let behaviour = this.opts.behaviours.get(to) ?? this.opts.defaultBehaviour;
+    const behaviour = this.opts.behaviours.get(to) ?? this.opts.defaultBehaviour;
+    let rule: BehaviourRule = BEHAVIOUR_RULES[behaviour];
     const sessionNo = this.sessionNumber(session);
-    if (behaviour === 'fail_once') {
+    const refuse = (status: number, answer: () => void) => {
+      this.recordSubmit({ to, status, at: Date.now(), session: sessionNo });
+      answer();
+    };
+    const submit = rule.submit;
+    if (submit.kind === 'failOnce') {
       // The first submit to this destination is dropped on the floor with a system error; later ones deliver.
       if (!this.failedOnce.has(to)) {
         this.failedOnce.add(to);
-        this.recordSubmit({ to, status: SMPP_STATUS.ESME_RSYSERR, at: Date.now(), session: sessionNo });
-        session.send(pdu.response({ command_status: SMPP_STATUS.ESME_RSYSERR }));
-        return;
+        return refuse(SMPP_STATUS.ESME_RSYSERR, () => session.send(pdu.response({ command_status: SMPP_STATUS.ESME_RSYSERR })));
       }
-      behaviour = 'deliver';
-    }
-    if (behaviour === 'drop') {
-      this.recordSubmit({ to, status: -1, at: Date.now(), session: sessionNo });
-      session.destroy();
-      return;
-    }
-    if (behaviour === 'throttle' || behaviour === 'queue_full') {
-      const status = behaviour === 'throttle' ? SMPP_STATUS.ESME_RTHROTTLED : SMPP_STATUS.ESME_RMSGQFUL;
-      this.recordSubmit({ to, status, at: Date.now(), session: sessionNo });
-      session.send(pdu.response({ command_status: status }));
-      return;
-    }
-    if (behaviour === 'refuse') {
-      // A permanent refusal at submit time: bad destination address.
-      this.recordSubmit({ to, status: SMPP_STATUS.ESME_RINVDSTADR, at: Date.now(), session: sessionNo });
-      session.send(pdu.response({ command_status: SMPP_STATUS.ESME_RINVDSTADR }));
-      return;
-    }
-    if (behaviour === 'nack') {
-      this.recordSubmit({ to, status: -2, at: Date.now(), session: sessionNo });
-      session.send(new smpp.PDU('generic_nack', { sequence_number: pdu.sequence_number, command_status: SMPP_STATUS.ESME_RSYSERR }));
-      return;
+      rule = BEHAVIOUR_RULES.deliver;
+    } else if (submit.kind === 'drop') {
+      return refuse(-1, () => session.destroy());
+    } else if (submit.kind === 'status') {
+      return refuse(submit.status, () => session.send(pdu.response({ command_status: submit.status })));
+    } else if (submit.kind === 'nack') {
+      return refuse(-2, () => session.send(new smpp.PDU('generic_nack', { sequence_number: pdu.sequence_number, command_status: SMPP_STATUS.ESME_RSYSERR })));
     }
     const sm0 = pdu.short_message;
     const concat =
@@ -762,10 +689,9 @@ export class SmscSimulator {
     // The library reads data_coding 1 as GSM; IA5 is ASCII.
     const text = pdu.data_coding === 1 ? (wireBytes(1, sm ?? payload)?.toString('latin1') ?? '') : textOf(sm) || textOf(payload);
     const from = pdu.source_addr ?? '';
-    const delivered = behaviour === 'deliver' || behaviour === 'no_receipt' || behaviour === 'slow';
-    const wantsReceipt = ((pdu.registered_delivery ?? 0) & 0x03) !== 0 && behaviour !== 'no_receipt';
-    const stat = delivered ? 'DELIVRD' : behaviour === 'rejected' ? 'REJECTD' : behaviour === 'expired' ? 'EXPIRED' : 'UNDELIV';
-    const err = stat === 'DELIVRD' ? '000' : stat === 'REJECTD' ? '011' : '001';
+    const delivered = rule.handset;
+    const wantsReceipt = ((pdu.registered_delivery ?? 0) & 0x03) !== 0 && rule.receipt !== null;
+    const { stat, err } = rule.receipt ?? { stat: 'DELIVRD', err: '000' };
     const receipt: PendingReceipt = { origin: session, submitId: messageId, receiptId, to, from, stat, err, submitted: new Date() };
 
     const respond = () => session.send(pdu.response({ message_id: this.hostile.submitMessageId(to, messageId) }));
@@ -775,7 +701,7 @@ export class SmscSimulator {
       this.later(100, respond);
     } else if (this.faults.respond(respond, (ms, fn) => this.later(ms, fn)) || this.timing.respond(to, respond, (ms, fn) => this.later(ms, fn))) {
       // held back or delayed by a hostile destination script
-    } else if (behaviour === 'slow') this.later(this.opts.slowResponseMs, respond);
+    } else if (rule.slow) this.later(this.opts.slowResponseMs, respond);
     else respond();
 
     if (delivered) {
@@ -808,9 +734,7 @@ export class SmscSimulator {
     }
 
     if (wantsReceipt && !this.opts.receiptBeforeResponse) {
-      this.later(this.opts.receiptDelayMs + (behaviour === 'slow' ? this.opts.slowResponseMs : 0) + this.faults.extraReceiptDelay(), () =>
-        this.sendReceipt(receipt),
-      );
+      this.later(this.opts.receiptDelayMs + (rule.slow ? this.opts.slowResponseMs : 0) + this.faults.extraReceiptDelay(), () => this.sendReceipt(receipt));
     }
   }
 
