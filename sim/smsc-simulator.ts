@@ -25,17 +25,18 @@ import { createServer as createHttpServer, type IncomingMessage, type Server as 
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import * as smpp from 'smpp';
-import { SMTPServer } from 'smtp-server';
 import { STATE_CODES } from '../smpp/receipt';
 import { SMPP_STATUS } from '../smpp/errors';
 import { HostileScript } from './hostile-pdus';
 import { HostileTiming, concatOf } from './hostile-timing';
 import { SimFaults, parseFaultRequest, type SimFaultRequest } from './faults';
 import { FeedLog, MAX_RECORDS, bound } from './feeds';
+import { Mailbox, type MailMessage } from './mailbox';
 import { BEHAVIOURS, BEHAVIOUR_RULES, type Behaviour, type BehaviourRule } from './behaviours';
 
 export { BEHAVIOURS, type Behaviour } from './behaviours';
 export { MAX_RECORDS } from './feeds';
+export type { MailMessage } from './mailbox';
 
 export type IdFormat = 'hex' | 'decimal';
 
@@ -72,15 +73,6 @@ export interface SimulatorOptions {
   receiptTlvs?: boolean;
   /** Keep receipts until releaseReceipts(). Default false. */
   holdReceipts?: boolean;
-}
-
-/** An email the simulated mailbox accepted. */
-export interface MailMessage {
-  from: string;
-  to: string[];
-  subject: string;
-  text: string;
-  receivedAt: string;
 }
 
 export interface InboxMessage {
@@ -163,17 +155,6 @@ interface PendingConcat {
   ids: string[];
 }
 
-/** Undoes the transfer encodings nodemailer uses for a text/plain body. */
-function decodeBody(head: string, body: string): string {
-  const enc = /^content-transfer-encoding: (.*)$/im.exec(head)?.[1]?.trim().toLowerCase();
-  if (enc === 'base64') return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
-  if (enc === 'quoted-printable') {
-    const bytes = body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
-    return Buffer.from(bytes, 'latin1').toString('utf8');
-  }
-  return body.replace(/\r\n/g, '\n').trim();
-}
-
 function smppTimestamp(d: Date): string {
   const p = (n: number) => String(n).padStart(2, '0');
   return `${p(d.getUTCFullYear() % 100)}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}${p(d.getUTCHours())}${p(d.getUTCMinutes())}`;
@@ -183,9 +164,7 @@ export class SmscSimulator {
   readonly opts: Required<Omit<SimulatorOptions, 'behaviours'>> & { behaviours: Map<string, Behaviour> };
   private smppServer?: smpp.Server;
   private httpServer?: HttpServer;
-  private smtpServer?: SMTPServer;
-  /** Emails received over SMTP, oldest first. */
-  readonly mails: MailMessage[] = [];
+  private readonly mailbox = new Mailbox((m) => this.log(m));
   private readonly inbox = new Map<string, InboxMessage[]>();
   private readonly concat = new Map<string, PendingConcat>();
   private readonly bound = new Map<smpp.Session, BoundSession>();
@@ -347,12 +326,16 @@ export class SmscSimulator {
     return (this.httpServer?.address() as AddressInfo | null)?.port ?? this.opts.httpPort;
   }
   get smtpPort(): number | null {
-    if (!this.smtpServer) return null;
-    return (this.smtpServer.server.address() as AddressInfo | null)?.port ?? null;
+    return this.mailbox.port;
   }
   /** Mails to one address. */
   mailTo(address: string): MailMessage[] {
-    return this.mails.filter((m) => m.to.includes(address.toLowerCase()));
+    return this.mailbox.to(address);
+  }
+
+  /** Every email the mailbox received, oldest first. */
+  get mails(): MailMessage[] {
+    return this.mailbox.mails;
   }
   get inboxUrl(): string {
     return `http://${this.opts.host}:${this.httpPort}`;
@@ -432,38 +415,10 @@ export class SmscSimulator {
       this.httpServer!.once('error', reject);
       this.httpServer!.listen(this.opts.httpPort, this.opts.host, () => resolve());
     });
-    if (this.opts.smtpPort !== null) {
-      this.smtpServer = new SMTPServer({
-        authOptional: true,
-        disabledCommands: ['STARTTLS'],
-        logger: false,
-        onData: (stream, session, callback) => {
-          const chunks: Buffer[] = [];
-          stream.on('data', (c: Buffer) => chunks.push(c));
-          stream.on('end', () => {
-            const raw = Buffer.concat(chunks).toString('utf8');
-            const [head, ...body] = raw.split(/\r?\n\r?\n/);
-            const subject = /^subject: (.*)$/im.exec(head)?.[1]?.trim() ?? '';
-            this.mails.push({
-              from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-              to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
-              subject,
-              text: decodeBody(head, body.join('\n\n')),
-              receivedAt: new Date().toISOString(),
-            });
-            callback();
-          });
-        },
-      });
-      this.smtpServer.on('error', (err: Error) => this.log(`smtp error: ${err.message}`));
-      await new Promise<void>((resolve, reject) => {
-        this.smtpServer!.server.once('error', reject);
-        this.smtpServer!.listen(this.opts.smtpPort ?? 2525, this.opts.host, () => resolve());
-      });
-    }
+    if (this.opts.smtpPort !== null) await this.mailbox.listen(this.opts.smtpPort ?? 2525, this.opts.host);
     this.log(
       `SMPP on ${this.opts.host}:${this.smppPort}, phone inbox on ${this.inboxUrl}/messages?to=<E.164>` +
-        (this.smtpServer ? `, mailbox SMTP on ${this.opts.host}:${this.smtpPort} (${this.inboxUrl}/mail?to=<address>)` : ''),
+        (this.mailbox.port !== null ? `, mailbox SMTP on ${this.opts.host}:${this.smtpPort} (${this.inboxUrl}/mail?to=<address>)` : ''),
     );
   }
 
@@ -473,7 +428,7 @@ export class SmscSimulator {
     for (const s of [...(this.smppServer?.sessions ?? [])]) s.destroy();
     this.held.length = 0;
     await Promise.all([
-      new Promise<void>((r) => (this.smtpServer ? this.smtpServer.close(() => r()) : r())),
+      this.mailbox.close(),
       new Promise<void>((r) => (this.smppServer ? this.smppServer.close(() => r()) : r())),
       new Promise<void>((r) => {
         if (!this.httpServer) return r();
