@@ -1,5 +1,4 @@
 import {
-  NodeApiError,
   NodeConnectionTypes,
   NodeOperationError,
   type IExecuteFunctions,
@@ -7,8 +6,8 @@ import {
   type INodeType,
   type INodeTypeDescription,
 } from 'n8n-workflow';
-import { OtpRequestError } from '../../client';
-import { InvalidPhoneError, InvalidTenantError, normalizeCode } from '../../contract/keys';
+import { normalizeCode } from '../../contract/keys';
+import { executionError, itemError, unanswered } from '../shared/errors';
 import { callTimeoutMs, defaultRegion, otpMethods, resultItem } from '../shared/fields';
 import { withOtpClient } from '../shared/transport';
 import { verifyOtpProperties } from './description';
@@ -46,14 +45,12 @@ export class VerifyOtp implements INodeType {
     // undecided item to Invalid instead, with the reason.
     const failed = await verifyItems(this, items, valid, invalid).then(
       () => undefined,
-      (reason: unknown) =>
-        reason instanceof NodeApiError || reason instanceof NodeOperationError ? reason : new NodeOperationError(this.getNode(), reason as Error),
+      (reason: unknown) => executionError(this, reason),
     );
     if (failed) {
       if (!this.continueOnFail()) throw failed;
-      const decided = new Set([...valid, ...invalid].map((d) => (d.pairedItem as { item: number }).item));
-      for (let i = 0; i < items.length; i++)
-        if (!decided.has(i)) invalid.push({ json: { valid: false, outcome: 'error', error: failed.message }, pairedItem: { item: i } });
+      for (const i of unanswered(items, [...valid, ...invalid]))
+        invalid.push({ json: { valid: false, outcome: 'error', error: failed.message }, pairedItem: { item: i } });
     }
     if (this.getNodeParameter('output', 0, 'branches') === 'single') {
       const item = (d: INodeExecutionData) => (d.pairedItem as { item: number }).item;
@@ -99,11 +96,7 @@ async function verifyItems(ctx: IExecuteFunctions, items: INodeExecutionData[], 
           invalid.push({ json: { valid: false, outcome: 'error', error: (err as Error).message }, pairedItem: { item: i } });
           continue;
         }
-        const known =
-          err instanceof NodeOperationError || err instanceof OtpRequestError || err instanceof InvalidPhoneError || err instanceof InvalidTenantError;
-        throw new NodeOperationError(ctx.getNode(), known ? (err as Error).message : `Temporal OTP request failed: ${(err as Error).message}`, {
-          itemIndex: i,
-        });
+        throw itemError(ctx, err, i);
       }
     }
   });

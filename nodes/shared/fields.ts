@@ -11,7 +11,7 @@ import {
 } from 'n8n-workflow';
 import { DEFAULT_CALL_TIMEOUT_MS } from '../../client';
 import { getLocales, getProfiles } from './methods/loadOptions';
-import { testTemporalOtpCredentials } from './transport';
+import { testTemporalOtpCredentials } from './methods/credentialTest';
 
 /** Every region libphonenumber knows, by English name, with its calling code; "none" first. */
 export function regionOptions(): INodePropertyOptions[] {

@@ -1,19 +1,10 @@
 /**
  * Transport for the n8n nodes: a Temporal connection and an OtpClient built
- * from the "Temporal OTP API" credentials, and the credential test.
+ * from the "Temporal OTP API" credentials (the credential test is in methods/).
  */
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
-import {
-  NodeApiError,
-  NodeOperationError,
-  type ICredentialsDecrypted,
-  type ICredentialTestFunctions,
-  type IExecuteFunctions,
-  type ILoadOptionsFunctions,
-  type INodeCredentialTestResult,
-  type JsonObject,
-} from 'n8n-workflow';
-import { OtpClient, WORKFLOW_TASK_QUEUE, otpDataConverter } from '../../client';
+import { NodeApiError, NodeOperationError, type IExecuteFunctions, type ILoadOptionsFunctions, type JsonObject } from 'n8n-workflow';
+import { OtpClient, otpDataConverter } from '../../client';
 import { loadConfig, type OtpConfig } from '../../config/config';
 
 export interface TemporalOtpCredentials {
@@ -91,7 +82,7 @@ export async function connectTemporal(creds: TemporalOtpCredentials, address: st
 }
 
 /** A builder-readable reason a connection failed. */
-function unreachable(address: string, err: unknown): string {
+export function unreachable(address: string, err: unknown): string {
   const detail = err instanceof Error ? err.message.split('\n')[0] : String(err);
   return `Temporal server at ${address} is not reachable (${detail})`;
 }
@@ -123,40 +114,5 @@ export async function withOtpClient<T>(ctx: IExecuteFunctions | ILoadOptionsFunc
     );
   } finally {
     await connection.close();
-  }
-}
-
-/** The credential test: a real connection, the namespace must exist, and a worker must poll the task queue. */
-export async function testTemporalOtpCredentials(this: ICredentialTestFunctions, credential: ICredentialsDecrypted): Promise<INodeCredentialTestResult> {
-  const creds = credential.data as unknown as TemporalOtpCredentials;
-  const { config, problem } = configFrom(creds);
-  if (!config) return { status: 'Error', message: problem };
-  let connection: Connection | undefined;
-  try {
-    connection = await connectTemporal(creds, config.temporal.address);
-    await connection.workflowService.describeNamespace({ namespace: config.temporal.namespace });
-    const { pollers } = await connection.workflowService.describeTaskQueue({
-      namespace: config.temporal.namespace,
-      taskQueue: { name: config.temporal.taskQueue },
-      taskQueueType: WORKFLOW_TASK_QUEUE,
-    });
-    // A misspelled task queue, or workers not started, would make every send wait for nothing.
-    if (!pollers?.length) {
-      return {
-        status: 'Error',
-        message: `Connected to ${config.temporal.address}, but no OTP worker is polling task queue "${config.temporal.taskQueue}": start the workers, or check the task queue name`,
-      };
-    }
-    return {
-      status: 'OK',
-      message: `Connected to ${config.temporal.address}, namespace "${config.temporal.namespace}", an OTP worker polls task queue "${config.temporal.taskQueue}"`,
-    };
-  } catch (err) {
-    const message = (err as Error).message ?? String(err);
-    if (connection && /not found/i.test(message))
-      return { status: 'Error', message: `Namespace "${config.temporal.namespace}" does not exist on ${config.temporal.address}` };
-    return { status: 'Error', message: unreachable(config.temporal.address, err) };
-  } finally {
-    await connection?.close();
   }
 }

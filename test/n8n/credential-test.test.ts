@@ -4,7 +4,7 @@
  */
 import type { ICredentialTestFunctions } from 'n8n-workflow';
 import { freePort } from '../../dev/temporal-server';
-import { testTemporalOtpCredentials } from '../../nodes/shared/transport';
+import { testTemporalOtpCredentials } from '../../nodes/shared/methods/credentialTest';
 import { startStack, temporalAddress, type TestStack } from '../helpers/stack';
 
 const ctx = {} as ICredentialTestFunctions;

@@ -1,6 +1,6 @@
-import { NodeApiError, NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type IDataObject } from 'n8n-workflow';
-import { OtpClient, OtpRequestError } from '../../../client';
-import { InvalidPhoneError, InvalidTenantError } from '../../../contract/keys';
+import { NodeOperationError, type IExecuteFunctions, type INodeExecutionData, type IDataObject } from 'n8n-workflow';
+import type { OtpClient } from '../../../client';
+import { executionError, itemError, unanswered } from '../../shared/errors';
 import { callTimeoutMs, defaultRegion, resultItem } from '../../shared/fields';
 import { withOtpClient } from '../../shared/transport';
 import { cancel } from './operations/cancel';
@@ -62,23 +62,16 @@ export async function router(this: IExecuteFunctions): Promise<INodeExecutionDat
           out.push({ json: failedItem(this, i, (err as Error).message), pairedItem: { item: i } });
           continue;
         }
-        const known =
-          err instanceof NodeOperationError || err instanceof OtpRequestError || err instanceof InvalidPhoneError || err instanceof InvalidTenantError;
-        throw new NodeOperationError(this.getNode(), known ? (err as Error).message : `Temporal OTP request failed: ${(err as Error).message}`, {
-          itemIndex: i,
-          description: err instanceof NodeOperationError ? (err.description ?? undefined) : undefined,
-        });
+        throw itemError(this, err, i);
       }
     }
   }).then(
     () => undefined,
-    (reason: unknown) =>
-      reason instanceof NodeOperationError || reason instanceof NodeApiError ? reason : new NodeOperationError(this.getNode(), reason as Error),
+    (reason: unknown) => executionError(this, reason),
   );
   if (failed) {
     if (!this.continueOnFail()) throw failed;
-    const answered = new Set(out.map((d) => (d.pairedItem as { item: number }).item));
-    for (let i = 0; i < items.length; i++) if (!answered.has(i)) out.push({ json: failedItem(this, i, failed.message), pairedItem: { item: i } });
+    for (const i of unanswered(items, out)) out.push({ json: failedItem(this, i, failed.message), pairedItem: { item: i } });
   }
   return [out];
 }
