@@ -52,6 +52,22 @@ function invalidDestination(what: string, err: DestinationError): ApplicationFai
  * name only the host; a refused destination throws a non-retryable
  * ApplicationFailure of type InvalidDestination.
  */
+/** A POST that got no 2xx: `status` is the receiver's answer, absent when none came (network error, timeout). */
+export class PostFailed extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'PostFailed';
+  }
+}
+
+/** Worth another try: no answer, a server error, or the receiver asking for time (408, 429); never any other 4xx. */
+export function postRetryable(err: unknown): boolean {
+  return err instanceof PostFailed && (err.status === undefined || err.status >= 500 || err.status === 408 || err.status === 429);
+}
+
 export async function signedPost(key: string, url: string, body: string, eventId: string, what: string, policy: OutboundPolicy): Promise<number> {
   let target: URL;
   try {
@@ -89,11 +105,11 @@ export async function signedPost(key: string, url: string, body: string, eventId
     if (err instanceof DestinationError) throw invalidDestination(what, err);
     // The code, not the message: Node's messages carry the resolved address.
     const why = signal.aborted ? `no answer within ${TIMEOUT_MS / 1000} s` : ((err as NodeJS.ErrnoException).code ?? (err as Error).message);
-    throw new Error(`${what} to ${target.host} failed: ${why}`);
+    throw new PostFailed(`${what} to ${target.host} failed: ${why}`);
   }
   // Only the status matters; drain the body so the socket closes (the timeout still bounds a slow one).
   res.resume();
   const status = res.statusCode ?? 0;
-  if (status < 200 || status >= 300) throw new Error(`${what} to ${target.host} answered HTTP ${status}`);
+  if (status < 200 || status >= 300) throw new PostFailed(`${what} to ${target.host} answered HTTP ${status}`, status);
   return status;
 }

@@ -6,7 +6,7 @@ import { emailDomain, isEmailAddress } from '../policy/email';
 import { PLACEHOLDER_LIST, unknownPlaceholders } from '../policy/placeholders';
 import { createHmac } from 'node:crypto';
 import { DestinationError, checkUrl, type OutboundPolicy } from '../policy/destination';
-import { signedPost } from './http-post';
+import { postRetryable, signedPost } from './http-post';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import {
@@ -339,26 +339,42 @@ function fallbackDestinations(p: ResolvedProfile, input: PrepareSendInput): { em
 }
 
 /**
- * POSTs a channel "webhook" code once. A failure is an answer, not an exception: retrying
- * the local activity would charge the send again; the session records the code as failed.
+ * Pauses between tries of a channel "webhook" POST: a receiver that fails for a moment (a deploy, a
+ * 503) still gets the code while the user waits, and one that keeps failing ends the send in about a second.
+ * @default [250, 750] (three tries)
+ */
+export const WEBHOOK_DELIVERY_BACKOFF_MS = [250, 750];
+
+/**
+ * POSTs a channel "webhook" code, trying again after no answer, a 5xx, 408 or 429 (the same event
+ * id each time, so the receiver can drop a repeat). A failure is an answer, not an exception:
+ * retrying the local activity would charge the send again; the session records the code as failed.
  */
 async function postDelivery(deps: ActivityDeps, url: string, message: WebhookDeliveryMessage): Promise<{ delivered: boolean; detail: string }> {
-  try {
-    const status = await signedPost(
-      deps.callbackKey,
-      url,
-      JSON.stringify(message),
-      `${message.sessionId}:${message.codeSeq}:delivery`,
-      'webhook delivery',
-      deps.outbound,
-    );
-    Context.current().log.info('code posted to the delivery webhook', { codeSeq: message.codeSeq, status });
-    return { delivered: true, detail: `HTTP ${status}` };
-  } catch (err) {
-    // signedPost's messages name only the host, never the body.
-    const detail = err instanceof Error ? err.message : String(err);
-    Context.current().log.warn('delivery webhook failed', { codeSeq: message.codeSeq, detail });
-    return { delivered: false, detail };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const status = await signedPost(
+        deps.callbackKey,
+        url,
+        JSON.stringify(message),
+        `${message.sessionId}:${message.codeSeq}:delivery`,
+        'webhook delivery',
+        deps.outbound,
+      );
+      Context.current().log.info('code posted to the delivery webhook', { codeSeq: message.codeSeq, status, attempt });
+      return { delivered: true, detail: `HTTP ${status}` };
+    } catch (err) {
+      // signedPost's messages name only the host, never the body.
+      const detail = err instanceof Error ? err.message : String(err);
+      const pause = WEBHOOK_DELIVERY_BACKOFF_MS[attempt - 1];
+      if (pause !== undefined && postRetryable(err)) {
+        Context.current().log.info('delivery webhook failed; trying again', { codeSeq: message.codeSeq, detail, attempt });
+        await new Promise((r) => setTimeout(r, pause));
+        continue;
+      }
+      Context.current().log.warn('delivery webhook failed', { codeSeq: message.codeSeq, detail, attempt });
+      return { delivered: false, detail: attempt > 1 ? `${detail} (${attempt} tries)` : detail };
+    }
   }
 }
 

@@ -4,7 +4,7 @@
  * on loopback (allowed by OTP_OUTBOUND_ALLOW in the test stack).
  */
 import { createHmac } from 'node:crypto';
-import { OtpRequestError, verifyWebhookSignature, type WebhookDeliveryMessage } from '../client';
+import { OtpRequestError, WEBHOOK_EVENT_ID_HEADER, verifyWebhookSignature, type WebhookDeliveryMessage } from '../client';
 import { AesGcmPayloadCodec } from '../codec/payload-codec';
 import { collectPayloads, expectAbsent, rawHistory } from './helpers/history';
 import { accepted, startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
@@ -17,7 +17,15 @@ let n = 0;
 const phone = () => `+336127${String(++n).padStart(5, '0')}`;
 
 beforeAll(async () => {
-  const http = await startHttpReceiver((r) => (r.path === '/broken' ? 500 : 204));
+  // /flaky answers 503 to the first POST of each event, then 204; /gone answers 410 (a permanent refusal).
+  const seen = new Set<string>();
+  const http = await startHttpReceiver((r) => {
+    if (r.path === '/broken') return 500;
+    if (r.path === '/gone') return 410;
+    const id = String(r.headers[WEBHOOK_EVENT_ID_HEADER]);
+    if (r.path === '/flaky' && !seen.has(id)) return (seen.add(id), 503);
+    return 204;
+  });
   receiver = { url: `${http.base}/otp`, posts: http.requests, close: http.close };
   stack = await startStack(
     {},
@@ -31,6 +39,8 @@ beforeAll(async () => {
           templates: { en: '{brand}: your code is {code}.', fr: '{brand} : votre code est {code}.' },
         },
         broken: { extends: 'fast', deliveryWebhookUrl: `${http.base}/broken` },
+        flaky: { extends: 'fast', deliveryWebhookUrl: `${http.base}/flaky` },
+        gone: { extends: 'fast', deliveryWebhookUrl: `${http.base}/gone` },
         outside: { extends: 'fast', deliveryWebhookUrl: 'http://10.1.2.3/otp' },
       }),
     },
@@ -124,19 +134,35 @@ test('channel "webhook" takes no caller code or fallback contact, and a URL outs
   expect(stack.sim.messages(to)).toHaveLength(0);
 });
 
-test('a receiver that answers 500 fails the send; the code is recorded as failed and never goes by SMS', async () => {
+test('a receiver that keeps answering 500 gets three tries, then the send fails naming it; the code is recorded as failed and never goes by SMS', async () => {
   const to = phone();
   const err = await stack.otp.send(to, { profile: 'broken', channel: 'webhook' }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(OtpRequestError);
   expect(err).toMatchObject({
     type: 'DispatchFailed',
-    message: expect.stringMatching(/^webhook delivery failed: webhook delivery to 127\.0\.0\.1:\d+ answered HTTP 500$/),
+    message: expect.stringMatching(/^webhook delivery failed: webhook delivery to 127\.0\.0\.1:\d+ answered HTTP 500 \(3 tries\)$/),
   });
   const sessionId = stack.otp.sessionId(to);
-  expect(postsFor(sessionId)).toHaveLength(1);
+  expect(postsFor(sessionId)).toHaveLength(3);
   const status = await stack.otp.status(to);
   expect(status?.code).toMatchObject({ seq: 1, channel: 'webhook', delivery: 'failed', escalatedTo: [] });
   await new Promise((r) => setTimeout(r, 300));
   expect(stack.sim.messages(to)).toHaveLength(0);
-  expect(postsFor(sessionId)).toHaveLength(1);
+  expect(postsFor(sessionId)).toHaveLength(3);
+});
+
+test('a receiver that fails once (a 503) gets the code on the next try, under the same event id; the code verifies', async () => {
+  const to = phone();
+  const sent = accepted(await stack.otp.send(to, { profile: 'flaky', channel: 'webhook' }));
+  const posts = postsFor(sent.sessionId);
+  expect(posts.map((p) => p.answered)).toEqual([503, 204]);
+  expect(new Set(posts.map((p) => p.headers[WEBHOOK_EVENT_ID_HEADER])).size).toBe(1);
+  const { code } = JSON.parse(posts[1].raw) as WebhookDeliveryMessage;
+  expect(await stack.otp.verify(to, code)).toMatchObject({ valid: true });
+});
+
+test('a permanent refusal (410) is not tried again', async () => {
+  const to = phone();
+  await expect(stack.otp.send(to, { profile: 'gone', channel: 'webhook' })).rejects.toThrow(/answered HTTP 410$/);
+  expect(postsFor(stack.otp.sessionId(to))).toHaveLength(1);
 });
