@@ -17,26 +17,12 @@ import { productTarget } from '../bench/lib/targets';
 import { FAULT_DESCRIPTIONS, inject, type FaultKind, type FaultWindow } from './faults';
 import { OpenLoad } from './load';
 import { SimControl } from './sim-control';
-import type { ChaosResult } from './types';
+import type { ChaosResult, ChaosSettings } from './types';
 import { LogScan } from './log-scan';
 import { judge } from './verdict';
 
-export interface ChaosOptions {
-  /** Sessions per second, each to a new number. */
-  rate: number;
-  /** Length of the load, s; the faults are spread over it after the warm-up. */
-  durationS: number;
-  faults: FaultKind[];
-  /** Seeds the moment of each fault within its slot. */
-  seed: number;
-  /** p99 bound of recovery, ms. @default 500 */
-  thresholdMs: number;
-  /** The simulator's receipt delay, ms: a receipt takes a while, so crashes can land while one is awaited. */
-  receiptDelayMs: number;
-  /** A user's reading and typing time before the verify, ms. */
-  verifyAfterMs: number;
-  /** Longest wait after the load for SMS still to come (retries are +20 s and +60 s), s. */
-  drainS: number;
+/** A run's settings, plus what only this process needs. */
+export interface ChaosOptions extends ChaosSettings {
   /** Seconds of load before the first fault (the baseline). */
   warmupS: number;
   verbose: boolean;

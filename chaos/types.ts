@@ -4,6 +4,25 @@ import type { MachineInfo } from '../bench/lib/types';
 import type { FaultKind } from './faults';
 import type { LogFindings } from './log-scan';
 
+/** What a run was asked to do: written into its JSON as given. */
+export interface ChaosSettings {
+  /** Sessions per second, each to a new number. */
+  rate: number;
+  /** Length of the load, s; the faults are spread over it after the warm-up. */
+  durationS: number;
+  faults: FaultKind[];
+  /** Seeds the moment of each fault within its slot. */
+  seed: number;
+  /** p99 bound of recovery, ms. @default 500 */
+  thresholdMs: number;
+  /** The simulator's receipt delay, ms: a receipt takes a while, so crashes can land while one is awaited. */
+  receiptDelayMs: number;
+  /** A user's reading and typing time before the verify, ms. */
+  verifyAfterMs: number;
+  /** Longest wait after the load for SMS still to come (retries are +20 s and +60 s), s. */
+  drainS: number;
+}
+
 /** What became of one session, judged after the drain. */
 export type SessionVerdict =
   /** Its code reached the inbox and verified valid. */
@@ -49,16 +68,7 @@ export interface FaultFigures {
 export interface ChaosResult {
   startedAt: string;
   machine: MachineInfo;
-  options: {
-    rate: number;
-    durationS: number;
-    faults: FaultKind[];
-    seed: number;
-    thresholdMs: number;
-    receiptDelayMs: number;
-    verifyAfterMs: number;
-    drainS: number;
-  };
+  options: ChaosSettings;
   faults: FaultFigures[];
   totals: {
     sessions: number;
