@@ -178,6 +178,8 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
           host: config.smtp.host,
           port: config.smtp.port,
           secure: config.smtp.secure,
+          requireTLS: config.smtp.requireTls,
+          ...(config.smtp.ca ? { tls: { ca: config.smtp.ca } } : {}),
           auth: config.smtp.user ? { user: config.smtp.user, pass: config.smtp.password ?? '' } : undefined,
           connectionTimeout: 5000,
           greetingTimeout: 5000,

@@ -3,7 +3,8 @@
  * owns: the SMPP binds, a Temporal client, the keys and the policy profiles.
  */
 import { emailDomain, isEmailAddress } from '../policy/email';
-import { PLACEHOLDER_LIST, unknownPlaceholders } from '../policy/placeholders';
+import { PLACEHOLDER_LIST, PLACEHOLDER_PATTERN, spokenCode, unknownPlaceholders } from '../policy/placeholders';
+import { VOICE_TEMPLATES, chainContinues } from '../policy/chain';
 import { createHmac } from 'node:crypto';
 import { DestinationError, checkUrl, type OutboundPolicy } from '../policy/destination';
 import { postRetryable, signedPost } from './http-post';
@@ -35,7 +36,7 @@ import { submitDeadline, type LateLinks } from './late-links';
 import type { SmscRouter } from '../smpp/smsc';
 import { codeDigest, deriveCode, SealError, type CodeKeyring, type SealOpener } from './code';
 import type { Transporter } from 'nodemailer';
-import type { OtpCatalog, WebhookChannelMessage, WebhookDeliveryMessage } from '../contract';
+import type { FallbackChannel, OtpCatalog, VoiceChannelMessage, WebhookChannelMessage, WebhookDeliveryMessage } from '../contract';
 import type { SendAdmission } from './admission';
 import type { ReceiptLinks } from './receipt-links';
 import type { VelocityGate } from './velocity-gate';
@@ -49,6 +50,7 @@ import type { SenderRevisionContent } from '../contract';
 import type {
   DispatchCodeInput,
   DispatchCodeResult,
+  EmailPlan,
   FallbackInput,
   OtpActivities,
   PrepareSendInput,
@@ -258,6 +260,7 @@ function prepare(deps: ActivityDeps, input: PrepareSendInput): PrepareSendResult
     alphabet: p.alphabet,
     locale,
     ...(p.respectOptOut ? { respectOptOut: true } : {}),
+    ...emailPlan(p, locale),
   };
   // Dry run with a stand-in code of the same length: a template over budget sends nothing.
   let dry;
@@ -299,6 +302,59 @@ function prepare(deps: ActivityDeps, input: PrepareSendInput): PrepareSendResult
   };
 }
 
+/** The profile's email settings for this locale, only when it sets any (the render plan stays as it was otherwise). */
+function emailPlan(p: ResolvedProfile, locale: string): { email?: EmailPlan } {
+  const html = p.emailHtmlTemplates && Object.hasOwn(p.emailHtmlTemplates, locale) ? p.emailHtmlTemplates[locale] : undefined;
+  const email: EmailPlan = {
+    ...(p.emailFrom !== null ? { from: p.emailFrom } : {}),
+    ...(p.emailSubject !== null ? { subject: p.emailSubject } : {}),
+    ...(html !== undefined ? { html } : {}),
+  };
+  return Object.keys(email).length ? { email } : {};
+}
+
+/**
+ * Hands one code email to the SMTP server: the profile's From, subject and HTML when it sets them.
+ * A 5xx answer is final (EmailRefused, the chain goes on); anything else may be tried again (EmailDeferred).
+ */
+async function sendCodeEmail(deps: ActivityDeps, input: FallbackInput, code: string, text: string): Promise<string> {
+  const { render } = input;
+  const values: Record<string, string> = {
+    code,
+    brand: render.brand,
+    ttlMinutes: String(Math.max(1, Math.round(render.ttlSeconds / 60))),
+    context: render.context ?? '',
+    spokenCode: spokenCode(code),
+  };
+  const fill = (t: string, escape: (v: string) => string) => t.replace(PLACEHOLDER_PATTERN, (_, k: string) => escape(values[k]));
+  const plan = render.email;
+  try {
+    const info = await deps.mail.transport.sendMail({
+      from: plan?.from ?? deps.mail.from,
+      to: input.to,
+      subject: fill(plan?.subject ?? '{brand} verification code', (v) => v),
+      text,
+      ...(plan?.html !== undefined ? { html: fill(plan.html, escapeHtml) } : {}),
+    });
+    Context.current().log.info('code emailed', { codeSeq: input.codeSeq, messageId: info.messageId });
+    return String(info.messageId);
+  } catch (err) {
+    const status = (err as { responseCode?: unknown }).responseCode;
+    const permanent = typeof status === 'number' && status >= 500;
+    // The server's words name the address it refused: keep the status and the kind of failure only.
+    const what = typeof status === 'number' ? `SMTP ${status}` : ((err as { code?: unknown }).code ?? 'SMTP failure');
+    throw ApplicationFailure.create({
+      type: permanent ? 'EmailRefused' : 'EmailDeferred',
+      message: `email ${permanent ? 'refused' : 'not accepted'}: ${String(what)}`,
+      nonRetryable: permanent,
+    });
+  }
+}
+
+function escapeHtml(v: string): string {
+  return v.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
 /** Email and webhook text: the SMS template, without the SMS segment budget or autofill lines. */
 function renderNonSms(render: RenderPlan, code: string): RenderedMessage {
   return renderMessage({ ...render, code, maxSegments: LIMITS.maxSegments[1], autofill: { iosDomain: null, androidAppHash: null } });
@@ -335,7 +391,9 @@ function fallbackDestinations(p: ResolvedProfile, input: PrepareSendInput): { em
     throw invalidRequest(`profile "${p.name}" does not send codes to a webhookUrl the caller names (set callerContacts, or fallbackWebhookUrl in the profile)`);
   }
   const webhookUrl = input.webhookUrl ?? p.fallbackWebhookUrl ?? undefined;
-  return email || webhookUrl ? { email, webhookUrl } : undefined;
+  // The operator's voice provider, only where the chain has a voice step.
+  const voiceUrl = p.voiceWebhookUrl !== null && p.chain?.some((s) => s.channel === 'voice') ? p.voiceWebhookUrl : undefined;
+  return email || webhookUrl || voiceUrl ? { email, webhookUrl, ...(voiceUrl ? { voiceUrl } : {}) } : undefined;
 }
 
 /**
@@ -346,36 +404,33 @@ function fallbackDestinations(p: ResolvedProfile, input: PrepareSendInput): { em
 export const WEBHOOK_DELIVERY_BACKOFF_MS = [250, 750];
 
 /**
- * POSTs a channel "webhook" code, trying again after no answer, a 5xx, 408 or 429 (the same event
- * id each time, so the receiver can drop a repeat). A failure is an answer, not an exception:
- * retrying the local activity would charge the send again; the session records the code as failed.
+ * POSTs a signed message, trying again after no answer, a 5xx, 408 or 429 (the same event id each
+ * time, so the receiver can drop a repeat). A failure is an answer, not an exception: the caller decides.
  */
-async function postDelivery(deps: ActivityDeps, url: string, message: WebhookDeliveryMessage): Promise<{ delivered: boolean; detail: string }> {
+async function postWithRetries(deps: ActivityDeps, url: string, body: string, eventId: string, what: string): Promise<{ delivered: boolean; detail: string }> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const status = await signedPost(
-        deps.callbackKey,
-        url,
-        JSON.stringify(message),
-        `${message.sessionId}:${message.codeSeq}:delivery`,
-        'webhook delivery',
-        deps.outbound,
-      );
-      Context.current().log.info('code posted to the delivery webhook', { codeSeq: message.codeSeq, status, attempt });
+      const status = await signedPost(deps.callbackKey, url, body, eventId, what, deps.outbound);
+      Context.current().log.info(`code posted (${what})`, { eventId, status, attempt });
       return { delivered: true, detail: `HTTP ${status}` };
     } catch (err) {
       // signedPost's messages name only the host, never the body.
       const detail = err instanceof Error ? err.message : String(err);
       const pause = WEBHOOK_DELIVERY_BACKOFF_MS[attempt - 1];
       if (pause !== undefined && postRetryable(err)) {
-        Context.current().log.info('delivery webhook failed; trying again', { codeSeq: message.codeSeq, detail, attempt });
+        Context.current().log.info(`${what} failed; trying again`, { eventId, detail, attempt });
         await new Promise((r) => setTimeout(r, pause));
         continue;
       }
-      Context.current().log.warn('delivery webhook failed', { codeSeq: message.codeSeq, detail, attempt });
+      Context.current().log.warn(`${what} failed`, { eventId, detail, attempt });
       return { delivered: false, detail: attempt > 1 ? `${detail} (${attempt} tries)` : detail };
     }
   }
+}
+
+/** A channel "webhook" code: retrying the local activity would charge the send again, so the session records a failure as failed. */
+function postDelivery(deps: ActivityDeps, url: string, message: WebhookDeliveryMessage): Promise<{ delivered: boolean; detail: string }> {
+  return postWithRetries(deps, url, JSON.stringify(message), `${message.sessionId}:${message.codeSeq}:delivery`, 'webhook delivery');
 }
 
 /** The number must be the one the session id was made from: a send cannot redirect another number's session. */
@@ -562,21 +617,39 @@ async function sendCode(deps: ActivityDeps, input: SendCodeInput): Promise<SendC
       : { ...input.next, keyId, expiresAtMs: input.nowMs + rules.ttlSeconds * 1000 };
     // Without staggered retries no claim will ever look for this message's receipt: link it durably now.
     const link = rules.retrySchedule.length > 0 && prep.callerCode === undefined ? 'memory' : 'mailbox';
-    const d = await dispatch(
-      deps,
-      {
-        sessionWorkflowId: input.sessionWorkflowId,
-        codeSeq: target.seq,
-        nonce: target.nonce,
-        keyId: target.keyId,
-        phone: input.phone,
-        expiresAtMs: target.expiresAtMs,
-        render: prep.render,
-        callerCode: prep.callerCode,
-        country: prep.country,
-      },
-      link,
-    );
+    const dispatchInput: DispatchCodeInput = {
+      sessionWorkflowId: input.sessionWorkflowId,
+      codeSeq: target.seq,
+      nonce: target.nonce,
+      keyId: target.keyId,
+      phone: input.phone,
+      expiresAtMs: target.expiresAtMs,
+      render: prep.render,
+      callerCode: prep.callerCode,
+      country: prep.country,
+    };
+    let d: DispatchCodeResult;
+    try {
+      d = await dispatch(deps, dispatchInput, link);
+    } catch (err) {
+      // v7: a number the SMSC refuses for good (no route, bad address) still gets its code by the chain's next channel.
+      const continues = input.continueOnRefusal && !redeliver && prep.callerCode === undefined && rules.chain && chainContinues(rules.chain, prep.fallback);
+      if (!continues || !(err instanceof ApplicationFailure) || err.type !== 'SmppPermanentError') throw err;
+      const code = deriveCode(deps.codeKeys.secret(keyId), input.sessionWorkflowId, target.nonce, prep.render.codeLength, prep.render.alphabet);
+      Context.current().log.warn('SMS refused at submit; the chain goes on', { codeSeq: target.seq, reason: err.message });
+      return {
+        ...base,
+        kind: 'sms',
+        redeliver: false,
+        digest: codeDigest(deps.codeKeys.secret(keyId), input.sessionWorkflowId, code),
+        keyId,
+        route: '',
+        messageIds: [],
+        segments: prep.segments,
+        encoding: prep.encoding,
+        smsRefused: err.message,
+      };
+    }
     return {
       ...base,
       kind: 'sms',
@@ -610,6 +683,7 @@ async function measuredSend(metrics: OtpMetrics, input: SendCodeInput, run: () =
     return r;
   }
   if (r.kind === 'webhook') metrics.send('webhook', country, r.delivered ? 'sent' : 'failed');
+  else if (r.kind === 'sms' && r.smsRefused !== undefined) metrics.send('sms', country, 'failed');
   else if (r.kind === 'sms') {
     metrics.send('sms', country, r.redeliver ? 'redelivered' : 'sent');
     // From the caller's request when it says when (a clock ahead of ours counts from the session's time).
@@ -753,7 +827,7 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
       return { status: await signedPost(deps.callbackKey, url, JSON.stringify(event), event.eventId, 'delivery callback', deps.outbound) };
     },
 
-    async deliverFallback(input: FallbackInput): Promise<{ channel: 'email' | 'webhook'; id: string }> {
+    async deliverFallback(input: FallbackInput): Promise<{ channel: FallbackChannel; id: string }> {
       const { render } = input;
       // An escalation is a send too: charged to the tenant rate and velocity; a refusal fails this channel.
       if (input.quota && input.tenant) {
@@ -762,24 +836,36 @@ export function createActivities(deps: ActivityDeps): OtpActivities {
           throw ApplicationFailure.create({ type: 'RateLimited', message: `fallback refused by ${quota.reason ?? 'velocity'}`, nonRetryable: true });
       }
       const code = deriveCode(deps.codeKeys.secret(input.keyId), input.sessionWorkflowId, input.nonce, render.codeLength, render.alphabet);
-      if (input.channel === 'email') {
-        // Same template as the SMS, so the wording, brand and locale match; no segment budget for email.
-        const text = renderNonSms(render, code).text;
-        const info = await deps.mail.transport.sendMail({ from: deps.mail.from, to: input.to, subject: `${render.brand} verification code`, text });
-        Context.current().log.info('code emailed', { codeSeq: input.codeSeq, messageId: info.messageId });
-        return { channel: 'email', id: String(info.messageId) };
+      // The chain step's own text for this locale, else the channel's default: the SMS wording, or speech for voice.
+      const own = input.templates && Object.hasOwn(input.templates, render.locale) ? input.templates[render.locale] : undefined;
+      const template = own ?? (input.channel === 'voice' ? (VOICE_TEMPLATES[render.locale.split('-')[0]] ?? VOICE_TEMPLATES.en) : render.template);
+      const text = renderNonSms({ ...render, template }, code).text;
+      if (input.channel === 'email') return { channel: 'email', id: await sendCodeEmail(deps, input, code, text) };
+      const expiresAt = new Date(input.expiresAtMs).toISOString();
+      const id = `${input.sessionWorkflowId}:${input.codeSeq}:${input.channel}`;
+      const message: WebhookChannelMessage | VoiceChannelMessage =
+        input.channel === 'voice'
+          ? {
+              sessionId: input.sessionWorkflowId,
+              codeSeq: input.codeSeq,
+              channel: 'voice',
+              phone: input.phone ?? '',
+              locale: render.locale,
+              speech: text,
+              code,
+              brand: render.brand,
+              expiresAt,
+            }
+          : { sessionId: input.sessionWorkflowId, codeSeq: input.codeSeq, channel: 'webhook', code, brand: render.brand, expiresAt };
+      // v7 chain steps retry within the step (a receiver down for a moment still gets the code); v6 escalations leave it to the activity's retries.
+      if (!input.chainStep) {
+        await signedPost(deps.callbackKey, input.to, JSON.stringify(message), id, `${input.channel} channel`, deps.outbound);
+        return { channel: input.channel, id };
       }
-      const message: WebhookChannelMessage = {
-        sessionId: input.sessionWorkflowId,
-        codeSeq: input.codeSeq,
-        channel: 'webhook',
-        code,
-        brand: render.brand,
-        expiresAt: new Date(input.expiresAtMs).toISOString(),
-      };
-      const id = `${input.sessionWorkflowId}:${input.codeSeq}:webhook`;
-      await signedPost(deps.callbackKey, input.to, JSON.stringify(message), id, 'webhook channel', deps.outbound);
-      return { channel: 'webhook', id };
+      const post = await postWithRetries(deps, input.to, JSON.stringify(message), id, `${input.channel} channel`);
+      if (!post.delivered)
+        throw ApplicationFailure.create({ type: 'PostFailed', message: `${input.channel} channel failed: ${post.detail}`, nonRetryable: true });
+      return { channel: input.channel, id };
     },
   };
 }

@@ -7,9 +7,11 @@ import type {
   OtpCatalog,
   QuotaRequest,
   QuotaResult,
+  FallbackChannel,
   SendChannel,
   SendRefused,
 } from '../contract';
+import type { FallbackDestinations } from '../policy/chain';
 import type { SendHistory } from '../policy/resend';
 import type { AutofillPolicy, CodeAlphabet, SessionRules } from '../policy/profile';
 
@@ -28,6 +30,17 @@ export interface RenderPlan {
   locale: string;
   /** The profile respects STOP: a staggered retry of this code looks the number up on the suppression list again. */
   respectOptOut?: boolean;
+  /** The profile's email settings, when it sets any (absent: OTP_EMAIL_FROM, the default subject, text only). */
+  email?: EmailPlan;
+}
+
+/** How this profile's code emails look: From, subject and the HTML body for the send's locale. */
+export interface EmailPlan {
+  from?: string;
+  /** With {brand}. */
+  subject?: string;
+  /** HTML with the template placeholders; values are HTML-escaped. */
+  html?: string;
 }
 
 export interface PrepareSendInput {
@@ -63,7 +76,7 @@ export type PrepareSendResult =
       /** ISO country of the destination (routing). */
       country: string;
       /** Fallback destinations the profile allows for this send. */
-      fallback?: { email?: string; webhookUrl?: string };
+      fallback?: FallbackDestinations;
       /** The caller's code, opened (never leaves the worker). */
       callerCode?: string;
       /** Set for channel "webhook": the profile's deliveryWebhookUrl, checked against the outbound policy. */
@@ -103,9 +116,15 @@ export interface DispatchCodeResult {
 }
 
 export interface FallbackInput {
-  channel: 'email' | 'webhook';
+  channel: FallbackChannel;
   /** Email address or webhook URL (inside encrypted payloads only). */
   to: string;
+  /** Voice: the number to call (inside encrypted payloads only). */
+  phone?: string;
+  /** v7: a step of the profile's chain (a webhook or voice POST tries three times within the step, and fails typed as PostFailed). */
+  chainStep?: boolean;
+  /** The chain step's own text per locale (null or absent: the channel's default). */
+  templates?: Record<string, string> | null;
   sessionWorkflowId: string;
   codeSeq: number;
   /** Same nonce as the SMS: the escalation carries the same code, never a new one. */
@@ -126,6 +145,8 @@ export interface SendCodeInput extends PrepareSendInput {
   session: SendHistory;
   /** Sequence number and nonce of the code to issue if this send makes a new one. */
   next: { seq: number; nonce: string };
+  /** v7: a permanent refusal at submit issues the code for the profile's next channel instead of failing (when one has a destination). */
+  continueOnRefusal?: boolean;
 }
 
 /** A refusal from the send activity: the session adds its id and masked number. */
@@ -143,14 +164,15 @@ export type SendCodeResult =
       maskedPhone: string;
       /** Quota charged for this send; staggered retries and escalations are charged the same. */
       quota: QuotaRequest | null;
-      fallback?: { email?: string; webhookUrl?: string };
+      fallback?: FallbackDestinations;
       digest: string;
       keyId: string;
       segments: number;
       encoding: 'GSM7' | 'UCS2';
     } & (
       | { kind: 'sandbox' | 'custom' }
-      | { kind: 'sms'; redeliver: boolean; route: string; messageIds: string[] }
+      /** smsRefused: the SMSC refused it for good at submit (no message ids) and the chain goes on (continueOnRefusal). */
+      | { kind: 'sms'; redeliver: boolean; route: string; messageIds: string[]; smsRefused?: string }
       /** Channel "webhook": a new code, POSTed once; `detail` names the answer (HTTP status or the failure, host only). */
       | { kind: 'webhook'; delivered: boolean; detail: string }
     ));
@@ -176,7 +198,7 @@ export interface OtpActivities {
   /** Local: before a staggered retry, the receipts already known, else the same code again. */
   retryCode(input: RetryCodeInput): Promise<RetryCodeResult>;
   /** Sends the current code through a fallback channel. */
-  deliverFallback(input: FallbackInput): Promise<{ channel: 'email' | 'webhook'; id: string }>;
+  deliverFallback(input: FallbackInput): Promise<{ channel: FallbackChannel; id: string }>;
   prepareSend(input: PrepareSendInput): Promise<PrepareSendResult>;
   acquireSendQuota(input: { tenant: string; request: QuotaRequest }): Promise<QuotaResult>;
   dispatchCode(input: DispatchCodeInput): Promise<DispatchCodeResult>;

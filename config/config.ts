@@ -111,6 +111,16 @@ export const SETTINGS = {
   SMTP_HOST: { kind: 'string', default: '127.0.0.1', doc: 'Worker only. SMTP server for the email fallback channel.' },
   SMTP_PORT: { kind: 'port', default: '2525', doc: "Worker only. SMTP port (the simulator's mailbox listens on 2525)." },
   SMTP_SECURE: { kind: 'string', default: 'false', doc: 'Worker only. `true` for SMTPS (implicit TLS); otherwise STARTTLS when the server offers it.' },
+  SMTP_REQUIRE_TLS: {
+    kind: 'string',
+    default: 'false',
+    doc: 'Worker only. `true`: refuse to send a code email over a connection the server does not upgrade with STARTTLS (a typed, retryable failure).',
+  },
+  SMTP_TLS_CA_FILE: {
+    kind: 'string',
+    default: '',
+    doc: "Worker only. PEM file of the CA that signs the SMTP server's certificate (a private CA); empty: the system's CAs.",
+  },
   SMTP_USER: { kind: 'string', default: '', doc: 'Worker only. SMTP user; empty means no authentication.' },
   SMTP_PASSWORD: { kind: 'string', default: '', doc: 'Worker only. SMTP password.' },
   OTP_EMAIL_FROM: { kind: 'string', default: 'otp@localhost', doc: 'Worker only. From address of code emails.' },
@@ -355,7 +365,7 @@ export interface OtpConfig {
   senderApproval: { mode: SenderApprovalMode; syncMs: number };
   /** Receipt correlation (activities/receipt-links.ts). */
   receipts: { linkAfterMs: number; holdMs: number };
-  smtp: { host: string; port: number; secure: boolean; user?: string; password?: string; from: string };
+  smtp: { host: string; port: number; secure: boolean; requireTls: boolean; ca?: string; user?: string; password?: string; from: string };
   brand: string;
   tenant: string;
   codecServer: { port: number; token?: string; allowOrigin: string; allowEncode: boolean };
@@ -438,6 +448,13 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
     return v;
   };
 
+  const readPem = (name: SettingName): string => {
+    try {
+      return readFileSync(str(name), 'utf8');
+    } catch (err) {
+      throw new ConfigError(`${name}: cannot read ${str(name)}: ${(err as Error).message}`);
+    }
+  };
   const bool = (name: SettingName): boolean => {
     const v = str(name).trim().toLowerCase();
     if (v !== 'true' && v !== 'false') throw new ConfigError(`${name} must be "true" or "false" (got "${v}")`);
@@ -575,6 +592,8 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
       host: nonEmpty('SMTP_HOST'),
       port: int('SMTP_PORT', 1, 65535),
       secure: smtpSecure === 'true',
+      requireTls: bool('SMTP_REQUIRE_TLS'),
+      ...(str('SMTP_TLS_CA_FILE') ? { ca: readPem('SMTP_TLS_CA_FILE') } : {}),
       user: str('SMTP_USER') || undefined,
       password: str('SMTP_PASSWORD') || undefined,
       from,

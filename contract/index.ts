@@ -81,9 +81,10 @@ export function isUnencrypted(value: unknown): boolean {
  * Version of the session workflow a client starts; clients that omit it get the same, with a patch
  * marker per feature. 3: sealed codes and the lockout; 4: search attributes with no patch marker;
  * 5: the client sets the first search attributes at start, and a send's own step writes none;
- * 6: an SMS receipt whose state the profile names in escalateOnStats escalates at once (no SMS retry).
+ * 6: an SMS receipt whose state the profile names in escalateOnStats escalates at once (no SMS retry);
+ * 7: the profile's channel chain (policy/chain.ts), and a permanent refusal at submit goes on to its next channel.
  */
-export const SESSION_VERSION = 6;
+export const SESSION_VERSION = 7;
 
 /** Code lengths accepted: 6 digits at least (NIST SP 800-63B), 10 at most. */
 export const MIN_CODE_LENGTH = 6;
@@ -273,8 +274,25 @@ export type SendChannel = (typeof SEND_CHANNELS)[number];
 /** The channel a code was issued on: a send's channel, or "sandbox" for configured test numbers. */
 export type CodeChannel = SendChannel | 'sandbox';
 
-/** Channels a code can take after SMS, in the order a profile lists them. */
-export type FallbackChannel = 'email' | 'webhook';
+/** Channels a code can take after SMS, in the order a profile's chain lists them. */
+export type FallbackChannel = 'email' | 'webhook' | 'voice';
+/** A step of a profile's channel chain: the SMS (the send itself), then fallbacks. */
+export type ChainChannel = 'sms' | FallbackChannel;
+
+/**
+ * One step of a code's channel chain, as the status query shows it.
+ * pending: under way (an SMS without a final receipt, an email being handed over).
+ * delivered: a DELIVRD receipt. sent: the SMTP server or the receiver took it (no receipts follow).
+ * failed: refused at submit, undeliverable, or the SMTP server or receiver kept refusing.
+ * moved_on: the next step started at this step's deadline. stopped: the code was verified, cancelled or expired.
+ */
+export interface ChainStepOutcome {
+  channel: ChainChannel;
+  startedAt: string;
+  outcome: 'pending' | 'delivered' | 'sent' | 'failed' | 'moved_on' | 'stopped';
+  /** Why it ended: "UNDELIV", "SMTP 550 mailbox unavailable", "no receipt within 20 s"… Never a code or a contact. */
+  reason?: string;
+}
 
 /**
  * Body of a webhook-channel POST: this one carries the code, because delivering it is its job.
@@ -284,6 +302,26 @@ export interface WebhookChannelMessage {
   sessionId: string;
   codeSeq: number;
   channel: 'webhook';
+  code: string;
+  brand: string;
+  expiresAt: string;
+}
+
+/**
+ * Body of a chain's voice step, POSTed to the profile's `voiceWebhookUrl` for a text-to-speech or
+ * voice provider to call `phone` and read `speech` in `locale`. Signed like the webhook channel;
+ * X-OTP-Event-Id is `<sessionId>:<codeSeq>:voice`.
+ */
+export interface VoiceChannelMessage {
+  sessionId: string;
+  codeSeq: number;
+  channel: 'voice';
+  /** E.164 number to call. */
+  phone: string;
+  /** The locale of the text (the SMS's), e.g. "en" or "fr": pick the voice by it. */
+  locale: string;
+  /** Text written for speech: the code digit by digit ("4, 7, 1, 9"), said twice. */
+  speech: string;
   code: string;
   brand: string;
   expiresAt: string;
@@ -373,6 +411,8 @@ export interface SendAccepted {
   locale: string;
   /** Velocity rules that would have blocked this send, had they not been in shadow mode. */
   shadowFlags?: string[];
+  /** The SMSC refused the SMS for good at submit (e.g. ESME_RINVDSTADR): the code goes on by the profile's next channel (sessions v7). */
+  smsRefused?: string;
 }
 
 /**
@@ -557,6 +597,8 @@ export interface OtpSessionStatus {
     attemptsRemaining: number;
     /** Fallback channels the code was escalated to, in order. */
     escalatedTo: FallbackChannel[];
+    /** Sessions v7: the step of the profile's channel chain the code is on (0 = the SMS), and every step so far with its outcome. */
+    step?: { index: number; channel: ChainChannel; steps: ChainStepOutcome[] };
   };
   /** Sends within the current rate window, and when the next send is allowed. */
   sendsInWindow: number;

@@ -26,6 +26,11 @@ export const METRICS = {
     help: 'Verify answers by outcome and country calling code (answers replayed under an idempotency key are not counted).',
     labels: ['outcome', 'country'],
   },
+  chainSteps: {
+    name: 'otp_chain_steps_total',
+    help: "Steps of profiles' channel chains by channel and how they ended (sent, failed, moved_on) (sessions v7).",
+    labels: ['channel', 'outcome'],
+  },
   sendToSubmit: {
     name: 'otp_send_to_submit_seconds',
     help: "From the send request (its requestedAt, else the session's time) to the SMSC's submit_sm_resp, for SMS sends (new codes and redeliveries).",
@@ -100,8 +105,12 @@ export type SendRefusedMetric = {
 };
 
 /** Sink interface (proxySinks in workflows/otp-session.ts, implemented by worker.ts with lib/metrics.ts). */
+/** A chain step that ended, or a fallback step that was sent. */
+export type ChainStepMetric = { channel: string; outcome: string };
+
 export type OtpMetricsSink = {
   verified(m: VerifyMetric): void;
+  chainStep(m: ChainStepMetric): void;
   /** Refusals only the session makes (a locked session); the sendCode activity records the rest. */
   sendRefused(m: SendRefusedMetric): void;
 };

@@ -53,6 +53,7 @@ export class OtpMetrics {
   private readonly sends;
   private readonly receipts;
   private readonly verifies;
+  private readonly chainSteps;
   private readonly sendToSubmit;
   private readonly submitToReceipt;
   private readonly sendToVerified;
@@ -63,6 +64,7 @@ export class OtpMetrics {
     this.sends = counter(r, 'sends');
     this.receipts = counter(r, 'receipts');
     this.verifies = counter(r, 'verifies');
+    this.chainSteps = counter(r, 'chainSteps');
     this.sendToSubmit = histogram(r, 'sendToSubmit');
     this.submitToReceipt = histogram(r, 'submitToReceipt');
     this.sendToVerified = histogram(r, 'sendToVerified');
@@ -165,6 +167,7 @@ export class OtpMetrics {
     return {
       [METRICS_SINK]: {
         verified: { fn: (_info, m) => this.verified(m), callDuringReplay: false },
+        chainStep: { fn: (_info, m) => this.chainSteps.inc({ channel: m.channel, outcome: m.outcome }), callDuringReplay: false },
         sendRefused: { fn: (_info, m) => this.send(m.channel, m.country, m.outcome), callDuringReplay: false },
       },
     };

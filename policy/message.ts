@@ -2,7 +2,7 @@
  * Message content: template rendering, look-alike normalisation, autofill
  * lines, encoding and segment budget. The phone number is never an input.
  */
-import { PLACEHOLDER_PATTERN } from './placeholders';
+import { PLACEHOLDER_PATTERN, spokenCode } from './placeholders';
 import { encodeText, type SmsEncoding } from '../smpp/encoding';
 import type { AutofillPolicy } from './profile';
 
@@ -151,6 +151,7 @@ export function renderMessage(input: RenderInput): RenderedMessage {
     brand: input.brand,
     ttlMinutes: String(Math.max(1, Math.round(input.ttlSeconds / 60))),
     context: input.context ?? '',
+    spokenCode: spokenCode(input.code),
   };
   assertPlainText('brand', input.brand);
   if (input.context !== undefined) assertPlainText('context', input.context);

@@ -4,7 +4,8 @@
  * types and the validation. Loading and revision hashing are in ./store.ts.
  */
 
-import { DOMAIN_PATTERN } from './email';
+import { chainProblems, resolveChain, type ChainStep, type ChainStepInput } from './chain';
+import { DOMAIN_PATTERN, isEmailAddress } from './email';
 import { SENDER_ID_RULE, senderKind } from '../contract/sender-id';
 import { PLACEHOLDER_LIST, unknownPlaceholders } from './placeholders';
 import { E164_PATTERN, MAX_CODE_LENGTH, MIN_CODE_LENGTH, type OtpCatalogProfile, type OtpPurpose, type SendChannel } from '../contract';
@@ -121,6 +122,22 @@ export interface OtpProfile {
    * @default ['UNDELIV', 'REJECTD'] (DEFAULT_ESCALATE_ON_STATS)
    */
   escalateOnStats: string[];
+  /**
+   * The channels a code goes through, in order, and what moves it on (policy/chain.ts). null: SMS with
+   * its staggered retries, then `fallbackChannels` every `escalateAfterSeconds`. @default null
+   */
+  chain: ChainStepInput[] | null;
+  /**
+   * Where a chain's voice step POSTs the code (signed, a WebhookChannelMessage with `speech`), to hand to a
+   * text-to-speech or voice provider that calls the number. Set by the operator only. @default null
+   */
+  voiceWebhookUrl: string | null;
+  /** From address of this profile's code emails; null = OTP_EMAIL_FROM. @default null */
+  emailFrom: string | null;
+  /** Subject of code emails, with {brand}; null = "{brand} verification code". @default null */
+  emailSubject: string | null;
+  /** Locale -> HTML body of code emails (values are HTML-escaped); null = text only. @default null */
+  emailHtmlTemplates: Record<string, string> | null;
   sandbox: SandboxPolicy;
 }
 
@@ -187,6 +204,11 @@ const BASE: OtpProfile = {
   deliveryWebhookUrl: null,
   escalateAfterSeconds: 90,
   escalateOnStats: [...DEFAULT_ESCALATE_ON_STATS],
+  chain: null,
+  voiceWebhookUrl: null,
+  emailFrom: null,
+  emailSubject: null,
+  emailHtmlTemplates: null,
   sandbox: { numbers: [], code: '000000' },
 };
 
@@ -290,7 +312,7 @@ export function validateProfile(name: string, p: OtpProfile): void {
   if (!Array.isArray(p.fallbackEmailDomains) || p.fallbackEmailDomains.some((d) => typeof d !== 'string' || !DOMAIN_PATTERN.test(d))) {
     fail('fallbackEmailDomains must list lower-case domains such as example.com');
   }
-  for (const field of ['fallbackWebhookUrl', 'deliveryWebhookUrl'] as const) {
+  for (const field of ['fallbackWebhookUrl', 'deliveryWebhookUrl', 'voiceWebhookUrl'] as const) {
     const url = p[field];
     if (url !== null && (typeof url !== 'string' || !/^https?:\/\/[^\s]+$/.test(url) || url.length > 2048)) fail(`${field} must be null or an http(s) URL`);
   }
@@ -317,6 +339,25 @@ export function validateProfile(name: string, p: OtpProfile): void {
     if (i > 0 && d <= p.retrySchedule[i - 1]) fail('retrySchedule must be strictly increasing');
   });
   if (p.retrySchedule.length && p.receiptTimeoutSeconds > p.retrySchedule[0]) fail('receiptTimeoutSeconds must not exceed the first retrySchedule delay');
+  const chainProblem = chainProblems(p.chain, RECEIPT_STATS, p.retrySchedule.length)[0];
+  if (chainProblem) fail(chainProblem);
+  if (p.chain?.some((s) => s.channel === 'voice') && p.voiceWebhookUrl === null) fail('a chain with a voice step needs voiceWebhookUrl');
+  if (p.emailFrom !== null && (typeof p.emailFrom !== 'string' || !isEmailAddress(p.emailFrom, { local: true })))
+    fail('emailFrom must be null or one email address');
+  if (
+    p.emailSubject !== null &&
+    (typeof p.emailSubject !== 'string' || p.emailSubject.length < 1 || p.emailSubject.length > 200 || /[\r\n]/.test(p.emailSubject))
+  )
+    fail('emailSubject must be null or one line of 1 to 200 characters');
+  if (p.emailSubject !== null && unknownPlaceholders(p.emailSubject).length) fail(`emailSubject has unknown placeholder (known: ${PLACEHOLDER_LIST})`);
+  if (p.emailHtmlTemplates !== null) {
+    if (typeof p.emailHtmlTemplates !== 'object' || Array.isArray(p.emailHtmlTemplates)) fail('emailHtmlTemplates must be null or locale -> HTML');
+    for (const [locale, t] of Object.entries(p.emailHtmlTemplates)) {
+      if (typeof t !== 'string' || !t.includes('{code}')) fail(`emailHtmlTemplates.${locale} must be HTML containing {code}`);
+      if (unknownPlaceholders(t).length)
+        fail(`emailHtmlTemplates.${locale} has unknown placeholder ${unknownPlaceholders(t)[0].slice(0, 40)} (known: ${PLACEHOLDER_LIST})`);
+    }
+  }
   int('maxSegments', p.maxSegments);
   int('prefixDigits', p.velocity.prefixDigits);
   for (const f of ['perCountryPerHour', 'perPrefixPerHour'] as const) {
@@ -370,12 +411,16 @@ const SESSION_RULE_FIELDS = [
   'escalateOnStats',
 ] as const satisfies readonly (keyof OtpProfile)[];
 
-/** The parts of a resolved profile the session workflow needs, with the profile's name@revision. */
-export type SessionRules = Pick<OtpProfile, (typeof SESSION_RULE_FIELDS)[number]> & { profile: string };
+/** The parts of a resolved profile the session workflow needs, with the profile's name@revision and its chain with defaults filled in. */
+export type SessionRules = Pick<OtpProfile, (typeof SESSION_RULE_FIELDS)[number]> & {
+  profile: string;
+  /** Absent in results recorded before the chain (sessions before v7). */
+  chain?: ChainStep[];
+};
 
 export function sessionRules(p: ResolvedProfile): SessionRules {
   const picked = Object.fromEntries(SESSION_RULE_FIELDS.map((f) => [f, p[f]])) as Pick<OtpProfile, (typeof SESSION_RULE_FIELDS)[number]>;
-  return { profile: `${p.name}@${p.revision}`, ...picked };
+  return { profile: `${p.name}@${p.revision}`, ...picked, chain: resolveChain(p.chain, p) };
 }
 
 /** A TTL as people read it: "45 s", "5 min", "2 h". */

@@ -29,6 +29,11 @@ const HASHED_WHEN_SET: Partial<Record<keyof OtpProfile, unknown>> = {
   deliveryWebhookUrl: null,
   respectOptOut: true,
   escalateOnStats: DEFAULT_ESCALATE_ON_STATS,
+  chain: null,
+  voiceWebhookUrl: null,
+  emailFrom: null,
+  emailSubject: null,
+  emailHtmlTemplates: null,
 };
 
 /** The sender and brand a profile sends with when it names none (OTP_SENDER_ID, OTP_BRAND). */

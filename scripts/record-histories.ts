@@ -102,6 +102,23 @@ const SCENARIOS: Record<string, (stack: LocalStack) => Promise<string | { workfl
     await otp.verify(p, /code is (\d+)/.exec(sim.mailTo('user@example.com')[0].text)![1]);
     return otp.sessionId(p);
   },
+  // v7: the chain. The SMSC refuses the number at submit: the send is accepted (smsRefused), the email step starts at once; its code verifies.
+  'session-v7-chain-refused': async ({ otp, sim }) => {
+    const p = '+33612000021';
+    sim.setBehaviour(p, 'refuse');
+    await otp.send(p, { profile: 'chained', email: 'chain@example.com' });
+    for (let i = 0; i < 100 && !sim.mailTo('chain@example.com').length; i++) await pause(100);
+    await otp.verify(p, /code is (\d+)/.exec(sim.mailTo('chain@example.com')[0].text)![1]);
+    return otp.sessionId(p);
+  },
+  // v7, the common path under a chain: send, DELIVRD receipt, verify; no step after the SMS.
+  'session-v7-verified': async ({ otp, sim }) => {
+    const p = '+33612000022';
+    await otp.send(p, { profile: 'chained', email: 'chain2@example.com' });
+    await pause(500);
+    await otp.verify(p, codeOf(sim, p));
+    return otp.sessionId(p);
+  },
   // A code the SMSC rejects for good: status failed.
   'session-search-attributes-failed': async ({ otp, sim }) => {
     const p = '+33612000016';
@@ -147,6 +164,7 @@ async function main(): Promise<void> {
       OTP_PROFILES: JSON.stringify({
         'lockout-fast': { resendCooldownSeconds: 0, maxAttempts: 2, maxFailures: 3 },
         mailed: { fallbackChannels: ['email'], fallbackEmailDomains: ['example.com'] },
+        chained: { fallbackEmailDomains: ['example.com'], chain: [{ channel: 'sms', deadlineSeconds: 20 }, { channel: 'email' }] },
       }),
     },
   });

@@ -57,7 +57,9 @@ import {
 } from '../contract';
 import type { DispatchCodeResult, OtpActivities, SendCodeRefusal } from '../activities/types';
 import { nextSendAtMs, recentSends } from '../policy/resend';
-import { aggregate, applyReceipt, finalSmsFailure, nextEscalationAtMs, nextRetryAtMs, pendingFallbacks, retryable, unanswered } from './session/delivery';
+import { aggregate, applyReceipt, finalSmsFailure, nextRetryAtMs, pendingFallbacks, retryable, unanswered } from './session/delivery';
+import { currentOutcome, moveReason, nextStepAtMs, nextStepIndex, startStep, stepsView } from './session/chain';
+import { destinationOf } from '../policy/chain';
 import { DEFAULT_ESCALATE_ON_STATS } from '../policy/profile';
 import { constantTimeEqual } from './constant-time';
 import { lockedUntil, lockoutRulesOf, newLockout, recordFailure } from './session/lockout';
@@ -309,6 +311,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
         expiresAt: new Date(c.expiresAtMs).toISOString(),
         attemptsRemaining: attemptsRemaining(c),
         escalatedTo: [...c.escalatedTo],
+        ...(c.chain ? { step: stepsView(c, now) } : {}),
       },
       sendsInWindow: recentSends(s.sends, s.windowSeconds, now).length,
       nextSendAt: next === undefined ? undefined : new Date(next).toISOString(),
@@ -367,6 +370,8 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
           },
         },
         next,
+        // v7: a permanent refusal at submit goes on to the chain's next channel.
+        ...(atLeast(7) ? { continueOnRefusal: true } : {}),
       });
     } catch (err) {
       const f = failure(err);
@@ -433,6 +438,8 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     const expiresAtMs = now + rules.ttlSeconds * 1000;
     if (r.kind === 'sandbox') note('sent', `code #${seq} issued for a sandbox number (not dispatched), profile ${rules.profile}`);
     else if (r.kind === 'custom') note('sent', `code #${seq} issued for the custom channel (the caller delivers it), profile ${rules.profile}`);
+    else if (r.kind === 'sms' && r.smsRefused !== undefined)
+      note('sent', `code #${seq} issued; the SMS was refused at submit (${r.smsRefused}), so the chain goes on, profile ${rules.profile}`);
     else if (r.kind === 'sms')
       note(
         'sent',
@@ -449,6 +456,8 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       };
       old.state = 'expired';
     } else s.previous = undefined;
+    // v7: the profile's chain; the SMS step's attempts bound its staggered retries.
+    const chain = atLeast(7) && rules.chain && r.kind === 'sms' ? rules.chain : undefined;
     const code: IssuedCode = {
       seq,
       nonce: next.nonce,
@@ -479,7 +488,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
               quota: r.quota,
             }
           : undefined,
-      retrySchedule: rules.retrySchedule,
+      retrySchedule: chain ? rules.retrySchedule.slice(0, chain[0].attempts - 1) : rules.retrySchedule,
       receiptTimeoutSeconds: rules.receiptTimeoutSeconds,
       attempts: [],
       retriesDone: 0,
@@ -488,11 +497,31 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       fallback: r.fallback,
       fallbackChannels: rules.fallbackChannels,
       escalateAfterSeconds: rules.escalateAfterSeconds,
-      ...(atLeast(6) ? { escalateOnStats: rules.escalateOnStats ?? DEFAULT_ESCALATE_ON_STATS } : {}), // results recorded before v6 lack it
+      ...(atLeast(6) ? { escalateOnStats: chain?.[0].moveOnStats ?? rules.escalateOnStats ?? DEFAULT_ESCALATE_ON_STATS } : {}), // results recorded before v6 lack it
       escalatedTo: [],
+      ...(chain
+        ? {
+            chain: {
+              steps: chain,
+              at: 0,
+              startedAtMs: now,
+              outcomes: [
+                r.kind === 'sms' && r.smsRefused !== undefined
+                  ? {
+                      channel: 'sms' as const,
+                      startedAt: new Date(now).toISOString(),
+                      outcome: 'failed' as const,
+                      reason: `refused at submit: ${r.smsRefused}`,
+                    }
+                  : { channel: 'sms' as const, startedAt: new Date(now).toISOString(), outcome: 'pending' as const },
+              ],
+            },
+          }
+        : {}),
     };
     s.current = code;
-    if (r.kind === 'sms') addAttempt(code, r);
+    if (r.kind === 'sms' && r.smsRefused !== undefined) code.delivery = 'failed';
+    else if (r.kind === 'sms') addAttempt(code, r);
     if (r.kind === 'webhook') {
       deliveryChanged(code);
       // The code stays recorded (a receiver may have taken it and still failed): the caller sees the failure.
@@ -512,6 +541,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       profile: rules.profile,
       locale: r.render.locale,
       ...shadow,
+      ...(r.kind === 'sms' && r.smsRefused !== undefined ? { smsRefused: r.smsRefused } : {}),
     };
   }
 
@@ -822,12 +852,56 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     }
   }
 
+  /** v7: ends the chain's current step and sends the same code by the next one; a channel that keeps refusing fails its step, and the chain goes on. */
+  async function moveOn(c: IssuedCode): Promise<void> {
+    const next = nextStepIndex(c);
+    if (next === undefined || !c.chain || !c.resend) return;
+    const why = moveReason(c);
+    const ended = currentOutcome(c)!;
+    const channel = startStep(c, next, Date.now());
+    report((m) => m.chainStep({ channel: ended.channel, outcome: ended.outcome }));
+    c.escalatedTo.push(channel);
+    const step = c.chain.steps[next];
+    const outcome = currentOutcome(c)!;
+    // Tries of this step: the activity's attempts (an SMTP 5xx is final at once).
+    const { deliverFallback: deliverStep } = proxyActivities<OtpActivities>({
+      startToCloseTimeout: '10 seconds',
+      retry: { ...DELIVERY_RETRY, maximumAttempts: step.attempts, nonRetryableErrorTypes: [...DELIVERY_RETRY.nonRetryableErrorTypes!, 'EmailRefused'] },
+    });
+    try {
+      await deliverStep({
+        channel,
+        to: destinationOf(c.fallback, channel)!,
+        ...(channel === 'voice' ? { phone: c.resend.phone } : {}),
+        chainStep: true,
+        templates: step.templates,
+        sessionWorkflowId: sessionId,
+        codeSeq: c.seq,
+        nonce: c.nonce,
+        keyId: c.keyId,
+        expiresAtMs: c.expiresAtMs,
+        render: c.resend.render,
+        tenant: input.tenant,
+        quota: c.resend.quota,
+      });
+      outcome.outcome = 'sent';
+      report((m) => m.chainStep({ channel, outcome: 'sent' }));
+      note('escalated', `code #${c.seq} (same code) sent by ${channel}, step ${next + 1} of the chain: ${why}`);
+    } catch (err) {
+      outcome.outcome = 'failed';
+      outcome.reason = failure(err).message;
+      report((m) => m.chainStep({ channel, outcome: 'failed' }));
+      note('escalated', `code #${c.seq} ${channel} (step ${next + 1}) failed: ${outcome.reason}`);
+    }
+  }
+
   /** Sends the same code through the next fallback channel; a channel that fails is skipped, not retried forever. */
   async function escalate(c: IssuedCode): Promise<void> {
+    if (c.chain) return moveOn(c);
     const channel = pendingFallbacks(c)[0];
     if (!channel || !c.resend || !c.fallback) return;
     c.escalatedTo.push(channel);
-    const to = channel === 'email' ? c.fallback.email! : c.fallback.webhookUrl!;
+    const to = destinationOf(c.fallback, channel)!;
     const why = c.delivery === 'failed' ? `SMS ${c.deliveryStat ?? 'failed'}` : `SMS not delivered after ${c.escalatedTo.length * c.escalateAfterSeconds} s`;
     try {
       await deliverFallback({
@@ -875,7 +949,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
         await staggeredRetry(c);
         continue;
       }
-      const escalateAt = nextEscalationAtMs(c, now);
+      const escalateAt = nextStepAtMs(c, now);
       if (escalateAt !== undefined && now >= escalateAt) {
         await escalate(c);
         continue;
@@ -891,7 +965,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     if (now >= retentionEnd() || forgettable()) break;
     // One timer for the nearest deadline; an unchanged deadline keeps its timer.
     const active = c && c.state === 'active';
-    const deadlines = [retentionEnd(), active ? nextRetryAtMs(c) : undefined, active ? nextEscalationAtMs(c, now) : undefined];
+    const deadlines = [retentionEnd(), active ? nextRetryAtMs(c) : undefined, active ? nextStepAtMs(c, now) : undefined];
     wake.arm(Math.min(...deadlines.filter((t): t is number => t !== undefined && t > now)));
     const seen = version;
     await condition(() => wake.fired || version !== seen || inFlight !== undefined || tooLong());

@@ -61,9 +61,10 @@ function expectedText(input: RenderInput): string {
     brand: input.brand,
     ttlMinutes: String(Math.max(1, Math.round(input.ttlSeconds / 60))),
     context: input.context ?? '',
+    spokenCode: [...input.code].join(', '),
   };
   let text = input.template
-    .split(/(\{(?:code|brand|ttlMinutes|context)\})/)
+    .split(/(\{(?:code|brand|ttlMinutes|context|spokenCode)\})/)
     .map((part, i) => (i % 2 === 1 ? values[part.slice(1, -1)] : part))
     .join('');
   if (input.autofill.iosDomain) text += `\n\n@${input.autofill.iosDomain} #${input.code}`;

@@ -3,8 +3,8 @@ import { PLACEHOLDER_LIST, PLACEHOLDER_PATTERN, TEMPLATE_PLACEHOLDERS, unknownPl
 import { PRESETS, PolicyError, validateProfile } from '../../policy/profile';
 
 test('the known placeholders, and how errors list them', () => {
-  expect(TEMPLATE_PLACEHOLDERS).toEqual(['code', 'brand', 'ttlMinutes', 'context']);
-  expect(PLACEHOLDER_LIST).toBe('{code}, {brand}, {ttlMinutes} and {context}');
+  expect(TEMPLATE_PLACEHOLDERS).toEqual(['code', 'brand', 'ttlMinutes', 'context', 'spokenCode']);
+  expect(PLACEHOLDER_LIST).toBe('{code}, {brand}, {ttlMinutes}, {context} and {spokenCode}');
   expect('{brand}: {code} ({ttlMinutes} min) {context}'.replace(PLACEHOLDER_PATTERN, (_, k: string) => k.toUpperCase())).toBe(
     'BRAND: CODE (TTLMINUTES min) CONTEXT',
   );
@@ -27,6 +27,6 @@ test('a profile template with an unknown placeholder is refused, naming it and t
   const templates = { ...PRESETS.login.templates, en: '{brand}: {code} {{code}}' };
   expect(() => validateProfile('login', { ...PRESETS.login, templates })).toThrow(PolicyError);
   expect(() => validateProfile('login', { ...PRESETS.login, templates: { ...templates, en: '{brand}: {code} {ttl}' } })).toThrow(
-    'has unknown placeholder {ttl} (known: {code}, {brand}, {ttlMinutes} and {context})',
+    'has unknown placeholder {ttl} (known: {code}, {brand}, {ttlMinutes}, {context} and {spokenCode})',
   );
 });

@@ -4,6 +4,7 @@
  */
 import type { DeliveryStatus, FallbackChannel, SessionReceipt } from '../../contract';
 import type { IssuedCode } from './state';
+import { destinationOf } from '../../policy/chain';
 
 /** Receipt states worth a staggered retry; REJECTD means the carrier refused it for good. */
 export const RETRYABLE_STATS = new Set(['UNDELIV', 'EXPIRED', 'DELETED', 'UNKNOWN']);
@@ -46,6 +47,8 @@ export function unanswered(c: IssuedCode): { route: string; messageId: string }[
 /** False once the code is delivered, or its latest send failed for good (e.g. REJECTD), or failed in a way a fallback should take over (v6). */
 export function retryable(c: IssuedCode): boolean {
   if (!c.resend || c.delivery === 'delivered' || !c.attempts.length) return false;
+  // v7: past the SMS step, the SMS is not tried again.
+  if (c.chain && c.chain.at > 0) return false;
   const last = c.attempts[c.attempts.length - 1];
   if (escalatesNow(c)) return false;
   return !(last.stat && !RETRYABLE_STATS.has(last.stat) && Object.values(last.parts).some((o) => o === 'failed'));
@@ -71,8 +74,10 @@ export function finalSmsFailure(c: IssuedCode): boolean {
   return c.channel === 'sms' && c.delivery === 'failed' && (!retryable(c) || c.retriesDone >= c.retrySchedule.length);
 }
 
+/** Fallback channels still to try, in order, each with a destination for this send (v7: the chain's later steps). */
 export function pendingFallbacks(c: IssuedCode): FallbackChannel[] {
   if (!c.fallback || c.channel !== 'sms' || c.callerCode) return [];
+  if (c.chain) return c.chain.steps.slice(c.chain.at + 1).flatMap((s) => (s.channel !== 'sms' && destinationOf(c.fallback, s.channel) ? [s.channel] : []));
   return (c.fallbackChannels ?? []).filter((ch) => !c.escalatedTo.includes(ch) && (ch === 'email' ? !!c.fallback?.email : !!c.fallback?.webhookUrl));
 }
 

@@ -1,5 +1,6 @@
 /** The state of one OTP session: what continue-as-new carries, and nothing else. */
 import type {
+  ChainStepOutcome,
   CodeChannel,
   CodeState,
   OtpPurpose,
@@ -12,6 +13,18 @@ import type {
 } from '../../contract';
 import type { RenderPlan } from '../../activities/types';
 import type { LockoutRules, LockoutState } from './lockout';
+import type { ChainStep, FallbackDestinations } from '../../policy/chain';
+
+/** v7: the profile's channel chain for one code, the step it is on, and each step's outcome so far. */
+export interface ChainProgress {
+  steps: ChainStep[];
+  /** Index of the current step in `steps`. */
+  at: number;
+  /** When the current step started (workflow time, epoch ms). */
+  startedAtMs: number;
+  /** One per step started, in order; the last is the current step. */
+  outcomes: ChainStepOutcome[];
+}
 
 /** One SMS send of a code: its segments' message ids and their receipt outcomes. */
 export interface SmsAttempt {
@@ -59,12 +72,14 @@ export interface IssuedCode {
   callbackUrl?: string;
   callbackSeq: number;
   /** Fallback destinations the profile allowed for this send (encrypted state only). */
-  fallback?: { email?: string; webhookUrl?: string };
+  fallback?: FallbackDestinations;
   fallbackChannels: FallbackChannel[];
   escalateAfterSeconds: number;
   /** v6: receipt states that escalate at once when a fallback is pending (absent: the v5 rules). */
   escalateOnStats?: string[];
   escalatedTo: FallbackChannel[];
+  /** v7: the channel chain (absent: the fallback rules of v6 and before). */
+  chain?: ChainProgress;
 }
 
 export interface SessionState {
