@@ -4,7 +4,7 @@
  */
 import { emailDomain, isEmailAddress } from '../policy/email';
 import { PLACEHOLDER_LIST, PLACEHOLDER_PATTERN, spokenCode, unknownPlaceholders } from '../policy/placeholders';
-import { VOICE_TEMPLATES, chainContinues } from '../policy/chain';
+import { VOICE_TEMPLATES, chainContinues, resolveChain } from '../policy/chain';
 import { createHmac } from 'node:crypto';
 import { DestinationError, checkUrl, type OutboundPolicy } from '../policy/destination';
 import { postRetryable, signedPost } from './http-post';
@@ -633,7 +633,8 @@ async function sendCode(deps: ActivityDeps, input: SendCodeInput): Promise<SendC
       d = await dispatch(deps, dispatchInput, link);
     } catch (err) {
       // v7: a number the SMSC refuses for good (no route, bad address) still gets its code by the chain's next channel.
-      const continues = input.continueOnRefusal && !redeliver && prep.callerCode === undefined && rules.chain && chainContinues(rules.chain, prep.fallback);
+      const continues =
+        input.continueOnRefusal && !redeliver && prep.callerCode === undefined && chainContinues(resolveChain(rules.chain, rules), prep.fallback);
       if (!continues || !(err instanceof ApplicationFailure) || err.type !== 'SmppPermanentError') throw err;
       const code = deriveCode(deps.codeKeys.secret(keyId), input.sessionWorkflowId, target.nonce, prep.render.codeLength, prep.render.alphabet);
       Context.current().log.warn('SMS refused at submit; the chain goes on', { codeSeq: target.seq, reason: err.message });

@@ -4,7 +4,7 @@
  * types and the validation. Loading and revision hashing are in ./store.ts.
  */
 
-import { chainProblems, resolveChain, type ChainStep, type ChainStepInput } from './chain';
+import { chainProblems, type ChainStepInput } from './chain';
 import { DOMAIN_PATTERN, isEmailAddress } from './email';
 import { SENDER_ID_RULE, senderKind } from '../contract/sender-id';
 import { PLACEHOLDER_LIST, unknownPlaceholders } from './placeholders';
@@ -409,18 +409,15 @@ const SESSION_RULE_FIELDS = [
   'fallbackChannels',
   'escalateAfterSeconds',
   'escalateOnStats',
+  'chain',
 ] as const satisfies readonly (keyof OtpProfile)[];
 
-/** The parts of a resolved profile the session workflow needs, with the profile's name@revision and its chain with defaults filled in. */
-export type SessionRules = Pick<OtpProfile, (typeof SESSION_RULE_FIELDS)[number]> & {
-  profile: string;
-  /** Absent in results recorded before the chain (sessions before v7). */
-  chain?: ChainStep[];
-};
+/** The parts of a resolved profile the session workflow needs, with the profile's name@revision (`chain` is absent in results recorded before v7). */
+export type SessionRules = Pick<OtpProfile, (typeof SESSION_RULE_FIELDS)[number]> & { profile: string };
 
 export function sessionRules(p: ResolvedProfile): SessionRules {
   const picked = Object.fromEntries(SESSION_RULE_FIELDS.map((f) => [f, p[f]])) as Pick<OtpProfile, (typeof SESSION_RULE_FIELDS)[number]>;
-  return { profile: `${p.name}@${p.revision}`, ...picked, chain: resolveChain(p.chain, p) };
+  return { profile: `${p.name}@${p.revision}`, ...picked };
 }
 
 /** A TTL as people read it: "45 s", "5 min", "2 h". */

@@ -59,7 +59,7 @@ import type { DispatchCodeResult, OtpActivities, SendCodeRefusal } from '../acti
 import { nextSendAtMs, recentSends } from '../policy/resend';
 import { aggregate, applyReceipt, finalSmsFailure, nextRetryAtMs, pendingFallbacks, retryable, unanswered } from './session/delivery';
 import { currentOutcome, moveReason, nextStepAtMs, nextStepIndex, startStep, stepsView } from './session/chain';
-import { destinationOf } from '../policy/chain';
+import { destinationOf, resolveChain } from '../policy/chain';
 import { DEFAULT_ESCALATE_ON_STATS } from '../policy/profile';
 import { constantTimeEqual } from './constant-time';
 import { lockedUntil, lockoutRulesOf, newLockout, recordFailure } from './session/lockout';
@@ -457,7 +457,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       old.state = 'expired';
     } else s.previous = undefined;
     // v7: the profile's chain; the SMS step's attempts bound its staggered retries.
-    const chain = atLeast(7) && rules.chain && r.kind === 'sms' ? rules.chain : undefined;
+    const chain = atLeast(7) && r.kind === 'sms' ? resolveChain(rules.chain ?? null, rules) : undefined;
     const code: IssuedCode = {
       seq,
       nonce: next.nonce,
