@@ -22,6 +22,7 @@ import { BenchStack } from './lib/stack';
 import { scrapeMetrics } from '../lib/metrics-scrapes';
 import { numberInRange, rangeAt } from '../sim/sample-numbers';
 import { sleep } from './lib/stats';
+import { isDeliveryOutcomeRun, runDeliveryOutcome } from './delivery-outcome';
 import { bareSmppTarget, leastDurableTarget, productTarget, type BareSmpp, type Target } from './lib/targets';
 import { runTrial, type TrialContext, type TrialRun, type TrialSpec } from './lib/trial';
 import type { BenchResult, NumbersMode, OverloadResult, SearchResult, TrialResult } from './lib/types';
@@ -473,7 +474,9 @@ function ratios(trials: TrialResult[], search: BenchResult['search']): Record<st
   return out;
 }
 
-main().then(
+// --carrier-mix is the delivery-outcome bench, a mode of its own (bench/delivery-outcome.ts).
+const args = process.argv.slice(2);
+(isDeliveryOutcomeRun(args) ? runDeliveryOutcome(args) : main()).then(
   () => process.exit(0),
   (err: unknown) => {
     console.error(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

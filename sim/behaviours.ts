@@ -36,6 +36,8 @@ export const BEHAVIOUR_RULES = {
   rejected: accepted(false, { stat: 'REJECTD', err: '011' }),
   expired: accepted(false, { stat: 'EXPIRED', err: '001' }),
   no_receipt: accepted(true, null),
+  /** Accepted, then nothing: the handset never gets it and no receipt comes (a carrier mix's "silent"). */
+  silent: accepted(false, null),
   throttle: answered({ kind: 'status', status: SMPP_STATUS.ESME_RTHROTTLED }),
   queue_full: answered({ kind: 'status', status: SMPP_STATUS.ESME_RMSGQFUL }),
   /** A permanent refusal at submit time: bad destination address. */

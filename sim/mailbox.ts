@@ -1,9 +1,10 @@
 /**
  * The simulated mailbox: a real SMTP server on loopback that keeps every email
- * it accepts, for the email fallback channel (GET /mail?to= serves them).
+ * it accepts, for the email fallback channel (GET /mail?to= and the GET /mails feed serve them).
  */
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { FeedLog, bound } from './feeds';
 
 /** An email the simulated mailbox accepted. */
 export interface MailMessage {
@@ -26,8 +27,10 @@ export function decodeBody(head: string, body: string): string {
 }
 
 export class Mailbox {
-  /** Emails received over SMTP, oldest first. */
+  /** Emails received over SMTP, oldest first (the last MAX_RECORDS). */
   readonly mails: MailMessage[] = [];
+  /** Every email accepted, for GET /mails (a load generator in another process). */
+  readonly feed = new FeedLog<MailMessage>();
   private server?: SMTPServer;
 
   constructor(private readonly log: (msg: string) => void) {}
@@ -44,13 +47,16 @@ export class Mailbox {
           const raw = Buffer.concat(chunks).toString('utf8');
           const [head, ...body] = raw.split(/\r?\n\r?\n/);
           const subject = /^subject: (.*)$/im.exec(head)?.[1]?.trim() ?? '';
-          this.mails.push({
+          const mail: MailMessage = {
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
             subject,
             text: decodeBody(head, body.join('\n\n')),
             receivedAt: new Date().toISOString(),
-          });
+          };
+          this.mails.push(mail);
+          bound(this.mails);
+          this.feed.push(mail);
           callback();
         });
       },
