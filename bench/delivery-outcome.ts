@@ -36,12 +36,15 @@ const BENCH_EMAIL_DOMAIN = 'example.com';
  * when profiles get a channel chain with deadlines, switch this to one.
  */
 export const DELIVERY_OUTCOME_PROFILE = {
-  name: 'bench-sms-then-email',
+  name: 'bench-chain-sms-email',
   settings: {
     extends: 'login',
-    fallbackChannels: ['email'],
     fallbackEmailDomains: [BENCH_EMAIL_DOMAIN],
-    escalateAfterSeconds: 10,
+    // The channel chain (sessions v7): email at once on UNDELIV or a refusal at submit, else 8 s without DELIVRD; no SMS retry after that.
+    chain: [
+      { channel: 'sms', deadlineSeconds: 8 },
+      { channel: 'email', deadlineSeconds: 60 },
+    ],
     // The bench measures delivery, not the tenant's rate policy.
     tenantSendsPerMinute: 0,
   } satisfies Partial<OtpProfile> & { extends: string },
