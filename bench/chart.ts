@@ -4,16 +4,15 @@
  *   node dist/bench/chart.js bench.json [docs/benchmarks.svg]
  * Top: p50/p99 send -> submit_sm per 1-s window of the overload run.
  * Bottom: CDFs of send -> submit_sm (solid) and of the send call (dashed)
- * for the product and the two baselines at the main trial's rate.
+ * for the product and the baselines at the main trial's rate.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { markdownReport } from './lib/report';
+import { TARGET_LABELS, markdownReport } from './lib/report';
 import type { BenchResult, TrialResult } from './lib/types';
 
 const W = 960;
 const H = 760;
-const COLORS: Record<string, string> = { product: '#d62728', 'least-durable': '#1f77b4', 'bare-smpp': '#2ca02c' };
-const NAMES: Record<string, string> = { product: 'ours (product)', 'least-durable': 'least-durable Temporal send', 'bare-smpp': 'bare SMPP client' };
+const COLORS: Record<string, string> = { product: '#d62728', 'least-durable': '#1f77b4', 'least-durable-login': '#9467bd', 'bare-smpp': '#2ca02c' };
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 const f1 = (v: number) => Math.round(v * 10) / 10;
@@ -140,7 +139,7 @@ function cdfPanel(r: BenchResult, box: Box): string[] {
     const ly = box.y + 20 + i * 18;
     const p = t.sendToSubmit;
     out.push(
-      `<line x1="${box.x + 12}" x2="${box.x + 36}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"/><text x="${box.x + 42}" y="${ly + 4}" font-size="12">${esc(NAMES[t.target] ?? t.target)}: send → submit p50 ${fmt(p.p50)}, p99 ${fmt(p.p99)}</text>`,
+      `<line x1="${box.x + 12}" x2="${box.x + 36}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"/><text x="${box.x + 42}" y="${ly + 4}" font-size="12">${esc(TARGET_LABELS[t.target] ?? t.target)}: send → submit p50 ${fmt(p.p50)}, p99 ${fmt(p.p99)}</text>`,
     );
   });
   return out;

@@ -12,20 +12,21 @@ import { parseArgs } from 'node:util';
 import { connectOtpClient, OTP_SESSION_WORKFLOW, type OtpClient } from '../client';
 import { loadConfig, type OtpConfig } from '../config/config';
 import { temporalCliPath } from '../dev/temporal-server';
-import { BASELINE_WORKFLOW } from './baseline/contract';
+import { BASELINE_WORKFLOW, LOGIN_BASELINE_WORKFLOW } from './baseline/contract';
 import { renderChart } from './chart';
 import { machineInfo } from './lib/machine';
 import { ProcSampler, machineCpu } from './lib/proc-stats';
-import { humanReport, markdownReport } from './lib/report';
+import { ratios } from './lib/ratios';
+import { TARGET_ORDER, humanReport, markdownReport } from './lib/report';
 import { SimFeed } from './lib/sim-feed';
 import { BenchStack } from './lib/stack';
 import { scrapeMetrics } from '../lib/metrics-scrapes';
 import { numberInRange, rangeAt } from '../sim/sample-numbers';
 import { sleep } from './lib/stats';
 import { isDeliveryOutcomeRun, runDeliveryOutcome } from './delivery-outcome';
-import { bareSmppTarget, leastDurableTarget, productTarget, type BareSmpp, type Target } from './lib/targets';
+import { bareSmppTarget, leastDurableLoginTarget, leastDurableTarget, productTarget, type BareSmpp, type Target } from './lib/targets';
 import { runTrial, type TrialContext, type TrialRun, type TrialSpec } from './lib/trial';
-import type { BenchResult, NumbersMode, OverloadResult, SearchResult, TrialResult } from './lib/types';
+import type { BenchResult, NumbersMode, OverloadResult, SearchResult, TargetName, TrialResult } from './lib/types';
 
 const USAGE = `usage: npm run bench -- [--rate N] [--duration S] [--numbers distinct|hot] [--hot-numbers N]
                       [--search] [--overload] [--baselines on|off] [--verify on|off] [--verify-after MS]
@@ -137,8 +138,6 @@ function parseOptions(argv: string[]): Options {
 
 class UsageError extends Error {}
 
-const ORDER = ['product', 'least-durable', 'bare-smpp'];
-
 const log = (msg: string) => console.log(`[bench] ${msg}`);
 
 async function main(): Promise<void> {
@@ -215,6 +214,7 @@ async function main(): Promise<void> {
     feed.start();
     const product = productTarget(otp);
     const leastDurable = opts.baselines ? leastDurableTarget(otp, config, stack.baselineTaskQueue, runId) : undefined;
+    const leastDurableLogin = opts.baselines ? leastDurableLoginTarget(otp, config, stack.baselineTaskQueue, runId) : undefined;
     bare = opts.baselines ? await bareSmppTarget(config) : undefined;
 
     const ctx: TrialContext = { feed, sampler, temporal: otp.temporal, failure: () => stack.failure, log };
@@ -244,7 +244,8 @@ async function main(): Promise<void> {
         },
         tenant,
         phases,
-        verify: opts.verify && target.name === 'product',
+        // The simulated user verifies every target that has a verify (product, least-durable login), the same way and after the same delay.
+        verify: opts.verify && target.verify !== undefined,
         verifyAfterMs: opts.verifyAfterMs,
         thresholdMs: opts.threshold,
         abortOnFail: false,
@@ -254,15 +255,14 @@ async function main(): Promise<void> {
         ...extra,
       };
     };
-    const targets = [product, leastDurable, bare].filter((t): t is Target => t !== undefined);
+    const targets = [product, leastDurable, leastDurableLogin, bare].filter((t): t is Target => t !== undefined);
     // Baselines go first: the product's sessions keep timers (receipt wait, expiry) that would load the server during their trials.
-    const mainOrder = [leastDurable, bare, product].filter((t): t is Target => t !== undefined);
-    const historyOf = (t: Target) =>
-      t.name === 'product'
-        ? { taskQueue: stack.taskQueue, sessionType: OTP_SESSION_WORKFLOW }
-        : t.name === 'least-durable'
-          ? { taskQueue: stack.baselineTaskQueue, sessionType: BASELINE_WORKFLOW }
-          : undefined;
+    const mainOrder = [leastDurable, leastDurableLogin, bare, product].filter((t): t is Target => t !== undefined);
+    const sessionTypes: Partial<Record<TargetName, { taskQueue: string; sessionType: string }>> = {
+      product: { taskQueue: stack.taskQueue, sessionType: OTP_SESSION_WORKFLOW },
+      'least-durable': { taskQueue: stack.baselineTaskQueue, sessionType: BASELINE_WORKFLOW },
+      'least-durable-login': { taskQueue: stack.baselineTaskQueue, sessionType: LOGIN_BASELINE_WORKFLOW },
+    };
 
     log('warm-up: a few sends through each target (caches, binds, first workflow tasks)');
     for (const t of targets) {
@@ -298,8 +298,8 @@ async function main(): Promise<void> {
       log(`main trial: ${t.name} at ${opts.rate}/s for ${opts.duration} s (${opts.numbers} numbers)`);
       const r = await trial(
         spec(t, `${t.name} @ ${opts.rate}/s`, [{ rate: opts.rate, seconds: opts.duration }], {
-          receiptSample: t.name === 'product' ? opts.receiptSample : 0,
-          history: historyOf(t),
+          receiptSample: t.recordedReceipts ? opts.receiptSample : 0,
+          history: sessionTypes[t.name],
         }),
       );
       log(
@@ -362,8 +362,10 @@ async function main(): Promise<void> {
         }
         return { target: t.name, rate: lo, failedAt: hi, thresholdMs: opts.threshold, trials: done };
       };
+      // Baselines first, as in the main trials.
       const leastDurableSearch = leastDurable ? await searchFor(leastDurable) : undefined;
-      search = { product: await searchFor(product), leastDurable: leastDurableSearch };
+      const leastDurableLoginSearch = leastDurableLogin ? await searchFor(leastDurableLogin) : undefined;
+      search = { product: await searchFor(product), leastDurable: leastDurableSearch, leastDurableLogin: leastDurableLoginSearch };
     }
 
     let overload: OverloadResult | undefined;
@@ -416,7 +418,7 @@ async function main(): Promise<void> {
         baselineTaskQueue: stack.baselineTaskQueue,
       },
       // Reported product first, whatever order they ran in.
-      trials: [...trials].sort((a, b) => ORDER.indexOf(a.target) - ORDER.indexOf(b.target)),
+      trials: [...trials].sort((a, b) => TARGET_ORDER.indexOf(a.target) - TARGET_ORDER.indexOf(b.target)),
       search,
       overload,
       ratios: ratios(trials, search),
@@ -450,28 +452,6 @@ async function main(): Promise<void> {
   } finally {
     if (!interrupted) await cleanUp();
   }
-}
-
-function ratios(trials: TrialResult[], search: BenchResult['search']): Record<string, number | null> {
-  const out: Record<string, number | null> = {};
-  const ours = trials.find((t) => t.target === 'product');
-  const div = (a: number | null | undefined, b: number | null | undefined) =>
-    a === null || a === undefined || b === null || b === undefined || b === 0 ? null : Math.round((a / b) * 100) / 100;
-  for (const base of ['least-durable', 'bare-smpp'] as const) {
-    const b = trials.find((t) => t.target === base);
-    if (!ours || !b) continue;
-    out[`send→submit p50 vs ${base}`] = div(ours.sendToSubmit.p50, b.sendToSubmit.p50);
-    out[`send→submit p99 vs ${base}`] = div(ours.sendToSubmit.p99, b.sendToSubmit.p99);
-    out[`send call p50 vs ${base}`] = div(ours.sendCall.p50, b.sendCall.p50);
-    out[`send call p99 vs ${base}`] = div(ours.sendCall.p99, b.sendCall.p99);
-    if (base === 'least-durable') {
-      out[`worker CPU mean vs ${base}`] = div(ours.resources.worker?.cpuMeanPct, b.resources['baseline-worker']?.cpuMeanPct);
-      out[`server CPU mean vs ${base}`] = div(ours.resources.server?.cpuMeanPct, b.resources.server?.cpuMeanPct);
-      out[`history events per accepted send vs ${base}`] = div(ours.history?.eventsPerSend, b.history?.eventsPerSend);
-    }
-  }
-  if (search?.leastDurable) out['max rate vs least-durable'] = div(search.product.rate, search.leastDurable.rate);
-  return out;
 }
 
 // --carrier-mix is the delivery-outcome bench, a mode of its own (bench/delivery-outcome.ts).

@@ -1,10 +1,13 @@
-/** The least-durable baseline's workflow (see contract.ts). No timers, no receipts, no state kept. */
+/** The baselines' workflows, one module for the worker's bundle: the least-durable send (here) and login (login-workflow.ts). */
 import { allHandlersFinished, condition, proxyLocalActivities, setHandler } from '@temporalio/workflow';
 import { baselineSendUpdate } from './contract';
 import type { BaselineActivities } from './activities';
 
+export { leastDurableLogin } from './login-workflow';
+
 const { submitSms } = proxyLocalActivities<BaselineActivities>({ startToCloseTimeout: '10 seconds' });
 
+/** No timers, no receipts, no state kept. */
 export async function leastDurableSend(): Promise<void> {
   let done = false;
   setHandler(baselineSendUpdate, async (req) => {

@@ -1,6 +1,31 @@
 /** The human tables on stdout and the markdown block for docs/benchmarks.md. */
 import type { Summary } from './stats';
-import type { BenchResult, ResourceFigures, TrialResult } from './types';
+import type { BenchResult, ResourceFigures, SearchResult, TargetName, TrialResult } from './types';
+
+/** How every table and the chart name a target, in the order they list them. */
+export const TARGET_LABELS: Record<TargetName, string> = {
+  product: 'ours (product)',
+  'least-durable': 'least-durable Temporal send',
+  'least-durable-login': 'least-durable Temporal login',
+  'bare-smpp': 'bare SMPP client',
+};
+export const TARGET_ORDER = Object.keys(TARGET_LABELS) as TargetName[];
+
+/** The process that does a target's work: the product worker, the baselines' worker, or the generator holding the bare SMPP client. */
+export function workerProcess(target: TargetName): string {
+  return target === 'product' ? 'worker' : target === 'bare-smpp' ? 'generator' : 'baseline-worker';
+}
+
+/** Mean CPU of a process per send of the trial, in ms of one core. */
+export function cpuMsPerSend(t: TrialResult, proc: string): number | null {
+  const r = t.resources[proc];
+  return r && t.offeredRate > 0 ? Math.round((r.cpuMeanPct * 10 * 10) / t.offeredRate) / 10 : null;
+}
+
+/** The rate searches that ran, product first. */
+export function searches(r: BenchResult): SearchResult[] {
+  return r.search ? [r.search.product, r.search.leastDurable, r.search.leastDurableLogin].filter((s): s is SearchResult => s !== undefined) : [];
+}
 
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(1)} ms`);
 const num = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? '—' : v.toFixed(digits));
@@ -103,6 +128,7 @@ export function humanReport(r: BenchResult): string {
         `receipt SMSC -> session p50 ${pv(t.receipt, t.receipt.p50)} p95 ${pv(t.receipt, t.receipt.p95)} p99 ${pv(t.receipt, t.receipt.p99)} max ${pv(t.receipt, t.receipt.max)} (n=${t.receipt.n}${missing(t.receipt)})`,
       );
     if (t.verify) extra.push(`verify call p50 ${ms(t.verify.p50)} p95 ${ms(t.verify.p95)} p99 ${ms(t.verify.p99)} max ${ms(t.verify.max)} (n=${t.verify.n})`);
+    extra.push(`CPU per send: ${workerProcess(t.target)} ${msOfCore(cpuMsPerSend(t, workerProcess(t.target)))}, server ${msOfCore(cpuMsPerSend(t, 'server'))}`);
     if (t.history)
       extra.push(
         `history ${num(t.history.eventsPerSession)} events/session, ${num(t.history.eventsPerSend)} per accepted send (${t.history.totalEvents} events, ${t.history.sessions} sessions, ${t.history.sends} sends; ${Object.entries(
@@ -124,8 +150,7 @@ export function humanReport(r: BenchResult): string {
   out.push(resourceRows(r.trials));
   if (r.search) {
     out.push('');
-    for (const s of [r.search.product, r.search.leastDurable]) {
-      if (!s) continue;
+    for (const s of searches(r)) {
       out.push(
         `Rate search (${s.target}): highest passing rate ${num(s.rate)}/s${s.failedAt !== null ? `, failed at ${num(s.failedAt)}/s` : ''} (p99 send->submit < ${s.thresholdMs} ms, 0 errors, 0 duplicates)`,
       );
@@ -141,7 +166,7 @@ export function humanReport(r: BenchResult): string {
             ms(t.lateness.p99),
             String(sum(t.errors)),
             String(t.duplicates),
-            cpu(t.resources[s.target === 'product' ? 'worker' : 'baseline-worker']),
+            cpu(t.resources[workerProcess(s.target)]),
             cpu(t.resources.server),
             `${num(otherCpu(t), 0)}%`,
             (t.failReasons ?? []).join('; '),
@@ -165,8 +190,9 @@ export function humanReport(r: BenchResult): string {
   }
   if (Object.keys(r.ratios).length) {
     out.push('');
-    out.push('Ratios (ours / baseline; > 1 means ours is slower or uses more):');
-    for (const [k, v] of Object.entries(r.ratios)) out.push(`  ${pad(k, 48)} ${ratio(v)}`);
+    out.push('Ratios ("a vs b" = a / b; > 1 means a is slower or uses more; a is ours unless named):');
+    const width = Math.max(...Object.keys(r.ratios).map((k) => k.length));
+    for (const [k, v] of Object.entries(r.ratios)) out.push(`  ${pad(k, width)} ${ratio(v)}`);
   }
   if (r.notes.length) {
     out.push('');
@@ -177,14 +203,12 @@ export function humanReport(r: BenchResult): string {
 
 const cpu = (r: ResourceFigures | undefined) => (r ? `${num(r.cpuMeanPct, 0)}% (peak ${num(r.cpuPeakPct, 0)}%)` : '—');
 const rss = (r: ResourceFigures | undefined) => (r ? `${num(r.rssPeakMB, 0)} MB` : '—');
+const msOfCore = (v: number | null) => (v === null ? '—' : `${v.toFixed(1)} ms`);
 
 /** A markdown section to paste into docs/benchmarks.md. */
 export function markdownReport(r: BenchResult): string {
   const m = r.machine;
-  const byTarget = (name: string) => r.trials.find((t) => t.target === name);
-  const cols = [byTarget('product'), byTarget('least-durable'), byTarget('bare-smpp')];
-  const names = ['ours (product)', 'least-durable Temporal send', 'bare SMPP client'];
-  const present = cols.map((c, i) => [c, names[i]] as const).filter(([c]) => c !== undefined);
+  const present = TARGET_ORDER.map((name) => [r.trials.find((t) => t.target === name), TARGET_LABELS[name]] as const).filter(([c]) => c !== undefined);
   const lines: string[] = [];
   lines.push(`Run ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC: \`${r.command}\``);
   lines.push('');
@@ -208,46 +232,45 @@ export function markdownReport(r: BenchResult): string {
       ? `${pv(t.receipt, t.receipt.p50)} / ${pv(t.receipt, t.receipt.p99)}${t.receipt.missing ? ` (${t.receipt.missing} of ${t.receipt.n} sampled not recorded yet)` : ''}`
       : '—',
   );
-  row('verify call p50 / p99', (t) => (t.verify ? `${ms(t.verify.p50)} / ${ms(t.verify.p99)}` : '—'));
+  row('verify call p50 / p95 / p99', (t) => (t.verify ? `${ms(t.verify.p50)} / ${ms(t.verify.p95)} / ${ms(t.verify.p99)}` : '—'));
   row('errors / refusals / duplicates / lost', (t) => `${sum(t.errors)} / ${sum(t.refusals)} / ${t.duplicatesAtEnd ?? t.duplicates} / ${t.sessionsLost}`);
   row('generator lateness p99', (t) => ms(t.lateness.p99));
-  row('worker CPU mean (peak), % of a core', (t) =>
-    cpu(t.resources[t.target === 'least-durable' ? 'baseline-worker' : t.target === 'product' ? 'worker' : 'generator']),
-  );
-  row('worker RSS peak', (t) => rss(t.resources[t.target === 'least-durable' ? 'baseline-worker' : t.target === 'product' ? 'worker' : 'generator']));
+  row('worker CPU mean (peak), % of a core', (t) => cpu(t.resources[workerProcess(t.target)]));
+  row('worker / server CPU per send, ms of a core', (t) => `${msOfCore(cpuMsPerSend(t, workerProcess(t.target)))} / ${msOfCore(cpuMsPerSend(t, 'server'))}`);
+  row('worker RSS peak', (t) => rss(t.resources[workerProcess(t.target)]));
   row('server CPU mean (peak)', (t) => cpu(t.resources.server));
   row('server RSS peak', (t) => rss(t.resources.server));
   row('other load on the machine, CPU mean % of a core', (t) => num(otherCpu(t), 0));
   row('history events per session (per accepted send)', (t) => (t.history ? `${num(t.history.eventsPerSession)} (${num(t.history.eventsPerSend)})` : '—'));
   if (r.search) {
-    const search = (name: string) => (name === 'product' ? r.search!.product : name === 'least-durable' ? r.search!.leastDurable : undefined);
     row(`max rate, p99 send → submit < ${r.config.thresholdMs} ms (/s)`, (t) => {
-      const s = search(t.target);
+      const s = searches(r).find((x) => x.target === t.target);
       return s ? num(s.rate) : '—';
     });
   }
   lines.push('');
-  lines.push('(For the bare SMPP column, "worker" is the load generator process that holds the SMPP client.)');
+  lines.push(
+    '(For the bare SMPP column, "worker" is the load generator process that holds the SMPP client. Both least-durable columns run on the baselines\' worker, one trial at a time.)',
+  );
   if (Object.keys(r.ratios).length) {
     lines.push('');
-    lines.push('| ratio (ours / baseline) | value |');
+    lines.push('| ratio (a vs b = a / b; a is ours unless named) | value |');
     lines.push('|---|---:|');
     for (const [k, v] of Object.entries(r.ratios)) lines.push(`| ${k} | ${ratio(v)} |`);
   }
   if (r.search) {
-    for (const sr of [r.search.product, r.search.leastDurable]) {
-      if (!sr) continue;
+    for (const sr of searches(r)) {
       lines.push('');
       lines.push(
-        `Rate search, ${sr.target === 'product' ? 'ours (product)' : 'least-durable Temporal send'}: ${num(sr.rate)}/s holds p99 send → submit_sm < ${sr.thresholdMs} ms with 0 errors and 0 ' + 'duplicates${sr.failedAt !== null ? `; ${num(sr.failedAt)}/s does not` : ''}.`,
+        `Rate search, ${TARGET_LABELS[sr.target]}: ${num(sr.rate)}/s holds p99 send → submit_sm < ${sr.thresholdMs} ms with 0 errors and 0 duplicates${sr.failedAt !== null ? `; ${num(sr.failedAt)}/s does not` : ''}.`,
       );
       lines.push('');
       lines.push('| rate (/s) | verdict | send → submit p50 / p99 | send call p99 | worker CPU | server CPU | other CPU | why |');
       lines.push('|---:|---|---:|---:|---:|---:|---:|---|');
       for (const t of sr.trials) {
-        const worker = t.resources[sr.target === 'product' ? 'worker' : 'baseline-worker'];
+        const worker = t.resources[workerProcess(sr.target)];
         lines.push(
-          `| ${num(t.offeredRate)} | ${t.pass ? 'pass' : 'fail'} | ${pv(t.sendToSubmit, t.sendToSubmit.p50)} / ${pv(t.sendToSubmit, t.sendToSubmit.p99)} | ' + '${ms(t.sendCall.p99)} | ${cpu(worker)} | ${cpu(t.resources.server)} | ${num(otherCpu(t), 0)}% | ' + '${(t.failReasons ?? []).join('; ')} |`,
+          `| ${num(t.offeredRate)} | ${t.pass ? 'pass' : 'fail'} | ${pv(t.sendToSubmit, t.sendToSubmit.p50)} / ${pv(t.sendToSubmit, t.sendToSubmit.p99)} | ${ms(t.sendCall.p99)} | ${cpu(worker)} | ${cpu(t.resources.server)} | ${num(otherCpu(t), 0)}% | ${(t.failReasons ?? []).join('; ')} |`,
         );
       }
     }

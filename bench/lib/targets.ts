@@ -1,14 +1,14 @@
 /**
  * What a trial sends through: the product (typed client), the least-durable
- * Temporal send (update-with-start on the baseline's task queue) or a bare
- * SMPP client (SmscRouter straight to the simulator, no Temporal).
+ * Temporal send or login (update-with-start on the baselines' task queue) or
+ * a bare SMPP client (SmscRouter straight to the simulator, no Temporal).
  */
 import { randomInt } from 'node:crypto';
 import { Client, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
-import { OtpRequestError, otpDataConverter, type OtpClient, type OtpSessionStatus, type VerifyOtpResult } from '../../client';
+import { OtpRequestError, otpDataConverter, type OtpClient, type VerifyOtpResult } from '../../client';
 import type { OtpConfig } from '../../config/config';
 import { SmscRouter } from '../../smpp/smsc';
-import { BASELINE_WORKFLOW, baselineSendUpdate } from '../baseline/contract';
+import { BASELINE_WORKFLOW, LOGIN_BASELINE_WORKFLOW, baselineSendUpdate, loginReceiptsQuery, loginSendUpdate, loginVerifyUpdate } from '../baseline/contract';
 import type { TargetName } from './types';
 
 /** A send's answer: status "sent" or a typed refusal (any string: new statuses appear). */
@@ -19,11 +19,19 @@ export interface SendOutcome {
   channel?: string;
 }
 
+/** A delivery receipt as the session recorded it: its own clock (ms epoch), and the message id when it says. */
+export interface RecordedReceipt {
+  at: number;
+  messageId?: string;
+}
+
 export interface Target {
   name: TargetName;
   send(phone: string, tenant: string): Promise<SendOutcome>;
-  verify?(phone: string, code: string, tenant: string): Promise<VerifyOtpResult>;
-  status?(phone: string, tenant: string): Promise<OtpSessionStatus | null>;
+  /** Only `valid` and `outcome` are read. */
+  verify?(phone: string, code: string, tenant: string): Promise<Pick<VerifyOtpResult, 'valid' | 'outcome'>>;
+  /** The receipts the number's session recorded, for receipt latency. */
+  recordedReceipts?(phone: string, tenant: string): Promise<RecordedReceipt[]>;
 }
 
 export function productTarget(otp: OtpClient): Target {
@@ -41,18 +49,25 @@ export function productTarget(otp: OtpClient): Target {
       };
     },
     verify: (phone, code, tenant) => otp.verify(phone, code, { tenant }),
-    status: (phone, tenant) => otp.status(phone, { tenant }),
+    async recordedReceipts(phone, tenant) {
+      const status = await otp.status(phone, { tenant });
+      return (status?.events ?? [])
+        .filter((e) => e.type === 'receipt')
+        .map((e) => ({ at: Date.parse(e.at), messageId: /message (\S+?):/.exec(e.detail)?.[1] }));
+    },
   };
 }
 
-const otpText = () => `Acme: your code is ${String(randomInt(1_000_000)).padStart(6, '0')}. Do not share it.`;
+const newCode = () => String(randomInt(1_000_000)).padStart(6, '0');
+const otpText = (code = newCode()) => `Acme: your code is ${code}. Do not share it.`;
+
+/** A client for the baselines' workflows, on the product client's connection and payload codec. */
+function baselineClient(otp: OtpClient, config: OtpConfig): Client {
+  return new Client({ connection: otp.temporal.connection, namespace: config.temporal.namespace, dataConverter: otpDataConverter(config.keys.payload) });
+}
 
 export function leastDurableTarget(otp: OtpClient, config: OtpConfig, taskQueue: string, runId: string): Target {
-  const client = new Client({
-    connection: otp.temporal.connection,
-    namespace: config.temporal.namespace,
-    dataConverter: otpDataConverter(config.keys.payload),
-  });
+  const client = baselineClient(otp, config);
   return {
     name: 'least-durable',
     async send(phone) {
@@ -64,6 +79,38 @@ export function leastDurableTarget(otp: OtpClient, config: OtpConfig, taskQueue:
       });
       const r = await client.workflow.executeUpdateWithStart(baselineSendUpdate, { args: [{ phone, text: otpText() }], startWorkflowOperation: start });
       return { status: 'sent', messageId: r.messageId, channel: 'sms' };
+    },
+  };
+}
+
+/**
+ * The least-durable login: the least-durable send, then the receipt as a
+ * signal (the baseline worker pairs it) and the verify as an update, with the
+ * code the generator drew and compared in the workflow's memory.
+ */
+export function leastDurableLoginTarget(otp: OtpClient, config: OtpConfig, taskQueue: string, runId: string): Target {
+  const client = baselineClient(otp, config);
+  const workflowId = (phone: string) => `bench-ldl-${runId}-${phone}`;
+  return {
+    name: 'least-durable-login',
+    async send(phone) {
+      const start = new WithStartWorkflowOperation(LOGIN_BASELINE_WORKFLOW, {
+        workflowId: workflowId(phone),
+        taskQueue,
+        args: [],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+      });
+      const code = newCode();
+      const r = await client.workflow.executeUpdateWithStart(loginSendUpdate, { args: [{ phone, text: otpText(code), code }], startWorkflowOperation: start });
+      return { status: 'sent', messageId: r.messageId, channel: 'sms' };
+    },
+    async verify(phone, code) {
+      const r = await client.workflow.getHandle(workflowId(phone)).executeUpdate(loginVerifyUpdate, { args: [{ code }] });
+      return { valid: r.valid, outcome: r.valid ? 'verified' : 'invalid_code' };
+    },
+    async recordedReceipts(phone) {
+      const recorded = await client.workflow.getHandle(workflowId(phone)).query(loginReceiptsQuery);
+      return recorded.map((r) => ({ at: Date.parse(r.at), messageId: r.messageId }));
     },
   };
 }

@@ -302,7 +302,7 @@ export async function runTrial(spec: TrialSpec, ctx: TrialContext): Promise<Tria
   }
   if (spec.windows) result.windows = windows(records, t0, spec, (r) => (r.submitMono === undefined ? Infinity : r.submitMono - r.startedMono));
   if (!spec.abortOnFail) result.distributions = { sendToSubmit: distribution(toSubmit), sendCall: distribution(sendCall) };
-  if (spec.receiptSample > 0 && spec.target.status) result.receipt = await receiptLatency(spec, records.filter(isSentSms), feed);
+  if (spec.receiptSample > 0 && spec.target.recordedReceipts) result.receipt = await receiptLatency(spec, records.filter(isSentSms), feed);
   if (spec.history)
     result.history = await history(ctx, spec.history, wallStart, new Set(records.filter(isSentSms).map((r) => r.phone)).size, records.filter(isSentSms).length);
   return { result, duplicatesNow: duplicates };
@@ -334,8 +334,9 @@ function windows(records: SendRecord[], t0: number, spec: TrialSpec, latency: (r
   return out;
 }
 
-/** Receipt sent by the SMSC -> the session's "receipt" event, over a random sample of sessions. */
+/** Receipt sent by the SMSC -> the receipt the session recorded, over a random sample of sessions. */
 async function receiptLatency(spec: TrialSpec, sent: SendRecord[], feed: SimFeed): Promise<ReturnType<typeof summarize>> {
+  const recordedReceipts = spec.target.recordedReceipts;
   const sample = [...sent].sort(() => Math.random() - 0.5).slice(0, spec.receiptSample);
   const values: number[] = [];
   let missing = 0;
@@ -345,27 +346,25 @@ async function receiptLatency(spec: TrialSpec, sent: SendRecord[], feed: SimFeed
     Array.from({ length: 8 }, async () => {
       while (next < sample.length) {
         const r = sample[next++];
-        let status;
+        let recorded;
         try {
-          status = await spec.target.status!(r.phone, spec.tenant);
+          recorded = recordedReceipts ? await recordedReceipts(r.phone, spec.tenant) : [];
         } catch {
           missing++;
           continue;
         }
         const wanted = r.messageId?.toLowerCase();
         let found: number | undefined;
-        for (const e of status?.events ?? []) {
-          if (e.type !== 'receipt') continue;
-          const id = /message (\S+?):/.exec(e.detail)?.[1]?.toLowerCase();
+        for (const e of recorded) {
+          const id = e.messageId?.toLowerCase();
           if (spec.numbers === 'hot' && id && wanted && id !== wanted) continue;
-          const eventAt = Date.parse(e.at);
           const candidates = (id ? feed.receiptsById.get(id) : undefined) ?? feed.receiptsByPhone.get(r.phone) ?? [];
           // The last receipt the SMSC sent before the session recorded it (the SMSC resends when asked to retry).
           const sentAt = candidates
-            .filter((c) => c.at <= eventAt + 1)
+            .filter((c) => c.at <= e.at + 1)
             .map((c) => c.at)
             .pop();
-          if (sentAt !== undefined) found = eventAt - sentAt;
+          if (sentAt !== undefined) found = e.at - sentAt;
           break;
         }
         if (found === undefined) missing++;

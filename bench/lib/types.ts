@@ -1,7 +1,7 @@
 /** The shape of `--json FILE`: every figure the bench prints. bench/chart.ts reads it. */
 import type { Summary } from './stats';
 
-export type TargetName = 'product' | 'least-durable' | 'bare-smpp';
+export type TargetName = 'product' | 'least-durable' | 'least-durable-login' | 'bare-smpp';
 export type NumbersMode = 'distinct' | 'hot';
 
 export interface ResourceFigures {
@@ -17,7 +17,7 @@ export interface HistoryFigures {
   /** Workflows on the task queue started during the trial, by workflow type. */
   workflows: Record<string, { count: number; events: number }>;
   totalEvents: number;
-  /** Distinct session workflow ids (product: one per number; baseline: one per number, a run per send). */
+  /** Distinct session workflow ids (product and least-durable login: one per number; least-durable send: one per number, a run per send). */
   sessions: number;
   eventsPerSession: number | null;
   /** Sends answered "sent" in the trial, and events per such send: the unit that compares across designs. */
@@ -62,9 +62,9 @@ export interface TrialResult {
   sendToSubmit: Summary;
   /** The send call's round trip (answered calls). */
   sendCall: Summary;
-  /** Receipt sent by the SMSC -> receipt event recorded by the session (product only, sampled). */
+  /** Receipt sent by the SMSC -> receipt recorded by the session (product and least-durable login, sampled). */
   receipt?: Summary;
-  /** verify call round trip, code read from the SMS (product only). */
+  /** verify call round trip, code read from the SMS (product and least-durable login). */
   verify?: Summary;
   statuses: Record<string, number>;
   /** Typed refusals, by "status:reason". Not errors. */
@@ -155,9 +155,9 @@ export interface BenchResult {
   };
   /** The main trials at --rate: product, then the baselines on the same schedule. */
   trials: TrialResult[];
-  search?: { product: SearchResult; leastDurable?: SearchResult };
+  search?: { product: SearchResult; leastDurable?: SearchResult; leastDurableLogin?: SearchResult };
   overload?: OverloadResult;
-  /** Ours / baseline, for the main trials and the searched rates. */
+  /** "a vs b" = a / b: ours over each baseline, and the login floor over the send floor, for the main trials and the searched rates. */
   ratios: Record<string, number | null>;
   notes: string[];
 }
