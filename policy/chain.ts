@@ -27,12 +27,13 @@ export interface ChainStep {
    */
   attempts: number;
   /**
-   * The next step starts this many seconds after this one started when the code has not been
-   * delivered on this step (no final receipt, for SMS), or, with `untilVerified`, not verified.
+   * The next step starts this many seconds after this one started, unless the SMS was delivered by
+   * then (a DELIVRD receipt) or the code verified; with `untilVerified`, unless the code was verified.
+   * An email or POST taken is no proof the user has the code, so it does not stop the chain.
    * @default escalateAfterSeconds
    */
   deadlineSeconds: number;
-  /** Move on at the deadline unless the code was verified, even when this step delivered it. @default false */
+  /** Move on at the deadline unless the code was verified, even when the SMS was delivered. @default false */
   untilVerified: boolean;
   /** SMS receipt states that move on at once, without staggered retries. @default ['UNDELIV', 'REJECTD'] (escalateOnStats) */
   moveOnStats: string[];

@@ -148,7 +148,7 @@ describe('escalation to fallback channels', () => {
     const status = await otp.status(phone);
     expect(status?.code?.escalatedTo).toEqual(['email', 'webhook']);
     expect(status?.events.filter((e) => e.type === 'escalated').map((e) => e.detail)).toEqual([
-      expect.stringContaining('sent by email: SMS not delivered after 90 s'),
+      expect.stringContaining('sent by email: no receipt within 90 s'),
       expect.stringContaining('sent by webhook'),
     ]);
     expect(await otp.verify(phone, smsCode)).toMatchObject({ valid: true });

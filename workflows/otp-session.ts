@@ -886,7 +886,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
       });
       outcome.outcome = 'sent';
       report((m) => m.chainStep({ channel, outcome: 'sent' }));
-      note('escalated', `code #${c.seq} (same code) sent by ${channel}, step ${next + 1} of the chain: ${why}`);
+      note('escalated', `code #${c.seq} (same code) sent by ${channel}: ${why} (step ${next + 1} of the chain)`);
     } catch (err) {
       outcome.outcome = 'failed';
       outcome.reason = failure(err).message;

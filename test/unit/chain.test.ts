@@ -150,6 +150,16 @@ describe('the session chain', () => {
     expect(stepsView(c, T + 2000)).toMatchObject({ index: 2, channel: 'voice' });
   });
 
+  test('an email taken by the server is no proof: the chain moves on at the deadline, unless the SMS is delivered late', () => {
+    const c = code(resolveChain(null, LEGACY), { fallback: { email: 'a@example.com', webhookUrl: 'https://hook.example.com/' } });
+    startStep(c, 1, T + 90_000);
+    c.chain!.outcomes[1].outcome = 'sent';
+    expect(chainMoveAtMs(c, T + 91_000)).toBe(T + 180_000);
+    expect(moveReason(c)).toBe('not verified within 90 s');
+    c.delivery = 'delivered';
+    expect(chainMoveAtMs(c, T + 91_000)).toBeUndefined();
+  });
+
   test('a step that failed moves on at once; the last step has nowhere to go', () => {
     const c = code(chain, { delivery: 'failed', attempts: [{ atMs: T, route: 'smsc', parts: { m1: 'failed' }, stat: 'REJECTD' }], deliveryStat: 'REJECTD' });
     startStep(c, 2, T);

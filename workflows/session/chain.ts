@@ -25,19 +25,13 @@ export function stepFailed(c: IssuedCode): boolean {
   return ch.at === 0 && (finalSmsFailure(c) || escalatesNow(c));
 }
 
-/** The current step got the code there: a DELIVRD receipt for the SMS; the SMTP server or receiver took it, for the others. */
-export function stepDelivered(c: IssuedCode): boolean {
-  const ch = c.chain!;
-  return ch.at === 0 ? c.delivery === 'delivered' : currentOutcome(c)?.outcome === 'sent';
-}
-
-/** When the chain moves on: now once the step failed, else at its deadline unless it delivered (or, with untilVerified, the code was verified). */
+/** When the chain moves on: now once the step failed; else at its deadline, unless the SMS was delivered (at any step) or, with untilVerified, unless the code was verified. An email or a POST taken is no proof the user has the code, so it does not stop the chain. */
 export function chainMoveAtMs(c: IssuedCode, now: number): number | undefined {
   const ch = c.chain;
   if (!ch || c.state !== 'active' || nextStepIndex(c) === undefined) return undefined;
   if (stepFailed(c)) return now < c.expiresAtMs ? now : undefined;
   const step = ch.steps[ch.at];
-  if (!step.untilVerified && stepDelivered(c)) return undefined;
+  if (!step.untilVerified && c.delivery === 'delivered') return undefined;
   const at = ch.startedAtMs + step.deadlineSeconds * 1000;
   return at < c.expiresAtMs ? at : undefined; // a step after expiry cannot help anyone
 }
@@ -54,8 +48,8 @@ export function moveReason(c: IssuedCode): string {
   const o = currentOutcome(c);
   if (o?.outcome === 'failed' && o.reason) return o.reason;
   if (ch.at === 0 && c.delivery === 'failed') return `SMS ${c.deliveryStat ?? 'failed'}`;
-  if (step.untilVerified && stepDelivered(c)) return `not verified within ${step.deadlineSeconds} s`;
-  return ch.at === 0 ? `no receipt within ${step.deadlineSeconds} s` : `not verified within ${step.deadlineSeconds} s`;
+  if (ch.at === 0 && c.delivery !== 'delivered') return `no receipt within ${step.deadlineSeconds} s`;
+  return `not verified within ${step.deadlineSeconds} s`;
 }
 
 /** Ends the current step and starts `next`; returns the channel to send on. */
