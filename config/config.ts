@@ -15,6 +15,16 @@ import { BIND_DEFAULTS, BIND_RANGES } from '../smpp/bind-defaults';
 import { parseRoutes, RouteConfigError } from './routes-config';
 import { DEFAULT_OTP_WORKERS } from '../smpp/account-share';
 import { parseSealPublicKey } from '../contract/keys';
+import {
+  DEFAULT_TEMPORAL_ADDRESS,
+  DEFAULT_TEMPORAL_NAMESPACE,
+  DEV_HASH_KEY,
+  DEV_PAYLOAD_KEYS,
+  DEV_SEAL_PUBLIC_KEY,
+  MIN_SECRET_LENGTH,
+  TEMPORAL_ADDRESS_PATTERN,
+  TEMPORAL_ADDRESS_RULE,
+} from './client-settings';
 import { SENDER_ID_RULE, senderKind } from '../contract/sender-id';
 import { SealOpener } from '../activities/code';
 import { checkUrl, parseOutboundPolicy, type OutboundPolicy } from '../policy/destination';
@@ -50,17 +60,10 @@ interface Setting {
   doc: string;
 }
 
-/** Dev-only keys: fine for the embedded stack, refused when NODE_ENV=production. */
+/** Dev-only keys: fine for the embedded stack, refused when NODE_ENV=production (the ones clients hold: client-settings.ts). */
 const DEV_CODE_KEY = 'dev-only-code-key-change-me-0000000000';
-const DEV_HASH_KEY = 'dev-only-hash-key-change-me-0000000000';
 const DEV_CALLBACK_KEY = 'dev-only-callback-key-change-me-0000';
-const DEV_PAYLOAD_KEYS = `dev:${Buffer.alloc(32, 7).toString('base64')}`;
-/** Dev-only RSA-2048 pair that seals codes for the embedded stack (public: clients; private: workers). */
-const DEV_SEAL_PUBLIC_KEY =
-  'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAxoqVj/U94EWCvoyBS3gZ3fjxxUs5IEwtHznEtSJ3Vj9DKV+lKTZXqbMH' +
-  '5B51bsGhgP/DgYtKT2c0VUyKZxAjf3gQKpVkWKQFApmzx1AsCTjQu+5XG6Vmoib+cyto3dDBV9R5OYb0w5JKhUi2rLXmF0fGc7zQ' +
-  '/dxYRyJzEsxXyV8DVACB1NPpb6Q2K1n/sZzVQwT+NNfg1AepRHRffwxQFgHSLBYRVJZMKb+mwygtwj/q7Qyl8nbMRPNmuj5jgp12' +
-  'u3Nh57stGQYIULN3TWSrOFQ/SlSZci9yxArSXv0i4Tk9oPIZF5AfZ3O3vVwUdknO2NS8EvgVYU0/9QDdS1fuBwIDAQAB';
+/** Private half of the dev-only RSA-2048 pair that seals codes for the embedded stack. */
 const DEV_SEAL_PRIVATE_KEY =
   'MIIEvwIBADANBgkqhkiG9w0BAQEFAASCBKkwggSlAgEAAoIBAQDGipWP9T3gRYK+jIFLeBnd+PHFSzkgTC0fOcS1IndWP0MpX6Up' +
   'NlepswfkHnVuwaGA/8OBi0pPZzRVTIpnECN/eBAqlWRYpAUCmbPHUCwJONC77lcbpWaiJv5zK2jd0MFX1Hk5hvTDkkqFSLasteYX' +
@@ -83,10 +86,10 @@ const DEV_SEAL_PRIVATE_KEY =
 export const SETTINGS = {
   TEMPORAL_ADDRESS: {
     kind: 'string',
-    default: '127.0.0.1:7233',
+    default: DEFAULT_TEMPORAL_ADDRESS,
     doc: 'Temporal frontend host:port. For `npm start`, setting it means "use this server, start none".',
   },
-  TEMPORAL_NAMESPACE: { kind: 'string', default: 'default', doc: 'Temporal namespace.' },
+  TEMPORAL_NAMESPACE: { kind: 'string', default: DEFAULT_TEMPORAL_NAMESPACE, doc: 'Temporal namespace.' },
   OTP_TASK_QUEUE: { kind: 'string', default: DEFAULT_TASK_QUEUE, doc: 'Task queue the worker polls and clients target.' },
   SMSC_HOST: { kind: 'string', default: '127.0.0.1', doc: 'SMSC host.' },
   SMSC_PORT: { kind: 'port', default: '2775', doc: 'SMSC SMPP port.' },
@@ -444,7 +447,7 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
       usingDevKeys = true;
       return devDefault;
     }
-    if (v.length < 16) throw new ConfigError(`${name} must be at least 16 characters`);
+    if (v.length < MIN_SECRET_LENGTH) throw new ConfigError(`${name} must be at least ${MIN_SECRET_LENGTH} characters`);
     return v;
   };
 
@@ -465,7 +468,7 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
       .split(',')
       .map((k) => k.trim())
       .filter(Boolean);
-    for (const k of list) if (k.length < 16) throw new ConfigError(`${name}: every key must be at least 16 characters`);
+    for (const k of list) if (k.length < MIN_SECRET_LENGTH) throw new ConfigError(`${name}: every key must be at least ${MIN_SECRET_LENGTH} characters`);
     return list;
   };
   const seal = (): { sealPublic: string; sealPrivate: Buffer[] } => {
@@ -497,7 +500,7 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
   };
 
   const address = nonEmpty('TEMPORAL_ADDRESS');
-  if (!/^[^\s:]+:\d{1,5}$/.test(address)) throw new ConfigError(`TEMPORAL_ADDRESS must look like host:port (got "${address}")`);
+  if (!TEMPORAL_ADDRESS_PATTERN.test(address)) throw new ConfigError(`TEMPORAL_ADDRESS ${TEMPORAL_ADDRESS_RULE} (got "${address}")`);
   const password = str('SMSC_PASSWORD');
   if (password.length > 8) throw new ConfigError('SMSC_PASSWORD must be at most 8 characters (SMPP 3.4 limit)');
   const systemId = nonEmpty('SMSC_SYSTEM_ID');

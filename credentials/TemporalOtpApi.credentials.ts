@@ -3,7 +3,7 @@ import type { ICredentialType, INodeProperties } from 'n8n-workflow';
 /**
  * Where the OTP workers' Temporal server is, how to reach it (TLS, mTLS or a
  * Temporal Cloud API key), and the two keys clients share with the workers.
- * Tested by a real connection: see nodes/shared/transport.ts.
+ * Read by nodes/shared/transport/clientSettings.ts; tested by a real connection (nodes/shared/methods/credentialTest.ts).
  */
 export class TemporalOtpApi implements ICredentialType {
   name = 'temporalOtpApi';

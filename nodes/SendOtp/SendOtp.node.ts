@@ -1,10 +1,11 @@
 import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
-import { otpMethods } from '../shared/fields';
-import { sendOtpProperties } from './actions/description';
+import { credentialTest, loadOptions } from '../shared/methods';
+import * as otp from './actions/otp';
 import { router } from './actions/router';
 
-/** Sends one-time codes through the OTP workers: Send, Resend, Cancel, Get Status; Propose, Approve, Reject and List Sender Revisions. */
+/** Sends one-time codes through the OTP workers: Send, Resend, Cancel, Get Status; Propose, Approve and Reject and List Sender Revisions. */
 export class SendOtp implements INodeType {
+  // n8n's community-node lint reads the type description here (icon, subtitle, usableAsTool, the credential's testedBy).
   description: INodeTypeDescription = {
     displayName: 'Send OTP',
     name: 'sendOtp',
@@ -25,10 +26,11 @@ export class SendOtp implements INodeType {
     credentials: [{ name: 'temporalOtpApi', required: true, testedBy: 'temporalOtpApiTest' }],
     // Redacts the Custom channel's code on n8n editions that support it; elsewhere the node asks for an acknowledgement.
     sensitiveOutputFields: ['code'],
-    properties: sendOtpProperties,
+    // Made by actions/otp/index.ts from its operations' fields.
+    properties: otp.description,
   };
 
-  methods = otpMethods;
+  methods = { credentialTest, loadOptions };
 
   async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
     return router.call(this);

@@ -1,20 +1,12 @@
-import {
-  NodeConnectionTypes,
-  NodeOperationError,
-  type IExecuteFunctions,
-  type INodeExecutionData,
-  type INodeType,
-  type INodeTypeDescription,
-} from 'n8n-workflow';
-import { normalizeCode } from '../../contract/keys';
-import { executionError, itemError, unanswered } from '../shared/errors';
-import { callTimeoutMs, defaultRegion, otpMethods, resultItem } from '../shared/fields';
-import { withOtpClient } from '../shared/transport';
-import { verifyOtpProperties } from './description';
-import { configuredOutputs } from './outputs';
+import { NodeConnectionTypes, type IExecuteFunctions, type INodeExecutionData, type INodeType, type INodeTypeDescription } from 'n8n-workflow';
+import { credentialTest, loadOptions } from '../shared/methods';
+import * as otp from './actions/otp';
+import { router } from './actions/router';
+import { configuredOutputs } from './helpers/outputs';
 
-/** Checks a code and routes the item to Valid or Invalid, so a flow branches without an IF node. */
+/** Checks a code and routes the item to Valid or Invalid (or one output for AI agents); fails closed. */
 export class VerifyOtp implements INodeType {
+  // n8n's community-node lint reads the type description here (icon, subtitle, usableAsTool, the credential's testedBy).
   description: INodeTypeDescription = {
     displayName: 'Verify OTP',
     name: 'verifyOtp',
@@ -31,73 +23,13 @@ export class VerifyOtp implements INodeType {
     outputs: `={{(${configuredOutputs})($parameter)}}`,
     usableAsTool: true,
     credentials: [{ name: 'temporalOtpApi', required: true, testedBy: 'temporalOtpApiTest' }],
-    properties: verifyOtpProperties,
+    // Made by actions/otp/index.ts from its operations' fields.
+    properties: otp.description,
   };
 
-  methods = otpMethods;
+  methods = { credentialTest, loadOptions };
 
   async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
-    const items = this.getInputData();
-    const valid: INodeExecutionData[] = [];
-    const invalid: INodeExecutionData[] = [];
-    // Fail closed: with "On Error: Continue", n8n would pass the input items through on output 0,
-    // which is Valid. A failure before an item was decided (credentials, connection) sends every
-    // undecided item to Invalid instead, with the reason.
-    const failed = await verifyItems(this, items, valid, invalid).then(
-      () => undefined,
-      (reason: unknown) => executionError(this, reason),
-    );
-    if (failed) {
-      if (!this.continueOnFail()) throw failed;
-      for (const i of unanswered(items, [...valid, ...invalid]))
-        invalid.push({ json: { valid: false, outcome: 'error', error: failed.message }, pairedItem: { item: i } });
-    }
-    if (this.getNodeParameter('output', 0, 'branches') === 'single') {
-      const item = (d: INodeExecutionData) => (d.pairedItem as { item: number }).item;
-      return [[...valid, ...invalid].sort((a, b) => item(a) - item(b))];
-    }
-    return [valid, invalid];
+    return router.call(this);
   }
-}
-
-async function verifyItems(ctx: IExecuteFunctions, items: INodeExecutionData[], valid: INodeExecutionData[], invalid: INodeExecutionData[]): Promise<void> {
-  await withOtpClient(ctx, async (base) => {
-    for (let i = 0; i < items.length; i++) {
-      try {
-        const by = ctx.getNodeParameter('verifyBy', i) as 'phone' | 'session';
-        const code = String(ctx.getNodeParameter('code', i) ?? '');
-        // Bad input is the flow's error, named, not an answer that looks like a wrong code or an unknown number.
-        // Spaces and dashes are dropped before comparing ("123 456"), so "-" is as empty as "".
-        if (!normalizeCode(code))
-          throw new NodeOperationError(
-            ctx.getNode(),
-            'Code is empty (spaces and dashes do not count): map the code the user typed (e.g. {{ $json.body.code }})',
-            { itemIndex: i },
-          );
-        const responseMode = (ctx.getNodeParameter('publicResponse', i, false) as boolean) ? 'public' : 'full';
-        const purpose = ctx.getNodeParameter('purpose', i, 'login') as 'login' | 'transaction' | 'recovery' | 'custom';
-        const context = purpose === 'transaction' ? (ctx.getNodeParameter('context', i, '') as string) : undefined;
-        const bounded = base.withCallTimeout(callTimeoutMs(ctx, i));
-        let result;
-        if (by === 'session') {
-          result = await bounded.verifySession(String(ctx.getNodeParameter('sessionId', i) ?? '').trim(), code, { responseMode, purpose, context });
-        } else {
-          const region = defaultRegion(ctx, i);
-          const otp = region ? bounded.withDefaultRegion(region) : bounded;
-          const tenant = String(ctx.getNodeParameter('tenant', i, 'default') ?? '').trim() || undefined;
-          const phone = String(ctx.getNodeParameter('phone', i) ?? '');
-          if (!phone.trim()) throw new NodeOperationError(ctx.getNode(), 'Phone is empty: map the number the code was sent to', { itemIndex: i });
-          otp.normalize(phone);
-          result = await otp.verify(phone, code, { tenant, responseMode, purpose, context });
-        }
-        (result.valid === true ? valid : invalid).push(resultItem(ctx, i, { ...result }));
-      } catch (err) {
-        if (ctx.continueOnFail()) {
-          invalid.push({ json: { valid: false, outcome: 'error', error: (err as Error).message }, pairedItem: { item: i } });
-          continue;
-        }
-        throw itemError(ctx, err, i);
-      }
-    }
-  });
 }

@@ -1,9 +1,10 @@
 /** The n8n nodes' descriptions: defaults agree with the client's, the region list, versions. */
 import type { IExecuteFunctions, INodeProperties } from 'n8n-workflow';
 import { DEFAULT_CALL_TIMEOUT_MS, OTP_SEARCH_STATUSES, type OtpClient } from '../../client';
-import { n8nIdentity, senderRevision } from '../../nodes/SendOtp/actions/operations/senderRevision';
-import { listRecentSends } from '../../nodes/SendOtp/actions/operations/listRecentSends';
-import { callTimeoutMs, defaultRegion, regionOptions, requestOptionFields } from '../../nodes/shared/fields';
+import { n8nIdentity, senderRevision } from '../../nodes/SendOtp/helpers/senderRevision';
+import { execute as listRecentSends } from '../../nodes/SendOtp/actions/otp/listRecentSends.operation';
+import { regionOptions, requestOptionFields } from '../../nodes/shared/common.descriptions';
+import { callTimeoutMs, defaultRegion } from '../../nodes/shared/helpers/item';
 import { SendOtp } from '../../nodes/SendOtp/SendOtp.node';
 import { VerifyOtp } from '../../nodes/VerifyOtp/VerifyOtp.node';
 

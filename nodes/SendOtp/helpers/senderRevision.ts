@@ -1,11 +1,12 @@
 /**
- * Send OTP 3: sender approval (issue 12). Propose the profile revision the workers have now,
- * approve or reject one (another identity than its proposer's), or list the trail. The identity is
- * the credential's Identity field, else this flow (`n8n-flow:<workflow id>`).
+ * Sender approval (issue 12), what its four operations share: propose the profile revision the workers
+ * have now, approve or reject one (another identity than its proposer's), or list the trail. The
+ * identity is the credential's Identity field, else this flow (`n8n-flow:<workflow id>`).
  */
 import { NodeOperationError, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
-import type { OtpClient, SenderRevision } from '../../../../client';
-import type { TemporalOtpCredentials } from '../../../shared/transport';
+import type { OtpClient, SenderRevision } from '../../../client';
+import { itemTenant } from '../../shared/helpers/item';
+import type { TemporalOtpCredentials } from '../../shared/transport';
 
 export type RevisionOperation = 'proposeRevision' | 'approveRevision' | 'rejectRevision' | 'listRevisions';
 export const REVISION_OPERATIONS: readonly RevisionOperation[] = ['proposeRevision', 'approveRevision', 'rejectRevision', 'listRevisions'];
@@ -21,7 +22,7 @@ function revisionItem(r: SenderRevision): IDataObject {
 }
 
 export async function senderRevision(ctx: IExecuteFunctions, otp: OtpClient, i: number, operation: RevisionOperation, by: string): Promise<IDataObject> {
-  const tenant = (ctx.getNodeParameter('tenant', i, 'default') as string).trim() || undefined;
+  const tenant = itemTenant(ctx, i);
   const profile = String(ctx.getNodeParameter('revisionProfile', i, 'login') ?? '').trim();
   if (!profile) throw new NodeOperationError(ctx.getNode(), 'Profile is empty: name the profile whose revision this is', { itemIndex: i });
   if (operation === 'listRevisions')

@@ -1,29 +1,8 @@
+/** Fields Verify OTP shows whichever way it verifies: the code, what it must confirm, how results leave, Options. */
 import type { INodeProperties } from 'n8n-workflow';
-import { phoneFields, requestOptionFields } from '../shared/fields';
+import { requestOptionFields } from '../../shared/common.descriptions';
 
-export const verifyOtpProperties: INodeProperties[] = [
-  {
-    displayName: 'Verify By',
-    name: 'verifyBy',
-    type: 'options',
-    noDataExpression: true,
-    options: [
-      { name: 'Phone', value: 'phone', description: 'The number the code was sent to' },
-      { name: 'Session ID', value: 'session', description: 'The sessionId a Send OTP node returned' },
-    ],
-    default: 'phone',
-  },
-  ...phoneFields('Number the code was sent to', { verifyBy: ['phone'] }, 1.1),
-  {
-    displayName: 'Session ID',
-    name: 'sessionId',
-    type: 'string',
-    default: '',
-    required: true,
-    placeholder: 'otp-default-…',
-    displayOptions: { show: { verifyBy: ['session'] } },
-    description: 'The sessionId from Send OTP',
-  },
+export const commonFields: INodeProperties[] = [
   {
     displayName: 'Code',
     name: 'code',

@@ -1,17 +1,18 @@
-/** What both OTP nodes share: the phone, its region and the tenant, the per-request options, and the credential test. */
+/** Fields both OTP nodes show: the phone with its region and tenant, and the Options every request takes. */
 import { getCountries, getCountryCallingCode } from 'libphonenumber-js';
-import {
-  NodeOperationError,
-  type IDataObject,
-  type IDisplayOptions,
-  type IExecuteFunctions,
-  type INodeExecutionData,
-  type INodeProperties,
-  type INodePropertyOptions,
-} from 'n8n-workflow';
-import { DEFAULT_CALL_TIMEOUT_MS } from '../../client';
-import { getLocales, getProfiles } from './methods/loadOptions';
-import { testTemporalOtpCredentials } from './methods/credentialTest';
+import type { IDisplayOptions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+
+/** A node's operation selector, made from its operations' options, sorted by name as n8n's lint wants option lists. */
+export function selectorOf(displayName: string, name: string, options: INodePropertyOptions[], defaultValue: string): INodeProperties {
+  return {
+    displayName,
+    name,
+    type: 'options',
+    noDataExpression: true,
+    options: [...options].sort((a, b) => a.name.localeCompare(b.name, 'en')),
+    default: defaultValue,
+  };
+}
 
 /** Every region libphonenumber knows, by English name, with its calling code; "none" first. */
 export function regionOptions(): INodePropertyOptions[] {
@@ -100,43 +101,3 @@ export const requestOptionFields: INodeProperties[] = [
     description: 'Longest wait for the OTP workers. Past it the item fails with the cause, e.g. no worker polling the task queue.',
   },
 ];
-
-interface RequestOptions {
-  includeInputFields?: boolean;
-  timeoutSeconds?: number;
-}
-
-function requestOptions(ctx: IExecuteFunctions, i: number): RequestOptions {
-  return ctx.getNodeParameter('options', i, {}) as RequestOptions;
-}
-
-/** Item i's call timeout in ms; a value from an expression is held to the field's bounds. */
-export function callTimeoutMs(ctx: IExecuteFunctions, i: number): number {
-  const raw = requestOptions(ctx, i).timeoutSeconds;
-  const seconds = raw === undefined ? DEFAULT_CALL_TIMEOUT_MS / 1000 : Number(raw);
-  if (!Number.isFinite(seconds) || seconds < 1 || seconds > 120) {
-    throw new NodeOperationError(ctx.getNode(), `Timeout (Seconds) must be a number from 1 to 120 (got ${JSON.stringify(raw)})`, { itemIndex: i });
-  }
-  return Math.round(seconds * 1000);
-}
-
-/** Item i's Default Region, upper-cased; none when empty or an expression gave nothing. */
-export function defaultRegion(ctx: IExecuteFunctions, i: number): string | undefined {
-  return (
-    String(ctx.getNodeParameter('defaultRegion', i, '') ?? '')
-      .trim()
-      .toUpperCase() || undefined
-  );
-}
-
-/** The output item for input i: the result, on top of the input's fields if asked. */
-export function resultItem(ctx: IExecuteFunctions, i: number, result: IDataObject): INodeExecutionData {
-  const input = requestOptions(ctx, i).includeInputFields ? ctx.getInputData()[i].json : {};
-  return { json: { ...input, ...result }, pairedItem: { item: i } };
-}
-
-/** `testedBy: 'temporalOtpApiTest'` in each node's credentials points here; dropdowns load from the workers. */
-export const otpMethods = {
-  credentialTest: { temporalOtpApiTest: testTemporalOtpCredentials },
-  loadOptions: { getProfiles, getLocales },
-};

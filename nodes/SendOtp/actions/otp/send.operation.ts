@@ -1,6 +1,18 @@
-import { NodeOperationError, type IDataObject, type IExecuteFunctions } from 'n8n-workflow';
+import { NodeOperationError, type IDataObject, type IExecuteFunctions, type INodeProperties, type INodePropertyOptions } from 'n8n-workflow';
 import type { OtpClient, SendOptions, SendOtpResult } from '../../../../client';
-import type { Channel } from '../description';
+import { itemTenant, itemText } from '../../../shared/helpers/item';
+import { sessionPhone } from '../../helpers/session';
+import { sendingFields, sessionFields, type Channel } from '../common.descriptions';
+
+export const option: INodePropertyOptions = {
+  name: 'Send',
+  value: 'send',
+  action: 'Send a verification code to a phone number',
+  description:
+    'Make a code and deliver it. Returns sent, outcome and expiresAt, or why not (outcome, retryAfterSeconds); never the code, except on the Custom channel.',
+};
+
+export const description: INodeProperties[] = [...sessionFields, ...sendingFields];
 
 interface SendParameters {
   brand?: string;
@@ -44,15 +56,9 @@ export function sendOptions(ctx: IExecuteFunctions, i: number): SendOptions {
       },
     );
   }
-  // An expression may give a number or an object: the flow's error, named, not a TypeError.
-  const text = (name: string, v: unknown): string | undefined => {
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== 'string')
-      throw new NodeOperationError(ctx.getNode(), `${name} must be text, not ${Array.isArray(v) ? 'an array' : typeof v}`, { itemIndex: i });
-    return v.trim() || undefined;
-  };
+  const text = (label: string, value: unknown) => itemText(ctx, i, label, value);
   return {
-    tenant: text('Tenant', ctx.getNodeParameter('tenant', i, 'default')),
+    tenant: itemTenant(ctx, i, true),
     brand: text('Brand', o.brand),
     channel: o.channel,
     customCodeLength: o.channel === 'custom' ? o.customCodeLength : undefined,
@@ -73,6 +79,7 @@ export function sendResult(ctx: IExecuteFunctions, result: SendOtpResult): IData
   return { sent: status === 'sent', outcome: status, ...rest };
 }
 
-export async function send(ctx: IExecuteFunctions, otp: OtpClient, i: number, phone: string): Promise<IDataObject> {
+export async function execute(ctx: IExecuteFunctions, client: OtpClient, i: number): Promise<IDataObject> {
+  const { otp, phone } = sessionPhone(ctx, client, i);
   return sendResult(ctx, await otp.send(phone, sendOptions(ctx, i)));
 }

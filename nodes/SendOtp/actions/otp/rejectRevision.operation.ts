@@ -1,0 +1,17 @@
+import type { IDataObject, IExecuteFunctions, INodeProperties, INodePropertyOptions } from 'n8n-workflow';
+import type { OtpClient } from '../../../../client';
+import { n8nIdentity, senderRevision } from '../../helpers/senderRevision';
+import { contentHash, revisionIdentityNotice, revisionNote, revisionProfile, revisionTenant } from '../common.descriptions';
+
+export const option: INodePropertyOptions = {
+  name: 'Reject Sender Revision',
+  value: 'rejectRevision',
+  action: 'Reject a sender revision',
+  description: 'Refuse a proposed revision, or revoke an approved one; its sends are refused. Refused when this identity proposed it.',
+};
+
+export const description: INodeProperties[] = [revisionTenant, revisionProfile, contentHash, revisionNote, revisionIdentityNotice];
+
+export async function execute(ctx: IExecuteFunctions, otp: OtpClient, i: number): Promise<IDataObject> {
+  return senderRevision(ctx, otp, i, 'rejectRevision', await n8nIdentity(ctx));
+}
