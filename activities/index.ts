@@ -632,12 +632,14 @@ async function sendCode(deps: ActivityDeps, input: SendCodeInput): Promise<SendC
     try {
       d = await dispatch(deps, dispatchInput, link);
     } catch (err) {
-      // v7: a number the SMSC refuses for good (no route, bad address) still gets its code by the chain's next channel.
+      // v7: a number the SMSC refuses for good (no route, bad address), or an SMS that could not be submitted on this
+      // activity's last try (SMSC down, no answer), still gets its code by the chain's next channel.
       const continues =
         input.continueOnRefusal && !redeliver && prep.callerCode === undefined && chainContinues(resolveChain(rules.chain, rules), prep.fallback);
-      if (!continues || !(err instanceof ApplicationFailure) || err.type !== 'SmppPermanentError') throw err;
+      const final = (err instanceof ApplicationFailure && err.type === 'SmppPermanentError') || isFinalFailure(err, Context.current().info);
+      if (!continues || !final || (err instanceof ApplicationFailure && err.type === 'InvalidMessage')) throw err;
       const code = deriveCode(deps.codeKeys.secret(keyId), input.sessionWorkflowId, target.nonce, prep.render.codeLength, prep.render.alphabet);
-      Context.current().log.warn('SMS refused at submit; the chain goes on', { codeSeq: target.seq, reason: err.message });
+      Context.current().log.warn('SMS not submitted; the chain goes on', { codeSeq: target.seq, reason: err instanceof Error ? err.message : String(err) });
       return {
         ...base,
         kind: 'sms',
@@ -648,7 +650,7 @@ async function sendCode(deps: ActivityDeps, input: SendCodeInput): Promise<SendC
         messageIds: [],
         segments: prep.segments,
         encoding: prep.encoding,
-        smsRefused: err.message,
+        smsRefused: err instanceof Error ? err.message : String(err),
       };
     }
     return {

@@ -411,7 +411,7 @@ export interface SendAccepted {
   locale: string;
   /** Velocity rules that would have blocked this send, had they not been in shadow mode. */
   shadowFlags?: string[];
-  /** The SMSC refused the SMS for good at submit (e.g. ESME_RINVDSTADR): the code goes on by the profile's next channel (sessions v7). */
+  /** The SMS was not submitted: the SMSC refused it for good (e.g. ESME_RINVDSTADR), or it could not be reached on the last try. The code goes on by the profile's next channel (sessions v7). */
   smsRefused?: string;
 }
 

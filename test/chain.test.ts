@@ -19,6 +19,8 @@ interface Mail {
 let stack: TestStack;
 let smtp: SMTPServer;
 let voice: HttpReceiver;
+/** A webhook receiver that is down: every POST answers 503. */
+let hook: HttpReceiver;
 /** Answers 503 while true: a voice provider that is down. */
 let voiceDown = false;
 const mails: Mail[] = [];
@@ -43,6 +45,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
   const smtpPort = (smtp.server.address() as AddressInfo).port;
   voice = await startHttpReceiver(() => (voiceDown ? 503 : 204));
+  hook = await startHttpReceiver(() => 503);
   const chainProfile = { extends: 'fast', callerContacts: true, retrySchedule: [20, 60], voiceWebhookUrl: `${voice.base}/voice` };
   stack = await startStack(
     {},
@@ -66,6 +69,14 @@ beforeAll(async () => {
           ...chainProfile,
           chain: [{ channel: 'sms', deadlineSeconds: 6 }, { channel: 'voice', deadlineSeconds: 30 }, { channel: 'email' }],
         },
+        // SMS, then the operator's webhook (down), then email.
+        'chain-hook': {
+          ...chainProfile,
+          callerContacts: false,
+          fallbackEmailDomains: ['bank.example'],
+          fallbackWebhookUrl: `${hook.base}/hook`,
+          chain: [{ channel: 'sms', deadlineSeconds: 6 }, { channel: 'webhook' }, { channel: 'email' }],
+        },
         // Email first after the SMS, then voice: an SMTP refusal moves on to the call.
         'chain-mail-voice': {
           ...chainProfile,
@@ -79,6 +90,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
   await voice?.close();
+  await hook?.close();
   await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
 });
 
@@ -181,6 +193,30 @@ test('the voice receiver is down: three tries, the step fails, and the chain goe
   expect(st?.code?.escalatedTo).toEqual(['voice', 'email']);
 }, 60_000);
 
+test('the webhook receiver is down: three tries 250 ms and 750 ms apart under one event id, then the next channel', async () => {
+  const phone = '+33612880009';
+  const email = 'u9@bank.example';
+  stack.sim.setBehaviour(phone, 'undeliverable');
+  accepted(await stack.otp.send(phone, { profile: 'chain-hook', email }));
+  await waitFor(
+    () => mailsTo(email),
+    (m) => m.length > 0,
+    'the email after the webhook step failed',
+    20_000,
+  );
+  const posts = hook.requests.filter((r) => r.raw.includes('"codeSeq"') && r.headers['x-otp-event-id']?.toString().endsWith(':1:webhook'));
+  const mine = posts.filter((r) => (JSON.parse(r.raw) as { sessionId: string }).sessionId === stack.otp.sessionId(phone));
+  expect(mine).toHaveLength(3);
+  expect(new Set(mine.map((r) => r.headers['x-otp-event-id'])).size).toBe(1);
+  const st = await stack.otp.status(phone);
+  expect(st?.code?.step?.steps.map((s) => [s.channel, s.outcome])).toEqual([
+    ['sms', 'failed'],
+    ['webhook', 'failed'],
+    ['email', 'sent'],
+  ]);
+  expect(st?.code?.step?.steps[1].reason).toMatch(/webhook channel failed: .*503.*\(3 tries\)/);
+}, 60_000);
+
 test('the voice step: text for speech, digit by digit, said twice, in the send locale, signed, same code as the SMS', async () => {
   const phone = '+33612880005';
   stack.sim.setBehaviour(phone, 'undeliverable');
@@ -240,7 +276,7 @@ test('a permanent refusal at submit: the send is accepted with smsRefused and th
   );
   const st = await stack.otp.status(phone);
   expect(st?.code?.step?.steps[0]).toMatchObject({ channel: 'sms', outcome: 'failed' });
-  expect(st?.code?.step?.steps[0].reason).toMatch(/^refused at submit: .*ESME_RINVDSTADR/);
+  expect(st?.code?.step?.steps[0].reason).toMatch(/^not submitted: .*ESME_RINVDSTADR/);
   const code = codeFrom(mail.raw);
   expect(await stack.otp.verify(phone, code)).toMatchObject({ valid: true });
 }, 60_000);
@@ -250,3 +286,24 @@ test('a permanent refusal at submit with no later destination still fails the se
   stack.sim.setBehaviour(phone, 'refuse');
   await expect(stack.otp.send(phone, { profile: 'chain-mail' })).rejects.toThrow(/dispatch failed/i);
 }, 60_000);
+
+// Last: it leaves the simulator dropping this number's connections, which costs the binds a reconnect.
+test('an SMS the SMSC never takes (the connection drops on every try): the send is accepted and the chain goes on', async () => {
+  const phone = '+33612880010';
+  const email = 'u10@bank.example';
+  stack.sim.setBehaviour(phone, 'drop');
+  const r = accepted(await stack.otp.send(phone, { profile: 'chain-mail', email }));
+  expect(r.smsRefused).toBeDefined();
+  await waitFor(
+    () => mailsTo(email),
+    (m) => m.length > 0,
+    'the email after the SMS was not submitted',
+    20_000,
+  );
+  const st = await stack.otp.status(phone);
+  expect(st?.code?.step?.steps.map((s) => [s.channel, s.outcome])).toEqual([
+    ['sms', 'failed'],
+    ['email', 'sent'],
+  ]);
+  expect(st?.code?.step?.steps[0].reason).toMatch(/^not submitted: /);
+}, 90_000);

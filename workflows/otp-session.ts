@@ -46,6 +46,7 @@ import {
   statusQuery,
   verifyUpdate,
   type DeliveryCallbackEvent,
+  type FallbackChannel,
   type OtpSessionEvent,
   type OtpSessionInput,
   type OtpSessionStatus,
@@ -55,7 +56,7 @@ import {
   type VerifyOtpResult,
   type VerifyOutcome,
 } from '../contract';
-import type { DispatchCodeResult, OtpActivities, SendCodeRefusal } from '../activities/types';
+import type { DispatchCodeResult, FallbackInput, OtpActivities, SendCodeRefusal } from '../activities/types';
 import { nextSendAtMs, recentSends } from '../policy/resend';
 import { aggregate, applyReceipt, finalSmsFailure, nextRetryAtMs, pendingFallbacks, retryable, unanswered } from './session/delivery';
 import { currentOutcome, moveReason, nextStepAtMs, nextStepIndex, startStep, stepsView } from './session/chain';
@@ -370,7 +371,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
           },
         },
         next,
-        // v7: a permanent refusal at submit goes on to the chain's next channel.
+        // v7: an SMS refused for good at submit, or not submitted on the last try, goes on to the chain's next channel.
         ...(atLeast(7) ? { continueOnRefusal: true } : {}),
       });
     } catch (err) {
@@ -439,7 +440,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     if (r.kind === 'sandbox') note('sent', `code #${seq} issued for a sandbox number (not dispatched), profile ${rules.profile}`);
     else if (r.kind === 'custom') note('sent', `code #${seq} issued for the custom channel (the caller delivers it), profile ${rules.profile}`);
     else if (r.kind === 'sms' && r.smsRefused !== undefined)
-      note('sent', `code #${seq} issued; the SMS was refused at submit (${r.smsRefused}), so the chain goes on, profile ${rules.profile}`);
+      note('sent', `code #${seq} issued; the SMS was not submitted (${r.smsRefused}), so the chain goes on, profile ${rules.profile}`);
     else if (r.kind === 'sms')
       note(
         'sent',
@@ -511,7 +512,7 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
                       channel: 'sms' as const,
                       startedAt: new Date(now).toISOString(),
                       outcome: 'failed' as const,
-                      reason: `refused at submit: ${r.smsRefused}`,
+                      reason: `not submitted: ${r.smsRefused}`,
                     }
                   : { channel: 'sms' as const, startedAt: new Date(now).toISOString(), outcome: 'pending' as const },
               ],
@@ -852,6 +853,22 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     }
   }
 
+  /** What a fallback send of this code needs: the same nonce (so the same code), its destination for `channel`, charged like a send. */
+  function fallbackInput(c: IssuedCode, resend: NonNullable<IssuedCode['resend']>, channel: FallbackChannel): FallbackInput {
+    return {
+      channel,
+      to: destinationOf(c.fallback, channel)!,
+      sessionWorkflowId: sessionId,
+      codeSeq: c.seq,
+      nonce: c.nonce,
+      keyId: c.keyId,
+      expiresAtMs: c.expiresAtMs,
+      render: resend.render,
+      tenant: input.tenant,
+      quota: resend.quota,
+    };
+  }
+
   /** v7: ends the chain's current step and sends the same code by the next one; a channel that keeps refusing fails its step, and the chain goes on. */
   async function moveOn(c: IssuedCode): Promise<void> {
     const next = nextStepIndex(c);
@@ -870,19 +887,10 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     });
     try {
       await deliverStep({
-        channel,
-        to: destinationOf(c.fallback, channel)!,
+        ...fallbackInput(c, c.resend, channel),
         ...(channel === 'voice' ? { phone: c.resend.phone } : {}),
         chainStep: true,
         templates: step.templates,
-        sessionWorkflowId: sessionId,
-        codeSeq: c.seq,
-        nonce: c.nonce,
-        keyId: c.keyId,
-        expiresAtMs: c.expiresAtMs,
-        render: c.resend.render,
-        tenant: input.tenant,
-        quota: c.resend.quota,
       });
       outcome.outcome = 'sent';
       report((m) => m.chainStep({ channel, outcome: 'sent' }));
@@ -901,21 +909,9 @@ export async function otpSession(input: OtpSessionInput): Promise<OtpSessionStat
     const channel = pendingFallbacks(c)[0];
     if (!channel || !c.resend || !c.fallback) return;
     c.escalatedTo.push(channel);
-    const to = destinationOf(c.fallback, channel)!;
     const why = c.delivery === 'failed' ? `SMS ${c.deliveryStat ?? 'failed'}` : `SMS not delivered after ${c.escalatedTo.length * c.escalateAfterSeconds} s`;
     try {
-      await deliverFallback({
-        channel,
-        to,
-        sessionWorkflowId: sessionId,
-        codeSeq: c.seq,
-        nonce: c.nonce,
-        keyId: c.keyId,
-        expiresAtMs: c.expiresAtMs,
-        render: c.resend.render,
-        tenant: input.tenant,
-        quota: c.resend.quota,
-      });
+      await deliverFallback(fallbackInput(c, c.resend, channel));
       note('escalated', `code #${c.seq} (same code) sent by ${channel}: ${why}`);
     } catch (err) {
       note('escalated', `code #${c.seq} ${channel} failed: ${failure(err).message}`);
