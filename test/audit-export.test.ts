@@ -10,6 +10,7 @@ import { OtpClient, otpDataConverter } from '../client';
 import { exportAudit, temporalAuditSource } from '../audit/export';
 import { CSV_COLUMNS, type AuditLine } from '../audit/lines';
 import { accepted, codeFrom, startStack, temporalAddress, type TestStack } from './helpers/stack';
+import { waitFor } from './helpers/wait';
 
 const PHONE = '+33612347001';
 const DIGITS = PHONE.slice(1);
@@ -41,34 +42,39 @@ function parseCsv(text: string): string[][] {
 }
 
 async function waitDelivered(seq: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const s = await stack.otp.status(PHONE);
-    if (s?.code?.seq === seq && s.code.delivery === 'delivered') return;
-    if (Date.now() > deadline) throw new Error(`code #${seq} not delivered: ${JSON.stringify(s?.code)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(
+    async () => (await stack.otp.status(PHONE))?.code,
+    (code) => code?.seq === seq && code.delivery === 'delivered',
+    `code #${seq} delivered`,
+    10_000,
+  );
 }
 
 /** The export, retried while visibility catches up with the session. */
 async function exportLines(options: { format?: 'jsonl' | 'csv'; idKey?: string } = {}): Promise<string> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    let out = '';
-    const summary = await exportAudit({
-      source: temporalAuditSource(stack.otp.temporal),
-      payloadKeys: stack.config.keys.payload,
-      tenant,
-      fromMs,
-      toMs: Date.now() + 60_000,
-      format: options.format ?? 'jsonl',
-      idKey: options.idKey,
-      write: (s) => void (out += s),
-    });
-    expect(summary.skipped).toBe(0);
-    if (summary.lines >= 2 || Date.now() > deadline) return out;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  let out = '';
+  await waitFor(
+    async () => {
+      out = '';
+      const summary = await exportAudit({
+        source: temporalAuditSource(stack.otp.temporal),
+        payloadKeys: stack.config.keys.payload,
+        tenant,
+        fromMs,
+        toMs: Date.now() + 60_000,
+        format: options.format ?? 'jsonl',
+        idKey: options.idKey,
+        write: (s) => void (out += s),
+      });
+      expect(summary.skipped).toBe(0);
+      return summary.lines;
+    },
+    (lines) => lines >= 2,
+    'the export to hold the session',
+    10_000,
+    200,
+  );
+  return out;
 }
 
 function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {

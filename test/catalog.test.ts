@@ -5,6 +5,7 @@
  */
 import { CATALOG_WORKFLOW_ID_PREFIX, OtpClient, OtpRequestError, type OtpCatalog } from '../client';
 import { startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
+import { waitFor } from './helpers/wait';
 
 const HOOK = 'https://hooks.example.com/otp-delivery?token=s3cret';
 let stack: TestStack;
@@ -82,13 +83,18 @@ test('the catalog lists every profile the workers know, with its locales, defaul
 test('each call is its own short workflow under a catalog id, finished once answered', async () => {
   await stack.otp.catalog();
   // Visibility trails completion a little: look again for up to 3 s.
-  let runs: { id: string; status: string }[] = [];
-  for (const deadline = Date.now() + 3000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
-    runs = [];
-    for await (const wf of stack.otp.temporal.workflow.list({ query: `TaskQueue = '${stack.config.temporal.taskQueue}' AND WorkflowType = 'otpCatalog'` }))
-      runs.push({ id: wf.workflowId, status: wf.status.name });
-    if (runs.length >= 2 && runs.every((r) => r.status === 'COMPLETED')) break;
-  }
+  const runs = await waitFor(
+    async () => {
+      const found: { id: string; status: string }[] = [];
+      for await (const wf of stack.otp.temporal.workflow.list({ query: `TaskQueue = '${stack.config.temporal.taskQueue}' AND WorkflowType = 'otpCatalog'` }))
+        found.push({ id: wf.workflowId, status: wf.status.name });
+      return found;
+    },
+    (found) => found.length >= 2 && found.every((r) => r.status === 'COMPLETED'),
+    'visibility to list the finished catalog runs',
+    3000,
+    100,
+  );
   expect(runs.length).toBeGreaterThanOrEqual(2);
   for (const r of runs) {
     expect(r.status).toBe('COMPLETED');

@@ -4,7 +4,7 @@
  * SMSC simulator and its SMTP mailbox.
  */
 import { accepted, codeFrom, startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
-import { waitFor } from './helpers/wait';
+import { settleFor, waitFor } from './helpers/wait';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -61,8 +61,7 @@ test('a profile with escalateOnStats [] keeps the SMS retries first: no email at
     (st) => st?.code?.delivery === 'failed',
     'the UNDELIV receipt',
   );
-  // Give an at-once escalation ample time to show; none comes.
-  await new Promise((r) => setTimeout(r, 3000));
+  await settleFor(3000, 'negative check: give an at-once escalation ample time to show; none comes');
   expect(stack.sim.mailTo(email)).toHaveLength(0);
   expect((await stack.otp.status(phone))?.code?.escalatedTo).toEqual([]);
 }, 60_000);
@@ -76,6 +75,6 @@ test('a delivered SMS never escalates', async () => {
     (st) => st?.code?.delivery === 'delivered',
     'the DELIVRD receipt',
   );
-  await new Promise((r) => setTimeout(r, 1000));
+  await settleFor(1000, 'negative check: give a wrong escalation after the receipt time to show');
   expect(stack.sim.mailTo(email)).toHaveLength(0);
 }, 60_000);

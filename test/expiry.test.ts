@@ -5,6 +5,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { OtpClient } from '../client';
 import { accepted, codeFrom, startTimeSkippingStack, type TestStack } from './helpers/stack';
+import { waitFor } from './helpers/wait';
 
 let env: TestWorkflowEnvironment;
 let sim: TestStack['sim'];
@@ -27,11 +28,13 @@ afterAll(async () => {
  * ("invalid history builder state for action"; sdk-java#3088).
  */
 async function delivered(phone: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if ((await otp.status(phone))?.code?.delivery === 'delivered') return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error('the receipt never arrived');
+  await waitFor(
+    async () => (await otp.status(phone))?.code?.delivery,
+    (delivery) => delivery === 'delivered',
+    'the receipt',
+    5000,
+    20,
+  );
 }
 
 test('a code stops verifying once its TTL has passed', async () => {

@@ -58,7 +58,15 @@ test('codes and phone numbers never appear in any fetched history', async () => 
   const lockedCode = codeFrom((await stack.waitForSms(lockedPhone))[0].text);
   await stack.otp.verify(lockedPhone, lockedCode === '999999' ? '888888' : '999999');
   expect((await stack.otp.verify(lockedPhone, lockedCode)).outcome).toBe('locked');
-  await new Promise((r) => setTimeout(r, 300)); // let receipts land so the mailboxes have full histories
+  // Every SMS the SMSC took has its receipt recorded by its session (through its mailbox): the mailboxes have full histories.
+  for (const p of [verifiedPhone, failedPhone, lockedPhone, callerPhone]) {
+    const submitted = stack.sim.submits.filter((x) => x.to === p && x.status === 0).length;
+    await waitFor(
+      async () => (await stack.otp.status(p))?.events.filter((e) => e.type === 'receipt').length ?? 0,
+      (receipts) => receipts >= submitted,
+      `${submitted} receipts recorded`,
+    );
+  }
 
   const phones = [verifiedPhone, failedPhone, lockedPhone, callerPhone, throttledPhone];
   const sessions = phones.map((p) => stack.otp.sessionId(p));

@@ -22,6 +22,7 @@ import { maskPhone, normalizePhone, parseSealPublicKey, sealCode } from '../cont
 import { SendOtp } from '../nodes/SendOtp/SendOtp.node';
 import { VerifyOtp } from '../nodes/VerifyOtp/VerifyOtp.node';
 import { accepted, codeFrom, startStack, type TestStack } from './helpers/stack';
+import { settleFor } from './helpers/wait';
 
 type Surface = 'client' | 'cli' | 'raw' | 'n8n';
 
@@ -571,8 +572,7 @@ beforeAll(async () => {
       run,
     ),
   ]);
-  // A task failure or a late SMS shows up after the call: give the worker a moment.
-  await new Promise((r) => setTimeout(r, 1500));
+  await settleFor(1500, 'negative check: a task failure or a late SMS shows up after the call; give it time to show');
   await pool(rows, 8, async (r) => void results.set(r, await inspect(r, observed.get(r)!)));
 }, 180_000);
 

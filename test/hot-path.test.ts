@@ -6,7 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation } from '@temporalio/client';
-import { OTP_SESSION_WORKFLOW, sendUpdate, type SendOtpResult } from '../client';
+import { OTP_SESSION_WORKFLOW, sendUpdate, velocityShardId, velocitySnapshotQuery, type SendOtpResult } from '../client';
+import { shardOf } from '../policy/velocity';
 import { SESSION_EVENT_BUDGET, accepted, codeFrom, startStack, type TestStack } from './helpers/stack';
 import { waitFor } from './helpers/wait';
 
@@ -41,8 +42,15 @@ test(`send + receipt + verify costs at most ${SESSION_EVENT_BUDGET} history even
     const [sms] = await s.waitForSms(p);
     expect(await s.otp.verify(p, codeFrom(sms.text))).toMatchObject({ valid: true });
   }
-  // Let the velocity report of these sends land, then count everything on the task queue.
-  await new Promise((r) => setTimeout(r, 1500));
+  // The velocity report of these sends lands (every send counts under the tenant-rate key), then everything on the task queue is counted.
+  const shard = s.otp.temporal.workflow.getHandle(velocityShardId(s.config.tenant, shardOf('tenant', s.config.velocity.shards)));
+  await waitFor(
+    () => shard.query(velocitySnapshotQuery, ['tenant']).catch(() => undefined),
+    (snapshot) => snapshot?.counts.tenant === phones.length,
+    'the velocity report of the sends',
+    20_000,
+    200,
+  );
   const ids = new Set(phones.map((p) => s.otp.sessionId(p)));
   const all = await waitFor(
     () => workflowsOf(s),

@@ -5,6 +5,7 @@
  */
 import { OtpClient, type CustomSendResult } from '../client';
 import { accepted, codeFrom, startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
+import { settleFor, waitFor } from './helpers/wait';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -23,8 +24,6 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe('idempotency', () => {
   test('the same key returns the same session and result, with no new SMS and no new code', async () => {
     const phone = '+33612350001';
@@ -32,7 +31,7 @@ describe('idempotency', () => {
     const b = await stack.otp.send(phone, { idempotencyKey: 'req-1' });
     expect(b).toEqual(a);
     await stack.waitForSms(phone);
-    await wait(200);
+    await settleFor(200, 'negative check: give a second SMS time to show');
     expect(stack.sim.messages(phone)).toHaveLength(1);
     expect((await stack.otp.status(phone))?.code?.seq).toBe(1);
   });
@@ -42,7 +41,7 @@ describe('idempotency', () => {
     const clicks = await Promise.all([stack.otp.send(phone), stack.otp.send(phone), stack.otp.send(phone)]);
     const sent = clicks.map(accepted);
     expect(new Set(sent.map((s) => s.codeSeq))).toEqual(new Set([1]));
-    await wait(300);
+    await settleFor(300, 'negative check: give a second SMS time to show');
     expect(stack.sim.messages(phone)).toHaveLength(1);
   });
 });
@@ -52,12 +51,12 @@ describe('resend rules', () => {
     const phone = '+33612350003';
     const first = accepted(await stack.otp.send(phone)); // login preset: 30 s cooldown
     expect(await stack.otp.send(phone)).toEqual(first); // within 2 s: the same click twice
-    await new Promise((r) => setTimeout(r, 2100));
+    await settleFor(2100, 'the rule under test: past the 2 s same-click window');
     const again = await stack.otp.send(phone);
     expect(again).toMatchObject({ status: 'rate_limited', reason: 'resend_cooldown' });
     expect(again.status === 'rate_limited' && again.retryAfterSeconds).toBeGreaterThanOrEqual(27);
     expect(again.status === 'rate_limited' && Date.parse(again.retryAt!)).toBeGreaterThan(Date.now() + 24_000);
-    await wait(200);
+    await settleFor(200, 'negative check: give an SMS for the refused resend time to show');
     expect(stack.sim.messages(phone)).toHaveLength(1);
     const status = await stack.otp.status(phone);
     expect(status?.events.some((e) => e.type === 'refused' && e.detail.includes('resend_cooldown'))).toBe(true);
@@ -91,7 +90,7 @@ describe('resend rules', () => {
     const old2 = codeFrom((await stack.waitForSms(phone2, 1))[0].text);
     await stack.otp.send(phone2, { profile: 'fast-grace1' });
     const new2 = codeFrom((await stack.waitForSms(phone2, 2))[1].text);
-    await wait(1500);
+    await settleFor(1500, 'the rule under test: past the 1 s grace window');
     expect(await stack.otp.verify(phone2, old2)).toMatchObject({ valid: false, outcome: 'invalid_code' });
     expect(await stack.otp.verify(phone2, new2)).toMatchObject({ valid: true, outcome: 'verified' });
   });
@@ -100,10 +99,13 @@ describe('resend rules', () => {
     const phone = '+33612350007';
     stack.sim.setBehaviour(phone, 'undeliverable');
     const first = accepted(await stack.otp.send(phone, { profile: 'fast' }));
-    for (let i = 0; (await stack.otp.status(phone))?.code?.delivery !== 'failed'; i++) {
-      if (i > 100) throw new Error('the failure receipt never arrived');
-      await wait(20);
-    }
+    await waitFor(
+      async () => (await stack.otp.status(phone))?.code?.delivery,
+      (delivery) => delivery === 'failed',
+      'the failure receipt',
+      5000,
+      20,
+    );
     stack.sim.setBehaviour(phone, 'deliver');
     const again = accepted(await stack.otp.send(phone, { profile: 'fast' }));
     expect(again).toMatchObject({ sameCode: true, codeSeq: first.codeSeq, expiresAt: first.expiresAt });
@@ -166,7 +168,7 @@ describe('cancel, custom channel, verify by session', () => {
     const sent = result as CustomSendResult;
     expect(sent).toMatchObject({ channel: 'custom', segments: 0 });
     expect(sent.code).toMatch(/^\d{8}$/);
-    await new Promise((r) => setTimeout(r, 200));
+    await settleFor(200, 'negative check: give a wrong SMS time to show');
     expect(stack.sim.submits.filter((x) => x.to === phone)).toHaveLength(0);
     expect(await stack.otp.verifySession(sent.sessionId, sent.code)).toMatchObject({ valid: true, outcome: 'verified' });
   });

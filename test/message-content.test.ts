@@ -5,6 +5,7 @@
  */
 import { OtpRequestError } from '../client';
 import { accepted, codeFrom, startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
+import { settleFor } from './helpers/wait';
 
 let stack: TestStack;
 let n = 0;
@@ -66,7 +67,7 @@ test('a locale the profile has no template for is an invalid request naming it, 
   await expect(stack.otp.send(to, { profile: 'transaction', context: 'Pay €5 to Bob', locale: 'ru-RU' })).rejects.toThrow(
     'unknown locale "ru-RU" for profile "transaction" (known: en, fr)',
   );
-  await new Promise((r) => setTimeout(r, 200));
+  await settleFor(200, 'negative check: give a wrong SMS time to show');
   expect(stack.sim.messages(to)).toHaveLength(0);
 });
 
@@ -122,7 +123,7 @@ test('a rendered message over the segment budget is refused and nothing is sent'
   await expect(stack.otp.send(to, { profile: 'tight', context: `Confirm ${'a very long description '.repeat(5)}` })).rejects.toThrow(
     /needs 2 GSM7 segments, over the budget of 1/,
   );
-  await new Promise((r) => setTimeout(r, 150));
+  await settleFor(150, 'negative check: give a wrong SMS time to show');
   expect(stack.sim.messages(to)).toHaveLength(0);
 });
 

@@ -7,7 +7,7 @@ import { MO_WORKFLOW, WEBHOOK_EVENT_ID_HEADER, WEBHOOK_SIGNATURE_HEADER, WEBHOOK
 import { optOutWorkflowId, verifyWebhookSignature } from '../contract/keys';
 import { expectAbsent, rawHistory } from './helpers/history';
 import { startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
-import { until } from './helpers/wait';
+import { settleFor, until } from './helpers/wait';
 import { startHttpReceiver, type HttpReceiver, type ReceivedRequest } from './helpers/http-receiver';
 
 let stack: TestStack;
@@ -93,7 +93,7 @@ test('STOP refuses the next send as blocked/opted_out with no SMS; START lets se
 
   const refused = await stack.otp.send(phone, { profile: 'fast' });
   expect(refused).toMatchObject({ status: 'blocked', reason: 'opted_out' });
-  await new Promise((r) => setTimeout(r, 300));
+  await settleFor(300, 'negative check: give an SMS for the refused send time to show');
   expect(stack.sim.messages(phone)).toHaveLength(1);
 
   // A profile that does not respect STOP still sends (markets where codes are exempt).
@@ -141,8 +141,7 @@ test('a STOP after a send stops its staggered retry', async () => {
     'the opt-out',
     10000,
   );
-  // The retry was due 5 s after the first submit.
-  await new Promise((r) => setTimeout(r, 6500));
+  await settleFor(6500, 'negative check: past the retry, due 5 s after the first submit; none comes');
   expect(stack.sim.messages(phone)).toHaveLength(1);
 }, 20000);
 
@@ -155,7 +154,7 @@ test('with the webhook down, the MO is delivered once it comes back', async () =
     'a refused POST',
     10000,
   );
-  await new Promise((r) => setTimeout(r, 1500));
+  await settleFor(1500, 'negative check: while the webhook is down, give an accepted POST time to show');
   expect(accepted().some((e) => e.from === phone)).toBe(false);
   up = true;
   const event = await until(() => accepted().find((e) => e.from === phone), 'the retried MO POST', 15000);

@@ -5,6 +5,7 @@
  */
 import { OtpClient } from '../client';
 import { accepted, codeFrom, startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
+import { settleFor } from './helpers/wait';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -29,7 +30,7 @@ afterAll(async () => {
 });
 
 const nothingSentTo = async (phone: string) => {
-  await new Promise((r) => setTimeout(r, 150));
+  await settleFor(150, 'negative check: give a wrong SMS time to show');
   expect(stack.sim.messages(phone)).toHaveLength(0);
 };
 

@@ -10,6 +10,7 @@ import Long from 'long';
 import { temporal } from '@temporalio/proto';
 import { OTP_SEARCH_ATTRIBUTES } from '../contract';
 import { accepted, codeFrom, startStack, type TestStack } from './helpers/stack';
+import { settleFor, waitFor } from './helpers/wait';
 import { DEFAULT_MAX_SEND_WAIT_MS } from '../activities/admission';
 
 const { EventType } = temporal.api.enums.v1;
@@ -25,7 +26,12 @@ afterAll(async () => {
 /** Sends a code and waits for its receipt; returns the session id and the code from the one SMS. */
 async function deliveredSession(phone: string): Promise<{ id: string; code: string }> {
   accepted(await stack.otp.send(phone));
-  for (let i = 0; i < 200 && (await stack.otp.status(phone))?.code?.delivery !== 'delivered'; i++) await new Promise((r) => setTimeout(r, 50));
+  await waitFor(
+    async () => (await stack.otp.status(phone))?.code?.delivery,
+    (delivery) => delivery === 'delivered',
+    'the DELIVRD receipt',
+    10_000,
+  );
   const [sms] = await stack.waitForSms(phone);
   return { id: stack.otp.sessionId(phone), code: codeFrom(sms.text) };
 }
@@ -46,12 +52,17 @@ async function reset(id: string, pick: (completedTaskEventIds: number[], events:
   const newRunId = res.runId ?? '';
   // The new run has run on once a workflow task completes after the reset point (its WorkflowTaskFailed).
   const handleNew = stack.otp.temporal.workflow.getHandle(id, newRunId);
-  for (let i = 0; i < 100; i++) {
-    const now = (await handleNew.fetchHistory()).events ?? [];
-    const resetAt = Number(now.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)?.eventId ?? Infinity);
-    if (now.some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED && Number(e.eventId) > resetAt)) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor(
+    async () => {
+      const now = (await handleNew.fetchHistory()).events ?? [];
+      const resetAt = Number(now.find((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED)?.eventId ?? Infinity);
+      return now.some((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED && Number(e.eventId) > resetAt);
+    },
+    (ranOn) => ranOn,
+    'the new run to complete a workflow task after the reset point',
+    10_000,
+    100,
+  );
   return newRunId;
 }
 
@@ -59,7 +70,7 @@ test('reset to the last workflow task (the Web UI default for a stuck session): 
   const phone = '+33612840001';
   const { id, code } = await deliveredSession(phone);
   const runId = await reset(id, (completed) => completed[completed.length - 1]);
-  await new Promise((r) => setTimeout(r, 1500));
+  await settleFor(1500, 'negative check: give a second SMS from the new run time to show');
   expect(stack.sim.messages(phone)).toHaveLength(1);
   const d = await stack.otp.temporal.workflow.getHandle(id).describe();
   expect(d.runId).toBe(runId);
@@ -72,15 +83,14 @@ test('reset to the last workflow task (the Web UI default for a stuck session): 
 test('reset to before the send (the first workflow task): the re-applied send is refused as request_too_old, so no second SMS', async () => {
   const phone = '+33612840002';
   const { id } = await deliveredSession(phone);
-  // Past OTP_MAX_SEND_WAIT_MS (1.5 s): what makes a re-run send refuse itself.
-  await new Promise((r) => setTimeout(r, 2000));
+  await settleFor(2000, 'the rule under test: past OTP_MAX_SEND_WAIT_MS (1.5 s), what makes a re-run send refuse itself');
   await reset(id, (completed, events) => {
     const marker = events.find((e) => e.eventType === EventType.EVENT_TYPE_MARKER_RECORDED);
     const before = completed.filter((n) => n < Number(marker?.eventId));
     expect(before.length).toBeGreaterThan(0);
     return before[0];
   });
-  await new Promise((r) => setTimeout(r, 1500));
+  await settleFor(1500, 'negative check: give a second SMS from the re-applied send time to show');
   expect(stack.sim.messages(phone)).toHaveLength(1);
   const st = await stack.otp.status(phone);
   expect(st?.code).toBeUndefined();

@@ -8,6 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { OtpClient, WebhookChannelMessage } from '../client';
 import { accepted, codeFrom, startTimeSkippingStack, TEST_PROFILES, type TestStack } from './helpers/stack';
 import { startHttpReceiver } from './helpers/http-receiver';
+import { settleFor } from './helpers/wait';
 
 let env: TestWorkflowEnvironment;
 let sim: TestStack['sim'];
@@ -48,8 +49,12 @@ afterAll(async () => {
   await webhook?.close();
 });
 
-/** Lets real time pass so receipts (sent in real time by the simulator) are recorded before time skips. */
-const settle = () => new Promise((r) => setTimeout(r, 300));
+/**
+ * Lets real time pass so the work of the last step (the submit, the simulator's receipt, the timers the workflow
+ * task starts) is done before time skips: the time-skipping clock only moves in env.sleep, and no one condition
+ * says every such step has finished (some steps, e.g. no_receipt, leave nothing to wait for).
+ */
+const settle = () => settleFor(300, 'real-time work of the last step is done before time skips');
 
 async function events(phone: string) {
   return (await otp.status(phone))?.events ?? [];

@@ -6,6 +6,7 @@
 import { temporal } from '@temporalio/proto';
 import { OTP_SEARCH_ATTRIBUTES, OTP_SEARCH_ATTRIBUTE_KEYS, type OtpSearchStatus } from '../contract';
 import { accepted, codeFrom, startStack, type TestStack } from './helpers/stack';
+import { waitFor } from './helpers/wait';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -17,22 +18,21 @@ afterAll(async () => {
 
 /** Session ids the visibility query returns, polled until `expected` shows up (visibility lags a little). */
 async function listUntil(query: string, expected: string[], timeoutMs = 15_000): Promise<string[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ids: string[] = [];
-    for await (const wf of stack.otp.temporal.workflow.list({ query })) ids.push(wf.workflowId);
-    if (expected.every((id) => ids.includes(id)) && ids.length === expected.length) return ids.sort();
-    if (Date.now() > deadline) return ids.sort();
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  return waitFor(
+    async () => {
+      const ids: string[] = [];
+      for await (const wf of stack.otp.temporal.workflow.list({ query })) ids.push(wf.workflowId);
+      return ids.sort();
+    },
+    (ids) => expected.every((id) => ids.includes(id)) && ids.length === expected.length,
+    `visibility to list ${query}`,
+    timeoutMs,
+    200,
+  );
 }
 
 async function waitForStatus(phone: string, ok: (delivery: string | undefined) => boolean): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (ok((await stack.otp.status(phone))?.code?.delivery)) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`delivery of ${phone} never settled`);
+  await waitFor(async () => (await stack.otp.status(phone))?.code?.delivery, ok, 'the delivery to settle', 10_000);
 }
 
 test('sessions are listed by status, tenant and country with a visibility query; no value holds the number or the code', async () => {

@@ -19,6 +19,7 @@ import {
 import { parseSealPublicKey, sealCode } from '../contract/keys';
 import { accepted, codeFrom, startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
 import { startHttpReceiver } from './helpers/http-receiver';
+import { settleFor, waitFor } from './helpers/wait';
 
 let stack: TestStack;
 let hook: { url: string; bodies: string[]; close: () => Promise<void> };
@@ -82,7 +83,7 @@ describe('2. fallback destinations come from the operator', () => {
     const victim = phone();
     await expect(stack.otp.send(victim, { email: 'attacker@evil.example' })).rejects.toThrow(/does not send codes to an email the caller names/);
     await expect(stack.otp.send(victim, { webhookUrl: 'https://evil.example/hook' })).rejects.toThrow(/does not send codes to a webhookUrl the caller names/);
-    await new Promise((r) => setTimeout(r, 200));
+    await settleFor(200, 'negative check: give a wrong SMS or mail time to show');
     expect(stack.sim.messages(victim)).toHaveLength(0);
     expect(stack.sim.mailTo('attacker@evil.example')).toHaveLength(0);
   });
@@ -93,8 +94,12 @@ describe('2. fallback destinations come from the operator', () => {
     const to = phone();
     stack.sim.setBehaviour(to, 'rejected');
     accepted(await stack.otp.send(to, { profile: 'operator' }));
-    const deadline = Date.now() + 5000;
-    while (hook.bodies.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(
+      () => hook.bodies.length,
+      (posts) => posts > 0,
+      'the operator webhook POST',
+      5000,
+    );
     const body = JSON.parse(hook.bodies[0]) as { channel: string; code: string };
     expect(body.channel).toBe('webhook');
     expect(await stack.otp.verify(to, body.code)).toMatchObject({ valid: true });
@@ -149,7 +154,7 @@ describe('5 and 6. the session trusts only the workers and the payload keys', ()
     ).rejects.toMatchObject({
       cause: { type: 'InvalidRequest', message: expect.stringMatching(/phone does not belong to this session/) },
     });
-    await new Promise((r) => setTimeout(r, 200));
+    await settleFor(200, 'negative check: give an SMS to the attacker time to show');
     expect(stack.sim.messages(attacker)).toHaveLength(0);
     // The caller's maskedPhone is not echoed: a checked send shows the worker's.
     const ok = accepted(await stack.otp.send(victim));
@@ -191,7 +196,7 @@ describe('7. idempotency and pumping', () => {
       status: 'rate_limited',
       reason: 'resend_cooldown',
     });
-    await new Promise((r) => setTimeout(r, 2100));
+    await settleFor(2100, 'the rule under test: past the 2 s cooldown of "short" (retryAfterSeconds)');
     expect(await stack.otp.send(to, { profile: 'short', locale: 'fr', idempotencyKey: 'second' })).toMatchObject({ status: 'sent', codeSeq: 2 });
   });
 
@@ -205,12 +210,13 @@ describe('7. idempotency and pumping', () => {
     // A tenant of its own: its one send a minute is this test's.
     const tenant = 'pumping';
     accepted(await stack.otp.send(to, { profile: 'tight', tenant }));
-    const deadline = Date.now() + 12_000;
-    let events: OtpSessionStatus['events'] = [];
-    while (Date.now() < deadline && !events.some((e) => e.type === 'retry')) {
-      await new Promise((r) => setTimeout(r, 250));
-      events = (await stack.otp.status(to, { tenant }))!.events;
-    }
+    const events = await waitFor(
+      async () => (await stack.otp.status(to, { tenant }))?.events ?? [],
+      (found) => found.some((e) => e.type === 'retry'),
+      'the staggered retry',
+      12_000,
+      250,
+    );
     expect(events.find((e) => e.type === 'retry')?.detail).toMatch(/not sent: tenant_rate/);
     expect(stack.sim.messages(to)).toHaveLength(1);
   }, 30_000);
@@ -336,7 +342,7 @@ describe('review findings (attacks that held against the first fix)', () => {
       ],
     });
     await expect(handle.result()).rejects.toThrow();
-    await new Promise((r) => setTimeout(r, 300));
+    await settleFor(300, 'negative check: give an SMS to the attacker time to show');
     expect(stack.sim.messages(attacker)).toHaveLength(0);
   });
 
@@ -375,14 +381,18 @@ describe('review findings (attacks that held against the first fix)', () => {
     });
     // The signature check refuses it on every run, cron or not: the first run that executes fails at once.
     const firstRun = stack.otp.temporal.workflow.getHandle(handle.workflowId, handle.firstExecutionRunId);
-    const deadline = Date.now() + 20_000;
     let failed = false;
-    while (!failed && Date.now() < deadline) {
-      const events = (await firstRun.fetchHistory()).events ?? [];
-      failed = events.some((e) => e.workflowExecutionFailedEventAttributes);
-      if (!failed) await new Promise((r) => setTimeout(r, 500));
+    try {
+      failed = await waitFor(
+        async () => ((await firstRun.fetchHistory()).events ?? []).some((e) => e.workflowExecutionFailedEventAttributes),
+        (done) => done,
+        'the first run to fail',
+        20_000,
+        500,
+      );
+    } finally {
+      await handle.terminate().catch(() => undefined);
     }
-    await handle.terminate().catch(() => undefined);
     expect(failed).toBe(true);
     expect(stack.sim.messages(attacker)).toHaveLength(0);
     expect(stack.sim.mailTo('attacker@evil.example')).toHaveLength(0);

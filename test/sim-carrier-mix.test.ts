@@ -7,6 +7,7 @@
 import type { ParsedReceipt } from '../smpp/receipt';
 import { parseCarrierMix } from '../sim/carrier-mix';
 import { SEND, smppKit, until } from './helpers/smpp';
+import { settleFor } from './helpers/wait';
 
 const kit = smppKit();
 
@@ -32,7 +33,7 @@ test('silent=1: the submit is accepted, the handset never gets it, no receipt co
   sim.setBehaviour('+33613000002', 'deliver');
   const control = await route.submitText('+33613000002', 'Acme: code 654321', SEND);
   await until(() => receipts.find((r) => r.messageId === control.messageIds[0]), 'the control receipt');
-  await new Promise((r) => setTimeout(r, 200));
+  await settleFor(200, 'negative check: give a receipt for the silent message time to show');
   expect(sim.messages(to)).toEqual([]);
   expect(receipts.filter((r) => r.messageId === sent.messageIds[0])).toEqual([]);
   expect(sim.receiptsSent.filter((r) => r.to === to)).toEqual([]);

@@ -5,6 +5,7 @@
 import type { ParsedReceipt } from '../smpp/receipt';
 import { SMPP_STATUS } from '../smpp/errors';
 import { SEND, smppKit, until } from './helpers/smpp';
+import { settleFor } from './helpers/wait';
 
 const kit = smppKit();
 
@@ -33,7 +34,7 @@ test('throttle and generic_nack windows answer every submit, then end', async ()
   expect((await fault(sim.inboxUrl, { kind: 'nack', ms: 200 })).status).toBe(200);
   await route.submitText('+33611000002', 'Acme: code 222222', SEND).catch(() => undefined);
   expect(sim.submits.filter((s) => s.to === '+33611000002').map((s) => s.status)).toContain(-2);
-  await new Promise((r) => setTimeout(r, 250));
+  await settleFor(250, 'the rule under test: past the 200 ms nack window');
   await route.ready(5000);
   const after = await route.submitText('+33611000003', 'Acme: code 333333', SEND);
   expect(after.messageIds).toHaveLength(1);

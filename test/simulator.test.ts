@@ -7,6 +7,7 @@ import { SmppBind } from '../smpp/bind';
 import { SmscRoute } from '../smpp/smsc';
 import type { ParsedReceipt } from '../smpp/receipt';
 import { SmscSimulator } from '../sim/smsc-simulator';
+import { settleFor, until } from './helpers/wait';
 
 const quietLog = { info: () => undefined, warn: () => undefined };
 const SEND = { senderId: 'Acme', validitySeconds: 300 };
@@ -32,14 +33,8 @@ afterAll(async () => {
   await sim?.stop();
 });
 
-async function receiptFor(id: string, timeoutMs = 2000): Promise<ParsedReceipt> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = receipts.find((x) => x.messageId === id);
-    if (r) return r;
-    if (Date.now() > deadline) throw new Error(`no receipt for ${id}`);
-    await new Promise((res) => setTimeout(res, 10));
-  }
+function receiptFor(id: string, timeoutMs = 2000): Promise<ParsedReceipt> {
+  return until(() => receipts.find((x) => x.messageId === id), `the receipt for ${id}`, timeoutMs);
 }
 
 test('a bind with the wrong password is refused', async () => {
@@ -91,7 +86,7 @@ test('no_receipt: the handset gets it, no receipt ever comes', async () => {
   sim.setBehaviour('+33644444444', 'no_receipt');
   const sent = await smsc.submitText('+33644444444', 'quiet', SEND);
   expect(sim.messages('+33644444444')).toHaveLength(1);
-  await new Promise((r) => setTimeout(r, 200));
+  await settleFor(200, 'negative check: give a receipt time to show');
   expect(receipts.find((r) => r.messageId === sent.messageIds[0])).toBeUndefined();
 });
 

@@ -12,6 +12,7 @@ import { connectOtpClient } from '../client';
 import { loadConfig } from '../config/config';
 import { freePort } from '../dev/temporal-server';
 import { temporalAddress } from './helpers/stack';
+import { settleFor, waitFor } from './helpers/wait';
 import { METRICS, SDK_METRIC_PREFIX } from '../lib/metric-names';
 import { parseExposition, sumOf } from '../lib/prom-text';
 
@@ -54,11 +55,13 @@ test('starts simulator, worker and codec server; an OTP goes through; SIGINT sto
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   try {
-    const deadline = Date.now() + 30_000;
-    while (!/worker: polling task queue/.test(output)) {
-      if (Date.now() > deadline) throw new Error(`stack did not come up:\n${output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(
+      () => output,
+      (logs) => /worker: polling task queue/.test(logs),
+      'the stack to come up',
+      30_000,
+      100,
+    );
     expect(output).toContain('OTP stack is up');
     expect(output).toContain(`(external, from TEMPORAL_ADDRESS)`);
     expect(output).toContain(`http://localhost:${codecPort}`);
@@ -74,7 +77,7 @@ test('starts simulator, worker and codec server; an OTP goes through; SIGINT sto
       const code = /code is (\d{6})/.exec(inbox[0].text)![1];
       expect((await otp.verify('+33612398765', code === '000000' ? '111111' : '000000')).outcome).toBe('invalid_code');
       expect((await otp.verify('+33612398765', code)).outcome).toBe('verified');
-      await new Promise((r) => setTimeout(r, 300));
+      await settleFor(300, 'negative check: the logs of the verifies reach the pipe before they are searched for secrets');
       // Logs of the whole stack: the worker's SDK and SMPP logs, the simulator's and the launcher's.
       expect(output).toContain('code dispatched');
       expect(output).not.toContain('612398765');

@@ -8,6 +8,7 @@ import { OPT_OUT_WORKFLOW, optOutSignal } from '../contract';
 import { optOutWorkflowId } from '../contract/keys';
 import { startStack, type TestStack } from './helpers/stack';
 import { until } from './helpers/smpp';
+import { settleFor } from './helpers/wait';
 
 const SYNC_MS = 200;
 let stack: TestStack;
@@ -60,7 +61,7 @@ test('a copy that has stopped reading answers nothing past 5 s, and the send ask
   const { suppression } = stack.worker;
   suppression.close();
   try {
-    await new Promise((r) => setTimeout(r, 5200));
+    await settleFor(5200, 'the rule under test: past the 5 s a copy that stopped reading may still answer');
     const before = suppression.stats().unanswered;
     await elsewhere(phone, true);
     // No read since the STOP: only a describe can know, and it does.

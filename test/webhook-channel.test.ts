@@ -9,6 +9,7 @@ import { AesGcmPayloadCodec } from '../codec/payload-codec';
 import { collectPayloads, expectAbsent, rawHistory } from './helpers/history';
 import { accepted, startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
 import { startHttpReceiver, type ReceivedRequest } from './helpers/http-receiver';
+import { settleFor } from './helpers/wait';
 
 const CALLBACK_KEY = 'webhook-delivery-key-0123456789';
 let stack: TestStack;
@@ -114,7 +115,7 @@ test('a profile without deliveryWebhookUrl refuses channel "webhook", naming the
   const err = await stack.otp.send(to, { profile: 'fast', channel: 'webhook' }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(OtpRequestError);
   expect(err).toMatchObject({ type: 'InvalidRequest', message: 'profile "fast" has no deliveryWebhookUrl: channel "webhook" needs one in the profile' });
-  await new Promise((r) => setTimeout(r, 200));
+  await settleFor(200, 'negative check: give a wrong POST or SMS time to show');
   expect(receiver.posts.length).toBe(before);
   expect(stack.sim.messages(to)).toHaveLength(0);
   expect((await stack.otp.status(to))?.code).toBeUndefined();
@@ -146,7 +147,7 @@ test('a receiver that keeps answering 500 gets three tries, then the send fails 
   expect(postsFor(sessionId)).toHaveLength(3);
   const status = await stack.otp.status(to);
   expect(status?.code).toMatchObject({ seq: 1, channel: 'webhook', delivery: 'failed', escalatedTo: [] });
-  await new Promise((r) => setTimeout(r, 300));
+  await settleFor(300, 'negative check: give a fallback SMS or a fourth POST time to show');
   expect(stack.sim.messages(to)).toHaveLength(0);
   expect(postsFor(sessionId)).toHaveLength(3);
 });

@@ -1,6 +1,6 @@
 /**
  * Waiting on a condition instead of a fixed sleep: the one poller the
- * integration tests share.
+ * integration tests share, and the one fixed wait, for when time passing is the point.
  */
 
 /**
@@ -20,4 +20,13 @@ export async function waitFor<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean
 /** waitFor a truthy value (polled every 10 ms: SMPP tests watch fast events). */
 export async function until<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 5000): Promise<T> {
   return (await waitFor(fn, (v) => !!v, what, timeoutMs, 10)) as T;
+}
+
+/**
+ * A fixed wait, where time passing is the point: a negative check ("nothing more happens in
+ * `ms`") or the rule under test (past a cooldown, a TTL, a fault window). `why` says which, for
+ * the reader; anything the test can see happen is waited for with waitFor instead.
+ */
+export async function settleFor(ms: number, why: string): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
 }

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { freePort } from '../../dev/temporal-server';
 import type { MailMessage } from '../../sim/smsc-simulator';
 import { codeFrom, startStack, temporalAddress, TEST_PROFILES, type TestStack } from '../helpers/stack';
+import { waitFor } from '../helpers/wait';
 import { setUpN8n, type N8nHarness, type N8nServer, type WebhookAnswer } from '../../dev/n8n-harness';
 
 interface FlowNode {
@@ -125,13 +126,15 @@ const answer = (a: WebhookAnswer) => ({ status: a.status, body: a.body });
 const retryAfter = (a: WebhookAnswer) => Number(a.headers.get('retry-after'));
 
 async function waitForMail(to: string, count: number): Promise<MailMessage[]> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const mails = (await (await fetch(`${stack.sim.inboxUrl}/mail?to=${encodeURIComponent(to)}`)).json()) as MailMessage[];
-    if (mails.length >= count) return mails;
-    if (Date.now() > deadline) throw new Error(`expected ${count} emails to ${to}, the mailbox has ${mails.length}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  let mails: MailMessage[] = [];
+  // Polls the count, so a failure names it and never prints a code.
+  await waitFor(
+    async () => (mails = (await (await fetch(`${stack.sim.inboxUrl}/mail?to=${encodeURIComponent(to)}`)).json()) as MailMessage[]).length,
+    (n) => n >= count,
+    `${count} emails to ${to}`,
+    15_000,
+  );
+  return mails;
 }
 
 describe('2FA login API (POST /webhook/otp/send)', () => {
@@ -269,8 +272,13 @@ describe('Custom channel: code by email (POST /webhook/otp/email)', () => {
     expect((await server.post(pathOf(SAVED_EMAIL), { userId: ALICE.userId, requestId: 'email-saved' })).status).toBe(202);
     const saved = /code is (\d{6})/.exec((await waitForMail(ALICE.email, before + 2))[before + 1].text)![1];
     expect(saved).not.toBe(unsaved);
-    const deadline = Date.now() + 30_000;
-    while (!inUserFolder(saved) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    await waitFor(
+      () => inUserFolder(saved),
+      (found) => found,
+      'n8n to save the control execution',
+      30_000,
+      250,
+    );
     expect({ saved: inUserFolder(saved) }).toEqual({ saved: true });
     expect({ unsaved: inUserFolder(unsaved) }).toEqual({ unsaved: false });
   });
