@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { VoiceChannelMessage } from '../contract';
 import { accepted, codeFrom, startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
 import { startHttpReceiver, type HttpReceiver } from './helpers/http-receiver';
-import { waitFor } from './helpers/wait';
+import { settleFor, waitFor } from './helpers/wait';
 
 interface Mail {
   to: string;
@@ -162,7 +162,7 @@ test('a code verified while a step waits: nothing more is sent', async () => {
     (st) => st?.code?.step?.steps[0].outcome === 'stopped',
     'the SMS step stopped by the verify',
   );
-  await new Promise((r) => setTimeout(r, 7000));
+  await settleFor(7000, 'rule under test: past the SMS step deadline (6 s), the email step must not start');
   expect(mailsTo(email)).toHaveLength(0);
   expect((await stack.otp.status(phone))?.code?.step?.steps).toHaveLength(1);
 }, 60_000);
