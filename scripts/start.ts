@@ -54,6 +54,28 @@ function launch(name: string, script: string, env: NodeJS.ProcessEnv = process.e
   return proc;
 }
 
+/** How long `npm start` waits for the worker to poll before it says the stack is up. */
+const WORKER_READY_TIMEOUT_MS = 60_000;
+
+/** Resolves once the child prints a line matching `pattern` (it keeps printing as before); rejects after `timeoutMs`. */
+function outputLine(proc: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => {
+      proc.stdout?.off('data', onData);
+      reject(new Error(`the worker did not start polling within ${timeoutMs / 1000} s (see its output above)`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      seen = (seen + chunk.toString('utf8')).slice(-4096);
+      if (!pattern.test(seen)) return;
+      clearTimeout(timer);
+      proc.stdout?.off('data', onData);
+      resolve();
+    };
+    proc.stdout?.on('data', onData);
+  });
+}
+
 function stopChild({ name, proc }: Child): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -116,7 +138,9 @@ async function main(): Promise<void> {
   const metricsPort = process.env.OTP_METRICS_PORT ?? (config.metrics.port ? String(config.metrics.port) : START_METRICS_PORT);
   // The embedded stack sends with no approval step; production workers keep the default, required.
   const senderApproval = process.env.OTP_SENDER_APPROVAL || EMBEDDED_SENDER_APPROVAL;
-  launch('worker', 'worker.js', { ...process.env, OTP_METRICS_PORT: metricsPort, OTP_SENDER_APPROVAL: senderApproval });
+  const worker = launch('worker', 'worker.js', { ...process.env, OTP_METRICS_PORT: metricsPort, OTP_SENDER_APPROVAL: senderApproval });
+  // "Up" means a send is taken at once: a send made before the worker polls would wait, and be refused as too old.
+  await outputLine(worker, /worker: polling task queue/, WORKER_READY_TIMEOUT_MS);
   const metricsHost = config.metrics.host === '0.0.0.0' ? '127.0.0.1' : config.metrics.host;
 
   const lines = [
