@@ -1,5 +1,5 @@
 /** The channel chain: the profile's rules (policy/chain.ts) and the session's decisions (workflows/session/chain.ts), without a server. */
-import type { RenderPlan } from '../../activities/types';
+import { issuedCode } from '../helpers/issued-code';
 import { chainProblems, resolveChain, VOICE_TEMPLATES, type ChainStep } from '../../policy/chain';
 import { spokenCode } from '../../policy/placeholders';
 import { PRESETS, PolicyError, RECEIPT_STATS, validateProfile, type OtpProfile } from '../../policy/profile';
@@ -17,36 +17,14 @@ const LEGACY = {
 };
 
 function code(steps: ChainStep[], over: Partial<IssuedCode> = {}): IssuedCode {
-  return {
-    seq: 1,
-    nonce: 'n',
-    digest: 'd',
-    profile: 'login@x',
-    channel: 'sms',
-    callerCode: false,
-    issuedAtMs: T,
-    expiresAtMs: T + 300_000,
+  return issuedCode(T, {
     maxAttempts: 3,
-    attemptsUsed: 0,
-    state: 'active',
-    delivery: 'submitted',
-    segments: 1,
-    encoding: 'GSM7',
-    locale: 'en',
-    resend: { phone: '+33612345678', country: 'FR', render: {} as RenderPlan },
     retrySchedule: [20],
-    receiptTimeoutSeconds: 15,
-    attempts: [{ atMs: T, route: 'smsc', parts: { m1: 'submitted' } }],
-    retriesDone: 0,
-    callbackSeq: 0,
     fallback: { email: 'a@example.com', voiceUrl: 'https://voice.example.com/' },
-    fallbackChannels: [],
-    escalateAfterSeconds: 90,
     escalateOnStats: steps[0].moveOnStats,
-    escalatedTo: [],
     chain: { steps, at: 0, startedAtMs: T, outcomes: [{ channel: 'sms', startedAt: new Date(T).toISOString(), outcome: 'pending' }] },
     ...over,
-  };
+  });
 }
 
 const chain = resolveChain(

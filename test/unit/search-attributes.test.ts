@@ -1,3 +1,4 @@
+import { issuedCode } from '../helpers/issued-code';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TypedSearchAttributes } from '@temporalio/common';
@@ -17,34 +18,7 @@ import { newSession, type IssuedCode, type SessionState } from '../../workflows/
 const NOW = Date.parse('2026-01-01T12:00:00Z');
 
 function code(over: Partial<IssuedCode> = {}): IssuedCode {
-  return {
-    seq: 1,
-    nonce: 'n',
-    digest: 'd',
-    profile: 'login@abc123',
-    purpose: 'login',
-    channel: 'sms',
-    callerCode: false,
-    issuedAtMs: NOW - 1000,
-    expiresAtMs: NOW + 300_000,
-    maxAttempts: 5,
-    attemptsUsed: 0,
-    state: 'active',
-    delivery: 'submitted',
-    segments: 1,
-    encoding: 'GSM7',
-    locale: 'en',
-    retrySchedule: [20, 60],
-    receiptTimeoutSeconds: 15,
-    attempts: [{ atMs: NOW - 1000, route: 'smsc', parts: { m1: 'submitted' } }],
-    retriesDone: 0,
-    callbackSeq: 0,
-    fallbackChannels: [],
-    escalateAfterSeconds: 90,
-    escalatedTo: [],
-    resend: { phone: '+33612345678', render: {} as never, country: 'FR' },
-    ...over,
-  };
+  return issuedCode(NOW - 1000, { profile: 'login@abc123', purpose: 'login', expiresAtMs: NOW + 300_000, ...over });
 }
 const session = (over: Partial<SessionState> = {}): SessionState => ({ ...newSession(), codeSeq: 1, current: code(), ...over });
 const MASKED = maskPhone('+33612345678');

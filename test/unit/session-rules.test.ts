@@ -3,7 +3,7 @@
  * (policy/resend.ts), verify (workflows/session/verify.ts) and delivery,
  * retries and escalation (workflows/session/delivery.ts).
  */
-import type { RenderPlan } from '../../activities/types';
+import { issuedCode } from '../helpers/issued-code';
 import { nextSendAtMs, resendDecision, shouldRedeliver, type CurrentCode } from '../../policy/resend';
 import {
   aggregate,
@@ -26,33 +26,7 @@ const rules = { resendCooldownSeconds: 30, sendWindowSeconds: 600, maxSendsPerWi
 const T = 1_800_000_000_000;
 
 function code(over: Partial<IssuedCode> = {}): IssuedCode {
-  return {
-    seq: 1,
-    nonce: 'n',
-    digest: 'digest-of-the-right-code',
-    profile: 'login@x',
-    channel: 'sms',
-    callerCode: false,
-    issuedAtMs: T,
-    expiresAtMs: T + 300_000,
-    maxAttempts: 3,
-    attemptsUsed: 0,
-    state: 'active',
-    delivery: 'submitted',
-    segments: 1,
-    encoding: 'GSM7',
-    locale: 'en',
-    resend: { phone: '+33612345678', country: 'FR', render: {} as RenderPlan },
-    retrySchedule: [20, 60],
-    receiptTimeoutSeconds: 15,
-    attempts: [{ atMs: T, route: 'smsc', parts: { m1: 'submitted' } }],
-    retriesDone: 0,
-    callbackSeq: 0,
-    fallbackChannels: ['email', 'webhook'],
-    escalateAfterSeconds: 90,
-    escalatedTo: [],
-    ...over,
-  };
+  return issuedCode(T, { digest: 'digest-of-the-right-code', maxAttempts: 3, fallbackChannels: ['email', 'webhook'], ...over });
 }
 
 describe('resend rules', () => {
