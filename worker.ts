@@ -27,12 +27,22 @@ import { createTransport } from 'nodemailer';
 import { SmscRouter } from './smpp/smsc';
 import { oversubscribedRoutes, workerShare } from './smpp/account-share';
 import { OtpMetrics, installSdkMetrics, sdkMetricsAddress, serveMetrics, type MetricsServer } from './lib/metrics';
+import { workflowCode } from './lib/workflow-bundle';
 
 export interface OtpWorkerOverrides {
   /** Reuse a prebuilt bundle (tests bundle once per run). */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Extra Worker options, e.g. a shorter shutdown grace time in tests. */
   workerOptions?: Partial<WorkerOptions>;
+}
+
+/** The caller's bundle, else the build's, else webpack at start (slower, and said so). */
+function workflowSource(overrides: OtpWorkerOverrides): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (overrides.workflowBundle) return { workflowBundle: overrides.workflowBundle };
+  const code = workflowCode();
+  if ('workflowBundle' in code) return code;
+  console.warn(`worker: bundling the workflows at start (${code.why}); npm run build prebuilds them`);
+  return { workflowsPath: code.workflowsPath };
 }
 
 export interface RunningOtpWorker {
@@ -189,7 +199,7 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
     }),
     // Verify outcomes are known only in the session: it reports them through this sink (never during replay).
     sinks: metrics.sinks(),
-    ...(overrides.workflowBundle ? { workflowBundle: overrides.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    ...workflowSource(overrides),
     ...overrides.workerOptions,
   });
 

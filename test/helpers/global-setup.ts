@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { startDevServer, type DevServer } from '../../dev/temporal-server';
+import { workflowBundleSources } from '../../lib/workflow-bundle';
 
 export const BUNDLE_PATH = join(__dirname, '..', '..', 'node_modules', '.cache', 'otp-test', 'workflow-bundle.js');
 
@@ -18,8 +19,7 @@ export default async function globalSetup(): Promise<void> {
   const [server, bundle] = await Promise.all([
     process.env.TEMPORAL_ADDRESS ? Promise.resolve(undefined) : startDevServer({ port: 0, headless: true }),
     bundleWorkflowCode({
-      workflowsPath: require.resolve('../../workflows'),
-      failureConverterPath: require.resolve('../../codec/failure-converter'),
+      ...workflowBundleSources(),
       logger: quietLogger(),
     }),
   ]);
