@@ -199,6 +199,7 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
     }),
     // Verify outcomes are known only in the session: it reports them through this sink (never during replay).
     sinks: metrics.sinks(),
+    maxCachedWorkflows: config.maxCachedWorkflows,
     ...workflowSource(overrides),
     ...overrides.workerOptions,
   });

@@ -38,6 +38,12 @@ import type { SenderApprovalMode } from '../policy/approval';
 import { DEFAULT_CLIENT_MAX_SENDS_IN_FLIGHT, DEFAULT_CLIENT_SEND_TARGET_MS } from '../client/send-limiter';
 
 /** @default STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT (the CTIA / US carrier set) */
+/**
+ * Workflow runs a worker keeps cached. 500 keeps the RSS target (≤ 400 MB) at steady state: the SDK's default
+ * (~2,300 on a 4 GB heap) reached 628 MB at 12/s; a session evicted before its verify replays ~20 events (ms).
+ */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 500;
+
 export const DEFAULT_STOP_KEYWORDS = 'STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT';
 /** @default START,UNSTOP */
 export const DEFAULT_START_KEYWORDS = 'START,UNSTOP';
@@ -164,6 +170,15 @@ export const SETTINGS = {
     kind: 'count',
     default: String(DEFAULT_MAX_SENDS_IN_FLIGHT),
     doc: 'Worker only. Sends one worker works on at once; past it a send is refused at once as `overloaded` (`worker_busy`).',
+  },
+  OTP_MAX_CACHED_WORKFLOWS: {
+    kind: 'count',
+    default: String(DEFAULT_MAX_CACHED_WORKFLOWS),
+    doc:
+      "Worker only. Workflow runs this worker keeps in memory between their tasks (Temporal's `maxCachedWorkflows`); the least recently " +
+      'used is evicted and replays its history at its next task. Sessions stay open for a day, so without a bound the cache fills to the ' +
+      "SDK's heap-based default (about 2,300 runs on a 4 GB heap) and the worker's memory with it. Keep it above your send rate × the " +
+      'seconds a user takes to verify.',
   },
   OTP_MAX_SEND_WAIT_MS: {
     kind: 'ms',
@@ -358,6 +373,8 @@ export interface OtpConfig {
   statusPort: number;
   /** Prometheus endpoint (port 0 = off) and the loopback port of the Temporal SDK's own exporter. */
   metrics: { port: number; host: string; sdkPort: number };
+  /** OTP_MAX_CACHED_WORKFLOWS: the worker's workflow cache (bounds its memory). */
+  maxCachedWorkflows: number;
   /** Admission control: worker bound and stale-request limit, and the client's own bound. */
   admission: { maxInFlight: number; maxWaitMs: number; clientMaxInFlight: number; clientTargetMs: number };
   /** Velocity shards per tenant and the workers' sync period. */
@@ -612,6 +629,7 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
       if (port !== 0 && sdk === port) throw new ConfigError(`OTP_SDK_METRICS_PORT must differ from OTP_METRICS_PORT (both ${port})`);
       return { port, host: nonEmpty('OTP_METRICS_HOST'), sdkPort: port === 0 ? 0 : sdk || port + 1 };
     })(),
+    maxCachedWorkflows: int('OTP_MAX_CACHED_WORKFLOWS', 2, 100000),
     admission: {
       maxInFlight: int('OTP_MAX_SENDS_IN_FLIGHT', 1, 100000),
       maxWaitMs: int('OTP_MAX_SEND_WAIT_MS', 100, 600000),

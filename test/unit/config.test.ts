@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { withSettingsTable } from '../../scripts/settings-doc';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, SETTINGS, settingsTable } from '../../config/config';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, loadConfig, SETTINGS, settingsTable } from '../../config/config';
 
 describe('loadConfig', () => {
   test('defaults describe the embedded stack', () => {
@@ -65,6 +65,14 @@ describe('loadConfig', () => {
     });
     expect(() => loadConfig({ OTP_METRICS_PORT: '9464', OTP_SDK_METRICS_PORT: '9464' })).toThrow(/OTP_SDK_METRICS_PORT must differ from OTP_METRICS_PORT/);
     expect(() => loadConfig({ OTP_METRICS_PORT: 'x' })).toThrow(/OTP_METRICS_PORT must be an integer/);
+  });
+
+  test("the worker's workflow cache is bounded by default, and a bound the SDK cannot take is refused by name", () => {
+    expect(loadConfig({}).maxCachedWorkflows).toBe(DEFAULT_MAX_CACHED_WORKFLOWS);
+    expect(DEFAULT_MAX_CACHED_WORKFLOWS).toBeLessThan(1000);
+    expect(loadConfig({ OTP_MAX_CACHED_WORKFLOWS: '2000' }).maxCachedWorkflows).toBe(2000);
+    expect(() => loadConfig({ OTP_MAX_CACHED_WORKFLOWS: '1' })).toThrow(/OTP_MAX_CACHED_WORKFLOWS/);
+    expect(() => loadConfig({ OTP_MAX_CACHED_WORKFLOWS: 'lots' })).toThrow(/OTP_MAX_CACHED_WORKFLOWS must be an integer/);
   });
 
   test('reads one JSON file; the environment wins over it', () => {
