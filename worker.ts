@@ -200,6 +200,7 @@ export async function startWorker(config: OtpConfig, overrides: OtpWorkerOverrid
     // Verify outcomes are known only in the session: it reports them through this sink (never during replay).
     sinks: metrics.sinks(),
     maxCachedWorkflows: config.maxCachedWorkflows,
+    stickyQueueScheduleToStartTimeout: config.stickyTimeoutMs,
     ...workflowSource(overrides),
     ...overrides.workerOptions,
   });

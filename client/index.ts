@@ -34,6 +34,7 @@ import {
   OTP_SESSION_WORKFLOW,
   SENDER_APPROVAL_WORKFLOW,
   SESSION_VERSION,
+  SESSION_WORKFLOW_TASK_TIMEOUT_MS,
   SESSION_MEMO_MASKED_PHONE,
   OTP_SEARCH_ATTRIBUTES,
   OTP_SEARCH_STATUSES,
@@ -403,6 +404,7 @@ export class OtpClient {
       taskQueue: this.opts.taskQueue,
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowTaskTimeout: SESSION_WORKFLOW_TASK_TIMEOUT_MS,
       // For recipients listings (recentSends); encrypted by the payload codec like every payload.
       memo: { [SESSION_MEMO_MASKED_PHONE]: input.maskedPhone },
       // Indexed with the start (no history event); the session writes the rest at its next step.

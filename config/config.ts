@@ -44,6 +44,12 @@ import { DEFAULT_CLIENT_MAX_SENDS_IN_FLIGHT, DEFAULT_CLIENT_SEND_TARGET_MS } fro
  */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 500;
 
+/**
+ * 3 s, not Temporal's 10 s: after a worker crash the verifies and receipts of its cached sessions wait this long
+ * (a 10 s wait met the clients' 10 s call timeout). A live worker takes its tasks well within it, even at 2× overload.
+ */
+export const DEFAULT_STICKY_TIMEOUT_MS = 3000;
+
 export const DEFAULT_STOP_KEYWORDS = 'STOP,STOPALL,UNSUBSCRIBE,CANCEL,END,QUIT';
 /** @default START,UNSTOP */
 export const DEFAULT_START_KEYWORDS = 'START,UNSTOP';
@@ -179,6 +185,14 @@ export const SETTINGS = {
       'used is evicted and replays its history at its next task. Sessions stay open for a day, so without a bound the cache fills to the ' +
       "SDK's heap-based default (about 2,300 runs on a 4 GB heap) and the worker's memory with it. Keep it above your send rate × the " +
       'seconds a user takes to verify.',
+  },
+  OTP_STICKY_TIMEOUT_MS: {
+    kind: 'ms',
+    default: String(DEFAULT_STICKY_TIMEOUT_MS),
+    doc:
+      "Worker only. How long a session's next workflow task waits for the worker that ran its last one (Temporal's " +
+      '`stickyQueueScheduleToStartTimeout`) before any worker may take it, replaying the history. After a worker crash, a verify ' +
+      'or receipt of its sessions waits this long.',
   },
   OTP_MAX_SEND_WAIT_MS: {
     kind: 'ms',
@@ -375,6 +389,8 @@ export interface OtpConfig {
   metrics: { port: number; host: string; sdkPort: number };
   /** OTP_MAX_CACHED_WORKFLOWS: the worker's workflow cache (bounds its memory). */
   maxCachedWorkflows: number;
+  /** OTP_STICKY_TIMEOUT_MS: how long a task waits for the worker that has its session cached. */
+  stickyTimeoutMs: number;
   /** Admission control: worker bound and stale-request limit, and the client's own bound. */
   admission: { maxInFlight: number; maxWaitMs: number; clientMaxInFlight: number; clientTargetMs: number };
   /** Velocity shards per tenant and the workers' sync period. */
@@ -630,6 +646,7 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
       return { port, host: nonEmpty('OTP_METRICS_HOST'), sdkPort: port === 0 ? 0 : sdk || port + 1 };
     })(),
     maxCachedWorkflows: int('OTP_MAX_CACHED_WORKFLOWS', 2, 100000),
+    stickyTimeoutMs: int('OTP_STICKY_TIMEOUT_MS', 1000, 600000),
     admission: {
       maxInFlight: int('OTP_MAX_SENDS_IN_FLIGHT', 1, 100000),
       maxWaitMs: int('OTP_MAX_SEND_WAIT_MS', 100, 600000),

@@ -86,6 +86,13 @@ export function isUnencrypted(value: unknown): boolean {
  */
 export const SESSION_VERSION = 7;
 
+/**
+ * The sessions' workflow task timeout, set by clients at start (Temporal's default is 10 s). A task in flight on a
+ * worker that crashed is retried after it: a send caught by the crash is answered after it, not timed out at 10 s.
+ * Local activities longer than 80 % of it (a throttled submit) heartbeat the task instead of timing it out.
+ */
+export const SESSION_WORKFLOW_TASK_TIMEOUT_MS = 4000;
+
 /** Code lengths accepted: 6 digits at least (NIST SP 800-63B), 10 at most. */
 export const MIN_CODE_LENGTH = 6;
 export const MAX_CODE_LENGTH = 10;

@@ -51,3 +51,30 @@ test('chaos: worker SIGKILL, SMSC drop, server restart: 0 lost, 0 wrong, duplica
   expect(byKind['smsc-drop'].duplicates).toBeLessThanOrEqual(5);
   expect(byKind['server-restart'].duplicates).toBe(0);
 }, 300_000);
+
+test('a worker crash costs its sessions seconds, not the callers 10 s timeout: the send it caught and the verifies of its sessions are answered', async () => {
+  const lines: string[] = [];
+  const result = await runChaos({
+    rate: 2,
+    durationS: 45,
+    faults: ['worker-kill-submit', 'worker-kill-receipt'],
+    seed: 42,
+    thresholdMs: 500,
+    receiptDelayMs: 1000,
+    verifyAfterMs: 500,
+    drainS: 30,
+    warmupS: 5,
+    verbose: false,
+    log: (m) => lines.push(m),
+  });
+  const report = `${lines.join('\n')}\n${textTable(result)}\n${totalsLine(result)}\n${JSON.stringify(result.errorSamples)}`;
+  // The send in flight at the crash is retried after the session's 4 s task timeout (SESSION_WORKFLOW_TASK_TIMEOUT_MS),
+  // and tasks of the dead worker's cached sessions move to the new one after OTP_STICKY_TIMEOUT_MS (3 s): no call times out.
+  const answers = result.timeline.map((t) => t.answer);
+  expect({ untyped: answers.filter((a) => a !== 'sent' && !a.startsWith('overloaded:')), errors: result.errorSamples, report }).toMatchObject({
+    untyped: [],
+    errors: {},
+  });
+  expect(result.totals.verdicts.lost).toBe(0);
+  expect(result.faults.find((f) => f.kind === 'worker-kill-submit')?.note).toMatch(/[1-9]\d* send\(s\) had a submit_sm at the SMSC and no answer yet/);
+}, 240_000);

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import { OTP_SESSION_WORKFLOW, sendUpdate, velocityShardId, velocitySnapshotQuery, type SendOtpResult } from '../client';
 import { shardOf } from '../policy/velocity';
+import { SESSION_WORKFLOW_TASK_TIMEOUT_MS } from '../contract';
 import { SESSION_EVENT_BUDGET, accepted, codeFrom, startStack, type TestStack } from './helpers/stack';
 import { waitFor } from './helpers/wait';
 
@@ -51,6 +52,9 @@ test(`send + receipt + verify costs at most ${SESSION_EVENT_BUDGET} history even
     20_000,
     200,
   );
+  // Started with the sessions' own task timeout: a task caught by a worker crash is retried after 4 s, not 10 s.
+  const described = await s.otp.temporal.workflow.getHandle(s.otp.sessionId(phones[0])).describe();
+  expect(described.raw.executionConfig?.defaultWorkflowTaskTimeout?.seconds?.toString()).toBe(String(SESSION_WORKFLOW_TASK_TIMEOUT_MS / 1000));
   const ids = new Set(phones.map((p) => s.otp.sessionId(p)));
   const all = await waitFor(
     () => workflowsOf(s),

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { withSettingsTable } from '../../scripts/settings-doc';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_MAX_CACHED_WORKFLOWS, loadConfig, SETTINGS, settingsTable } from '../../config/config';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, DEFAULT_STICKY_TIMEOUT_MS, loadConfig, SETTINGS, settingsTable } from '../../config/config';
 
 describe('loadConfig', () => {
   test('defaults describe the embedded stack', () => {
@@ -73,6 +73,10 @@ describe('loadConfig', () => {
     expect(loadConfig({ OTP_MAX_CACHED_WORKFLOWS: '2000' }).maxCachedWorkflows).toBe(2000);
     expect(() => loadConfig({ OTP_MAX_CACHED_WORKFLOWS: '1' })).toThrow(/OTP_MAX_CACHED_WORKFLOWS/);
     expect(() => loadConfig({ OTP_MAX_CACHED_WORKFLOWS: 'lots' })).toThrow(/OTP_MAX_CACHED_WORKFLOWS must be an integer/);
+    // A crashed worker's sessions move to another worker after this, well inside the clients' 10 s call timeout.
+    expect(loadConfig({}).stickyTimeoutMs).toBe(DEFAULT_STICKY_TIMEOUT_MS);
+    expect(DEFAULT_STICKY_TIMEOUT_MS).toBeLessThan(5000);
+    expect(() => loadConfig({ OTP_STICKY_TIMEOUT_MS: '10' })).toThrow(/OTP_STICKY_TIMEOUT_MS/);
   });
 
   test('reads one JSON file; the environment wins over it', () => {
