@@ -41,7 +41,7 @@ function workflowSource(overrides: OtpWorkerOverrides): Pick<WorkerOptions, 'wor
   if (overrides.workflowBundle) return { workflowBundle: overrides.workflowBundle };
   const code = workflowCode();
   if ('workflowBundle' in code) return code;
-  console.warn(`worker: bundling the workflows at start (${code.why}); npm run build prebuilds them`);
+  console.warn(`worker: bundling the workflows at start, about 2 s (${code.why}); \`npm run build\` in a clone of the repository prebuilds them`);
   return { workflowsPath: code.workflowsPath };
 }
 

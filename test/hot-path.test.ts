@@ -54,7 +54,8 @@ test(`send + receipt + verify costs at most ${SESSION_EVENT_BUDGET} history even
   );
   // Started with the sessions' own task timeout: a task caught by a worker crash is retried after 4 s, not 10 s.
   const described = await s.otp.temporal.workflow.getHandle(s.otp.sessionId(phones[0])).describe();
-  expect(described.raw.executionConfig?.defaultWorkflowTaskTimeout?.seconds?.toString()).toBe(String(SESSION_WORKFLOW_TASK_TIMEOUT_MS / 1000));
+  const taskTimeout = described.raw.executionConfig?.defaultWorkflowTaskTimeout;
+  expect(Number(taskTimeout?.seconds ?? 0) * 1000 + (taskTimeout?.nanos ?? 0) / 1e6).toBe(SESSION_WORKFLOW_TASK_TIMEOUT_MS);
   const ids = new Set(phones.map((p) => s.otp.sessionId(p)));
   const all = await waitFor(
     () => workflowsOf(s),

@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { workflowCode } from '../../lib/workflow-bundle';
+import { bundledPackageVersions, workflowCode } from '../../lib/workflow-bundle';
 
 let dist: string;
 const bundle = () => join(dist, 'workflow-bundle.js');
@@ -18,8 +18,13 @@ const write = (rel: string, seconds: number) => {
   return file;
 };
 
+/** The manifest the build writes beside the bundle: the workflow runtime's versions it was made from. */
+const manifest = (packages: Record<string, string> = bundledPackageVersions()) =>
+  writeFileSync(join(dist, 'workflow-bundle.json'), JSON.stringify({ packages }));
+
 beforeEach(() => {
   dist = mkdtempSync(join(tmpdir(), 'otp-bundle-'));
+  manifest();
   write('worker.js', 1_000);
   write('workflows/otp-session.js', 1_000);
   write('nodes/SendOtp/SendOtp.node.json', 5_000); // not code: never makes the bundle stale
@@ -40,7 +45,19 @@ test('a compiled file newer than the bundle, however deep, makes the worker bund
 });
 
 test('no bundle: the worker bundles for itself', () => {
-  expect(workflowCode(bundle())).toMatchObject({ why: `no prebuilt bundle at ${bundle()}` });
+  expect(workflowCode(bundle())).toMatchObject({ why: expect.stringContaining(`no usable prebuilt bundle at ${bundle()}`) });
+});
+
+test('a bundle made from another version of the workflow runtime (an upgrade without a rebuild) is not used', () => {
+  write('workflow-bundle.js', 1_000);
+  manifest({ ...bundledPackageVersions(), '@temporalio/workflow': '0.0.1' });
+  expect(workflowCode(bundle())).toMatchObject({ why: expect.stringMatching(/holds @temporalio\/workflow 0\.0\.1, \d+\.\d+\.\d+ is installed/) });
+});
+
+test('a bundle without its manifest is not used', () => {
+  write('workflow-bundle.js', 1_000);
+  rmSync(join(dist, 'workflow-bundle.json'));
+  expect(workflowCode(bundle())).toMatchObject({ why: expect.stringContaining('no usable prebuilt bundle') });
 });
 
 test('the build made the bundle last, so the built worker loads it', () => {
