@@ -2,10 +2,11 @@
  * Workers load the build's workflow bundle only when nothing compiled beside it is newer:
  * a `tsc` run without the bundling step must never leave a worker on old workflow code.
  */
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundledPackageVersions, workflowCode } from '../../lib/workflow-bundle';
+import { WORKER_NODE_FLAGS } from '../../lib/worker-node-flags';
 
 let dist: string;
 const bundle = () => join(dist, 'workflow-bundle.js');
@@ -63,4 +64,9 @@ test('a bundle without its manifest is not used', () => {
 test('the build made the bundle last, so the built worker loads it', () => {
   const built = join(__dirname, '..', '..', 'dist', 'workflow-bundle.js');
   expect(workflowCode(built)).toEqual({ workflowBundle: { codePath: built } });
+});
+
+test('npm run worker runs the worker with the same node flags as npm start and the bench (lib/worker-node-flags.ts)', () => {
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  expect(pkg.scripts.worker).toContain(`node ${WORKER_NODE_FLAGS.join(' ')} dist/worker.js`);
 });
