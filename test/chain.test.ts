@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { VoiceChannelMessage } from '../contract';
 import { accepted, codeFrom, startStack, TEST_PROFILES, type TestStack } from './helpers/stack';
 import { startHttpReceiver, type HttpReceiver } from './helpers/http-receiver';
-import { settleFor, waitFor } from './helpers/wait';
+import { settleFor, waitFor, waitForAny } from './helpers/wait';
 
 interface Mail {
   to: string;
@@ -94,26 +94,25 @@ afterAll(async () => {
   await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
 });
 
+/** A send to a number whose SMS the carrier reports UNDELIV: the chain's first move. */
+const sendUndelivered = async (phone: string, options: Parameters<TestStack['otp']['send']>[1]) => {
+  stack.sim.setBehaviour(phone, 'undeliverable');
+  accepted(await stack.otp.send(phone, options));
+};
 const mailsTo = (to: string) => mails.filter((m) => m.to === to);
 const voiceCallsFor = (phone: string) => voice.requests.map((r) => JSON.parse(r.raw) as VoiceChannelMessage).filter((m) => m.phone === phone);
 
 test('UNDELIV: the email arrives within 2 s of the receipt, with the profile From, subject and HTML, and the code verifies', async () => {
   const phone = '+33612880001';
   const email = 'u1@bank.example';
-  stack.sim.setBehaviour(phone, 'undeliverable');
-  accepted(await stack.otp.send(phone, { profile: 'chain-mail', email }));
+  await sendUndelivered(phone, { profile: 'chain-mail', email });
   await waitFor(
     () => stack.otp.status(phone),
     (st) => st?.code?.delivery === 'failed',
     'the UNDELIV receipt',
   );
   const receiptAt = Date.now();
-  const [mail] = await waitFor(
-    () => mailsTo(email),
-    (m) => m.length > 0,
-    'the email',
-    10_000,
-  );
+  const [mail] = await waitForAny(() => mailsTo(email), 'the email', 10_000);
   const took = Date.now() - receiptAt;
   expect(took).toBeLessThan(2000 + 1000); // 2 s, plus the status poll that saw the receipt
   expect(mail.from).toBe('codes@bank.example');
@@ -137,12 +136,7 @@ test('no receipt before the deadline: the next step starts at the deadline, not 
   stack.sim.setBehaviour(phone, 'no_receipt');
   const sentAt = Date.now();
   accepted(await stack.otp.send(phone, { profile: 'chain-mail', email }));
-  await waitFor(
-    () => mailsTo(email),
-    (m) => m.length > 0,
-    'the email at the deadline',
-    20_000,
-  );
+  await waitForAny(() => mailsTo(email), 'the email at the deadline', 20_000);
   const after = Date.now() - sentAt;
   expect(after).toBeGreaterThanOrEqual(6000);
   const st = await stack.otp.status(phone);
@@ -174,12 +168,7 @@ test('the voice receiver is down: three tries, the step fails, and the chain goe
   voiceDown = true;
   try {
     accepted(await stack.otp.send(phone, { profile: 'chain-voice', email }));
-    await waitFor(
-      () => mailsTo(email),
-      (m) => m.length > 0,
-      'the email after the voice step failed',
-      20_000,
-    );
+    await waitForAny(() => mailsTo(email), 'the email after the voice step failed', 20_000);
   } finally {
     voiceDown = false;
   }
@@ -196,14 +185,8 @@ test('the voice receiver is down: three tries, the step fails, and the chain goe
 test('the webhook receiver is down: three tries 250 ms and 750 ms apart under one event id, then the next channel', async () => {
   const phone = '+33612880009';
   const email = 'u9@bank.example';
-  stack.sim.setBehaviour(phone, 'undeliverable');
-  accepted(await stack.otp.send(phone, { profile: 'chain-hook', email }));
-  await waitFor(
-    () => mailsTo(email),
-    (m) => m.length > 0,
-    'the email after the webhook step failed',
-    20_000,
-  );
+  await sendUndelivered(phone, { profile: 'chain-hook', email });
+  await waitForAny(() => mailsTo(email), 'the email after the webhook step failed', 20_000);
   const posts = hook.requests.filter((r) => r.raw.includes('"codeSeq"') && r.headers['x-otp-event-id']?.toString().endsWith(':1:webhook'));
   const mine = posts.filter((r) => (JSON.parse(r.raw) as { sessionId: string }).sessionId === stack.otp.sessionId(phone));
   expect(mine).toHaveLength(3);
@@ -219,14 +202,8 @@ test('the webhook receiver is down: three tries 250 ms and 750 ms apart under on
 
 test('the voice step: text for speech, digit by digit, said twice, in the send locale, signed, same code as the SMS', async () => {
   const phone = '+33612880005';
-  stack.sim.setBehaviour(phone, 'undeliverable');
-  accepted(await stack.otp.send(phone, { profile: 'chain-voice', locale: 'fr' }));
-  const [call] = await waitFor(
-    () => voiceCallsFor(phone),
-    (c) => c.length > 0,
-    'the voice POST',
-    10_000,
-  );
+  await sendUndelivered(phone, { profile: 'chain-voice', locale: 'fr' });
+  const [call] = await waitForAny(() => voiceCallsFor(phone), 'the voice POST', 10_000);
   const [sms] = await stack.waitForSms(phone).catch(() => [undefined]);
   expect(sms).toBeUndefined(); // UNDELIV: the handset never had it
   expect(call.channel).toBe('voice');
@@ -243,14 +220,8 @@ test('the voice step: text for speech, digit by digit, said twice, in the send l
 test('the SMTP server refuses (550): a typed failure on the step, and the chain goes on to the voice call', async () => {
   const phone = '+33612880006';
   const email = 'u6@refusing.example';
-  stack.sim.setBehaviour(phone, 'undeliverable');
-  accepted(await stack.otp.send(phone, { profile: 'chain-mail-voice', email }));
-  await waitFor(
-    () => voiceCallsFor(phone),
-    (c) => c.length > 0,
-    'the voice call after the refused email',
-    15_000,
-  );
+  await sendUndelivered(phone, { profile: 'chain-mail-voice', email });
+  await waitForAny(() => voiceCallsFor(phone), 'the voice call after the refused email', 15_000);
   const st = await stack.otp.status(phone);
   expect(st?.code?.step?.steps.map((s) => [s.channel, s.outcome])).toEqual([
     ['sms', 'failed'],
@@ -268,12 +239,7 @@ test('a permanent refusal at submit: the send is accepted with smsRefused and th
   const r = accepted(await stack.otp.send(phone, { profile: 'chain-mail', email }));
   expect(r.smsRefused).toMatch(/ESME_RINVDSTADR/);
   expect(r.messageId).toBeUndefined();
-  const [mail] = await waitFor(
-    () => mailsTo(email),
-    (m) => m.length > 0,
-    'the email after the refused SMS',
-    10_000,
-  );
+  const [mail] = await waitForAny(() => mailsTo(email), 'the email after the refused SMS', 10_000);
   const st = await stack.otp.status(phone);
   expect(st?.code?.step?.steps[0]).toMatchObject({ channel: 'sms', outcome: 'failed' });
   expect(st?.code?.step?.steps[0].reason).toMatch(/^not submitted: .*ESME_RINVDSTADR/);
@@ -294,12 +260,7 @@ test('an SMS the SMSC never takes (the connection drops on every try): the send 
   stack.sim.setBehaviour(phone, 'drop');
   const r = accepted(await stack.otp.send(phone, { profile: 'chain-mail', email }));
   expect(r.smsRefused).toBeDefined();
-  await waitFor(
-    () => mailsTo(email),
-    (m) => m.length > 0,
-    'the email after the SMS was not submitted',
-    20_000,
-  );
+  await waitForAny(() => mailsTo(email), 'the email after the SMS was not submitted', 20_000);
   const st = await stack.otp.status(phone);
   expect(st?.code?.step?.steps.map((s) => [s.channel, s.outcome])).toEqual([
     ['sms', 'failed'],

@@ -17,6 +17,11 @@ export async function waitFor<T>(fn: () => T | Promise<T>, ok: (v: T) => boolean
   }
 }
 
+/** waitFor a non-empty list (mails, POSTs, calls): resolves with the list. */
+export async function waitForAny<T>(fn: () => T[] | Promise<T[]>, what: string, timeoutMs = 20_000): Promise<T[]> {
+  return waitFor(fn, (list) => list.length > 0, what, timeoutMs);
+}
+
 /** waitFor a truthy value (polled every 10 ms: SMPP tests watch fast events). */
 export async function until<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 5000): Promise<T> {
   return (await waitFor(fn, (v) => !!v, what, timeoutMs, 10)) as T;
