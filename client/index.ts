@@ -147,7 +147,7 @@ export interface OtpClientOptions {
    * @default 64
    */
   maxSendsInFlight?: number;
-  /** Sends slower than this shrink the adaptive limit. @default 1000 */
+  /** Sends slower than this shrink the adaptive limit (see send-limiter.ts). @default 500 */
   sendLatencyTargetMs?: number;
   /**
    * Who this client proposes, approves and rejects sender revisions as, when a call names no `by`

@@ -13,12 +13,16 @@ export interface SendLimiterOptions {
   min?: number;
   /** The limit to start from (a burst finds a short queue, not max). @default 16 */
   initial?: number;
-  /** A send slower than this shrinks the limit. @default 1000 */
+  /**
+   * A send slower than this shrinks the limit. A quarter of the 2 s a send
+   * must be answered in: the queue behind a busy server stays short enough
+   * that its slowest answers still arrive in time. @default 500
+   */
   targetMs?: number;
 }
 
 export const DEFAULT_CLIENT_MAX_SENDS_IN_FLIGHT = 64;
-export const DEFAULT_CLIENT_SEND_TARGET_MS = 1000;
+export const DEFAULT_CLIENT_SEND_TARGET_MS = 500;
 
 export class SendLimiter {
   private inFlight = 0;

@@ -39,6 +39,17 @@ test('slow answers shrink the limit (once per target period), fast ones grow it 
   expect(l.limit).toBe(50);
 });
 
+test('by default a send slower than 500 ms (a quarter of the 2 s answer budget) is slow, one of 500 ms is not', () => {
+  const slow = new SendLimiter({ initial: 16 });
+  slow.tryAcquire();
+  slow.release(501, 10_000);
+  expect(slow.limit).toBe(12);
+  const inTime = new SendLimiter({ initial: 16 });
+  inTime.tryAcquire();
+  inTime.release(500, 10_000);
+  expect(inTime.limit).toBe(16);
+});
+
 test('the worker refuses past its bound and refuses requests that waited too long', () => {
   const a = new SendAdmission({ maxInFlight: 1, maxWaitMs: 1500 });
   const first = a.enter(Date.now());
