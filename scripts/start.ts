@@ -14,7 +14,7 @@ import { ConfigError, loadConfig } from '../config/config';
 import { AesGcmPayloadCodec } from '../codec/payload-codec';
 import { OTP_SEARCH_ATTRIBUTE_KEYS } from '../contract';
 import { PROJECT_ROOT, startDevServer, waitForPort, type DevServer } from '../dev/temporal-server';
-import { WORKER_NODE_FLAGS } from '../lib/worker-node-flags';
+import { WORKER_NODE_FLAGS, workerEnv } from '../lib/worker-node-flags';
 
 /** `npm start`'s development switch: the one place approval is off by default (set OTP_SENDER_APPROVAL=required to try it). */
 const EMBEDDED_SENDER_APPROVAL = 'off';
@@ -42,8 +42,12 @@ function prefix(name: string, stream: NodeJS.ReadableStream | null, out: NodeJS.
 }
 
 function launch(name: string, script: string, env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  const flags = script === 'worker.js' ? WORKER_NODE_FLAGS : [];
-  const proc = spawn(process.execPath, [...flags, join(PROJECT_ROOT, 'dist', script)], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const worker = script === 'worker.js';
+  const flags = worker ? WORKER_NODE_FLAGS : [];
+  const proc = spawn(process.execPath, [...flags, join(PROJECT_ROOT, 'dist', script)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: worker ? workerEnv(env) : env,
+  });
   prefix(name, proc.stdout, process.stdout);
   prefix(name, proc.stderr, process.stderr);
   proc.once('exit', (code, signal) => {

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT, freePort, startDevServer, waitForPort, type DevServer } from '../../dev/temporal-server';
 import { sleep } from './stats';
-import { WORKER_NODE_FLAGS } from '../../lib/worker-node-flags';
+import { WORKER_NODE_FLAGS, workerEnv } from '../../lib/worker-node-flags';
 
 export interface StackOptions {
   runId: string;
@@ -151,9 +151,13 @@ export class BenchStack {
   }
 
   private launch(name: string, script: string[], env: NodeJS.ProcessEnv): ChildInfo {
-    // Both workers, the product's and the baselines', run with the workers' node flags, so the comparison stays fair.
-    const flags = script.at(-1) === 'worker.js' ? WORKER_NODE_FLAGS : [];
-    const proc = spawn(process.execPath, [...flags, join(PROJECT_ROOT, 'dist', ...script)], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    // Both workers, the product's and the baselines', run with the workers' node flags and environment, so the comparison stays fair.
+    const worker = script.at(-1) === 'worker.js';
+    const flags = worker ? WORKER_NODE_FLAGS : [];
+    const proc = spawn(process.execPath, [...flags, join(PROJECT_ROOT, 'dist', ...script)], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: worker ? workerEnv(env) : env,
+    });
     const child: ChildInfo = { name, proc, tail: [] };
     const keep = (out: NodeJS.WriteStream) => (chunk: Buffer) => {
       for (const line of chunk.toString().split('\n').filter(Boolean)) {
