@@ -76,7 +76,7 @@ export async function startStack(simOptions: SimulatorOptions = {}, env: Record<
       OTP_PROFILES: JSON.stringify(TEST_PROFILES),
       OTP_OUTBOUND_ALLOW: '127.0.0.1',
       OTP_MAX_SEND_WAIT_MS: '10000',
-      // Nor does a slow spell shrink the client's limit until a test's burst of sends is refused as client_busy.
+      // A slow spell must not shrink the test client's limit until a burst of sends is refused as client_busy.
       OTP_CLIENT_SEND_TARGET_MS: '10000',
       OTP_SENDER_APPROVAL: 'off',
       ...env,

@@ -75,4 +75,7 @@ test('npm run worker runs the worker with the same node flags and environment as
 test("the workers' environment fills in what the caller leaves unset, and never overrides an operator's value", () => {
   expect(workerEnv({ PATH: '/bin' })).toEqual({ PATH: '/bin', ...WORKER_ENV });
   expect(workerEnv({ MALLOC_ARENA_MAX: '8' }).MALLOC_ARENA_MAX).toBe('8');
+  // Empty or undefined counts as unset, as in the npm script's ${MALLOC_ARENA_MAX:-2}.
+  expect(workerEnv({ MALLOC_ARENA_MAX: '' }).MALLOC_ARENA_MAX).toBe(WORKER_ENV.MALLOC_ARENA_MAX);
+  expect(workerEnv({ MALLOC_ARENA_MAX: undefined }).MALLOC_ARENA_MAX).toBe(WORKER_ENV.MALLOC_ARENA_MAX);
 });
