@@ -1,7 +1,8 @@
 /**
  * The OTP worker: owns the SMPP binds and a Temporal client, builds the
  * activities around them, and routes every delivery receipt into its
- * durable mailbox workflow. Run with `node dist/worker.js` (npm start does).
+ * durable mailbox workflow. Run with `npm run worker` (scripts/worker.sh: the node flags and malloc of
+ * lib/worker-node-flags.ts); npm start does the same.
  */
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { MO_WORKFLOW, type MobileOriginatedInput } from './contract';
@@ -28,6 +29,7 @@ import { SmscRouter } from './smpp/smsc';
 import { oversubscribedRoutes, workerShare } from './smpp/account-share';
 import { OtpMetrics, installSdkMetrics, sdkMetricsAddress, serveMetrics, type MetricsServer } from './lib/metrics';
 import { workflowCode } from './lib/workflow-bundle';
+import { runningAllocator } from './lib/worker-node-flags';
 
 export interface OtpWorkerOverrides {
   /** Reuse a prebuilt bundle (tests bundle once per run). */
@@ -310,12 +312,20 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Asked for jemalloc but started without it (e.g. plain `node dist/worker.js`): refuse, as the launcher would.
+  const allocator = runningAllocator();
+  if (config.allocator === 'jemalloc' && allocator !== 'jemalloc') {
+    console.error(
+      'worker: configuration error: OTP_WORKER_ALLOCATOR=jemalloc, but this process runs without it: start it with npm run worker (scripts/worker.sh) or LD_PRELOAD=libjemalloc.so.2',
+    );
+    process.exit(2);
+  }
   if (config.senderApproval.mode === 'off') console.warn('worker: OTP_SENDER_APPROVAL=off: profile revisions send without approval (development only)');
   if (config.usingDevKeys) console.warn('worker: using dev-only keys (set OTP_CODE_KEY, OTP_HASH_KEY, OTP_PAYLOAD_KEYS, OTP_CALLBACK_KEY for real use)');
   const running = await startWorker(config);
   const routes = config.routes.map((r) => `${r.name} ${r.tls ? 'smpps' : 'smpp'}://${r.host}:${r.port}`).join(', ');
   console.log(
-    `worker: polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}, SMSC routes: ${routes}${running.statusUrl ? `, status on ${running.statusUrl}` : ''}${running.metricsUrl ? `, metrics on ${running.metricsUrl}` : ''}`,
+    `worker: polling task queue "${config.temporal.taskQueue}" on ${config.temporal.address}, malloc ${allocator === 'jemalloc' ? 'jemalloc' : 'of the C library (jemalloc is not preloaded: see OTP_WORKER_ALLOCATOR)'}, SMSC routes: ${routes}${running.statusUrl ? `, status on ${running.statusUrl}` : ''}${running.metricsUrl ? `, metrics on ${running.metricsUrl}` : ''}`,
   );
   const stop = () => void running.shutdown();
   process.once('SIGINT', stop);

@@ -21,6 +21,7 @@ import { TARGET_ORDER, humanReport, markdownReport } from './lib/report';
 import { SimFeed } from './lib/sim-feed';
 import { BenchStack } from './lib/stack';
 import { scrapeMetrics } from '../lib/metrics-scrapes';
+import { runningAllocator } from '../lib/worker-node-flags';
 import { numberInRange, rangeAt } from '../sim/sample-numbers';
 import { sleep } from './lib/stats';
 import { isDeliveryOutcomeRun, runDeliveryOutcome } from './delivery-outcome';
@@ -202,6 +203,8 @@ async function main(): Promise<void> {
     await stack.start();
     log(`stack up: server ${stack.address}, simulator ${stack.simHttpUrl}, task queue ${stack.taskQueue}`);
     sampler.watch('worker', stack.pid('worker'));
+    const workerPid = stack.pid('worker');
+    const workerMalloc = workerPid ? runningAllocator(workerPid) : undefined;
     sampler.watch('baseline-worker', stack.pid('baseline-worker'));
     sampler.watch('smsc-sim', stack.pid('smsc-sim'));
     sampler.watch('server', opts.serverPid ?? stack.pid('server'));
@@ -414,6 +417,7 @@ async function main(): Promise<void> {
         receiptDelayMs: opts.receiptDelay,
         tenantSendsPerMinute: process.env.OTP_PROFILES ? 'from OTP_PROFILES' : opts.tenantRate > 0 ? String(opts.tenantRate) : 'profile default',
         server: external ? `external (${external})` : 'dev server started by the bench (SQLite file)',
+        workerMalloc,
         taskQueue: stack.taskQueue,
         baselineTaskQueue: stack.baselineTaskQueue,
       },

@@ -36,6 +36,7 @@ import { DEFAULT_SUPPRESSION_SYNC_MS } from '../activities/suppression-list';
 import { DEFAULT_SENDER_APPROVAL_SYNC_MS } from '../activities/sender-approvals';
 import type { SenderApprovalMode } from '../policy/approval';
 import { DEFAULT_CLIENT_MAX_SENDS_IN_FLIGHT, DEFAULT_CLIENT_SEND_TARGET_MS } from '../client/send-limiter';
+import { DEFAULT_WORKER_ALLOCATOR, WORKER_ALLOCATORS, WorkerAllocatorError, workerAllocator, type WorkerAllocator } from '../lib/worker-node-flags';
 
 /**
  * Workflow runs a worker keeps cached. 500 keeps the RSS target (≤ 400 MB) at steady state: the SDK's default
@@ -187,6 +188,15 @@ export const SETTINGS = {
       "SDK's heap-based default (about 2,300 runs on a 4 GB heap) and the worker's memory with it. Keep it above your send rate × the " +
       'seconds a user takes to verify. It also caps the workflow tasks the worker runs at once (Temporal Core allows no more than the ' +
       'cache), so it may not go below 100.',
+  },
+  OTP_WORKER_ALLOCATOR: {
+    kind: 'string',
+    default: DEFAULT_WORKER_ALLOCATOR,
+    doc:
+      `Worker only, and from the environment only (not \`OTP_CONFIG_FILE\`): the launchers (\`npm start\`, \`npm run worker\`) preload the worker's malloc before it starts. One of ${WORKER_ALLOCATORS.map((a) => `\`${a}\``).join(', ')}. ` +
+      "`auto` preloads jemalloc when it is installed (Debian/Ubuntu: `libjemalloc2`) and otherwise keeps the C library's, leaving an LD_PRELOAD you set as it is; " +
+      "`jemalloc` adds it to LD_PRELOAD and refuses to start without it; `system` keeps the C library's. The worker logs the malloc it runs on " +
+      '(see [Worker memory](operations.md#worker-memory)).',
   },
   OTP_STICKY_TIMEOUT_MS: {
     kind: 'ms',
@@ -391,6 +401,8 @@ export interface OtpConfig {
   metrics: { port: number; host: string; sdkPort: number };
   /** OTP_MAX_CACHED_WORKFLOWS: the worker's workflow cache (bounds its memory). */
   maxCachedWorkflows: number;
+  /** OTP_WORKER_ALLOCATOR: the malloc the launchers preload (the worker checks that `jemalloc` is really loaded). */
+  allocator: WorkerAllocator;
   /** OTP_STICKY_TIMEOUT_MS: how long a task waits for the worker that has its session cached. */
   stickyTimeoutMs: number;
   /** Admission control: worker bound and stale-request limit, and the client's own bound. */
@@ -648,6 +660,19 @@ export function loadConfig(env: Env = process.env, role: ConfigRole = 'worker'):
       return { port, host: nonEmpty('OTP_METRICS_HOST'), sdkPort: port === 0 ? 0 : sdk || port + 1 };
     })(),
     maxCachedWorkflows: int('OTP_MAX_CACHED_WORKFLOWS', 100, 100000),
+    allocator: (() => {
+      // The launcher reads the environment before the worker exists: a value only the file holds would be ignored there.
+      if (file.OTP_WORKER_ALLOCATOR !== undefined)
+        throw new ConfigError(
+          'OTP_WORKER_ALLOCATOR is read from the environment only (the launcher preloads the allocator before the worker starts): move it out of OTP_CONFIG_FILE',
+        );
+      try {
+        return workerAllocator(env.OTP_WORKER_ALLOCATOR);
+      } catch (err) {
+        if (err instanceof WorkerAllocatorError) throw new ConfigError(err.message);
+        throw err;
+      }
+    })(),
     stickyTimeoutMs: int('OTP_STICKY_TIMEOUT_MS', 1000, 600000),
     admission: {
       maxInFlight: int('OTP_MAX_SENDS_IN_FLIGHT', 1, 100000),

@@ -14,7 +14,7 @@ import { ConfigError, loadConfig } from '../config/config';
 import { AesGcmPayloadCodec } from '../codec/payload-codec';
 import { OTP_SEARCH_ATTRIBUTE_KEYS } from '../contract';
 import { PROJECT_ROOT, startDevServer, waitForPort, type DevServer } from '../dev/temporal-server';
-import { WORKER_NODE_FLAGS, workerEnv } from '../lib/worker-node-flags';
+import { WORKER_NODE_FLAGS, WorkerAllocatorError, workerEnv } from '../lib/worker-node-flags';
 
 /** `npm start`'s development switch: the one place approval is off by default (set OTP_SENDER_APPROVAL=required to try it). */
 const EMBEDDED_SENDER_APPROVAL = 'off';
@@ -110,6 +110,13 @@ async function shutdown(code: number): Promise<void> {
 async function main(): Promise<void> {
   const external = process.env.TEMPORAL_ADDRESS;
   const config = loadConfig();
+  // The worker's allocator is chosen here, before anything starts: a bad or unmet OTP_WORKER_ALLOCATOR stops the launch now.
+  try {
+    workerEnv(process.env);
+  } catch (err) {
+    if (err instanceof WorkerAllocatorError) throw new ConfigError(err.message);
+    throw err;
+  }
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
 

@@ -15,6 +15,7 @@ import { temporalAddress } from './helpers/stack';
 import { settleFor, waitFor } from './helpers/wait';
 import { METRICS, SDK_METRIC_PREFIX } from '../lib/metric-names';
 import { parseExposition, sumOf } from '../lib/prom-text';
+import { workerEnv } from '../lib/worker-node-flags';
 
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -63,6 +64,10 @@ test('starts simulator, worker and codec server; an OTP goes through; SIGINT sto
       100,
     );
     expect(output).toContain('OTP stack is up');
+    // The launcher preloads jemalloc where it is installed (.ci/run installs it), and the worker says what it runs on.
+    expect(output).toMatch(
+      /jemalloc/.test(workerEnv(process.env).LD_PRELOAD ?? '') ? /worker: polling .*malloc jemalloc/ : /worker: polling .*malloc of the C library/,
+    );
     expect(output).toContain(`(external, from TEMPORAL_ADDRESS)`);
     expect(output).toContain(`http://localhost:${codecPort}`);
     expect(await listening(smppPort)).toBe(true);

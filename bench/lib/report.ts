@@ -213,7 +213,7 @@ export function markdownReport(r: BenchResult): string {
   lines.push(`Run ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC: \`${r.command}\``);
   lines.push('');
   lines.push(
-    `Machine: ${m.nproc} CPU (${m.cpuModel}), ${m.memoryGB} GB RAM, ${m.os}, Node ${m.node}, ${m.temporal}. Server: ${r.config.server}. Every process (server, worker, baseline worker, simulator, load generator) shares these cores.`,
+    `Machine: ${m.nproc} CPU (${m.cpuModel}), ${m.memoryGB} GB RAM, ${m.os}, Node ${m.node}, ${m.temporal}. Server: ${r.config.server}.${r.config.workerMalloc ? ` Workers' malloc: ${r.config.workerMalloc}.` : ''} Every process (server, worker, baseline worker, simulator, load generator) shares these cores.`,
   );
   lines.push('');
   lines.push(`Main trial: ${r.config.rate}/s for ${r.config.durationS} s, ${r.config.numbers} numbers, same arrival schedule for each column.`);

@@ -150,6 +150,8 @@ export interface BenchResult {
     receiptDelayMs: number;
     tenantSendsPerMinute: string;
     server: string;
+    /** The malloc the product worker ran on (`jemalloc` or `system`), read from its memory map; absent in older runs. */
+    workerMalloc?: string;
     taskQueue: string;
     baselineTaskQueue: string;
   };

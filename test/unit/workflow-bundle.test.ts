@@ -6,7 +6,6 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundledPackageVersions, workflowCode } from '../../lib/workflow-bundle';
-import { WORKER_ENV, WORKER_NODE_FLAGS, workerEnv } from '../../lib/worker-node-flags';
 
 let dist: string;
 const bundle = () => join(dist, 'workflow-bundle.js');
@@ -64,18 +63,4 @@ test('a bundle without its manifest is not used', () => {
 test('the build made the bundle last, so the built worker loads it', () => {
   const built = join(__dirname, '..', '..', 'dist', 'workflow-bundle.js');
   expect(workflowCode(built)).toEqual({ workflowBundle: { codePath: built } });
-});
-
-test('npm run worker runs the worker with the same node flags and environment as npm start and the bench (lib/worker-node-flags.ts)', () => {
-  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  const env = Object.entries(WORKER_ENV).map(([k, v]) => `${k}=\${${k}:-${v}}`);
-  expect(pkg.scripts.worker).toContain(`${env.join(' ')} node ${WORKER_NODE_FLAGS.join(' ')} dist/worker.js`);
-});
-
-test("the workers' environment fills in what the caller leaves unset, and never overrides an operator's value", () => {
-  expect(workerEnv({ PATH: '/bin' })).toEqual({ PATH: '/bin', ...WORKER_ENV });
-  expect(workerEnv({ MALLOC_ARENA_MAX: '8' }).MALLOC_ARENA_MAX).toBe('8');
-  // Empty or undefined counts as unset, as in the npm script's ${MALLOC_ARENA_MAX:-2}.
-  expect(workerEnv({ MALLOC_ARENA_MAX: '' }).MALLOC_ARENA_MAX).toBe(WORKER_ENV.MALLOC_ARENA_MAX);
-  expect(workerEnv({ MALLOC_ARENA_MAX: undefined }).MALLOC_ARENA_MAX).toBe(WORKER_ENV.MALLOC_ARENA_MAX);
 });
