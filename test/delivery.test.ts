@@ -60,6 +60,9 @@ test('two workers with two binds each: receipts land on a bind that did not subm
     SMSC_BINDS: '2',
     OTP_PROFILES: JSON.stringify(TEST_PROFILES),
     OTP_SENDER_APPROVAL: 'off',
+    // As test/helpers/stack.ts pins them: a CI machine busy with other suites must not turn a send away as too old.
+    OTP_MAX_SEND_WAIT_MS: '10000',
+    OTP_CLIENT_SEND_TARGET_MS: '10000',
   });
   const workers: RunningOtpWorker[] = [];
   for (let i = 0; i < 2; i++) {
